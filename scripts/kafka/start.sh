@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Start a single-node KRaft Kafka (combined broker+controller) on the JVM, in the
+# background, and wait until it serves clients.
+#   start.sh [--port 9092] [--data-dir DIR] [--pidfile FILE] [--log FILE]
+# Controller listener: PORT+1. Defaults: DIR=${KAFKA_HOME_DIR:-<repo>/.cache/kafka}/data,
+# FILE=DIR/kafka.pid, LOG=DIR/kafka.log. Re-running on an existing DIR reuses
+# the formatted storage (restart). Env: KAFKA_HEAP_OPTS (default -Xmx512m),
+# KAFKA_OPTS (extra JVM flags), KAFKA_START_TIMEOUT (default 60 s).
+# Last stdout line on success: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+home="${KAFKA_HOME_DIR:-$(cd "$here/../.." && pwd)/.cache/kafka}"
+port=9092 data_dir="$home/data" pidfile="" log=""
+while (($#)); do
+  case "$1" in
+    --port) port="$2"; shift 2 ;;
+    --data-dir) data_dir="$2"; shift 2 ;;
+    --pidfile) pidfile="$2"; shift 2 ;;
+    --log) log="$2"; shift 2 ;;
+    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$data_dir"
+data_dir="$(cd "$data_dir" && pwd)"
+pidfile="${pidfile:-$data_dir/kafka.pid}"
+log="${log:-$data_dir/kafka.log}"
+mkdir -p "$(dirname "$pidfile")" "$(dirname "$log")"
+touch "$log"
+props="$data_dir/server.properties"
+
+port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+fail() {
+  echo "start.sh: $1; last 30 lines of $log:" >&2
+  tail -n 30 "$log" >&2 || true
+  exit 1
+}
+
+old_pid="$(cat "$pidfile" 2>/dev/null || true)"
+if [[ -n "$old_pid" ]] && ps -o args= -p "$old_pid" 2>/dev/null | grep -q 'kafka\.Kafka'; then
+  echo "start.sh: kafka already running (pid $old_pid), stop it first: stop.sh --pidfile $pidfile" >&2
+  exit 1
+fi
+for p in "$port" "$((port + 1))"; do
+  if port_open "$p"; then echo "start.sh: port $p is already in use" >&2; exit 1; fi
+done
+
+libs="$("$here/fetch.sh")"
+kjava() { java -Dlog4j2.configurationFile="$here/log4j2.yaml" -cp "$libs/*" "$@"; }
+
+cat >"$props" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$((port + 1))
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$data_dir/logs
+num.partitions=6
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+
+if [[ ! -f "$data_dir/logs/meta.properties" ]]; then
+  # Tool output (config dump) goes to the log; the uuid is the last stdout line.
+  cluster_id="$(kjava -Xmx256m kafka.tools.StorageTool random-uuid 2>>"$log" | tail -n 1)"
+  kjava -Xmx256m kafka.tools.StorageTool format -t "$cluster_id" -c "$props" >>"$log" 2>&1 \
+    || fail "storage format failed"
+fi
+
+start_line=$(($(wc -l <"$log") + 1))  # readiness only looks at lines after this
+# shellcheck disable=SC2086  # KAFKA_HEAP_OPTS / KAFKA_OPTS are word lists
+nohup java ${KAFKA_HEAP_OPTS:--Xmx512m} ${KAFKA_OPTS:-} \
+  -Dlog4j2.configurationFile="$here/log4j2.yaml" -cp "$libs/*" \
+  kafka.Kafka "$props" >>"$log" 2>&1 </dev/null &
+pid=$!
+echo "$pid" >"$pidfile"
+
+deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-60}))
+until port_open "$port" &&
+  awk -v n="$start_line" 'NR >= n && /Kafka Server started/ {f = 1; exit} END {exit !f}' "$log"; do
+  ps -o stat= -p "$pid" 2>/dev/null | grep -qv Z || { rm -f "$pidfile"; fail "kafka exited during startup"; }
+  if ((SECONDS >= deadline)); then
+    "$here/stop.sh" --pidfile "$pidfile" || true
+    fail "kafka not ready after ${KAFKA_START_TIMEOUT:-60}s (stopped it)"
+  fi
+  sleep 0.5
+done
+echo "start.sh: kafka started (pid $pid, data $data_dir, log $log)" >&2
+echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$port"

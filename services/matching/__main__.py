@@ -1,0 +1,16 @@
+"""`python -m services.matching` / `mentorlink-matching`: consume profiles and goals, rank mentors, propose."""
+
+from __future__ import annotations
+
+from shared.runtime import run_http_service
+
+from services.matching.bootstrap import bootstrap
+from services.matching.settings import SERVICE_NAME, MatchingSettings
+
+
+def main() -> None:
+    run_http_service(SERVICE_NAME, MatchingSettings(), bootstrap)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,16 @@
+"""`python -m services.notifications` / `mentorlink-notifications`: consume proposals, email mentees."""
+
+from __future__ import annotations
+
+from shared.runtime import run_http_service
+
+from services.notifications.bootstrap import bootstrap
+from services.notifications.settings import SERVICE_NAME, NotificationsSettings
+
+
+def main() -> None:
+    run_http_service(SERVICE_NAME, NotificationsSettings(), bootstrap)
+
+
+if __name__ == "__main__":
+    main()

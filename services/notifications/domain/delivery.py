@@ -1,0 +1,25 @@
+"""Delivery policy: what to do after an attempt. No I/O."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    TRANSIENT = "transient"  # 4xx, connection refused or reset, timeout: try again later
+    PERMANENT = "permanent"  # 5xx, invalid address: record, never retry
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    detail: str = ""
+
+
+def retry_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
+    ceiling = min(max_s, base_s * 2 ** max(0, attempt - 1))
+    return (rng or random).uniform(ceiling / 2, ceiling)

@@ -1,0 +1,105 @@
+"""Send queued emails: claim, send, record the outcome.
+
+A claim commits `state = sending` with a lease before the SMTP conversation, and the outcome
+commits right after it. A crash in between leaves a `sending` row whose lease runs out; it is
+sent again with the same Message-ID. That window (the server accepted, the outcome is not yet
+committed) is the only place a second copy can come from: see docs/adr/0003-email-delivery.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from shared.errors import TRANSIENT_ERRORS
+from shared.logs import bind_event
+
+from services.notifications.domain.delivery import Outcome, retry_delay
+from services.notifications.domain.email import Sender, compose
+from services.notifications.service_layer.ports import ClaimedEmail, Mailer, NotificationsStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    max_attempts: int
+    retry_base_s: float
+    retry_max_s: float
+    lease_s: float
+    contact_wait_s: float
+    batch_size: int = 20
+    poll_interval_s: float = 1.0
+
+
+class Dispatcher:
+    def __init__(
+        self, store: NotificationsStore, mailer: Mailer, sender: Sender, policy: DispatchPolicy
+    ) -> None:
+        self._store = store
+        self._mailer = mailer
+        self._sender = sender
+        self._policy = policy
+        self._wake = asyncio.Event()
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                handled = await self.dispatch_once()
+                failures = 0
+            except TRANSIENT_ERRORS as exc:
+                failures += 1
+                log.warning("dispatcher waiting for a dependency: %s", type(exc).__name__)
+                await asyncio.sleep(min(5.0, 0.1 * 2**failures))
+                continue
+            if handled:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._policy.poll_interval_s)
+
+    async def dispatch_once(self) -> int:
+        claimed = await self._store.claim_due(self._policy.batch_size, self._policy.lease_s)
+        for email in claimed:
+            await self._deliver(email)
+        return len(claimed)
+
+    async def _deliver(self, email: ClaimedEmail) -> None:
+        bind_event(email.proposal.proposal_id, email.correlation_id)
+        contact = await self._store.contact(email.tenant_id, email.mentee_id)
+        if contact is None:
+            waited = datetime.now(UTC) - email.created_at
+            if waited > timedelta(seconds=self._policy.contact_wait_s):
+                await self._store.mark_failed(email.id, "failed", "no contact details for mentee")
+            else:
+                await self._store.reschedule(
+                    email.id, 0.5, "waiting for contact details", count_attempt=False
+                )
+            return
+        if not contact.reachable:
+            await self._store.mark_failed(email.id, "suppressed", "mentee opted out of email")
+            return
+        message = compose(email.proposal, contact, self._sender, email.message_id)
+        result = await self._mailer.send(message)
+        if result.outcome is Outcome.SENT:
+            await self._store.mark_sent(email.id)
+            self.sent += 1
+            log.info("proposal email sent (attempt %d)", email.attempts)
+        elif result.outcome is Outcome.PERMANENT:
+            await self._store.mark_failed(email.id, "failed", result.detail)
+            log.warning("proposal email failed permanently: %s", result.detail)
+        elif email.attempts >= self._policy.max_attempts:
+            await self._store.mark_failed(email.id, "failed", f"gave up: {result.detail}")
+            log.warning("proposal email failed after %d attempts", email.attempts)
+        else:
+            delay = retry_delay(email.attempts, self._policy.retry_base_s, self._policy.retry_max_s)
+            await self._store.reschedule(email.id, delay, result.detail)
+            log.info("proposal email deferred %.1fs: %s", delay, result.detail)

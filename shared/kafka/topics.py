@@ -1,0 +1,41 @@
+"""Create the project's topics (and their dead-letter twins) if they do not exist."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from shared.contracts.topics import TopicSpec
+from shared.kafka.connection import client_kwargs
+from shared.settings import KafkaSettings
+
+
+def _new_topics(settings: KafkaSettings, specs: Iterable[TopicSpec]) -> list[NewTopic]:
+    topics = []
+    for spec in specs:
+        config = {"min.insync.replicas": str(settings.min_insync_replicas)}
+        if spec.compacted:
+            config["cleanup.policy"] = "compact"
+        for name in (spec.qualified(settings.topic_prefix), spec.dead_letter(settings.topic_prefix)):
+            topics.append(
+                NewTopic(name, settings.partitions, settings.replication_factor, topic_configs=config)
+            )
+    return topics
+
+
+async def ensure_topics(settings: KafkaSettings, specs: Iterable[TopicSpec]) -> None:
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in _new_topics(settings, specs) if t.name not in existing]
+        if not missing:
+            return
+        try:
+            await admin.create_topics(missing)
+        except TopicAlreadyExistsError:
+            pass  # another instance created them first
+    finally:
+        await admin.close()

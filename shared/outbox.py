@@ -1,0 +1,156 @@
+"""Transactional outbox: write events with the change, relay them to Kafka after commit.
+
+`add_to_outbox` runs inside the caller's transaction, so an event exists exactly when its
+change committed. `OutboxRelay` publishes rows in id order (one relay at a time per schema,
+held by an advisory lock, so per-key order survives several instances) and deletes them only
+after Kafka acknowledged them. A crash between the two republishes: consumers drop the copy by
+event id. The relay wakes on NOTIFY from the committing transaction and polls as a fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+
+from shared.contracts.envelope import EventEnvelope
+from shared.errors import TRANSIENT_ERRORS
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "mentorlink_outbox"
+
+
+def event_headers(event: EventEnvelope) -> dict[str, str]:
+    headers = {
+        "event_type": event.event_type,
+        "schema_version": str(event.schema_version),
+        "event_id": str(event.event_id),
+        "tenant_id": event.tenant_id,
+        "content-type": "application/json",
+    }
+    if event.correlation_id:
+        headers["correlation_id"] = event.correlation_id
+    return headers
+
+
+async def add_to_outbox(conn: asyncpg.Connection, topic: str, event: EventEnvelope) -> None:
+    """Queue `event` for `topic`, keyed by `event.key`, in the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+        topic,
+        event.key.encode(),
+        event.to_bytes(),
+        json.dumps(event_headers(event)),
+    )
+    await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        schema: str,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._wake = asyncio.Event()
+        self.published = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def backlog(self) -> int:
+        return int(await self._pool.fetchval("SELECT count(*) FROM outbox"))
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen(), name=f"outbox-listen-{self._schema}")
+        failures = 0
+        try:
+            while True:
+                try:
+                    sent = await self.relay_once()
+                    failures = 0
+                except TRANSIENT_ERRORS as exc:
+                    failures += 1
+                    log.warning("outbox relay waiting for a dependency: %s", type(exc).__name__)
+                    await asyncio.sleep(min(5.0, 0.1 * 2**failures))
+                    continue
+                if sent == self._batch_size:
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            locked = await conn.fetchval(
+                "SELECT pg_try_advisory_xact_lock(hashtext($1))", f"outbox:{self._schema}"
+            )
+            if not locked:
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            await self._publish(rows)
+            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+        self.published += len(rows)
+        return len(rows)
+
+    async def _publish(self, rows: list[asyncpg.Record]) -> None:
+        futures = []
+        for row in rows:
+            headers: Mapping[str, str] = json.loads(row["headers"])
+            futures.append(
+                await self._producer.send(
+                    row["topic"],
+                    value=row["value"],
+                    key=row["key"],
+                    headers=[(k, v.encode()) for k, v in headers.items()],
+                )
+            )
+        await asyncio.gather(*futures)
+
+    async def _listen(self) -> None:
+        """Keep a LISTEN connection open so commits wake the relay at once."""
+        while True:
+            try:
+                conn = await self._pool.acquire()
+            except TRANSIENT_ERRORS:
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
+                while not conn.is_closed():
+                    await asyncio.sleep(1.0)
+            except TRANSIENT_ERRORS:
+                pass
+            finally:
+                with contextlib.suppress(*TRANSIENT_ERRORS):
+                    await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
+                with contextlib.suppress(*TRANSIENT_ERRORS):
+                    await self._pool.release(conn)
+            await asyncio.sleep(1.0)
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        if payload == self._schema:
+            self._wake.set()

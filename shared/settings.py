@@ -1,0 +1,73 @@
+"""Settings every service reads from its environment (pydantic-settings).
+
+Secrets (database password, SASL password) come only from the environment.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.contracts.topics import DEFAULT_PARTITIONS
+
+
+class KafkaSettings(BaseSettings):
+    """Kafka connection and producer policy. See docs/operations.md for the production profile."""
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic_prefix: str = Field(
+        default="mentorlink.", pattern=r"^[A-Za-z0-9._-]*$",
+        description="Prepended to every topic and consumer group name.",
+    )
+    partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1, le=1000)
+    replication_factor: int = Field(default=1, ge=1)
+    min_insync_replicas: int = Field(default=1, ge=1)
+    enable_idempotence: bool = Field(
+        default=True, description="Off only for brokers that reject InitProducerId (embedded Tansu)."
+    )
+    acks: Literal["all", "1", "0"] = "all"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    connect_timeout_s: float = Field(default=10.0, gt=0)
+
+    def group(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    database_url: SecretStr = Field(
+        default=SecretStr("postgresql://postgres@127.0.0.1:5432/postgres"),
+        description="asyncpg DSN; each service may point at its own database.",
+    )
+    db_pool_min: int = Field(default=1, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+    db_connect_timeout_s: float = Field(default=5.0, gt=0)
+
+
+class HttpSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HTTP_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+
+
+class ServiceSettings(BaseSettings):
+    """Base for a service's settings: infrastructure plus its own knobs."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    db: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    log_level: str = "INFO"

@@ -1,0 +1,57 @@
+"""Session-scoped real infrastructure; per-test databases, topic prefixes and consumer groups."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import pytest
+
+from devenv import infra
+from devenv.smtp_sink import SmtpSink
+
+
+@pytest.fixture(scope="session")
+def kafka_endpoint() -> Iterator[infra.KafkaEndpoint]:
+    with infra.kafka() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def postgres_endpoint() -> Iterator[infra.PostgresEndpoint]:
+    with infra.postgres() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[SmtpSink]:
+    with SmtpSink() as sink:
+        yield sink
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def topic_prefix(unique: str) -> str:
+    return f"t{unique}."
+
+
+@pytest.fixture
+async def database_url(postgres_endpoint: infra.PostgresEndpoint, unique: str) -> AsyncIterator[str]:
+    """A fresh database per test, dropped afterwards."""
+    name = f"t_{unique}"
+    admin = await asyncpg.connect(postgres_endpoint.url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield postgres_endpoint.database(name)
+    admin = await asyncpg.connect(postgres_endpoint.url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()

@@ -1,0 +1,71 @@
+"""The three services running in-process against real Kafka, PostgreSQL and SMTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+
+from devenv.infra import KafkaEndpoint
+from devenv.smtp_sink import SmtpSink
+from services.matching.bootstrap import MatchingService
+from services.matching.bootstrap import bootstrap as matching_bootstrap
+from services.matching.settings import MatchingSettings
+from services.notifications.bootstrap import NotificationsService
+from services.notifications.bootstrap import bootstrap as notifications_bootstrap
+from services.notifications.settings import NotificationsSettings, SmtpSettings
+from services.profile.bootstrap import ProfileService
+from services.profile.bootstrap import bootstrap as profile_bootstrap
+from services.profile.settings import ProfileSettings
+from shared.settings import DatabaseSettings, KafkaSettings
+
+
+def kafka_settings(endpoint: KafkaEndpoint, topic_prefix: str) -> KafkaSettings:
+    return KafkaSettings(
+        bootstrap_servers=endpoint.bootstrap_servers,
+        enable_idempotence=endpoint.enable_idempotence,
+        topic_prefix=topic_prefix,
+        partitions=3,
+    )
+
+
+@dataclass
+class Platform:
+    profile: ProfileService
+    matching: MatchingService
+    notifications: NotificationsService
+    kafka: KafkaSettings
+    http: httpx.AsyncClient
+    tenant: str
+    api_key: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@asynccontextmanager
+async def running_platform(
+    endpoint: KafkaEndpoint, database_url: str, topic_prefix: str, smtp: SmtpSink,
+    tenant: str = "acme",
+) -> AsyncIterator[Platform]:
+    kafka = kafka_settings(endpoint, topic_prefix)
+    db = DatabaseSettings(database_url=database_url)
+    async with AsyncExitStack() as stack:
+        profile = await stack.enter_async_context(profile_bootstrap(ProfileSettings(kafka=kafka, db=db)))
+        matching = await stack.enter_async_context(matching_bootstrap(MatchingSettings(kafka=kafka, db=db)))
+        notifications = await stack.enter_async_context(
+            notifications_bootstrap(
+                NotificationsSettings(
+                    kafka=kafka, db=db, smtp=SmtpSettings(host=smtp.host, port=smtp.port),
+                    retry_base_s=0.05, retry_max_s=0.2,
+                )
+            )
+        )
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=profile.app), base_url="http://profile")
+        )
+        issued = await profile.api_keys.create(tenant, "tests")
+        yield Platform(profile, matching, notifications, kafka, http, tenant, issued.token)
