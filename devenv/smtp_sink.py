@@ -46,8 +46,8 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         answer = self._sink.behaviour.next_answer()
         if answer == "drop":
-            assert session.transport is not None
-            session.transport.close()
+            if server.transport is not None:
+                server.transport.close()
             return "421 closing"
         if answer is not None:
             return answer

@@ -1,7 +1,7 @@
 """Regenerate docs/schemas/*.json and docs/asyncapi/*.json from the code.
 
-    uv run python scripts/export_contracts.py          # write
-    uv run python scripts/export_contracts.py --check  # exit 1 when a file is stale
+uv run python scripts/export_contracts.py          # write
+uv run python scripts/export_contracts.py --check  # exit 1 when a file is stale
 """
 
 from __future__ import annotations
@@ -25,24 +25,34 @@ def _brokers(kafka: KafkaSettings) -> dict[str, KafkaBroker]:
     from services.notifications.entrypoints.asyncapi import document_broker as notifications
     from services.profile.entrypoints.asyncapi import document_broker as profile
 
-    return {"profile": profile(kafka), "matching": matching(kafka),
-            "notifications": notifications(kafka)}
+    return {
+        "profile": profile(kafka),
+        "matching": matching(kafka),
+        "notifications": notifications(kafka),
+    }
 
 
 def expected_files() -> dict[Path, str]:
-    files = {DOCS / "schemas" / f"{name}.json": render(schema)
-             for name, schema in event_schemas().items()}
+    files = {
+        DOCS / "schemas" / f"{name}.json": render(schema)
+        for name, schema in event_schemas().items()
+    }
     kafka = KafkaSettings(bootstrap_servers="kafka:9092", topic_prefix="mentorlink.")
     for service, broker in _brokers(kafka).items():
         spec = AsyncAPI(broker, title=f"Mentorlink {service}", version="1").to_specification()
         document: dict[str, Any] = json.loads(spec.to_json())
-        files[DOCS / "asyncapi" / f"{service}.json"] = json.dumps(document, indent=2, sort_keys=True) + "\n"
+        files[DOCS / "asyncapi" / f"{service}.json"] = (
+            json.dumps(document, indent=2, sort_keys=True) + "\n"
+        )
     return files
 
 
 def main(argv: list[str]) -> int:
-    stale = [path for path, text in expected_files().items()
-             if not path.exists() or path.read_text() != text]
+    stale = [
+        path
+        for path, text in expected_files().items()
+        if not path.exists() or path.read_text() != text
+    ]
     if "--check" in argv:
         for path in stale:
             print(f"stale: {path.relative_to(DOCS.parent)}")

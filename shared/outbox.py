@@ -19,6 +19,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 
 from shared.contracts.envelope import EventEnvelope
+from shared.db.types import DbConnection
 from shared.errors import TRANSIENT_ERRORS
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def event_headers(event: EventEnvelope) -> dict[str, str]:
     return headers
 
 
-async def add_to_outbox(conn: asyncpg.Connection, topic: str, event: EventEnvelope) -> None:
+async def add_to_outbox(conn: DbConnection, topic: str, event: EventEnvelope) -> None:
     """Queue `event` for `topic`, keyed by `event.key`, in the caller's transaction."""
     await conn.execute(
         "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
@@ -112,7 +113,9 @@ class OutboxRelay:
             if not rows:
                 return 0
             await self._publish(rows)
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows])
+            await conn.execute(
+                "DELETE FROM outbox WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+            )
         self.published += len(rows)
         return len(rows)
 
@@ -133,24 +136,22 @@ class OutboxRelay:
     async def _listen(self) -> None:
         """Keep a LISTEN connection open so commits wake the relay at once."""
         while True:
+            with contextlib.suppress(*TRANSIENT_ERRORS):
+                await self._listen_until_closed()
+            self._wake.set()  # catch up on anything committed while not listening
+            await asyncio.sleep(1.0)
+
+    async def _listen_until_closed(self) -> None:
+        closed = asyncio.Event()
+        async with self._pool.acquire() as conn:
+            conn.add_termination_listener(lambda _conn: closed.set())
+            await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
             try:
-                conn = await self._pool.acquire()
-            except TRANSIENT_ERRORS:
-                await asyncio.sleep(1.0)
-                continue
-            try:
-                await conn.add_listener(NOTIFY_CHANNEL, self._on_notify)
-                while not conn.is_closed():
-                    await asyncio.sleep(1.0)
-            except TRANSIENT_ERRORS:
-                pass
+                await closed.wait()
             finally:
                 with contextlib.suppress(*TRANSIENT_ERRORS):
                     await conn.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-                with contextlib.suppress(*TRANSIENT_ERRORS):
-                    await self._pool.release(conn)
-            await asyncio.sleep(1.0)
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if payload == self._schema:
             self._wake.set()

@@ -59,7 +59,11 @@ async def background_tasks() -> AsyncIterator[BackgroundTasks]:
 async def serve_http(app: FastAPI, settings: HttpSettings) -> None:
     """Serve until SIGINT/SIGTERM; the caller's context managers then shut down in order."""
     config = uvicorn.Config(
-        app, host=settings.host, port=settings.port, lifespan="off", log_config=None,
+        app,
+        host=settings.host,
+        port=settings.port,
+        lifespan="off",
+        log_config=None,
         access_log=False,
     )
     await uvicorn.Server(config).serve()

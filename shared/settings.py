@@ -20,14 +20,16 @@ class KafkaSettings(BaseSettings):
 
     bootstrap_servers: str = "127.0.0.1:9092"
     topic_prefix: str = Field(
-        default="mentorlink.", pattern=r"^[A-Za-z0-9._-]*$",
+        default="mentorlink.",
+        pattern=r"^[A-Za-z0-9._-]*$",
         description="Prepended to every topic and consumer group name.",
     )
     partitions: int = Field(default=DEFAULT_PARTITIONS, ge=1, le=1000)
     replication_factor: int = Field(default=1, ge=1)
     min_insync_replicas: int = Field(default=1, ge=1)
     enable_idempotence: bool = Field(
-        default=True, description="Off only for brokers that reject InitProducerId (embedded Tansu)."
+        default=True,
+        description="Off only for brokers that reject InitProducerId (embedded Tansu).",
     )
     acks: Literal["all", "1", "0"] = "all"
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -21,8 +22,10 @@ class DependencyUnavailable(Exception):  # noqa: N818 - reads as a state
 
 
 def _describe(exc: BaseException) -> str:
+    name = type(exc).__name__
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    text = text.removeprefix(f"{name}: ")
+    return f"{name}: {text}" if text else name
 
 
 def _postgres_location(dsn: str) -> str:
@@ -39,19 +42,29 @@ async def check_postgres(settings: DatabaseSettings) -> None:
             asyncpg.connect(dsn, timeout=settings.db_connect_timeout_s),
             settings.db_connect_timeout_s + 1,
         )
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, ValueError) as exc:
+    except (
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        ValueError,
+    ) as exc:
         raise DependencyUnavailable("PostgreSQL", _postgres_location(dsn), _describe(exc)) from None
     await conn.close()
 
 
 async def check_kafka(settings: KafkaSettings) -> None:
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    client_log = logging.getLogger("aiokafka")
+    level = client_log.level
+    client_log.setLevel(logging.CRITICAL)  # the one line below says it all
     try:
         await asyncio.wait_for(admin.start(), settings.connect_timeout_s)
         await asyncio.wait_for(admin.list_topics(), settings.connect_timeout_s)
     except Exception as exc:  # any failure here means "not reachable or not usable"
         raise DependencyUnavailable("Kafka", settings.bootstrap_servers, _describe(exc)) from None
     finally:
+        client_log.setLevel(level)
         await admin.close()
 
 

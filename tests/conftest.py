@@ -41,7 +41,9 @@ def topic_prefix(unique: str) -> str:
 
 
 @pytest.fixture
-async def database_url(postgres_endpoint: infra.PostgresEndpoint, unique: str) -> AsyncIterator[str]:
+async def database_url(
+    postgres_endpoint: infra.PostgresEndpoint, unique: str
+) -> AsyncIterator[str]:
     """A fresh database per test, dropped afterwards."""
     name = f"t_{unique}"
     admin = await asyncpg.connect(postgres_endpoint.url)

@@ -1,11 +1,10 @@
-"""`python -m services.matching` / `mentorlink-matching`: consume profiles and goals, rank mentors, propose."""
+"""`mentorlink-matching`: consume profiles and goals, rank mentors, propose."""
 
 from __future__ import annotations
 
-from shared.runtime import run_http_service
-
 from services.matching.bootstrap import bootstrap
 from services.matching.settings import SERVICE_NAME, MatchingSettings
+from shared.runtime import run_http_service
 
 
 def main() -> None:

@@ -11,9 +11,13 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
+from services.matching.adapters.postgres import PostgresUnitOfWork
+from services.matching.entrypoints.consumers import build_router
+from services.matching.settings import SCHEMA, SERVICE_NAME, MatchingSettings
 from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
+from shared.http.asyncapi import asyncapi_router
 from shared.http.health import health_router
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
@@ -22,10 +26,6 @@ from shared.kafka.topics import ensure_topics
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
-
-from services.matching.adapters.postgres import PostgresUnitOfWork
-from services.matching.entrypoints.consumers import build_router
-from services.matching.settings import SCHEMA, SERVICE_NAME, MatchingSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -49,6 +49,7 @@ def build_broker_for(settings: MatchingSettings, uow: PostgresUnitOfWork) -> Kaf
 
 def create_app(pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks) -> FastAPI:
     app = FastAPI(title="Mentorlink matching", version="1")
+    app.include_router(asyncapi_router(broker, "Mentorlink matching"))
 
     async def database() -> bool:
         return bool(await pool.fetchval("SELECT 1", timeout=2))

@@ -1,11 +1,10 @@
-"""`python -m services.notifications` / `mentorlink-notifications`: consume proposals, email mentees."""
+"""`mentorlink-notifications`: consume proposals, email mentees."""
 
 from __future__ import annotations
 
-from shared.runtime import run_http_service
-
 from services.notifications.bootstrap import bootstrap
 from services.notifications.settings import SERVICE_NAME, NotificationsSettings
+from shared.runtime import run_http_service
 
 
 def main() -> None:

@@ -11,22 +11,22 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from shared.contracts.topics import TOPICS
-from shared.db.migrations import apply_migrations
-from shared.db.pool import create_pool
-from shared.http.health import health_router
-from shared.kafka.broker import build_broker
-from shared.kafka.consumer import install_dead_letter
-from shared.kafka.topics import ensure_topics
-from shared.runtime import BackgroundTasks, background_tasks
-from shared.startup import check_kafka, check_postgres
-
 from services.notifications.adapters.postgres import PostgresNotificationsStore
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.domain.email import Sender
 from services.notifications.entrypoints.consumers import build_router
 from services.notifications.service_layer.dispatcher import Dispatcher, DispatchPolicy
 from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsSettings
+from shared.contracts.topics import TOPICS
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
+from shared.http.asyncapi import asyncapi_router
+from shared.http.health import health_router
+from shared.kafka.broker import build_broker
+from shared.kafka.consumer import install_dead_letter
+from shared.kafka.topics import ensure_topics
+from shared.runtime import BackgroundTasks, background_tasks
+from shared.startup import check_kafka, check_postgres
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,7 +40,9 @@ class NotificationsService:
     tasks: BackgroundTasks
 
 
-def build_dispatcher(settings: NotificationsSettings, store: PostgresNotificationsStore) -> Dispatcher:
+def build_dispatcher(
+    settings: NotificationsSettings, store: PostgresNotificationsStore
+) -> Dispatcher:
     sender = Sender(settings.mail_from, settings.reply_to, settings.message_id_domain)
     policy = DispatchPolicy(
         max_attempts=settings.max_attempts,
@@ -65,6 +67,7 @@ def build_broker_for(
 
 def create_app(pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks) -> FastAPI:
     app = FastAPI(title="Mentorlink notifications", version="1")
+    app.include_router(asyncapi_router(broker, "Mentorlink notifications"))
 
     async def database() -> bool:
         return bool(await pool.fetchval("SELECT 1", timeout=2))
@@ -75,7 +78,9 @@ def create_app(pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks) 
     async def dispatcher() -> bool:
         return tasks.healthy()
 
-    app.include_router(health_router({"postgres": database, "kafka": kafka, "dispatcher": dispatcher}))
+    app.include_router(
+        health_router({"postgres": database, "kafka": kafka, "dispatcher": dispatcher})
+    )
     return app
 
 

@@ -6,10 +6,9 @@ import asyncio
 
 import typer
 
-from shared.runtime import run_http_service
-
 from services.profile.bootstrap import bootstrap
 from services.profile.settings import SERVICE_NAME, ProfileSettings
+from shared.runtime import run_http_service
 
 cli = typer.Typer(help="Mentorlink profile service.", no_args_is_help=False, add_completion=False)
 keys = typer.Typer(help="Tenant API keys.")
@@ -25,8 +24,10 @@ def serve(ctx: typer.Context) -> None:
 
 
 @keys.command("create")
-def create_key(tenant: str = typer.Option(..., help="Tenant id the key is scoped to."),
-               label: str = typer.Option("", help="What the key is for.")) -> None:
+def create_key(
+    tenant: str = typer.Option(..., help="Tenant id the key is scoped to."),
+    label: str = typer.Option("", help="What the key is for."),
+) -> None:
     """Create an API key; its secret is printed once and stored only as a hash."""
     from services.profile.adapters.api_keys import ApiKeys
     from services.profile.bootstrap import MIGRATIONS

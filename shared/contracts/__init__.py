@@ -11,7 +11,12 @@ from shared.contracts.matches import (
     MatchProposedPayload,
     ProposedMentor,
 )
-from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated, ProfilePayload
+from shared.contracts.profiles import (
+    ProfileDeleted,
+    ProfileDeletedPayload,
+    ProfilePayload,
+    ProfileUpdated,
+)
 from shared.contracts.topics import GOALS, PROFILES, PROPOSALS, TOPICS, TopicSpec
 
 __all__ = [

@@ -41,7 +41,8 @@ class EventEnvelope(BaseModel):
         default=None,
         max_length=128,
         pattern=r"^[A-Za-z0-9._:-]+$",
-        description="Ties together everything caused by one request, from the API call to the email.",
+        description="Ties together everything caused by one request, "
+        "from the API call to the email.",
         examples=["req-7f3a9c"],
     )
 

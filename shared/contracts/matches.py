@@ -18,7 +18,9 @@ class _Strict(BaseModel):
 class CriterionReason(_Strict):
     criterion: str = Field(max_length=32, examples=["skills"])
     contribution: float = Field(description="This criterion's share of the score.")
-    explanation: str = Field(max_length=200, examples=["senior in kubernetes, one of your goal skills"])
+    explanation: str = Field(
+        max_length=200, examples=["senior in kubernetes, one of your goal skills"]
+    )
 
 
 class ProposedMentor(_Strict):
@@ -33,7 +35,9 @@ class ProposedMentor(_Strict):
 class MatchProposedPayload(_Strict):
     mentee_id: UserId
     goal_id: str = Field(max_length=64)
-    proposal_id: UUID = Field(description="Identifies this proposal; notifications email each once.")
+    proposal_id: UUID = Field(
+        description="Identifies this proposal; notifications email each once."
+    )
     ranking_version: int = Field(ge=1, description="Monotonic per mentee; a lower one is stale.")
     mentors: list[ProposedMentor] = Field(max_length=20)
 

@@ -25,7 +25,9 @@ class _Strict(BaseModel):
 
 class SkillLevel(_Strict):
     name: Slug = Field(description="Skill or area, lower-case.", examples=["kubernetes"])
-    level: int = Field(ge=1, le=5, description="1 = beginner, 3 = practitioner, 5 = recognised expert.")
+    level: int = Field(
+        ge=1, le=5, description="1 = beginner, 3 = practitioner, 5 = recognised expert."
+    )
 
 
 class WeeklySlot(_Strict):
@@ -44,7 +46,9 @@ class WeeklySlot(_Strict):
 
 class NotificationPreferences(_Strict):
     email_opt_in: bool = Field(default=True, description="False: never email this person.")
-    quiet_hours_start: time | None = Field(default=None, description="Local time quiet hours begin.")
+    quiet_hours_start: time | None = Field(
+        default=None, description="Local time quiet hours begin."
+    )
     quiet_hours_end: time | None = Field(default=None, description="Local time quiet hours end.")
 
 
@@ -93,7 +97,6 @@ class ProfileFields(_Strict):
         if len({s.name for s in self.skills}) != len(self.skills):
             raise ValueError("skills must not repeat")
         return self
-
 
 
 class ProfilePayload(ProfileFields):

@@ -53,5 +53,7 @@ PROPOSALS = TopicSpec(
 )
 TOPICS: tuple[TopicSpec, ...] = (PROFILES, GOALS, PROPOSALS)
 
-ProfileEvent: TypeAlias = Annotated[ProfileUpdated | ProfileDeleted, Field(discriminator="event_type")]
+ProfileEvent: TypeAlias = Annotated[
+    ProfileUpdated | ProfileDeleted, Field(discriminator="event_type")
+]
 PROFILE_EVENT = TypeAdapter[ProfileUpdated | ProfileDeleted](ProfileEvent)

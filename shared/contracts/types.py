@@ -19,7 +19,9 @@ IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$"
 TenantId = Annotated[
     str,
     StringConstraints(pattern=IDENTIFIER_PATTERN),
-    Field(description="The integrating organisation or programme.", examples=["acme-mentoring-2026"]),
+    Field(
+        description="The integrating organisation or programme.", examples=["acme-mentoring-2026"]
+    ),
 ]
 UserId = Annotated[
     str,
@@ -28,8 +30,13 @@ UserId = Annotated[
 ]
 Slug = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=64,
-                      pattern=r"^[a-z0-9][a-z0-9 +#./&-]*$"),
+    StringConstraints(
+        strip_whitespace=True,
+        to_lower=True,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z0-9][a-z0-9 +#./&-]*$",
+    ),
     Field(examples=["kubernetes", "product management", "c++"]),
 ]
 

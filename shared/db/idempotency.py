@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
+from shared.db.types import DbConnection
 
 
-async def first_delivery(conn: asyncpg.Connection, consumer: str, event_id: UUID) -> bool:
+async def first_delivery(conn: DbConnection, consumer: str, event_id: UUID) -> bool:
     """True the first time `consumer` sees `event_id`; call inside the handler's transaction."""
     row = await conn.fetchval(
         "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)"

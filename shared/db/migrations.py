@@ -20,8 +20,9 @@ def _migration_files(folder: Path) -> list[tuple[str, str]]:
 
 
 def _shared_files() -> list[tuple[str, str]]:
-    files = sorted((f for f in SHARED_MIGRATIONS.iterdir() if f.name.endswith(".sql")),
-                   key=lambda f: f.name)
+    files = sorted(
+        (f for f in SHARED_MIGRATIONS.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name
+    )
     return [(f"shared/{f.name}", f.read_text()) for f in files]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -45,4 +46,6 @@ def build_broker(
         security=_security(settings),
         middlewares=tuple(middlewares),
         graceful_timeout=graceful_timeout,
+        logger=logging.getLogger("faststream.kafka"),
+        log_level=logging.DEBUG,  # per-message lines; our own handlers log what matters
     )

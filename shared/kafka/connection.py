@@ -13,9 +13,10 @@ from shared.settings import KafkaSettings
 def _ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
     if settings.security_protocol not in ("SSL", "SASL_SSL"):
         return None
-    return create_ssl_context(
+    context: ssl.SSLContext = create_ssl_context(
         cafile=settings.ssl_cafile, certfile=settings.ssl_certfile, keyfile=settings.ssl_keyfile
     )
+    return context
 
 
 def client_kwargs(settings: KafkaSettings) -> dict[str, Any]:

@@ -16,7 +16,9 @@ def install_dead_letter(
     """Route invalid and poison messages of every subscriber of `broker` to `<topic>.dlq`."""
 
     async def publish(letter: DeadLetter) -> None:
-        await broker.publish(letter.value, topic=letter.topic, key=letter.key, headers=letter.headers())
+        await broker.publish(
+            letter.value, topic=letter.topic, key=letter.key, headers=letter.headers()
+        )
 
     middleware = DeadLetterMiddleware(service, publish, retry)
     broker.add_middleware(middleware)

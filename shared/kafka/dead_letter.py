@@ -120,7 +120,10 @@ class DeadLetterMiddleware:
         await self.publish(letter)
         log.warning(
             "dead-lettered %s[%d]@%d: %s",
-            letter.source_topic, letter.partition, letter.offset, reason,
+            letter.source_topic,
+            letter.partition,
+            letter.offset,
+            reason,
         )
 
     def attempt(self, position: tuple[str, int, int]) -> int:
@@ -155,7 +158,9 @@ class _DeadLetterScope(BaseMiddleware):
             return None
         except TRANSIENT_ERRORS as exc:
             attempt = self.policy.attempt(position)
-            log.warning("transient failure on %s, retry %d: %s", position, attempt, type(exc).__name__)
+            log.warning(
+                "transient failure on %s, retry %d: %s", position, attempt, type(exc).__name__
+            )
             await asyncio.sleep(self.policy.retry.delay(attempt))
             raise
         except Exception as exc:

@@ -12,7 +12,9 @@ from shared.settings import KafkaSettings
 
 
 @asynccontextmanager
-async def kafka_producer(settings: KafkaSettings, client_id: str) -> AsyncIterator[AIOKafkaProducer]:
+async def kafka_producer(
+    settings: KafkaSettings, client_id: str
+) -> AsyncIterator[AIOKafkaProducer]:
     producer = AIOKafkaProducer(client_id=client_id, **producer_kwargs(settings))
     await producer.start()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -18,9 +19,14 @@ def _new_topics(settings: KafkaSettings, specs: Iterable[TopicSpec]) -> list[New
         config = {"min.insync.replicas": str(settings.min_insync_replicas)}
         if spec.compacted:
             config["cleanup.policy"] = "compact"
-        for name in (spec.qualified(settings.topic_prefix), spec.dead_letter(settings.topic_prefix)):
+        for name in (
+            spec.qualified(settings.topic_prefix),
+            spec.dead_letter(settings.topic_prefix),
+        ):
             topics.append(
-                NewTopic(name, settings.partitions, settings.replication_factor, topic_configs=config)
+                NewTopic(
+                    name, settings.partitions, settings.replication_factor, topic_configs=config
+                )
             )
     return topics
 
@@ -33,9 +39,7 @@ async def ensure_topics(settings: KafkaSettings, specs: Iterable[TopicSpec]) -> 
         missing = [t for t in _new_topics(settings, specs) if t.name not in existing]
         if not missing:
             return
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another instance was first
             await admin.create_topics(missing)
-        except TopicAlreadyExistsError:
-            pass  # another instance created them first
     finally:
         await admin.close()

@@ -1,4 +1,4 @@
-"""A mentor and a mentee created over HTTP, a goal set: the mentee gets an email naming the mentor."""
+"""Mentor and mentee created over HTTP, a goal set: the mentee gets an email naming the mentor."""
 
 from __future__ import annotations
 
@@ -22,17 +22,22 @@ async def test_goal_set_over_http_ends_in_an_email_naming_the_mentor(
     mentee_email = f"mentee-{unique}@example.org"
     async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
         http, auth = platform.http, platform.auth
-        mentor = await http.put(f"/v1/profiles/mentor-{unique}", json=mentor_body("Grace Hopper"), headers=auth)
+        mentor = await http.put(
+            f"/v1/profiles/mentor-{unique}", json=mentor_body("Grace Hopper"), headers=auth
+        )
         assert mentor.status_code == 200, mentor.text
         mentee = await http.put(
-            f"/v1/profiles/mentee-{unique}", json=mentee_body("Ada Lovelace", mentee_email), headers=auth
+            f"/v1/profiles/mentee-{unique}",
+            json=mentee_body("Ada Lovelace", mentee_email),
+            headers=auth,
         )
         assert mentee.status_code == 200, mentee.text
         goal = await http.put(f"/v1/profiles/mentee-{unique}/goal", json=goal_body(), headers=auth)
         assert goal.status_code == 200, goal.text
 
-        mails = await eventually(lambda: smtp_sink.messages(to=mentee_email), timeout=60,
-                                 what="proposal email")
+        mails = await eventually(
+            lambda: smtp_sink.messages(to=mentee_email), timeout=60, what="proposal email"
+        )
 
     message = mails[0].message
     text = message.get_body(preferencelist=("plain",)).get_content()
@@ -57,8 +62,13 @@ async def test_the_same_match_proposed_twice_sends_one_email(
             tenant_id=platform.tenant,
             key=f"m-{unique}",
             payload=MatchProposedPayload(
-                mentee_id=f"m-{unique}", goal_id="g1", proposal_id=uuid.uuid4(), ranking_version=1,
-                mentors=[ProposedMentor(mentor_id="x1", display_name="Mentor One", rank=1, score=0.9)],
+                mentee_id=f"m-{unique}",
+                goal_id="g1",
+                proposal_id=uuid.uuid4(),
+                ranking_version=1,
+                mentors=[
+                    ProposedMentor(mentor_id="x1", display_name="Mentor One", rank=1, score=0.9)
+                ],
             ),
         )
         topic = PROPOSALS.qualified(topic_prefix)
@@ -66,15 +76,20 @@ async def test_the_same_match_proposed_twice_sends_one_email(
         for _ in range(2):
             await broker.publish(event.to_bytes(), topic=topic, key=event.key.encode())
         # A later proposal on the same key (same partition) is handled after both copies.
-        marker = event.model_copy(update={
-            "event_id": uuid.uuid4(),
-            "payload": event.payload.model_copy(update={"proposal_id": uuid.uuid4(), "ranking_version": 2}),
-        })
+        marker = event.model_copy(
+            update={
+                "event_id": uuid.uuid4(),
+                "payload": event.payload.model_copy(
+                    update={"proposal_id": uuid.uuid4(), "ranking_version": 2}
+                ),
+            }
+        )
         await broker.publish(marker.to_bytes(), topic=topic, key=marker.key.encode())
 
         mails = await eventually(
             lambda: (m := smtp_sink.messages(to=mentee_email)) and len(m) >= 2 and m,
-            timeout=60, what="the marker proposal's email",
+            timeout=60,
+            what="the marker proposal's email",
         )
 
     first_ids = [m.message_id for m in mails if m.message_id != mails[-1].message_id]

@@ -24,7 +24,9 @@ def mentor_body(name: str = "Grace Hopper", **overrides: Any) -> dict[str, Any]:
     return body
 
 
-def mentee_body(name: str = "Ada Lovelace", email: str = "mentee@example.org", **overrides: Any) -> dict[str, Any]:
+def mentee_body(
+    name: str = "Ada Lovelace", email: str = "mentee@example.org", **overrides: Any
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "roles": ["mentee"],
         "display_name": name,

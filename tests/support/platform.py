@@ -48,24 +48,36 @@ class Platform:
 
 @asynccontextmanager
 async def running_platform(
-    endpoint: KafkaEndpoint, database_url: str, topic_prefix: str, smtp: SmtpSink,
+    endpoint: KafkaEndpoint,
+    database_url: str,
+    topic_prefix: str,
+    smtp: SmtpSink,
     tenant: str = "acme",
 ) -> AsyncIterator[Platform]:
     kafka = kafka_settings(endpoint, topic_prefix)
     db = DatabaseSettings(database_url=database_url)
     async with AsyncExitStack() as stack:
-        profile = await stack.enter_async_context(profile_bootstrap(ProfileSettings(kafka=kafka, db=db)))
-        matching = await stack.enter_async_context(matching_bootstrap(MatchingSettings(kafka=kafka, db=db)))
+        profile = await stack.enter_async_context(
+            profile_bootstrap(ProfileSettings(kafka=kafka, db=db))
+        )
+        matching = await stack.enter_async_context(
+            matching_bootstrap(MatchingSettings(kafka=kafka, db=db))
+        )
         notifications = await stack.enter_async_context(
             notifications_bootstrap(
                 NotificationsSettings(
-                    kafka=kafka, db=db, smtp=SmtpSettings(host=smtp.host, port=smtp.port),
-                    retry_base_s=0.05, retry_max_s=0.2,
+                    kafka=kafka,
+                    db=db,
+                    smtp=SmtpSettings(host=smtp.host, port=smtp.port),
+                    retry_base_s=0.05,
+                    retry_max_s=0.2,
                 )
             )
         )
         http = await stack.enter_async_context(
-            httpx.AsyncClient(transport=httpx.ASGITransport(app=profile.app), base_url="http://profile")
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=profile.app), base_url="http://profile"
+            )
         )
         issued = await profile.api_keys.create(tenant, "tests")
         yield Platform(profile, matching, notifications, kafka, http, tenant, issued.token)

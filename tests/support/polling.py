@@ -13,7 +13,7 @@ T = TypeVar("T")
 async def eventually(
     probe: Callable[[], Awaitable[T] | T],
     *,
-    timeout: float = 30.0,
+    timeout: float = 30.0,  # noqa: ASYNC109 - a polling deadline, not a cancel scope
     interval: float = 0.05,
     what: str = "condition",
 ) -> T:

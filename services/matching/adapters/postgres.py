@@ -8,20 +8,20 @@ from uuid import UUID
 
 import asyncpg
 
+from services.matching.service_layer.unit_of_work import CurrentProposal
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 from shared.db.idempotency import first_delivery
+from shared.db.types import DbConnection
 from shared.outbox import add_to_outbox
-
-from services.matching.service_layer.unit_of_work import CurrentProposal
 
 CONSUMER = "matching"
 
 
 class PostgresMatchingTransaction:
-    def __init__(self, conn: asyncpg.Connection, topic_prefix: str) -> None:
+    def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
         self._conn = conn
         self._prefix = topic_prefix
 
@@ -31,7 +31,8 @@ class PostgresMatchingTransaction:
     async def person_version(self, tenant_id: str, user_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(
             "SELECT version FROM people WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
-            tenant_id, user_id,
+            tenant_id,
+            user_id,
         )
         return version
 
@@ -41,7 +42,11 @@ class PostgresMatchingTransaction:
             " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id) DO UPDATE SET"
             " version = EXCLUDED.version, is_mentor = EXCLUDED.is_mentor,"
             " is_mentee = EXCLUDED.is_mentee, profile = EXCLUDED.profile",
-            tenant_id, profile.user_id, profile.version, profile.is_mentor, profile.is_mentee,
+            tenant_id,
+            profile.user_id,
+            profile.version,
+            profile.is_mentor,
+            profile.is_mentee,
             profile.model_dump_json(),
         )
 
@@ -52,15 +57,20 @@ class PostgresMatchingTransaction:
         return ProfilePayload.model_validate_json(raw) if raw else None
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        for table, column in (("people", "user_id"), ("goals", "mentee_id"), ("proposals", "mentee_id")):
+        for table, column in (
+            ("people", "user_id"),
+            ("goals", "mentee_id"),
+            ("proposals", "mentee_id"),
+        ):
             await self._conn.execute(
-                f"DELETE FROM {table} WHERE tenant_id = $1 AND {column} = $2", tenant_id, user_id
+                f"DELETE FROM {table} WHERE tenant_id = $1 AND {column} = $2"  # noqa: S608 - constants, tenant_id, user_id
             )
 
     async def goal_version(self, tenant_id: str, mentee_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(
             "SELECT version FROM goals WHERE tenant_id = $1 AND mentee_id = $2 FOR UPDATE",
-            tenant_id, mentee_id,
+            tenant_id,
+            mentee_id,
         )
         return version
 
@@ -69,7 +79,10 @@ class PostgresMatchingTransaction:
             "INSERT INTO goals (tenant_id, mentee_id, version, goal) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
             " SET version = EXCLUDED.version, goal = EXCLUDED.goal",
-            tenant_id, goal.mentee_id, goal.version, goal.model_dump_json(),
+            tenant_id,
+            goal.mentee_id,
+            goal.version,
+            goal.model_dump_json(),
         )
 
     async def get_goal(self, tenant_id: str, mentee_id: str) -> GoalSetPayload | None:
@@ -94,7 +107,8 @@ class PostgresMatchingTransaction:
         row = await self._conn.fetchrow(
             "SELECT ranking_version, goal_id, mentor_ids FROM proposals"
             " WHERE tenant_id = $1 AND mentee_id = $2 FOR UPDATE",
-            tenant_id, mentee_id,
+            tenant_id,
+            mentee_id,
         )
         if row is None:
             return None
@@ -109,7 +123,11 @@ class PostgresMatchingTransaction:
             " DO UPDATE SET goal_id = EXCLUDED.goal_id, ranking_version = EXCLUDED.ranking_version,"
             " proposal_id = EXCLUDED.proposal_id, mentor_ids = EXCLUDED.mentor_ids,"
             " proposed_at = now()",
-            tenant_id, mentee_id, proposal.goal_id, proposal.ranking_version, proposal_id,
+            tenant_id,
+            mentee_id,
+            proposal.goal_id,
+            proposal.ranking_version,
+            proposal_id,
             list(proposal.mentor_ids),
         )
 

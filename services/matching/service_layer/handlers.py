@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from shared.contracts.goals import GoalSet
-from shared.contracts.matches import MatchProposed, MatchProposedPayload, ProposedMentor
-from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
-from shared.contracts.topics import PROPOSALS
-
 from services.matching.domain.scoring import rank_mentors
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     MatchingTransaction,
     UnitOfWork,
 )
+from shared.contracts.goals import GoalSet
+from shared.contracts.matches import MatchProposed, MatchProposedPayload, ProposedMentor
+from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
+from shared.contracts.topics import PROPOSALS
 
 
 async def record_profile(event: ProfileUpdated, uow: UnitOfWork, top_k: int) -> None:
@@ -97,5 +96,7 @@ async def rerank(
     )
     await tx.publish(
         PROPOSALS,
-        MatchProposed(tenant_id=tenant_id, key=mentee_id, payload=payload, correlation_id=correlation_id),
+        MatchProposed(
+            tenant_id=tenant_id, key=mentee_id, payload=payload, correlation_id=correlation_id
+        ),
     )

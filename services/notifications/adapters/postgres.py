@@ -8,25 +8,28 @@ from uuid import UUID
 
 import asyncpg
 
-from shared.contracts.matches import MatchProposedPayload
-from shared.db.idempotency import first_delivery
-
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import ClaimedEmail
+from shared.contracts.matches import MatchProposedPayload
+from shared.db.idempotency import first_delivery
+from shared.db.types import DbConnection
 
 CONSUMER = "notifications"
 
 
 def _contact(row: asyncpg.Record) -> Contact:
     return Contact(
-        tenant_id=row["tenant_id"], user_id=row["user_id"], email=row["email"],
-        display_name=row["display_name"], email_opt_in=row["email_opt_in"],
+        tenant_id=row["tenant_id"],
+        user_id=row["user_id"],
+        email=row["email"],
+        display_name=row["display_name"],
+        email_opt_in=row["email_opt_in"],
         timezone=row["timezone"],
     )
 
 
 class PostgresNotificationsTransaction:
-    def __init__(self, conn: asyncpg.Connection) -> None:
+    def __init__(self, conn: DbConnection) -> None:
         self._conn = conn
 
     async def first_delivery(self, event_id: UUID) -> bool:
@@ -35,7 +38,8 @@ class PostgresNotificationsTransaction:
     async def contact_version(self, tenant_id: str, user_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(
             "SELECT version FROM contacts WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
-            tenant_id, user_id,
+            tenant_id,
+            user_id,
         )
         return version
 
@@ -46,8 +50,13 @@ class PostgresNotificationsTransaction:
             " DO UPDATE SET version = EXCLUDED.version, email = EXCLUDED.email,"
             " display_name = EXCLUDED.display_name, email_opt_in = EXCLUDED.email_opt_in,"
             " timezone = EXCLUDED.timezone",
-            contact.tenant_id, contact.user_id, version, contact.email, contact.display_name,
-            contact.email_opt_in, contact.timezone,
+            contact.tenant_id,
+            contact.user_id,
+            version,
+            contact.email,
+            contact.display_name,
+            contact.email_opt_in,
+            contact.timezone,
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
@@ -59,15 +68,24 @@ class PostgresNotificationsTransaction:
         )
 
     async def queue_email(
-        self, dedupe_key: str, message_id: str, proposal: MatchProposedPayload, tenant_id: str,
+        self,
+        dedupe_key: str,
+        message_id: str,
+        proposal: MatchProposedPayload,
+        tenant_id: str,
         correlation_id: str | None,
     ) -> bool:
         inserted = await self._conn.fetchval(
             "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id,"
             " proposal, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1",
-            dedupe_key, tenant_id, proposal.mentee_id, proposal.proposal_id, message_id,
-            proposal.model_dump_json(), correlation_id,
+            dedupe_key,
+            tenant_id,
+            proposal.mentee_id,
+            proposal.proposal_id,
+            message_id,
+            proposal.model_dump_json(),
+            correlation_id,
         )
         return inserted is not None
 
@@ -90,14 +108,18 @@ class PostgresNotificationsStore:
             "   ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
             " RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,"
             " correlation_id",
-            limit, lease_s,
+            limit,
+            lease_s,
         )
         return [
             ClaimedEmail(
-                id=r["id"], tenant_id=r["tenant_id"], mentee_id=r["mentee_id"],
+                id=r["id"],
+                tenant_id=r["tenant_id"],
+                mentee_id=r["mentee_id"],
                 message_id=r["message_id"],
                 proposal=MatchProposedPayload.model_validate_json(r["proposal"]),
-                attempts=r["attempts"], created_at=r["created_at"],
+                attempts=r["attempts"],
+                created_at=r["created_at"],
                 correlation_id=r["correlation_id"],
             )
             for r in rows
@@ -120,7 +142,9 @@ class PostgresNotificationsStore:
         await self._pool.execute(
             "UPDATE emails SET state = $2, last_error = $3, updated_at = now(), lease_until = NULL"
             " WHERE id = $1",
-            email_id, state, reason,
+            email_id,
+            state,
+            reason,
         )
 
     async def reschedule(
@@ -131,5 +155,8 @@ class PostgresNotificationsStore:
             " attempts = attempts - $4::int,"
             " lease_until = NULL, next_attempt_at = now() + make_interval(secs => $2)"
             " WHERE id = $1",
-            email_id, delay_s, reason, 0 if count_attempt else 1,
+            email_id,
+            delay_s,
+            reason,
+            0 if count_attempt else 1,
         )

@@ -19,7 +19,9 @@ class SendResult:
     detail: str = ""
 
 
-def retry_delay(attempt: int, base_s: float, max_s: float, rng: random.Random | None = None) -> float:
+def retry_delay(
+    attempt: int, base_s: float, max_s: float, rng: random.Random | None = None
+) -> float:
     """Exponential backoff with full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
     ceiling = min(max_s, base_s * 2 ** max(0, attempt - 1))
     return (rng or random).uniform(ceiling / 2, ceiling)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from datetime import UTC, datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -55,7 +55,10 @@ _templates = Environment(
 
 
 def compose(
-    proposal: MatchProposedPayload, contact: Contact, sender: Sender, msg_id: str,
+    proposal: MatchProposedPayload,
+    contact: Contact,
+    sender: Sender,
+    msg_id: str,
     now: datetime | None = None,
 ) -> EmailMessage:
     assert contact.email is not None
@@ -67,7 +70,9 @@ def compose(
     )
     message["From"] = sender.mail_from
     message["Reply-To"] = sender.reply_to
-    message["To"] = formataddr((_one_line(contact.display_name), Address(addr_spec=contact.email).addr_spec))
+    message["To"] = formataddr(
+        (_one_line(contact.display_name), Address(addr_spec=contact.email).addr_spec)
+    )
     message["Date"] = format_datetime(now or datetime.now(UTC))
     message["Message-ID"] = msg_id
     message.set_content(_templates.get_template("proposal.txt.j2").render(context))

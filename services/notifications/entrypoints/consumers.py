@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from faststream.kafka import KafkaRouter
 
+from services.notifications.service_layer import handlers
+from services.notifications.service_layer.ports import NotificationsStore
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileUpdated
 from shared.contracts.topics import PROFILES, PROPOSALS, ProfileEvent
@@ -13,20 +15,21 @@ from shared.kafka.consumer import subscriber_options
 from shared.logs import bind_event
 from shared.settings import KafkaSettings
 
-from services.notifications.service_layer import handlers
-from services.notifications.service_layer.ports import NotificationsStore
-
 
 def build_router(
-    kafka: KafkaSettings, store: NotificationsStore, message_id_domain: str,
+    kafka: KafkaSettings,
+    store: NotificationsStore,
+    message_id_domain: str,
     on_queued: Callable[[], None],
 ) -> KafkaRouter:
     router = KafkaRouter()
-    options = subscriber_options(kafka.group("notifications"))
+    group = kafka.group("notifications")
 
     @router.subscriber(
-        PROFILES.qualified(kafka.topic_prefix), **options,
-        title="notifications/on_profiles", description=PROFILES.description,
+        PROFILES.qualified(kafka.topic_prefix),
+        **subscriber_options(f"{group}.profiles"),
+        title="notifications/on_profiles",
+        description=PROFILES.description,
     )
     async def on_profiles(event: ProfileEvent) -> None:
         bind_event(event.event_id, event.correlation_id)
@@ -36,8 +39,10 @@ def build_router(
             await handlers.forget_contact(event, store)
 
     @router.subscriber(
-        PROPOSALS.qualified(kafka.topic_prefix), **options,
-        title="notifications/on_proposals", description=PROPOSALS.description,
+        PROPOSALS.qualified(kafka.topic_prefix),
+        **subscriber_options(f"{group}.proposals"),
+        title="notifications/on_proposals",
+        description=PROPOSALS.description,
     )
     async def on_proposals(event: MatchProposed) -> None:
         bind_event(event.event_id, event.correlation_id)

@@ -14,12 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.errors import TRANSIENT_ERRORS
-from shared.logs import bind_event
-
 from services.notifications.domain.delivery import Outcome, retry_delay
 from services.notifications.domain.email import Sender, compose
 from services.notifications.service_layer.ports import ClaimedEmail, Mailer, NotificationsStore
+from shared.errors import TRANSIENT_ERRORS
+from shared.logs import bind_event
 
 log = logging.getLogger(__name__)
 

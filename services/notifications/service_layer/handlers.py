@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from shared.contracts.matches import MatchProposed
-from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
-
 from services.notifications.domain.email import Contact, message_id
 from services.notifications.service_layer.ports import NotificationsStore
+from shared.contracts.matches import MatchProposed
+from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 
 
 async def record_contact(event: ProfileUpdated, store: NotificationsStore) -> None:

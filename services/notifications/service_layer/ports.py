@@ -9,10 +9,9 @@ from email.message import EmailMessage
 from typing import Protocol
 from uuid import UUID
 
-from shared.contracts.matches import MatchProposedPayload
-
 from services.notifications.domain.delivery import SendResult
 from services.notifications.domain.email import Contact
+from shared.contracts.matches import MatchProposedPayload
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,11 @@ class NotificationsTransaction(Protocol):
     async def forget_person(self, tenant_id: str, user_id: str) -> None: ...
 
     async def queue_email(
-        self, dedupe_key: str, message_id: str, proposal: MatchProposedPayload, tenant_id: str,
+        self,
+        dedupe_key: str,
+        message_id: str,
+        proposal: MatchProposedPayload,
+        tenant_id: str,
         correlation_id: str | None,
     ) -> bool: ...
 

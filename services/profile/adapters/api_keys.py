@@ -30,7 +30,7 @@ def _hash(secret: str) -> bytes:
 def _split(token: str) -> tuple[str, str] | None:
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    key_id, sep, secret = token[len(PREFIX):].partition("_")
+    key_id, sep, secret = token[len(PREFIX) :].partition("_")
     return (key_id, secret) if sep and key_id and secret else None
 
 
@@ -43,13 +43,17 @@ class ApiKeys:
         secret = secrets.token_urlsafe(32)
         await self._pool.execute(
             "INSERT INTO api_keys (key_id, tenant_id, secret_hash, label) VALUES ($1, $2, $3, $4)",
-            key_id, tenant_id, _hash(secret), label,
+            key_id,
+            tenant_id,
+            _hash(secret),
+            label,
         )
         return IssuedKey(key_id, tenant_id, f"{PREFIX}{key_id}_{secret}")
 
     async def revoke(self, key_id: str) -> bool:
         result = await self._pool.execute(
-            "UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id
+            "UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL",
+            key_id,
         )
         return result.endswith(" 1")
 

@@ -11,11 +11,12 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
+from shared.db.types import DbConnection
 from shared.outbox import add_to_outbox
 
 
 class PostgresProfileTransaction:
-    def __init__(self, conn: asyncpg.Connection, topic_prefix: str) -> None:
+    def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
         self._conn = conn
         self._prefix = topic_prefix
 
@@ -24,8 +25,9 @@ class PostgresProfileTransaction:
     ) -> ProfilePayload | None:
         lock = " FOR UPDATE" if for_update else ""
         raw = await self._conn.fetchval(
-            f"SELECT profile FROM profiles WHERE tenant_id = $1 AND user_id = $2{lock}",
-            tenant_id, user_id,
+            f"SELECT profile FROM profiles WHERE tenant_id = $1 AND user_id = $2{lock}",  # noqa: S608
+            tenant_id,
+            user_id,
         )
         return ProfilePayload.model_validate_json(raw) if raw else None
 
@@ -34,7 +36,10 @@ class PostgresProfileTransaction:
             "INSERT INTO profiles (tenant_id, user_id, version, profile) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (tenant_id, user_id) DO UPDATE"
             " SET version = EXCLUDED.version, profile = EXCLUDED.profile, updated_at = now()",
-            tenant_id, profile.user_id, profile.version, profile.model_dump_json(),
+            tenant_id,
+            profile.user_id,
+            profile.version,
+            profile.model_dump_json(),
         )
 
     async def get_goal(
@@ -42,8 +47,9 @@ class PostgresProfileTransaction:
     ) -> GoalSetPayload | None:
         lock = " FOR UPDATE" if for_update else ""
         raw = await self._conn.fetchval(
-            f"SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2{lock}",
-            tenant_id, mentee_id,
+            f"SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2{lock}",  # noqa: S608
+            tenant_id,
+            mentee_id,
         )
         return GoalSetPayload.model_validate_json(raw) if raw else None
 
@@ -52,7 +58,10 @@ class PostgresProfileTransaction:
             "INSERT INTO goals (tenant_id, mentee_id, version, goal) VALUES ($1, $2, $3, $4)"
             " ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
             " SET version = EXCLUDED.version, goal = EXCLUDED.goal, updated_at = now()",
-            tenant_id, goal.mentee_id, goal.version, goal.model_dump_json(),
+            tenant_id,
+            goal.mentee_id,
+            goal.version,
+            goal.model_dump_json(),
         )
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:

@@ -14,8 +14,16 @@ def document_broker(kafka: KafkaSettings) -> KafkaBroker:
     broker = KafkaBroker(kafka.bootstrap_servers)
     profiles = PROFILES.qualified(kafka.topic_prefix)
     for event in (ProfileUpdated, ProfileDeleted):
-        broker.publisher(profiles, title=f"profile/{event.__name__}", schema=event,
-                         description=f"{PROFILES.description} Key: {PROFILES.key}.")
-    broker.publisher(GOALS.qualified(kafka.topic_prefix), title="profile/GoalSet", schema=GoalSet,
-                     description=f"{GOALS.description} Key: {GOALS.key}.")
+        broker.publisher(
+            profiles,
+            title=f"profile/{event.__name__}",
+            schema=event,
+            description=f"{PROFILES.description} Key: {PROFILES.key}.",
+        )
+    broker.publisher(
+        GOALS.qualified(kafka.topic_prefix),
+        title="profile/GoalSet",
+        schema=GoalSet,
+        description=f"{GOALS.description} Key: {GOALS.key}.",
+    )
     return broker

@@ -8,18 +8,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Request, Response
 
-from shared.contracts.goals import GoalFields, GoalSetPayload
-from shared.contracts.profiles import ProfileFields, ProfilePayload
-from shared.contracts.types import IDENTIFIER_PATTERN
-from shared.logs import correlation_id_var
-
 from services.profile.adapters.api_keys import ApiKeys
 from services.profile.domain.commands import SetGoal, UpsertProfile
 from services.profile.domain.model import NotAMentee, VersionConflict
 from services.profile.service_layer import handlers
 from services.profile.service_layer.unit_of_work import UnitOfWork
+from shared.contracts.goals import GoalFields, GoalSetPayload
+from shared.contracts.profiles import ProfileFields, ProfilePayload
+from shared.contracts.types import IDENTIFIER_PATTERN
+from shared.logs import correlation_id_var
 
-UserIdPath = Annotated[str, Path(pattern=IDENTIFIER_PATTERN, description="The integrator's user id.")]
+UserIdPath = Annotated[
+    str, Path(pattern=IDENTIFIER_PATTERN, description="The integrator's user id.")
+]
 _CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -37,7 +38,9 @@ async def current_tenant(
     keys: ApiKeys = request.app.state.api_keys
     tenant = await keys.tenant_of(token.strip()) if scheme.lower() == "bearer" else None
     if tenant is None:
-        raise HTTPException(401, "Missing or invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "Missing or invalid API key", headers={"WWW-Authenticate": "Bearer"}
+        )
     return tenant
 
 
@@ -89,7 +92,9 @@ async def put_profile(
 
 
 @router.get("/profiles/{user_id}", response_model=ProfilePayload)
-async def get_profile(user_id: UserIdPath, tenant: Tenant, uow: Uow, response: Response) -> ProfilePayload:
+async def get_profile(
+    user_id: UserIdPath, tenant: Tenant, uow: Uow, response: Response
+) -> ProfilePayload:
     async with uow.transaction() as tx:
         profile = await tx.get_profile(tenant, user_id)
     if profile is None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from shared.contracts.goals import GoalSet, GoalSetPayload
-from shared.contracts.profiles import ProfilePayload, ProfileUpdated
-from shared.contracts.topics import GOALS, PROFILES
-
 from services.profile.domain.commands import SetGoal, UpsertProfile
 from services.profile.domain.model import next_goal, next_profile
 from services.profile.service_layer.unit_of_work import UnitOfWork
+from shared.contracts.goals import GoalSet, GoalSetPayload
+from shared.contracts.profiles import ProfilePayload, ProfileUpdated
+from shared.contracts.topics import GOALS, PROFILES
 
 
 async def upsert_profile(cmd: UpsertProfile, uow: UnitOfWork) -> ProfilePayload:

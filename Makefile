@@ -1,0 +1,41 @@
+# Mentorlink — the stable commands. Everything installs from pyproject.toml + uv.lock.
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+
+.PHONY: install dev test test-unit test-integration test-e2e lint typecheck docs kafka-up kafka-down
+
+install:            ## Create .venv with the locked dependencies (installs uv if missing)
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
+	$(UV) sync --frozen
+
+dev: install        ## Run the whole platform: 3 services, embedded Kafka + PostgreSQL, SMTP sink
+	$(UV) run --frozen python -m devenv.run
+
+test: install       ## The whole suite (infrastructure resolved by devenv.infra)
+	$(UV) run --frozen pytest
+
+test-unit: install
+	$(UV) run --frozen pytest tests/unit
+
+test-integration: install
+	$(UV) run --frozen pytest tests/integration
+
+test-e2e: install
+	$(UV) run --frozen pytest tests/e2e
+
+lint: install       ## ruff, import contracts
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen lint-imports
+
+typecheck: install
+	$(UV) run --frozen mypy
+
+docs: install       ## Regenerate docs/schemas and docs/asyncapi from the code
+	$(UV) run --frozen python scripts/export_contracts.py
+
+kafka-up:           ## Apache Kafka (KRaft, from Maven Central) on 127.0.0.1:9092
+	bash scripts/kafka/start.sh --port 9092
+
+kafka-down:
+	bash scripts/kafka/stop.sh
