@@ -1,8 +1,8 @@
 """A first scoring function: goal skills against mentor skills and levels.
 
 score = sum over goal skills the mentor has of (level / 5), divided by the number of goal
-skills, so 1.0 means "expert in every skill the mentee wants to grow". The full weighted,
-diversified engine replaces this (docs/adr/0004-scoring.md).
+skills, so 1.0 means "expert in every skill the mentee wants to grow". The weighted,
+diversified, incremental engine is the matching-engine issue's work.
 """
 
 from __future__ import annotations
