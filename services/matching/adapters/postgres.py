@@ -28,6 +28,10 @@ class PostgresMatchingTransaction:
     async def first_delivery(self, event_id: UUID) -> bool:
         return await first_delivery(self._conn, CONSUMER, event_id)
 
+    async def lock_tenant(self, tenant_id: str, *, exclusive: bool) -> None:
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await self._conn.execute(f"SELECT {function}(1, hashtext($1))", tenant_id)
+
     async def person_version(self, tenant_id: str, user_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(
             "SELECT version FROM people WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",

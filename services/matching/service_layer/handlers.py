@@ -19,6 +19,7 @@ from shared.contracts.topics import PROPOSALS
 async def record_profile(event: ProfileUpdated, uow: UnitOfWork, top_k: int) -> None:
     profile = event.payload
     async with uow.transaction() as tx:
+        await tx.lock_tenant(event.tenant_id, exclusive=True)
         if not await tx.first_delivery(event.event_id):
             return
         known = await tx.person_version(event.tenant_id, profile.user_id)
@@ -36,6 +37,7 @@ async def record_profile(event: ProfileUpdated, uow: UnitOfWork, top_k: int) -> 
 
 async def forget_profile(event: ProfileDeleted, uow: UnitOfWork, top_k: int) -> None:
     async with uow.transaction() as tx:
+        await tx.lock_tenant(event.tenant_id, exclusive=True)
         if not await tx.first_delivery(event.event_id):
             return
         await tx.forget_person(event.tenant_id, event.payload.user_id)
@@ -46,6 +48,7 @@ async def forget_profile(event: ProfileDeleted, uow: UnitOfWork, top_k: int) -> 
 async def record_goal(event: GoalSet, uow: UnitOfWork, top_k: int) -> None:
     goal = event.payload
     async with uow.transaction() as tx:
+        await tx.lock_tenant(event.tenant_id, exclusive=False)
         if not await tx.first_delivery(event.event_id):
             return
         known = await tx.goal_version(event.tenant_id, goal.mentee_id)

@@ -23,6 +23,14 @@ class CurrentProposal:
 class MatchingTransaction(Protocol):
     async def first_delivery(self, event_id: UUID) -> bool: ...
 
+    async def lock_tenant(self, tenant_id: str, *, exclusive: bool) -> None:
+        """Serialise with concurrent handlers until commit.
+
+        Profile changes (which can affect every mentee of the tenant) take it exclusively;
+        goal changes share it. Without it, a mentee's profile and goal handled at the same time
+        by two subscribers would each miss the other's uncommitted row and rank nobody.
+        """
+
     async def person_version(self, tenant_id: str, user_id: str) -> int | None: ...
 
     async def save_person(self, tenant_id: str, profile: ProfilePayload) -> None: ...
