@@ -1,4 +1,4 @@
-"""Profile and goal events handled at the same moment by two subscribers still produce a proposal."""
+"""Profile and goal events handled at once by two subscribers still produce a proposal."""
 
 from __future__ import annotations
 
