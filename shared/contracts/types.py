@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$"
 
@@ -28,11 +28,17 @@ UserId = Annotated[
     StringConstraints(pattern=IDENTIFIER_PATTERN),
     Field(description="The integrator's stable id of a person.", examples=["u-1042"]),
 ]
+
+
+def _lower(value: object) -> object:
+    """Normalise case and spacing before the pattern is checked (pydantic checks it first)."""
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 Slug = Annotated[
     str,
+    BeforeValidator(_lower),
     StringConstraints(
-        strip_whitespace=True,
-        to_lower=True,
         min_length=1,
         max_length=64,
         pattern=r"^[a-z0-9][a-z0-9 +#./&-]*$",
@@ -59,7 +65,8 @@ LongText = Annotated[
 ]
 LanguageCode = Annotated[
     str,
-    StringConstraints(to_lower=True, pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"),
+    BeforeValidator(_lower),
+    StringConstraints(pattern=r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$"),
     Field(description="A BCP 47 language tag.", examples=["en", "pt-br"]),
 ]
 

@@ -71,10 +71,9 @@ def classify_invalid(body: bytes, exc: Exception) -> tuple[str, str]:
         return "invalid_json", str(decode_error)
     assert isinstance(exc, ValidationError)
     errors = exc.errors(include_url=False, include_input=False)
-    locations = {str(e["loc"][0]) if e["loc"] else "" for e in errors}
     if any(e["type"] == "union_tag_invalid" for e in errors):
         reason = "unknown_event_type"
-    elif "schema_version" in locations:
+    elif any(e["loc"] and e["loc"][-1] == "schema_version" for e in errors):
         reason = "unknown_schema_version"
     else:
         reason = "schema_violation"

@@ -22,6 +22,6 @@ class SendResult:
 def retry_delay(
     attempt: int, base_s: float, max_s: float, rng: random.Random | None = None
 ) -> float:
-    """Exponential backoff with full jitter: uniform in [0, min(max, base * 2^(attempt-1))]."""
-    ceiling = min(max_s, base_s * 2 ** max(0, attempt - 1))
+    """Exponential backoff with equal jitter: uniform in [c/2, c], c = min(max, base * 2^(n-1))."""
+    ceiling = min(max_s, base_s * 2 ** min(max(0, attempt - 1), 40))
     return (rng or random).uniform(ceiling / 2, ceiling)

@@ -48,7 +48,7 @@ def _one_line(text: str) -> str:
 
 _templates = Environment(
     loader=PackageLoader("services.notifications", "templates"),
-    autoescape=select_autoescape(["html", "j2.html"], default_for_string=True),
+    autoescape=select_autoescape(["html", "html.j2"], default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
 )

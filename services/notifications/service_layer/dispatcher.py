@@ -84,9 +84,17 @@ class Dispatcher:
                 )
             return
         if not contact.reachable:
-            await self._store.mark_failed(email.id, "suppressed", "mentee opted out of email")
+            reason = "mentee opted out of email" if contact.email else "mentee has no email address"
+            await self._store.mark_failed(email.id, "suppressed", reason)
             return
-        message = compose(email.proposal, contact, self._sender, email.message_id)
+        try:
+            message = compose(email.proposal, contact, self._sender, email.message_id)
+        except ValueError as exc:  # e.g. an address that cannot be encoded without SMTPUTF8
+            await self._store.mark_failed(
+                email.id, "failed", f"cannot compose: {type(exc).__name__}"
+            )
+            log.warning("proposal email cannot be composed: %s", type(exc).__name__)
+            return
         result = await self._mailer.send(message)
         if result.outcome is Outcome.SENT:
             await self._store.mark_sent(email.id)

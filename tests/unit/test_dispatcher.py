@@ -1,0 +1,187 @@
+"""The email dispatcher: what it records after each kind of attempt."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from services.notifications.domain.delivery import Outcome, SendResult
+from services.notifications.domain.email import Contact, Sender
+from services.notifications.service_layer.dispatcher import Dispatcher, DispatchPolicy
+from services.notifications.service_layer.ports import ClaimedEmail
+from tests.unit.builders import TENANT, proposal
+
+POLICY = DispatchPolicy(
+    max_attempts=4, retry_base_s=2.0, retry_max_s=60.0, lease_s=30.0, contact_wait_s=300.0
+)
+SENDER = Sender("Mentorlink <m@mentorlink.test>", "Support <s@mentorlink.test>", "mentorlink.test")
+
+
+@dataclass
+class FakeStore:
+    """In-memory NotificationsStore: queued emails, contacts, and what the dispatcher recorded."""
+
+    queue: list[ClaimedEmail] = field(default_factory=list)
+    contacts: dict[tuple[str, str], Contact] = field(default_factory=dict)
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]:
+        raise AssertionError("the dispatcher needs no transaction")
+
+    async def claim_due(self, limit: int, lease_s: float) -> list[ClaimedEmail]:
+        claimed, self.queue = self.queue[:limit], self.queue[limit:]
+        return claimed
+
+    async def contact(self, tenant_id: str, user_id: str) -> Contact | None:
+        return self.contacts.get((tenant_id, user_id))
+
+    async def mark_sent(self, email_id: int) -> None:
+        self.calls.append(("sent", email_id))
+
+    async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
+        self.calls.append((state, email_id, reason))
+
+    async def reschedule(
+        self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True
+    ) -> None:
+        self.calls.append(("reschedule", email_id, delay_s, reason, count_attempt))
+
+
+@dataclass
+class FakeMailer:
+    result: SendResult = field(default_factory=lambda: SendResult(Outcome.SENT))
+    sent: list[EmailMessage] = field(default_factory=list)
+
+    async def send(self, message: EmailMessage) -> SendResult:
+        self.sent.append(message)
+        return self.result
+
+
+def claimed(
+    email_id: int = 1, attempts: int = 1, mentee_id: str = "u-ada", age_s: float = 1.0
+) -> ClaimedEmail:
+    return ClaimedEmail(
+        id=email_id,
+        tenant_id=TENANT,
+        mentee_id=mentee_id,
+        message_id=f"<proposal.{email_id}@mentorlink.test>",
+        proposal=proposal(mentee_id),
+        attempts=attempts,
+        created_at=datetime.now(UTC) - timedelta(seconds=age_s),
+        correlation_id="req-1",
+    )
+
+
+def contact(user_id: str = "u-ada", **overrides: Any) -> Contact:
+    fields: dict[str, Any] = {
+        "tenant_id": TENANT,
+        "user_id": user_id,
+        "email": "ada@example.org",
+        "display_name": "Ada",
+        "email_opt_in": True,
+        "timezone": "UTC",
+    }
+    return Contact(**{**fields, **overrides})
+
+
+def arrange(
+    *emails: ClaimedEmail, result: SendResult | None = None, **contact_overrides: Any
+) -> tuple[Dispatcher, FakeStore, FakeMailer]:
+    store = FakeStore(queue=list(emails))
+    store.contacts[TENANT, "u-ada"] = contact(**contact_overrides)
+    mailer = FakeMailer(result or SendResult(Outcome.SENT))
+    return Dispatcher(store, mailer, SENDER, POLICY), store, mailer
+
+
+async def test_sent_is_marked_sent() -> None:
+    dispatcher, store, mailer = arrange(claimed(7))
+    assert await dispatcher.dispatch_once() == 1
+    assert store.calls == [("sent", 7)]
+    assert dispatcher.sent == 1
+    (message,) = mailer.sent
+    assert message["Message-ID"] == "<proposal.7@mentorlink.test>"
+    assert message["To"] == "Ada <ada@example.org>"
+
+
+async def test_nothing_due_does_nothing() -> None:
+    dispatcher, store, mailer = arrange()
+    assert await dispatcher.dispatch_once() == 0
+    assert store.calls == [] and mailer.sent == []
+
+
+@pytest.mark.parametrize(("attempts", "low", "high"), [(1, 1.0, 2.0), (3, 4.0, 8.0), (2, 2.0, 4.0)])
+async def test_transient_failure_is_rescheduled_with_backoff(
+    attempts: int, low: float, high: float
+) -> None:
+    dispatcher, store, _ = arrange(
+        claimed(attempts=attempts), result=SendResult(Outcome.TRANSIENT, "421 busy")
+    )
+    await dispatcher.dispatch_once()
+    ((kind, email_id, delay, reason, counted),) = store.calls
+    assert (kind, email_id, reason, counted) == ("reschedule", 1, "421 busy", True)
+    assert low <= delay <= high
+
+
+async def test_transient_failure_at_max_attempts_gives_up() -> None:
+    dispatcher, store, _ = arrange(
+        claimed(attempts=POLICY.max_attempts), result=SendResult(Outcome.TRANSIENT, "421 busy")
+    )
+    await dispatcher.dispatch_once()
+    assert store.calls == [("failed", 1, "gave up: 421 busy")]
+
+
+async def test_permanent_failure_is_failed_at_once() -> None:
+    dispatcher, store, _ = arrange(
+        claimed(attempts=1), result=SendResult(Outcome.PERMANENT, "550 no")
+    )
+    await dispatcher.dispatch_once()
+    assert store.calls == [("failed", 1, "550 no")]
+    assert dispatcher.sent == 0
+
+
+async def test_missing_contact_waits_without_counting_an_attempt() -> None:
+    dispatcher, store, mailer = arrange(claimed(mentee_id="u-unknown", age_s=10))
+    await dispatcher.dispatch_once()
+    ((kind, email_id, delay, _reason, counted),) = store.calls
+    assert (kind, email_id, counted) == ("reschedule", 1, False)
+    assert 0 < delay <= 1
+    assert mailer.sent == []
+
+
+async def test_missing_contact_for_too_long_fails() -> None:
+    dispatcher, store, mailer = arrange(
+        claimed(mentee_id="u-unknown", age_s=POLICY.contact_wait_s + 1)
+    )
+    await dispatcher.dispatch_once()
+    assert store.calls == [("failed", 1, "no contact details for mentee")]
+    assert mailer.sent == []
+
+
+@pytest.mark.parametrize("overrides", [{"email_opt_in": False}, {"email": None}])
+async def test_unreachable_contact_is_suppressed(overrides: dict[str, Any]) -> None:
+    dispatcher, store, mailer = arrange(claimed(), **overrides)
+    await dispatcher.dispatch_once()
+    ((state, email_id, _reason),) = store.calls
+    assert (state, email_id) == ("suppressed", 1)
+    assert mailer.sent == []
+
+
+async def test_every_claimed_email_is_handled() -> None:
+    dispatcher, store, mailer = arrange(claimed(1), claimed(2, mentee_id="u-unknown"), claimed(3))
+    assert await dispatcher.dispatch_once() == 3
+    assert [c[:2] for c in store.calls] == [("sent", 1), ("reschedule", 2), ("sent", 3)]
+    assert len(mailer.sent) == 2
+
+
+async def test_an_address_that_cannot_be_composed_fails_that_email_only() -> None:
+    dispatcher, store, _ = arrange(claimed(1), claimed(2), email="josé@example.org")
+    store.contacts[TENANT, "u-bob"] = contact("u-bob")
+    store.queue.insert(1, claimed(3, mentee_id="u-bob"))
+    await dispatcher.dispatch_once()
+    assert ("sent", 3) in store.calls
+    assert {c[:2] for c in store.calls} >= {("failed", 1), ("failed", 2)}
