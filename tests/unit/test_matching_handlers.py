@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -24,6 +21,7 @@ from tests.unit.builders import (
     profile_deleted,
     profile_updated,
 )
+from tests.unit.fakes import CopyOnCommitUnitOfWork
 
 TOP_K = 3
 
@@ -95,17 +93,9 @@ class FakeMatchingTransaction:
         self.s.outbox.append((topic, event))
 
 
-class FakeUnitOfWork:
-    """Commits a copy of the state only when the block finishes without an exception."""
-
+class FakeUnitOfWork(CopyOnCommitUnitOfWork[_State, FakeMatchingTransaction]):
     def __init__(self) -> None:
-        self.state = _State()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[FakeMatchingTransaction]:
-        working = copy.deepcopy(self.state)
-        yield FakeMatchingTransaction(working)
-        self.state = working
+        super().__init__(_State(), FakeMatchingTransaction)
 
     def proposals(self) -> list[MatchProposed]:
         assert all(topic == PROPOSALS for topic, _ in self.state.outbox)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -17,6 +15,7 @@ from shared.contracts.goals import GoalSet, GoalSetPayload
 from shared.contracts.profiles import ProfilePayload, ProfileUpdated
 from shared.contracts.topics import GOALS, PROFILES, TopicSpec
 from tests.unit.builders import TENANT, as_goal_fields, as_profile_fields
+from tests.unit.fakes import CopyOnCommitUnitOfWork
 
 
 @dataclass
@@ -50,17 +49,9 @@ class FakeProfileTransaction:
         self.s.outbox.append((topic, event))
 
 
-class FakeUnitOfWork:
-    """Commits a copy of the state only when the block finishes without an exception."""
-
+class FakeUnitOfWork(CopyOnCommitUnitOfWork[_State, FakeProfileTransaction]):
     def __init__(self) -> None:
-        self.state = _State()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[FakeProfileTransaction]:
-        working = copy.deepcopy(self.state)
-        yield FakeProfileTransaction(working)
-        self.state = working
+        super().__init__(_State(), FakeProfileTransaction)
 
     @property
     def published(self) -> list[tuple[TopicSpec, EventEnvelope]]:
