@@ -100,6 +100,7 @@ def embedded_kafka() -> Iterator[KafkaEndpoint]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a terminal's Ctrl-C reaches the services, not the broker
     )
     try:
         wait_for_port("127.0.0.1", port, 30, process)
