@@ -9,12 +9,12 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
-from shared.kafka.connection import _ssl_context
+from shared.kafka.connection import ssl_context
 from shared.settings import KafkaSettings
 
 
 def _security(settings: KafkaSettings) -> BaseSecurity | None:
-    context = _ssl_context(settings)
+    context = ssl_context(settings)
     use_ssl = context is not None
     if settings.sasl_mechanism:
         username = settings.sasl_username or ""

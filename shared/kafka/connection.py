@@ -10,7 +10,7 @@ from aiokafka.helpers import create_ssl_context
 from shared.settings import KafkaSettings
 
 
-def _ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
+def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
     if settings.security_protocol not in ("SSL", "SASL_SSL"):
         return None
     context: ssl.SSLContext = create_ssl_context(
@@ -26,7 +26,7 @@ def client_kwargs(settings: KafkaSettings) -> dict[str, Any]:
         "security_protocol": settings.security_protocol,
         "request_timeout_ms": int(settings.connect_timeout_s * 1000),
     }
-    if context := _ssl_context(settings):
+    if context := ssl_context(settings):
         kwargs["ssl_context"] = context
     if settings.sasl_mechanism:
         kwargs["sasl_mechanism"] = settings.sasl_mechanism

@@ -26,6 +26,16 @@ def _run(service: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess
     return result, time.monotonic() - started
 
 
+def _assert_one_clear_line(
+    result: subprocess.CompletedProcess[str], elapsed: float, prefix: str
+) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(prefix), lines[0]
+    assert elapsed < 20
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_unreachable_postgres_is_one_line_and_exit_2(service: str) -> None:
     port = free_port()
@@ -36,12 +46,10 @@ def test_unreachable_postgres_is_one_line_and_exit_2(service: str) -> None:
             "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
         },
     )
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"{service}: cannot reach PostgreSQL at 127.0.0.1:{port}/nothing")
+    _assert_one_clear_line(
+        result, elapsed, f"{service}: cannot reach PostgreSQL at 127.0.0.1:{port}/nothing"
+    )
     assert "secret" not in result.stderr
-    assert elapsed < 20
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -55,8 +63,4 @@ def test_unreachable_kafka_is_one_line_and_exit_2(service: str, postgres_endpoin
             "KAFKA_CONNECT_TIMEOUT_S": "3",
         },
     )
-    assert result.returncode == 2, result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"{service}: cannot reach Kafka at 127.0.0.1:{port}")
-    assert elapsed < 20
+    _assert_one_clear_line(result, elapsed, f"{service}: cannot reach Kafka at 127.0.0.1:{port}")
