@@ -21,7 +21,7 @@ from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.http.asyncapi import asyncapi_router
-from shared.http.health import health_router
+from shared.http.health import health_router, kafka_ready, postgres_ready, tasks_ready
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
 from shared.kafka.topics import ensure_topics
@@ -68,19 +68,8 @@ def build_broker_for(
 def create_app(pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks) -> FastAPI:
     app = FastAPI(title="Mentorlink notifications", version="1")
     app.include_router(asyncapi_router(broker, "Mentorlink notifications"))
-
-    async def database() -> bool:
-        return bool(await pool.fetchval("SELECT 1", timeout=2))
-
-    async def kafka() -> bool:
-        return await broker.ping(timeout=2)
-
-    async def dispatcher() -> bool:
-        return tasks.healthy()
-
-    app.include_router(
-        health_router({"postgres": database, "kafka": kafka, "dispatcher": dispatcher})
-    )
+    checks = {"postgres": postgres_ready(pool), "kafka": kafka_ready(broker)}
+    app.include_router(health_router({**checks, "dispatcher": tasks_ready(tasks)}))
     return app
 
 

@@ -19,7 +19,7 @@ from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.http.asyncapi import asyncapi_router
-from shared.http.health import health_router
+from shared.http.health import health_router, postgres_ready, tasks_ready
 from shared.http.problems import install_problem_handlers
 from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
@@ -51,14 +51,9 @@ def create_app(pool: asyncpg.Pool, tasks: BackgroundTasks, kafka: KafkaSettings)
     install_problem_handlers(app)
     app.include_router(router)
     app.include_router(asyncapi_router(document_broker(kafka), "Mentorlink profile"))
-
-    async def database() -> bool:
-        return bool(await pool.fetchval("SELECT 1", timeout=2))
-
-    async def outbox_relay() -> bool:
-        return tasks.healthy()
-
-    app.include_router(health_router({"postgres": database, "outbox_relay": outbox_relay}))
+    app.include_router(
+        health_router({"postgres": postgres_ready(pool), "outbox_relay": tasks_ready(tasks)})
+    )
     return app
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import asyncpg
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+
+from shared.runtime import BackgroundTasks
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -32,3 +36,24 @@ def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
         )
 
     return router
+
+
+def postgres_ready(pool: asyncpg.Pool) -> ReadinessCheck:
+    async def check() -> bool:
+        return bool(await pool.fetchval("SELECT 1", timeout=2))
+
+    return check
+
+
+def kafka_ready(broker: KafkaBroker) -> ReadinessCheck:
+    async def check() -> bool:
+        return await broker.ping(timeout=2)
+
+    return check
+
+
+def tasks_ready(tasks: BackgroundTasks) -> ReadinessCheck:
+    async def check() -> bool:
+        return tasks.healthy()
+
+    return check
