@@ -64,6 +64,27 @@ class HttpSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
 
 
+class LinkSettings(BaseSettings):
+    """Signed links in proposal emails (accept, decline, unsubscribe)."""
+
+    model_config = SettingsConfigDict(env_prefix="LINK_", extra="ignore")
+
+    signing_keys: SecretStr = Field(
+        default=SecretStr("dev-only-link-key-change-me"),
+        description="Comma-separated secrets; the first signs, all verify (rotation).",
+    )
+    base_url: str = Field(
+        default="http://localhost:8000",
+        description="Public URL of the profile service, which serves the links.",
+    )
+    ttl_days: int = Field(default=14, ge=1, le=90)
+
+    def keys(self) -> list[bytes]:
+        return [
+            k.strip().encode() for k in self.signing_keys.get_secret_value().split(",") if k.strip()
+        ]
+
+
 class ServiceSettings(BaseSettings):
     """Base for a service's settings: infrastructure plus its own knobs."""
 

@@ -4,7 +4,9 @@ Everything a producer or consumer needs to agree on lives here and only here.
 """
 
 from shared.contracts.envelope import EventEnvelope
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet, GoalSetPayload
+from shared.contracts.ingress import DeleteProfile, SetGoal, UpsertProfile
 from shared.contracts.matches import (
     CriterionReason,
     MatchProposed,
@@ -17,17 +19,30 @@ from shared.contracts.profiles import (
     ProfilePayload,
     ProfileUpdated,
 )
-from shared.contracts.topics import GOALS, PROFILES, PROPOSALS, TOPICS, TopicSpec
+from shared.contracts.topics import (
+    FEEDBACK,
+    GOALS,
+    INGRESS,
+    PROFILES,
+    PROPOSALS,
+    TOPICS,
+    TopicSpec,
+)
 
 __all__ = [
+    "FEEDBACK",
     "GOALS",
+    "INGRESS",
     "PROFILES",
     "PROPOSALS",
     "TOPICS",
     "CriterionReason",
+    "DeleteProfile",
     "EventEnvelope",
     "GoalSet",
     "GoalSetPayload",
+    "MatchAccepted",
+    "MatchDeclined",
     "MatchProposed",
     "MatchProposedPayload",
     "ProfileDeleted",
@@ -35,5 +50,7 @@ __all__ = [
     "ProfilePayload",
     "ProfileUpdated",
     "ProposedMentor",
+    "SetGoal",
     "TopicSpec",
+    "UpsertProfile",
 ]

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, TypeAlias
 
-from pydantic import Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
-from shared.contracts.envelope import EventEnvelope
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
+from shared.contracts.ingress import DeleteProfile, SetGoal, UpsertProfile
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 
@@ -22,7 +23,7 @@ class TopicSpec:
 
     name: str
     key: str
-    events: tuple[type[EventEnvelope], ...]
+    events: tuple[type[BaseModel], ...]
     description: str
     compacted: bool = False
 
@@ -51,9 +52,27 @@ PROPOSALS = TopicSpec(
     events=(MatchProposed,),
     description="Ranked mentor proposals published by the matching service.",
 )
-TOPICS: tuple[TopicSpec, ...] = (PROFILES, GOALS, PROPOSALS)
+FEEDBACK = TopicSpec(
+    name="feedback",
+    key="mentee id",
+    events=(MatchAccepted, MatchDeclined),
+    description="What mentees did with proposals, published by the profile service.",
+)
+INGRESS = TopicSpec(
+    name="ingress",
+    key="user id",
+    events=(UpsertProfile, SetGoal, DeleteProfile),
+    description="Commands integrators publish instead of calling the HTTP API. One topic, "
+    "keyed by user id, so a person's profile and goal commands stay in order.",
+)
+TOPICS: tuple[TopicSpec, ...] = (PROFILES, GOALS, PROPOSALS, FEEDBACK, INGRESS)
+
+FeedbackEvent: TypeAlias = Annotated[
+    MatchAccepted | MatchDeclined, Field(discriminator="event_type")
+]
+FEEDBACK_EVENT: TypeAdapter[MatchAccepted | MatchDeclined] = TypeAdapter(FeedbackEvent)
 
 ProfileEvent: TypeAlias = Annotated[
     ProfileUpdated | ProfileDeleted, Field(discriminator="event_type")
 ]
-PROFILE_EVENT = TypeAdapter[ProfileUpdated | ProfileDeleted](ProfileEvent)
+PROFILE_EVENT: TypeAdapter[ProfileUpdated | ProfileDeleted] = TypeAdapter(ProfileEvent)
