@@ -7,10 +7,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.contracts.topics import DEFAULT_PARTITIONS
+
+# What KAFKA_PROFILE=production sets unless a variable names another value (docs/operations.md).
+PRODUCTION_KAFKA: dict[str, object] = {
+    "replication_factor": 3,
+    "min_insync_replicas": 2,
+    "acks": "all",
+    "enable_idempotence": True,
+}
 
 
 class KafkaSettings(BaseSettings):
@@ -18,6 +26,11 @@ class KafkaSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
 
+    profile: Literal["development", "production"] = Field(
+        default="development",
+        description="`production`: replication 3, min.insync.replicas 2, acks=all, idempotence; "
+        "explicit variables may raise these but never weaken durability.",
+    )
     bootstrap_servers: str = "127.0.0.1:9092"
     topic_prefix: str = Field(
         default="mentorlink.",
@@ -41,8 +54,31 @@ class KafkaSettings(BaseSettings):
     ssl_keyfile: str | None = None
     connect_timeout_s: float = Field(default=10.0, gt=0)
 
+    @model_validator(mode="after")
+    def _apply_profile(self) -> KafkaSettings:
+        if self.profile == "production":
+            for name, value in PRODUCTION_KAFKA.items():
+                if name not in self.model_fields_set:
+                    setattr(self, name, value)
+            _require_durable(self)
+        if self.min_insync_replicas > self.replication_factor:
+            raise ValueError("min_insync_replicas cannot exceed replication_factor")
+        return self
+
     def group(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+
+def _require_durable(settings: KafkaSettings) -> None:
+    """The production profile refuses settings that can lose acknowledged events."""
+    if settings.acks != "all" or not settings.enable_idempotence:
+        raise ValueError("KAFKA_PROFILE=production needs KAFKA_ACKS=all and idempotent producers")
+    min_isr, replicas = settings.min_insync_replicas, settings.replication_factor
+    if min_isr < 2 or replicas <= min_isr:
+        raise ValueError(
+            "KAFKA_PROFILE=production needs min_insync_replicas >= 2 and "
+            "replication_factor > min_insync_replicas (one broker may be down)"
+        )
 
 
 class DatabaseSettings(BaseSettings):
