@@ -1,0 +1,1 @@
+"""mentorlink-ops: the operator's command line (topics, consumer lag, dead letters, rebuilds)."""

@@ -1,0 +1,126 @@
+"""Read a dead-letter topic: where each letter came from and why, without its payload."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+from ops.kafka_clients import partitions_of
+
+DLQ_HEADER_PREFIX = "x-dlq-"
+REPLAYED_FROM = "x-replayed-from"
+REPLAY_OF = "x-replay-of"
+
+Position = tuple[int, int]  # (partition, offset)
+
+
+def parse_position(text: str, partition: int | None = None) -> Position:
+    """`3:17` (partition:offset, as `dlq list` prints it) or `17` with an explicit partition."""
+    head, colon, tail = text.partition(":")
+    try:
+        if colon:
+            return int(head), int(tail)
+        if partition is None:
+            raise ValueError
+        return partition, int(head)
+    except ValueError:
+        raise ValueError(
+            f"{text!r}: give PARTITION:OFFSET (offsets are per partition), or --partition"
+        ) from None
+
+
+@dataclass(frozen=True)
+class DeadLetterRecord:
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    key: bytes | None
+    value: bytes
+    headers: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def from_record(cls, record: ConsumerRecord[bytes, bytes]) -> DeadLetterRecord:
+        headers = tuple((k, v.decode(errors="replace")) for k, v in record.headers or ())
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.timestamp,
+            record.key,
+            record.value or b"",
+            headers,
+        )
+
+    def header(self, name: str) -> str:
+        return next((value for key, value in self.headers if key == name), "")
+
+    @property
+    def position(self) -> Position:
+        return self.partition, self.offset
+
+    @property
+    def reference(self) -> str:
+        """What the replayed copy carries in x-replayed-from."""
+        return f"{self.topic}:{self.partition}:{self.offset}"
+
+    @property
+    def source_topic(self) -> str:
+        return self.header("x-dlq-source-topic")
+
+    @property
+    def source_partition(self) -> int | None:
+        text = self.header("x-dlq-partition")
+        return int(text) if text.isdigit() else None
+
+    @property
+    def original(self) -> str:
+        """The failed message's own position: two services' letters for it share this."""
+        return f"{self.source_topic}:{self.header('x-dlq-partition')}:{self.header('x-dlq-offset')}"
+
+    def replay_headers(self) -> list[tuple[str, bytes]]:
+        """The original headers (correlation id …) without the dead-letter ones, plus markers."""
+        kept = [(k, v) for k, v in self.headers if not k.startswith(DLQ_HEADER_PREFIX)]
+        kept = [(k, v) for k, v in kept if k not in (REPLAYED_FROM, REPLAY_OF)]
+        kept += [(REPLAYED_FROM, self.reference), (REPLAY_OF, self.original)]
+        return [(k, v.encode()) for k, v in kept]
+
+
+async def read_topic(
+    consumer: AIOKafkaConsumer,
+    topic: str,
+    since_ms: int | None = None,
+    partition: int | None = None,
+) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every record up to the current end (from `since_ms` on, if given)."""
+    numbers = await partitions_of(consumer, topic)
+    assigned = [TopicPartition(topic, p) for p in numbers if partition in (None, p)]
+    if not assigned:
+        return []
+    consumer.assign(assigned)
+    ends = await consumer.end_offsets(assigned)
+    for tp in assigned:
+        await _seek_since(consumer, tp, since_ms, ends[tp])
+    records: list[ConsumerRecord[bytes, bytes]] = []
+    while pending := [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
+        batch = await consumer.getmany(*pending, timeout_ms=500)
+        for tp, chunk in batch.items():
+            records.extend(r for r in chunk if r.offset < ends[tp])
+    return records
+
+
+async def _seek_since(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, since_ms: int | None, end: int
+) -> None:
+    if since_ms is None:
+        await consumer.seek_to_beginning(tp)
+        return
+    found = (await consumer.offsets_for_times({tp: since_ms}))[tp]
+    consumer.seek(tp, found.offset if found else end)
+
+
+async def read_dead_letters(consumer: AIOKafkaConsumer, topic: str) -> list[DeadLetterRecord]:
+    records = await read_topic(consumer, topic)
+    letters = [DeadLetterRecord.from_record(r) for r in records]
+    return sorted(letters, key=lambda letter: letter.position)
