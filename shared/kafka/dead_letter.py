@@ -67,9 +67,10 @@ def classify_invalid(body: bytes, exc: Exception) -> tuple[str, str]:
         return exc.reason, exc.detail
     try:
         json.loads(body)
-    except (ValueError, UnicodeDecodeError) as decode_error:
+    except (ValueError, RecursionError) as decode_error:  # RecursionError: nested too deep
         return "invalid_json", str(decode_error)
-    assert isinstance(exc, ValidationError)
+    if not isinstance(exc, ValidationError):  # e.g. a handler that recursed on valid JSON
+        return "handler_failed", f"{type(exc).__name__}: {exc}"
     errors = exc.errors(include_url=False, include_input=False)
     if any(e["type"] == "union_tag_invalid" for e in errors):
         reason = "unknown_event_type"
@@ -150,7 +151,8 @@ class _DeadLetterScope(BaseMiddleware):
         position = (record.topic, record.partition, record.offset)
         try:
             result = await call_next(msg)
-        except (ValidationError, InvalidEvent) as exc:
+        except (ValidationError, InvalidEvent, RecursionError) as exc:
+            # RecursionError: FastStream's json decoder on a body nested too deep
             reason, error = classify_invalid(msg.body, exc)
             await self.policy.dead_letter(msg, reason, error)
             self.policy.forget(position)
