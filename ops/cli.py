@@ -13,7 +13,6 @@ from rich.console import Console
 
 from ops import render
 from ops.dead_letters import parse_position, read_dead_letters
-from ops.kafka_clients import reader
 from ops.lag import consumer_lag
 from ops.rebuild import RebuildError, rebuild_matching
 from ops.replay import replay
@@ -84,11 +83,8 @@ def lag(
 def dlq_list(topic: str) -> None:
     """Position, key, reason, error and failure time of each dead letter (never the payload)."""
 
-    async def letters() -> list[Any]:
-        async with reader(kafka_settings()) as consumer:
-            return await read_dead_letters(consumer, topic)
-
-    console.print(render.dead_letters_table(topic, run(letters())))
+    letters = run(read_dead_letters(kafka_settings(), topic))
+    console.print(render.dead_letters_table(topic, letters))
 
 
 @dlq_app.command("replay")

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
-from ops.kafka_clients import partitions_of
+from ops.kafka_clients import admin_client, partitions_of, reader
+from shared.settings import KafkaSettings
 
 DLQ_HEADER_PREFIX = "x-dlq-"
 REPLAYED_FROM = "x-replayed-from"
@@ -88,20 +89,33 @@ class DeadLetterRecord:
 
 
 async def read_topic(
-    consumer: AIOKafkaConsumer,
+    settings: KafkaSettings,
     topic: str,
     since_ms: int | None = None,
     partition: int | None = None,
 ) -> list[ConsumerRecord[bytes, bytes]]:
     """Every record up to the current end (from `since_ms` on, if given)."""
-    numbers = await partitions_of(consumer, topic)
+    async with admin_client(settings) as admin:
+        numbers = await partitions_of(admin, topic)
+    async with reader(settings) as consumer:
+        return await _read_assigned(consumer, topic, numbers, since_ms, partition)
+
+
+async def _read_assigned(
+    consumer: AIOKafkaConsumer,
+    topic: str,
+    numbers: list[int],
+    since_ms: int | None,
+    partition: int | None,
+) -> list[ConsumerRecord[bytes, bytes]]:
     assigned = [TopicPartition(topic, p) for p in numbers if partition in (None, p)]
     if not assigned:
         return []
     consumer.assign(assigned)
+    starts = await consumer.beginning_offsets(assigned)
     ends = await consumer.end_offsets(assigned)
     for tp in assigned:
-        await _seek_since(consumer, tp, since_ms, ends[tp])
+        consumer.seek(tp, await _first_offset(consumer, tp, since_ms, starts[tp], ends[tp]))
     records: list[ConsumerRecord[bytes, bytes]] = []
     while pending := [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
         batch = await consumer.getmany(*pending, timeout_ms=500)
@@ -110,17 +124,17 @@ async def read_topic(
     return records
 
 
-async def _seek_since(
-    consumer: AIOKafkaConsumer, tp: TopicPartition, since_ms: int | None, end: int
-) -> None:
+async def _first_offset(
+    consumer: AIOKafkaConsumer, tp: TopicPartition, since_ms: int | None, start: int, end: int
+) -> int:
+    """An explicit offset: seek_to_beginning() can lose a race with the initial offset reset."""
     if since_ms is None:
-        await consumer.seek_to_beginning(tp)
-        return
+        return start
     found = (await consumer.offsets_for_times({tp: since_ms}))[tp]
-    consumer.seek(tp, found.offset if found else end)
+    return found.offset if found else end
 
 
-async def read_dead_letters(consumer: AIOKafkaConsumer, topic: str) -> list[DeadLetterRecord]:
-    records = await read_topic(consumer, topic)
+async def read_dead_letters(settings: KafkaSettings, topic: str) -> list[DeadLetterRecord]:
+    records = await read_topic(settings, topic)
     letters = [DeadLetterRecord.from_record(r) for r in records]
     return sorted(letters, key=lambda letter: letter.position)

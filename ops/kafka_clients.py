@@ -41,9 +41,8 @@ async def reader(settings: KafkaSettings) -> AsyncIterator[AIOKafkaConsumer]:
         await consumer.stop()
 
 
-async def partitions_of(consumer: AIOKafkaConsumer, topic: str) -> list[int]:
-    partitions = consumer.partitions_for_topic(topic)
-    if not partitions:
-        await consumer._client.force_metadata_update()
-        partitions = consumer.partitions_for_topic(topic)
-    return sorted(partitions or ())
+async def partitions_of(admin: AIOKafkaAdminClient, topic: str) -> list[int]:
+    """Asked of the broker each time: a consumer's cached metadata may not know the topic yet."""
+    described = await admin.describe_topics([topic])
+    found = [t for t in described if t["error_code"] == 0]
+    return sorted(p["partition"] for t in found for p in t["partitions"])

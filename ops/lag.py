@@ -36,23 +36,26 @@ async def consumer_lag(settings: KafkaSettings, group: str | None = None) -> lis
         else:
             groups = [group]
         committed = {g: await admin.list_consumer_group_offsets(g) for g in groups}
+        topics = sorted({tp.topic for offsets in committed.values() for tp in offsets})
+        partitions = {topic: await partitions_of(admin, topic) for topic in topics}
     rows: list[PartitionLag] = []
-    if not committed:
+    if not topics:
         return rows
     async with reader(settings) as consumer:
         for name, offsets in committed.items():
-            rows.extend(await _group_lag(consumer, name, offsets))
+            rows.extend(await _group_lag(consumer, name, offsets, partitions))
     return rows
 
 
 async def _group_lag(
-    consumer: AIOKafkaConsumer, group: str, offsets: dict[TopicPartition, OffsetAndMetadata]
+    consumer: AIOKafkaConsumer,
+    group: str,
+    offsets: dict[TopicPartition, OffsetAndMetadata],
+    partitions_by_topic: dict[str, list[int]],
 ) -> list[PartitionLag]:
     """Every partition of every topic the group committed on, committed or not."""
     topics = sorted({tp.topic for tp in offsets})
-    partitions = [
-        TopicPartition(topic, p) for topic in topics for p in await partitions_of(consumer, topic)
-    ]
+    partitions = [TopicPartition(t, p) for t in topics for p in partitions_by_topic[t]]
     if not partitions:
         return []
     starts = await consumer.beginning_offsets(partitions)

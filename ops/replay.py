@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer
-
 from ops.dead_letters import (
     REPLAY_OF,
     REPLAYED_FROM,
@@ -25,7 +23,7 @@ from ops.dead_letters import (
     read_dead_letters,
     read_topic,
 )
-from ops.kafka_clients import CLIENT_ID, reader
+from ops.kafka_clients import CLIENT_ID
 from shared.kafka.producer import kafka_producer
 from shared.settings import KafkaSettings
 
@@ -45,10 +43,9 @@ async def replay(
 ) -> ReplayReport:
     """Replay the letters at `positions` of `dlq_topic`, or all of them when None."""
     report = ReplayReport()
-    async with reader(settings) as consumer:
-        letters = await read_dead_letters(consumer, dlq_topic)
-        chosen = _choose(letters, positions, report)
-        done = await _replayed_markers(consumer, chosen)
+    letters = await read_dead_letters(settings, dlq_topic)
+    chosen = _choose(letters, positions, report)
+    done = await _replayed_markers(settings, chosen)
     async with kafka_producer(settings, CLIENT_ID) as producer:
         for letter in chosen:
             if letter.reference in done or letter.original in done:
@@ -77,9 +74,7 @@ def _choose(
     return [letter for letter in chosen if letter.source_topic]
 
 
-async def _replayed_markers(
-    consumer: AIOKafkaConsumer, letters: list[DeadLetterRecord]
-) -> set[str]:
+async def _replayed_markers(settings: KafkaSettings, letters: list[DeadLetterRecord]) -> set[str]:
     """Marker header values on the source partitions, since the oldest selected letter."""
     since: dict[tuple[str, int | None], int] = defaultdict(lambda: 2**62)
     for letter in letters:
@@ -87,7 +82,7 @@ async def _replayed_markers(
         since[where] = min(since[where], letter.timestamp_ms - CLOCK_SKEW_MARGIN_MS)
     markers: set[str] = set()
     for (topic, partition), since_ms in since.items():
-        for record in await read_topic(consumer, topic, max(since_ms, 0), partition):
+        for record in await read_topic(settings, topic, max(since_ms, 0), partition):
             markers.update(
                 value.decode(errors="replace")
                 for key, value in record.headers or ()
