@@ -40,14 +40,21 @@ def event_headers(event: EventEnvelope) -> dict[str, str]:
     return headers
 
 
-async def add_to_outbox(conn: DbConnection, topic: str, event: EventEnvelope) -> None:
-    """Queue `event` for `topic`, keyed by `event.key`, in the caller's transaction."""
+async def add_to_outbox(
+    conn: DbConnection, topic: str, event: EventEnvelope, partition: int | None = None
+) -> None:
+    """Queue `event` for `topic`, keyed by `event.key`, in the caller's transaction.
+
+    `partition` overrides the key's partition (fan-out to every partition of a topic).
+    """
     await conn.execute(
-        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+        "INSERT INTO outbox (topic, key, value, headers, partition)"
+        " VALUES ($1, $2, $3, $4::jsonb, $5)",
         topic,
         event.key.encode(),
         event.to_bytes(),
         json.dumps(event_headers(event)),
+        partition,
     )
     await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
 
@@ -107,7 +114,7 @@ class OutboxRelay:
             if not locked:
                 return 0
             rows = await conn.fetch(
-                "SELECT id, topic, key, value, headers FROM outbox ORDER BY id LIMIT $1",
+                "SELECT id, topic, key, value, headers, partition FROM outbox ORDER BY id LIMIT $1",
                 self._batch_size,
             )
             if not rows:
@@ -128,6 +135,7 @@ class OutboxRelay:
                     row["topic"],
                     value=row["value"],
                     key=row["key"],
+                    partition=row["partition"],
                     headers=[(k, v.encode()) for k, v in headers.items()],
                 )
             )

@@ -1,0 +1,455 @@
+"""The incremental ranking engine for one tenant (pure: no I/O, no clocks).
+
+What each change recomputes:
+- a mentee's goal or profile: that mentee against the mentors holding a goal skill, then
+  only the lists the mentee enters or leaves;
+- a mentor's profile, seats or opt-in (`refresh_mentor`): that mentor against the mentees whose
+  goals name one of its skills (inverted index), per partition, and only the mentees whose
+  shown lists changed are re-ranked;
+- an exclusion (accept / decline): that pair's list entry.
+A mentee's ranking is MMR over the mentors whose shown part includes them; the engine reports
+which rankings changed so that proposals go out only on real changes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+import numpy as np
+
+from services.matching.domain.batch import mentor_similarity
+from services.matching.domain.constraints import (
+    EngineConfig,
+    exposure_budget,
+    free_seats,
+    open_to_mentees,
+    partition_share,
+)
+from services.matching.domain.criteria import (
+    PairScore,
+    active_weights,
+    function_targets,
+    industry_targets,
+    score_pair,
+    weight_total,
+)
+from services.matching.domain.diversify import Candidate, by_relevance, choose
+from services.matching.domain.mentor_lists import Entry, MentorList
+from services.matching.domain.people import Goal, Person, tiebreak
+from services.matching.domain.postings import Postings
+from services.matching.domain.tables import (
+    KINDS,
+    FloatArray,
+    IntArray,
+    MenteeTable,
+    MentorTable,
+    Vocabulary,
+)
+from services.matching.domain.vector_scoring import (
+    candidate_mentors,
+    mentee_against_mentors,
+    mentor_against_mentees,
+)
+
+ListKey = tuple[str, int]  # (mentor id, partition)
+Scored = tuple[IntArray, FloatArray, IntArray]  # mentee slots, scores, partitions
+
+
+def _offer(mentor_list: MentorList, entry: Entry) -> bool:
+    mentor_list.offer(entry)
+    return False
+
+
+class Floors:
+    """Per (mentor slot, partition): the lowest score that can still enter the mentor's list."""
+
+    def __init__(self, partitions: int) -> None:
+        self.values = np.full((256, partitions), 2.0)
+        self.closed = np.zeros((256, partitions), np.bool_)  # full, and believed complete
+
+    def ensure(self, capacity: int) -> None:
+        if capacity > self.values.shape[0]:
+            grown = np.full((capacity, self.values.shape[1]), 2.0)
+            grown[: self.values.shape[0]] = self.values
+            self.values = grown
+            closed = np.zeros(grown.shape, np.bool_)
+            closed[: self.closed.shape[0]] = self.closed
+            self.closed = closed
+
+    def set(self, slot: int, partition: int, value: float, closed: bool = False) -> None:
+        self.values[slot, partition] = value
+        self.closed[slot, partition] = closed
+
+    def of(self, slots: IntArray, partition: int) -> FloatArray:
+        result: FloatArray = self.values[slots, partition]
+        return result
+
+
+@dataclass(frozen=True)
+class Ranked:
+    mentor_id: str
+    score: float
+
+
+@dataclass
+class Changes:
+    rankings: set[str] = field(default_factory=set)  # mentee ids whose ranking changed
+    lists: set[ListKey] = field(default_factory=set)  # mentor lists to persist
+
+
+class TenantEngine:
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        vocab = {kind: Vocabulary() for kind in KINDS}
+        self.person_ids = Vocabulary()
+        self.mentors = MentorTable(vocab)
+        self.mentees = MenteeTable(vocab)
+        self.postings = Postings()
+        self.profiles: dict[str, Person] = {}  # owned mentees' profiles (and parked ones)
+        self.goals: dict[str, Goal] = {}
+        self.partition_of: dict[str, int] = {}
+        self.accepted: dict[str, int] = {}
+        self.excluded: dict[str, set[str]] = defaultdict(set)
+        self.excluded_by_mentor: dict[str, set[str]] = defaultdict(set)
+        self.lists: dict[ListKey, MentorList] = {}
+        self.floors = Floors(config.partitions)
+        self.member_of: dict[int, set[str]] = defaultdict(set)  # mentee slot -> mentor ids
+        self.allowed: dict[int, dict[str, float]] = defaultdict(dict)  # mentee slot -> shown by
+        self.rankings: dict[str, tuple[Ranked, ...]] = {}
+        self.pool_floor: dict[int, float] = {}
+        self._dirty: set[int] = set()
+        self._changes = Changes()
+
+    # ----------------------------------------------------------------- people and goals
+    def put_mentor_data(self, person: Person) -> None:
+        """Mentor-side data only; lists follow with refresh_mentor (per partition)."""
+        if person.is_mentor:
+            slot = self.mentors.put(
+                person,
+                self.person_ids.id(person.user_id),
+                self._manager_id(person),
+                open_to_mentees(person, self.accepted.get(person.user_id, 0)),
+            )
+            self.floors.ensure(self.mentors.slots.capacity)
+            for partition in range(self.config.partitions):
+                self._set_floor(person.user_id, partition)
+            del slot
+        else:
+            self.mentors.remove(person.user_id)
+
+    def put_mentee(self, person: Person, partition: int) -> None:
+        self.profiles[person.user_id] = person
+        self.partition_of[person.user_id] = partition
+        self._refresh_mentee(person.user_id)
+
+    def put_goal(self, goal: Goal, partition: int) -> None:
+        self.goals[goal.mentee_id] = goal
+        self.partition_of[goal.mentee_id] = partition
+        self._refresh_mentee(goal.mentee_id)
+
+    def forget(self, user_id: str) -> None:
+        """Erase a person from this engine (mentor side needs refresh_mentor afterwards)."""
+        self.profiles.pop(user_id, None)
+        self.goals.pop(user_id, None)
+        self.accepted.pop(user_id, None)
+        for mentor_id in self.excluded.pop(user_id, set()):
+            self.excluded_by_mentor[mentor_id].discard(user_id)
+        for mentee_id in self.excluded_by_mentor.pop(user_id, set()):
+            self.excluded[mentee_id].discard(user_id)
+        self._refresh_mentee(user_id)
+        self.partition_of.pop(user_id, None)
+        self.mentors.remove(user_id)
+
+    def set_accepted(self, mentor_id: str, count: int) -> None:
+        """Seats taken (only grows); lists follow with refresh_mentor."""
+        self.accepted[mentor_id] = max(count, self.accepted.get(mentor_id, 0))
+        slot = self.mentors.slots.slot_of.get(mentor_id)
+        if slot is not None:
+            person = self.mentors.people[slot]
+            assert person is not None
+            self.mentors.open[slot] = open_to_mentees(person, self.accepted[mentor_id])
+            for partition in range(self.config.partitions):
+                self._set_floor(mentor_id, partition)
+
+    def exclude(self, mentee_id: str, mentor_id: str) -> None:
+        """Never propose this mentor to this mentee again (declined, or already accepted)."""
+        if mentor_id in self.excluded[mentee_id]:
+            return
+        self.excluded[mentee_id].add(mentor_id)
+        self.excluded_by_mentor[mentor_id].add(mentee_id)
+        mentee = self.mentees.slots.slot_of.get(mentee_id)
+        if mentee is None:
+            return
+        key = (mentor_id, self.partition_of[mentee_id])
+        mentor_list = self.lists.get(key)
+        if mentor_list is not None and mentor_list.contains(mentee):
+            self.member_of[mentee].discard(mentor_id)
+            self._edit_list(key, partial(MentorList.remove, slot=mentee))
+        self._rerank_dirty()
+
+    # ----------------------------------------------------------------- mentor lists
+    def refresh_mentor(self, mentor_id: str, partitions: Iterable[int]) -> None:
+        """Recompute the mentor's lists in these partitions from scratch (vectorised)."""
+        slot = self.mentors.slots.slot_of.get(mentor_id)
+        scored = None if slot is None else self._score_mentor(slot)
+        for partition in sorted(set(partitions)):
+            self._replace_list(mentor_id, partition, scored)
+        self._rerank_dirty()
+
+    def _score_mentor(self, slot: int) -> Scored | None:
+        mentor = self.mentors.people[slot]
+        assert mentor is not None
+        if not self.mentors.open[slot]:
+            return None
+        skill_ids = [self.mentees.vocab["skills"].id(s) for s in mentor.skills]
+        candidates = self.postings.union(skill_ids, self.mentees)
+        if candidates.size == 0:
+            return None
+        totals, level_sum = mentor_against_mentees(self.mentees, self.mentors, mentor, candidates)
+        t = self.mentees
+        me = self.person_ids.id(mentor.user_id)
+        keep = (
+            (level_sum > 0)
+            & (t.uid[candidates] != me)
+            & (t.manager[candidates] != me)
+            & (t.uid[candidates] != self._manager_id(mentor))
+        )
+        excluded = self.excluded_by_mentor.get(mentor.user_id)
+        if excluded:
+            slots = [t.slots.slot_of[m] for m in excluded if m in t.slots.slot_of]
+            keep &= ~np.isin(candidates, slots)
+        return candidates[keep], totals[keep], t.partition[candidates[keep]]
+
+    def _replace_list(self, mentor_id: str, partition: int, scored: Scored | None) -> None:
+        mentor = self.mentor(mentor_id)
+        fresh = MentorList(0 if mentor is None else self._share(mentor, partition))
+        if scored is not None and fresh.share > 0:
+            candidates, totals, partitions = scored
+            in_partition = partitions == partition
+            fresh.entries, fresh.truncated = self._top(
+                candidates[in_partition], totals[in_partition], fresh.length
+            )
+        self._set_list((mentor_id, partition), fresh)
+
+    def _top(self, slots: IntArray, totals: FloatArray, length: int) -> tuple[list[Entry], bool]:
+        truncated = slots.size > length
+        if truncated:
+            threshold = np.partition(totals, slots.size - length)[slots.size - length]
+            near = totals >= threshold
+            slots, totals = slots[near], totals[near]
+        names = self.mentees.slots.user_ids
+        entries = sorted(
+            (-score, tiebreak(names[s] or ""), s)
+            for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
+        )
+        return entries[:length], truncated
+
+    def _share(self, mentor: Person, partition: int) -> int:
+        seats = free_seats(mentor, self.accepted.get(mentor.user_id, 0))
+        budget = exposure_budget(seats, self.config) if mentor.is_mentor and mentor.opted_in else 0
+        return partition_share(budget, partition, mentor.user_id, self.config.partitions)
+
+    def _set_list(self, key: ListKey, fresh: MentorList) -> None:
+        old = self.lists.get(key)
+        old_shown = {e[2]: -e[0] for e in old.shown()} if old else {}
+        old_members = {e[2] for e in old.entries} if old else set()
+        if fresh.entries or fresh.truncated:
+            self.lists[key] = fresh
+        else:
+            self.lists.pop(key, None)
+        mentor_id, partition = key
+        new_members = {e[2] for e in fresh.entries}
+        for mentee in old_members - new_members:
+            self.member_of[mentee].discard(mentor_id)
+        for mentee in new_members - old_members:
+            self.member_of[mentee].add(mentor_id)
+        self._update_allowed(mentor_id, old_shown, {e[2]: -e[0] for e in fresh.shown()})
+        self._set_floor(mentor_id, partition)
+        if old is not None or key in self.lists:
+            self._changes.lists.add(key)
+
+    def _set_floor(self, mentor_id: str, partition: int) -> None:
+        slot = self.mentors.slots.slot_of.get(mentor_id)
+        if slot is None:
+            return
+        mentor_list = self.lists.get((mentor_id, partition))
+        if mentor_list is not None:
+            closed = not mentor_list.truncated and len(mentor_list.entries) >= mentor_list.length
+            self.floors.set(slot, partition, mentor_list.floor(), closed)
+        else:
+            mentor = self.mentors.people[slot]
+            assert mentor is not None
+            self.floors.set(slot, partition, -1.0 if self._share(mentor, partition) > 0 else 2.0)
+
+    def _edit_list(self, key: ListKey, edit: Callable[[MentorList], bool]) -> None:
+        current = self.lists.get(key)
+        mentor = self.mentor(key[0])
+        share = current.share if current else (self._share(mentor, key[1]) if mentor else 0)
+        edited = MentorList(
+            share, list(current.entries) if current else [], bool(current and current.truncated)
+        )
+        if edit(edited):
+            slot = self.mentors.slots.slot_of.get(key[0])
+            scored = None if slot is None else self._score_mentor(slot)
+            self._replace_list(key[0], key[1], scored)
+        else:
+            self._set_list(key, edited)
+
+    def _update_allowed(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
+        for mentee in old.keys() - new.keys():
+            self.allowed[mentee].pop(mentor_id, None)
+            self._dirty.add(mentee)
+        for mentee, score in new.items():
+            before = old.get(mentee)
+            if before == score:
+                continue
+            self.allowed[mentee][mentor_id] = score
+            floor = self.pool_floor.get(mentee, -1.0)
+            if before is None or score >= floor or before >= floor:
+                self._dirty.add(mentee)
+
+    # ----------------------------------------------------------------- mentees
+    def _refresh_mentee(self, mentee_id: str) -> None:
+        t = self.mentees
+        slot = t.slots.slot_of.get(mentee_id)
+        if slot is not None:
+            t.clear(slot)  # first, so that a list recomputed below no longer sees the old data
+            partition = int(t.partition[slot])
+            for mentor_id in sorted(self.member_of.pop(slot, set())):
+                self._edit_list((mentor_id, partition), partial(MentorList.remove, slot=slot))
+        person, goal = self.profiles.get(mentee_id), self.goals.get(mentee_id)
+        if person is None or goal is None or not person.is_mentee:
+            if slot is not None:
+                self._release_mentee(mentee_id, slot)
+            self._rerank_dirty()
+            return
+        slot = t.slot(mentee_id)
+        weights = active_weights(goal, person)
+        t.fill(
+            slot,
+            person,
+            goal,
+            self.partition_of[mentee_id],
+            self.person_ids.id(mentee_id),
+            self._manager_id(person),
+            weights,
+            weight_total(weights),
+            (industry_targets(goal, person), function_targets(goal, person)),
+        )
+        self.postings.add(slot, t.goal_skills[slot], t)
+        self._offer_mentee(slot, mentee_id)
+        self._dirty.add(slot)
+        self._rerank_dirty()
+
+    def _release_mentee(self, mentee_id: str, slot: int) -> None:
+        self.allowed.pop(slot, None)
+        self.pool_floor.pop(slot, None)
+        self._dirty.discard(slot)
+        self.mentees.slots.release(mentee_id)
+        if self.rankings.pop(mentee_id, None):
+            self._changes.rankings.add(mentee_id)
+
+    def _offer_mentee(self, slot: int, mentee_id: str) -> None:
+        t, m = self.mentees, self.mentors
+        candidates = candidate_mentors(t, m, slot)
+        me = t.uid[slot]
+        keep = (m.uid[candidates] != me) & (m.manager[candidates] != me)
+        keep &= m.uid[candidates] != t.manager[slot]
+        excluded = self.excluded.get(mentee_id)
+        if excluded:
+            slots = [m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of]
+            keep &= ~np.isin(candidates, slots)
+        candidates = candidates[keep]
+        if candidates.size == 0:
+            return
+        totals = mentee_against_mentors(t, m, slot, candidates)
+        partition = int(t.partition[slot])
+        qualifies = totals >= self.floors.of(candidates, partition)
+        self._note_left_out(candidates[~qualifies], partition)
+        own_key = tiebreak(mentee_id)
+        for mentor_slot, score in zip(
+            candidates[qualifies].tolist(), totals[qualifies].tolist(), strict=True
+        ):
+            mentor_id = m.slots.user_ids[mentor_slot] or ""
+            entry = (-score, own_key, slot)
+            self._edit_list((mentor_id, partition), partial(_offer, entry=entry))
+
+    def _note_left_out(self, mentor_slots: IntArray, partition: int) -> None:
+        """A full list that a candidate did not enter now has candidates beyond it."""
+        for slot in mentor_slots[self.floors.closed[mentor_slots, partition]].tolist():
+            key = (self.mentors.slots.user_ids[slot] or "", partition)
+            self.lists[key].truncated = True
+            self.floors.closed[slot, partition] = False
+            self._changes.lists.add(key)
+
+    # ----------------------------------------------------------------- rankings
+    def _rerank_dirty(self) -> None:
+        while self._dirty:
+            self._rerank(self._dirty.pop())
+
+    def _rerank(self, slot: int) -> None:
+        mentee_id = self.mentees.slots.user_ids[slot]
+        if mentee_id is None or not self.mentees.ranked[slot]:
+            return
+        candidates = [
+            Candidate(m, score, tiebreak(m))
+            for m, score in self.allowed.get(slot, {}).items()
+            if m in self.mentors.slots.slot_of
+        ]
+        pool = by_relevance(candidates)[: self.config.pool_factor * self.config.top_k]
+        full = len(pool) == self.config.pool_factor * self.config.top_k
+        self.pool_floor[slot] = pool[-1].score if full else -1.0
+
+        def similarity(a: Candidate, b: Candidate) -> float:
+            first, second = self.mentor(str(a.key)), self.mentor(str(b.key))
+            assert first is not None and second is not None
+            return mentor_similarity(first, second)
+
+        chosen = choose(
+            pool, self.config.top_k, self.config.pool_factor, self.config.diversity, similarity
+        )
+        ranking = tuple(Ranked(str(c.key), c.score) for c in chosen)
+        if ranking != self.rankings.get(mentee_id, ()):
+            self._changes.rankings.add(mentee_id)
+        if ranking:
+            self.rankings[mentee_id] = ranking
+        else:
+            self.rankings.pop(mentee_id, None)
+
+    # ----------------------------------------------------------------- queries
+    def drain(self) -> Changes:
+        changes, self._changes = self._changes, Changes()
+        return changes
+
+    def ranking(self, mentee_id: str) -> tuple[Ranked, ...]:
+        return self.rankings.get(mentee_id, ())
+
+    def ranking_ids(self) -> dict[str, tuple[str, ...]]:
+        return {
+            mentee_id: tuple(r.mentor_id for r in self.rankings.get(mentee_id, ()))
+            for mentee_id in self.mentees.slots.slot_of
+            if self.mentees.ranked[self.mentees.slots.slot_of[mentee_id]]
+        }
+
+    def explain(self, mentee_id: str, mentor_id: str) -> tuple[PairScore, Goal, Person, Person]:
+        mentor = self.mentors.people[self.mentors.slots.slot_of[mentor_id]]
+        assert mentor is not None
+        goal, mentee = self.goals[mentee_id], self.profiles[mentee_id]
+        return score_pair(goal, mentee, mentor), goal, mentee, mentor
+
+    def mentor(self, mentor_id: str) -> Person | None:
+        slot = self.mentors.slots.slot_of.get(mentor_id)
+        return None if slot is None else self.mentors.people[slot]
+
+    def list_entries(self, mentor_id: str, partition: int) -> tuple[list[tuple[str, float]], bool]:
+        mentor_list = self.lists.get((mentor_id, partition))
+        if mentor_list is None:
+            return [], False
+        names = self.mentees.slots.user_ids
+        return [(names[e[2]] or "", -e[0]) for e in mentor_list.entries], mentor_list.truncated
+
+    def _manager_id(self, person: Person) -> int:
+        return self.person_ids.id(person.manager_id) if person.manager_id else -9

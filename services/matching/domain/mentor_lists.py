@@ -1,0 +1,58 @@
+"""Each mentor's best mentees in one partition: the exposure cap, kept exact incrementally.
+
+A list holds the true top entries among all eligible mentees of its partition, ordered by
+(-score, tiebreak). The first `share` of them may be shown the mentor; the rest is a reserve
+that refills the shown part when a mentee leaves. `truncated` says candidates exist beyond
+the list (all worse than its last entry); a truncated list that falls below its share must be
+recomputed from scratch.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from services.matching.domain.constraints import kept_length
+
+Entry = tuple[float, int, int]  # (-score, tiebreak, mentee slot)
+
+
+@dataclass
+class MentorList:
+    share: int
+    entries: list[Entry] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def length(self) -> int:
+        return kept_length(self.share)
+
+    def shown(self) -> list[Entry]:
+        return self.entries[: self.share]
+
+    def floor(self) -> float:
+        """Lowest score a new mentee needs to be considered (-1 = anyone)."""
+        if self.truncated or len(self.entries) >= self.length:
+            return -self.entries[-1][0] if self.entries else -1.0
+        return -1.0
+
+    def remove(self, slot: int) -> bool:
+        """Drop a mentee; True when the list must now be recomputed."""
+        for index, entry in enumerate(self.entries):
+            if entry[2] == slot:
+                del self.entries[index]
+                break
+        return self.truncated and len(self.entries) < self.share
+
+    def offer(self, entry: Entry) -> int | None:
+        """Insert if it belongs; returns the mentee slot pushed out of the list, if any."""
+        if self.truncated and (not self.entries or entry >= self.entries[-1]):
+            return None
+        bisect.insort(self.entries, entry)
+        if len(self.entries) > self.length:
+            self.truncated = True
+            return self.entries.pop()[2]
+        return None
+
+    def contains(self, slot: int) -> bool:
+        return any(entry[2] == slot for entry in self.entries)

@@ -1,0 +1,148 @@
+"""What matching knows of people and goals: only what scoring needs, no contact details."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from shared.contracts.goals import GoalSetPayload
+from shared.contracts.profiles import ProfilePayload, WeeklySlot
+
+CRITERIA = (
+    "skills",
+    "experience",
+    "industry",
+    "function",
+    "background",
+    "style",
+    "language",
+    "availability",
+)
+HOURS_PER_WEEK = 168
+# A fixed Monday, so a local weekly slot converts to UTC hours the same way on every machine.
+_REFERENCE_MONDAY = datetime(2026, 1, 5)
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: str
+    version: int
+    is_mentor: bool
+    is_mentee: bool
+    display_name: str
+    headline: str | None
+    skills: dict[str, int]
+    years: int
+    industries: tuple[str, ...]
+    functions: tuple[str, ...]
+    background: dict[str, str]
+    languages: tuple[str, ...]
+    styles: tuple[str, ...]
+    capacity: int
+    opted_in: bool
+    manager_id: str | None
+    week: int = 0  # bit h set: available in UTC hour h of the week (0 = Monday 00:00 UTC)
+    utc_offset_minutes: int = 0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Person:
+        raw = json.loads(text)
+        for name in ("industries", "functions", "languages", "styles"):
+            raw[name] = tuple(raw[name])
+        return cls(**raw)
+
+
+@dataclass(frozen=True)
+class Goal:
+    mentee_id: str
+    version: int
+    goal_id: str
+    skills: tuple[str, ...]
+    industries: tuple[str, ...]
+    functions: tuple[str, ...]
+    background_preference: str
+    styles: tuple[str, ...]
+    weights: tuple[float, ...] = field(default=(1.0, 0.5, 0.3, 0.3, 0.3, 0.4, 0.5, 0.3))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Goal:
+        raw = json.loads(text)
+        for name in ("skills", "industries", "functions", "styles", "weights"):
+            raw[name] = tuple(raw[name])
+        return cls(**raw)
+
+
+def _utc_hours(slot: WeeklySlot, zone: ZoneInfo) -> range:
+    day = _REFERENCE_MONDAY + timedelta(days=slot.weekday)
+    start = datetime.combine(day, slot.start, zone)
+    end = datetime.combine(day, slot.end if slot.end != time(0) else time(23, 59), zone)
+    monday_utc = _REFERENCE_MONDAY.replace(tzinfo=ZoneInfo("UTC"))
+    first = int((start - monday_utc).total_seconds() // 3600)
+    last = int((end - monday_utc).total_seconds() - 1) // 3600
+    return range(first, last + 1)
+
+
+def week_mask(slots: list[WeeklySlot], timezone: str) -> int:
+    zone = ZoneInfo(timezone)
+    mask = 0
+    for slot in slots:
+        for hour in _utc_hours(slot, zone):
+            mask |= 1 << (hour % HOURS_PER_WEEK)
+    return mask
+
+
+def utc_offset_minutes(timezone: str) -> int:
+    offset = datetime.combine(_REFERENCE_MONDAY, time(12), ZoneInfo(timezone)).utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+def person_from_profile(profile: ProfilePayload) -> Person:
+    return Person(
+        user_id=profile.user_id,
+        version=profile.version,
+        is_mentor=profile.is_mentor,
+        is_mentee=profile.is_mentee,
+        display_name=profile.display_name,
+        headline=profile.headline,
+        skills={s.name: s.level for s in profile.skills},
+        years=profile.years_experience,
+        industries=tuple(sorted(set(profile.industries))),
+        functions=tuple(sorted(set(profile.functions))),
+        background=dict(sorted(profile.background.items())),
+        languages=tuple(sorted(set(profile.languages))),
+        styles=tuple(sorted({str(s) for s in profile.mentoring_styles})),
+        capacity=profile.capacity,
+        opted_in=profile.opted_in,
+        manager_id=profile.manager_id,
+        week=week_mask(profile.availability, profile.timezone),
+        utc_offset_minutes=utc_offset_minutes(profile.timezone),
+    )
+
+
+def goal_from_payload(goal: GoalSetPayload) -> Goal:
+    weights = goal.criteria
+    return Goal(
+        mentee_id=goal.mentee_id,
+        version=goal.version,
+        goal_id=goal.goal_id,
+        skills=tuple(dict.fromkeys(goal.target_skills)),
+        industries=tuple(sorted(set(goal.target_industries))),
+        functions=tuple(sorted(set(goal.target_functions))),
+        background_preference=goal.background_preference,
+        styles=tuple(sorted({str(s) for s in goal.preferred_styles})),
+        weights=tuple(float(getattr(weights, name)) for name in CRITERIA),
+    )
+
+
+def tiebreak(user_id: str) -> int:
+    """A stable pseudo-random order for equal scores: deterministic, and spreads exposure."""
+    return int.from_bytes(hashlib.blake2b(user_id.encode(), digest_size=7).digest(), "big")

@@ -1,0 +1,279 @@
+"""Column storage for the engine: mentors as dense per-value rows, mentees as fixed-width ids.
+
+Mentor rows (value x mentor slot) make "score one goal against every mentor" a few row
+gathers; mentee fixed-width id arrays make "score one mentor against many mentees" a few
+table lookups. Nothing here is a Python object per (mentee, mentor) pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from services.matching.domain.people import Goal, Person
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+PAD = -1  # an id slot with no value; lookup vectors keep a trailing 0 so PAD reads as 0
+WIDE, NARROW = 20, 6
+KINDS = ("skills", "industries", "functions", "styles", "languages", "bgpairs", "bgdims")
+BACKGROUND_CODES = {"no_preference": 0, "similar": 1, "different": 2}
+
+
+class Vocabulary:
+    """Interns strings to small ints, per tenant and kind."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.names: list[str] = []
+
+    def id(self, name: str) -> int:
+        found = self.ids.get(name)
+        if found is None:
+            found = self.ids[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def background_pairs(background: dict[str, str]) -> list[str]:
+    return [f"{dim}\x1f{value}" for dim, value in sorted(background.items())]
+
+
+class Slots:
+    """user id -> slot, reusing freed slots; growing doubles every column."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.slot_of: dict[str, int] = {}
+        self.user_ids: list[str | None] = []
+        self._free: list[int] = []
+
+    @property
+    def high_water(self) -> int:
+        return len(self.user_ids)
+
+    def take(self, user_id: str) -> tuple[int, bool]:
+        """The person's slot, and whether columns must grow to hold it."""
+        if user_id in self.slot_of:
+            return self.slot_of[user_id], False
+        if self._free:
+            slot = self._free.pop()
+            self.user_ids[slot] = user_id
+        else:
+            slot = len(self.user_ids)
+            self.user_ids.append(user_id)
+        self.slot_of[user_id] = slot
+        grow = slot >= self.capacity
+        if grow:
+            self.capacity *= 2
+        return slot, grow
+
+    def release(self, user_id: str) -> int | None:
+        slot = self.slot_of.pop(user_id, None)
+        if slot is not None:
+            self.user_ids[slot] = None
+            self._free.append(slot)
+        return slot
+
+
+def _grow_last(array: Any, capacity: int) -> Any:
+    pad = [(0, 0)] * (array.ndim - 1) + [(0, capacity - array.shape[-1])]
+    return np.pad(array, pad)
+
+
+def _grow_first(array: Any, capacity: int) -> Any:
+    pad = [(0, capacity - array.shape[0])] + [(0, 0)] * (array.ndim - 1)
+    return np.pad(array, pad, constant_values=PAD if array.dtype == np.int16 else 0)
+
+
+class MentorTable:
+    def __init__(self, vocab: dict[str, Vocabulary], capacity: int = 256) -> None:
+        self.vocab = vocab
+        self.slots = Slots(capacity)
+        self.people: list[Person | None] = []
+        self.years = np.zeros(capacity, np.int64)
+        self.offset = np.zeros(capacity, np.int64)
+        self.week = np.zeros((capacity, 3), np.uint64)
+        self.uid = np.full(capacity, -2, np.int64)
+        self.manager = np.full(capacity, -3, np.int64)
+        self.open = np.zeros(capacity, np.bool_)
+        self.rows: dict[str, Any] = {
+            kind: np.zeros((64, capacity), np.uint8 if kind == "skills" else np.bool_)
+            for kind in KINDS
+        }
+
+    def _grow(self) -> None:
+        cap = self.slots.capacity
+        for name in ("years", "offset", "uid", "manager", "open"):
+            setattr(self, name, _grow_first(getattr(self, name), cap))
+        self.week = _grow_first(self.week, cap)
+        for kind, rows in self.rows.items():
+            self.rows[kind] = _grow_last(rows, cap)
+
+    def _row_capacity(self, kind: str) -> None:
+        rows = self.rows[kind]
+        need = len(self.vocab[kind])
+        if need > rows.shape[0]:
+            new = max(need, rows.shape[0] * 2)
+            self.rows[kind] = np.pad(rows, [(0, new - rows.shape[0]), (0, 0)])
+
+    def put(self, person: Person, uid: int, manager: int, is_open: bool) -> int:
+        slot, grow = self.slots.take(person.user_id)
+        if grow:
+            self._grow()
+        while len(self.people) <= slot:
+            self.people.append(None)
+        self.people[slot] = person
+        self.years[slot] = person.years
+        self.offset[slot] = person.utc_offset_minutes
+        self.week[slot] = split_week(person.week)
+        self.uid[slot] = uid
+        self.manager[slot] = manager
+        self.open[slot] = is_open
+        values = {
+            "skills": list(person.skills.items()),
+            "industries": [(v, 1) for v in person.industries],
+            "functions": [(v, 1) for v in person.functions],
+            "styles": [(v, 1) for v in person.styles],
+            "languages": [(v, 1) for v in person.languages],
+            "bgpairs": [(v, 1) for v in background_pairs(person.background)],
+            "bgdims": [(v, 1) for v in person.background],
+        }
+        for kind, pairs in values.items():
+            ids = [(self.vocab[kind].id(name), level) for name, level in pairs]
+            self._row_capacity(kind)
+            column = self.rows[kind][:, slot]
+            column[:] = 0
+            for value_id, level in ids:
+                column[value_id] = level
+        return slot
+
+    def remove(self, user_id: str) -> int | None:
+        slot = self.slots.release(user_id)
+        if slot is not None:
+            self.people[slot] = None
+            self.open[slot] = False
+            self.uid[slot] = -2
+            self.manager[slot] = -3
+            for rows in self.rows.values():
+                rows[:, slot] = 0
+        return slot
+
+    def lookup(self, kind: str, person: Person) -> IntArray:
+        """A vector over the kind's vocabulary (plus the PAD cell): the person's values."""
+        vector = np.zeros(len(self.vocab[kind]) + 1, np.int64)
+        vocab = self.vocab[kind]
+        if kind == "skills":
+            for name, level in person.skills.items():
+                vector[vocab.id(name)] = level
+            return vector
+        names: Sequence[str] = {
+            "industries": person.industries,
+            "functions": person.functions,
+            "styles": person.styles,
+            "languages": person.languages,
+            "bgpairs": background_pairs(person.background),
+            "bgdims": tuple(person.background),
+        }[kind]
+        for name in names:
+            vector[vocab.id(name)] = 1
+        return vector
+
+
+def split_week(week: int) -> list[int]:
+    return [(week >> (64 * i)) & (2**64 - 1) for i in range(3)]
+
+
+def ids_row(vocab: Vocabulary, names: list[str] | tuple[str, ...], width: int) -> list[int]:
+    ids = [vocab.id(n) for n in names][:width]
+    return ids + [PAD] * (width - len(ids))
+
+
+class MenteeTable:
+    """Owned mentees: their own data, their goal, and what scoring derives from both."""
+
+    def __init__(self, vocab: dict[str, Vocabulary], capacity: int = 256) -> None:
+        self.vocab = vocab
+        self.slots = Slots(capacity)
+        self.partition = np.zeros(capacity, np.int64)
+        self.years = np.zeros(capacity, np.int64)
+        self.offset = np.zeros(capacity, np.int64)
+        self.week = np.zeros((capacity, 3), np.uint64)
+        self.uid = np.full(capacity, -4, np.int64)
+        self.manager = np.full(capacity, -5, np.int64)
+        self.ranked = np.zeros(capacity, np.bool_)  # is a mentee with both profile and goal
+        self.n_goal = np.ones(capacity, np.int64)
+        self.n_ind = np.zeros(capacity, np.int64)
+        self.n_fun = np.zeros(capacity, np.int64)
+        self.n_bg = np.zeros(capacity, np.int64)
+        self.n_sty = np.zeros(capacity, np.int64)
+        self.pref = np.zeros(capacity, np.int64)
+        self.weights = np.zeros((capacity, 8), np.float64)
+        self.weight_total = np.ones(capacity, np.float64)
+        self.goal_skills = np.full((capacity, WIDE), PAD, np.int16)
+        self.targets_ind = np.full((capacity, WIDE), PAD, np.int16)
+        self.targets_fun = np.full((capacity, WIDE), PAD, np.int16)
+        self.bgpairs = np.full((capacity, WIDE), PAD, np.int16)
+        self.bgdims = np.full((capacity, WIDE), PAD, np.int16)
+        self.langs = np.full((capacity, WIDE), PAD, np.int16)
+        self.styles = np.full((capacity, NARROW), PAD, np.int16)
+
+    def _grow(self) -> None:
+        cap = self.slots.capacity
+        for name, value in list(vars(self).items()):
+            if isinstance(value, np.ndarray):
+                setattr(self, name, _grow_first(value, cap))
+        self.weight_total[self.weight_total == 0] = 1.0
+
+    def slot(self, user_id: str) -> int:
+        slot, grow = self.slots.take(user_id)
+        if grow:
+            self._grow()
+        return slot
+
+    def fill(
+        self,
+        slot: int,
+        person: Person,
+        goal: Goal,
+        partition: int,
+        uid: int,
+        manager: int,
+        weights: tuple[float, ...],
+        weight_total: float,
+        targets: tuple[tuple[str, ...], tuple[str, ...]],
+    ) -> None:
+        v = self.vocab
+        self.partition[slot] = partition
+        self.years[slot] = person.years
+        self.offset[slot] = person.utc_offset_minutes
+        self.week[slot] = split_week(person.week)
+        self.uid[slot] = uid
+        self.manager[slot] = manager
+        self.goal_skills[slot] = ids_row(v["skills"], goal.skills, WIDE)
+        self.n_goal[slot] = len(goal.skills)
+        self.targets_ind[slot] = ids_row(v["industries"], targets[0], WIDE)
+        self.n_ind[slot] = len(targets[0])
+        self.targets_fun[slot] = ids_row(v["functions"], targets[1], WIDE)
+        self.n_fun[slot] = len(targets[1])
+        pairs = background_pairs(person.background)
+        self.bgpairs[slot] = ids_row(v["bgpairs"], pairs, WIDE)
+        self.bgdims[slot] = ids_row(v["bgdims"], tuple(person.background), WIDE)
+        self.n_bg[slot] = len(pairs)
+        self.pref[slot] = BACKGROUND_CODES[goal.background_preference]
+        self.styles[slot] = ids_row(v["styles"], goal.styles, NARROW)
+        self.n_sty[slot] = len(goal.styles)
+        self.langs[slot] = ids_row(v["languages"], person.languages, WIDE)
+        self.weights[slot] = weights
+        self.weight_total[slot] = weight_total
+        self.ranked[slot] = True
+
+    def clear(self, slot: int) -> None:
+        self.ranked[slot] = False

@@ -1,0 +1,156 @@
+"""The pair score of criteria.py, vectorised both ways. Same operations, same order, same floats."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from services.matching.domain.criteria import (
+    ENOUGH_COMMON_HOURS,
+    IDEAL_GAP_MAX,
+    IDEAL_GAP_MIN,
+    TIMEZONE_TOLERANCE_MINUTES,
+)
+from services.matching.domain.people import Person
+from services.matching.domain.tables import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    MenteeTable,
+    MentorTable,
+    split_week,
+)
+
+SIMILAR, DIFFERENT = 1, 2
+
+
+def experience_fit(gap: IntArray) -> FloatArray:
+    safe_gap = gap.astype(np.float64)
+    return np.where(
+        gap <= 0,
+        0.0,
+        np.where(
+            gap < IDEAL_GAP_MIN,
+            gap / IDEAL_GAP_MIN,
+            np.where(
+                gap <= IDEAL_GAP_MAX,
+                1.0,
+                np.maximum(0.0, 1 - (safe_gap - IDEAL_GAP_MAX) / IDEAL_GAP_MAX),
+            ),
+        ),
+    )
+
+
+def share(count: IntArray, size: IntArray | int) -> FloatArray:
+    size_array = np.asarray(size)
+    return np.where(size_array > 0, count / np.where(size_array > 0, size_array, 1), 0.0)
+
+
+def background_fit(
+    same: IntArray, known: IntArray, dims: IntArray | int, pref: IntArray | int
+) -> FloatArray:
+    different = share(known - same, dims)
+    similar = share(same, dims)
+    return np.where(np.asarray(pref) == DIFFERENT, different, similar)
+
+
+def availability_fit(
+    week_a: Any, week_b: Any, offset_a: IntArray | int, offset_b: IntArray | int
+) -> FloatArray:
+    overlap = np.bitwise_count(week_a & week_b).sum(axis=-1).astype(np.int64)
+    both = (week_a.any(axis=-1)) & (week_b.any(axis=-1))
+    by_hours = np.minimum(1.0, overlap / ENOUGH_COMMON_HOURS)
+    by_zone = np.maximum(
+        0.0, 1 - np.abs(np.asarray(offset_a) - offset_b) / TIMEZONE_TOLERANCE_MINUTES
+    )
+    return np.where(both, by_hours, by_zone)
+
+
+def weighted_total(sims: list[FloatArray], weights: Any, weight_total: Any) -> FloatArray:
+    """sum(w_c * s_c) in criteria order, then / total: exactly criteria.score_pair's arithmetic."""
+    acc = weights[..., 0] * sims[0]
+    for index in range(1, len(sims)):
+        acc = acc + weights[..., index] * sims[index]
+    result: FloatArray = acc / weight_total
+    return result
+
+
+def mentor_against_mentees(
+    table: MenteeTable, mentors: MentorTable, mentor: Person, mentees: IntArray
+) -> tuple[FloatArray, IntArray]:
+    """Scores of one mentor for many owned mentees, and each pair's goal-skill level sum."""
+    lookups = {kind: mentors.lookup(kind, mentor) for kind in mentors.rows}
+    level_sum = lookups["skills"][table.goal_skills[mentees]].sum(axis=1)
+    same_bg = lookups["bgpairs"][table.bgpairs[mentees]].sum(axis=1)
+    known_bg = lookups["bgdims"][table.bgdims[mentees]].sum(axis=1)
+    mentor_week = np.array(split_week(mentor.week), np.uint64)
+    sims = [
+        level_sum / (5 * table.n_goal[mentees]),
+        experience_fit(mentor.years - table.years[mentees]),
+        share(lookups["industries"][table.targets_ind[mentees]].sum(axis=1), table.n_ind[mentees]),
+        share(lookups["functions"][table.targets_fun[mentees]].sum(axis=1), table.n_fun[mentees]),
+        background_fit(same_bg, known_bg, table.n_bg[mentees], table.pref[mentees]),
+        share(lookups["styles"][table.styles[mentees]].sum(axis=1), table.n_sty[mentees]),
+        (lookups["languages"][table.langs[mentees]].sum(axis=1) > 0).astype(np.float64),
+        availability_fit(
+            table.week[mentees], mentor_week, table.offset[mentees], mentor.utc_offset_minutes
+        ),
+    ]
+    totals = weighted_total(sims, table.weights[mentees], table.weight_total[mentees])
+    return totals, level_sum
+
+
+def _present(rows: Any, ids: Any, candidates: IntArray) -> IntArray:
+    valid = ids[ids >= 0]
+    if valid.size == 0:
+        return np.zeros(candidates.size, np.int64)
+    counts: IntArray = rows[valid][:, candidates].sum(axis=0, dtype=np.int64)
+    return counts
+
+
+def candidate_mentors(table: MenteeTable, mentors: MentorTable, slot: int) -> IntArray:
+    """Open mentors holding at least one of the mentee's goal skills."""
+    high = mentors.slots.high_water
+    goal_ids = table.goal_skills[slot]
+    valid = goal_ids[goal_ids >= 0]
+    rows = mentors.rows["skills"]
+    valid = valid[valid < rows.shape[0]]
+    if valid.size == 0 or high == 0:
+        return np.zeros(0, np.int64)
+    holds: BoolArray = rows[valid, :high].any(axis=0)
+    return np.flatnonzero(holds & mentors.open[:high])
+
+
+def mentee_against_mentors(
+    table: MenteeTable, mentors: MentorTable, slot: int, candidates: IntArray
+) -> FloatArray:
+    """Scores of one owned mentee for many mentors (mentor slots)."""
+    rows = mentors.rows
+
+    def present(kind: str, column: Any) -> IntArray:
+        ids = column[slot].astype(np.int64)
+        return _present(rows[kind], ids[ids < rows[kind].shape[0]], candidates)
+
+    level_sum = present("skills", table.goal_skills)
+    sims = [
+        level_sum / (5 * table.n_goal[slot]),
+        experience_fit(mentors.years[candidates] - table.years[slot]),
+        share(present("industries", table.targets_ind), table.n_ind[slot]),
+        share(present("functions", table.targets_fun), table.n_fun[slot]),
+        background_fit(
+            present("bgpairs", table.bgpairs),
+            present("bgdims", table.bgdims),
+            table.n_bg[slot],
+            table.pref[slot],
+        ),
+        share(present("styles", table.styles), table.n_sty[slot]),
+        (present("languages", table.langs) > 0).astype(np.float64),
+        availability_fit(
+            mentors.week[candidates],
+            table.week[slot],
+            mentors.offset[candidates],
+            table.offset[slot],
+        ),
+    ]
+    return weighted_total(sims, table.weights[slot], table.weight_total[slot])
