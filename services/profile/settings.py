@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import ServiceSettings
+from shared.settings import LinkSettings, ServiceSettings
 
 SCHEMA = "profile"
 SERVICE_NAME = "profile"
@@ -10,3 +11,11 @@ SERVICE_NAME = "profile"
 
 class ProfileSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="PROFILE_", extra="ignore")
+
+    links: LinkSettings = Field(default_factory=LinkSettings)
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=1024 * 1024, description="Largest request body accepted."
+    )
+    idempotency_window_s: float = Field(
+        default=24 * 3600, gt=0, description="How long an Idempotency-Key answer is replayed."
+    )

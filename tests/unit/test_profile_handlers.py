@@ -3,17 +3,35 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from uuid import UUID, uuid4
 
 import pytest
 
-from services.profile.domain.commands import SetGoal, UpsertProfile
-from services.profile.domain.model import NotAMentee, VersionConflict
+from services.profile.domain.commands import (
+    DeleteProfile,
+    RespondToProposal,
+    SetGoal,
+    Unsubscribe,
+    UpsertProfile,
+)
+from services.profile.domain.goal_clarity import VagueGoal
+from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
 from services.profile.service_layer import handlers
+from services.profile.service_layer.ingress import UnknownTenant, handle_ingress_command
+from services.profile.service_layer.unit_of_work import (
+    EarlierRequest,
+    IdempotentRequest,
+    LinkResponse,
+    ProfileQuery,
+    StoredResponse,
+)
 from shared.contracts.envelope import EventEnvelope
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet, GoalSetPayload
-from shared.contracts.profiles import ProfilePayload, ProfileUpdated
-from shared.contracts.topics import GOALS, PROFILES, TopicSpec
+from shared.contracts.profiles import ProfileDeleted, ProfilePayload, ProfileUpdated
+from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, TopicSpec
 from tests.unit.builders import TENANT, as_goal_fields, as_profile_fields
 from tests.unit.fakes import CopyOnCommitUnitOfWork
 
@@ -21,8 +39,15 @@ from tests.unit.fakes import CopyOnCommitUnitOfWork
 @dataclass
 class _State:
     profiles: dict[tuple[str, str], ProfilePayload] = field(default_factory=dict)
+    unsubscribed: set[tuple[str, str]] = field(default_factory=set)
     goals: dict[tuple[str, str], GoalSetPayload] = field(default_factory=dict)
     outbox: list[tuple[TopicSpec, EventEnvelope]] = field(default_factory=list)
+    requests: dict[tuple[str, str], tuple[IdempotentRequest, StoredResponse | None]] = field(
+        default_factory=dict
+    )
+    link_responses: set[LinkResponse] = field(default_factory=set)
+    processed: set[tuple[str, UUID]] = field(default_factory=set)
+    active_tenants: set[str] = field(default_factory=lambda: {TENANT})
 
 
 class FakeProfileTransaction:
@@ -34,8 +59,28 @@ class FakeProfileTransaction:
     ) -> ProfilePayload | None:
         return self.s.profiles.get((tenant_id, user_id))
 
+    async def get_profiles(
+        self, tenant_id: str, user_ids: Sequence[str], *, for_update: bool = False
+    ) -> dict[str, ProfilePayload]:
+        found = {u: self.s.profiles.get((tenant_id, u)) for u in user_ids}
+        return {u: p for u, p in found.items() if p is not None}
+
     async def save_profile(self, tenant_id: str, profile: ProfilePayload) -> None:
         self.s.profiles[tenant_id, profile.user_id] = profile
+
+    async def list_profiles(self, tenant_id: str, query: ProfileQuery) -> list[ProfilePayload]:
+        mine = sorted((u, p) for (t, u), p in self.s.profiles.items() if t == tenant_id)
+        return [p for u, p in mine if u > query.after_user_id][: query.limit]
+
+    async def profiles_managed_by(self, tenant_id: str, manager_id: str) -> list[ProfilePayload]:
+        mine = [p for (t, _), p in self.s.profiles.items() if t == tenant_id]
+        return [p for p in mine if p.manager_id == manager_id]
+
+    async def unsubscribed(self, tenant_id: str, user_ids: Sequence[str]) -> set[str]:
+        return {u for u in user_ids if (tenant_id, u) in self.s.unsubscribed}
+
+    async def mark_unsubscribed(self, tenant_id: str, user_id: str) -> None:
+        self.s.unsubscribed.add((tenant_id, user_id))
 
     async def get_goal(
         self, tenant_id: str, mentee_id: str, *, for_update: bool = False
@@ -44,6 +89,44 @@ class FakeProfileTransaction:
 
     async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None:
         self.s.goals[tenant_id, goal.mentee_id] = goal
+
+    async def erase_person(self, tenant_id: str, user_id: str) -> None:
+        self.s.profiles.pop((tenant_id, user_id), None)
+        self.s.goals.pop((tenant_id, user_id), None)
+        self.s.unsubscribed.discard((tenant_id, user_id))
+        self.s.requests = {
+            k: v for k, v in self.s.requests.items() if (k[0], v[0].user_id) != (tenant_id, user_id)
+        }
+        self.s.link_responses = {
+            r
+            for r in self.s.link_responses
+            if r.tenant_id != tenant_id or user_id not in (r.mentee_id, r.mentor_id)
+        }
+
+    async def tenant_is_active(self, tenant_id: str) -> bool:
+        return tenant_id in self.s.active_tenants
+
+    async def first_delivery(self, consumer: str, message_id: UUID) -> bool:
+        first = (consumer, message_id) not in self.s.processed
+        self.s.processed.add((consumer, message_id))
+        return first
+
+    async def claim_request(self, request: IdempotentRequest) -> EarlierRequest | None:
+        earlier = self.s.requests.get((request.tenant_id, request.key))
+        if earlier is None:
+            self.s.requests[request.tenant_id, request.key] = (request, None)
+            return None
+        first, response = earlier
+        assert response is not None
+        return EarlierRequest(first.fingerprint, response)
+
+    async def remember_response(self, request: IdempotentRequest, response: StoredResponse) -> None:
+        self.s.requests[request.tenant_id, request.key] = (request, response)
+
+    async def first_link_response(self, response: LinkResponse) -> bool:
+        first = response not in self.s.link_responses
+        self.s.link_responses.add(response)
+        return first
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
         self.s.outbox.append((topic, event))
@@ -68,18 +151,31 @@ def set_goal(mentee_id: str = "u-ada", **fields: object) -> SetGoal:
     return SetGoal(TENANT, mentee_id, as_goal_fields(**fields), "req-2")
 
 
+async def with_mentee(uow: FakeUnitOfWork, user_id: str = "u-ada") -> ProfilePayload:
+    return await handlers.upsert_profile(upsert(user_id, roles=["mentee"], email="a@x.org"), uow)
+
+
 async def test_profile_versions_increment_from_one() -> None:
     uow = FakeUnitOfWork()
-    versions = [(await handlers.upsert_profile(upsert(), uow)).version for _ in range(3)]
+    names = ["A", "B", "C"]
+    versions = [(await handlers.upsert_profile(upsert(display_name=n), uow)).version for n in names]
     assert versions == [1, 2, 3]
     assert [e.payload.version for _, e in uow.published] == [1, 2, 3]
     assert uow.state.profiles[TENANT, "u-ada"].version == 3
 
 
+async def test_unchanged_content_keeps_the_version_and_publishes_nothing() -> None:
+    uow = FakeUnitOfWork()
+    first = await handlers.upsert_profile(upsert(display_name="Ada"), uow)
+    again = await handlers.upsert_profile(upsert(display_name="Ada"), uow)
+    assert again == first and again.version == 1
+    assert len(uow.published) == 1
+
+
 async def test_versions_are_per_user_and_per_tenant() -> None:
     uow = FakeUnitOfWork()
     await handlers.upsert_profile(upsert("u-ada"), uow)
-    await handlers.upsert_profile(upsert("u-ada"), uow)
+    await handlers.upsert_profile(upsert("u-ada", display_name="Ada 2"), uow)
     other_user = await handlers.upsert_profile(upsert("u-bob"), uow)
     other_tenant = await handlers.upsert_profile(
         UpsertProfile("globex", "u-ada", as_profile_fields()), uow
@@ -90,7 +186,8 @@ async def test_versions_are_per_user_and_per_tenant() -> None:
 async def test_matching_expected_version_is_accepted() -> None:
     uow = FakeUnitOfWork()
     assert (await handlers.upsert_profile(upsert(expected_version=0), uow)).version == 1
-    assert (await handlers.upsert_profile(upsert(expected_version=1), uow)).version == 2
+    second = await handlers.upsert_profile(upsert(expected_version=1, display_name="B"), uow)
+    assert second.version == 2
 
 
 @pytest.mark.parametrize(("stored_updates", "expected"), [(0, 1), (2, 1), (2, 3), (1, 0)])
@@ -98,8 +195,8 @@ async def test_expected_version_mismatch_raises_and_publishes_nothing(
     stored_updates: int, expected: int
 ) -> None:
     uow = FakeUnitOfWork()
-    for _ in range(stored_updates):
-        await handlers.upsert_profile(upsert(), uow)
+    for n in range(stored_updates):
+        await handlers.upsert_profile(upsert(display_name=f"v{n}"), uow)
     before = copy.deepcopy(uow.state)
 
     with pytest.raises(VersionConflict) as caught:
@@ -151,3 +248,143 @@ async def test_set_goal_versions_increment_and_publish_goal_set() -> None:
     assert event.key == event.payload.mentee_id == "u-ada"
     assert event.correlation_id == "req-2"
     assert event.payload == second
+
+
+async def test_the_same_goal_again_keeps_its_version_and_publishes_nothing() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    first = await handlers.set_goal(set_goal(), uow)
+    again = await handlers.set_goal(set_goal(), uow)
+    assert again == first
+    assert len([e for _, e in uow.published if isinstance(e, GoalSet)]) == 1
+
+
+async def test_a_vague_goal_is_refused_and_nothing_is_stored() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    with pytest.raises(VagueGoal):
+        await handlers.set_goal(set_goal(statement="Be more successful"), uow)
+    assert uow.state.goals == {}
+
+
+async def test_loaded_words_in_a_concrete_goal_come_back_as_advice() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    async with uow.transaction() as tx:
+        result = await handlers.set_goal_in(
+            tx, set_goal(statement="Get better at Kubernetes", target_skills=["kubernetes"])
+        )
+    assert [a.term for a in result.advice] == ["better"]
+    assert result.goal.version == 1
+
+
+async def test_unsubscribe_turns_email_off_for_good() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    await handlers.unsubscribe(Unsubscribe(TENANT, "u-ada", "link-1"), uow)
+    await handlers.unsubscribe(Unsubscribe(TENANT, "u-ada", "link-2"), uow)  # once only
+    later = await handlers.upsert_profile(
+        upsert("u-ada", roles=["mentee"], email="a@x.org", display_name="Ada L."), uow
+    )
+
+    updates = [e for _, e in uow.published if isinstance(e, ProfileUpdated)]
+    assert [e.payload.version for e in updates] == [1, 2, 3]
+    assert [e.payload.notification_preferences.email_opt_in for e in updates] == [
+        True,
+        False,
+        False,
+    ]
+    assert later.notification_preferences.email_opt_in is False
+
+
+async def test_unsubscribe_of_an_unknown_person_raises() -> None:
+    with pytest.raises(ProfileNotFound):
+        await handlers.unsubscribe(Unsubscribe(TENANT, "u-nobody"), FakeUnitOfWork())
+
+
+async def test_delete_erases_the_person_and_publishes_profile_deleted() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    await handlers.set_goal(set_goal(), uow)
+    await handlers.upsert_profile(upsert("u-report", manager_id="u-ada"), uow)
+    await handlers.unsubscribe(Unsubscribe(TENANT, "u-ada"), uow)
+
+    await handlers.delete_profile(DeleteProfile(TENANT, "u-ada", correlation_id="req-9"), uow)
+
+    assert (TENANT, "u-ada") not in uow.state.profiles
+    assert uow.state.goals == {} and uow.state.unsubscribed == set()
+    assert uow.state.profiles[TENANT, "u-report"].manager_id is None
+    topic, event = uow.published[-1]
+    assert topic == PROFILES and isinstance(event, ProfileDeleted)
+    assert event.key == event.payload.user_id == "u-ada"
+    report_update = uow.published[-2][1]
+    assert isinstance(report_update, ProfileUpdated) and report_update.payload.version == 2
+
+
+async def test_delete_of_an_unknown_person_or_a_stale_version_changes_nothing() -> None:
+    uow = FakeUnitOfWork()
+    with pytest.raises(ProfileNotFound):
+        await handlers.delete_profile(DeleteProfile(TENANT, "u-ada"), uow)
+    await with_mentee(uow)
+    with pytest.raises(VersionConflict):
+        await handlers.delete_profile(DeleteProfile(TENANT, "u-ada", expected_version=7), uow)
+    assert (TENANT, "u-ada") in uow.state.profiles
+
+
+def answer(accepted: bool, proposal_id: UUID) -> RespondToProposal:
+    return RespondToProposal(TENANT, "u-ada", "u-grace", proposal_id, "g1", accepted, "link-1")
+
+
+async def test_each_answer_to_a_proposal_is_published_once() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    await handlers.upsert_profile(upsert("u-grace"), uow)
+    proposal = uuid4()
+    results = [await handlers.respond_to_proposal(answer(True, proposal), uow) for _ in range(2)]
+    results.append(await handlers.respond_to_proposal(answer(False, proposal), uow))
+
+    feedback = [(t, e) for t, e in uow.published if t == FEEDBACK]
+    assert results == [True, False, True]
+    assert [type(e) for _, e in feedback] == [MatchAccepted, MatchDeclined]
+    accepted = feedback[0][1]
+    assert isinstance(accepted, MatchAccepted)
+    assert accepted.key == "u-ada" and accepted.payload.mentor_id == "u-grace"
+    assert accepted.payload.proposal_id == proposal
+
+
+async def test_answers_about_people_who_are_gone_raise() -> None:
+    uow = FakeUnitOfWork()
+    with pytest.raises(ProfileNotFound):
+        await handlers.respond_to_proposal(answer(False, uuid4()), uow)
+    await with_mentee(uow)
+    with pytest.raises(ProfileNotFound):  # accepting a deleted mentor
+        await handlers.respond_to_proposal(answer(True, uuid4()), uow)
+    assert not [e for t, e in uow.published if t == FEEDBACK]
+
+
+async def test_import_batch_counts_and_a_rerun_changes_nothing() -> None:
+    uow = FakeUnitOfWork()
+    rows = [upsert("u-1"), upsert("u-2"), upsert("u-1", display_name="Renamed")]
+    first = await handlers.import_profiles(TENANT, rows, uow)
+    published = len(uow.published)
+    second = await handlers.import_profiles(TENANT, rows[1:], uow)
+
+    assert (first.created, first.updated, first.unchanged) == (2, 1, 0)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 2)
+    assert len(uow.published) == published == 3
+
+
+async def test_an_ingress_command_is_applied_once_per_command_id() -> None:
+    uow = FakeUnitOfWork()
+    command_id = uuid4()
+    applied = [await handle_ingress_command(command_id, upsert(), uow) for _ in range(2)]
+    assert applied == [True, False]
+    assert len(uow.published) == 1
+
+
+async def test_an_ingress_command_for_a_tenant_without_a_key_is_refused() -> None:
+    uow = FakeUnitOfWork()
+    command = UpsertProfile("stranger", "u-1", as_profile_fields())
+    with pytest.raises(UnknownTenant):
+        await handle_ingress_command(uuid4(), command, uow)
+    assert uow.published == [] and uow.state.processed == set()

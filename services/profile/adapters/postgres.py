@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import asyncpg
 
+from services.profile.adapters.postgres_requests import PostgresRequestRecords
+from services.profile.service_layer.unit_of_work import ProfileQuery
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
@@ -15,21 +19,53 @@ from shared.db.types import DbConnection
 from shared.outbox import add_to_outbox
 
 
-class PostgresProfileTransaction:
+def _with_lock(query: str) -> dict[bool, str]:
+    """The query as is, and with FOR UPDATE (a fixed text either way: nothing interpolated)."""
+    return {False: query, True: f"{query} FOR UPDATE"}
+
+
+_PROFILE = _with_lock("SELECT profile FROM profiles WHERE tenant_id = $1 AND user_id = $2")
+_PROFILES = _with_lock(
+    "SELECT user_id, profile FROM profiles WHERE tenant_id = $1 AND user_id = ANY($2)"
+    " ORDER BY user_id"
+)
+_GOAL = _with_lock("SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2")
+
+
+def _document_filter(query: ProfileQuery) -> str:
+    """A jsonb containment filter (served by the GIN index) for role and skill."""
+    document: dict[str, Any] = {}
+    if query.role:
+        document["roles"] = [query.role]
+    if query.skill:
+        document["skills"] = [{"name": query.skill}]
+    return json.dumps(document)
+
+
+class PostgresProfileTransaction(PostgresRequestRecords):
     def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
-        self._conn = conn
+        super().__init__(conn)
         self._prefix = topic_prefix
 
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
     ) -> ProfilePayload | None:
-        lock = " FOR UPDATE" if for_update else ""
         raw = await self._conn.fetchval(
-            f"SELECT profile FROM profiles WHERE tenant_id = $1 AND user_id = $2{lock}",  # noqa: S608
+            _PROFILE[for_update],
             tenant_id,
             user_id,
         )
         return ProfilePayload.model_validate_json(raw) if raw else None
+
+    async def get_profiles(
+        self, tenant_id: str, user_ids: Sequence[str], *, for_update: bool = False
+    ) -> dict[str, ProfilePayload]:
+        rows = await self._conn.fetch(
+            _PROFILES[for_update],
+            tenant_id,
+            list(user_ids),
+        )
+        return {r["user_id"]: ProfilePayload.model_validate_json(r["profile"]) for r in rows}
 
     async def save_profile(self, tenant_id: str, profile: ProfilePayload) -> None:
         await self._conn.execute(
@@ -42,12 +78,50 @@ class PostgresProfileTransaction:
             profile.model_dump_json(),
         )
 
+    async def list_profiles(self, tenant_id: str, query: ProfileQuery) -> list[ProfilePayload]:
+        rows = await self._conn.fetch(
+            "SELECT profile FROM profiles WHERE tenant_id = $1 AND user_id > $2"
+            " AND profile @> $3::jsonb AND ($4::timestamptz IS NULL OR updated_at >= $4)"
+            " ORDER BY user_id LIMIT $5",
+            tenant_id,
+            query.after_user_id,
+            _document_filter(query),
+            query.updated_since,
+            query.limit,
+        )
+        return [ProfilePayload.model_validate_json(r["profile"]) for r in rows]
+
+    async def profiles_managed_by(self, tenant_id: str, manager_id: str) -> list[ProfilePayload]:
+        rows = await self._conn.fetch(
+            "SELECT profile FROM profiles WHERE tenant_id = $1 AND profile ->> 'manager_id' = $2"
+            " ORDER BY user_id FOR UPDATE",
+            tenant_id,
+            manager_id,
+        )
+        return [ProfilePayload.model_validate_json(r["profile"]) for r in rows]
+
+    async def unsubscribed(self, tenant_id: str, user_ids: Sequence[str]) -> set[str]:
+        rows = await self._conn.fetch(
+            "SELECT user_id FROM profiles WHERE tenant_id = $1 AND user_id = ANY($2)"
+            " AND unsubscribed_at IS NOT NULL",
+            tenant_id,
+            list(user_ids),
+        )
+        return {r["user_id"] for r in rows}
+
+    async def mark_unsubscribed(self, tenant_id: str, user_id: str) -> None:
+        await self._conn.execute(
+            "UPDATE profiles SET unsubscribed_at = coalesce(unsubscribed_at, now())"
+            " WHERE tenant_id = $1 AND user_id = $2",
+            tenant_id,
+            user_id,
+        )
+
     async def get_goal(
         self, tenant_id: str, mentee_id: str, *, for_update: bool = False
     ) -> GoalSetPayload | None:
-        lock = " FOR UPDATE" if for_update else ""
         raw = await self._conn.fetchval(
-            f"SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2{lock}",  # noqa: S608
+            _GOAL[for_update],
             tenant_id,
             mentee_id,
         )
@@ -63,6 +137,16 @@ class PostgresProfileTransaction:
             goal.version,
             goal.model_dump_json(),
         )
+
+    async def erase_person(self, tenant_id: str, user_id: str) -> None:
+        for statement in (
+            "DELETE FROM profiles WHERE tenant_id = $1 AND user_id = $2",
+            "DELETE FROM goals WHERE tenant_id = $1 AND mentee_id = $2",
+            "DELETE FROM idempotency_keys WHERE tenant_id = $1 AND user_id = $2",
+            "DELETE FROM link_responses WHERE tenant_id = $1"
+            " AND (mentee_id = $2 OR mentor_id = $2)",
+        ):
+            await self._conn.execute(statement, tenant_id, user_id)
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
         await add_to_outbox(self._conn, topic.qualified(self._prefix), event)

@@ -1,6 +1,9 @@
+"""What callers ask the profile service to do (HTTP, ingress topic, CSV import, email links)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from shared.contracts.goals import GoalFields
 from shared.contracts.profiles import ProfileFields
@@ -20,4 +23,35 @@ class SetGoal:
     tenant_id: str
     mentee_id: str
     fields: GoalFields
+    correlation_id: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True)
+class DeleteProfile:
+    tenant_id: str
+    user_id: str
+    expected_version: int | None = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RespondToProposal:
+    """The mentee followed "Request an intro" (accepted) or "Not for me" in a proposal email."""
+
+    tenant_id: str
+    mentee_id: str
+    mentor_id: str
+    proposal_id: UUID
+    goal_id: str
+    accepted: bool
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Unsubscribe:
+    """The person asked for no more email; sticky until they opt in again themselves."""
+
+    tenant_id: str
+    user_id: str
     correlation_id: str | None = None

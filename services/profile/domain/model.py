@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+from pydantic import BaseModel
+
 from shared.contracts.goals import GoalFields, GoalSetPayload
 from shared.contracts.profiles import ProfileFields, ProfilePayload
 
@@ -10,7 +14,7 @@ class VersionConflict(Exception):  # noqa: N818 - reads as a state
     """The caller expected another version than the stored one (optimistic concurrency)."""
 
     def __init__(self, expected: int, actual: int | None) -> None:
-        super().__init__(f"expected version {expected}, found {actual}")
+        super().__init__(f"expected version {expected}, found {actual or 0}")
         self.expected = expected
         self.actual = actual
 
@@ -19,22 +23,72 @@ class NotAMentee(Exception):  # noqa: N818
     """Goals belong to mentees only."""
 
 
+class ProfileNotFound(Exception):  # noqa: N818
+    """No such person in this tenant."""
+
+
+Fields = TypeVar("Fields", bound=BaseModel)
+
+
+def check_version(expected: int | None, current: int | None) -> None:
+    """`expected` None: unconditional; 0: must not exist yet; n: the stored version must be n."""
+    if expected is not None and expected != (current or 0):
+        raise VersionConflict(expected, current)
+
+
+def _same(stored: BaseModel | None, fields: Fields) -> bool:
+    if stored is None:
+        return False
+    kept = stored.model_dump(include=set(type(fields).model_fields))
+    return type(fields).model_validate(kept) == fields
+
+
+def without_email(fields: ProfileFields) -> ProfileFields:
+    """The person unsubscribed: only they can opt in again, an integrator update cannot."""
+    preferences = fields.notification_preferences.model_copy(update={"email_opt_in": False})
+    return fields.model_copy(update={"notification_preferences": preferences})
+
+
 def next_profile(
-    user_id: str, fields: ProfileFields, current_version: int | None, expected_version: int | None
+    user_id: str,
+    fields: ProfileFields,
+    current: ProfilePayload | None,
+    expected_version: int | None = None,
+    *,
+    unsubscribed: bool = False,
 ) -> ProfilePayload:
-    """The profile after applying `fields` (a full replacement), with the next version."""
-    if expected_version is not None and expected_version != (current_version or 0):
-        raise VersionConflict(expected_version, current_version)
+    """The profile after applying `fields` (a full replacement).
+
+    Unchanged content returns `current` itself: no new version, nothing to publish.
+    """
+    check_version(expected_version, current.version if current else None)
+    if unsubscribed:
+        fields = without_email(fields)
+    if current is not None and _same(current, fields):
+        return current
+    version = (current.version if current else 0) + 1
     return ProfilePayload.model_validate(
-        {**fields.model_dump(), "user_id": user_id, "version": (current_version or 0) + 1}
+        {**fields.model_dump(), "user_id": user_id, "version": version}
     )
 
 
 def next_goal(
-    mentee: ProfilePayload | None, fields: GoalFields, current_version: int | None
+    mentee: ProfilePayload | None,
+    fields: GoalFields,
+    current: GoalSetPayload | None,
+    expected_version: int | None = None,
 ) -> GoalSetPayload:
+    """The mentee's goal after applying `fields`; unchanged content returns `current`."""
     if mentee is None or not mentee.is_mentee:
         raise NotAMentee()
+    check_version(expected_version, current.version if current else None)
+    if current is not None and _same(current, fields):
+        return current
+    version = (current.version if current else 0) + 1
     return GoalSetPayload.model_validate(
-        {**fields.model_dump(), "mentee_id": mentee.user_id, "version": (current_version or 0) + 1}
+        {**fields.model_dump(), "mentee_id": mentee.user_id, "version": version}
     )
+
+
+def profile_fields(profile: ProfilePayload) -> ProfileFields:
+    return ProfileFields.model_validate(profile.model_dump(include=set(ProfileFields.model_fields)))

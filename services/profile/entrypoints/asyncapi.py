@@ -1,29 +1,35 @@
-"""The profile service's AsyncAPI: what it publishes (through the outbox)."""
+"""The profile service's AsyncAPI: what it consumes (ingress) and publishes (through the outbox)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from faststream.kafka import KafkaBroker
 
+from services.profile.entrypoints.ingress import build_ingress_router
+from services.profile.service_layer.unit_of_work import UnitOfWork
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
-from shared.contracts.topics import GOALS, PROFILES
+from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, TopicSpec
 from shared.settings import KafkaSettings
 
 
 def document_broker(kafka: KafkaSettings) -> KafkaBroker:
     broker = KafkaBroker(kafka.bootstrap_servers)
-    profiles = PROFILES.qualified(kafka.topic_prefix)
-    for event in (ProfileUpdated, ProfileDeleted):
+    published: list[tuple[TopicSpec, type]] = [
+        (PROFILES, ProfileUpdated),
+        (PROFILES, ProfileDeleted),
+        (GOALS, GoalSet),
+        (FEEDBACK, MatchAccepted),
+        (FEEDBACK, MatchDeclined),
+    ]
+    for topic, event in published:
         broker.publisher(
-            profiles,
+            topic.qualified(kafka.topic_prefix),
             title=f"profile/{event.__name__}",
             schema=event,
-            description=f"{PROFILES.description} Key: {PROFILES.key}.",
+            description=f"{topic.description} Key: {topic.key}.",
         )
-    broker.publisher(
-        GOALS.qualified(kafka.topic_prefix),
-        title="profile/GoalSet",
-        schema=GoalSet,
-        description=f"{GOALS.description} Key: {GOALS.key}.",
-    )
+    broker.include_router(build_ingress_router(kafka, cast(UnitOfWork, None)))
     return broker

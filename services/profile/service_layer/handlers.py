@@ -1,47 +1,198 @@
-"""Command handlers: decide, store and announce, all in one transaction."""
+"""Command handlers: decide, store and announce, all in one transaction.
+
+Each `*_in(tx, cmd)` works inside a transaction the caller opened (so an Idempotency-Key record
+or an ingress command id commits with the change); the plain variants open their own.
+"""
 
 from __future__ import annotations
 
-from services.profile.domain.commands import SetGoal, UpsertProfile
-from services.profile.domain.model import next_goal, next_profile
-from services.profile.service_layer.unit_of_work import UnitOfWork
+from dataclasses import dataclass
+
+from services.profile.domain.commands import (
+    DeleteProfile,
+    RespondToProposal,
+    SetGoal,
+    Unsubscribe,
+    UpsertProfile,
+)
+from services.profile.domain.goal_clarity import GoalAdvice, require_clear_goal
+from services.profile.domain.model import (
+    ProfileNotFound,
+    check_version,
+    next_goal,
+    next_profile,
+    profile_fields,
+)
+from services.profile.service_layer.unit_of_work import LinkResponse, ProfileTransaction, UnitOfWork
+from shared.contracts.feedback import (
+    MatchAccepted,
+    MatchDeclined,
+    MatchDeclinedPayload,
+    MatchFeedbackPayload,
+)
 from shared.contracts.goals import GoalSet, GoalSetPayload
-from shared.contracts.profiles import ProfilePayload, ProfileUpdated
-from shared.contracts.topics import GOALS, PROFILES
+from shared.contracts.profiles import (
+    ProfileDeleted,
+    ProfileDeletedPayload,
+    ProfilePayload,
+    ProfileUpdated,
+)
+from shared.contracts.topics import FEEDBACK, GOALS, PROFILES
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    goal: GoalSetPayload
+    advice: tuple[GoalAdvice, ...]
+
+
+async def _announce_profile(
+    tx: ProfileTransaction, tenant_id: str, profile: ProfilePayload, correlation_id: str | None
+) -> None:
+    await tx.save_profile(tenant_id, profile)
+    event = ProfileUpdated(
+        tenant_id=tenant_id, key=profile.user_id, payload=profile, correlation_id=correlation_id
+    )
+    await tx.publish(PROFILES, event)
+
+
+async def upsert_profile_in(tx: ProfileTransaction, cmd: UpsertProfile) -> ProfilePayload:
+    current = await tx.get_profile(cmd.tenant_id, cmd.user_id, for_update=True)
+    unsubscribed = cmd.user_id in await tx.unsubscribed(cmd.tenant_id, [cmd.user_id])
+    profile = next_profile(
+        cmd.user_id, cmd.fields, current, cmd.expected_version, unsubscribed=unsubscribed
+    )
+    if profile is not current:
+        await _announce_profile(tx, cmd.tenant_id, profile, cmd.correlation_id)
+    return profile
 
 
 async def upsert_profile(cmd: UpsertProfile, uow: UnitOfWork) -> ProfilePayload:
     async with uow.transaction() as tx:
-        current = await tx.get_profile(cmd.tenant_id, cmd.user_id, for_update=True)
-        profile = next_profile(
-            cmd.user_id, cmd.fields, current.version if current else None, cmd.expected_version
+        return await upsert_profile_in(tx, cmd)
+
+
+async def set_goal_in(tx: ProfileTransaction, cmd: SetGoal) -> GoalResult:
+    advice = require_clear_goal(cmd.fields)
+    mentee = await tx.get_profile(cmd.tenant_id, cmd.mentee_id, for_update=True)
+    current = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, for_update=True)
+    goal = next_goal(mentee, cmd.fields, current, cmd.expected_version)
+    if goal is not current:
+        await tx.save_goal(cmd.tenant_id, goal)
+        event = GoalSet(
+            tenant_id=cmd.tenant_id,
+            key=cmd.mentee_id,
+            payload=goal,
+            correlation_id=cmd.correlation_id,
         )
-        await tx.save_profile(cmd.tenant_id, profile)
-        await tx.publish(
-            PROFILES,
-            ProfileUpdated(
-                tenant_id=cmd.tenant_id,
-                key=cmd.user_id,
-                payload=profile,
-                correlation_id=cmd.correlation_id,
-            ),
-        )
-    return profile
+        await tx.publish(GOALS, event)
+    return GoalResult(goal, advice)
 
 
 async def set_goal(cmd: SetGoal, uow: UnitOfWork) -> GoalSetPayload:
     async with uow.transaction() as tx:
-        mentee = await tx.get_profile(cmd.tenant_id, cmd.mentee_id, for_update=True)
-        current = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, for_update=True)
-        goal = next_goal(mentee, cmd.fields, current.version if current else None)
-        await tx.save_goal(cmd.tenant_id, goal)
-        await tx.publish(
-            GOALS,
-            GoalSet(
-                tenant_id=cmd.tenant_id,
-                key=cmd.mentee_id,
-                payload=goal,
-                correlation_id=cmd.correlation_id,
-            ),
+        return (await set_goal_in(tx, cmd)).goal
+
+
+async def delete_profile_in(tx: ProfileTransaction, cmd: DeleteProfile) -> None:
+    """Right to erasure: forget every row about the person and tell the other services."""
+    current = await tx.get_profile(cmd.tenant_id, cmd.user_id, for_update=True)
+    if current is None:
+        raise ProfileNotFound()
+    check_version(cmd.expected_version, current.version)
+    for report in await tx.profiles_managed_by(cmd.tenant_id, cmd.user_id):
+        fields = profile_fields(report).model_copy(update={"manager_id": None})
+        updated = next_profile(report.user_id, fields, report)
+        await _announce_profile(tx, cmd.tenant_id, updated, cmd.correlation_id)
+    await tx.erase_person(cmd.tenant_id, cmd.user_id)
+    event = ProfileDeleted(
+        tenant_id=cmd.tenant_id,
+        key=cmd.user_id,
+        payload=ProfileDeletedPayload(user_id=cmd.user_id),
+        correlation_id=cmd.correlation_id,
+    )
+    await tx.publish(PROFILES, event)
+
+
+async def delete_profile(cmd: DeleteProfile, uow: UnitOfWork) -> None:
+    async with uow.transaction() as tx:
+        await delete_profile_in(tx, cmd)
+
+
+async def respond_to_proposal(cmd: RespondToProposal, uow: UnitOfWork) -> bool:
+    """Publish MatchAccepted / MatchDeclined once per (proposal, mentor, answer).
+
+    Returns False when this answer was already recorded (a repeated click changes nothing).
+    """
+    async with uow.transaction() as tx:
+        if await tx.get_profile(cmd.tenant_id, cmd.mentee_id) is None:
+            raise ProfileNotFound()
+        if cmd.accepted and await tx.get_profile(cmd.tenant_id, cmd.mentor_id) is None:
+            raise ProfileNotFound()
+        action = "accept" if cmd.accepted else "decline"
+        record = LinkResponse(cmd.tenant_id, cmd.mentee_id, cmd.mentor_id, cmd.proposal_id, action)
+        if not await tx.first_link_response(record):
+            return False
+        common = {
+            "tenant_id": cmd.tenant_id,
+            "key": cmd.mentee_id,
+            "correlation_id": cmd.correlation_id,
+        }
+        fields = {
+            "mentee_id": cmd.mentee_id,
+            "mentor_id": cmd.mentor_id,
+            "proposal_id": cmd.proposal_id,
+            "goal_id": cmd.goal_id,
+        }
+        event: MatchAccepted | MatchDeclined = (
+            MatchAccepted(payload=MatchFeedbackPayload(**fields), **common)
+            if cmd.accepted
+            else MatchDeclined(payload=MatchDeclinedPayload(**fields), **common)
         )
-    return goal
+        await tx.publish(FEEDBACK, event)
+        return True
+
+
+async def unsubscribe(cmd: Unsubscribe, uow: UnitOfWork) -> None:
+    """Sticky opt-out: this and every later version of the profile has email_opt_in false."""
+    async with uow.transaction() as tx:
+        current = await tx.get_profile(cmd.tenant_id, cmd.user_id, for_update=True)
+        if current is None:
+            raise ProfileNotFound()
+        await tx.mark_unsubscribed(cmd.tenant_id, cmd.user_id)
+        profile = next_profile(cmd.user_id, profile_fields(current), current, unsubscribed=True)
+        if profile is not current:
+            await _announce_profile(tx, cmd.tenant_id, profile, cmd.correlation_id)
+
+
+@dataclass
+class ImportCounts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+async def import_profiles(
+    tenant_id: str,
+    rows: list[UpsertProfile],
+    uow: UnitOfWork,
+) -> ImportCounts:
+    """One batch of a bulk import, in one transaction; unchanged rows change nothing."""
+    counts = ImportCounts()
+    ids = sorted({row.user_id for row in rows})
+    async with uow.transaction() as tx:
+        current = await tx.get_profiles(tenant_id, ids, for_update=True)
+        unsubscribed = await tx.unsubscribed(tenant_id, ids)
+        for row in rows:
+            before = current.get(row.user_id)
+            after = next_profile(
+                row.user_id, row.fields, before, unsubscribed=row.user_id in unsubscribed
+            )
+            if after is before:
+                counts.unchanged += 1
+                continue
+            counts.created += before is None
+            counts.updated += before is not None
+            await _announce_profile(tx, tenant_id, after, row.correlation_id)
+            current[row.user_id] = after
+    return counts

@@ -1,9 +1,13 @@
-"""The port the handlers talk to: one transaction over profiles, goals and the outbox."""
+"""The port the handlers talk to: one transaction over profiles, goals, requests and the outbox."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
+from uuid import UUID
 
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import GoalSetPayload
@@ -11,18 +15,94 @@ from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 
 
+@dataclass(frozen=True)
+class ProfileQuery:
+    """One page of a tenant's profiles, in user id order, after `after_user_id`."""
+
+    limit: int
+    after_user_id: str = ""
+    role: str | None = None
+    skill: str | None = None
+    updated_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """What a write answered, kept under its Idempotency-Key so a retry gets the same answer."""
+
+    status: int
+    body: str
+    etag: str | None = None
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class IdempotentRequest:
+    tenant_id: str
+    key: str
+    user_id: str
+    fingerprint: bytes
+
+
+@dataclass(frozen=True)
+class EarlierRequest:
+    fingerprint: bytes
+    response: StoredResponse
+
+
+@dataclass(frozen=True)
+class LinkResponse:
+    tenant_id: str
+    mentee_id: str
+    mentor_id: str
+    proposal_id: UUID
+    action: str
+
+
 class ProfileTransaction(Protocol):
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
     ) -> ProfilePayload | None: ...
 
+    async def get_profiles(
+        self, tenant_id: str, user_ids: Sequence[str], *, for_update: bool = False
+    ) -> dict[str, ProfilePayload]: ...
+
     async def save_profile(self, tenant_id: str, profile: ProfilePayload) -> None: ...
+
+    async def list_profiles(self, tenant_id: str, query: ProfileQuery) -> list[ProfilePayload]: ...
+
+    async def profiles_managed_by(self, tenant_id: str, manager_id: str) -> list[ProfilePayload]:
+        """Profiles whose `manager_id` names this person, locked for update."""
+
+    async def unsubscribed(self, tenant_id: str, user_ids: Sequence[str]) -> set[str]:
+        """Those of `user_ids` who unsubscribed from email themselves."""
+
+    async def mark_unsubscribed(self, tenant_id: str, user_id: str) -> None: ...
 
     async def get_goal(
         self, tenant_id: str, mentee_id: str, *, for_update: bool = False
     ) -> GoalSetPayload | None: ...
 
     async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None: ...
+
+    async def erase_person(self, tenant_id: str, user_id: str) -> None:
+        """Delete every row that mentions the person (the outbox excepted)."""
+
+    async def tenant_is_active(self, tenant_id: str) -> bool:
+        """The tenant holds at least one usable API key."""
+
+    async def first_delivery(self, consumer: str, message_id: UUID) -> bool: ...
+
+    async def claim_request(self, request: IdempotentRequest) -> EarlierRequest | None:
+        """None: the key is ours now; else what the earlier request with this key answered."""
+
+    async def remember_response(
+        self, request: IdempotentRequest, response: StoredResponse
+    ) -> None: ...
+
+    async def first_link_response(self, response: LinkResponse) -> bool:
+        """True the first time this link response is recorded."""
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
         """Queue `event` in the outbox, committed with the rest of the transaction."""

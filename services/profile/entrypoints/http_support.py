@@ -1,0 +1,247 @@
+"""What every route of the integrator API shares: authentication, correlation ids,
+preconditions (If-Match), Idempotency-Key, a request size bound and problem+json errors."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.profile.adapters.api_keys import ApiKeys
+from services.profile.domain.goal_clarity import VagueGoal
+from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.service_layer.idempotency import Action, IdempotencyKeyReused, run_once
+from services.profile.service_layer.unit_of_work import (
+    IdempotentRequest,
+    StoredResponse,
+    UnitOfWork,
+)
+from shared.http.problems import problem
+from shared.logs import correlation_id_var
+
+_CORRELATION = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,128}$"
+
+
+def _uow(request: Request) -> UnitOfWork:
+    uow: UnitOfWork = request.app.state.uow
+    return uow
+
+
+async def current_tenant(
+    request: Request,
+    authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
+) -> str:
+    """The tenant of the caller's API key; 401 for a missing, unknown or revoked key."""
+    scheme, _, token = (authorization or "").partition(" ")
+    keys: ApiKeys = request.app.state.api_keys
+    tenant = await keys.tenant_of(token.strip()) if scheme.lower() == "bearer" else None
+    if tenant is None:
+        raise HTTPException(
+            401, "Missing or invalid API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return tenant
+
+
+def correlation_id(
+    response: Response,
+    x_correlation_id: Annotated[str | None, Header()] = None,
+) -> str:
+    value = x_correlation_id if x_correlation_id and _CORRELATION.match(x_correlation_id) else None
+    value = value or f"req-{uuid.uuid4().hex[:16]}"
+    correlation_id_var.set(value)
+    response.headers["X-Correlation-Id"] = value
+    return value
+
+
+def expected_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            max_length=64,
+            description='Apply only if the current ETag is this one (e.g. "3"); else 412.',
+        ),
+    ] = None,
+    if_none_match: Annotated[
+        str | None,
+        Header(max_length=8, description="`*`: create only; 412 if it exists already."),
+    ] = None,
+) -> int | None:
+    if if_none_match is not None:
+        if if_none_match.strip() != "*":
+            raise HTTPException(412, "If-None-Match accepts only *")
+        return 0
+    if if_match is None:
+        return None
+    try:
+        return int(if_match.strip().removeprefix("W/").strip('"'))
+    except ValueError:
+        raise HTTPException(412, "If-Match must be an ETag returned by this API") from None
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Any unique string (a UUID): a retry with the same key and the same request "
+        "has one effect and gets the first answer again, for 24 hours.",
+    ),
+]
+
+Tenant = Annotated[str, Depends(current_tenant)]
+Correlation = Annotated[str, Depends(correlation_id)]
+Uow = Annotated[UnitOfWork, Depends(_uow)]
+ExpectedVersion = Annotated[int | None, Depends(expected_version)]
+
+
+def _fingerprint(*parts: str | int | None) -> bytes:
+    return hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+
+
+def json_response(stored: StoredResponse) -> Response:
+    headers = {"ETag": f'"{stored.etag}"'} if stored.etag else {}
+    if stored.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(stored.body, stored.status, headers=headers, media_type="application/json")
+
+
+@dataclass(frozen=True)
+class Write:
+    """What every write route needs: who asks, under which preconditions and key."""
+
+    tenant: str
+    correlation: str
+    uow: UnitOfWork
+    expected_version: int | None
+    idempotency_key: str | None
+
+    async def answer_once(self, user_id: str, what: str, body: BaseModel, act: Action) -> Response:
+        """Run `act` in one transaction with the Idempotency-Key claim, answer as JSON."""
+        request = None
+        if self.idempotency_key is not None:
+            fingerprint = _fingerprint(what, user_id, self.expected_version, body.model_dump_json())
+            request = IdempotentRequest(self.tenant, self.idempotency_key, user_id, fingerprint)
+        return json_response(await run_once(self.uow, request, act))
+
+
+def write_context(
+    tenant: Tenant,
+    correlation: Correlation,
+    uow: Uow,
+    version: ExpectedVersion,
+    idempotency_key: IdempotencyKey = None,
+) -> Write:
+    return Write(tenant, correlation, uow, version, idempotency_key)
+
+
+WriteContext = Annotated[Write, Depends(write_context)]
+
+
+def _field_problem(status: int, title: str, field: str, message: str, **extra: Any) -> JSONResponse:
+    return problem(status, title, message, errors=[{"field": field, "message": message}], **extra)
+
+
+def install_domain_problems(app: FastAPI) -> None:
+    """Domain refusals as RFC 9457 problems that name the field or precondition at fault."""
+
+    @app.exception_handler(VersionConflict)
+    async def _conflict(_r: Request, exc: VersionConflict) -> JSONResponse:
+        return problem(
+            412,
+            "Changed meanwhile",
+            f"{exc}; read it again and retry with its ETag in If-Match",
+            current_version=exc.actual or 0,
+        )
+
+    for missing, title, detail in (
+        (NotAMentee, "No such mentee", "goals belong to people with the mentee role"),
+        (ProfileNotFound, "No such profile", None),
+    ):
+        app.add_exception_handler(missing, _not_found(title, detail))
+
+    @app.exception_handler(VagueGoal)
+    async def _vague(_r: Request, exc: VagueGoal) -> JSONResponse:
+        return _field_problem(
+            422,
+            "The goal is too vague",
+            "statement",
+            "names nothing concrete: no target skill or area and no measurable result",
+            suggestions=[{"term": a.term, "suggestion": a.suggestion} for a in exc.advice],
+        )
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def _reused(_r: Request, _exc: IdempotencyKeyReused) -> JSONResponse:
+        return _field_problem(
+            422,
+            "Idempotency-Key reused",
+            "Idempotency-Key",
+            "this key was first used for a different request; use a new key per request",
+        )
+
+
+def _not_found(title: str, detail: str | None) -> Callable[[Request, Exception], JSONResponse]:
+    return lambda _request, _exc: problem(404, title, detail)
+
+
+class BodySizeLimit:
+    """Reject request bodies over `max_bytes` with 413, whether declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        body = (
+            await self._read(receive)
+            if declared.isdigit() and int(declared) <= self.max_bytes
+            else None
+        )
+        if body is None:
+            await self._too_large(scope, receive, send)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+    async def _read(self, receive: Receive) -> bytes | None:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return b"".join(chunks)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem(413, "Request body too large", f"at most {self.max_bytes} bytes")
+        await response(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay

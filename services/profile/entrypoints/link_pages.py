@@ -1,0 +1,70 @@
+"""The small HTML pages behind the signed links in proposal emails (autoescaped)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from shared.links import LinkAction
+
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@dataclass(frozen=True)
+class Page:
+    title: str
+    message: str
+    button: str | None = None
+
+
+def confirmation(action: LinkAction, mentor_name: str) -> Page:
+    if action is LinkAction.ACCEPT:
+        return Page(
+            "Request an introduction",
+            f"Would you like an introduction to {mentor_name}? "
+            "We will let them know you would like them as your mentor.",
+            "Yes, request an intro",
+        )
+    if action is LinkAction.DECLINE:
+        return Page(
+            "Not the right mentor?",
+            f"We will not suggest {mentor_name} to you again and will look for an alternative.",
+            "Not for me",
+        )
+    return Page("Unsubscribe", "Stop receiving mentor proposals by email?", "Unsubscribe")
+
+
+def done(action: LinkAction, mentor_name: str) -> Page:
+    if action is LinkAction.ACCEPT:
+        return Page("Request sent", f"We asked {mentor_name} for an introduction. Thank you!")
+    if action is LinkAction.DECLINE:
+        return Page("Thanks, noted", "We will look for a mentor who suits you better.")
+    return Page("You are unsubscribed", "You will not receive mentor proposals by email.")
+
+
+INVALID = Page(
+    "This link is not valid",
+    "It may have been copied incompletely. Please open it again from the email.",
+)
+EXPIRED = Page(
+    "This link has expired",
+    "Proposals are valid for a limited time; a new email will bring fresh suggestions.",
+)
+GONE = Page(
+    "This proposal is no longer available",
+    "The people it was about are no longer in the programme.",
+)
+
+
+def render(page: Page, status: int = 200) -> HTMLResponse:
+    html = _TEMPLATES.get_template("link.html.j2").render(
+        title=page.title, message=page.message, button=page.button
+    )
+    return HTMLResponse(html, status_code=status, headers=_HEADERS)

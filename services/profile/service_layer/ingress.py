@@ -1,0 +1,37 @@
+"""Ingress commands from integrators' producers: authorise, apply once, re-emit canonically."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from services.profile.domain.commands import DeleteProfile, SetGoal, UpsertProfile
+from services.profile.service_layer.handlers import (
+    delete_profile_in,
+    set_goal_in,
+    upsert_profile_in,
+)
+from services.profile.service_layer.unit_of_work import UnitOfWork
+
+INGRESS_CONSUMER = "profile.ingress"
+
+
+class UnknownTenant(Exception):  # noqa: N818 - reads as a verdict
+    """The command names a tenant that holds no usable API key."""
+
+
+async def handle_ingress_command(
+    command_id: UUID, command: UpsertProfile | SetGoal | DeleteProfile, uow: UnitOfWork
+) -> bool:
+    """Apply `command` once per `command_id`; False when it was applied before."""
+    async with uow.transaction() as tx:
+        if not await tx.first_delivery(INGRESS_CONSUMER, command_id):
+            return False
+        if not await tx.tenant_is_active(command.tenant_id):
+            raise UnknownTenant(command.tenant_id)
+        if isinstance(command, UpsertProfile):
+            await upsert_profile_in(tx, command)
+        elif isinstance(command, SetGoal):
+            await set_goal_in(tx, command)
+        else:
+            await delete_profile_in(tx, command)
+    return True
