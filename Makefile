@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install dev test test-unit test-integration test-e2e lint typecheck docs kafka-up kafka-down
+.PHONY: install dev test test-unit test-integration test-e2e lint typecheck docs kafka-up kafka-down check-manifests
 
 install:            ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
@@ -39,3 +39,6 @@ kafka-up:           ## Apache Kafka (KRaft, from Maven Central) on 127.0.0.1:909
 
 kafka-down:
 	bash scripts/kafka/stop.sh
+
+check-manifests: install  ## Render deploy/k8s with kustomize and validate it offline (schemas + KEDA CRDs)
+	bash scripts/check-manifests.sh
