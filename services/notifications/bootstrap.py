@@ -1,30 +1,46 @@
-"""Wire the notifications service: pool, migrations, consumers, dispatcher, HTTP."""
+"""Wire the notifications service: pool, migrations, consumers, dispatcher, relay, HTTP."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
+from services.notifications.adapters.crash_points import crash_at
 from services.notifications.adapters.postgres import PostgresNotificationsStore
+from services.notifications.adapters.postgres_log import PostgresDeliveryLog
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.domain.email import Sender
-from services.notifications.entrypoints.consumers import build_router
-from services.notifications.service_layer.dispatcher import Dispatcher, DispatchPolicy
+from services.notifications.domain.links import LinkSigner
+from services.notifications.domain.schedule import RateLimit
+from services.notifications.entrypoints.consumers import ConsumerDeps, build_router
+from services.notifications.entrypoints.http_support import delivery_log_router
+from services.notifications.service_layer.dispatcher import (
+    Dispatcher,
+    DispatchPolicy,
+    DispatchTools,
+    utc_now,
+)
+from services.notifications.service_layer.handlers import QueuePolicy
+from services.notifications.service_layer.ports import Checkpoint
 from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsSettings
 from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.http.asyncapi import asyncapi_router
 from shared.http.health import health_router, kafka_ready, postgres_ready, tasks_ready
+from shared.http.problems import install_problem_handlers
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
+from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
+from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
 
@@ -37,39 +53,49 @@ class NotificationsService:
     broker: KafkaBroker
     pool: asyncpg.Pool
     dispatcher: Dispatcher
+    relay: OutboxRelay
     tasks: BackgroundTasks
 
 
 def build_dispatcher(
-    settings: NotificationsSettings, store: PostgresNotificationsStore
+    settings: NotificationsSettings, store: PostgresNotificationsStore, checkpoint: Checkpoint
 ) -> Dispatcher:
-    sender = Sender(settings.mail_from, settings.reply_to, settings.message_id_domain)
+    links = settings.links
+    tools = DispatchTools(
+        sender=Sender(settings.mail_from, settings.reply_to, settings.message_id_domain),
+        signer=LinkSigner(links.base_url, links.keys()[0], timedelta(days=links.ttl_days)),
+        clock=utc_now,
+        checkpoint=checkpoint,
+    )
     policy = DispatchPolicy(
         max_attempts=settings.max_attempts,
         retry_base_s=settings.retry_base_s,
         retry_max_s=settings.retry_max_s,
         lease_s=settings.lease_s,
         contact_wait_s=settings.contact_wait_s,
+        rate_limit=RateLimit(
+            settings.rate_limit_emails, timedelta(seconds=settings.rate_limit_period_s)
+        ),
     )
-    return Dispatcher(store, SmtpMailer(settings.smtp), sender, policy)
+    return Dispatcher(store, SmtpMailer(settings.smtp, checkpoint), tools, policy)
 
 
-def build_broker_for(
-    settings: NotificationsSettings, store: PostgresNotificationsStore, dispatcher: Dispatcher
-) -> KafkaBroker:
+def build_broker_for(settings: NotificationsSettings, deps: ConsumerDeps) -> KafkaBroker:
     broker = build_broker(settings.kafka, SERVICE_NAME)
     install_dead_letter(broker, SERVICE_NAME)
-    broker.include_router(
-        build_router(settings.kafka, store, settings.message_id_domain, dispatcher.wake)
-    )
+    broker.include_router(build_router(settings.kafka, deps))
     return broker
 
 
-def create_app(pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks) -> FastAPI:
+def create_app(
+    settings: NotificationsSettings, pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks
+) -> FastAPI:
     app = FastAPI(title="Mentorlink notifications", version="1")
+    install_problem_handlers(app)
     app.include_router(asyncapi_router(broker, "Mentorlink notifications"))
+    app.include_router(delivery_log_router(PostgresDeliveryLog(pool), settings.support_token))
     checks = {"postgres": postgres_ready(pool), "kafka": kafka_ready(broker)}
-    app.include_router(health_router({**checks, "dispatcher": tasks_ready(tasks)}))
+    app.include_router(health_router({**checks, "background": tasks_ready(tasks)}))
     return app
 
 
@@ -77,17 +103,24 @@ def create_app(pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks) 
 async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[NotificationsService]:
     await check_postgres(settings.db)
     await check_kafka(settings.kafka)
+    checkpoint = crash_at(settings.crash_at)
     async with AsyncExitStack() as stack:
         pool = await create_pool(settings.db, SCHEMA)
         stack.push_async_callback(pool.close)
         await apply_migrations(pool, SCHEMA, MIGRATIONS)
         await ensure_topics(settings.kafka, TOPICS)
-        store = PostgresNotificationsStore(pool)
-        dispatcher = build_dispatcher(settings, store)
+        store = PostgresNotificationsStore(pool, SERVICE_NAME)
+        producer = await stack.enter_async_context(kafka_producer(settings.kafka, SERVICE_NAME))
+        relay = OutboxRelay(pool, producer, SCHEMA)
+        dispatcher = build_dispatcher(settings, store, checkpoint)
         tasks = await stack.enter_async_context(background_tasks())
         tasks.start(dispatcher.run(), "email-dispatcher")
-        broker = build_broker_for(settings, store, dispatcher)
+        tasks.start(relay.run(), "dead-letter-relay")
+        window = timedelta(seconds=settings.digest_window_s)
+        policy = QueuePolicy(settings.message_id_domain, window)
+        deps = ConsumerDeps(store, policy, utc_now, dispatcher.wake, checkpoint)
+        broker = build_broker_for(settings, deps)
         await broker.start()
         stack.push_async_callback(broker.stop)
-        app = create_app(pool, broker, tasks)
-        yield NotificationsService(app, broker, pool, dispatcher, tasks)
+        app = create_app(settings, pool, broker, tasks)
+        yield NotificationsService(app, broker, pool, dispatcher, relay, tasks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
 
@@ -12,14 +12,31 @@ import pytest
 
 from services.notifications.domain.delivery import Outcome, SendResult
 from services.notifications.domain.email import Contact, Sender
-from services.notifications.service_layer.dispatcher import Dispatcher, DispatchPolicy
+from services.notifications.domain.links import LinkSigner
+from services.notifications.domain.schedule import RateLimit
+from services.notifications.service_layer.dispatcher import (
+    Dispatcher,
+    DispatchPolicy,
+    DispatchTools,
+)
 from services.notifications.service_layer.ports import ClaimedEmail
 from tests.unit.builders import TENANT, proposal
 
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 POLICY = DispatchPolicy(
-    max_attempts=4, retry_base_s=2.0, retry_max_s=60.0, lease_s=30.0, contact_wait_s=300.0
+    max_attempts=4,
+    retry_base_s=2.0,
+    retry_max_s=60.0,
+    lease_s=30.0,
+    contact_wait_s=300.0,
+    rate_limit=RateLimit(2, timedelta(hours=1)),
 )
 SENDER = Sender("Mentorlink <m@mentorlink.test>", "Support <s@mentorlink.test>", "mentorlink.test")
+TOOLS = DispatchTools(
+    sender=SENDER,
+    signer=LinkSigner("https://links.test", b"k", timedelta(days=14)),
+    clock=lambda: NOW,
+)
 
 
 @dataclass
@@ -28,6 +45,7 @@ class FakeStore:
 
     queue: list[ClaimedEmail] = field(default_factory=list)
     contacts: dict[tuple[str, str], Contact] = field(default_factory=dict)
+    sends: list[datetime] = field(default_factory=list)
     calls: list[tuple[Any, ...]] = field(default_factory=list)
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
@@ -39,6 +57,12 @@ class FakeStore:
 
     async def contact(self, tenant_id: str, user_id: str) -> Contact | None:
         return self.contacts.get((tenant_id, user_id))
+
+    async def recent_sends(self, tenant_id: str, mentee_id: str, since: datetime) -> list[datetime]:
+        return [s for s in self.sends if s > since]
+
+    async def give_up(self, email_id: int, reason: str) -> None:
+        self.calls.append(("gave up", email_id, reason))
 
     async def mark_sent(self, email_id: int) -> None:
         self.calls.append(("sent", email_id))
@@ -72,7 +96,7 @@ def claimed(
         message_id=f"<proposal.{email_id}@mentorlink.test>",
         proposal=proposal(mentee_id),
         attempts=attempts,
-        created_at=datetime.now(UTC) - timedelta(seconds=age_s),
+        created_at=NOW - timedelta(seconds=age_s),
         correlation_id="req-1",
     )
 
@@ -95,7 +119,7 @@ def arrange(
     store = FakeStore(queue=list(emails))
     store.contacts[TENANT, "u-ada"] = contact(**contact_overrides)
     mailer = FakeMailer(result or SendResult(Outcome.SENT))
-    return Dispatcher(store, mailer, SENDER, POLICY), store, mailer
+    return Dispatcher(store, mailer, TOOLS, POLICY), store, mailer
 
 
 async def test_sent_is_marked_sent() -> None:
@@ -127,12 +151,12 @@ async def test_transient_failure_is_rescheduled_with_backoff(
     assert low <= delay <= high
 
 
-async def test_transient_failure_at_max_attempts_gives_up() -> None:
+async def test_transient_failure_at_max_attempts_gives_up_and_dead_letters() -> None:
     dispatcher, store, _ = arrange(
         claimed(attempts=POLICY.max_attempts), result=SendResult(Outcome.TRANSIENT, "421 busy")
     )
     await dispatcher.dispatch_once()
-    assert store.calls == [("failed", 1, "gave up: 421 busy")]
+    assert store.calls == [("gave up", 1, "gave up after 4 attempts: 421 busy")]
 
 
 async def test_permanent_failure_is_failed_at_once() -> None:
@@ -185,3 +209,48 @@ async def test_an_address_that_cannot_be_composed_fails_that_email_only() -> Non
     await dispatcher.dispatch_once()
     assert ("sent", 3) in store.calls
     assert {c[:2] for c in store.calls} >= {("failed", 1), ("failed", 2)}
+
+
+async def test_the_sent_email_carries_signed_links_and_one_click_unsubscribe() -> None:
+    dispatcher, _, mailer = arrange(claimed())
+    await dispatcher.dispatch_once()
+    (message,) = mailer.sent
+    assert message["List-Unsubscribe"].startswith("<https://links.test/v1/links/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_quiet_hours_defer_without_counting_an_attempt() -> None:
+    # 12:00 UTC is 13:00 in Berlin, inside 12:30-14:00 local quiet hours: wait 60 minutes.
+    dispatcher, store, mailer = arrange(
+        claimed(),
+        timezone="Europe/Berlin",
+        quiet_hours_start=time(12, 30),
+        quiet_hours_end=time(14, 0),
+    )
+    await dispatcher.dispatch_once()
+    assert store.calls == [("reschedule", 1, 3600.0, "deferred: quiet hours", False)]
+    assert mailer.sent == []
+
+
+async def test_the_rate_limit_defers_until_the_oldest_send_leaves_the_period() -> None:
+    dispatcher, store, mailer = arrange(claimed())
+    store.sends = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)]
+    await dispatcher.dispatch_once()
+    assert store.calls == [("reschedule", 1, 600.0, "deferred: rate limit", False)]
+    assert mailer.sent == []
+
+
+async def test_sends_older_than_the_period_do_not_count() -> None:
+    dispatcher, store, _ = arrange(claimed(3))
+    store.sends = [NOW - timedelta(hours=2), NOW - timedelta(minutes=10)]
+    await dispatcher.dispatch_once()
+    assert store.calls == [("sent", 3)]
+
+
+async def test_checkpoints_are_reached_in_order() -> None:
+    reached: list[str] = []
+    store = FakeStore(queue=[claimed()])
+    store.contacts[TENANT, "u-ada"] = contact()
+    tools = DispatchTools(SENDER, TOOLS.signer, TOOLS.clock, checkpoint=reached.append)
+    await Dispatcher(store, FakeMailer(), tools, POLICY).dispatch_once()
+    assert reached == ["claimed", "accepted", "sent_recorded"]

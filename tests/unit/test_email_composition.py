@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
 import pytest
 
-from services.notifications.domain.email import Contact, Sender, compose, message_id
+from services.notifications.domain.email import (
+    Contact,
+    Sender,
+    compose,
+    message_id,
+    wire_bytes,
+)
+from services.notifications.domain.links import LinkSigner, proposal_links
 from shared.contracts.matches import CriterionReason, MatchProposedPayload, ProposedMentor
+from shared.links import LinkAction, verify_link
 from tests.unit.builders import TENANT, proposal
 
 SENDER = Sender(
@@ -19,6 +28,8 @@ SENDER = Sender(
     message_id_domain="mentorlink.test",
 )
 NOW = datetime(2026, 11, 25, 18, 42, tzinfo=UTC)
+KEY = b"test-link-key"
+SIGNER = LinkSigner("https://mentorlink.test/", KEY, timedelta(days=14))
 SCRIPT = "<script>alert(1)</script>"
 
 
@@ -61,11 +72,18 @@ def build(
     msg_id = message_id(
         TENANT, the_proposal.mentee_id, str(the_proposal.proposal_id), SENDER.message_id_domain
     )
-    return compose(the_proposal, contact(**contact_overrides), SENDER, msg_id, now=NOW)
+    links = proposal_links(TENANT, the_proposal, SIGNER, NOW)
+    return compose(the_proposal, contact(**contact_overrides), SENDER, msg_id, links, now=NOW)
+
+
+def on_the_wire(message: EmailMessage) -> EmailMessage:
+    parsed = message_from_bytes(wire_bytes(message), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
 
 
 def parts(message: EmailMessage) -> dict[str, str]:
-    parsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    parsed = on_the_wire(message)
     return {
         part.get_content_type(): part.get_content()
         for part in parsed.walk()
@@ -121,7 +139,7 @@ def test_to_header_has_no_line_breaks_even_for_unvalidated_names(name: str) -> N
     message = build(display_name=name)
     for header in ("To", "Subject"):
         assert "\r" not in str(message[header]) and "\n" not in str(message[header])
-    reparsed = message_from_bytes(message.as_bytes(), policy=policy.default)
+    reparsed = on_the_wire(message)
     assert reparsed["Bcc"] is None  # no header was injected
     (address,) = reparsed["To"].addresses
     assert address.addr_spec == "ada@example.org"
@@ -143,3 +161,60 @@ def test_message_id_differs_when_tenant_mentee_or_proposal_differs() -> None:
     }
     assert len(ids) == 5
     assert build()["Message-ID"] != build()["Message-ID"]  # each build is a new proposal_id
+
+
+def two_mentors() -> MatchProposedPayload:
+    grace = proposal().mentors[0]
+    linus = grace.model_copy(update={"mentor_id": "u-linus", "display_name": "Linus", "rank": 2})
+    return proposal(mentors=[grace, linus])
+
+
+def link_tokens(body: str) -> list[str]:
+    return re.findall(r"https://mentorlink\.test/v1/links/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)", body)
+
+
+@pytest.mark.parametrize("kind", ["text/plain", "text/html"])
+def test_each_mentor_has_an_intro_and_a_not_for_me_link_and_there_is_one_unsubscribe(
+    kind: str,
+) -> None:
+    the_proposal = two_mentors()
+    body = parts(build(the_proposal))[kind]
+    assert "Request an intro" in body and "Not for me" in body
+    claims = [verify_link(t, [KEY], now=NOW) for t in link_tokens(body)]
+    seen = {(c.action, c.mentor_id) for c in claims}
+    assert seen == {
+        (LinkAction.ACCEPT, "u-grace"),
+        (LinkAction.DECLINE, "u-grace"),
+        (LinkAction.ACCEPT, "u-linus"),
+        (LinkAction.DECLINE, "u-linus"),
+        (LinkAction.UNSUBSCRIBE, None),
+    }
+    for c in claims:
+        assert (c.tenant_id, c.mentee_id) == (TENANT, the_proposal.mentee_id)
+        assert c.expires_at == int((NOW + timedelta(days=14)).timestamp())
+        if c.action is not LinkAction.UNSUBSCRIBE:
+            assert (c.proposal_id, c.goal_id) == (the_proposal.proposal_id, "g1")
+
+
+def test_list_unsubscribe_is_one_unbroken_url_on_the_wire() -> None:
+    message = on_the_wire(build())
+    header = str(message["List-Unsubscribe"])
+    assert header.startswith("<https://mentorlink.test/v1/links/") and header.endswith(">")
+    assert "=?" not in header  # not an RFC 2047 encoded word
+    (token,) = link_tokens(header)
+    assert verify_link(token, [KEY], now=NOW).action is LinkAction.UNSUBSCRIBE
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_wire_format_uses_crlf_and_short_body_lines() -> None:
+    raw = wire_bytes(build(two_mentors()))
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    header_block, _, body = raw.partition(b"\r\n\r\n")
+    assert all(len(line) <= 998 for line in header_block.split(b"\r\n"))
+    assert all(len(line) <= 78 for line in body.split(b"\r\n"))
+
+
+def test_the_html_part_is_escaped_but_links_are_intact() -> None:
+    html = parts(build(hostile_proposal()))["text/html"]
+    assert len(link_tokens(html)) == 3
+    assert 'href="https://mentorlink.test/v1/links/' in html

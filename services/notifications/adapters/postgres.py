@@ -1,20 +1,25 @@
-"""asyncpg implementation of the notifications store."""
+"""asyncpg implementation of the notifications store (schema `notifications`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from services.notifications.domain.email import Contact
-from services.notifications.service_layer.ports import ClaimedEmail
+from services.notifications.service_layer.ports import ClaimedEmail, NewEmail
 from shared.contracts.matches import MatchProposedPayload
 from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
+from shared.kafka.dead_letter import DeadLetter
+from shared.outbox import NOTIFY_CHANNEL
 
 CONSUMER = "notifications"
+GAVE_UP = "email_undeliverable"  # x-dlq-reason of an email that failed max_attempts times
 
 
 def _contact(row: asyncpg.Record) -> Contact:
@@ -25,6 +30,21 @@ def _contact(row: asyncpg.Record) -> Contact:
         display_name=row["display_name"],
         email_opt_in=row["email_opt_in"],
         timezone=row["timezone"],
+        quiet_hours_start=row["quiet_hours_start"],
+        quiet_hours_end=row["quiet_hours_end"],
+    )
+
+
+def _claimed(row: asyncpg.Record) -> ClaimedEmail:
+    return ClaimedEmail(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        mentee_id=row["mentee_id"],
+        message_id=row["message_id"],
+        proposal=MatchProposedPayload.model_validate_json(row["proposal"]),
+        attempts=row["attempts"],
+        created_at=row["created_at"],
+        correlation_id=row["correlation_id"],
     )
 
 
@@ -45,11 +65,16 @@ class PostgresNotificationsTransaction:
 
     async def save_contact(self, contact: Contact, version: int) -> None:
         await self._conn.execute(
-            "INSERT INTO contacts (tenant_id, user_id, version, email, display_name, email_opt_in,"
-            " timezone) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (tenant_id, user_id)"
-            " DO UPDATE SET version = EXCLUDED.version, email = EXCLUDED.email,"
-            " display_name = EXCLUDED.display_name, email_opt_in = EXCLUDED.email_opt_in,"
-            " timezone = EXCLUDED.timezone",
+            "INSERT INTO contacts AS c (tenant_id, user_id, version, email, display_name,"
+            " email_opt_in, timezone, quiet_hours_start, quiet_hours_end, opted_out_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $6 THEN NULL ELSE now() END)"
+            " ON CONFLICT (tenant_id, user_id) DO UPDATE SET version = EXCLUDED.version,"
+            " email = EXCLUDED.email, display_name = EXCLUDED.display_name,"
+            " email_opt_in = EXCLUDED.email_opt_in, timezone = EXCLUDED.timezone,"
+            " quiet_hours_start = EXCLUDED.quiet_hours_start,"
+            " quiet_hours_end = EXCLUDED.quiet_hours_end,"
+            " opted_out_at = CASE WHEN EXCLUDED.email_opt_in THEN NULL"
+            "   ELSE coalesce(c.opted_out_at, now()) END",
             contact.tenant_id,
             contact.user_id,
             version,
@@ -57,42 +82,75 @@ class PostgresNotificationsTransaction:
             contact.display_name,
             contact.email_opt_in,
             contact.timezone,
+            contact.quiet_hours_start,
+            contact.quiet_hours_end,
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        await self._conn.execute(
-            "DELETE FROM contacts WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
-        )
-        await self._conn.execute(
-            "DELETE FROM emails WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
-        )
+        for sql in (
+            "DELETE FROM contacts WHERE tenant_id = $1 AND user_id = $2",
+            "DELETE FROM emails WHERE tenant_id = $1 AND mentee_id = $2",
+            "DELETE FROM mentee_digests WHERE tenant_id = $1 AND mentee_id = $2",
+            # dead letters not yet relayed carry the person's proposal
+            "DELETE FROM outbox WHERE headers ->> 'tenant_id' = $1"
+            " AND key = convert_to($2, 'UTF8')",
+        ):
+            await self._conn.execute(sql, tenant_id, user_id)
 
-    async def queue_email(
-        self,
-        dedupe_key: str,
-        message_id: str,
-        proposal: MatchProposedPayload,
-        tenant_id: str,
-        correlation_id: str | None,
-    ) -> bool:
+    async def advance_ranking(self, tenant_id: str, mentee_id: str, version: int) -> bool:
+        advanced = await self._conn.fetchval(
+            "INSERT INTO mentee_digests (tenant_id, mentee_id, ranking_version)"
+            " VALUES ($1, $2, $3) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
+            " SET ranking_version = EXCLUDED.ranking_version, updated_at = now()"
+            " WHERE mentee_digests.ranking_version < EXCLUDED.ranking_version RETURNING 1",
+            tenant_id,
+            mentee_id,
+            version,
+        )
+        return advanced is not None
+
+    async def supersede_queued(self, tenant_id: str, mentee_id: str, by: UUID) -> datetime | None:
+        due: datetime | None = await self._conn.fetchval(
+            "UPDATE emails SET state = 'superseded', superseded_by = $3, updated_at = now(),"
+            " last_error = 'replaced by a newer proposal within the digest window'"
+            " WHERE tenant_id = $1 AND mentee_id = $2 AND state = 'queued'"
+            " RETURNING next_attempt_at",
+            tenant_id,
+            mentee_id,
+            by,
+        )
+        return due
+
+    async def queue_email(self, email: NewEmail) -> bool:
+        proposal, origin = email.proposal, email.origin
         inserted = await self._conn.fetchval(
             "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id,"
-            " proposal, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " proposal, correlation_id, ranking_version, next_attempt_at, source_topic,"
+            " source_partition, source_offset, source_value, source_headers)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)"
             " ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1",
-            dedupe_key,
-            tenant_id,
+            email.dedupe_key,
+            email.tenant_id,
             proposal.mentee_id,
             proposal.proposal_id,
-            message_id,
+            email.message_id,
             proposal.model_dump_json(),
-            correlation_id,
+            email.correlation_id,
+            proposal.ranking_version,
+            email.due_at,
+            origin.topic,
+            origin.partition,
+            origin.offset,
+            origin.value,
+            json.dumps(origin.headers),
         )
         return inserted is not None
 
 
 class PostgresNotificationsStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, service: str = CONSUMER) -> None:
         self._pool = pool
+        self._service = service
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresNotificationsTransaction]:
@@ -111,25 +169,23 @@ class PostgresNotificationsStore:
             limit,
             lease_s,
         )
-        return [
-            ClaimedEmail(
-                id=r["id"],
-                tenant_id=r["tenant_id"],
-                mentee_id=r["mentee_id"],
-                message_id=r["message_id"],
-                proposal=MatchProposedPayload.model_validate_json(r["proposal"]),
-                attempts=r["attempts"],
-                created_at=r["created_at"],
-                correlation_id=r["correlation_id"],
-            )
-            for r in rows
-        ]
+        return [_claimed(r) for r in rows]
 
     async def contact(self, tenant_id: str, user_id: str) -> Contact | None:
         row = await self._pool.fetchrow(
             "SELECT * FROM contacts WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
         )
         return _contact(row) if row else None
+
+    async def recent_sends(self, tenant_id: str, mentee_id: str, since: datetime) -> list[datetime]:
+        rows = await self._pool.fetch(
+            "SELECT sent_at FROM emails WHERE tenant_id = $1 AND mentee_id = $2"
+            " AND state = 'sent' AND sent_at > $3",
+            tenant_id,
+            mentee_id,
+            since,
+        )
+        return [r["sent_at"] for r in rows]
 
     async def mark_sent(self, email_id: int) -> None:
         await self._pool.execute(
@@ -147,16 +203,64 @@ class PostgresNotificationsStore:
             reason,
         )
 
+    async def give_up(self, email_id: int, reason: str) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "UPDATE emails SET state = 'failed', last_error = $2, updated_at = now(),"
+                " lease_until = NULL WHERE id = $1 RETURNING tenant_id, mentee_id, source_topic,"
+                " source_partition, source_offset, source_value, source_headers",
+                email_id,
+                reason,
+            )
+            if row is None or row["source_value"] is None:
+                return  # erased meanwhile, or queued before dead letters were kept
+            letter = DeadLetter(
+                source_topic=row["source_topic"],
+                partition=row["source_partition"],
+                offset=row["source_offset"],
+                key=row["mentee_id"].encode(),
+                value=row["source_value"],
+                reason=GAVE_UP,
+                error=reason,
+                service=self._service,
+                original_headers={
+                    **json.loads(row["source_headers"]),
+                    "tenant_id": row["tenant_id"],  # lets erasure find the letter
+                },
+            )
+            await conn.execute(
+                "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+                letter.topic,
+                letter.key,
+                letter.value,
+                json.dumps(letter.headers()),
+            )
+            await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
+
     async def reschedule(
         self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True
     ) -> None:
-        await self._pool.execute(
-            "UPDATE emails SET state = 'queued', last_error = $3, updated_at = now(),"
-            " attempts = attempts - $4::int,"
-            " lease_until = NULL, next_attempt_at = now() + make_interval(secs => $2)"
-            " WHERE id = $1",
-            email_id,
-            delay_s,
-            reason,
-            0 if count_attempt else 1,
-        )
+        """Back to `queued`, unless a newer proposal is already waiting: then superseded.
+
+        The mentee's digest row is locked first, as the consumer does before it queues, so the
+        two never both leave a waiting email for one mentee.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT 1 FROM mentee_digests d JOIN emails e ON e.tenant_id = d.tenant_id"
+                " AND e.mentee_id = d.mentee_id WHERE e.id = $1 FOR UPDATE OF d",
+                email_id,
+            )
+            await conn.execute(
+                "UPDATE emails e SET last_error = $3, updated_at = now(), lease_until = NULL,"
+                " attempts = attempts - $4::int,"
+                " next_attempt_at = now() + make_interval(secs => $2),"
+                " state = CASE WHEN EXISTS (SELECT 1 FROM emails w WHERE w.state = 'queued'"
+                "   AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.id <> e.id)"
+                "   THEN 'superseded' ELSE 'queued' END"
+                " WHERE id = $1",
+                email_id,
+                delay_s,
+                reason,
+                0 if count_attempt else 1,
+            )

@@ -1,13 +1,21 @@
-"""SMTP delivery with aiosmtplib, classified into sent / transient / permanent."""
+"""SMTP delivery with aiosmtplib, classified into sent / transient / permanent.
+
+The conversation is spelled out (MAIL, RCPT, then DATA) so the kill test can stop the process
+after the envelope is accepted and before the message is: a `before_data` checkpoint.
+"""
 
 from __future__ import annotations
 
 import re
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 import aiosmtplib
 
 from services.notifications.domain.delivery import Outcome, SendResult
+from services.notifications.domain.email import wire_bytes
+from services.notifications.service_layer.ports import Checkpoint, no_checkpoint
 from services.notifications.settings import SmtpSettings
 
 _ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
@@ -23,26 +31,46 @@ def _classify_response(code: int, message: str) -> SendResult:
     return SendResult(outcome, redact(f"{code} {message}"))
 
 
+def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    sender = getaddresses([str(message["From"])])[0][1]
+    recipients = [addr for _name, addr in getaddresses([str(message["To"])]) if addr]
+    if not recipients:
+        raise ValueError("no recipient")
+    Address(addr_spec=sender)  # raises on an unusable sender address
+    return sender, recipients
+
+
 class SmtpMailer:
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, checkpoint: Checkpoint = no_checkpoint) -> None:
         self._settings = settings
+        self._checkpoint = checkpoint
+
+    def _client(self) -> aiosmtplib.SMTP:
+        s = self._settings
+        return aiosmtplib.SMTP(
+            hostname=s.host,
+            port=s.port,
+            use_tls=s.use_tls,
+            start_tls=s.start_tls,
+            validate_certs=s.validate_certs,
+            cert_bundle=s.ca_file,
+            username=s.username,
+            password=s.password.get_secret_value() if s.password else None,
+            timeout=s.timeout_s,
+        )
 
     async def send(self, message: EmailMessage) -> SendResult:
-        s = self._settings
         try:
-            await aiosmtplib.send(
-                message,
-                hostname=s.host,
-                port=s.port,
-                use_tls=s.use_tls,
-                start_tls=s.start_tls if s.start_tls else False,
-                username=s.username,
-                password=s.password.get_secret_value() if s.password else None,
-                timeout=s.timeout_s,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            worst = max(exc.recipients, key=lambda r: r.code)
-            return _classify_response(worst.code, worst.message)
+            sender, recipients = _envelope(message)
+        except ValueError as exc:
+            return SendResult(Outcome.PERMANENT, f"invalid address: {type(exc).__name__}")
+        try:
+            async with self._client() as client:
+                await client.mail(sender)
+                for recipient in recipients:
+                    await client.rcpt(recipient)
+                self._checkpoint("before_data")
+                await client.data(wire_bytes(message))
         except aiosmtplib.SMTPResponseException as exc:
             return _classify_response(exc.code, exc.message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:

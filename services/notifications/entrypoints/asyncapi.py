@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from faststream.kafka import KafkaBroker
 
-from services.notifications.entrypoints.consumers import build_router
+from services.notifications.entrypoints.consumers import ConsumerDeps, build_router
+from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import NotificationsStore
 from shared.settings import KafkaSettings
 
 
 def document_broker(kafka: KafkaSettings) -> KafkaBroker:
     broker = KafkaBroker(kafka.bootstrap_servers)
-    broker.include_router(
-        build_router(kafka, cast(NotificationsStore, None), "example.org", lambda: None)
+    deps = ConsumerDeps(
+        store=cast(NotificationsStore, None),
+        policy=QueuePolicy("example.org", timedelta(0)),
+        clock=lambda: datetime.now(UTC),
+        on_queued=lambda: None,
     )
+    broker.include_router(build_router(kafka, deps))
     return broker

@@ -15,8 +15,22 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from services.notifications.domain.delivery import Outcome, retry_delay
-from services.notifications.domain.email import Sender, compose
-from services.notifications.service_layer.ports import ClaimedEmail, Mailer, NotificationsStore
+from services.notifications.domain.email import Contact, Sender, compose
+from services.notifications.domain.links import LinkSigner, proposal_links
+from services.notifications.domain.schedule import (
+    RateLimit,
+    later_of,
+    quiet_until,
+    rate_limited_until,
+)
+from services.notifications.service_layer.ports import (
+    Checkpoint,
+    ClaimedEmail,
+    Clock,
+    Mailer,
+    NotificationsStore,
+    no_checkpoint,
+)
 from shared.errors import TRANSIENT_ERRORS
 from shared.logs import bind_event
 
@@ -30,17 +44,32 @@ class DispatchPolicy:
     retry_max_s: float
     lease_s: float
     contact_wait_s: float
+    rate_limit: RateLimit
     batch_size: int = 20
     poll_interval_s: float = 1.0
 
 
+@dataclass(frozen=True)
+class DispatchTools:
+    """What the dispatcher writes with: the sender identity, link signing, the clock."""
+
+    sender: Sender
+    signer: LinkSigner
+    clock: Clock
+    checkpoint: Checkpoint = no_checkpoint
+
+
 class Dispatcher:
     def __init__(
-        self, store: NotificationsStore, mailer: Mailer, sender: Sender, policy: DispatchPolicy
+        self,
+        store: NotificationsStore,
+        mailer: Mailer,
+        tools: DispatchTools,
+        policy: DispatchPolicy,
     ) -> None:
         self._store = store
         self._mailer = mailer
-        self._sender = sender
+        self._tools = tools
         self._policy = policy
         self._wake = asyncio.Event()
         self.sent = 0
@@ -67,6 +96,8 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         claimed = await self._store.claim_due(self._policy.batch_size, self._policy.lease_s)
+        if claimed:
+            self._tools.checkpoint("claimed")
         for email in claimed:
             await self._deliver(email)
         return len(claimed)
@@ -75,20 +106,48 @@ class Dispatcher:
         bind_event(email.proposal.proposal_id, email.correlation_id)
         contact = await self._store.contact(email.tenant_id, email.mentee_id)
         if contact is None:
-            waited = datetime.now(UTC) - email.created_at
-            if waited > timedelta(seconds=self._policy.contact_wait_s):
-                await self._store.mark_failed(email.id, "failed", "no contact details for mentee")
-            else:
-                await self._store.reschedule(
-                    email.id, 0.5, "waiting for contact details", count_attempt=False
-                )
-            return
-        if not contact.reachable:
+            await self._wait_for_contact(email)
+        elif not contact.reachable:
             reason = "mentee opted out of email" if contact.email else "mentee has no email address"
             await self._store.mark_failed(email.id, "suppressed", reason)
-            return
+        elif not await self._deferred(email, contact):
+            await self._send(email, contact)
+
+    async def _wait_for_contact(self, email: ClaimedEmail) -> None:
+        waited = self._tools.clock() - email.created_at
+        if waited > timedelta(seconds=self._policy.contact_wait_s):
+            await self._store.mark_failed(email.id, "failed", "no contact details for mentee")
+        else:
+            await self._store.reschedule(
+                email.id, 0.5, "waiting for contact details", count_attempt=False
+            )
+
+    async def _deferred(self, email: ClaimedEmail, contact: Contact) -> bool:
+        """Quiet hours and the rate limit postpone the email (without counting an attempt)."""
+        now = self._tools.clock()
+        quiet = quiet_until(
+            now, contact.timezone, contact.quiet_hours_start, contact.quiet_hours_end
+        )
+        limit = self._policy.rate_limit
+        sends = await self._store.recent_sends(email.tenant_id, email.mentee_id, now - limit.period)
+        limited = rate_limited_until(sends, now, limit)
+        until = later_of(quiet, limited)
+        if until is None:
+            return False
+        reason = "quiet hours" if until == quiet else "rate limit"
+        await self._store.reschedule(
+            email.id, _seconds(until - now), f"deferred: {reason}", count_attempt=False
+        )
+        log.info("proposal email deferred until %s: %s", until.isoformat(), reason)
+        return True
+
+    async def _send(self, email: ClaimedEmail, contact: Contact) -> None:
+        now = self._tools.clock()
+        links = proposal_links(email.tenant_id, email.proposal, self._tools.signer, now)
         try:
-            message = compose(email.proposal, contact, self._sender, email.message_id)
+            message = compose(
+                email.proposal, contact, self._tools.sender, email.message_id, links, now
+            )
         except ValueError as exc:  # e.g. an address that cannot be encoded without SMTPUTF8
             await self._store.mark_failed(
                 email.id, "failed", f"cannot compose: {type(exc).__name__}"
@@ -97,16 +156,28 @@ class Dispatcher:
             return
         result = await self._mailer.send(message)
         if result.outcome is Outcome.SENT:
+            self._tools.checkpoint("accepted")
             await self._store.mark_sent(email.id)
+            self._tools.checkpoint("sent_recorded")
             self.sent += 1
             log.info("proposal email sent (attempt %d)", email.attempts)
         elif result.outcome is Outcome.PERMANENT:
             await self._store.mark_failed(email.id, "failed", result.detail)
             log.warning("proposal email failed permanently: %s", result.detail)
         elif email.attempts >= self._policy.max_attempts:
-            await self._store.mark_failed(email.id, "failed", f"gave up: {result.detail}")
-            log.warning("proposal email failed after %d attempts", email.attempts)
+            await self._store.give_up(
+                email.id, f"gave up after {email.attempts} attempts: {result.detail}"
+            )
+            log.warning("proposal email dead-lettered after %d attempts", email.attempts)
         else:
             delay = retry_delay(email.attempts, self._policy.retry_base_s, self._policy.retry_max_s)
             await self._store.reschedule(email.id, delay, result.detail)
             log.info("proposal email deferred %.1fs: %s", delay, result.detail)
+
+
+def _seconds(delta: timedelta) -> float:
+    return max(0.0, delta.total_seconds())
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

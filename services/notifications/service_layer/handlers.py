@@ -1,49 +1,92 @@
-"""Event handlers: keep contacts current, queue one email per proposal."""
+"""Event handlers: keep contacts and preferences current, queue one email per mentee digest."""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
 from services.notifications.domain.email import Contact, message_id
-from services.notifications.service_layer.ports import NotificationsStore
+from services.notifications.service_layer.ports import (
+    Clock,
+    NewEmail,
+    NotificationsStore,
+    ProposalOrigin,
+)
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    message_id_domain: str
+    digest_window: timedelta
+
+
+def _contact(event: ProfileUpdated) -> Contact:
+    profile = event.payload
+    preferences = profile.notification_preferences
+    return Contact(
+        tenant_id=event.tenant_id,
+        user_id=profile.user_id,
+        email=str(profile.email) if profile.email else None,
+        display_name=profile.display_name,
+        email_opt_in=preferences.email_opt_in,
+        timezone=profile.timezone,
+        quiet_hours_start=preferences.quiet_hours_start,
+        quiet_hours_end=preferences.quiet_hours_end,
+    )
+
 
 async def record_contact(event: ProfileUpdated, store: NotificationsStore) -> None:
-    profile = event.payload
     async with store.transaction() as tx:
         if not await tx.first_delivery(event.event_id):
             return
-        known = await tx.contact_version(event.tenant_id, profile.user_id)
-        if known is not None and known >= profile.version:
+        known = await tx.contact_version(event.tenant_id, event.payload.user_id)
+        if known is not None and known >= event.payload.version:
             return
-        contact = Contact(
-            tenant_id=event.tenant_id,
-            user_id=profile.user_id,
-            email=str(profile.email) if profile.email else None,
-            display_name=profile.display_name,
-            email_opt_in=profile.notification_preferences.email_opt_in,
-            timezone=profile.timezone,
-        )
-        await tx.save_contact(contact, profile.version)
+        await tx.save_contact(_contact(event), event.payload.version)
 
 
-async def forget_contact(event: ProfileDeleted, store: NotificationsStore) -> None:
+async def forget_person(event: ProfileDeleted, store: NotificationsStore) -> None:
+    """Erasure: contact, emails, digest state and pending dead letters about the person."""
     async with store.transaction() as tx:
-        if await tx.first_delivery(event.event_id):
-            await tx.forget_person(event.tenant_id, event.payload.user_id)
+        await tx.forget_person(event.tenant_id, event.payload.user_id)
+        await tx.first_delivery(event.event_id)
 
 
-async def record_proposal(event: MatchProposed, store: NotificationsStore, domain: str) -> bool:
-    """Queue the proposal's email; True when newly queued (the dispatcher sends it)."""
+async def record_proposal(
+    event: MatchProposed,
+    origin: ProposalOrigin,
+    store: NotificationsStore,
+    policy: QueuePolicy,
+    clock: Clock,
+) -> bool:
+    """Queue the proposal's email; True when newly queued (the dispatcher sends it).
+
+    Within the digest window a newer proposal replaces the waiting one and keeps its due time,
+    so the mentee gets one email with the latest proposal. A lower ranking version is stale.
+    """
     proposal = event.payload
-    dedupe_key = f"{event.tenant_id}:{proposal.mentee_id}:{proposal.proposal_id}"
+    tenant, mentee = event.tenant_id, proposal.mentee_id
     async with store.transaction() as tx:
         if not await tx.first_delivery(event.event_id):
             return False
-        return await tx.queue_email(
-            dedupe_key,
-            message_id(event.tenant_id, proposal.mentee_id, str(proposal.proposal_id), domain),
-            proposal,
-            event.tenant_id,
-            event.correlation_id,
+        if not await tx.advance_ranking(tenant, mentee, proposal.ranking_version):
+            log.info("stale proposal ignored (ranking version %d)", proposal.ranking_version)
+            return False
+        replaced_due = await tx.supersede_queued(tenant, mentee, by=proposal.proposal_id)
+        email = NewEmail(
+            dedupe_key=f"{tenant}:{mentee}:{proposal.proposal_id}",
+            message_id=message_id(
+                tenant, mentee, str(proposal.proposal_id), policy.message_id_domain
+            ),
+            tenant_id=tenant,
+            proposal=proposal,
+            correlation_id=event.correlation_id,
+            origin=origin,
+            due_at=replaced_due or clock() + policy.digest_window,
         )
+        return await tx.queue_email(email)

@@ -1,9 +1,10 @@
-"""Ports of the notifications service: its store and its mailer."""
+"""Ports of the notifications service: its store, its mailer, its delivery log, its clock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
@@ -12,6 +13,36 @@ from uuid import UUID
 from services.notifications.domain.delivery import SendResult
 from services.notifications.domain.email import Contact
 from shared.contracts.matches import MatchProposedPayload
+
+Clock = Callable[[], datetime]
+# Named points in the life of a proposal where the kill test stops the process (crash_points.py).
+Checkpoint = Callable[[str], None]
+
+
+def no_checkpoint(_point: str) -> None:
+    """Production: checkpoints do nothing."""
+
+
+@dataclass(frozen=True)
+class ProposalOrigin:
+    """Where a MatchProposed was read, and its original bytes: what a dead letter carries."""
+
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewEmail:
+    dedupe_key: str
+    message_id: str
+    tenant_id: str
+    proposal: MatchProposedPayload
+    correlation_id: str | None
+    origin: ProposalOrigin
+    due_at: datetime
 
 
 @dataclass(frozen=True)
@@ -26,6 +57,33 @@ class ClaimedEmail:
     correlation_id: str | None
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One row of the delivery log, as support sees it (no address, no name)."""
+
+    id: int
+    mentee_id: str
+    proposal_id: UUID
+    ranking_version: int
+    state: str
+    reason: str | None
+    attempts: int
+    message_id: str
+    created_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeliveryQuery:
+    tenant_id: str
+    mentee_id: str | None = None
+    proposal_id: UUID | None = None
+    before_id: int | None = None  # keyset pagination: newest first
+    limit: int = 50
+
+
 class NotificationsTransaction(Protocol):
     async def first_delivery(self, event_id: UUID) -> bool: ...
 
@@ -35,14 +93,15 @@ class NotificationsTransaction(Protocol):
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None: ...
 
-    async def queue_email(
-        self,
-        dedupe_key: str,
-        message_id: str,
-        proposal: MatchProposedPayload,
-        tenant_id: str,
-        correlation_id: str | None,
-    ) -> bool: ...
+    async def advance_ranking(self, tenant_id: str, mentee_id: str, version: int) -> bool:
+        """Record `version` as the mentee's newest; False when it is not newer (stale)."""
+        ...
+
+    async def supersede_queued(self, tenant_id: str, mentee_id: str, by: UUID) -> datetime | None:
+        """Mark the mentee's waiting email superseded; returns when it was due, if any."""
+        ...
+
+    async def queue_email(self, email: NewEmail) -> bool: ...
 
 
 class NotificationsStore(Protocol):
@@ -52,13 +111,25 @@ class NotificationsStore(Protocol):
 
     async def contact(self, tenant_id: str, user_id: str) -> Contact | None: ...
 
+    async def recent_sends(
+        self, tenant_id: str, mentee_id: str, since: datetime
+    ) -> list[datetime]: ...
+
     async def mark_sent(self, email_id: int) -> None: ...
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None: ...
 
+    async def give_up(self, email_id: int, reason: str) -> None:
+        """Mark failed and, in the same transaction, queue the dead letter for the proposal."""
+        ...
+
     async def reschedule(
         self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True
     ) -> None: ...
+
+
+class DeliveryLog(Protocol):
+    async def deliveries(self, query: DeliveryQuery) -> list[Delivery]: ...
 
 
 class Mailer(Protocol):

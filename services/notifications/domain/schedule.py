@@ -1,0 +1,61 @@
+"""When an email may go out: quiet hours in the mentee's time zone and a per-mentee rate limit.
+
+Both only defer an email; neither drops it. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    emails: int
+    period: timedelta
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _in_window(moment: time, start: time, end: time) -> bool:
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end  # the window spans midnight
+
+
+def quiet_until(
+    now: datetime, timezone: str, start: time | None, end: time | None
+) -> datetime | None:
+    """The end of the mentee's quiet hours if `now` falls inside them, else None."""
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(_zone(timezone))
+    if not _in_window(local.time().replace(tzinfo=None), start, end):
+        return None
+    ends = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+    if ends <= local:
+        ends += timedelta(days=1)
+    return ends.astimezone(now.tzinfo)
+
+
+def rate_limited_until(
+    recent_sends: Sequence[datetime], now: datetime, limit: RateLimit
+) -> datetime | None:
+    """When the next email may go, if `limit.emails` already went out in the last period."""
+    window_start = now - limit.period
+    in_window = sorted(s for s in recent_sends if s > window_start)
+    if len(in_window) < limit.emails:
+        return None
+    return in_window[-limit.emails] + limit.period
+
+
+def later_of(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return max(present) if present else None

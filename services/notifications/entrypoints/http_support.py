@@ -1,0 +1,109 @@
+"""Delivery log for support staff: what happened to a mentee's proposal emails.
+
+Protected by a bearer token from `NOTIFICATIONS_SUPPORT_TOKEN` (compared in constant time);
+every query names the tenant. Errors are problem+json. Newest first, keyset-paginated.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field, SecretStr
+
+from services.notifications.service_layer.ports import Delivery, DeliveryLog, DeliveryQuery
+from shared.contracts.types import IDENTIFIER_PATTERN
+
+UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="mentorlink-support"'}
+
+
+class DeliveryView(BaseModel):
+    proposal_id: UUID
+    mentee_id: str = Field(examples=["u-1042"])
+    ranking_version: int
+    state: str = Field(
+        description="queued, sending, sent, failed, suppressed (opted out or no address) or "
+        "superseded (a newer proposal replaced it within the digest window).",
+        examples=["sent"],
+    )
+    reason: str | None = Field(
+        description="Why it failed, waits or was suppressed; addresses are redacted.",
+        examples=["421 4.7.0 try again later"],
+    )
+    attempts: int = Field(examples=[2])
+    message_id: str
+    queued_at: datetime
+    updated_at: datetime
+    next_attempt_at: datetime | None = Field(description="When queued or sending: next try.")
+    sent_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryView]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next (older) page; null on the last page."
+    )
+
+
+def _view(d: Delivery) -> DeliveryView:
+    return DeliveryView(
+        proposal_id=d.proposal_id,
+        mentee_id=d.mentee_id,
+        ranking_version=d.ranking_version,
+        state=d.state,
+        reason=d.reason,
+        attempts=d.attempts,
+        message_id=d.message_id,
+        queued_at=d.created_at,
+        updated_at=d.updated_at,
+        next_attempt_at=d.next_attempt_at,
+        sent_at=d.sent_at,
+    )
+
+
+def support_auth(token: SecretStr | None) -> Callable[[Request], Awaitable[None]]:
+    expected = token.get_secret_value().encode() if token else None
+
+    async def check(request: Request) -> None:
+        if expected is None:
+            raise HTTPException(503, "Delivery log disabled: NOTIFICATIONS_SUPPORT_TOKEN is unset")
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            raise HTTPException(401, "A valid support token is required", headers=UNAUTHORIZED)
+
+    return check
+
+
+def _cursor(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise HTTPException(400, "Invalid cursor")
+    return int(value)
+
+
+def delivery_log_router(log: DeliveryLog, token: SecretStr | None) -> APIRouter:
+    router = APIRouter(
+        prefix="/v1/support", tags=["support"], dependencies=[Depends(support_auth(token))]
+    )
+
+    @router.get("/deliveries", response_model=DeliveryPage)
+    async def list_deliveries(
+        tenant_id: Annotated[str, Query(pattern=IDENTIFIER_PATTERN)],
+        mentee_id: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
+        proposal_id: UUID | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Query(max_length=20)] = None,
+    ) -> DeliveryPage:
+        query = DeliveryQuery(tenant_id, mentee_id, proposal_id, _cursor(cursor), limit)
+        rows = await log.deliveries(query)
+        more = len(rows) == limit
+        return DeliveryPage(
+            items=[_view(r) for r in rows], next_cursor=str(rows[-1].id) if more else None
+        )
+
+    return router

@@ -1,0 +1,159 @@
+"""Notifications' event handlers against an in-memory store: dedupe, staleness, digests, erasure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+from services.notifications.domain.email import Contact
+from services.notifications.service_layer import handlers
+from services.notifications.service_layer.handlers import QueuePolicy
+from services.notifications.service_layer.ports import NewEmail, ProposalOrigin
+from tests.unit.builders import (
+    TENANT,
+    match_proposed,
+    mentee,
+    profile_deleted,
+    profile_updated,
+    proposal,
+)
+from tests.unit.fakes import CopyOnCommitUnitOfWork
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+POLICY = QueuePolicy("mentorlink.test", timedelta(seconds=30))
+
+
+@dataclass
+class State:
+    processed: set[UUID] = field(default_factory=set)
+    contacts: dict[tuple[str, str], tuple[Contact, int]] = field(default_factory=dict)
+    digests: dict[tuple[str, str], int] = field(default_factory=dict)
+    emails: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeTransaction:
+    def __init__(self, state: State) -> None:
+        self.s = state
+
+    async def first_delivery(self, event_id: UUID) -> bool:
+        new = event_id not in self.s.processed
+        self.s.processed.add(event_id)
+        return new
+
+    async def contact_version(self, tenant_id: str, user_id: str) -> int | None:
+        known = self.s.contacts.get((tenant_id, user_id))
+        return known[1] if known else None
+
+    async def save_contact(self, contact: Contact, version: int) -> None:
+        self.s.contacts[contact.tenant_id, contact.user_id] = (contact, version)
+
+    async def forget_person(self, tenant_id: str, user_id: str) -> None:
+        self.s.contacts.pop((tenant_id, user_id), None)
+        self.s.digests.pop((tenant_id, user_id), None)
+        self.s.emails = [e for e in self.s.emails if e["who"] != (tenant_id, user_id)]
+
+    async def advance_ranking(self, tenant_id: str, mentee_id: str, version: int) -> bool:
+        if self.s.digests.get((tenant_id, mentee_id), 0) >= version:
+            return False
+        self.s.digests[tenant_id, mentee_id] = version
+        return True
+
+    async def supersede_queued(self, tenant_id: str, mentee_id: str, by: UUID) -> datetime | None:
+        for e in self.s.emails:
+            if e["who"] == (tenant_id, mentee_id) and e["state"] == "queued":
+                e["state"] = "superseded"
+                due: datetime = e["email"].due_at
+                return due
+        return None
+
+    async def queue_email(self, email: NewEmail) -> bool:
+        if any(e["email"].dedupe_key == email.dedupe_key for e in self.s.emails):
+            return False
+        who = (email.tenant_id, email.proposal.mentee_id)
+        self.s.emails.append({"who": who, "email": email, "state": "queued"})
+        return True
+
+
+def store() -> CopyOnCommitUnitOfWork[State, FakeTransaction]:
+    return CopyOnCommitUnitOfWork(State(), FakeTransaction)
+
+
+ORIGIN = ProposalOrigin("t.proposals", 0, 7, b"{}")
+
+
+async def propose(uow: Any, version: int, at: datetime = NOW, **envelope: Any) -> bool:
+    event = match_proposed(proposal("u-ada", ranking_version=version), **envelope)
+    return await handlers.record_proposal(event, ORIGIN, uow, POLICY, lambda: at)
+
+
+def queued(uow: CopyOnCommitUnitOfWork[State, FakeTransaction]) -> list[NewEmail]:
+    return [e["email"] for e in uow.state.emails if e["state"] == "queued"]
+
+
+async def test_a_proposal_waits_for_the_digest_window() -> None:
+    uow = store()
+    assert await propose(uow, 1)
+    (email,) = queued(uow)
+    assert email.due_at == NOW + timedelta(seconds=30)
+    assert email.message_id.startswith("<proposal.") and email.origin == ORIGIN
+
+
+async def test_a_redelivered_event_queues_nothing() -> None:
+    uow = store()
+    event = match_proposed(proposal("u-ada"))
+    assert await handlers.record_proposal(event, ORIGIN, uow, POLICY, lambda: NOW)
+    assert not await handlers.record_proposal(event, ORIGIN, uow, POLICY, lambda: NOW)
+    assert len(uow.state.emails) == 1
+
+
+async def test_newer_proposals_in_the_window_replace_the_waiting_one_keeping_its_due_time() -> None:
+    uow = store()
+    await propose(uow, 1)
+    await propose(uow, 2, at=NOW + timedelta(seconds=10))
+    await propose(uow, 3, at=NOW + timedelta(seconds=20))
+    (email,) = queued(uow)
+    assert email.proposal.ranking_version == 3
+    assert email.due_at == NOW + timedelta(seconds=30)
+    assert [e["state"] for e in uow.state.emails] == ["superseded", "superseded", "queued"]
+
+
+async def test_a_lower_or_equal_ranking_version_is_stale() -> None:
+    uow = store()
+    await propose(uow, 5)
+    assert not await propose(uow, 4)
+    assert not await propose(uow, 5)
+    (email,) = queued(uow)
+    assert email.proposal.ranking_version == 5
+
+
+async def test_a_proposal_after_the_previous_email_left_starts_a_new_window() -> None:
+    uow = store()
+    await propose(uow, 1)
+    uow.state.emails[0]["state"] = "sent"
+    later = NOW + timedelta(minutes=5)
+    await propose(uow, 2, at=later)
+    (email,) = queued(uow)
+    assert email.due_at == later + timedelta(seconds=30)
+
+
+async def test_contact_keeps_preferences_and_ignores_older_versions() -> None:
+    uow = store()
+    prefs = {"email_opt_in": False, "quiet_hours_start": "22:00", "quiet_hours_end": "07:00"}
+    newer = mentee("u-ada", version=2, notification_preferences=prefs, timezone="Europe/Berlin")
+    await handlers.record_contact(profile_updated(newer), uow)
+    await handlers.record_contact(profile_updated(mentee("u-ada", version=1)), uow)
+    contact, version = uow.state.contacts[TENANT, "u-ada"]
+    assert version == 2
+    assert not contact.email_opt_in and not contact.reachable
+    assert (contact.quiet_hours_start, contact.quiet_hours_end) == (time(22), time(7))
+    assert contact.timezone == "Europe/Berlin"
+
+
+async def test_profile_deleted_forgets_everything_about_the_person() -> None:
+    uow = store()
+    await handlers.record_contact(profile_updated(mentee("u-ada")), uow)
+    await propose(uow, 1)
+    await handlers.forget_person(profile_deleted("u-ada"), uow)
+    assert uow.state.contacts == {} and uow.state.digests == {} and uow.state.emails == []
