@@ -34,8 +34,9 @@ class RunningProfile:
         issued = await self.service.api_keys.create(tenant, "tests")
         return {"Authorization": f"Bearer {issued.token}"}
 
-    async def outbox_backlog(self) -> int:
-        return await self.service.relay.backlog()
+    async def relayed(self) -> bool:
+        """Every committed event has left the outbox for Kafka."""
+        return await self.service.relay.backlog() == 0
 
 
 @asynccontextmanager
