@@ -86,7 +86,7 @@ def rotate_key(
     try:
         issued = _with_pool(lambda pool, _s: ApiKeys(pool).rotate(key_id, grace_minutes * 60))
     except UnknownKey:
-        err.print(f"no usable key {key_id!r}")
+        typer.echo(f"no usable key {key_id!r}", err=True)
         raise typer.Exit(1) from None
     typer.echo(issued.token)
 
@@ -97,7 +97,7 @@ def revoke_key(key_id: str = typer.Argument(..., help="The key id (the part afte
     from services.profile.adapters.api_keys import ApiKeys
 
     if not _with_pool(lambda pool, _s: ApiKeys(pool).revoke(key_id)):
-        err.print(f"no active key {key_id!r}")
+        typer.echo(f"no active key {key_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {key_id}")
 
@@ -155,10 +155,10 @@ def import_csv_command(
         try:
             summary = _with_pool(work)
         except BadHeader as exc:
-            err.print(f"cannot import {file}: {exc}")
+            typer.echo(f"cannot import {file}: {exc}", err=True)
             raise typer.Exit(2) from None
     typer.echo(summary.line())
     if summary.failed:
         where = f"; see {errors}" if errors else "; pass --errors FILE for details"
-        err.print(f"{summary.failed} rows failed{where}")
+        typer.echo(f"{summary.failed} rows failed{where}", err=True)
         sys.exit(1)
