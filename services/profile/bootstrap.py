@@ -69,7 +69,7 @@ def create_app(
         app.include_router(router)
     app.include_router(asyncapi_router(document_broker(settings.kafka), "Mentorlink profile"))
     checks = {"postgres": postgres_ready(pool), "kafka": kafka_ready(broker)}
-    app.include_router(health_router({**checks, "background": tasks_ready(tasks)}))
+    app.include_router(health_router({**checks, "outbox_relay": tasks_ready(tasks)}))
     return app
 
 

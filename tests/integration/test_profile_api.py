@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from devenv.infra import KafkaEndpoint, PostgresEndpoint
+from services.profile.adapters.postgres_requests import purge_expired_requests
 from services.profile.bootstrap import ProfileService, bootstrap
 from services.profile.settings import ProfileSettings
 from shared.settings import DatabaseSettings, KafkaSettings, LinkSettings
@@ -314,3 +315,15 @@ async def test_api_keys_rotate_and_revoke(profile) -> None:
         new.key_id,
         graceful.key_id,
     ]
+
+
+async def test_idempotency_answers_are_forgotten_after_the_window(profile, auth) -> None:
+    user = new_id()
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    await put(profile, auth, user, mentor_body("Original"), **key)
+    async with profile.service.pool.acquire() as conn:
+        assert await purge_expired_requests(conn, 3600) == 0  # still inside the window
+        assert await purge_expired_requests(conn, 0) >= 1
+    reused = await put(profile, auth, user, mentor_body("New"), **key)
+    assert "Idempotent-Replayed" not in reused.headers
+    assert reused.json()["version"] == 2
