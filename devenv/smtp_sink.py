@@ -1,13 +1,15 @@
 """A real SMTP server (aiosmtpd) that keeps every message it accepts, for tests and `make dev`.
 
 Its behaviour can be scripted to exercise retries: answer 4xx a number of times, answer 5xx,
-or drop the connection.
+or drop the connection. It can require STARTTLS (or speak implicit TLS) and AUTH, to test
+the client's security settings.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import ssl
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 @dataclass
@@ -59,13 +61,56 @@ class _Handler:
         return "250 Message accepted for delivery"
 
 
+@dataclass(frozen=True)
+class SinkSecurity:
+    """STARTTLS (or implicit TLS) with this context, and AUTH with these credentials."""
+
+    tls: ssl.SSLContext | None = None
+    implicit_tls: bool = False
+    credentials: tuple[str, str] | None = None
+
+    def server_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {}
+        if self.tls is not None and self.implicit_tls:
+            options["ssl_context"] = self.tls
+        elif self.tls is not None:
+            options.update(tls_context=self.tls, require_starttls=True)
+        if self.credentials is not None:
+            options.update(
+                authenticator=_authenticator(self.credentials),
+                auth_required=True,
+                # aiosmtpd only knows STARTTLS as TLS; with implicit TLS the socket already is
+                auth_require_tls=self.tls is not None and not self.implicit_tls,
+            )
+        return options
+
+
+def _authenticator(credentials: tuple[str, str]) -> Callable[..., AuthResult]:
+    expected = (credentials[0].encode(), credentials[1].encode())
+
+    def check(
+        _server: SMTP, _session: Session, _envelope: Envelope, _mechanism: str, data: object
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == expected
+        return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535
+
+    return check
+
+
 class SmtpSink:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, security: SinkSecurity | None = None
+    ) -> None:
         self.behaviour = SinkBehaviour()
         self._messages: list[ReceivedMail] = []
         self._lock = threading.Lock()
         self._listeners: list[Callable[[ReceivedMail], Any]] = []
-        self._controller = Controller(_Handler(self), hostname=host, port=port or _free_port())
+        self._controller = Controller(
+            _Handler(self),
+            hostname=host,
+            port=port or _free_port(),
+            **(security or SinkSecurity()).server_options(),
+        )
 
     @property
     def host(self) -> str:

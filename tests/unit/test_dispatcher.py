@@ -254,3 +254,23 @@ async def test_checkpoints_are_reached_in_order() -> None:
     tools = DispatchTools(SENDER, TOOLS.signer, TOOLS.clock, checkpoint=reached.append)
     await Dispatcher(store, FakeMailer(), tools, POLICY).dispatch_once()
     assert reached == ["claimed", "accepted", "sent_recorded"]
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        SendResult(Outcome.SENT),
+        SendResult(Outcome.TRANSIENT, "421 busy"),
+        SendResult(Outcome.PERMANENT, "550 <address> unknown"),
+    ],
+)
+async def test_logs_name_neither_the_address_nor_the_names(
+    result: SendResult, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG")
+    dispatcher, _, _ = arrange(claimed(), result=result, display_name="Ada Byron")
+    await dispatcher.dispatch_once()
+    assert caplog.records
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("ada@example.org", "Ada Byron", "Grace Hopper", "@example"):
+        assert secret not in logged

@@ -71,6 +71,10 @@ class SmtpMailer:
                     await client.rcpt(recipient)
                 self._checkpoint("before_data")
                 await client.data(wire_bytes(message))
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            # Our credentials, not the recipient: retry (and dead-letter) until an operator
+            # fixes the settings, rather than failing every email for good.
+            return SendResult(Outcome.TRANSIENT, redact(f"authentication failed: {exc.code}"))
         except aiosmtplib.SMTPResponseException as exc:
             return _classify_response(exc.code, exc.message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
