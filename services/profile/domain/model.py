@@ -39,8 +39,8 @@ def check_version(expected: int | None, current: int | None) -> None:
 def _same(stored: BaseModel | None, fields: Fields) -> bool:
     if stored is None:
         return False
-    kept = stored.model_dump(include=set(type(fields).model_fields))
-    return type(fields).model_validate(kept) == fields
+    names = set(type(fields).model_fields)
+    return stored.model_dump(include=names) == fields.model_dump()
 
 
 def without_email(fields: ProfileFields) -> ProfileFields:
