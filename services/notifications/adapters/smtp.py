@@ -1,11 +1,13 @@
 """SMTP delivery with aiosmtplib, classified into sent / transient / permanent.
 
 The conversation is spelled out (MAIL, RCPT, then DATA) so the kill test can stop the process
-after the envelope is accepted and before the message is: a `before_data` checkpoint.
+after the envelope is accepted and before the message is: a `before_data` checkpoint. QUIT is
+sent after `send` returned, so the outcome is recorded one round trip sooner.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -44,6 +46,7 @@ class SmtpMailer:
     def __init__(self, settings: SmtpSettings, checkpoint: Checkpoint = no_checkpoint) -> None:
         self._settings = settings
         self._checkpoint = checkpoint
+        self._quitting: set[asyncio.Task[None]] = set()
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self._settings
@@ -64,19 +67,40 @@ class SmtpMailer:
             sender, recipients = _envelope(message)
         except ValueError as exc:
             return SendResult(Outcome.PERMANENT, f"invalid address: {type(exc).__name__}")
+        client = self._client()
         try:
-            async with self._client() as client:
-                await client.mail(sender)
-                for recipient in recipients:
-                    await client.rcpt(recipient)
-                self._checkpoint("before_data")
-                await client.data(wire_bytes(message))
+            await client.connect()
+            await client.mail(sender)
+            for recipient in recipients:
+                await client.rcpt(recipient)
+            self._checkpoint("before_data")
+            await client.data(wire_bytes(message))
         except aiosmtplib.SMTPAuthenticationError as exc:
             # Our credentials, not the recipient: retry (and dead-letter) until an operator
             # fixes the settings, rather than failing every email for good.
-            return SendResult(Outcome.TRANSIENT, redact(f"authentication failed: {exc.code}"))
+            result = SendResult(Outcome.TRANSIENT, redact(f"authentication failed: {exc.code}"))
         except aiosmtplib.SMTPResponseException as exc:
-            return _classify_response(exc.code, exc.message)
+            result = _classify_response(exc.code, exc.message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            return SendResult(Outcome.TRANSIENT, redact(f"{type(exc).__name__}: {exc}"))
-        return SendResult(Outcome.SENT)
+            result = SendResult(Outcome.TRANSIENT, redact(f"{type(exc).__name__}: {exc}"))
+        else:
+            self._quit_later(client)
+            return SendResult(Outcome.SENT)
+        client.close()
+        return result
+
+    def _quit_later(self, client: aiosmtplib.SMTP) -> None:
+        """QUIT after returning: the caller records `sent` without waiting for a round trip,
+        which keeps the accepted-but-unrecorded window as small as it can be."""
+        task = asyncio.create_task(_quit(client))
+        self._quitting.add(task)
+        task.add_done_callback(self._quitting.discard)
+
+
+async def _quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        pass  # the message was accepted; a lost goodbye changes nothing
+    finally:
+        client.close()
