@@ -1,4 +1,4 @@
-"""Wire the matching service: pool, migrations, consumers, outbox relay, HTTP."""
+"""Wire the matching service: pool, migrations, engines, consumer, outbox relay, HTTP."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.matching.adapters.postgres import PostgresUnitOfWork
-from services.matching.entrypoints.consumers import build_router
+from services.matching.adapters.state_loader import PostgresStateLoader
+from services.matching.domain.events import MENTOR_FEED
+from services.matching.entrypoints.admin import admin_router
+from services.matching.entrypoints.consumers import PartitionOwnership, build_router
+from services.matching.service_layer.handlers import Matching
 from services.matching.settings import SCHEMA, SERVICE_NAME, MatchingSettings
 from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
@@ -37,21 +41,31 @@ class MatchingService:
     pool: asyncpg.Pool
     relay: OutboxRelay
     tasks: BackgroundTasks
+    matching: Matching
+    ownership: PartitionOwnership
 
 
-def build_broker_for(settings: MatchingSettings, uow: PostgresUnitOfWork) -> KafkaBroker:
-    """The broker with its subscribers; also used to generate the AsyncAPI document."""
+def build_broker_for(
+    settings: MatchingSettings, matching: Matching, ownership: PartitionOwnership
+) -> KafkaBroker:
+    """The broker with its subscriber; also used to generate the AsyncAPI document."""
     broker = build_broker(settings.kafka, SERVICE_NAME)
     install_dead_letter(broker, SERVICE_NAME)
-    broker.include_router(build_router(settings.kafka, uow, settings.top_k))
+    broker.include_router(build_router(settings.kafka, matching, ownership))
     return broker
 
 
-def create_app(pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks) -> FastAPI:
+def create_app(service: MatchingService, settings: MatchingSettings) -> FastAPI:
     app = FastAPI(title="Mentorlink matching", version="1")
-    app.include_router(asyncapi_router(broker, "Mentorlink matching"))
-    checks = {"postgres": postgres_ready(pool), "kafka": kafka_ready(broker)}
-    app.include_router(health_router({**checks, "outbox_relay": tasks_ready(tasks)}))
+    app.include_router(asyncapi_router(service.broker, "Mentorlink matching"))
+    token = settings.admin_token.get_secret_value() if settings.admin_token else None
+    app.include_router(admin_router(service.matching, token))
+    checks = {
+        "postgres": postgres_ready(service.pool),
+        "kafka": kafka_ready(service.broker),
+        "outbox_relay": tasks_ready(service.tasks),
+    }
+    app.include_router(health_router(checks))
     return app
 
 
@@ -63,12 +77,20 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
         pool = await create_pool(settings.db, SCHEMA)
         stack.push_async_callback(pool.close)
         await apply_migrations(pool, SCHEMA, MIGRATIONS)
-        await ensure_topics(settings.kafka, TOPICS)
+        await ensure_topics(settings.kafka, (*TOPICS, MENTOR_FEED))
         producer = await stack.enter_async_context(kafka_producer(settings.kafka, SERVICE_NAME))
         relay = OutboxRelay(pool, producer, SCHEMA)
         tasks = await stack.enter_async_context(background_tasks())
         tasks.start(relay.run(), "outbox-relay")
-        broker = build_broker_for(settings, PostgresUnitOfWork(pool, settings.kafka.topic_prefix))
+        matching = Matching(
+            PostgresUnitOfWork(pool, settings.kafka.topic_prefix),
+            PostgresStateLoader(pool),
+            settings.engine_config(),
+        )
+        ownership = PartitionOwnership(matching)
+        broker = build_broker_for(settings, matching, ownership)
         await broker.start()
         stack.push_async_callback(broker.stop)
-        yield MatchingService(create_app(pool, broker, tasks), broker, pool, relay, tasks)
+        service = MatchingService(FastAPI(), broker, pool, relay, tasks, matching, ownership)
+        service.app = create_app(service, settings)
+        yield service

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from services.matching.domain.constraints import EngineConfig
 from shared.settings import ServiceSettings
 
 SCHEMA = "matching"
@@ -13,3 +14,23 @@ class MatchingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
 
     top_k: int = Field(default=5, ge=1, le=20, description="Mentors per proposal.")
+    exposure_per_seat: float = Field(
+        default=3.0,
+        gt=0,
+        le=100,
+        description="A mentor is shown to at most this many mentees per free seat at once.",
+    )
+    diversity: float = Field(
+        default=0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied mentors."
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token for /admin endpoints; unset disables them."
+    )
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            top_k=self.top_k,
+            exposure_per_seat=self.exposure_per_seat,
+            partitions=self.kafka.partitions,
+            diversity=self.diversity,
+        )

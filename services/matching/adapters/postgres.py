@@ -8,10 +8,9 @@ from uuid import UUID
 
 import asyncpg
 
-from services.matching.service_layer.unit_of_work import CurrentProposal
+from services.matching.domain.people import Goal, Person
+from services.matching.service_layer.unit_of_work import CurrentProposal, PairState
 from shared.contracts.envelope import EventEnvelope
-from shared.contracts.goals import GoalSetPayload
-from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
@@ -28,10 +27,6 @@ class PostgresMatchingTransaction:
     async def first_delivery(self, event_id: UUID) -> bool:
         return await first_delivery(self._conn, CONSUMER, event_id)
 
-    async def lock_tenant(self, tenant_id: str, *, exclusive: bool) -> None:
-        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        await self._conn.execute(f"SELECT {function}(1, hashtext($1))", tenant_id)
-
     async def person_version(self, tenant_id: str, user_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(
             "SELECT version FROM people WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
@@ -40,35 +35,49 @@ class PostgresMatchingTransaction:
         )
         return version
 
-    async def save_person(self, tenant_id: str, profile: ProfilePayload) -> None:
-        await self._conn.execute(
-            "INSERT INTO people (tenant_id, user_id, version, is_mentor, is_mentee, profile)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, user_id) DO UPDATE SET"
-            " version = EXCLUDED.version, is_mentor = EXCLUDED.is_mentor,"
-            " is_mentee = EXCLUDED.is_mentee, profile = EXCLUDED.profile",
-            tenant_id,
-            profile.user_id,
-            profile.version,
-            profile.is_mentor,
-            profile.is_mentee,
-            profile.model_dump_json(),
-        )
-
-    async def get_person(self, tenant_id: str, user_id: str) -> ProfilePayload | None:
+    async def stored_person(self, tenant_id: str, user_id: str) -> Person | None:
         raw = await self._conn.fetchval(
-            "SELECT profile FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
+            "SELECT features FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
         )
-        return ProfilePayload.model_validate_json(raw) if raw else None
+        return Person.from_json(raw) if raw else None
+
+    async def save_person(self, tenant_id: str, person: Person, partition: int) -> None:
+        await self._conn.execute(
+            "INSERT INTO people (tenant_id, user_id, version, partition, is_mentor, is_mentee,"
+            " capacity, features) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (tenant_id, user_id) DO UPDATE SET version = EXCLUDED.version,"
+            " partition = EXCLUDED.partition, is_mentor = EXCLUDED.is_mentor,"
+            " is_mentee = EXCLUDED.is_mentee, capacity = EXCLUDED.capacity,"
+            " features = EXCLUDED.features",
+            tenant_id,
+            person.user_id,
+            person.version,
+            partition,
+            person.is_mentor,
+            person.is_mentee,
+            person.capacity,
+            person.to_json(),
+        )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        for table, column in (
-            ("people", "user_id"),
-            ("goals", "mentee_id"),
-            ("proposals", "mentee_id"),
-        ):
-            await self._conn.execute(
-                f"DELETE FROM {table} WHERE tenant_id = $1 AND {column} = $2"  # noqa: S608 - constants, tenant_id, user_id
-            )
+        conn = self._conn
+        await conn.execute(
+            "DELETE FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
+        )
+        await conn.execute(
+            "DELETE FROM goals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
+        )
+        await conn.execute(
+            "DELETE FROM proposals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
+        )
+        await conn.execute(
+            "DELETE FROM mentor_load WHERE tenant_id = $1 AND mentor_id = $2", tenant_id, user_id
+        )
+        await conn.execute(
+            "DELETE FROM pairs WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
+            tenant_id,
+            user_id,
+        )
 
     async def goal_version(self, tenant_id: str, mentee_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(
@@ -78,34 +87,97 @@ class PostgresMatchingTransaction:
         )
         return version
 
-    async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None:
+    async def save_goal(self, tenant_id: str, goal: Goal, partition: int) -> None:
         await self._conn.execute(
-            "INSERT INTO goals (tenant_id, mentee_id, version, goal) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-            " SET version = EXCLUDED.version, goal = EXCLUDED.goal",
+            "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
+            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal",
             tenant_id,
             goal.mentee_id,
             goal.version,
-            goal.model_dump_json(),
+            partition,
+            goal.to_json(),
         )
 
-    async def get_goal(self, tenant_id: str, mentee_id: str) -> GoalSetPayload | None:
-        raw = await self._conn.fetchval(
-            "SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, mentee_id
+    async def seats_taken(self, tenant_id: str, mentor_id: str) -> int:
+        taken = await self._conn.fetchval(
+            "SELECT accepted FROM mentor_load WHERE tenant_id = $1 AND mentor_id = $2",
+            tenant_id,
+            mentor_id,
         )
-        return GoalSetPayload.model_validate_json(raw) if raw else None
+        return int(taken or 0)
 
-    async def mentors(self, tenant_id: str) -> list[ProfilePayload]:
+    async def take_seat(self, tenant_id: str, mentor_id: str) -> int | None:
+        await self._conn.execute(
+            "INSERT INTO mentor_load (tenant_id, mentor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            tenant_id,
+            mentor_id,
+        )
+        # The row lock serialises concurrent accepts; the capacity check runs after the lock.
+        taken: int | None = await self._conn.fetchval(
+            "UPDATE mentor_load AS l SET accepted = l.accepted + 1 FROM people AS p"
+            " WHERE l.tenant_id = $1 AND l.mentor_id = $2 AND p.tenant_id = $1"
+            " AND p.user_id = $2 AND p.is_mentor AND l.accepted < p.capacity"
+            " RETURNING l.accepted",
+            tenant_id,
+            mentor_id,
+        )
+        return taken
+
+    async def save_pair(
+        self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
+    ) -> None:
+        await self._conn.execute(
+            "INSERT INTO pairs (tenant_id, mentee_id, mentor_id, partition, state)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, mentor_id)"
+            " DO UPDATE SET state = EXCLUDED.state",
+            tenant_id,
+            mentee_id,
+            mentor_id,
+            partition,
+            state,
+        )
+
+    async def parked_accepts(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
         rows = await self._conn.fetch(
-            "SELECT profile FROM people WHERE tenant_id = $1 AND is_mentor", tenant_id
-        )
-        return [ProfilePayload.model_validate_json(r["profile"]) for r in rows]
-
-    async def mentees_with_goals(self, tenant_id: str) -> list[str]:
-        rows = await self._conn.fetch(
-            "SELECT mentee_id FROM goals WHERE tenant_id = $1 ORDER BY mentee_id", tenant_id
+            "SELECT mentee_id FROM pairs WHERE tenant_id = $1 AND mentor_id = $2"
+            " AND partition = $3 AND state = 'accept_parked' ORDER BY mentee_id",
+            tenant_id,
+            mentor_id,
+            partition,
         )
         return [r["mentee_id"] for r in rows]
+
+    async def save_list(
+        self,
+        tenant_id: str,
+        mentor_id: str,
+        partition: int,
+        entries: list[tuple[str, float]],
+        truncated: bool,
+    ) -> None:
+        if not entries and not truncated:
+            await self._conn.execute(
+                "DELETE FROM mentor_lists WHERE tenant_id = $1 AND mentor_id = $2"
+                " AND partition = $3",
+                tenant_id,
+                mentor_id,
+                partition,
+            )
+            return
+        await self._conn.execute(
+            "INSERT INTO mentor_lists (tenant_id, mentor_id, partition, mentee_ids, scores,"
+            " truncated) VALUES ($1, $2, $3, $4, $5, $6)"
+            " ON CONFLICT (tenant_id, mentor_id, partition) DO UPDATE SET"
+            " mentee_ids = EXCLUDED.mentee_ids, scores = EXCLUDED.scores,"
+            " truncated = EXCLUDED.truncated",
+            tenant_id,
+            mentor_id,
+            partition,
+            [mentee for mentee, _ in entries],
+            [score for _, score in entries],
+            truncated,
+        )
 
     async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None:
         row = await self._conn.fetchrow(
@@ -119,24 +191,33 @@ class PostgresMatchingTransaction:
         return CurrentProposal(row["ranking_version"], row["goal_id"], tuple(row["mentor_ids"]))
 
     async def save_proposal(
-        self, tenant_id: str, mentee_id: str, proposal: CurrentProposal, proposal_id: UUID
+        self,
+        tenant_id: str,
+        mentee_id: str,
+        partition: int,
+        proposal: CurrentProposal,
+        proposal_id: UUID,
     ) -> None:
         await self._conn.execute(
-            "INSERT INTO proposals (tenant_id, mentee_id, goal_id, ranking_version, proposal_id,"
-            " mentor_ids) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, mentee_id)"
-            " DO UPDATE SET goal_id = EXCLUDED.goal_id, ranking_version = EXCLUDED.ranking_version,"
-            " proposal_id = EXCLUDED.proposal_id, mentor_ids = EXCLUDED.mentor_ids,"
+            "INSERT INTO proposals (tenant_id, mentee_id, partition, goal_id, ranking_version,"
+            " proposal_id, mentor_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (tenant_id, mentee_id) DO UPDATE SET goal_id = EXCLUDED.goal_id,"
+            " ranking_version = EXCLUDED.ranking_version, proposal_id = EXCLUDED.proposal_id,"
+            " mentor_ids = EXCLUDED.mentor_ids, partition = EXCLUDED.partition,"
             " proposed_at = now()",
             tenant_id,
             mentee_id,
+            partition,
             proposal.goal_id,
             proposal.ranking_version,
             proposal_id,
             list(proposal.mentor_ids),
         )
 
-    async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
-        await add_to_outbox(self._conn, topic.qualified(self._prefix), event)
+    async def publish(
+        self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
+    ) -> None:
+        await add_to_outbox(self._conn, topic.qualified(self._prefix), event, partition)
 
 
 class PostgresUnitOfWork:

@@ -20,7 +20,7 @@ from functools import partial
 
 import numpy as np
 
-from services.matching.domain.batch import mentor_similarity
+from services.matching.domain.batch import Population, mentor_similarity
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
@@ -163,9 +163,16 @@ class TenantEngine:
         self.partition_of.pop(user_id, None)
         self.mentors.remove(user_id)
 
+    def drop_mentor(self, mentor_id: str) -> None:
+        """The mentor is gone; its lists empty with refresh_mentor (per partition)."""
+        self.mentors.remove(mentor_id)
+        self.accepted.pop(mentor_id, None)
+        for mentee_id in self.excluded_by_mentor.pop(mentor_id, set()):
+            self.excluded[mentee_id].discard(mentor_id)
+
     def set_accepted(self, mentor_id: str, count: int) -> None:
-        """Seats taken (only grows); lists follow with refresh_mentor."""
-        self.accepted[mentor_id] = max(count, self.accepted.get(mentor_id, 0))
+        """Seats taken, as stored; lists follow with refresh_mentor."""
+        self.accepted[mentor_id] = count
         slot = self.mentors.slots.slot_of.get(mentor_id)
         if slot is not None:
             person = self.mentors.people[slot]
@@ -453,3 +460,83 @@ class TenantEngine:
 
     def _manager_id(self, person: Person) -> int:
         return self.person_ids.id(person.manager_id) if person.manager_id else -9
+
+
+class Restorer:
+    """Rebuilds an engine from stored state without re-scoring: lists come back as saved."""
+
+    def __init__(self, engine: TenantEngine) -> None:
+        self.engine = engine
+        self._lists: list[tuple[str, int, list[tuple[str, float]], bool]] = []
+
+    def mentor(self, person: Person, accepted: int) -> None:
+        self.engine.accepted[person.user_id] = accepted
+        self.engine.put_mentor_data(person)
+
+    def mentee(self, person: Person | None, goal: Goal | None, partition: int) -> None:
+        e = self.engine
+        user_id = person.user_id if person else goal.mentee_id if goal else ""
+        e.partition_of[user_id] = partition
+        if person is not None:
+            e.profiles[user_id] = person
+        if goal is not None:
+            e.goals[user_id] = goal
+        if person is None or goal is None or not person.is_mentee:
+            return
+        slot = e.mentees.slot(user_id)
+        weights = active_weights(goal, person)
+        e.mentees.fill(
+            slot,
+            person,
+            goal,
+            partition,
+            e.person_ids.id(user_id),
+            e._manager_id(person),
+            weights,
+            weight_total(weights),
+            (industry_targets(goal, person), function_targets(goal, person)),
+        )
+        e.postings.add(slot, e.mentees.goal_skills[slot], e.mentees)
+
+    def exclusion(self, mentee_id: str, mentor_id: str) -> None:
+        self.engine.excluded[mentee_id].add(mentor_id)
+        self.engine.excluded_by_mentor[mentor_id].add(mentee_id)
+
+    def mentor_list(
+        self, mentor_id: str, partition: int, entries: list[tuple[str, float]], truncated: bool
+    ) -> None:
+        self._lists.append((mentor_id, partition, entries, truncated))
+
+    def finish(self) -> TenantEngine:
+        e = self.engine
+        slots = e.mentees.slots.slot_of
+        for mentor_id, partition, entries, truncated in self._lists:
+            mentor = e.mentor(mentor_id)
+            if mentor is None:
+                continue
+            restored = MentorList(e._share(mentor, partition), truncated=truncated)
+            restored.entries = sorted(
+                (-score, tiebreak(mentee_id), slots[mentee_id])
+                for mentee_id, score in entries
+                if mentee_id in slots and e.mentees.ranked[slots[mentee_id]]
+            )[: restored.length]
+            if restored.truncated and len(restored.entries) < restored.share:
+                e.refresh_mentor(mentor_id, [partition])
+            else:
+                e._set_list((mentor_id, partition), restored)
+        e._dirty.update(slots.values())
+        e._rerank_dirty()
+        e.drain()
+        return e
+
+
+def population(engine: TenantEngine) -> Population:
+    """The engine's inputs, for a from-scratch batch recompute to compare against."""
+    people = {p.user_id: p for p in engine.mentors.people if p is not None}
+    people.update(engine.profiles)
+    return Population(
+        people=people,
+        goals=dict(engine.goals),
+        accepted=dict(engine.accepted),
+        excluded={(x, m) for x, mentors in engine.excluded.items() for m in mentors},
+    )

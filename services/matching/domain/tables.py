@@ -22,6 +22,7 @@ PAD = -1  # an id slot with no value; lookup vectors keep a trailing 0 so PAD re
 WIDE, NARROW = 20, 6
 KINDS = ("skills", "industries", "functions", "styles", "languages", "bgpairs", "bgdims")
 BACKGROUND_CODES = {"no_preference": 0, "similar": 1, "different": 2}
+ID_COLUMNS = ("goal_skills", "targets_ind", "targets_fun", "bgpairs", "bgdims", "langs", "styles")
 
 
 class Vocabulary:
@@ -191,7 +192,7 @@ def split_week(week: int) -> list[int]:
     return [(week >> (64 * i)) & (2**64 - 1) for i in range(3)]
 
 
-def ids_row(vocab: Vocabulary, names: list[str] | tuple[str, ...], width: int) -> list[int]:
+def ids_row(vocab: Vocabulary, names: Sequence[str], width: int) -> list[int]:
     ids = [vocab.id(n) for n in names][:width]
     return ids + [PAD] * (width - len(ids))
 
@@ -224,6 +225,8 @@ class MenteeTable:
         self.bgdims = np.full((capacity, WIDE), PAD, np.int16)
         self.langs = np.full((capacity, WIDE), PAD, np.int16)
         self.styles = np.full((capacity, NARROW), PAD, np.int16)
+        # Columns ever filled, per id array: scoring reads no further (the rest is all PAD).
+        self.used: dict[str, int] = dict.fromkeys(ID_COLUMNS, 0)
 
     def _grow(self) -> None:
         cap = self.slots.capacity
@@ -257,23 +260,33 @@ class MenteeTable:
         self.week[slot] = split_week(person.week)
         self.uid[slot] = uid
         self.manager[slot] = manager
-        self.goal_skills[slot] = ids_row(v["skills"], goal.skills, WIDE)
+        self._put_ids("goal_skills", slot, v["skills"], goal.skills, WIDE)
         self.n_goal[slot] = len(goal.skills)
-        self.targets_ind[slot] = ids_row(v["industries"], targets[0], WIDE)
+        self._put_ids("targets_ind", slot, v["industries"], targets[0], WIDE)
         self.n_ind[slot] = len(targets[0])
-        self.targets_fun[slot] = ids_row(v["functions"], targets[1], WIDE)
+        self._put_ids("targets_fun", slot, v["functions"], targets[1], WIDE)
         self.n_fun[slot] = len(targets[1])
         pairs = background_pairs(person.background)
-        self.bgpairs[slot] = ids_row(v["bgpairs"], pairs, WIDE)
-        self.bgdims[slot] = ids_row(v["bgdims"], tuple(person.background), WIDE)
+        self._put_ids("bgpairs", slot, v["bgpairs"], pairs, WIDE)
+        self._put_ids("bgdims", slot, v["bgdims"], tuple(person.background), WIDE)
         self.n_bg[slot] = len(pairs)
         self.pref[slot] = BACKGROUND_CODES[goal.background_preference]
-        self.styles[slot] = ids_row(v["styles"], goal.styles, NARROW)
+        self._put_ids("styles", slot, v["styles"], goal.styles, NARROW)
         self.n_sty[slot] = len(goal.styles)
-        self.langs[slot] = ids_row(v["languages"], person.languages, WIDE)
+        self._put_ids("langs", slot, v["languages"], person.languages, WIDE)
         self.weights[slot] = weights
         self.weight_total[slot] = weight_total
         self.ranked[slot] = True
+
+    def _put_ids(
+        self, name: str, slot: int, vocab: Vocabulary, names: Sequence[str], width: int
+    ) -> None:
+        getattr(self, name)[slot] = ids_row(vocab, names, width)
+        self.used[name] = max(self.used[name], min(len(names), width))
+
+    def ids(self, name: str, slots: IntArray) -> Any:
+        """The id array's rows for these slots, without the columns no row has ever used."""
+        return np.take(getattr(self, name), slots, axis=0)[:, : self.used[name]]
 
     def clear(self, slot: int) -> None:
         self.ranked[slot] = False

@@ -25,6 +25,11 @@ from services.matching.domain.tables import (
 SIMILAR, DIFFERENT = 1, 2
 
 
+def take_rows(array: Any, slots: IntArray) -> Any:
+    """array[slots] for a 2-D array; np.take is several times faster than fancy indexing here."""
+    return np.take(array, slots, axis=0)
+
+
 def experience_fit(gap: IntArray) -> FloatArray:
     safe_gap = gap.astype(np.float64)
     return np.where(
@@ -55,11 +60,16 @@ def background_fit(
     return np.where(np.asarray(pref) == DIFFERENT, different, similar)
 
 
+def _by_word(words: Any, combine: Any) -> Any:
+    """Combine the 3 words of each week mask (faster than reducing over a length-3 axis)."""
+    return combine(combine(words[..., 0], words[..., 1]), words[..., 2])
+
+
 def availability_fit(
     week_a: Any, week_b: Any, offset_a: IntArray | int, offset_b: IntArray | int
 ) -> FloatArray:
-    overlap = np.bitwise_count(week_a & week_b).sum(axis=-1).astype(np.int64)
-    both = (week_a.any(axis=-1)) & (week_b.any(axis=-1))
+    overlap = _by_word(np.bitwise_count(week_a & week_b).astype(np.int64), np.add)
+    both = (_by_word(week_a, np.bitwise_or) != 0) & (_by_word(week_b, np.bitwise_or) != 0)
     by_hours = np.minimum(1.0, overlap / ENOUGH_COMMON_HOURS)
     by_zone = np.maximum(
         0.0, 1 - np.abs(np.asarray(offset_a) - offset_b) / TIMEZONE_TOLERANCE_MINUTES
@@ -80,24 +90,31 @@ def mentor_against_mentees(
     table: MenteeTable, mentors: MentorTable, mentor: Person, mentees: IntArray
 ) -> tuple[FloatArray, IntArray]:
     """Scores of one mentor for many owned mentees, and each pair's goal-skill level sum."""
-    lookups = {kind: mentors.lookup(kind, mentor) for kind in mentors.rows}
-    level_sum = lookups["skills"][table.goal_skills[mentees]].sum(axis=1)
-    same_bg = lookups["bgpairs"][table.bgpairs[mentees]].sum(axis=1)
-    known_bg = lookups["bgdims"][table.bgdims[mentees]].sum(axis=1)
+
+    def matched(kind: str, column: str) -> IntArray:
+        counts: IntArray = mentors.lookup(kind, mentor)[table.ids(column, mentees)].sum(axis=1)
+        return counts
+
+    level_sum = matched("skills", "goal_skills")
+    same_bg = matched("bgpairs", "bgpairs")
+    known_bg = matched("bgdims", "bgdims")
     mentor_week = np.array(split_week(mentor.week), np.uint64)
     sims = [
         level_sum / (5 * table.n_goal[mentees]),
         experience_fit(mentor.years - table.years[mentees]),
-        share(lookups["industries"][table.targets_ind[mentees]].sum(axis=1), table.n_ind[mentees]),
-        share(lookups["functions"][table.targets_fun[mentees]].sum(axis=1), table.n_fun[mentees]),
+        share(matched("industries", "targets_ind"), table.n_ind[mentees]),
+        share(matched("functions", "targets_fun"), table.n_fun[mentees]),
         background_fit(same_bg, known_bg, table.n_bg[mentees], table.pref[mentees]),
-        share(lookups["styles"][table.styles[mentees]].sum(axis=1), table.n_sty[mentees]),
-        (lookups["languages"][table.langs[mentees]].sum(axis=1) > 0).astype(np.float64),
+        share(matched("styles", "styles"), table.n_sty[mentees]),
+        (matched("languages", "langs") > 0).astype(np.float64),
         availability_fit(
-            table.week[mentees], mentor_week, table.offset[mentees], mentor.utc_offset_minutes
+            take_rows(table.week, mentees),
+            mentor_week,
+            table.offset[mentees],
+            mentor.utc_offset_minutes,
         ),
     ]
-    totals = weighted_total(sims, table.weights[mentees], table.weight_total[mentees])
+    totals = weighted_total(sims, take_rows(table.weights, mentees), table.weight_total[mentees])
     return totals, level_sum
 
 
@@ -105,7 +122,7 @@ def _present(rows: Any, ids: Any, candidates: IntArray) -> IntArray:
     valid = ids[ids >= 0]
     if valid.size == 0:
         return np.zeros(candidates.size, np.int64)
-    counts: IntArray = rows[valid][:, candidates].sum(axis=0, dtype=np.int64)
+    counts: IntArray = np.take(rows[valid], candidates, axis=1).sum(axis=0, dtype=np.int64)
     return counts
 
 
@@ -147,7 +164,7 @@ def mentee_against_mentors(
         share(present("styles", table.styles), table.n_sty[slot]),
         (present("languages", table.langs) > 0).astype(np.float64),
         availability_fit(
-            mentors.week[candidates],
+            take_rows(mentors.week, candidates),
             table.week[slot],
             mentors.offset[candidates],
             table.offset[slot],

@@ -6,8 +6,11 @@ from typing import cast
 
 from faststream.kafka import KafkaBroker
 
-from services.matching.entrypoints.consumers import build_router
-from services.matching.service_layer.unit_of_work import UnitOfWork
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.events import MENTOR_FEED, MentorChanged
+from services.matching.entrypoints.consumers import PartitionOwnership, build_router
+from services.matching.service_layer.handlers import Matching
+from services.matching.service_layer.unit_of_work import StateLoader, UnitOfWork
 from shared.contracts.matches import MatchProposed
 from shared.contracts.topics import PROPOSALS
 from shared.settings import KafkaSettings
@@ -15,7 +18,14 @@ from shared.settings import KafkaSettings
 
 def document_broker(kafka: KafkaSettings) -> KafkaBroker:
     broker = KafkaBroker(kafka.bootstrap_servers)
-    broker.include_router(build_router(kafka, cast(UnitOfWork, None), top_k=5))
+    matching = Matching(cast(UnitOfWork, None), cast(StateLoader, None), EngineConfig())
+    broker.include_router(build_router(kafka, matching, PartitionOwnership(matching)))
+    broker.publisher(
+        MENTOR_FEED.qualified(kafka.topic_prefix),
+        title="matching/MentorChanged",
+        schema=MentorChanged,
+        description=f"{MENTOR_FEED.description} Key: {MENTOR_FEED.key}.",
+    )
     broker.publisher(
         PROPOSALS.qualified(kafka.topic_prefix),
         title="matching/MatchProposed",

@@ -1,44 +1,87 @@
-"""FastStream subscribers: validate, hand off to a handler, return."""
+"""One FastStream subscriber over the four co-partitioned topics: validate, hand off, return.
+
+Goals, feedback and profiles are keyed by person and `matching.mentors` copies go to explicit
+partitions, so partition N of every topic belongs to the same instance (range assignment):
+that instance owns the mentees of partition N, in event order, and restores their state from
+PostgreSQL when the partition is assigned.
+"""
 
 from __future__ import annotations
 
-from faststream.kafka import KafkaRouter
+import logging
+from typing import Annotated, Any, TypeAlias
 
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from faststream.kafka import KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import Field
+
+from services.matching.domain.events import MENTOR_FEED, MentorChanged
 from services.matching.service_layer import handlers
-from services.matching.service_layer.unit_of_work import UnitOfWork
+from services.matching.service_layer.handlers import Matching
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
-from shared.contracts.profiles import ProfileUpdated
-from shared.contracts.topics import GOALS, PROFILES, ProfileEvent
+from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
+from shared.contracts.topics import FEEDBACK, GOALS, PROFILES
 from shared.kafka.consumer import subscriber_options
 from shared.logs import bind_event
 from shared.settings import KafkaSettings
 
+log = logging.getLogger(__name__)
 
-def build_router(kafka: KafkaSettings, uow: UnitOfWork, top_k: int) -> KafkaRouter:
+MatchingEvent: TypeAlias = Annotated[
+    ProfileUpdated | ProfileDeleted | GoalSet | MatchAccepted | MatchDeclined | MentorChanged,
+    Field(discriminator="event_type"),
+]
+CONSUMED = (PROFILES, GOALS, FEEDBACK, MENTOR_FEED)
+
+
+class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Restore the owned partitions' engines before their first message is handled."""
+
+    def __init__(self, matching: Matching) -> None:
+        self._matching = matching
+        self.assigned: frozenset[int] = frozenset()
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.assigned = frozenset()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        partitions = frozenset(tp.partition for tp in assigned)
+        await self._matching.take_partitions(partitions)
+        self.assigned = partitions
+        log.info("matching owns partitions %s", sorted(partitions))
+
+
+async def dispatch(event: Any, partition: int, matching: Matching) -> None:
+    if isinstance(event, ProfileUpdated):
+        await handlers.record_profile(event, partition, matching)
+    elif isinstance(event, ProfileDeleted):
+        await handlers.forget_profile(event, partition, matching)
+    elif isinstance(event, GoalSet):
+        await handlers.record_goal(event, partition, matching)
+    elif isinstance(event, MentorChanged):
+        await handlers.refresh_mentor(event, partition, matching)
+    else:
+        await handlers.record_feedback(event, partition, matching)
+
+
+def build_router(
+    kafka: KafkaSettings, matching: Matching, ownership: PartitionOwnership
+) -> KafkaRouter:
     router = KafkaRouter()
-    group = kafka.group("matching")
 
     @router.subscriber(
-        PROFILES.qualified(kafka.topic_prefix),
-        **subscriber_options(f"{group}.profiles"),
-        title="matching/on_profiles",
-        description=PROFILES.description,
+        *(topic.qualified(kafka.topic_prefix) for topic in CONSUMED),
+        **subscriber_options(kafka.group("matching")),
+        partition_assignment_strategy=(RangePartitionAssignor,),
+        listener=ownership,
+        title="matching/on_matching_events",
+        description="Profiles, goals, feedback and mentor fan-out, co-partitioned by mentee.",
     )
-    async def on_profiles(event: ProfileEvent) -> None:
+    async def on_matching_events(event: MatchingEvent, message: KafkaMessage) -> None:
         bind_event(event.event_id, event.correlation_id)
-        if isinstance(event, ProfileUpdated):
-            await handlers.record_profile(event, uow, top_k)
-        else:
-            await handlers.forget_profile(event, uow, top_k)
-
-    @router.subscriber(
-        GOALS.qualified(kafka.topic_prefix),
-        **subscriber_options(f"{group}.goals"),
-        title="matching/on_goals",
-        description=GOALS.description,
-    )
-    async def on_goals(event: GoalSet) -> None:
-        bind_event(event.event_id, event.correlation_id)
-        await handlers.record_goal(event, uow, top_k)
+        await dispatch(event, message.raw_message.partition, matching)  # type: ignore[union-attr]
 
     return router

@@ -1,105 +1,198 @@
-"""Event handlers: update the read model, re-rank the mentees a change can affect."""
+"""Event handlers: store the change, let the engine re-rank, persist what changed, propose.
+
+Each handler runs in one transaction with the event's idempotency record, so a redelivered
+event changes nothing. The in-memory engine is updated inside that transaction; if it rolls
+back, the tenant's engine is marked stale and reloaded from the store before its next event.
+"""
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Literal
 
-from services.matching.domain.scoring import rank_mentors
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import TenantEngine
+from services.matching.domain.events import MENTOR_FEED, MentorChanged, MentorChangedPayload
+from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.service_layer.proposals import propose
 from services.matching.service_layer.unit_of_work import (
-    CurrentProposal,
     MatchingTransaction,
+    StateLoader,
     UnitOfWork,
 )
+from shared.contracts.envelope import EventEnvelope
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
-from shared.contracts.matches import MatchProposed, MatchProposedPayload, ProposedMentor
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
-from shared.contracts.topics import PROPOSALS
 
 
-async def record_profile(event: ProfileUpdated, uow: UnitOfWork, top_k: int) -> None:
-    profile = event.payload
-    async with uow.transaction() as tx:
-        await tx.lock_tenant(event.tenant_id, exclusive=True)
-        if not await tx.first_delivery(event.event_id):
+@dataclass
+class Matching:
+    """What the handlers share: the store, the engines of the owned partitions, the config."""
+
+    uow: UnitOfWork
+    loader: StateLoader
+    config: EngineConfig
+    owned: frozenset[int] = frozenset()
+    engines: dict[str, TenantEngine] = field(default_factory=dict)
+    stale: set[str] = field(default_factory=set)
+    recomputes: int = 0
+
+    async def take_partitions(self, partitions: Collection[int]) -> None:
+        """After a rebalance: restore the engines of exactly these partitions from the store."""
+        self.owned = frozenset(partitions)
+        self.engines = await self.loader.load(self.owned, self.config) if self.owned else {}
+        self.stale.clear()
+
+    async def engine(self, tenant_id: str) -> TenantEngine:
+        if tenant_id in self.stale or tenant_id not in self.engines:
+            loaded = await self.loader.load(self.owned, self.config, tenant_id)
+            self.engines[tenant_id] = loaded.get(tenant_id) or TenantEngine(self.config)
+            self.stale.discard(tenant_id)
+        return self.engines[tenant_id]
+
+
+@asynccontextmanager
+async def _change(
+    matching: Matching, event: EventEnvelope
+) -> AsyncIterator[tuple[TenantEngine, MatchingTransaction] | None]:
+    """The tenant's engine and a transaction; None when the event was already handled."""
+    engine = await matching.engine(event.tenant_id)
+    try:
+        async with matching.uow.transaction() as tx:
+            if not await tx.first_delivery(event.event_id):
+                yield None
+                return
+            yield engine, tx
+            matching.recomputes += 1
+            await _persist(tx, engine, event)
+    except BaseException:
+        matching.stale.add(event.tenant_id)
+        raise
+
+
+async def _persist(tx: MatchingTransaction, engine: TenantEngine, event: EventEnvelope) -> None:
+    changes = engine.drain()
+    for mentor_id, partition in sorted(changes.lists):
+        entries, truncated = engine.list_entries(mentor_id, partition)
+        await tx.save_list(event.tenant_id, mentor_id, partition, entries, truncated)
+    for mentee_id in sorted(changes.rankings):
+        await propose(tx, engine, event.tenant_id, mentee_id, event.correlation_id)
+
+
+async def _fan_out(
+    tx: MatchingTransaction,
+    matching: Matching,
+    cause: EventEnvelope,
+    mentor_id: str,
+    reason: Literal["profile", "seats", "deleted"],
+) -> None:
+    for partition in range(matching.config.partitions):
+        changed = MentorChanged(
+            tenant_id=cause.tenant_id,
+            key=mentor_id,
+            correlation_id=cause.correlation_id,
+            payload=MentorChangedPayload(mentor_id=mentor_id, partition=partition, reason=reason),
+        )
+        await tx.publish(MENTOR_FEED, changed, partition)
+
+
+async def record_profile(event: ProfileUpdated, partition: int, matching: Matching) -> None:
+    person = person_from_profile(event.payload)
+    async with _change(matching, event) as handled:
+        if handled is None:
             return
-        known = await tx.person_version(event.tenant_id, profile.user_id)
-        if known is not None and known >= profile.version:
+        engine, tx = handled
+        known = await tx.person_version(event.tenant_id, person.user_id)
+        if known is not None and known >= person.version:
             return  # an older or repeated update never overwrites a newer one
-        await tx.save_person(event.tenant_id, profile.model_copy(update={"email": None}))
-        affected = set()
-        if profile.is_mentee:
-            affected.add(profile.user_id)
-        if profile.is_mentor or known is not None:
-            affected.update(await tx.mentees_with_goals(event.tenant_id))
-        for mentee_id in sorted(affected):
-            await rerank(tx, event.tenant_id, mentee_id, top_k, event.correlation_id)
+        previous = await tx.stored_person(event.tenant_id, person.user_id)
+        await tx.save_person(event.tenant_id, person, partition)
+        engine.put_mentee(person, partition)
+        if person.is_mentor or (previous is not None and previous.is_mentor):
+            await _fan_out(tx, matching, event, person.user_id, "profile")
 
 
-async def forget_profile(event: ProfileDeleted, uow: UnitOfWork, top_k: int) -> None:
-    async with uow.transaction() as tx:
-        await tx.lock_tenant(event.tenant_id, exclusive=True)
-        if not await tx.first_delivery(event.event_id):
+async def forget_profile(event: ProfileDeleted, partition: int, matching: Matching) -> None:
+    user_id = event.payload.user_id
+    async with _change(matching, event) as handled:
+        if handled is None:
             return
-        await tx.forget_person(event.tenant_id, event.payload.user_id)
-        for mentee_id in await tx.mentees_with_goals(event.tenant_id):
-            await rerank(tx, event.tenant_id, mentee_id, top_k, event.correlation_id)
+        engine, tx = handled
+        await tx.forget_person(event.tenant_id, user_id)
+        engine.forget(user_id)
+        await _fan_out(tx, matching, event, user_id, "deleted")
 
 
-async def record_goal(event: GoalSet, uow: UnitOfWork, top_k: int) -> None:
-    goal = event.payload
-    async with uow.transaction() as tx:
-        await tx.lock_tenant(event.tenant_id, exclusive=False)
-        if not await tx.first_delivery(event.event_id):
+async def record_goal(event: GoalSet, partition: int, matching: Matching) -> None:
+    goal = goal_from_payload(event.payload)
+    async with _change(matching, event) as handled:
+        if handled is None:
             return
+        engine, tx = handled
         known = await tx.goal_version(event.tenant_id, goal.mentee_id)
         if known is not None and known >= goal.version:
             return
-        await tx.save_goal(event.tenant_id, goal)
-        await rerank(tx, event.tenant_id, goal.mentee_id, top_k, event.correlation_id)
+        await tx.save_goal(event.tenant_id, goal, partition)
+        engine.put_goal(goal, partition)
 
 
-async def rerank(
-    tx: MatchingTransaction, tenant_id: str, mentee_id: str, top_k: int, correlation_id: str | None
+async def record_feedback(
+    event: MatchAccepted | MatchDeclined, partition: int, matching: Matching
 ) -> None:
-    """Rank mentors for the mentee's goal; publish `MatchProposed` only when the set changed."""
-    goal = await tx.get_goal(tenant_id, mentee_id)
-    mentee = await tx.get_person(tenant_id, mentee_id)
-    if goal is None or mentee is None or not mentee.is_mentee:
-        return  # parked: ranked once both the goal and the mentee's profile are known
-    ranked = rank_mentors(goal, mentee, await tx.mentors(tenant_id), top_k)
-    current = await tx.current_proposal(tenant_id, mentee_id)
-    mentor_ids = tuple(s.mentor.user_id for s in ranked)
-    if current and current.mentor_ids == mentor_ids and current.goal_id == goal.goal_id:
+    mentee_id, mentor_id = event.payload.mentee_id, event.payload.mentor_id
+    async with _change(matching, event) as handled:
+        if handled is None:
+            return
+        engine, tx = handled
+        if isinstance(event, MatchDeclined):
+            await tx.save_pair(event.tenant_id, mentee_id, mentor_id, partition, "declined")
+            engine.exclude(mentee_id, mentor_id)
+        else:
+            await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
+
+
+async def _accept(
+    tx: MatchingTransaction,
+    engine: TenantEngine,
+    matching: Matching,
+    cause: EventEnvelope,
+    mentee_id: str,
+    mentor_id: str,
+    partition: int,
+) -> None:
+    """Take one of the mentor's seats, atomically, in the store: the only place seats change.
+
+    An accept for a mentor not known yet is parked until the mentor arrives. A mentor with no
+    seat left cannot take the mentee; the pair is not proposed again either way.
+    """
+    tenant_id = cause.tenant_id
+    if await tx.stored_person(tenant_id, mentor_id) is None:
+        await tx.save_pair(tenant_id, mentee_id, mentor_id, partition, "accept_parked")
         return
-    if not ranked and current is None:
-        return
-    proposal = CurrentProposal(
-        ranking_version=(current.ranking_version if current else 0) + 1,
-        goal_id=goal.goal_id,
-        mentor_ids=mentor_ids,
-    )
-    proposal_id = uuid.uuid4()
-    await tx.save_proposal(tenant_id, mentee_id, proposal, proposal_id)
-    payload = MatchProposedPayload(
-        mentee_id=mentee_id,
-        goal_id=goal.goal_id,
-        proposal_id=proposal_id,
-        ranking_version=proposal.ranking_version,
-        mentors=[
-            ProposedMentor(
-                mentor_id=s.mentor.user_id,
-                display_name=s.mentor.display_name,
-                headline=s.mentor.headline,
-                rank=rank,
-                score=s.score,
-                reasons=list(s.reasons),
-            )
-            for rank, s in enumerate(ranked, start=1)
-        ],
-    )
-    await tx.publish(
-        PROPOSALS,
-        MatchProposed(
-            tenant_id=tenant_id, key=mentee_id, payload=payload, correlation_id=correlation_id
-        ),
-    )
+    taken = await tx.take_seat(tenant_id, mentor_id)
+    state: Literal["accepted", "declined"] = "accepted" if taken is not None else "declined"
+    await tx.save_pair(tenant_id, mentee_id, mentor_id, partition, state)
+    engine.exclude(mentee_id, mentor_id)
+    if taken is not None:
+        await _fan_out(tx, matching, cause, mentor_id, "seats")
+
+
+async def refresh_mentor(event: MentorChanged, partition: int, matching: Matching) -> None:
+    """Apply the mentor's stored state to this partition's lists (the store is the truth)."""
+    mentor_id = event.payload.mentor_id
+    async with _change(matching, event) as handled:
+        if handled is None:
+            return
+        engine, tx = handled
+        person = await tx.stored_person(event.tenant_id, mentor_id)
+        if person is None:
+            engine.drop_mentor(mentor_id)
+        else:
+            engine.set_accepted(mentor_id, await tx.seats_taken(event.tenant_id, mentor_id))
+            engine.put_mentor_data(person)
+        engine.refresh_mentor(mentor_id, [partition])
+        for mentee_id in await tx.parked_accepts(event.tenant_id, mentor_id, partition):
+            await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)

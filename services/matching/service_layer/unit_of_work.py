@@ -1,16 +1,20 @@
-"""The port matching's handlers use: one transaction over the read model and the outbox."""
+"""The ports matching's handlers use: one transaction over its store and outbox, and a loader."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 from uuid import UUID
 
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import TenantEngine
+from services.matching.domain.people import Goal, Person
 from shared.contracts.envelope import EventEnvelope
-from shared.contracts.goals import GoalSetPayload
-from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
+
+PairState = Literal["accepted", "declined", "accept_parked"]
 
 
 @dataclass(frozen=True)
@@ -23,40 +27,63 @@ class CurrentProposal:
 class MatchingTransaction(Protocol):
     async def first_delivery(self, event_id: UUID) -> bool: ...
 
-    async def lock_tenant(self, tenant_id: str, *, exclusive: bool) -> None:
-        """Serialise with concurrent handlers until commit.
+    async def person_version(self, tenant_id: str, user_id: str) -> int | None:
+        """The stored profile version, locking the row until commit."""
 
-        Profile changes (which can affect every mentee of the tenant) take it exclusively;
-        goal changes share it. Without it, a mentee's profile and goal handled at the same time
-        by two subscribers would each miss the other's uncommitted row and rank nobody.
-        """
+    async def stored_person(self, tenant_id: str, user_id: str) -> Person | None: ...
 
-    async def person_version(self, tenant_id: str, user_id: str) -> int | None: ...
+    async def save_person(self, tenant_id: str, person: Person, partition: int) -> None: ...
 
-    async def save_person(self, tenant_id: str, profile: ProfilePayload) -> None: ...
-
-    async def get_person(self, tenant_id: str, user_id: str) -> ProfilePayload | None: ...
-
-    async def forget_person(self, tenant_id: str, user_id: str) -> None: ...
+    async def forget_person(self, tenant_id: str, user_id: str) -> None:
+        """Delete every row about the person as mentee, mentor or pair member."""
 
     async def goal_version(self, tenant_id: str, mentee_id: str) -> int | None: ...
 
-    async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None: ...
+    async def save_goal(self, tenant_id: str, goal: Goal, partition: int) -> None: ...
 
-    async def get_goal(self, tenant_id: str, mentee_id: str) -> GoalSetPayload | None: ...
+    async def seats_taken(self, tenant_id: str, mentor_id: str) -> int: ...
 
-    async def mentors(self, tenant_id: str) -> list[ProfilePayload]: ...
+    async def take_seat(self, tenant_id: str, mentor_id: str) -> int | None:
+        """Atomically take one seat if the mentor has a free one; the new count, else None."""
 
-    async def mentees_with_goals(self, tenant_id: str) -> list[str]: ...
+    async def save_pair(
+        self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
+    ) -> None: ...
+
+    async def parked_accepts(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]: ...
+
+    async def save_list(
+        self,
+        tenant_id: str,
+        mentor_id: str,
+        partition: int,
+        entries: list[tuple[str, float]],
+        truncated: bool,
+    ) -> None:
+        """Store a mentor's list in one partition; an empty, complete list deletes the row."""
 
     async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None: ...
 
     async def save_proposal(
-        self, tenant_id: str, mentee_id: str, proposal: CurrentProposal, proposal_id: UUID
+        self,
+        tenant_id: str,
+        mentee_id: str,
+        partition: int,
+        proposal: CurrentProposal,
+        proposal_id: UUID,
     ) -> None: ...
 
-    async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None: ...
+    async def publish(
+        self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
+    ) -> None: ...
 
 
 class UnitOfWork(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[MatchingTransaction]: ...
+
+
+class StateLoader(Protocol):
+    async def load(
+        self, partitions: Collection[int], config: EngineConfig, tenant_id: str | None = None
+    ) -> dict[str, TenantEngine]:
+        """Engines for the owned partitions (all tenants, or one), restored without re-scoring."""

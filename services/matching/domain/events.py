@@ -1,0 +1,39 @@
+"""Matching's own event: a mentor changed, so every mentee partition refreshes that mentor.
+
+Profile events arrive on the mentor's own partition, but the mentor's lists live in every
+mentee partition. The owner of the profile partition stores the change and fans one
+MentorChanged out to each partition of `matching.mentors`; each partition's owner then
+refreshes the mentor there, in order with that partition's goals and feedback.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.envelope import EventEnvelope
+from shared.contracts.topics import TopicSpec
+from shared.contracts.types import UserId
+
+
+class MentorChangedPayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mentor_id: UserId
+    partition: int = Field(ge=0, description="The mentee partition this copy is for.")
+    reason: Literal["profile", "seats", "deleted"]
+
+
+class MentorChanged(EventEnvelope):
+    event_type: Literal["MentorChanged"] = "MentorChanged"
+    schema_version: Literal[1] = 1
+    payload: MentorChangedPayload
+
+
+MENTOR_FEED = TopicSpec(
+    name="matching.mentors",
+    key="mentor id (sent to an explicit partition)",
+    events=(MentorChanged,),
+    description="Internal to matching: one copy of each mentor change per mentee partition.",
+)

@@ -1,0 +1,102 @@
+"""Several matching instances over one fake store, with per-partition queues and a relay.
+
+It plays Kafka's part: events wait in their partition's queue, the owner of a partition
+handles them in order (possibly twice: at-least-once), fan-out events go to the partition
+they name, and a rebalance moves partitions between instances, which restore from the store.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+
+from services.matching.domain.batch import Population, recompute
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.events import MENTOR_FEED
+from services.matching.entrypoints.consumers import dispatch
+from services.matching.service_layer.handlers import Matching
+from shared.contracts.envelope import EventEnvelope
+from shared.contracts.matches import MatchProposed
+from tests.unit.matching.fake_store import FakeStateLoader, fake_unit_of_work
+
+
+def partition_of(user_id: str, partitions: int) -> int:
+    return zlib.crc32(user_id.encode()) % partitions
+
+
+class Cluster:
+    def __init__(self, config: EngineConfig, instances: int) -> None:
+        self.config = config
+        self.uow = fake_unit_of_work()
+        self.loader = FakeStateLoader(self.uow)
+        self.instances = [Matching(self.uow, self.loader, config) for _ in range(instances)]
+        self.queues: dict[int, deque[EventEnvelope]] = {
+            p: deque() for p in range(config.partitions)
+        }
+        self.owner: dict[int, int] = {}
+        self.proposals: list[MatchProposed] = []
+
+    async def assign(self, owners: dict[int, int]) -> None:
+        self.owner = owners
+        for index, instance in enumerate(self.instances):
+            await instance.take_partitions({p for p, o in owners.items() if o == index})
+
+    def submit(self, event: EventEnvelope) -> None:
+        self.queues[partition_of(event.key, self.config.partitions)].append(event)
+
+    def _relay(self) -> None:
+        for published in self.uow.state.outbox:
+            if published.topic == MENTOR_FEED:
+                assert published.partition is not None
+                self.queues[published.partition].append(published.event)
+            else:
+                assert isinstance(published.event, MatchProposed)
+                self.proposals.append(published.event)
+        self.uow.state.outbox.clear()
+
+    async def deliver(self, partition: int, again: bool = False) -> bool:
+        queue = self.queues[partition]
+        if not queue:
+            return False
+        instance = self.instances[self.owner[partition]]
+        await dispatch(queue[0], partition, instance)
+        self._relay()
+        if not again:
+            queue.popleft()
+        return True
+
+    async def drain(self) -> None:
+        while any(self.queues.values()):
+            for partition in range(self.config.partitions):
+                while await self.deliver(partition):
+                    pass
+
+    def rankings(self) -> dict[str, tuple[str, ...]]:
+        found: dict[str, tuple[str, ...]] = {}
+        for instance in self.instances:
+            for engine in instance.engines.values():
+                found.update(engine.ranking_ids())
+        return found
+
+    def batch(self, tenant: str) -> dict[str, tuple[str, ...]]:
+        s = self.uow.state
+        population = Population(
+            people={u: p for (t, u), (p, _) in s.people.items() if t == tenant},
+            goals={u: g for (t, u), (g, _) in s.goals.items() if t == tenant},
+            accepted={m: n for (t, m), n in s.load.items() if t == tenant},
+            excluded={
+                (x, m)
+                for (t, x, m), (_, state) in s.pairs.items()
+                if t == tenant and state != "accept_parked"
+            },
+        )
+        return recompute(
+            population, self.config, lambda user: partition_of(user, self.config.partitions)
+        )
+
+    def stored_proposals(self, tenant: str) -> dict[str, set[str]]:
+        return {
+            mentee: set(proposal.mentor_ids)
+            for (t, mentee), (proposal, _) in self.uow.state.proposals.items()
+            if t == tenant
+        }

@@ -1,0 +1,176 @@
+"""An in-memory matching store behind the same ports as the PostgreSQL adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import Restorer, TenantEngine
+from services.matching.domain.people import Goal, Person
+from services.matching.service_layer.unit_of_work import CurrentProposal, PairState
+from shared.contracts.envelope import EventEnvelope
+from shared.contracts.topics import TopicSpec
+from tests.unit.fakes import CopyOnCommitUnitOfWork
+
+Key = tuple[str, str]
+
+
+@dataclass
+class Published:
+    topic: TopicSpec
+    event: EventEnvelope
+    partition: int | None
+
+
+@dataclass
+class StoreState:
+    processed: set[UUID] = field(default_factory=set)
+    people: dict[Key, tuple[Person, int]] = field(default_factory=dict)
+    goals: dict[Key, tuple[Goal, int]] = field(default_factory=dict)
+    load: dict[Key, int] = field(default_factory=dict)
+    pairs: dict[tuple[str, str, str], tuple[int, PairState]] = field(default_factory=dict)
+    lists: dict[tuple[str, str, int], tuple[list[tuple[str, float]], bool]] = field(
+        default_factory=dict
+    )
+    proposals: dict[Key, tuple[CurrentProposal, int]] = field(default_factory=dict)
+    outbox: list[Published] = field(default_factory=list)
+
+
+class FakeMatchingTransaction:
+    def __init__(self, state: StoreState) -> None:
+        self.s = state
+
+    async def first_delivery(self, event_id: UUID) -> bool:
+        if event_id in self.s.processed:
+            return False
+        self.s.processed.add(event_id)
+        return True
+
+    async def person_version(self, tenant_id: str, user_id: str) -> int | None:
+        found = self.s.people.get((tenant_id, user_id))
+        return found[0].version if found else None
+
+    async def stored_person(self, tenant_id: str, user_id: str) -> Person | None:
+        found = self.s.people.get((tenant_id, user_id))
+        return found[0] if found else None
+
+    async def save_person(self, tenant_id: str, person: Person, partition: int) -> None:
+        self.s.people[tenant_id, person.user_id] = (person, partition)
+
+    async def forget_person(self, tenant_id: str, user_id: str) -> None:
+        for table in (self.s.people, self.s.goals, self.s.load, self.s.proposals):
+            table.pop((tenant_id, user_id), None)  # type: ignore[attr-defined]
+        self.s.pairs = {
+            k: v for k, v in self.s.pairs.items() if k[0] != tenant_id or user_id not in k[1:]
+        }
+
+    async def goal_version(self, tenant_id: str, mentee_id: str) -> int | None:
+        found = self.s.goals.get((tenant_id, mentee_id))
+        return found[0].version if found else None
+
+    async def save_goal(self, tenant_id: str, goal: Goal, partition: int) -> None:
+        self.s.goals[tenant_id, goal.mentee_id] = (goal, partition)
+
+    async def seats_taken(self, tenant_id: str, mentor_id: str) -> int:
+        return self.s.load.get((tenant_id, mentor_id), 0)
+
+    async def take_seat(self, tenant_id: str, mentor_id: str) -> int | None:
+        found = self.s.people.get((tenant_id, mentor_id))
+        taken = self.s.load.get((tenant_id, mentor_id), 0)
+        if found is None or not found[0].is_mentor or taken >= found[0].capacity:
+            return None
+        self.s.load[tenant_id, mentor_id] = taken + 1
+        return taken + 1
+
+    async def save_pair(
+        self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
+    ) -> None:
+        self.s.pairs[tenant_id, mentee_id, mentor_id] = (partition, state)
+
+    async def parked_accepts(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+        return sorted(
+            k[1]
+            for k, (p, state) in self.s.pairs.items()
+            if k[0] == tenant_id
+            and k[2] == mentor_id
+            and p == partition
+            and state == "accept_parked"
+        )
+
+    async def save_list(
+        self,
+        tenant_id: str,
+        mentor_id: str,
+        partition: int,
+        entries: list[tuple[str, float]],
+        truncated: bool,
+    ) -> None:
+        if not entries and not truncated:
+            self.s.lists.pop((tenant_id, mentor_id, partition), None)
+        else:
+            self.s.lists[tenant_id, mentor_id, partition] = (list(entries), truncated)
+
+    async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None:
+        found = self.s.proposals.get((tenant_id, mentee_id))
+        return found[0] if found else None
+
+    async def save_proposal(
+        self,
+        tenant_id: str,
+        mentee_id: str,
+        partition: int,
+        proposal: CurrentProposal,
+        proposal_id: UUID,
+    ) -> None:
+        self.s.proposals[tenant_id, mentee_id] = (proposal, partition)
+
+    async def publish(
+        self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
+    ) -> None:
+        self.s.outbox.append(Published(topic, event, partition))
+
+
+def fake_unit_of_work(
+    state: StoreState | None = None,
+) -> CopyOnCommitUnitOfWork[StoreState, FakeMatchingTransaction]:
+    return CopyOnCommitUnitOfWork(state or StoreState(), FakeMatchingTransaction)
+
+
+class FakeStateLoader:
+    """Restores engines from the fake store exactly as the PostgreSQL loader does."""
+
+    def __init__(self, uow: CopyOnCommitUnitOfWork[StoreState, FakeMatchingTransaction]) -> None:
+        self.uow = uow
+        self.loads = 0
+
+    async def load(
+        self, partitions: Collection[int], config: EngineConfig, tenant_id: str | None = None
+    ) -> dict[str, TenantEngine]:
+        self.loads += 1
+        s = self.uow.state
+        restorers: dict[str, Restorer] = {}
+
+        def restorer(tenant: str) -> Restorer:
+            return restorers.setdefault(tenant, Restorer(TenantEngine(config)))
+
+        def wanted(tenant: str, partition: int | None = None) -> bool:
+            in_partition = partition is None or partition in partitions
+            return in_partition and tenant_id in (None, tenant)
+
+        for (tenant, user), (person, _) in sorted(s.people.items()):
+            if person.is_mentor and wanted(tenant):
+                restorer(tenant).mentor(person, s.load.get((tenant, user), 0))
+        for key in sorted(s.people.keys() | s.goals.keys()):
+            person, partition = s.people.get(key, (None, -1))
+            goal, goal_partition = s.goals.get(key, (None, partition))
+            if wanted(key[0], max(partition, goal_partition)):
+                restorer(key[0]).mentee(person, goal, max(partition, goal_partition))
+        for (tenant, mentee, mentor), (partition, state) in sorted(s.pairs.items()):
+            if state != "accept_parked" and wanted(tenant, partition):
+                restorer(tenant).exclusion(mentee, mentor)
+        for (tenant, mentor, partition), (entries, truncated) in sorted(s.lists.items()):
+            if wanted(tenant, partition):
+                restorer(tenant).mentor_list(mentor, partition, entries, truncated)
+        return {tenant: r.finish() for tenant, r in restorers.items()}

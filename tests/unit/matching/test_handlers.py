@@ -1,0 +1,142 @@
+"""Matching's handlers through the fake store: what each kind of event does."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from services.matching.domain.constraints import EngineConfig
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
+from shared.contracts.goals import GoalSet
+from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
+from tests.unit.builders import TENANT, goal, mentee, mentor
+from tests.unit.matching.cluster import Cluster
+
+CONFIG = EngineConfig(top_k=2, partitions=2, exposure_per_seat=10.0)
+
+
+def profile(payload: Any) -> ProfileUpdated:
+    return ProfileUpdated(tenant_id=TENANT, key=payload.user_id, payload=payload)
+
+
+def goal_set(mentee_id: str, version: int = 1, **fields: Any) -> GoalSet:
+    return GoalSet(tenant_id=TENANT, key=mentee_id, payload=goal(mentee_id, version, **fields))
+
+
+def feedback(
+    kind: type[MatchAccepted] | type[MatchDeclined], mentee_id: str, mentor_id: str
+) -> Any:
+    payload = {
+        "mentee_id": mentee_id,
+        "mentor_id": mentor_id,
+        "goal_id": "g1",
+        "proposal_id": "00000000-0000-0000-0000-000000000001",
+    }
+    return kind.model_validate({"tenant_id": TENANT, "key": mentee_id, "payload": payload})
+
+
+def run(*events: Any, config: EngineConfig = CONFIG) -> Cluster:
+    async def scenario() -> Cluster:
+        cluster = Cluster(config, instances=1)
+        await cluster.assign(dict.fromkeys(range(config.partitions), 0))
+        for event in events:
+            cluster.submit(event)
+            await cluster.drain()
+        return cluster
+
+    return asyncio.run(scenario())
+
+
+def proposed(cluster: Cluster, mentee_id: str) -> list[tuple[str, ...]]:
+    return [
+        tuple(m.mentor_id for m in p.payload.mentors)
+        for p in cluster.proposals
+        if p.payload.mentee_id == mentee_id
+    ]
+
+
+def test_a_goal_gets_ranked_mentors_with_reasons() -> None:
+    cluster = run(
+        profile(mentor("m1", skills=[{"name": "kubernetes", "level": 5}], industries=["fintech"])),
+        profile(mentor("m2", skills=[{"name": "kubernetes", "level": 2}])),
+        profile(mentee("x1", industries=["fintech"])),
+        goal_set("x1"),
+    )
+    [last] = cluster.proposals[-1:]
+    assert [m.mentor_id for m in last.payload.mentors] == ["m1", "m2"]
+    reasons = {r.criterion: r.explanation for r in last.payload.mentors[0].reasons}
+    assert reasons["skills"] == "expert in kubernetes, one of your goal skills"
+    assert reasons["industry"] == "worked in fintech"
+
+
+def test_a_goal_before_the_profile_is_parked_then_ranked() -> None:
+    cluster = run(goal_set("x1"), profile(mentor("m1")), profile(mentee("x1")))
+    assert proposed(cluster, "x1") == [("m1",)]
+
+
+def test_an_older_profile_version_changes_nothing() -> None:
+    cluster = run(
+        profile(mentor("m1", version=2)),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        profile(mentor("m1", version=1, opted_in=False)),
+    )
+    assert proposed(cluster, "x1") == [("m1",)]
+
+
+def test_a_redelivered_event_changes_nothing() -> None:
+    event = goal_set("x1")
+    cluster = run(profile(mentor("m1")), profile(mentee("x1")), event, event)
+    assert proposed(cluster, "x1") == [("m1",)]
+
+
+def test_a_decline_brings_an_alternative_and_the_mentor_never_returns() -> None:
+    cluster = run(
+        profile(mentor("m1")),
+        profile(mentor("m2", skills=[{"name": "kubernetes", "level": 2}])),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        feedback(MatchDeclined, "x1", "m1"),
+        goal_set("x1", version=2),
+        config=EngineConfig(top_k=1, partitions=2, exposure_per_seat=10.0),
+    )
+    assert proposed(cluster, "x1") == [("m1",), ("m2",)]
+
+
+def test_accepts_never_take_more_seats_than_the_mentor_has() -> None:
+    mentees = [f"x{i}" for i in range(4)]
+    cluster = run(
+        profile(mentor("m1", capacity=2)),
+        *(profile(mentee(x)) for x in mentees),
+        *(goal_set(x) for x in mentees),
+        *(feedback(MatchAccepted, x, "m1") for x in mentees),
+    )
+    assert cluster.uow.state.load == {(TENANT, "m1"): 2}
+    states = sorted(state for (_, _, m), (_, state) in cluster.uow.state.pairs.items())
+    assert states == ["accepted", "accepted", "declined", "declined"]
+    assert all(not r for r in cluster.rankings().values())  # full: shown to nobody
+
+
+def test_an_accept_for_an_unknown_mentor_waits_for_the_mentor() -> None:
+    cluster = run(
+        profile(mentee("x1")),
+        goal_set("x1"),
+        feedback(MatchAccepted, "x1", "m1"),
+        profile(mentor("m1", capacity=1)),
+    )
+    assert cluster.uow.state.load == {(TENANT, "m1"): 1}
+    assert proposed(cluster, "x1") == []
+
+
+def test_deleting_a_person_removes_every_trace_in_the_store() -> None:
+    cluster = run(
+        profile(mentor("m1")),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        feedback(MatchDeclined, "x1", "m1"),
+        profile(mentee("x2")),
+        goal_set("x2"),
+        ProfileDeleted(tenant_id=TENANT, key="m1", payload=ProfileDeletedPayload(user_id="m1")),
+    )
+    assert "m1" not in repr(cluster.uow.state)
+    assert proposed(cluster, "x2")[-1] == ()

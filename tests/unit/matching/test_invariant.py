@@ -1,0 +1,167 @@
+"""The incremental engine, driven through the real handlers, always equals a batch recompute.
+
+Any sequence of profile, goal, accept, decline and delete events, in any interleaving the
+partitioning allows, with redeliveries, stale versions and rebalances between two instances
+(which then restore from the store), ends in rankings equal to a from-scratch recompute of
+the final stored state, and in stored proposals that name exactly those mentors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from services.matching.domain.constraints import EngineConfig
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
+from shared.contracts.goals import GoalSet
+from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
+from tests.unit.builders import TENANT, goal, mentee
+from tests.unit.matching.cluster import Cluster
+
+USERS = [f"u{i}" for i in range(6)]
+SKILLS = ["go", "kubernetes", "python", "sql"]
+PARTITIONS = 3
+
+users = st.sampled_from(USERS)
+profiles = st.fixed_dictionaries(
+    {
+        "roles": st.sampled_from([["mentor", "mentee"], ["mentor"], ["mentee"]]),
+        "skills": st.dictionaries(
+            st.sampled_from(SKILLS), st.integers(1, 5), min_size=1, max_size=3
+        ),
+        "capacity": st.sampled_from([1, 2, 0, 3]),
+        "opted_in": st.sampled_from([True, True, True, False]),
+        "years_experience": st.integers(0, 25),
+        "industries": st.lists(st.sampled_from(["fintech", "health"]), max_size=2, unique=True),
+        "languages": st.lists(st.sampled_from(["en", "fr"]), max_size=2, unique=True),
+        "background": st.dictionaries(
+            st.just("education"), st.sampled_from(["first generation", "phd"]), max_size=1
+        ),
+        "mentoring_styles": st.lists(st.sampled_from(["coaching", "advising"]), max_size=1),
+        "timezone": st.sampled_from(["UTC", "Europe/Paris", "America/New_York"]),
+        "manager_id": st.none() | users,
+        "stale": st.integers(0, 9),
+    }
+)
+goals = st.fixed_dictionaries(
+    {
+        "target_skills": st.lists(st.sampled_from(SKILLS), min_size=1, max_size=3, unique=True),
+        "background_preference": st.sampled_from(["similar", "different", "no_preference"]),
+        "preferred_styles": st.lists(st.sampled_from(["coaching", "advising"]), max_size=1),
+        "criteria": st.fixed_dictionaries(
+            {"skills": st.floats(0, 1), "industry": st.floats(0, 1), "style": st.floats(0, 1)}
+        ),
+    }
+)
+actions = st.lists(
+    st.one_of(
+        st.tuples(st.just("profile"), users, profiles),
+        st.tuples(st.just("goal"), users, goals),
+        st.tuples(st.sampled_from(["accept", "decline"]), users, users),
+        st.tuples(st.just("delete"), users, st.none()),
+        st.tuples(st.just("deliver"), st.integers(0, PARTITIONS - 1), st.booleans()),
+        st.tuples(st.just("rebalance"), st.integers(0, 2**PARTITIONS - 1), st.none()),
+    ),
+    min_size=6,
+    max_size=60,
+)
+configs = st.builds(
+    EngineConfig,
+    top_k=st.integers(1, 3),
+    exposure_per_seat=st.sampled_from([1.0, 2.0, 3.0]),
+    partitions=st.just(PARTITIONS),
+    diversity=st.sampled_from([0.0, 0.3]),
+    pool_factor=st.just(2),
+)
+
+
+class Script:
+    """Turns drawn actions into events with sensible per-user versions."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.versions: dict[str, int] = {}
+        self.goal_versions: dict[str, int] = {}
+
+    async def run(self, action: tuple[str, Any, Any]) -> None:
+        kind, first, second = action
+        if kind == "profile":
+            self._profile(first, dict(second))
+        elif kind == "goal":
+            self.goal_versions[first] = self.goal_versions.get(first, 0) + 1
+            payload = goal(first, self.goal_versions[first], **second)
+            self.cluster.submit(GoalSet(tenant_id=TENANT, key=first, payload=payload))
+        elif kind in ("accept", "decline") and first != second:
+            event_type = MatchAccepted if kind == "accept" else MatchDeclined
+            payload = {
+                "mentee_id": first,
+                "mentor_id": second,
+                "goal_id": "g1",
+                "proposal_id": "00000000-0000-0000-0000-000000000001",
+            }
+            self.cluster.submit(
+                event_type.model_validate({"tenant_id": TENANT, "key": first, "payload": payload})
+            )
+        elif kind == "delete":
+            self.cluster.submit(
+                ProfileDeleted(
+                    tenant_id=TENANT, key=first, payload=ProfileDeletedPayload(user_id=first)
+                )
+            )
+        elif kind == "deliver":
+            await self.cluster.deliver(first, again=second)
+        elif kind == "rebalance":
+            await self.cluster.assign({p: (first >> p) & 1 for p in range(PARTITIONS)})
+
+    def _profile(self, user: str, fields: dict[str, Any]) -> None:
+        stale = fields.pop("stale") == 0 and self.versions.get(user, 0) > 1
+        fields["skills"] = [{"name": n, "level": lvl} for n, lvl in fields["skills"].items()]
+        if fields["manager_id"] == user:
+            fields["manager_id"] = None
+        version = self.versions.get(user, 0) - 1 if stale else self.versions.get(user, 0) + 1
+        self.versions[user] = max(version, self.versions.get(user, 0))
+        payload = mentee(user, version, display_name=f"Person {user}", **fields)
+        self.cluster.submit(ProfileUpdated(tenant_id=TENANT, key=user, payload=payload))
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    config=configs,
+    cast=st.tuples(
+        st.lists(profiles, min_size=6, max_size=6), st.lists(goals, min_size=6, max_size=6)
+    ),
+    script=actions,
+)
+def test_incremental_rankings_equal_a_batch_recompute(
+    config: EngineConfig,
+    cast: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    script: list[tuple[str, Any, Any]],
+) -> None:
+    """Everyone first gets a profile and a goal (so that rankings are rarely empty), then chaos."""
+    opening = [("profile", u, p) for u, p in zip(USERS, cast[0], strict=True)]
+    opening += [("goal", u, g) for u, g in zip(USERS, cast[1], strict=True)]
+
+    async def scenario() -> None:
+        cluster = Cluster(config, instances=2)
+        await cluster.assign({p: p % 2 for p in range(PARTITIONS)})
+        runner = Script(cluster)
+        for action in opening + script:
+            await runner.run(action)
+        await cluster.drain()
+        expected = cluster.batch(TENANT)
+        event(f"mentees with a proposal: {min(sum(1 for r in expected.values() if r), 4)}")
+        event(f"partitions restored: {min(cluster.loader.loads, 4)}")
+        assert cluster.rankings() == expected
+        stored = cluster.stored_proposals(TENANT)
+        for mentee_id, ranking in expected.items():
+            assert stored.get(mentee_id, set()) == set(ranking), mentee_id
+        assert all(not mentors for m, mentors in stored.items() if m not in expected)
+
+    asyncio.run(scenario())
