@@ -18,7 +18,8 @@ from services.profile.adapters.postgres import PostgresUnitOfWork
 from services.profile.adapters.postgres_requests import purge_expired_requests
 from services.profile.entrypoints import http_goals, http_links, http_profiles
 from services.profile.entrypoints.asyncapi import document_broker
-from services.profile.entrypoints.http_support import BodySizeLimit, install_domain_problems
+from services.profile.entrypoints.http_limits import BodySizeLimit
+from services.profile.entrypoints.http_support import install_domain_problems
 from services.profile.entrypoints.ingress import build_ingress_router
 from services.profile.settings import SCHEMA, SERVICE_NAME, ProfileSettings
 from shared.contracts.topics import TOPICS
