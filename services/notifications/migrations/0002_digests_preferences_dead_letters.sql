@@ -29,7 +29,13 @@ ALTER TABLE emails
     ADD COLUMN source_value     bytea,
     ADD COLUMN source_headers   jsonb NOT NULL DEFAULT '{}'::jsonb;
 
--- At most one email per mentee waits to be claimed: the one new proposals replace.
+-- At most one email per mentee waits to be claimed: the one new proposals replace. Rows queued
+-- before this migration keep only each mentee's newest.
+UPDATE emails e SET state = 'superseded', updated_at = now(),
+       last_error = 'replaced by a newer proposal (migration 0002)'
+ WHERE state = 'queued' AND EXISTS (
+       SELECT 1 FROM emails n WHERE n.tenant_id = e.tenant_id AND n.mentee_id = e.mentee_id
+          AND n.state = 'queued' AND n.id > e.id);
 CREATE UNIQUE INDEX emails_one_queued_per_mentee ON emails (tenant_id, mentee_id)
     WHERE state = 'queued';
 CREATE INDEX emails_sent_per_mentee ON emails (tenant_id, mentee_id, sent_at)
