@@ -17,12 +17,18 @@ from shared.db.types import DbConnection
 from shared.outbox import add_to_outbox
 
 CONSUMER = "matching"
+PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 
 
 class PostgresMatchingTransaction:
     def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
         self._conn = conn
         self._prefix = topic_prefix
+
+    async def hold_partition(self, partition: int) -> None:
+        await self._conn.execute(
+            "SELECT pg_advisory_xact_lock_shared($1, $2)", PARTITION_LOCK, partition
+        )
 
     async def first_delivery(self, event_id: UUID) -> bool:
         return await first_delivery(self._conn, CONSUMER, event_id)

@@ -6,6 +6,7 @@ from collections.abc import Collection
 
 import asyncpg
 
+from services.matching.adapters.postgres import PARTITION_LOCK
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import Restorer, TenantEngine
 from services.matching.domain.people import Goal, Person
@@ -35,7 +36,11 @@ async def load_engines(
             restorers[tenant] = Restorer(TenantEngine(config))
         return restorers[tenant]
 
-    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+    async with pool.acquire() as conn, conn.transaction():
+        # Wait for a previous owner's last transaction on these partitions, and keep writers out
+        # while reading: the rows of an owned partition only change under its shared lock.
+        for partition in owned:
+            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", PARTITION_LOCK, partition)
         for row in await conn.fetch(
             "SELECT p.tenant_id, p.features, coalesce(l.accepted, 0) AS accepted FROM people p"
             " LEFT JOIN mentor_load l ON l.tenant_id = p.tenant_id AND l.mentor_id = p.user_id"

@@ -26,6 +26,7 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
+from shared.errors import TransientError
 
 
 @dataclass
@@ -54,14 +55,21 @@ class Matching:
         return self.engines[tenant_id]
 
 
+class PartitionNotOwned(TransientError):  # noqa: N818 - a state, not an error of the event
+    """The partition moved to another instance while this event waited; it will handle it."""
+
+
 @asynccontextmanager
 async def _change(
-    matching: Matching, event: EventEnvelope
+    matching: Matching, event: EventEnvelope, partition: int
 ) -> AsyncIterator[tuple[TenantEngine, MatchingTransaction] | None]:
     """The tenant's engine and a transaction; None when the event was already handled."""
     engine = await matching.engine(event.tenant_id)
     try:
         async with matching.uow.transaction() as tx:
+            await tx.hold_partition(partition)
+            if partition not in matching.owned:
+                raise PartitionNotOwned(partition)
             if not await tx.first_delivery(event.event_id):
                 yield None
                 return
@@ -101,7 +109,7 @@ async def _fan_out(
 
 async def record_profile(event: ProfileUpdated, partition: int, matching: Matching) -> None:
     person = person_from_profile(event.payload)
-    async with _change(matching, event) as handled:
+    async with _change(matching, event, partition) as handled:
         if handled is None:
             return
         engine, tx = handled
@@ -117,7 +125,7 @@ async def record_profile(event: ProfileUpdated, partition: int, matching: Matchi
 
 async def forget_profile(event: ProfileDeleted, partition: int, matching: Matching) -> None:
     user_id = event.payload.user_id
-    async with _change(matching, event) as handled:
+    async with _change(matching, event, partition) as handled:
         if handled is None:
             return
         engine, tx = handled
@@ -128,7 +136,7 @@ async def forget_profile(event: ProfileDeleted, partition: int, matching: Matchi
 
 async def record_goal(event: GoalSet, partition: int, matching: Matching) -> None:
     goal = goal_from_payload(event.payload)
-    async with _change(matching, event) as handled:
+    async with _change(matching, event, partition) as handled:
         if handled is None:
             return
         engine, tx = handled
@@ -143,7 +151,7 @@ async def record_feedback(
     event: MatchAccepted | MatchDeclined, partition: int, matching: Matching
 ) -> None:
     mentee_id, mentor_id = event.payload.mentee_id, event.payload.mentor_id
-    async with _change(matching, event) as handled:
+    async with _change(matching, event, partition) as handled:
         if handled is None:
             return
         engine, tx = handled
@@ -183,7 +191,7 @@ async def _accept(
 async def refresh_mentor(event: MentorChanged, partition: int, matching: Matching) -> None:
     """Apply the mentor's stored state to this partition's lists (the store is the truth)."""
     mentor_id = event.payload.mentor_id
-    async with _change(matching, event) as handled:
+    async with _change(matching, event, partition) as handled:
         if handled is None:
             return
         engine, tx = handled

@@ -25,6 +25,9 @@ class CurrentProposal:
 
 
 class MatchingTransaction(Protocol):
+    async def hold_partition(self, partition: int) -> None:
+        """Share the partition's lock until commit; restoring the partition takes it alone."""
+
     async def first_delivery(self, event_id: UUID) -> bool: ...
 
     async def person_version(self, tenant_id: str, user_id: str) -> int | None:

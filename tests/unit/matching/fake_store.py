@@ -42,6 +42,9 @@ class FakeMatchingTransaction:
     def __init__(self, state: StoreState) -> None:
         self.s = state
 
+    async def hold_partition(self, partition: int) -> None:
+        """Instances share one thread here: nothing to wait for."""
+
     async def first_delivery(self, event_id: UUID) -> bool:
         if event_id in self.s.processed:
             return False
@@ -61,7 +64,7 @@ class FakeMatchingTransaction:
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
         for table in (self.s.people, self.s.goals, self.s.load, self.s.proposals):
-            table.pop((tenant_id, user_id), None)  # type: ignore[attr-defined]
+            table.pop((tenant_id, user_id), None)
         self.s.pairs = {
             k: v for k, v in self.s.pairs.items() if k[0] != tenant_id or user_id not in k[1:]
         }
@@ -159,14 +162,15 @@ class FakeStateLoader:
             in_partition = partition is None or partition in partitions
             return in_partition and tenant_id in (None, tenant)
 
-        for (tenant, user), (person, _) in sorted(s.people.items()):
-            if person.is_mentor and wanted(tenant):
-                restorer(tenant).mentor(person, s.load.get((tenant, user), 0))
+        for (tenant, user), (stored, _) in sorted(s.people.items()):
+            if stored.is_mentor and wanted(tenant):
+                restorer(tenant).mentor(stored, s.load.get((tenant, user), 0))
         for key in sorted(s.people.keys() | s.goals.keys()):
-            person, partition = s.people.get(key, (None, -1))
-            goal, goal_partition = s.goals.get(key, (None, partition))
-            if wanted(key[0], max(partition, goal_partition)):
-                restorer(key[0]).mentee(person, goal, max(partition, goal_partition))
+            person = s.people[key][0] if key in s.people else None
+            goal = s.goals[key][0] if key in s.goals else None
+            partition = (s.people.get(key) or s.goals[key])[1]
+            if wanted(key[0], partition):
+                restorer(key[0]).mentee(person, goal, partition)
         for (tenant, mentee, mentor), (partition, state) in sorted(s.pairs.items()):
             if state != "accept_parked" and wanted(tenant, partition):
                 restorer(tenant).exclusion(mentee, mentor)

@@ -92,8 +92,8 @@ class Script:
             self._profile(first, dict(second))
         elif kind == "goal":
             self.goal_versions[first] = self.goal_versions.get(first, 0) + 1
-            payload = goal(first, self.goal_versions[first], **second)
-            self.cluster.submit(GoalSet(tenant_id=TENANT, key=first, payload=payload))
+            goal_payload = goal(first, self.goal_versions[first], **second)
+            self.cluster.submit(GoalSet(tenant_id=TENANT, key=first, payload=goal_payload))
         elif kind in ("accept", "decline") and first != second:
             event_type = MatchAccepted if kind == "accept" else MatchDeclined
             payload = {
