@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-NASTY_STRINGS = [
+MARKUP_AND_SQL = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
     "{{ 7*7 }} {% raw %}",
@@ -21,6 +21,10 @@ NASTY_STRINGS = [
     "Robert'); DELETE FROM outbox; --",
     "$1 $$ E'\\x00' \\",
     "%s %d %n {0} ${jndi:ldap://x}",
+    "Zoë Ångström 💩 עברית",
+]
+NASTY_STRINGS = [
+    *MARKUP_AND_SQL,
     "Ada\r\nBcc: victim@example.org",
     "line\nbreak",
     "tab\tseparated",
