@@ -47,7 +47,7 @@ class NotificationsSettings(ServiceSettings):
         default=300.0, gt=0, description="How long a proposal waits for the mentee's contact."
     )
     digest_window_s: float = Field(
-        default=30.0,
+        default=10.0,
         ge=0,
         description="A proposal waits this long; newer proposals in the window replace it.",
     )
