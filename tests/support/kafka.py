@@ -18,7 +18,9 @@ async def read_all(settings: KafkaSettings, topic: str) -> list[ConsumerRecord[b
             partitions = consumer.partitions_for_topic(topic) or set()
         assigned = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
+        # An explicit seek: seek_to_beginning can lose a race with the initial offset reset.
+        for tp, offset in (await consumer.beginning_offsets(assigned)).items():
+            consumer.seek(tp, offset)
         ends = await consumer.end_offsets(assigned)
         records: list[ConsumerRecord[bytes, bytes]] = []
         while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:

@@ -1,0 +1,173 @@
+"""Several matching instances against Apache Kafka: partitions split, nothing lost or doubled.
+
+Both tests publish a seeded population straight to the profile and goal topics and compare the
+stored proposals with a from-scratch batch recompute (which one instance always equals: see the
+invariant property test).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
+
+from devenv.infra import KafkaEndpoint
+from services.matching.bootstrap import MatchingService, bootstrap
+from services.matching.domain.batch import Population, recompute
+from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.settings import MatchingSettings
+from shared.contracts.envelope import EventEnvelope
+from shared.contracts.goals import GoalSet
+from shared.contracts.matches import MatchProposed
+from shared.contracts.profiles import ProfileUpdated
+from shared.contracts.topics import GOALS, PROFILES, PROPOSALS
+from shared.kafka.connection import producer_kwargs
+from shared.settings import DatabaseSettings, KafkaSettings
+from tests.support.kafka import read_all
+from tests.support.polling import eventually
+from tests.unit.builders import TENANT, goal, mentee, mentor
+
+PARTITIONS = 4
+SKILLS = ["go", "kubernetes", "python", "sql", "ux", "security"]
+
+
+def population(seed: int, mentors: int, mentees: int) -> list[EventEnvelope]:
+    rng = random.Random(seed)
+    events: list[EventEnvelope] = []
+    for i in range(mentors):
+        skills = [{"name": s, "level": rng.randint(2, 5)} for s in rng.sample(SKILLS, 3)]
+        payload = mentor(f"m{i}", skills=skills, capacity=rng.randint(1, 2), years_experience=20)
+        events.append(ProfileUpdated(tenant_id=TENANT, key=f"m{i}", payload=payload))
+    for i in range(mentees):
+        events.append(ProfileUpdated(tenant_id=TENANT, key=f"x{i}", payload=mentee(f"x{i}")))
+        targets = rng.sample(SKILLS, rng.randint(1, 3))
+        payload = goal(f"x{i}", target_skills=targets)
+        events.append(GoalSet(tenant_id=TENANT, key=f"x{i}", payload=payload))
+    return events
+
+
+def expected_proposals(
+    events: list[EventEnvelope], settings: MatchingSettings
+) -> dict[str, set[str]]:
+    pop = Population()
+    for event in events:
+        if isinstance(event, ProfileUpdated):
+            pop.people[event.key] = person_from_profile(event.payload)
+        elif isinstance(event, GoalSet):
+            pop.goals[event.key] = goal_from_payload(event.payload)
+
+    def partition_of(user_id: str) -> int:
+        return (murmur2(user_id.encode()) & 0x7FFFFFFF) % PARTITIONS
+
+    ranked = recompute(pop, settings.engine_config(), partition_of)
+    return {mentee_id: set(mentors) for mentee_id, mentors in ranked.items() if mentors}
+
+
+async def publish(kafka: KafkaSettings, events: list[EventEnvelope]) -> None:
+    producer = AIOKafkaProducer(**producer_kwargs(kafka))
+    await producer.start()
+    try:
+        for event in events:
+            topic = GOALS if isinstance(event, GoalSet) else PROFILES
+            await producer.send(
+                topic.qualified(kafka.topic_prefix), event.to_bytes(), key=event.key.encode()
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def stored_proposals(database_url: str) -> dict[str, set[str]]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT mentee_id, mentor_ids FROM matching.proposals")
+    finally:
+        await conn.close()
+    return {r["mentee_id"]: set(r["mentor_ids"]) for r in rows if r["mentor_ids"]}
+
+
+@asynccontextmanager
+async def matching_instance(settings: MatchingSettings) -> AsyncIterator[MatchingService]:
+    async with bootstrap(settings) as service:
+        yield service
+
+
+def settings_for(endpoint: KafkaEndpoint, topic_prefix: str, database_url: str) -> MatchingSettings:
+    kafka = KafkaSettings(
+        bootstrap_servers=endpoint.bootstrap_servers,
+        enable_idempotence=endpoint.enable_idempotence,
+        topic_prefix=topic_prefix,
+        partitions=PARTITIONS,
+    )
+    return MatchingSettings(kafka=kafka, db=DatabaseSettings(database_url=database_url), top_k=3)
+
+
+def split(instances: list[MatchingService]) -> bool:
+    owned = [i.ownership.assigned for i in instances]
+    together = frozenset().union(*owned)
+    return all(owned) and sum(map(len, owned)) == PARTITIONS == len(together)
+
+
+async def test_two_instances_split_the_partitions_and_propose_what_one_would(
+    kafka_endpoint: KafkaEndpoint, topic_prefix: str, database_url: str
+) -> None:
+    settings = settings_for(kafka_endpoint, topic_prefix, database_url)
+    events = population(seed=7, mentors=12, mentees=60)
+    expected = expected_proposals(events, settings)
+    async with AsyncExitStack() as stack:
+        first = await stack.enter_async_context(matching_instance(settings))
+        second = await stack.enter_async_context(matching_instance(settings))
+        await eventually(lambda: split([first, second]), timeout=60, what="partitions split")
+        await publish(settings.kafka, events)
+        await eventually(
+            lambda: _equal(stored_proposals(database_url), expected),
+            timeout=90,
+            what="proposals equal to one instance's",
+        )
+    assert first.ownership.assigned.isdisjoint(second.ownership.assigned)
+
+
+async def _equal(found: Any, expected: dict[str, set[str]]) -> bool:
+    return bool(await found == expected)
+
+
+async def test_adding_and_removing_an_instance_under_load_loses_and_doubles_nothing(
+    kafka_endpoint: KafkaEndpoint, topic_prefix: str, database_url: str
+) -> None:
+    settings = settings_for(kafka_endpoint, topic_prefix, database_url)
+    events = population(seed=11, mentors=15, mentees=90)
+    expected = expected_proposals(events, settings)
+    thirds = [events[i * len(events) // 3 : (i + 1) * len(events) // 3] for i in range(3)]
+    async with AsyncExitStack() as outer:
+        first_stack = await outer.enter_async_context(AsyncExitStack())
+        await first_stack.enter_async_context(matching_instance(settings))
+        await publish(settings.kafka, thirds[0])
+        second = await outer.enter_async_context(matching_instance(settings))
+        await publish(settings.kafka, thirds[1])
+        await first_stack.aclose()  # the first instance leaves while work is pending
+        await publish(settings.kafka, thirds[2])
+        await eventually(
+            lambda: second.ownership.assigned == frozenset(range(PARTITIONS)), timeout=60
+        )
+        await eventually(
+            lambda: _equal(stored_proposals(database_url), expected),
+            timeout=120,
+            what="proposals equal to the batch recompute",
+        )
+    proposals = [
+        MatchProposed.model_validate_json(r.value)
+        for r in await read_all(settings.kafka, PROPOSALS.qualified(topic_prefix))
+    ]
+    versions: dict[tuple[str, int], set[str]] = defaultdict(set)
+    for proposal in proposals:
+        versions[proposal.key, proposal.payload.ranking_version].add(
+            str(proposal.payload.proposal_id)
+        )
+    doubled = {key: ids for key, ids in versions.items() if len(ids) > 1}
+    assert not doubled, f"two owners proposed the same ranking version: {doubled}"
