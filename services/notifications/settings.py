@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import LinkSettings, ServiceSettings
@@ -66,3 +66,11 @@ class NotificationsSettings(ServiceSettings):
     @classmethod
     def _header_safe(cls, value: str) -> str:
         return _single_line(value)
+
+    @model_validator(mode="after")
+    def _no_crash_points_in_production(self) -> NotificationsSettings:
+        if self.crash_at and self.kafka.profile == "production":
+            raise ValueError(
+                "NOTIFICATIONS_CRASH_AT is a test hook; refused with KAFKA_PROFILE=production"
+            )
+        return self
