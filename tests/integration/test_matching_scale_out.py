@@ -11,7 +11,6 @@ import random
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
@@ -42,8 +41,8 @@ def population(seed: int, mentors: int, mentees: int) -> list[EventEnvelope]:
     events: list[EventEnvelope] = []
     for i in range(mentors):
         skills = [{"name": s, "level": rng.randint(2, 5)} for s in rng.sample(SKILLS, 3)]
-        payload = mentor(f"m{i}", skills=skills, capacity=rng.randint(1, 2), years_experience=20)
-        events.append(ProfileUpdated(tenant_id=TENANT, key=f"m{i}", payload=payload))
+        profile = mentor(f"m{i}", skills=skills, capacity=rng.randint(1, 2), years_experience=20)
+        events.append(ProfileUpdated(tenant_id=TENANT, key=f"m{i}", payload=profile))
     for i in range(mentees):
         events.append(ProfileUpdated(tenant_id=TENANT, key=f"x{i}", payload=mentee(f"x{i}")))
         targets = rng.sample(SKILLS, rng.randint(1, 3))
@@ -63,7 +62,7 @@ def expected_proposals(
             pop.goals[event.key] = goal_from_payload(event.payload)
 
     def partition_of(user_id: str) -> int:
-        return (murmur2(user_id.encode()) & 0x7FFFFFFF) % PARTITIONS
+        return int(murmur2(user_id.encode()) & 0x7FFFFFFF) % PARTITIONS
 
     ranked = recompute(pop, settings.engine_config(), partition_of)
     return {mentee_id: set(mentors) for mentee_id, mentors in ranked.items() if mentors}
@@ -126,15 +125,15 @@ async def test_two_instances_split_the_partitions_and_propose_what_one_would(
         await eventually(lambda: split([first, second]), timeout=60, what="partitions split")
         await publish(settings.kafka, events)
         await eventually(
-            lambda: _equal(stored_proposals(database_url), expected),
+            lambda: converged(database_url, expected),
             timeout=90,
             what="proposals equal to one instance's",
         )
     assert first.ownership.assigned.isdisjoint(second.ownership.assigned)
 
 
-async def _equal(found: Any, expected: dict[str, set[str]]) -> bool:
-    return bool(await found == expected)
+async def converged(database_url: str, expected: dict[str, set[str]]) -> bool:
+    return await stored_proposals(database_url) == expected
 
 
 async def test_adding_and_removing_an_instance_under_load_loses_and_doubles_nothing(
@@ -156,7 +155,7 @@ async def test_adding_and_removing_an_instance_under_load_loses_and_doubles_noth
             lambda: second.ownership.assigned == frozenset(range(PARTITIONS)), timeout=60
         )
         await eventually(
-            lambda: _equal(stored_proposals(database_url), expected),
+            lambda: converged(database_url, expected),
             timeout=120,
             what="proposals equal to the batch recompute",
         )
