@@ -9,53 +9,19 @@ Operations the API does not offer (yet) are left out, found from its OpenAPI doc
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.profile.bootstrap import ProfileService
-from services.profile.bootstrap import bootstrap as profile_bootstrap
-from services.profile.settings import ProfileSettings
-from shared.settings import DatabaseSettings, KafkaSettings
 from tests.fuzz.budget import count, examples
+from tests.fuzz.profile_api import Profile
 from tests.support.people import goal_body, mentee_body, mentor_body
 
 USER_IDS = ("u-1", "u-2", "u-3")  # the same ids in both tenants
 ACTIONS = ("put_mentee", "put_mentor", "put_goal", "get", "get_goal", "delete", "list")
 _EXAMPLE = itertools.count()
-
-
-@dataclass
-class Profile:
-    service: ProfileService
-    http: httpx.AsyncClient
-    paths: set[tuple[str, str]] = field(default_factory=set)
-
-    def offers(self, method: str, path: str) -> bool:
-        return (method, path) in self.paths
-
-
-@pytest.fixture
-async def profile(kafka_endpoint, database_url, topic_prefix) -> AsyncIterator[Profile]:
-    settings = ProfileSettings(
-        kafka=KafkaSettings(
-            bootstrap_servers=kafka_endpoint.bootstrap_servers,
-            enable_idempotence=kafka_endpoint.enable_idempotence,
-            topic_prefix=topic_prefix,
-            partitions=3,
-        ),
-        db=DatabaseSettings(database_url=database_url),
-    )
-    async with profile_bootstrap(settings) as service:
-        transport = httpx.ASGITransport(app=service.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://profile") as http:
-            spec = service.app.openapi()["paths"]
-            paths = {(m.upper(), p) for p, item in spec.items() for m in item}
-            yield Profile(service, http, paths)
 
 
 @dataclass
@@ -85,7 +51,7 @@ async def _apply(profile: Profile, tenant: Tenant, action: str, user: str) -> ht
                 tenant.goals[user] = None  # whether a former mentee's goal stays is not ours
         return response
     if action == "put_goal":
-        statement = f"Grow as a leader {tag}"
+        statement = f"Lead our migration to Kubernetes within six months ({tag})"
         response = await http.put(f"{url}/goal", json=goal_body(statement=statement), headers=auth)
         if response.is_success:
             tenant.goals[user] = statement
