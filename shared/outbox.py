@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from shared.contracts.envelope import EventEnvelope
 from shared.db.types import DbConnection
 from shared.errors import TRANSIENT_ERRORS
+from shared.metrics import EVENTS_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,8 @@ class OutboxRelay:
                 )
             )
         await asyncio.gather(*futures)
+        for row in rows:
+            EVENTS_PUBLISHED.labels(self._schema, row["topic"]).inc()
 
     async def _listen(self) -> None:
         """Keep a LISTEN connection open so commits wake the relay at once."""

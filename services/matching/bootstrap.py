@@ -22,11 +22,18 @@ from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.http.asyncapi import asyncapi_router
-from shared.http.health import health_router, kafka_ready, postgres_ready, tasks_ready
+from shared.http.health import (
+    health_router,
+    kafka_ready,
+    metrics_router,
+    postgres_ready,
+    tasks_ready,
+)
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
 from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
+from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
@@ -50,6 +57,7 @@ def build_broker_for(
 ) -> KafkaBroker:
     """The broker with its subscriber; also used to generate the AsyncAPI document."""
     broker = build_broker(settings.kafka, SERVICE_NAME)
+    instrument(broker, SERVICE_NAME)
     install_dead_letter(broker, SERVICE_NAME)
     broker.include_router(build_router(settings.kafka, matching, ownership))
     return broker
@@ -66,6 +74,8 @@ def create_app(service: MatchingService, settings: MatchingSettings) -> FastAPI:
         "outbox_relay": tasks_ready(service.tasks),
     }
     app.include_router(health_router(checks))
+    refreshers = service_refreshers(SERVICE_NAME, service.broker, service.relay.backlog)
+    app.include_router(metrics_router(refreshers))
     return app
 
 

@@ -34,12 +34,19 @@ from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.http.asyncapi import asyncapi_router
-from shared.http.health import health_router, kafka_ready, postgres_ready, tasks_ready
+from shared.http.health import (
+    health_router,
+    kafka_ready,
+    metrics_router,
+    postgres_ready,
+    tasks_ready,
+)
 from shared.http.problems import install_problem_handlers
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
 from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
+from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
@@ -82,13 +89,18 @@ def build_dispatcher(
 
 def build_broker_for(settings: NotificationsSettings, deps: ConsumerDeps) -> KafkaBroker:
     broker = build_broker(settings.kafka, SERVICE_NAME)
+    instrument(broker, SERVICE_NAME)
     install_dead_letter(broker, SERVICE_NAME)
     broker.include_router(build_router(settings.kafka, deps))
     return broker
 
 
 def create_app(
-    settings: NotificationsSettings, pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks
+    settings: NotificationsSettings,
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    tasks: BackgroundTasks,
+    relay: OutboxRelay,
 ) -> FastAPI:
     app = FastAPI(title="Mentorlink notifications", version="1")
     install_problem_handlers(app)
@@ -96,6 +108,7 @@ def create_app(
     app.include_router(delivery_log_router(PostgresDeliveryLog(pool), settings.support_token))
     checks = {"postgres": postgres_ready(pool), "kafka": kafka_ready(broker)}
     app.include_router(health_router({**checks, "background": tasks_ready(tasks)}))
+    app.include_router(metrics_router(service_refreshers(SERVICE_NAME, broker, relay.backlog)))
     return app
 
 
@@ -122,5 +135,5 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         broker = build_broker_for(settings, deps)
         await broker.start()
         stack.push_async_callback(broker.stop)
-        app = create_app(settings, pool, broker, tasks)
+        app = create_app(settings, pool, broker, tasks, relay)
         yield NotificationsService(app, broker, pool, dispatcher, relay, tasks)

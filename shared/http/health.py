@@ -1,14 +1,15 @@
-"""/healthz (the process is alive) and /readyz (its dependencies answer)."""
+"""/healthz (the process is alive), /readyz (its dependencies answer), /metrics."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
+from shared.metrics import Refresher, render
 from shared.runtime import BackgroundTasks
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
@@ -57,3 +58,15 @@ def tasks_ready(tasks: BackgroundTasks) -> ReadinessCheck:
         return tasks.healthy()
 
     return check
+
+
+def metrics_router(refreshers: Mapping[str, Refresher]) -> APIRouter:
+    """GET /metrics in the Prometheus text format."""
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        body, content_type = await render(refreshers)
+        return Response(content=body, media_type=content_type)
+
+    return router

@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from shared.contracts.topics import DEAD_LETTER_SUFFIX
 from shared.errors import TRANSIENT_ERRORS, InvalidEvent
+from shared.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class DeadLetterMiddleware:
             original_headers={k: v.decode(errors="replace") for k, v in record.headers or ()},
         )
         await self.publish(letter)
+        DEAD_LETTERS.labels(self.service, letter.source_topic, reason).inc()
         log.warning(
             "dead-lettered %s[%d]@%d: %s",
             letter.source_topic,

@@ -75,6 +75,7 @@ async def test_the_same_match_proposed_twice_sends_one_email(
         broker = platform.notifications.broker
         for _ in range(2):
             await broker.publish(event.to_bytes(), topic=topic, key=event.key.encode())
+        await eventually(lambda: smtp_sink.messages(to=mentee_email), what="the first email")
         # A later proposal on the same key (same partition) is handled after both copies.
         marker = event.model_copy(
             update={

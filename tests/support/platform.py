@@ -71,6 +71,7 @@ async def running_platform(
                     smtp=SmtpSettings(host=smtp.host, port=smtp.port),
                     retry_base_s=0.05,
                     retry_max_s=0.2,
+                    digest_window_s=0,  # one email per proposal, at once: tests see each
                 )
             )
         )

@@ -157,3 +157,11 @@ async def test_profile_deleted_forgets_everything_about_the_person() -> None:
     await propose(uow, 1)
     await handlers.forget_person(profile_deleted("u-ada"), uow)
     assert uow.state.contacts == {} and uow.state.digests == {} and uow.state.emails == []
+
+
+async def test_an_empty_proposal_withdraws_the_waiting_email_and_sends_nothing() -> None:
+    uow = store()
+    await propose(uow, 1)
+    empty = match_proposed(proposal("u-ada", ranking_version=2, mentors=[]))
+    assert not await handlers.record_proposal(empty, ORIGIN, uow, POLICY, lambda: NOW)
+    assert queued(uow) == []

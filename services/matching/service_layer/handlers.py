@@ -27,6 +27,7 @@ from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.errors import TransientError
+from shared.metrics import RANKING_RECOMPUTES
 
 
 @dataclass
@@ -39,7 +40,6 @@ class Matching:
     owned: frozenset[int] = frozenset()
     engines: dict[str, TenantEngine] = field(default_factory=dict)
     stale: set[str] = field(default_factory=set)
-    recomputes: int = 0
 
     async def take_partitions(self, partitions: Collection[int]) -> None:
         """After a rebalance: restore the engines of exactly these partitions from the store."""
@@ -74,7 +74,7 @@ async def _change(
                 yield None
                 return
             yield engine, tx
-            matching.recomputes += 1
+            RANKING_RECOMPUTES.labels("matching").inc()
             await _persist(tx, engine, event)
     except BaseException:
         matching.stale.add(event.tenant_id)

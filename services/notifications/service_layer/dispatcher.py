@@ -33,8 +33,10 @@ from services.notifications.service_layer.ports import (
 )
 from shared.errors import TRANSIENT_ERRORS
 from shared.logs import bind_event
+from shared.metrics import EMAILS
 
 log = logging.getLogger(__name__)
+SERVICE = "notifications"
 
 
 @dataclass(frozen=True)
@@ -160,18 +162,22 @@ class Dispatcher:
             await self._store.mark_sent(email.id)
             self._tools.checkpoint("sent_recorded")
             self.sent += 1
+            EMAILS.labels(SERVICE, "sent").inc()
             log.info("proposal email sent (attempt %d)", email.attempts)
         elif result.outcome is Outcome.PERMANENT:
             await self._store.mark_failed(email.id, "failed", result.detail)
+            EMAILS.labels(SERVICE, "failed").inc()
             log.warning("proposal email failed permanently: %s", result.detail)
         elif email.attempts >= self._policy.max_attempts:
             await self._store.give_up(
                 email.id, f"gave up after {email.attempts} attempts: {result.detail}"
             )
+            EMAILS.labels(SERVICE, "dead_lettered").inc()
             log.warning("proposal email dead-lettered after %d attempts", email.attempts)
         else:
             delay = retry_delay(email.attempts, self._policy.retry_base_s, self._policy.retry_max_s)
             await self._store.reschedule(email.id, delay, result.detail)
+            EMAILS.labels(SERVICE, "retry").inc()
             log.info("proposal email deferred %.1fs: %s", delay, result.detail)
 
 

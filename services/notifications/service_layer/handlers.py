@@ -68,6 +68,7 @@ async def record_proposal(
 
     Within the digest window a newer proposal replaces the waiting one and keeps its due time,
     so the mentee gets one email with the latest proposal. A lower ranking version is stale.
+    An empty proposal (every mentor gone) withdraws a waiting email and sends nothing.
     """
     proposal = event.payload
     tenant, mentee = event.tenant_id, proposal.mentee_id
@@ -78,6 +79,11 @@ async def record_proposal(
             log.info("stale proposal ignored (ranking version %d)", proposal.ranking_version)
             return False
         replaced_due = await tx.supersede_queued(tenant, mentee, by=proposal.proposal_id)
+        if not proposal.mentors:
+            log.info(
+                "empty proposal: nothing to email (ranking version %d)", proposal.ranking_version
+            )
+            return False  # nobody left to propose: a waiting email was withdrawn, none is sent
         email = NewEmail(
             dedupe_key=f"{tenant}:{mentee}:{proposal.proposal_id}",
             message_id=message_id(
