@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install dev test test-unit test-integration test-e2e lint typecheck docs kafka-up kafka-down check-manifests
+.PHONY: install dev test test-unit test-integration test-e2e lint typecheck docs kafka-up kafka-down check-manifests bench-matching
 
 install:            ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
@@ -42,3 +42,6 @@ kafka-down:
 
 check-manifests: install  ## Render deploy/k8s with kustomize and validate it offline (schemas + KEDA CRDs)
 	bash scripts/check-manifests.sh
+
+bench-matching: install  ## Matching engine benchmark (50k mentors, 500k mentees); ARGS="--mentors 500 --mentees 5000"
+	$(UV) run --frozen python -m benchmarks.matching $(ARGS)

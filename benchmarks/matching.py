@@ -1,0 +1,132 @@
+"""`make bench-matching`: the matching engine on a seeded synthetic population.
+
+Builds the population through the incremental path (mentors' data first, then each mentee's
+profile and goal), then measures GoalSet ranking, a mentor ProfileUpdated (incremental and as
+a full recompute), a mixed event stream, and recovery from PostgreSQL. Ends with key=value lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import resource
+import statistics
+import time
+import uuid
+from collections.abc import Sequence
+
+import numpy as np
+
+from benchmarks import population
+from benchmarks.measure import (
+    add_mentee,
+    full_recompute_ms,
+    goalset_costs,
+    mentor_update_costs,
+    mixed_stream_rate,
+)
+from benchmarks.recovery import drop_schema, rankings_digest, recover_in_child, write_state
+from devenv.infra import postgres
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import TenantEngine
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def p99(values: Sequence[float]) -> float:
+    return float(np.percentile(values, 99))
+
+
+def build(args: argparse.Namespace, rng: random.Random) -> tuple[TenantEngine, list[str]]:
+    engine = TenantEngine(EngineConfig())
+    start = time.perf_counter()
+    mentor_ids = [f"mentor-{i:06d}" for i in range(args.mentors)]
+    for mentor_id in mentor_ids:
+        engine.put_mentor_data(population.mentor(rng, mentor_id))
+    say(f"build: {args.mentors} mentors in {time.perf_counter() - start:.1f} s")
+    start, step = time.perf_counter(), max(1, args.mentees // 20)
+    for index in range(args.mentees):
+        mentee_id = f"mentee-{index:07d}"
+        add_mentee(engine, population.mentee(rng, mentee_id), population.goal(rng, mentee_id))
+        if (index + 1) % step == 0 or index + 1 == args.mentees:
+            elapsed = time.perf_counter() - start
+            left = elapsed / (index + 1) * (args.mentees - index - 1)
+            say(
+                f"build: {index + 1}/{args.mentees} mentees, {elapsed:.0f} s,"
+                f" {(index + 1) / elapsed:.0f}/s, about {left:.0f} s left, rss {rss_mb():.0f} MB"
+            )
+    say(f"build: done in {time.perf_counter() - start:.1f} s (mentees with goals, incremental)")
+    return engine, mentor_ids
+
+
+def recovery(engine: TenantEngine) -> dict[str, object]:
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with postgres() as endpoint:
+        start = time.perf_counter()
+        counts = asyncio.run(write_state(endpoint.url, schema, engine))
+        say(f"recovery: wrote {counts} with COPY in {time.perf_counter() - start:.1f} s")
+        try:
+            loaded = recover_in_child(endpoint.url, schema, engine.config.partitions)
+        finally:
+            asyncio.run(drop_schema(endpoint.url, schema))
+    same = loaded["digest"] == rankings_digest(engine)
+    say(f"recovery: {loaded}; rankings equal to the live engine's: {same}")
+    return loaded
+
+
+def run(args: argparse.Namespace) -> None:
+    rng = random.Random(args.seed)
+    engine, mentor_ids = build(args, rng)
+    mentee_ids = list(engine.mentees.slots.slot_of)
+    with_rankings = sum(1 for r in engine.rankings.values() if r)
+    say(f"state: {len(engine.lists)} mentor lists, {with_rankings} mentees with a ranking")
+
+    goal_ms = goalset_costs(engine, rng, mentee_ids, min(args.goals, len(mentee_ids)))
+    say(f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms")
+    mentor_ms = mentor_update_costs(engine, rng, mentor_ids, min(args.updates, len(mentor_ids)))
+    median_update = statistics.median(mentor_ms)
+    say(f"mentor update: {len(mentor_ms)} ProfileUpdated, median {median_update:.2f} ms")
+    full_ms, sampled = full_recompute_ms(engine, rng, mentee_ids, args.recompute_sample)
+    say(
+        f"full recompute: timed on {sampled} random mentees (each against every candidate mentor,"
+        f" then its top {engine.config.pool_factor * engine.config.top_k}),"
+        f" scaled linearly to {len(mentee_ids)} mentees"
+    )
+    rate = mixed_stream_rate(engine, rng, (mentee_ids, mentor_ids), args.events)
+    say(f"stream: {args.events} events, 90% GoalSet / 10% mentor ProfileUpdated")
+    loaded = recovery(engine) if args.recovery else {"recovery_s": float("nan"), "rss_mb": 0}
+    say(f"peak rss: this process {rss_mb():.0f} MB, recovery process {loaded['rss_mb']} MB")
+
+    print(f"goalset_rank_p99_ms={p99(goal_ms):.2f}")
+    print(f"mentor_update_p99_ms={p99(mentor_ms):.2f}")
+    print(f"full_recompute_ms={full_ms:.0f}")
+    print(f"incremental_speedup={full_ms / median_update:.0f}")
+    print(f"engine_events_per_s={rate:.0f}")
+    print(f"recovery_s={loaded['recovery_s']}")
+    print(f"peak_rss_mb={max(rss_mb(), float(str(loaded['rss_mb']))):.0f}")
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mentors", type=int, default=50_000)
+    parser.add_argument("--mentees", type=int, default=500_000)
+    parser.add_argument("--seed", type=int, default=20261125)
+    parser.add_argument("--goals", type=int, default=2_000, help="GoalSet events timed")
+    parser.add_argument("--updates", type=int, default=200, help="mentor updates timed")
+    parser.add_argument("--recompute-sample", type=int, default=2_000, help="mentees timed")
+    parser.add_argument("--events", type=int, default=2_000, help="mixed stream length")
+    parser.add_argument(
+        "--no-recovery", dest="recovery", action="store_false", help="skip PostgreSQL"
+    )
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    run(parse())

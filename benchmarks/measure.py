@@ -1,0 +1,132 @@
+"""The timed parts of the matching benchmark: each drives the engine exactly as the service does
+for one event (minus PostgreSQL), then calls drain()."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+import zlib
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from benchmarks import population
+from services.matching.domain.engine import TenantEngine
+from services.matching.domain.people import Goal, Person
+from services.matching.domain.vector_scoring import candidate_mentors, mentee_against_mentors
+
+Progress = Callable[[str], None]
+
+
+def partition_of(user_id: str, partitions: int) -> int:
+    """The bench's mentee partition (the service uses Kafka's murmur2; same cost)."""
+    return zlib.crc32(user_id.encode()) % partitions
+
+
+def timed_ms(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return (time.perf_counter() - start) * 1000
+
+
+def set_goal(engine: TenantEngine, goal: Goal) -> None:
+    engine.put_goal(goal, partition_of(goal.mentee_id, engine.config.partitions))
+    engine.drain()
+
+
+def update_mentor(engine: TenantEngine, mentor: Person) -> None:
+    partitions = engine.config.partitions
+    engine.put_mentor_data(mentor)
+    engine.put_mentee(mentor, partition_of(mentor.user_id, partitions))
+    engine.refresh_mentor(mentor.user_id, range(partitions))
+    engine.drain()
+
+
+def add_mentee(engine: TenantEngine, mentee: Person, goal: Goal) -> None:
+    partition = partition_of(mentee.user_id, engine.config.partitions)
+    engine.put_mentee(mentee, partition)
+    engine.drain()
+    engine.put_goal(goal, partition)
+    engine.drain()
+
+
+def new_goal(rng: random.Random, engine: TenantEngine, mentee_id: str) -> Goal:
+    return population.goal(rng, mentee_id, engine.goals[mentee_id].version + 1)
+
+
+def new_mentor_profile(rng: random.Random, engine: TenantEngine, mentor_id: str) -> Person:
+    """A changed profile: skills, levels, years, seats and the rest drawn afresh."""
+    old = engine.mentor(mentor_id)
+    assert old is not None
+    return dataclasses.replace(population.mentor(rng, mentor_id), version=old.version + 1)
+
+
+def goalset_costs(
+    engine: TenantEngine, rng: random.Random, mentee_ids: Sequence[str], count: int
+) -> list[float]:
+    return [
+        timed_ms(lambda m=m: set_goal(engine, new_goal(rng, engine, m)))  # type: ignore[misc]
+        for m in rng.sample(mentee_ids, count)
+    ]
+
+
+def mentor_update_costs(
+    engine: TenantEngine, rng: random.Random, mentor_ids: Sequence[str], count: int
+) -> list[float]:
+    costs = []
+    for mentor_id in rng.sample(mentor_ids, count):
+        profile = new_mentor_profile(rng, engine, mentor_id)
+        costs.append(timed_ms(lambda p=profile: update_mentor(engine, p)))  # type: ignore[misc]
+    return costs
+
+
+def rank_from_scratch(engine: TenantEngine, slot: int, keep: int) -> None:
+    """One mentee against every candidate mentor, then its best `keep` (no incremental state)."""
+    candidates = candidate_mentors(engine.mentees, engine.mentors, slot)
+    if candidates.size == 0:
+        return
+    totals = mentee_against_mentors(engine.mentees, engine.mentors, slot, candidates)
+    if totals.size > keep:
+        best = np.argpartition(-totals, keep)[:keep]
+        candidates, totals = candidates[best], totals[best]
+    np.lexsort((candidates, -totals))
+
+
+def full_recompute_ms(
+    engine: TenantEngine, rng: random.Random, mentee_ids: Sequence[str], sample: int
+) -> tuple[float, int]:
+    """Milliseconds to re-rank every mentee from scratch, timed on a sample, scaled linearly."""
+    chosen = rng.sample(mentee_ids, min(sample, len(mentee_ids)))
+    slots = [engine.mentees.slots.slot_of[m] for m in chosen]
+    keep = engine.config.pool_factor * engine.config.top_k
+    start = time.perf_counter()
+    for slot in slots:
+        rank_from_scratch(engine, slot, keep)
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    return elapsed_ms * len(mentee_ids) / len(chosen), len(chosen)
+
+
+def mixed_stream_rate(
+    engine: TenantEngine,
+    rng: random.Random,
+    ids: tuple[Sequence[str], Sequence[str]],
+    events: int,
+    goal_share: float = 0.9,
+) -> float:
+    """Events per second for a GoalSet / mentor ProfileUpdated mix through the engine alone."""
+    mentee_ids, mentor_ids = ids
+    plan = [rng.random() < goal_share for _ in range(events)]
+    inputs: list[Goal | Person] = [
+        new_goal(rng, engine, rng.choice(mentee_ids))
+        if is_goal
+        else new_mentor_profile(rng, engine, rng.choice(mentor_ids))
+        for is_goal in plan
+    ]
+    start = time.perf_counter()
+    for item in inputs:
+        if isinstance(item, Goal):
+            set_goal(engine, item)
+        else:
+            update_mentor(engine, item)
+    return events / (time.perf_counter() - start)

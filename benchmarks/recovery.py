@@ -1,0 +1,146 @@
+"""Recovery at scale: write an engine's state to PostgreSQL with COPY, then time the service's
+loader (`load_engines`) rebuilding it in a fresh process, as a restarted instance would."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+
+import services.matching
+from benchmarks.measure import partition_of
+from services.matching.adapters.state_loader import load_engines
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import TenantEngine
+from shared.db.migrations import apply_migrations
+
+TENANT = "bench"
+MIGRATIONS = Path(services.matching.__file__).parent / "migrations"
+
+
+def rankings_digest(engine: TenantEngine) -> str:
+    rankings = sorted(engine.ranking_ids().items())
+    return hashlib.sha256(json.dumps(rankings).encode()).hexdigest()[:16]
+
+
+def people_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
+    partitions = engine.config.partitions
+    people = {p.user_id: p for p in engine.mentors.people if p is not None}
+    people.update(engine.profiles)  # the same person objects: a mentor's profile, once
+    for person in people.values():
+        yield (
+            TENANT,
+            person.user_id,
+            person.version,
+            partition_of(person.user_id, partitions),
+            person.is_mentor,
+            person.is_mentee,
+            person.capacity,
+            person.to_json(),
+        )
+
+
+def goal_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
+    for goal in engine.goals.values():
+        partition = engine.partition_of[goal.mentee_id]
+        yield (TENANT, goal.mentee_id, goal.version, partition, goal.to_json())
+
+
+def list_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
+    for mentor_id, partition in list(engine.lists):
+        entries, truncated = engine.list_entries(mentor_id, partition)
+        mentee_ids = [m for m, _ in entries]
+        scores = [s for _, s in entries]
+        yield (TENANT, mentor_id, partition, mentee_ids, scores, truncated)
+
+
+TABLES = {
+    "people": (
+        people_rows,
+        [
+            "tenant_id",
+            "user_id",
+            "version",
+            "partition",
+            "is_mentor",
+            "is_mentee",
+            "capacity",
+            "features",
+        ],
+    ),
+    "goals": (goal_rows, ["tenant_id", "mentee_id", "version", "partition", "goal"]),
+    "mentor_lists": (
+        list_rows,
+        ["tenant_id", "mentor_id", "partition", "mentee_ids", "scores", "truncated"],
+    ),
+}
+
+
+async def write_state(url: str, schema: str, engine: TenantEngine) -> dict[str, int]:
+    """Create the schema with the service's migrations and COPY the engine's state into it."""
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        await apply_migrations(pool, schema, MIGRATIONS)
+        counts = {}
+        async with pool.acquire() as conn:
+            for table, (rows, columns) in TABLES.items():
+                records = list(rows(engine))
+                await conn.copy_records_to_table(
+                    table, records=records, columns=columns, schema_name=schema
+                )
+                counts[table] = len(records)
+            await conn.execute(f'ANALYZE "{schema}".people, "{schema}".goals')
+        return counts
+    finally:
+        await pool.close()
+
+
+async def drop_schema(url: str, schema: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+def recover_in_child(url: str, schema: str, partitions: int) -> dict[str, object]:
+    """Run the loader in a fresh interpreter: its time, its peak memory, its rankings' digest."""
+    result = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "benchmarks.recovery", url, schema, str(partitions)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+async def _load(url: str, schema: str, partitions: int) -> dict[str, object]:
+    pool = await asyncpg.create_pool(
+        url, min_size=1, max_size=2, server_settings={"search_path": schema}
+    )
+    try:
+        start = time.perf_counter()
+        engines = await load_engines(pool, range(partitions), EngineConfig(partitions=partitions))
+        seconds = time.perf_counter() - start
+    finally:
+        await pool.close()
+    engine = engines[TENANT]
+    return {
+        "recovery_s": round(seconds, 2),
+        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "mentees": len(engine.mentees.slots.slot_of),
+        "digest": rankings_digest(engine),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(asyncio.run(_load(sys.argv[1], sys.argv[2], int(sys.argv[3])))))
