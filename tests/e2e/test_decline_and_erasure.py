@@ -1,0 +1,116 @@
+"""A mentee declines a mentor from the email and gets an alternative; erasure leaves no trace.
+
+Runs the three services against real Kafka, PostgreSQL and SMTP: the "Not for me" link in the
+email goes to the profile service, becomes MatchDeclined, matching excludes that mentor and
+proposes again, and notifications emails the new proposal. Then DELETE of every person leaves
+no row in any service's tables that mentions them.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import asyncpg
+import pytest
+
+from devenv.smtp_sink import SmtpSink
+from tests.support.people import goal_body, mentee_body, mentor_body
+from tests.support.platform import Platform, running_platform
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.e2e
+SCHEMAS = ("profile", "matching", "notifications")
+
+
+def decline_link(text: str, mentor_name: str) -> str:
+    block = text.split(mentor_name, 1)[1]
+    match = re.search(r"Not for me:\s+(\S+)", block)
+    assert match, text
+    return urlsplit(match.group(1)).path
+
+
+async def rows_mentioning(database_url: str, needles: list[str]) -> list[str]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        tables = await conn.fetch(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema = ANY($1) AND table_type = 'BASE TABLE'",
+            list(SCHEMAS),
+        )
+        found = []
+        for t in tables:
+            name = f'"{t["table_schema"]}"."{t["table_name"]}"'
+            rows = await conn.fetch(f"SELECT t::text AS row FROM {name} AS t")  # noqa: S608
+            found += [
+                f"{name}: {r['row'][:200]}" for r in rows if any(n in r["row"] for n in needles)
+            ]
+        return found
+    finally:
+        await conn.close()
+
+
+async def outboxes_empty(database_url: str) -> bool:
+    conn = await asyncpg.connect(database_url)
+    try:
+        counts = [await conn.fetchval(f'SELECT count(*) FROM "{s}".outbox') for s in SCHEMAS]  # noqa: S608
+    finally:
+        await conn.close()
+    return not any(counts)
+
+
+async def create_people(platform: Platform, unique: str, mentee_email: str) -> None:
+    http, auth = platform.http, platform.auth
+    best = mentor_body("Grace Hopper")
+    other = mentor_body("Alan Turing", skills=[{"name": "kubernetes", "level": 3}], industries=[])
+    for user, body in ((f"m1-{unique}", best), (f"m2-{unique}", other)):
+        assert (await http.put(f"/v1/profiles/{user}", json=body, headers=auth)).status_code == 200
+    mentee = mentee_body("Ada Lovelace", mentee_email)
+    response = await http.put(f"/v1/profiles/x-{unique}", json=mentee, headers=auth)
+    assert response.status_code == 200
+    response = await http.put(f"/v1/profiles/x-{unique}/goal", json=goal_body(), headers=auth)
+    assert response.status_code == 200, response.text
+
+
+async def test_not_for_me_brings_an_alternative_and_erasure_leaves_no_trace(
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique
+) -> None:
+    mentee_email = f"x-{unique}@example.org"
+    people = [f"m1-{unique}", f"m2-{unique}", f"x-{unique}"]
+    async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
+        await create_people(platform, unique, mentee_email)
+        first = await eventually(
+            lambda: [
+                m for m in smtp_sink.messages(to=mentee_email) if "Alan Turing" in str(m.message)
+            ],
+            timeout=60,
+            what="an email naming both mentors",
+        )
+        text = first[0].message.get_body(preferencelist=("plain",)).get_content()
+        assert text.index("Grace Hopper") < text.index("Alan Turing")
+
+        path = decline_link(text, "Grace Hopper")
+        page = await platform.http.get(path)
+        assert page.status_code == 200  # a confirmation page: GET alone changes nothing
+        assert (await platform.http.post(path)).status_code == 200
+
+        def alternative() -> list[str]:
+            texts = [
+                m.message.get_body(preferencelist=("plain",)).get_content()
+                for m in smtp_sink.messages(to=mentee_email)
+            ]
+            return [t for t in texts if "Alan Turing" in t and "Grace Hopper" not in t]
+
+        await eventually(alternative, timeout=60, what="a new proposal without the declined mentor")
+
+        for user in people:
+            response = await platform.http.delete(f"/v1/profiles/{user}", headers=platform.auth)
+            assert response.status_code == 204, response.text
+
+        async def erased() -> list[str] | bool:
+            if not await outboxes_empty(database_url):
+                return False
+            return not await rows_mentioning(database_url, people)
+
+        await eventually(erased, timeout=60, what="no row mentioning the erased people")
+    assert await rows_mentioning(database_url, people) == []
