@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install dev test test-unit test-integration test-e2e lint typecheck docs kafka-up kafka-down check-manifests bench-matching
+.PHONY: install dev test test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching
 
 install:            ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
@@ -23,6 +23,9 @@ test-integration: install
 
 test-e2e: install
 	$(UV) run --frozen pytest tests/e2e
+
+fuzz: install       ## Hostile input, full budget: over 10,000 generated cases (prints the count)
+	HYPOTHESIS_PROFILE=fuzz $(UV) run --frozen pytest tests/fuzz --timeout 1800
 
 lint: install       ## ruff, import contracts
 	$(UV) run --frozen ruff check .
