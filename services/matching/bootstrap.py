@@ -26,6 +26,7 @@ from shared.http.health import (
     health_router,
     kafka_ready,
     metrics_router,
+    partitions_assigned,
     postgres_ready,
     tasks_ready,
 )
@@ -71,6 +72,7 @@ def create_app(service: MatchingService, settings: MatchingSettings) -> FastAPI:
     checks = {
         "postgres": postgres_ready(service.pool),
         "kafka": kafka_ready(service.broker),
+        "partitions": partitions_assigned(service.broker),
         "outbox_relay": tasks_ready(service.tasks),
     }
     app.include_router(health_router(checks))

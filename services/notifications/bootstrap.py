@@ -38,6 +38,7 @@ from shared.http.health import (
     health_router,
     kafka_ready,
     metrics_router,
+    partitions_assigned,
     postgres_ready,
     tasks_ready,
 )
@@ -106,7 +107,11 @@ def create_app(
     install_problem_handlers(app)
     app.include_router(asyncapi_router(broker, "Mentorlink notifications"))
     app.include_router(delivery_log_router(PostgresDeliveryLog(pool), settings.support_token))
-    checks = {"postgres": postgres_ready(pool), "kafka": kafka_ready(broker)}
+    checks = {
+        "postgres": postgres_ready(pool),
+        "kafka": kafka_ready(broker),
+        "partitions": partitions_assigned(broker),
+    }
     app.include_router(health_router({**checks, "background": tasks_ready(tasks)}))
     app.include_router(metrics_router(service_refreshers(SERVICE_NAME, broker, relay.backlog)))
     return app

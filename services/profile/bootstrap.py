@@ -27,12 +27,20 @@ from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.errors import TRANSIENT_ERRORS
 from shared.http.asyncapi import asyncapi_router
-from shared.http.health import health_router, kafka_ready, postgres_ready, tasks_ready
+from shared.http.health import (
+    health_router,
+    kafka_ready,
+    metrics_router,
+    partitions_assigned,
+    postgres_ready,
+    tasks_ready,
+)
 from shared.http.problems import install_problem_handlers
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
 from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
+from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
@@ -52,7 +60,11 @@ class ProfileService:
 
 
 def create_app(
-    pool: asyncpg.Pool, broker: KafkaBroker, tasks: BackgroundTasks, settings: ProfileSettings
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    tasks: BackgroundTasks,
+    settings: ProfileSettings,
+    relay: OutboxRelay,
 ) -> FastAPI:
     app = FastAPI(
         title="Mentorlink profile API",
@@ -69,8 +81,13 @@ def create_app(
     for router in (http_profiles.router, http_goals.router, http_links.router):
         app.include_router(router)
     app.include_router(asyncapi_router(document_broker(settings.kafka), "Mentorlink profile"))
-    checks = {"postgres": postgres_ready(pool), "kafka": kafka_ready(broker)}
+    checks = {
+        "postgres": postgres_ready(pool),
+        "kafka": kafka_ready(broker),
+        "partitions": partitions_assigned(broker),
+    }
     app.include_router(health_router({**checks, "outbox_relay": tasks_ready(tasks)}))
+    app.include_router(metrics_router(service_refreshers(SERVICE_NAME, broker, relay.backlog)))
     return app
 
 
@@ -100,6 +117,7 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
         tasks.start(relay.run(), "outbox-relay")
         tasks.start(purge_idempotency_keys(pool, settings.idempotency_window_s), "idem-purge")
         broker = build_broker(settings.kafka, SERVICE_NAME)
+        instrument(broker, SERVICE_NAME)
         install_dead_letter(broker, SERVICE_NAME)
         broker.include_router(
             build_ingress_router(
@@ -108,5 +126,5 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
         )
         await broker.start()
         stack.push_async_callback(broker.stop)
-        app = create_app(pool, broker, tasks, settings)
+        app = create_app(pool, broker, tasks, settings, relay)
         yield ProfileService(app, pool, relay, app.state.api_keys, broker, tasks)

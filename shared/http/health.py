@@ -70,3 +70,13 @@ def metrics_router(refreshers: Mapping[str, Refresher]) -> APIRouter:
         return Response(content=body, media_type=content_type)
 
     return router
+
+
+def partitions_assigned(broker: KafkaBroker) -> ReadinessCheck:
+    """Every subscriber's consumer holds at least one partition (its group has settled)."""
+
+    async def check() -> bool:
+        consumers = [getattr(s, "consumer", None) for s in broker.subscribers]
+        return bool(consumers) and all(c is not None and c.assignment() for c in consumers)
+
+    return check

@@ -1,0 +1,67 @@
+"""What operators see: /readyz with partitions assigned, /metrics counting the real flow."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from devenv.smtp_sink import SmtpSink
+from tests.support.people import goal_body, mentee_body, mentor_body
+from tests.support.platform import running_platform
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.e2e
+
+
+async def scrape(app: object, path: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+        return await client.get(path)
+
+
+def sample(metrics: str, name: str, **labels: str) -> float:
+    """The value of one Prometheus sample whose labels include `labels`."""
+    total = 0.0
+    for line in metrics.splitlines():
+        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+async def test_readiness_and_metrics_follow_a_goal_to_an_email(
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique
+) -> None:
+    email = f"ops-{unique}@example.org"
+    async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
+        http, auth = platform.http, platform.auth
+        await http.put(f"/v1/profiles/m-{unique}", json=mentor_body(), headers=auth)
+        await http.put(f"/v1/profiles/x-{unique}", json=mentee_body("Ops", email), headers=auth)
+        await http.put(f"/v1/profiles/x-{unique}/goal", json=goal_body(), headers=auth)
+        await eventually(lambda: smtp_sink.messages(to=email), timeout=60, what="the email")
+
+        apps = {
+            "profile": platform.profile.app,
+            "matching": platform.matching.app,
+            "notifications": platform.notifications.app,
+        }
+        for name, app in apps.items():
+            ready = await scrape(app, "/readyz")
+            assert ready.status_code == 200, (name, ready.text)
+            assert ready.json()["checks"]["partitions"] is True, ready.json()
+
+        async def counted() -> bool:
+            matching = (await scrape(apps["matching"], "/metrics")).text
+            notifications = (await scrape(apps["notifications"], "/metrics")).text
+            goals = f"{topic_prefix}goals"
+            return (
+                sample(matching, "mentorlink_events_consumed_total", topic=goals, outcome="ok") >= 1
+                and sample(matching, "mentorlink_ranking_recomputes_total", service="matching") >= 1
+                and sample(notifications, "mentorlink_emails_total", outcome="sent") >= 1
+                and f'topic="{topic_prefix}proposals"' in matching
+            )
+
+        await eventually(counted, timeout=30, what="the flow in the metrics")
+        profile = (await scrape(apps["profile"], "/metrics")).text
+        assert sample(profile, "mentorlink_outbox_backlog", service="profile") == 0
+        matching = (await scrape(apps["matching"], "/metrics")).text
+        assert "mentorlink_event_processing_seconds_bucket" in matching
