@@ -41,7 +41,7 @@ async def rows_mentioning(database_url: str, needles: list[str]) -> list[str]:
         found = []
         for t in tables:
             name = f'"{t["table_schema"]}"."{t["table_name"]}"'
-            rows = await conn.fetch(f"SELECT t::text AS row FROM {name} AS t")  # noqa: S608
+            rows = await conn.fetch(f"SELECT t::text AS row FROM {name} AS t")
             found += [
                 f"{name}: {r['row'][:200]}" for r in rows if any(n in r["row"] for n in needles)
             ]
@@ -53,7 +53,7 @@ async def rows_mentioning(database_url: str, needles: list[str]) -> list[str]:
 async def outboxes_empty(database_url: str) -> bool:
     conn = await asyncpg.connect(database_url)
     try:
-        counts = [await conn.fetchval(f'SELECT count(*) FROM "{s}".outbox') for s in SCHEMAS]  # noqa: S608
+        counts = [await conn.fetchval(f'SELECT count(*) FROM "{s}".outbox') for s in SCHEMAS]
     finally:
         await conn.close()
     return not any(counts)
