@@ -22,6 +22,7 @@ from shared.contracts.envelope import EventEnvelope
 from shared.db.types import DbConnection
 from shared.errors import TRANSIENT_ERRORS
 from shared.metrics import EVENTS_PUBLISHED
+from shared.tracing import inject_trace_context
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ NOTIFY_CHANNEL = "mentorlink_outbox"
 
 
 def event_headers(event: EventEnvelope) -> dict[str, str]:
-    headers = {
+    headers: dict[str, str] = {
         "event_type": event.event_type,
         "schema_version": str(event.schema_version),
         "event_id": str(event.event_id),
@@ -38,6 +39,7 @@ def event_headers(event: EventEnvelope) -> dict[str, str]:
     }
     if event.correlation_id:
         headers["correlation_id"] = event.correlation_id
+    inject_trace_context(headers)  # no-op unless a span is current (tracing on)
     return headers
 
 

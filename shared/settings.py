@@ -121,6 +121,15 @@ class LinkSettings(BaseSettings):
         ]
 
 
+class TracingSettings(BaseSettings):
+    """OpenTelemetry traces (shared/tracing.py); the OTLP endpoint comes from OTEL_* variables."""
+
+    model_config = SettingsConfigDict(env_prefix="TRACING_", extra="ignore")
+
+    enabled: bool = Field(default=False, description="Export OpenTelemetry traces.")
+    exporter: Literal["otlp", "console", "memory"] = "otlp"
+
+
 class ServiceSettings(BaseSettings):
     """Base for a service's settings: infrastructure plus its own knobs."""
 
@@ -129,4 +138,5 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
     log_level: str = "INFO"

@@ -38,6 +38,7 @@ from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
+from shared.tracing import shutdown, trace_broker, trace_http, tracer_provider
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -101,8 +102,12 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
         )
         ownership = PartitionOwnership(matching)
         broker = build_broker_for(settings, matching, ownership)
+        provider = tracer_provider(SERVICE_NAME, settings.tracing)
+        stack.push_async_callback(shutdown, provider)
+        trace_broker(broker, provider)
         await broker.start()
         stack.push_async_callback(broker.stop)
         service = MatchingService(FastAPI(), broker, pool, relay, tasks, matching, ownership)
         service.app = create_app(service, settings)
+        trace_http(service.app, provider, SERVICE_NAME)
         yield service

@@ -51,6 +51,7 @@ from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
+from shared.tracing import shutdown, trace_broker, trace_http, tracer_provider
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -138,7 +139,11 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         policy = QueuePolicy(settings.message_id_domain, window)
         deps = ConsumerDeps(store, policy, utc_now, dispatcher.wake, checkpoint)
         broker = build_broker_for(settings, deps)
+        provider = tracer_provider(SERVICE_NAME, settings.tracing)
+        stack.push_async_callback(shutdown, provider)
+        trace_broker(broker, provider)
         await broker.start()
         stack.push_async_callback(broker.stop)
         app = create_app(settings, pool, broker, tasks, relay)
+        trace_http(app, provider, SERVICE_NAME)
         yield NotificationsService(app, broker, pool, dispatcher, relay, tasks)

@@ -44,6 +44,7 @@ from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
 from shared.startup import check_kafka, check_postgres
+from shared.tracing import shutdown, trace_broker, trace_http, tracer_provider
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 log = logging.getLogger(__name__)
@@ -118,6 +119,9 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
         tasks.start(purge_idempotency_keys(pool, settings.idempotency_window_s), "idem-purge")
         broker = build_broker(settings.kafka, SERVICE_NAME)
         instrument(broker, SERVICE_NAME)
+        provider = tracer_provider(SERVICE_NAME, settings.tracing)
+        stack.push_async_callback(shutdown, provider)
+        trace_broker(broker, provider)
         install_dead_letter(broker, SERVICE_NAME)
         broker.include_router(
             build_ingress_router(
@@ -127,4 +131,5 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
         await broker.start()
         stack.push_async_callback(broker.stop)
         app = create_app(pool, broker, tasks, settings, relay)
+        trace_http(app, provider, SERVICE_NAME)
         yield ProfileService(app, pool, relay, app.state.api_keys, broker, tasks)

@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 from devenv.smtp_sink import SmtpSink
+from shared.settings import TracingSettings
+from shared.tracing import memory_exporter
 from tests.support.people import goal_body, mentee_body, mentor_body
 from tests.support.platform import running_platform
 from tests.support.polling import eventually
@@ -65,3 +67,38 @@ async def test_readiness_and_metrics_follow_a_goal_to_an_email(
         assert sample(profile, "mentorlink_outbox_backlog", service="profile") == 0
         matching = (await scrape(apps["matching"], "/metrics")).text
         assert "mentorlink_event_processing_seconds_bucket" in matching
+
+
+async def test_one_trace_follows_a_goal_from_the_api_through_every_service(
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique
+) -> None:
+    email = f"trace-{unique}@example.org"
+    tracing = TracingSettings(enabled=True, exporter="memory")
+    async with running_platform(
+        kafka_endpoint, database_url, topic_prefix, smtp_sink, tracing=tracing
+    ) as platform:
+        http, auth = platform.http, platform.auth
+        await http.put(f"/v1/profiles/m-{unique}", json=mentor_body(), headers=auth)
+        await http.put(f"/v1/profiles/x-{unique}", json=mentee_body("Trace", email), headers=auth)
+        memory_exporter().clear()
+        await http.put(f"/v1/profiles/x-{unique}/goal", json=goal_body(), headers=auth)
+        await eventually(lambda: smtp_sink.messages(to=email), timeout=60, what="the email")
+
+        def services_in_the_goal_trace() -> set[str]:
+            spans = memory_exporter().get_finished_spans()
+            roots = [
+                s for s in spans if s.name.startswith("PUT /v1/profiles/") and s.parent is None
+            ]
+            if not roots:
+                return set()
+            trace_id = roots[-1].context.trace_id
+            return {
+                str(s.resource.attributes["service.name"])
+                for s in spans
+                if s.context.trace_id == trace_id
+            }
+
+        expected = {"mentorlink-profile", "mentorlink-matching", "mentorlink-notifications"}
+        await eventually(
+            lambda: services_in_the_goal_trace() >= expected, timeout=30, what="one trace"
+        )

@@ -19,7 +19,7 @@ from services.notifications.settings import NotificationsSettings, SmtpSettings
 from services.profile.bootstrap import ProfileService
 from services.profile.bootstrap import bootstrap as profile_bootstrap
 from services.profile.settings import ProfileSettings
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, TracingSettings
 
 
 def kafka_settings(endpoint: KafkaEndpoint, topic_prefix: str) -> KafkaSettings:
@@ -53,15 +53,17 @@ async def running_platform(
     topic_prefix: str,
     smtp: SmtpSink,
     tenant: str = "acme",
+    tracing: TracingSettings | None = None,
 ) -> AsyncIterator[Platform]:
     kafka = kafka_settings(endpoint, topic_prefix)
     db = DatabaseSettings(database_url=database_url)
+    traced = {"tracing": tracing} if tracing else {}
     async with AsyncExitStack() as stack:
         profile = await stack.enter_async_context(
-            profile_bootstrap(ProfileSettings(kafka=kafka, db=db))
+            profile_bootstrap(ProfileSettings(kafka=kafka, db=db, **traced))
         )
         matching = await stack.enter_async_context(
-            matching_bootstrap(MatchingSettings(kafka=kafka, db=db))
+            matching_bootstrap(MatchingSettings(kafka=kafka, db=db, **traced))
         )
         notifications = await stack.enter_async_context(
             notifications_bootstrap(
@@ -72,6 +74,7 @@ async def running_platform(
                     retry_base_s=0.05,
                     retry_max_s=0.2,
                     digest_window_s=0,  # one email per proposal, at once: tests see each
+                    **traced,
                 )
             )
         )
