@@ -41,6 +41,7 @@ COPY README.md ./
 COPY shared/ shared/
 COPY services/ services/
 COPY devenv/ devenv/
+COPY ops/ ops/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev \
  && python -m compileall -q shared services
