@@ -7,6 +7,7 @@ names real ones) and an SMTP sink that saves every email as an .eml file. Ctrl-C
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAIL_DIR = ROOT / ".cache" / "dev" / "mail"
 PORTS = {"profile": 8000, "matching": 8001, "notifications": 8002}
 TENANT = "demo"
+DEV_TOKEN = secrets.token_urlsafe(16)  # this run's support-log and matching-admin token
 
 
 def _save_mail(mail: ReceivedMail) -> None:
@@ -84,6 +86,10 @@ def main() -> None:
             "DATABASE_URL": postgres.url,
             "SMTP_HOST": sink.host,
             "SMTP_PORT": str(sink.port),
+            # Local conveniences (production keeps the defaults or sets real secrets):
+            "NOTIFICATIONS_DIGEST_WINDOW_S": os.environ.get("NOTIFICATIONS_DIGEST_WINDOW_S", "2"),
+            "NOTIFICATIONS_SUPPORT_TOKEN": os.environ.get("NOTIFICATIONS_SUPPORT_TOKEN", DEV_TOKEN),
+            "MATCHING_ADMIN_TOKEN": os.environ.get("MATCHING_ADMIN_TOKEN", DEV_TOKEN),
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:
@@ -128,7 +134,10 @@ Mentorlink is running (Ctrl-C stops everything).
   AsyncAPI docs      http://127.0.0.1:{PORTS["profile"]}/asyncapi  (profile)
                      http://127.0.0.1:{PORTS["matching"]}/asyncapi  (matching)
                      http://127.0.0.1:{PORTS["notifications"]}/asyncapi  (notifications)
-  Health             http://127.0.0.1:<port>/healthz  /readyz
+  Health, metrics    http://127.0.0.1:<port>/healthz  /readyz  /metrics
+  Delivery log       http://127.0.0.1:{PORTS["notifications"]}/v1/support/deliveries?tenant_id={TENANT}
+                     (Authorization: Bearer {DEV_TOKEN})
+  Matching check     http://127.0.0.1:{PORTS["matching"]}/admin/verify  (same token)
   Received emails    {MAIL_DIR}/  (SMTP sink on {sink.host}:{sink.port})
   Kafka ({kafka.kind})  {kafka.bootstrap_servers}
   PostgreSQL ({postgres.kind})
