@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -14,7 +14,7 @@ from rich.console import Console
 from ops import render
 from ops.dead_letters import parse_position, read_dead_letters
 from ops.lag import consumer_lag
-from ops.rebuild import RebuildError, rebuild_matching
+from ops.rebuild import RebuildError, RebuildResult, rebuild_matching, verify_matching
 from ops.replay import replay
 from ops.topics import create_topics, describe_topics
 from shared.settings import KafkaSettings
@@ -119,17 +119,41 @@ def dlq_replay(
         raise typer.Exit(1)
 
 
+MatchingUrl = Annotated[str, typer.Option(help="A matching instance, e.g. http://matching:8000")]
+AdminToken = Annotated[
+    str | None, typer.Option(envvar="MATCHING_ADMIN_TOKEN", help="matching's admin token")
+]
+
+
 @matching_app.command("rebuild")
 def matching_rebuild(
-    url: Annotated[str, typer.Option(help="A matching instance, e.g. http://matching:8000")],
+    url: MatchingUrl,
+    token: AdminToken = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 600.0,
 ) -> None:
     """Ask the matching service to rebuild its state from its store."""
+    _report("rebuild", lambda: rebuild_matching(url, timeout, token))
+
+
+@matching_app.command("verify")
+def matching_verify(
+    url: MatchingUrl,
+    token: AdminToken = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 600.0,
+) -> None:
+    """Compare the instance's rankings with a from-scratch batch recompute; exit 1 if any differ."""
+    result = _report("verify", lambda: verify_matching(url, timeout, token))
+    if isinstance(result.body, dict) and result.body.get("differ"):
+        raise typer.Exit(1)
+
+
+def _report(action: str, call: Callable[[], RebuildResult]) -> RebuildResult:
     try:
-        result = rebuild_matching(url, timeout)
+        result = call()
     except RebuildError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from None
-    console.print(f"rebuild answered {result.status}")
+    console.print(f"{action} answered {result.status}")
     if result.body is not None:
         console.print_json(json.dumps(result.body))
+    return result

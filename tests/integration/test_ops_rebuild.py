@@ -1,64 +1,77 @@
-"""`mentorlink-ops matching rebuild` POSTs /admin/rebuild and reports the answer."""
+"""`mentorlink-ops matching rebuild|verify` against a real matching service over HTTP."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import AsyncIterator
 
 import pytest
-from typer.testing import CliRunner
+import uvicorn
+from typer.testing import CliRunner, Result
 
+from devenv.infra import KafkaEndpoint, free_port
 from ops.cli import app
+from services.matching.bootstrap import bootstrap
+from services.matching.settings import MatchingSettings
+from shared.settings import DatabaseSettings, KafkaSettings
+from tests.support.polling import eventually
 
-
-class _Matching(BaseHTTPRequestHandler):
-    requests: list[tuple[str, str]] = []
-    status = 200
-
-    def do_POST(self) -> None:
-        self.requests.append(("POST", self.path))
-        body = json.dumps({"mentees": 12, "mentors": 3}).encode()
-        self.send_response(self.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+TOKEN = "test-admin-token"
 
 
 @pytest.fixture
-def matching() -> Iterator[tuple[str, type[_Matching]]]:
-    handler = type("Handler", (_Matching,), {"requests": [], "status": 200})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/", handler
-    server.shutdown()
-    server.server_close()
+async def matching_url(
+    kafka_endpoint: KafkaEndpoint, topic_prefix: str, database_url: str
+) -> AsyncIterator[str]:
+    kafka = KafkaSettings(
+        bootstrap_servers=kafka_endpoint.bootstrap_servers,
+        enable_idempotence=kafka_endpoint.enable_idempotence,
+        topic_prefix=topic_prefix,
+        partitions=2,
+    )
+    settings = MatchingSettings(
+        kafka=kafka, db=DatabaseSettings(database_url=database_url), admin_token=TOKEN
+    )
+    port = free_port()
+    async with bootstrap(settings) as service:
+        await eventually(lambda: service.ownership.assigned, timeout=60, what="partitions")
+        config = uvicorn.Config(service.app, port=port, lifespan="off", log_config=None)
+        server = uvicorn.Server(config)
+        task = asyncio.create_task(server.serve())
+        await eventually(lambda: server.started, what="HTTP server")
+        yield f"http://127.0.0.1:{port}"
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
-def test_rebuild_posts_to_the_admin_endpoint_and_prints_the_answer(matching) -> None:
-    url, handler = matching
-    result = CliRunner().invoke(app, ["matching", "rebuild", "--url", url])
+async def cli(*args: str) -> Result:
+    return await asyncio.to_thread(CliRunner().invoke, app, list(args))
+
+
+async def test_rebuild_restores_the_owned_partitions(matching_url: str) -> None:
+    result = await cli("matching", "rebuild", "--url", matching_url, "--token", TOKEN)
     assert result.exit_code == 0, result.output
-    assert handler.requests == [("POST", "/admin/rebuild")]
     assert "rebuild answered 200" in result.output
-    assert '"mentees": 12' in result.output
+    body = json.loads(result.output.split("\n", 1)[1])
+    assert body["partitions"] == [0, 1]
 
 
-def test_a_failed_rebuild_exits_non_zero_with_the_status(matching) -> None:
-    url, handler = matching
-    handler.status = 503
-    result = CliRunner().invoke(app, ["matching", "rebuild", "--url", url])
+async def test_verify_reports_no_difference_from_a_batch_recompute(matching_url: str) -> None:
+    result = await cli("matching", "verify", "--url", matching_url, "--token", TOKEN)
+    assert result.exit_code == 0, result.output
+    assert '"differ": []' in result.output
+
+
+async def test_without_the_admin_token_the_service_refuses(matching_url: str) -> None:
+    result = await cli("matching", "rebuild", "--url", matching_url)
     assert result.exit_code == 1
-    assert "answered 503" in result.output
+    assert "answered 401" in result.output
 
 
-def test_only_http_urls_are_accepted() -> None:
-    result = CliRunner().invoke(app, ["matching", "rebuild", "--url", "file:///etc/passwd"])
+async def test_only_http_urls_are_accepted() -> None:
+    result = await cli("matching", "rebuild", "--url", "file:///etc/passwd")
     assert result.exit_code == 1
     assert "not an http(s) URL" in result.output
