@@ -71,11 +71,11 @@ class Cluster:
                 while await self.deliver(partition):
                     pass
 
-    def rankings(self) -> dict[str, tuple[str, ...]]:
+    def rankings(self, tenant: str) -> dict[str, tuple[str, ...]]:
         found: dict[str, tuple[str, ...]] = {}
         for instance in self.instances:
-            for engine in instance.engines.values():
-                found.update(engine.ranking_ids())
+            if tenant in instance.engines:
+                found.update(instance.engines[tenant].ranking_ids())
         return found
 
     def batch(self, tenant: str) -> dict[str, tuple[str, ...]]:

@@ -81,8 +81,9 @@ configs = st.builds(
 class Script:
     """Turns drawn actions into events with sensible per-user versions."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, tenant: str = TENANT) -> None:
         self.cluster = cluster
+        self.tenant = tenant
         self.versions: dict[str, int] = {}
         self.goal_versions: dict[str, int] = {}
 
@@ -93,7 +94,7 @@ class Script:
         elif kind == "goal":
             self.goal_versions[first] = self.goal_versions.get(first, 0) + 1
             goal_payload = goal(first, self.goal_versions[first], **second)
-            self.cluster.submit(GoalSet(tenant_id=TENANT, key=first, payload=goal_payload))
+            self.cluster.submit(GoalSet(tenant_id=self.tenant, key=first, payload=goal_payload))
         elif kind in ("accept", "decline") and first != second:
             event_type = MatchAccepted if kind == "accept" else MatchDeclined
             payload = {
@@ -103,12 +104,14 @@ class Script:
                 "proposal_id": "00000000-0000-0000-0000-000000000001",
             }
             self.cluster.submit(
-                event_type.model_validate({"tenant_id": TENANT, "key": first, "payload": payload})
+                event_type.model_validate(
+                    {"tenant_id": self.tenant, "key": first, "payload": payload}
+                )
             )
         elif kind == "delete":
             self.cluster.submit(
                 ProfileDeleted(
-                    tenant_id=TENANT, key=first, payload=ProfileDeletedPayload(user_id=first)
+                    tenant_id=self.tenant, key=first, payload=ProfileDeletedPayload(user_id=first)
                 )
             )
         elif kind == "deliver":
@@ -124,7 +127,7 @@ class Script:
         version = self.versions.get(user, 0) - 1 if stale else self.versions.get(user, 0) + 1
         self.versions[user] = max(version, self.versions.get(user, 0))
         payload = mentee(user, version, display_name=f"Person {user}", **fields)
-        self.cluster.submit(ProfileUpdated(tenant_id=TENANT, key=user, payload=payload))
+        self.cluster.submit(ProfileUpdated(tenant_id=self.tenant, key=user, payload=payload))
 
 
 @settings(
@@ -158,10 +161,49 @@ def test_incremental_rankings_equal_a_batch_recompute(
         expected = cluster.batch(TENANT)
         event(f"mentees with a proposal: {min(sum(1 for r in expected.values() if r), 4)}")
         event(f"partitions restored: {min(cluster.loader.loads, 4)}")
-        assert cluster.rankings() == expected
+        assert cluster.rankings(TENANT) == expected
         stored = cluster.stored_proposals(TENANT)
         for mentee_id, ranking in expected.items():
             assert stored.get(mentee_id, set()) == set(ranking), mentee_id
         assert all(not mentors for m, mentors in stored.items() if m not in expected)
+
+    asyncio.run(scenario())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    config=configs,
+    first=st.lists(profiles, min_size=6, max_size=6),
+    second=st.lists(profiles, min_size=6, max_size=6),
+    goals_drawn=st.lists(goals, min_size=6, max_size=6),
+    script=actions,
+)
+def test_tenants_with_the_same_user_ids_never_see_each_other(
+    config: EngineConfig,
+    first: list[dict[str, Any]],
+    second: list[dict[str, Any]],
+    goals_drawn: list[dict[str, Any]],
+    script: list[tuple[str, Any, Any]],
+) -> None:
+    """Two tenants reuse the same ids; each tenant's rankings equal its own batch recompute."""
+
+    async def scenario() -> None:
+        cluster = Cluster(config, instances=2)
+        await cluster.assign({p: p % 2 for p in range(PARTITIONS)})
+        tenants = {"tenant-a": first, "tenant-b": second}
+        for tenant, people in tenants.items():
+            runner = Script(cluster, tenant)
+            for user, fields in zip(USERS, people, strict=True):
+                await runner.run(("profile", user, fields))
+            for user, fields in zip(USERS, goals_drawn, strict=True):
+                await runner.run(("goal", user, fields))
+        chaos = Script(cluster, "tenant-a")
+        for action in script:
+            await chaos.run(action)
+        await cluster.drain()
+        for tenant in tenants:
+            assert cluster.rankings(tenant) == cluster.batch(tenant), tenant
+            stored = cluster.stored_proposals(tenant)
+            assert all(stored.get(m, set()) == set(r) for m, r in cluster.batch(tenant).items())
 
     asyncio.run(scenario())
