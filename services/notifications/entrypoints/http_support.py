@@ -69,8 +69,8 @@ def support_auth(token: SecretStr | None) -> Callable[[Request], Awaitable[None]
     expected = token.get_secret_value().encode() if token else None
 
     async def check(request: Request) -> None:
-        if expected is None:
-            raise HTTPException(503, "Delivery log disabled: NOTIFICATIONS_SUPPORT_TOKEN is unset")
+        if expected is None:  # switched off by configuration: not there, rather than broken
+            raise HTTPException(404, "Delivery log disabled: NOTIFICATIONS_SUPPORT_TOKEN is unset")
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
             raise HTTPException(401, "A valid support token is required", headers=UNAUTHORIZED)
