@@ -13,6 +13,7 @@ which rankings changed so that proposals go out only on real changes.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -56,11 +57,6 @@ from services.matching.domain.vector_scoring import (
 
 ListKey = tuple[str, int]  # (mentor id, partition)
 Scored = tuple[IntArray, FloatArray, IntArray]  # mentee slots, scores, partitions
-
-
-def _offer(mentor_list: MentorList, entry: Entry) -> bool:
-    mentor_list.offer(entry)
-    return False
 
 
 class Floors:
@@ -380,9 +376,39 @@ class TenantEngine:
         for mentor_slot, score in zip(
             candidates[qualifies].tolist(), totals[qualifies].tolist(), strict=True
         ):
-            mentor_id = m.slots.user_ids[mentor_slot] or ""
-            entry = (-score, own_key, slot)
-            self._edit_list((mentor_id, partition), partial(_offer, entry=entry))
+            self._insert(mentor_slot, partition, (-score, own_key, slot))
+
+    def _insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
+        """Offer one mentee to one mentor list, in place (the hot path of a goal or profile)."""
+        mentor_id = self.mentors.slots.user_ids[mentor_slot] or ""
+        key = (mentor_id, partition)
+        mentor_list = self.lists.get(key)
+        if mentor_list is None:
+            person = self.mentors.people[mentor_slot]
+            assert person is not None
+            mentor_list = self.lists[key] = MentorList(self._share(person, partition))
+        if not mentor_list.share:
+            return
+        entries = mentor_list.entries
+        if mentor_list.truncated and (not entries or entry >= entries[-1]):
+            return
+        position = bisect.bisect_left(entries, entry)
+        entries.insert(position, entry)
+        mentee = entry[2]
+        self.member_of[mentee].add(mentor_id)
+        if position < mentor_list.share:
+            self.allowed[mentee][mentor_id] = -entry[0]
+            self._dirty.add(mentee)
+            if len(entries) > mentor_list.share:
+                pushed = entries[mentor_list.share][2]  # was shown, now in the reserve
+                self.allowed[pushed].pop(mentor_id, None)
+                self._dirty.add(pushed)
+        if len(entries) > mentor_list.length:
+            mentor_list.truncated = True
+            self.member_of[entries.pop()[2]].discard(mentor_id)
+        closed = not mentor_list.truncated and len(entries) >= mentor_list.length
+        self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
+        self._changes.lists.add(key)
 
     def _note_left_out(self, mentor_slots: IntArray, partition: int) -> None:
         """A full list that a candidate did not enter now has candidates beyond it."""

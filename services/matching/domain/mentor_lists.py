@@ -9,7 +9,6 @@ recomputed from scratch.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 
 from services.matching.domain.constraints import kept_length
@@ -43,16 +42,6 @@ class MentorList:
                 del self.entries[index]
                 break
         return self.truncated and len(self.entries) < self.share
-
-    def offer(self, entry: Entry) -> int | None:
-        """Insert if it belongs; returns the mentee slot pushed out of the list, if any."""
-        if self.truncated and (not self.entries or entry >= self.entries[-1]):
-            return None
-        bisect.insort(self.entries, entry)
-        if len(self.entries) > self.length:
-            self.truncated = True
-            return self.entries.pop()[2]
-        return None
 
     def contains(self, slot: int) -> bool:
         return any(entry[2] == slot for entry in self.entries)
