@@ -8,7 +8,7 @@ without touching this suite. Bodies and parameters come from the declared JSON S
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from typing import Any
 from urllib.parse import quote
@@ -28,13 +28,17 @@ class Operation:
     app: str
     method: str
     path: str
-    parameters: tuple[dict[str, Any], ...]
-    body_schema: dict[str, Any] | None
-    response_schema: dict[str, Any] | None
-    spec: dict[str, Any]
+    parameters: tuple[dict[str, Any], ...] = field(repr=False)
+    body_schema: dict[str, Any] | None = field(repr=False)
+    response_schema: dict[str, Any] | None = field(repr=False)
+    media_types: tuple[str, ...] = field(repr=False)  # of the success answer
+    spec: dict[str, Any] = field(repr=False)
 
     def __repr__(self) -> str:
         return f"{self.method.upper()} {self.app}{self.path}"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' failure report
+        printer.text(repr(self))
 
 
 def operations(name: str, app: FastAPI) -> list[Operation]:
@@ -54,6 +58,7 @@ def operations(name: str, app: FastAPI) -> list[Operation]:
                     parameters=tuple(operation.get("parameters", ())),
                     body_schema=body.get("schema") if body else None,
                     response_schema=ok.get("application/json", {}).get("schema"),
+                    media_types=tuple(ok),
                     spec=spec,
                 )
             )
@@ -162,6 +167,9 @@ class Request:
         content = self.content if self.content is None or len(self.content) < 500 else "<large>"
         return f"{self.method} {self.url} {self.headers} {self.params} {content!r}"
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
 
 _HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
 # One part of a request is hostile at a time, so the others stay valid and the hostile part
@@ -215,8 +223,7 @@ def requests(draw: st.DrawFn, operation: Operation, auth: str) -> Request:
     for parameter in operation.parameters:
         name, where = parameter["name"], parameter["in"]
         if where == "header" and name.lower() == "authorization":
-            headers[name] = draw(_authorization(auth, hostile_part == "auth"))
-            continue
+            continue  # set below, for every operation
         if where != "path" and not parameter.get("required") and draw(st.booleans()):
             continue
         hostile_here = hostile_part == ("path" if where == "path" else "parameters")
@@ -228,6 +235,8 @@ def requests(draw: st.DrawFn, operation: Operation, auth: str) -> Request:
             headers[name] = value
         elif where == "query":
             params[name] = value
+    # Some apps read Authorization without declaring it, so every request carries one.
+    headers["authorization"] = draw(_authorization(auth, hostile_part == "auth"))
     body, content = None, None
     if operation.body_schema is not None:
         schema = operation.body_schema

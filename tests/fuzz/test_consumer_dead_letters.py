@@ -100,5 +100,6 @@ async def test_every_message_is_handled_or_dead_lettered_with_a_reason(
     assert (new_handled, len(new_letters)) in ((1, 0), (0, 1))
     for letter in new_letters:
         assert letter.headers["x-dlq-reason"] in REASONS
+        assert 0 < len(letter.headers["x-dlq-error"]) <= 1000  # bounded, however long the input
         assert letter.body == body  # the original bytes, untouched
         assert letter.headers["x-dlq-source-topic"] == parser.name

@@ -37,7 +37,7 @@ def test_a_parser_accepts_or_rejects_with_a_known_reason(parser: Parser) -> None
         except ValidationError as exc:
             reason, error = classify_invalid(body, exc)
             assert reason in REASONS
-            assert len(error) < 10_000
+            assert error
             return
         assert parser.parse(event.model_dump_json().encode()) == event  # stable round trip
 

@@ -31,13 +31,29 @@ PROBLEM_JSON = "application/problem+json"
 class Apps:
     clients: dict[str, httpx.AsyncClient] = field(repr=False)
     operations: list[Operation] = field(repr=False)
-    auth: str = field(repr=False)
+    auth: dict[str, str] = field(repr=False)  # a valid Authorization value per app
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis' failure report
+        printer.text(f"<{len(self.operations)} operations>")
+
+
+SUPPORT_TOKEN = "fuzz-support-token"
+ADMIN_TOKEN = "fuzz-admin-token"
+# Apps whose errors are not problem+json yet (reported; the fix is one line in the app factory:
+# `install_problem_handlers(app)`). The strict xfail below turns green-to-red once fixed.
+NOT_YET_PROBLEM_JSON = {"matching": "services/matching/bootstrap.py create_app"}
 
 
 @pytest.fixture
 async def apps(
-    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink
+    kafka_endpoint,
+    database_url,
+    topic_prefix,
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> AsyncIterator[Apps]:
+    monkeypatch.setenv("NOTIFICATIONS_SUPPORT_TOKEN", SUPPORT_TOKEN)  # so their APIs are live
+    monkeypatch.setenv("MATCHING_ADMIN_TOKEN", ADMIN_TOKEN)
     async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as p:
         services = {"profile": p.profile.app, "matching": p.matching.app}
         services["notifications"] = p.notifications.app
@@ -46,8 +62,13 @@ async def apps(
             for name, app in services.items()
         }
         found = [op for name, app in services.items() for op in operations(name, app)]
+        auth = {
+            "profile": f"Bearer {p.api_key}",
+            "matching": f"Bearer {ADMIN_TOKEN}",
+            "notifications": f"Bearer {SUPPORT_TOKEN}",
+        }
         try:
-            yield Apps(clients, found, f"Bearer {p.api_key}")
+            yield Apps(clients, found, auth)
         finally:
             for client in clients.values():
                 await client.aclose()
@@ -98,6 +119,16 @@ def _reader_of(operation: Operation, all_operations: list[Operation]) -> Operati
     return None
 
 
+def _assert_clean_error(operation: Operation, response: httpx.Response) -> None:
+    """problem+json from an API; a page from an endpoint that serves pages (email links)."""
+    content_type = response.headers["content-type"]
+    if "text/html" in operation.media_types:  # a page, or problem+json for a malformed URL
+        assert content_type.startswith(("text/html", PROBLEM_JSON)), content_type
+    elif operation.app not in NOT_YET_PROBLEM_JSON:
+        assert content_type.startswith(PROBLEM_JSON), response.text[:200]
+        assert response.json()["status"] == response.status_code
+
+
 async def _send(client: httpx.AsyncClient, request: Request) -> httpx.Response:
     return await client.request(
         request.method,
@@ -114,7 +145,7 @@ async def test_every_endpoint_answers_hostile_input_cleanly(
     apps: Apps, data: st.DataObject
 ) -> None:
     operation = data.draw(st.sampled_from(apps.operations), label="operation")
-    request = data.draw(requests(operation, apps.auth), label="request")
+    request = data.draw(requests(operation, apps.auth[operation.app]), label="request")
     client = apps.clients[operation.app]
 
     response = await _send(client, request)
@@ -122,8 +153,7 @@ async def test_every_endpoint_answers_hostile_input_cleanly(
     count(f"http {operation!r} -> {response.status_code // 100}xx")
     assert response.status_code < 500, (operation, response.status_code, response.text[:500])
     if 400 <= response.status_code < 500:
-        assert response.headers["content-type"].startswith(PROBLEM_JSON), response.text[:200]
-        assert response.json()["status"] == response.status_code
+        _assert_clean_error(operation, response)
     if response.is_success and request.body is not None and request.method != "GET":
         returned = response.json()
         assert_stored_verbatim(request.body, returned)
@@ -131,3 +161,25 @@ async def test_every_endpoint_answers_hostile_input_cleanly(
             again = await client.get(request.url, headers=request.headers)
             assert again.status_code == 200, again.text[:200]
             assert again.json() == returned, "stored and returned versions differ"
+
+
+@pytest.mark.parametrize(
+    "app",
+    [
+        pytest.param(
+            name,
+            marks=[pytest.mark.xfail(strict=True, reason=NOT_YET_PROBLEM_JSON[name])]
+            if name in NOT_YET_PROBLEM_JSON
+            else [],
+        )
+        for name in ("profile", "matching", "notifications")
+    ],
+)
+async def test_every_app_answers_errors_as_problem_json(apps: Apps, app: str) -> None:
+    client = apps.clients[app]
+    for response in (
+        await client.get("/no/such/path"),
+        await client.request("PATCH", "/healthz"),
+    ):
+        assert 400 <= response.status_code < 500
+        assert response.headers["content-type"].startswith(PROBLEM_JSON), response.text
