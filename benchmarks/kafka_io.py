@@ -1,0 +1,103 @@
+"""Kafka clients for the benchmarks: a publisher of wire events and the bare-consumer ceiling."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from shared.contracts.envelope import EventEnvelope
+from shared.kafka.connection import client_kwargs, producer_kwargs
+from shared.settings import KafkaSettings
+
+JSON_HEADERS = [("content-type", b"application/json")]
+
+
+class Publisher:
+    """Publishes events keyed by person, as the profile service's outbox relay does."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self._producer = AIOKafkaProducer(**producer_kwargs(settings))
+        self._pending: list[object] = []
+
+    async def __aenter__(self) -> Publisher:
+        await self._producer.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.flush()
+        await self._producer.stop()
+
+    async def publish(self, topic: str, event: EventEnvelope) -> None:
+        """Hand the event to the producer without waiting for its acknowledgement."""
+        future = await self._producer.send(
+            topic, event.to_bytes(), key=event.key.encode(), headers=JSON_HEADERS
+        )
+        self._pending.append(future)
+
+    async def publish_raw(self, topic: str, key: str, value: bytes) -> None:
+        future = await self._producer.send(topic, value, key=key.encode(), headers=JSON_HEADERS)
+        self._pending.append(future)
+
+    async def flush(self) -> None:
+        pending, self._pending = self._pending, []
+        for future in pending:
+            await future  # type: ignore[misc]
+
+
+@dataclass(frozen=True)
+class BareRead:
+    messages: int
+    seconds: float
+
+    @property
+    def per_s(self) -> float:
+        return self.messages / self.seconds if self.seconds > 0 else 0.0
+
+
+async def bare_consume(settings: KafkaSettings, topic: str, expected: int) -> BareRead:
+    """A plain aiokafka consumer in a fresh group that only json-decodes `expected` messages.
+
+    Timed from the first record received to the last, so the group join is not counted.
+    """
+    consumer = AIOKafkaConsumer(
+        topic,
+        **client_kwargs(settings),
+        group_id=f"{settings.topic_prefix}bare-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        count, first = 0, 0.0
+        while count < expected:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batches.values():
+                if not first:
+                    first = time.perf_counter()
+                for record in records:
+                    json.loads(record.value)
+                count += len(records)
+        return BareRead(count, time.perf_counter() - first)
+    finally:
+        await consumer.stop()
+
+
+async def topic_size(settings: KafkaSettings, topic: str) -> int:
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = [
+                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
+            ]
+        begin = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        return sum(end[tp] - begin[tp] for tp in partitions)
+    finally:
+        await consumer.stop()

