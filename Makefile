@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install dev test test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system
+.PHONY: install dev test test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system chaos
 
 install:            ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
@@ -51,3 +51,6 @@ bench-matching: install  ## Matching engine benchmark (50k mentors, 500k mentees
 
 bench-system: install  ## Whole pipeline as processes (Kafka, PostgreSQL, SMTP); ARGS="--rate 200 --duration 30"
 	$(UV) run --frozen python -m benchmarks.system $(ARGS)
+
+chaos: install  ## SIGKILLs, a Kafka and a PostgreSQL outage under load; ARGS="--events 600 --kills 3 --outage-s 5"
+	$(UV) run --frozen python -m benchmarks.chaos $(ARGS)

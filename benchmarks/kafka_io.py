@@ -38,9 +38,9 @@ class Publisher:
         )
         self._pending.append(future)
 
-    async def publish_raw(self, topic: str, key: str, value: bytes) -> None:
-        future = await self._producer.send(topic, value, key=key.encode(), headers=JSON_HEADERS)
-        self._pending.append(future)
+    async def publish_now(self, topic: str, key: str, value: bytes) -> None:
+        """Publish and wait for the broker's acknowledgement."""
+        await self._producer.send_and_wait(topic, value, key=key.encode(), headers=JSON_HEADERS)
 
     async def flush(self) -> None:
         pending, self._pending = self._pending, []

@@ -246,6 +246,19 @@ def start_all(services: dict[str, ServiceProcess], timeout_s: float = 120.0) -> 
         service.wait_ready(timeout_s)
 
 
+def create_api_key(env: dict[str, str], tenant: str, label: str) -> str:
+    """A tenant API key, made with the profile service's own CLI (as an operator would)."""
+    command = ["keys", "create", "--tenant", tenant, "--label", label]
+    result = subprocess.run(
+        [sys.executable, "-m", "services.profile", *command],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
 def stop_all(services: dict[str, ServiceProcess]) -> None:
     for service in services.values():
         if service.alive and service.process is not None:

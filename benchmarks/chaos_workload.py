@@ -1,0 +1,201 @@
+"""The chaos run's seeded workload and the driver that pushes it through the API and ingress.
+
+Every action is retried until the platform takes it (a killed profile service, a Kafka or
+PostgreSQL outage): HTTP writes are idempotent (PUT of the full state; a link answers once) and
+an ingress command keeps its command_id across retries, so a retry never doubles an effect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from benchmarks import wire
+from benchmarks.kafka_io import Publisher
+from devenv.smtp_sink import ReceivedMail
+from shared.contracts.ingress import SetGoal, UpsertProfile
+
+TOKEN = re.compile(r"/v1/links/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
+RETRY_S = 0.5
+Log = Callable[[str], None]
+
+
+def link_claims(token: str) -> dict[str, Any]:
+    """The claims part of a signed link (readable by anyone; only the signature is secret)."""
+    body = token.split(".")[0]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    return claims
+
+
+@dataclass
+class Inbox:
+    """The newest proposal email's links per mentee, and every Message-ID with its count."""
+
+    links: dict[str, list[str]] = field(default_factory=dict)
+    message_ids: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, mail: ReceivedMail) -> None:
+        body = mail.message.get_body(("plain",))
+        text = body.get_content() if body is not None else ""
+        tokens = sorted(set(TOKEN.findall(text)))
+        with self._lock:
+            self.message_ids[mail.message_id] = self.message_ids.get(mail.message_id, 0) + 1
+            for recipient in mail.recipients:
+                self.links[recipient.split("@")[0]] = tokens
+
+    def received(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.message_ids)
+
+    def tokens_of(self, mentee_id: str) -> list[str]:
+        with self._lock:
+            return list(self.links.get(mentee_id, ()))
+
+    def mentees(self) -> list[str]:
+        with self._lock:
+            return sorted(self.links)
+
+
+@dataclass
+class Action:
+    kind: str  # mentor, mentee, goal, feedback
+    channel: str  # api or ingress
+    user_id: str
+    body: Any = None
+
+
+@dataclass
+class Workload:
+    """Seeded actions: mentors first, then mentees, goals, profile changes and feedback."""
+
+    rng: random.Random
+    mentors: int
+    channel: dict[str, str] = field(default_factory=dict)
+    goal_versions: dict[str, int] = field(default_factory=dict)
+
+    def seed_mentors(self) -> list[Action]:
+        ids = [f"mentor-{i}" for i in range(self.mentors)]
+        return [Action("mentor", "api", m, wire.mentor(self.rng, m)) for m in ids]
+
+    def next(self, index: int) -> Action:
+        roll = self.rng.random()
+        mentees = list(self.channel)
+        if not mentees or roll < 0.22:
+            return self.new_mentee(f"mentee-{index}")
+        if roll < 0.25:
+            mentor = f"mentor-{self.rng.randrange(self.mentors)}"
+            return Action("mentor", "api", mentor, wire.mentor(self.rng, mentor))
+        if roll < 0.30:
+            mentee = self.rng.choice(mentees)
+            return Action("mentee", self.channel[mentee], mentee, wire.mentee(self.rng, mentee))
+        if roll < 0.48:
+            return Action("feedback", "api", "")  # whose: decided when it runs, from the inbox
+        return self.goal(self.rng.choice(mentees))
+
+    def new_mentee(self, mentee: str) -> Action:
+        self.channel[mentee] = self.rng.choice(("api", "ingress"))
+        return Action("mentee", self.channel[mentee], mentee, wire.mentee(self.rng, mentee))
+
+    def goal(self, mentee: str) -> Action:
+        version = self.goal_versions[mentee] = self.goal_versions.get(mentee, 0) + 1
+        return Action("goal", self.channel[mentee], mentee, wire.goal(self.rng, mentee, version))
+
+
+@dataclass
+class Driver:
+    http: httpx.AsyncClient
+    publisher: Publisher
+    ingress_topic: str
+    tenant: str
+    inbox: Inbox
+    rng: random.Random
+    log: Log
+    applied: dict[str, int] = field(default_factory=dict)
+    rejected: list[str] = field(default_factory=list)
+    retries: int = 0
+
+    async def run(self, action: Action) -> None:
+        attempt = self.attempt_for(action)
+        while True:
+            try:
+                outcome = await attempt()
+            except Exception as error:  # connection refused, timeouts, Kafka errors: all retried
+                outcome = f"retry: {type(error).__name__}"
+            if not outcome.startswith("retry"):
+                break
+            self.retries += 1
+            await asyncio.sleep(RETRY_S)
+        if outcome == "ok":
+            self.applied[action.kind] = self.applied.get(action.kind, 0) + 1
+        else:
+            self.rejected.append(f"{action.kind} {action.user_id}: {outcome}")
+
+    def feedback(self) -> Action | None:
+        """A mentee follows a link of their newest email: decline mostly, accept sometimes."""
+        mentees = self.inbox.mentees()
+        if not mentees:
+            return None
+        mentee = self.rng.choice(mentees)
+        wanted = "accept" if self.rng.random() < 0.3 else "decline"
+        tokens = [t for t in self.inbox.tokens_of(mentee) if link_claims(t)["action"] == wanted]
+        return Action("feedback", "api", mentee, self.rng.choice(tokens)) if tokens else None
+
+    def attempt_for(self, action: Action) -> Callable[[], Any]:
+        if action.kind == "feedback":
+            return lambda: self.http_call("POST", f"/v1/links/{action.body}", None)
+        if action.channel == "api":
+            path = f"/v1/profiles/{action.user_id}" + ("/goal" if action.kind == "goal" else "")
+            return lambda: self.http_call("PUT", path, action.body.model_dump(mode="json"))
+        command = self.ingress_command(action)
+        return lambda: self.publish(action.user_id, command)
+
+    def ingress_command(self, action: Action) -> bytes:
+        common = {"command_id": uuid.uuid4(), "tenant_id": self.tenant, "user_id": action.user_id}
+        if action.kind == "goal":
+            return SetGoal(**common, goal=action.body).model_dump_json().encode()
+        return UpsertProfile(**common, profile=action.body).model_dump_json().encode()
+
+    async def http_call(self, method: str, path: str, body: Any) -> str:
+        response = await self.http.request(method, path, json=body)
+        if response.status_code >= 500 or response.status_code == 429:
+            return f"retry: {response.status_code}"
+        if response.status_code in (200, 201, 204, 410):  # 410: the link's proposal moved on
+            return "ok"
+        return f"{response.status_code} {response.text[:200]}"
+
+    async def publish(self, key: str, command: bytes) -> str:
+        await asyncio.wait_for(self.publisher.publish_now(self.ingress_topic, key, command), 30)
+        return "ok"
+
+
+async def paced(
+    actions: list[Action], workload: Workload, driver: Driver, total: int, rate: float
+) -> None:
+    """Run the seeded actions at `rate` per second (slower when the platform pushes back)."""
+    started, index = time.monotonic(), 0
+    queue = list(actions)
+    while index < total:
+        action = queue.pop(0) if queue else workload.next(index)
+        if action.kind == "feedback":  # no email to answer yet: set a goal instead
+            action = driver.feedback() or workload.goal(workload.rng.choice(list(workload.channel)))
+        delay = started + index / rate - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await driver.run(action)
+        index += 1
+        if index % 250 == 0:
+            driver.log(
+                f"workload {index}/{total} applied {driver.applied} retries {driver.retries}"
+            )
