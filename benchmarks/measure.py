@@ -83,7 +83,7 @@ def mentor_update_costs(
 
 def rank_from_scratch(engine: TenantEngine, slot: int, keep: int) -> None:
     """One mentee against every candidate mentor, then its best `keep` (no incremental state)."""
-    candidates = candidate_mentors(engine.mentees, engine.mentors, slot)
+    candidates, _ = candidate_mentors(engine.mentees, engine.mentors, slot)
     if candidates.size == 0:
         return
     totals = mentee_against_mentors(engine.mentees, engine.mentors, slot, candidates)

@@ -53,6 +53,7 @@ from services.matching.domain.vector_scoring import (
     candidate_mentors,
     mentee_against_mentors,
     mentor_against_mentees,
+    score_upper_bound,
 )
 
 ListKey = tuple[str, int]  # (mentor id, partition)
@@ -357,7 +358,7 @@ class TenantEngine:
 
     def _offer_mentee(self, slot: int, mentee_id: str) -> None:
         t, m = self.mentees, self.mentors
-        candidates = candidate_mentors(t, m, slot)
+        candidates, level_sum = candidate_mentors(t, m, slot)
         me = t.uid[slot]
         keep = (m.uid[candidates] != me) & (m.manager[candidates] != me)
         keep &= m.uid[candidates] != t.manager[slot]
@@ -365,12 +366,16 @@ class TenantEngine:
         if excluded:
             slots = [m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of]
             keep &= ~np.isin(candidates, slots)
-        candidates = candidates[keep]
+        candidates, level_sum = candidates[keep], level_sum[keep]
+        partition = int(t.partition[slot])
+        floors = self.floors.of(candidates, partition)
+        reachable = score_upper_bound(t, slot, level_sum) >= floors
+        self._note_left_out(candidates[~reachable], partition)
+        candidates, floors = candidates[reachable], floors[reachable]
         if candidates.size == 0:
             return
         totals = mentee_against_mentors(t, m, slot, candidates)
-        partition = int(t.partition[slot])
-        qualifies = totals >= self.floors.of(candidates, partition)
+        qualifies = totals >= floors
         self._note_left_out(candidates[~qualifies], partition)
         own_key = tiebreak(mentee_id)
         for mentor_slot, score in zip(

@@ -14,7 +14,6 @@ from services.matching.domain.criteria import (
 )
 from services.matching.domain.people import Person
 from services.matching.domain.tables import (
-    BoolArray,
     FloatArray,
     IntArray,
     MenteeTable,
@@ -126,17 +125,32 @@ def _present(rows: Any, ids: Any, candidates: IntArray) -> IntArray:
     return counts
 
 
-def candidate_mentors(table: MenteeTable, mentors: MentorTable, slot: int) -> IntArray:
-    """Open mentors holding at least one of the mentee's goal skills."""
+def candidate_mentors(
+    table: MenteeTable, mentors: MentorTable, slot: int
+) -> tuple[IntArray, IntArray]:
+    """Open mentors holding at least one of the mentee's goal skills, and their level sums."""
     high = mentors.slots.high_water
     goal_ids = table.goal_skills[slot]
     valid = goal_ids[goal_ids >= 0]
     rows = mentors.rows["skills"]
     valid = valid[valid < rows.shape[0]]
     if valid.size == 0 or high == 0:
-        return np.zeros(0, np.int64)
-    holds: BoolArray = rows[valid, :high].any(axis=0)
-    return np.flatnonzero(holds & mentors.open[:high])
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    level_sum: IntArray = rows[valid, :high].sum(axis=0, dtype=np.int64)
+    candidates = np.flatnonzero((level_sum > 0) & mentors.open[:high])
+    return candidates, level_sum[candidates]
+
+
+def score_upper_bound(table: MenteeTable, slot: int, level_sum: IntArray) -> FloatArray:
+    """The best score a mentor with these goal-skill levels could reach (all else perfect).
+
+    Lets a goal skip the exact score for mentors whose lists it cannot enter anyway.
+    """
+    weights = table.weights[slot]
+    best_rest = float(weights[1:].sum())
+    skills = level_sum / (5 * table.n_goal[slot])
+    bound: FloatArray = (weights[0] * skills + best_rest) / table.weight_total[slot]
+    return bound + 1e-9  # never below the exact score through rounding
 
 
 def mentee_against_mentors(
