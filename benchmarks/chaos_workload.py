@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import random
 import re
@@ -127,7 +128,7 @@ class Driver:
     retries: int = 0
 
     async def run(self, action: Action) -> None:
-        attempt = self.attempt_for(action)
+        attempt, tries = self.attempt_for(action), 0
         while True:
             try:
                 outcome = await attempt()
@@ -136,6 +137,9 @@ class Driver:
             if not outcome.startswith("retry"):
                 break
             self.retries += 1
+            tries += 1
+            if tries % 20 == 0:
+                self.log(f"still retrying {action.kind} {action.user_id}: {outcome}")
             await asyncio.sleep(RETRY_S)
         if outcome == "ok":
             self.applied[action.kind] = self.applied.get(action.kind, 0) + 1
@@ -176,7 +180,17 @@ class Driver:
         return f"{response.status_code} {response.text[:200]}"
 
     async def publish(self, key: str, command: bytes) -> str:
-        await asyncio.wait_for(self.publisher.publish_now(self.ingress_topic, key, command), 30)
+        """Publish and wait; a producer that cannot deliver in time is replaced, then retried.
+
+        (After a broker restart aiokafka's producer was seen retrying NotLeaderForPartition
+        for minutes on one partition.) The same command_id makes a re-sent command one effect.
+        """
+        try:
+            await asyncio.wait_for(self.publisher.publish_now(self.ingress_topic, key, command), 15)
+        except Exception:
+            with contextlib.suppress(Exception):
+                await self.publisher.reset()
+            raise
         return "ok"
 
 

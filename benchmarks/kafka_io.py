@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -14,12 +16,14 @@ from shared.kafka.connection import client_kwargs, producer_kwargs
 from shared.settings import KafkaSettings
 
 JSON_HEADERS = [("content-type", b"application/json")]
+STOP_TIMEOUT_S = 10.0
 
 
 class Publisher:
     """Publishes events keyed by person, as the profile service's outbox relay does."""
 
     def __init__(self, settings: KafkaSettings) -> None:
+        self._settings = settings
         self._producer = AIOKafkaProducer(**producer_kwargs(settings))
         self._pending: list[object] = []
 
@@ -29,7 +33,18 @@ class Publisher:
 
     async def __aexit__(self, *_: object) -> None:
         await self.flush()
-        await self._producer.stop()
+        await self._stop()
+
+    async def _stop(self) -> None:
+        with contextlib.suppress(Exception):  # a producer stuck on a lost broker may not stop
+            await asyncio.wait_for(self._producer.stop(), STOP_TIMEOUT_S)
+
+    async def reset(self) -> None:
+        """Drop the producer and its undelivered messages; start a fresh one."""
+        self._pending = []
+        await self._stop()
+        self._producer = AIOKafkaProducer(**producer_kwargs(self._settings))
+        await self._producer.start()
 
     async def publish(self, topic: str, event: EventEnvelope) -> None:
         """Hand the event to the producer without waiting for its acknowledgement."""
