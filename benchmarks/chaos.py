@@ -170,9 +170,9 @@ def check(matching: ServiceProcess, token: str, database_url: str, inbox: Inbox)
             missing_proposals.append(f"{tenant}/{mentee}")
             continue
         wanted = message_id(tenant, mentee, proposal[0], MESSAGE_ID_DOMAIN)
-        if received.get(wanted, 0) == 0:
+        if not received.get(wanted):
             missing_emails.append(f"{tenant}/{mentee} {wanted}")
-    duplicates = sorted(m for m, count in received.items() if count > 1)
+    duplicates = sorted(f"{m} at {','.join(t)}" for m, t in received.items() if len(t) > 1)
     return Verdict(missing_proposals, missing_emails, duplicates, differ, len(expected))
 
 

@@ -44,7 +44,7 @@ class Inbox:
     """The newest proposal email's links per mentee, and every Message-ID with its count."""
 
     links: dict[str, list[str]] = field(default_factory=dict)
-    message_ids: dict[str, int] = field(default_factory=dict)
+    message_ids: dict[str, list[str]] = field(default_factory=dict)  # id -> receive times
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, mail: ReceivedMail) -> None:
@@ -52,13 +52,13 @@ class Inbox:
         text = body.get_content() if body is not None else ""
         tokens = sorted(set(TOKEN.findall(text)))
         with self._lock:
-            self.message_ids[mail.message_id] = self.message_ids.get(mail.message_id, 0) + 1
+            self.message_ids.setdefault(mail.message_id, []).append(time.strftime("%H:%M:%S"))
             for recipient in mail.recipients:
                 self.links[recipient.split("@")[0]] = tokens
 
-    def received(self) -> dict[str, int]:
+    def received(self) -> dict[str, list[str]]:
         with self._lock:
-            return dict(self.message_ids)
+            return {message_id: list(times) for message_id, times in self.message_ids.items()}
 
     def tokens_of(self, mentee_id: str) -> list[str]:
         with self._lock:
