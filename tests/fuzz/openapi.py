@@ -159,13 +159,12 @@ class Request:
     method: str
     url: str
     headers: dict[str, str]
-    params: dict[str, str]
     content: bytes | None
     body: Any
 
     def __repr__(self) -> str:
         content = self.content if self.content is None or len(self.content) < 500 else "<large>"
-        return f"{self.method} {self.url} {self.headers} {self.params} {content!r}"
+        return f"{self.method} {self.url} {self.headers} {content!r}"
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
@@ -215,6 +214,11 @@ def _authorization(auth: str, hostile_part: bool) -> st.SearchStrategy[str]:
     return st.just(auth)
 
 
+def _escaped(value: str) -> str:
+    """Percent-encoded UTF-8, lone surrogates included (an HTTP client would refuse them)."""
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
 @st.composite
 def requests(draw: st.DrawFn, operation: Operation, auth: str) -> Request:
     """A request for `operation`; `auth` is a valid Authorization value."""
@@ -229,8 +233,7 @@ def requests(draw: st.DrawFn, operation: Operation, auth: str) -> Request:
         hostile_here = hostile_part == ("path" if where == "path" else "parameters")
         value = draw(_parameter(parameter, operation.spec, hostile_here))
         if where == "path":
-            raw = value.encode("utf-8", "surrogatepass")  # lone surrogates too
-            path = path.replace("{" + name + "}", quote(raw, safe=""))
+            path = path.replace("{" + name + "}", _escaped(value))
         elif where == "header":
             headers[name] = value
         elif where == "query":
@@ -247,4 +250,6 @@ def requests(draw: st.DrawFn, operation: Operation, auth: str) -> Request:
         )
         content = draw(_encoded(body, hostile_part == "encoding"))
         headers["content-type"] = "application/json"
-    return Request(operation.method.upper(), path, headers, params, content, body)
+    if params:
+        path += "?" + "&".join(f"{_escaped(k)}={_escaped(v)}" for k, v in params.items())
+    return Request(operation.method.upper(), path, headers, content, body)

@@ -134,7 +134,6 @@ async def _send(client: httpx.AsyncClient, request: Request) -> httpx.Response:
         request.method,
         request.url,
         headers=request.headers,
-        params=request.params,
         content=request.content,
     )
 
