@@ -29,7 +29,7 @@ from rich.console import Console
 
 from benchmarks.chaos_faults import Faults, Schedule
 from benchmarks.chaos_workload import Driver, Inbox, Workload, paced
-from benchmarks.kafka_io import Publisher
+from benchmarks.kafka_io import Publisher, groups_lag
 from devenv.processes import (
     ROOT,
     Infrastructure,
@@ -91,16 +91,20 @@ async def drive(
     return driver
 
 
-def pending(services: dict[str, ServiceProcess], database_url: str) -> str | None:
-    """What still moves (lag, outbox, queued emails), or None when everything has settled."""
+def pending(
+    services: dict[str, ServiceProcess], database_url: str, kafka: KafkaSettings
+) -> str | None:
+    """What still moves (group lag, outbox, queued emails), or None when everything settled."""
     for service in services.values():
         text = service.metrics()
-        if not text:
-            return f"{service.name} not answering"
-        lag = metric_sum(text, "mentorlink_consumer_lag", service=service.name)
+        if not text or not service.ready():
+            return f"{service.name} not ready"
         backlog = metric_sum(text, "mentorlink_outbox_backlog", service=service.name)
-        if lag or backlog:
-            return f"{service.name} lag {lag:.0f} outbox {backlog:.0f}"
+        if backlog:
+            return f"{service.name} outbox {backlog:.0f}"
+    lagging = {g: n for g, n in asyncio.run(groups_lag(kafka)).items() if n}
+    if lagging:
+        return f"consumer lag {lagging}"
     queued = asyncio.run(_queued_emails(database_url))
     return f"{queued} emails queued" if queued else None
 
@@ -117,18 +121,22 @@ async def _queued_emails(database_url: str) -> int:
         await connection.close()
 
 
-def wait_drained(services: dict[str, ServiceProcess], database_url: str, timeout_s: float) -> None:
+def wait_drained(
+    services: dict[str, ServiceProcess], database_url: str, kafka: KafkaSettings, timeout_s: float
+) -> None:
     deadline, settled = time.monotonic() + timeout_s, 0
     last_report = 0.0
     while time.monotonic() < deadline and settled < 3:
-        state = pending(services, database_url)
+        state = pending(services, database_url, kafka)
         settled = settled + 1 if state is None else 0
         if state and time.monotonic() - last_report > 10:
             log(f"draining: {state}")
             last_report = time.monotonic()
         time.sleep(1)
     if settled < 3:
-        log(f"[yellow]not drained within {timeout_s:.0f}s: {pending(services, database_url)}")
+        log(
+            f"[yellow]not drained within {timeout_s:.0f}s: {pending(services, database_url, kafka)}"
+        )
 
 
 async def batch_expectations(database_url: str, partitions: int) -> dict[tuple[str, str], set[str]]:
@@ -173,6 +181,8 @@ def check(matching: ServiceProcess, token: str, database_url: str, inbox: Inbox)
         if not received.get(wanted):
             missing_emails.append(f"{tenant}/{mentee} {wanted}")
     duplicates = sorted(f"{m} at {','.join(t)}" for m, t in received.items() if len(t) > 1)
+    mentees = json.loads(body).get("mentees", -1) if status == 200 else -1
+    log(f"verify: {mentees} mentees with a goal; {len(expected)} with a non-empty batch ranking")
     return Verdict(missing_proposals, missing_emails, duplicates, differ, len(expected))
 
 
@@ -208,7 +218,7 @@ def run(args: argparse.Namespace, infra: Infrastructure, sink: SmtpSink, inbox: 
         except TimeoutError as error:  # a stuck service: account for what arrived, then fail
             faults.report.errors.append(str(error))
             drain_timeout = 60
-        wait_drained(services, infra.postgres.url, drain_timeout)
+        wait_drained(services, infra.postgres.url, kafka, drain_timeout)
         verdict = check(services["matching"], token, infra.postgres.url, inbox)
     finally:
         stop_all(services)

@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from shared.contracts.envelope import EventEnvelope
 from shared.kafka.connection import client_kwargs, producer_kwargs
@@ -116,3 +117,43 @@ async def topic_size(settings: KafkaSettings, topic: str) -> int:
         return sum(end[tp] - begin[tp] for tp in partitions)
     finally:
         await consumer.stop()
+
+
+async def groups_lag(settings: KafkaSettings) -> dict[str, int]:
+    """Per consumer group named with the run's prefix: uncommitted messages, read from Kafka.
+
+    A partition the group never committed counts from the start of the partition, so a group
+    that is rebalancing after a restart is not mistaken for one that has caught up.
+    """
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
+    await admin.start()
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        groups = [g[0] for g in await admin.list_consumer_groups()]
+        ours = [g for g in groups if g.startswith(settings.topic_prefix) and "-bare-" not in g]
+        lag: dict[str, int] = {}
+        for group in ours:
+            topics = await _group_topics(admin, group)
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in consumer.partitions_for_topic(topic) or ()
+            ]
+            committed = await admin.list_consumer_group_offsets(group)
+            begin = await consumer.beginning_offsets(partitions)
+            end = await consumer.end_offsets(partitions)
+            lag[group] = sum(
+                end[tp] - (committed[tp].offset if tp in committed else begin[tp])
+                for tp in partitions
+            )
+        return lag
+    finally:
+        await consumer.stop()
+        await admin.close()
+
+
+async def _group_topics(admin: AIOKafkaAdminClient, group: str) -> set[str]:
+    """The topics a group subscribes to: those it has committed offsets for."""
+    return {tp.topic for tp in await admin.list_consumer_group_offsets(group)}
