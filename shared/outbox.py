@@ -93,7 +93,9 @@ class OutboxRelay:
                 try:
                     sent = await self.relay_once()
                     failures = 0
-                except TRANSIENT_ERRORS as exc:
+                except Exception as exc:
+                    # Besides outages (TRANSIENT_ERRORS), a broker or pool recovering from one
+                    # raises others (LeaderNotAvailable, asyncpg state errors); rows stay queued.
                     failures += 1
                     log.warning("outbox relay waiting for a dependency: %s", type(exc).__name__)
                     await asyncio.sleep(min(5.0, 0.1 * 2**failures))

@@ -30,6 +30,7 @@ from shared.http.health import (
     postgres_ready,
     tasks_ready,
 )
+from shared.http.problems import install_problem_handlers
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
 from shared.kafka.producer import kafka_producer
@@ -67,6 +68,7 @@ def build_broker_for(
 
 def create_app(service: MatchingService, settings: MatchingSettings) -> FastAPI:
     app = FastAPI(title="Mentorlink matching", version="1")
+    install_problem_handlers(app)
     app.include_router(asyncapi_router(service.broker, "Mentorlink matching"))
     token = settings.admin_token.get_secret_value() if settings.admin_token else None
     app.include_router(admin_router(service.matching, token))

@@ -14,6 +14,7 @@ which rankings changed so that proposals go out only on real changes.
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from services.matching.domain.criteria import (
     score_pair,
     weight_total,
 )
-from services.matching.domain.diversify import Candidate, by_relevance, choose
+from services.matching.domain.diversify import Candidate, choose
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.postings import Postings
@@ -432,13 +433,18 @@ class TenantEngine:
         mentee_id = self.mentees.slots.user_ids[slot]
         if mentee_id is None or not self.mentees.ranked[slot]:
             return
-        candidates = [
-            Candidate(m, score, tiebreak(m))
-            for m, score in self.allowed.get(slot, {}).items()
-            if m in self.mentors.slots.slot_of
-        ]
-        pool = by_relevance(candidates)[: self.config.pool_factor * self.config.top_k]
-        full = len(pool) == self.config.pool_factor * self.config.top_k
+        size = self.config.pool_factor * self.config.top_k
+        known = self.mentors.slots.slot_of
+        best = heapq.nsmallest(
+            size,
+            (
+                (-score, tiebreak(m), m)
+                for m, score in self.allowed.get(slot, {}).items()
+                if m in known
+            ),
+        )
+        pool = [Candidate(m, -negated, order) for negated, order, m in best]
+        full = len(pool) == size
         self.pool_floor[slot] = pool[-1].score if full else -1.0
 
         def similarity(a: Candidate, b: Candidate) -> float:

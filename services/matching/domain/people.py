@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -143,6 +144,7 @@ def goal_from_payload(goal: GoalSetPayload) -> Goal:
     )
 
 
+@functools.lru_cache(maxsize=1 << 20)
 def tiebreak(user_id: str) -> int:
     """A stable pseudo-random order for equal scores: deterministic, and spreads exposure."""
     return int.from_bytes(hashlib.blake2b(user_id.encode(), digest_size=7).digest(), "big")
