@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import TRANSIENT_ERRORS
+
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -34,6 +36,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         errors = _field_errors(exc)
         fields = ", ".join(sorted({e["field"] for e in errors if e["field"]})) or "request"
         return problem(422, "Invalid request", f"invalid: {fields}", errors=errors)
+
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        response = problem(503, "A dependency is unavailable; retry later", type(exc).__name__)
+        response.headers["Retry-After"] = "5"
+        return response
+
+    for error in TRANSIENT_ERRORS:  # an outage (PostgreSQL down) is a 503, never a 500
+        if issubclass(error, Exception):
+            app.add_exception_handler(error, _unavailable)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
