@@ -8,6 +8,7 @@ Every metric carries a `service` label, so the three services can also share one
 from __future__ import annotations
 
 import time
+from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -70,7 +71,11 @@ class _MetricsScope(BaseMiddleware):
         self._service = service
 
     async def consume_scope(self, call_next: Any, msg: Any) -> Any:
-        topic = getattr(msg.raw_message, "topic", "unknown")
+        """Counts records, not handler calls: a batch subscriber's call counts each of its
+        records, and each is observed with the batch's duration (what it waited for)."""
+        raw = msg.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        topics = Tally(getattr(r, "topic", "unknown") for r in records)
         started = time.perf_counter()
         outcome = "error"
         try:
@@ -78,8 +83,12 @@ class _MetricsScope(BaseMiddleware):
             outcome = "ok"
             return result
         finally:
-            EVENTS_CONSUMED.labels(self._service, topic, outcome).inc()
-            PROCESSING_SECONDS.labels(self._service, topic).observe(time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            for topic, count in topics.items():
+                EVENTS_CONSUMED.labels(self._service, topic, outcome).inc(count)
+                histogram = PROCESSING_SECONDS.labels(self._service, topic)
+                for _ in range(count):
+                    histogram.observe(elapsed)
 
 
 def consumer_lag_refresher(service: str, broker: KafkaBroker) -> Refresher:

@@ -9,7 +9,8 @@ to the console, or to an in-process memory exporter (tests).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -53,6 +54,20 @@ def _exporter(kind: str) -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     return OTLPSpanExporter()
+
+
+@contextmanager
+def continued_trace(
+    headers: Mapping[str, str], tracer: trace.Tracer | None, name: str
+) -> Iterator[None]:
+    """A span in the trace named by these Kafka headers, so outbox rows written in it
+    continue that trace: for work a batch subscriber does on behalf of one of its records."""
+    if tracer is None or "traceparent" not in headers:
+        yield
+        return
+    parent = propagate.extract(dict(headers))
+    with tracer.start_as_current_span(name, context=parent, kind=trace.SpanKind.CONSUMER):
+        yield
 
 
 def trace_broker(broker: KafkaBroker, provider: TracerProvider | None) -> None:

@@ -61,8 +61,8 @@ def build_broker_for(
     """The broker with its subscriber; also used to generate the AsyncAPI document."""
     broker = build_broker(settings.kafka, SERVICE_NAME)
     instrument(broker, SERVICE_NAME)
-    install_dead_letter(broker, SERVICE_NAME)
-    broker.include_router(build_router(settings.kafka, matching, ownership))
+    dead_letters = install_dead_letter(broker, SERVICE_NAME)
+    broker.include_router(build_router(settings.kafka, matching, ownership, dead_letters))
     return broker
 
 
@@ -105,6 +105,7 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
         ownership = PartitionOwnership(matching)
         broker = build_broker_for(settings, matching, ownership)
         provider = tracer_provider(SERVICE_NAME, settings.tracing)
+        matching.tracer = provider.get_tracer("mentorlink.matching") if provider else None
         stack.push_async_callback(shutdown, provider)
         trace_broker(broker, provider)
         await broker.start()

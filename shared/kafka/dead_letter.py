@@ -106,13 +106,18 @@ class DeadLetterMiddleware:
         return _DeadLetterScope(msg, policy=self, **kwargs)
 
     async def dead_letter(self, msg: StreamMessage[Any], reason: str, error: str) -> None:
-        record = msg.raw_message
+        await self.dead_letter_record(msg.raw_message, reason, error, msg.body)
+
+    async def dead_letter_record(
+        self, record: Any, reason: str, error: str, value: bytes | None = None
+    ) -> None:
+        """Dead-letter one consumed record (batch subscribers call this for each bad one)."""
         letter = DeadLetter(
             source_topic=record.topic,
             partition=record.partition,
             offset=record.offset,
             key=record.key,
-            value=msg.body,
+            value=(record.value or b"") if value is None else value,
             reason=reason,
             error=error,
             service=self.service,

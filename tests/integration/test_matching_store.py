@@ -14,7 +14,7 @@ from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader, load_engines
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.people import person_from_profile
-from services.matching.service_layer.handlers import Matching, record_goal, record_profile
+from services.matching.service_layer.handlers import Matching, handle
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileUpdated
 from shared.db.migrations import apply_migrations
@@ -54,7 +54,7 @@ async def test_restored_engines_rank_like_the_ones_that_wrote_the_store(pool: as
     await live.take_partitions({0, 1})
     for i in range(4):
         event = ProfileUpdated(tenant_id=TENANT, key=f"m{i}", payload=mentor(f"m{i}", capacity=1))
-        await record_profile(event, i % 2, live)
+        await handle(event, i % 2, live)
     # The mentor fan-out is a Kafka hop; here each partition refreshes every mentor directly.
     engine = await live.engine(TENANT)
     for i in range(4):
@@ -62,12 +62,10 @@ async def test_restored_engines_rank_like_the_ones_that_wrote_the_store(pool: as
         engine.refresh_mentor(f"m{i}", [0, 1])
     engine.drain()
     for i in range(6):
-        await record_profile(
+        await handle(
             ProfileUpdated(tenant_id=TENANT, key=f"x{i}", payload=mentee(f"x{i}")), i % 2, live
         )
-        await record_goal(
-            GoalSet(tenant_id=TENANT, key=f"x{i}", payload=goal(f"x{i}")), i % 2, live
-        )
+        await handle(GoalSet(tenant_id=TENANT, key=f"x{i}", payload=goal(f"x{i}")), i % 2, live)
     before = engine.ranking_ids()
     assert any(before.values())
 

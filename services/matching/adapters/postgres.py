@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
 import asyncpg
 
 from services.matching.domain.people import Goal, Person
-from services.matching.service_layer.unit_of_work import CurrentProposal, PairState
+from services.matching.service_layer.unit_of_work import CurrentProposal, PairState, StoredList
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
 from shared.db.idempotency import first_delivery
@@ -144,46 +144,40 @@ class PostgresMatchingTransaction:
             state,
         )
 
-    async def parked_accepts(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+    async def mentor_pairs(
+        self, tenant_id: str, mentor_id: str, partition: int
+    ) -> list[tuple[str, PairState]]:
         rows = await self._conn.fetch(
-            "SELECT mentee_id FROM pairs WHERE tenant_id = $1 AND mentor_id = $2"
-            " AND partition = $3 AND state = 'accept_parked' ORDER BY mentee_id",
+            "SELECT mentee_id, state FROM pairs WHERE tenant_id = $1 AND mentor_id = $2"
+            " AND partition = $3 ORDER BY mentee_id",
             tenant_id,
             mentor_id,
             partition,
         )
-        return [r["mentee_id"] for r in rows]
+        return [(r["mentee_id"], r["state"]) for r in rows]
 
-    async def save_list(
-        self,
-        tenant_id: str,
-        mentor_id: str,
-        partition: int,
-        entries: list[tuple[str, float]],
-        truncated: bool,
-    ) -> None:
-        if not entries and not truncated:
-            await self._conn.execute(
+    async def save_lists(self, lists: Sequence[StoredList]) -> None:
+        emptied = [(t, m, p) for t, m, p, entries, cut in lists if not entries and not cut]
+        kept = [
+            (t, m, p, [mentee for mentee, _ in entries], [score for _, score in entries], truncated)
+            for t, m, p, entries, truncated in lists
+            if entries or truncated
+        ]
+        if emptied:
+            await self._conn.executemany(
                 "DELETE FROM mentor_lists WHERE tenant_id = $1 AND mentor_id = $2"
                 " AND partition = $3",
-                tenant_id,
-                mentor_id,
-                partition,
+                emptied,
             )
-            return
-        await self._conn.execute(
-            "INSERT INTO mentor_lists (tenant_id, mentor_id, partition, mentee_ids, scores,"
-            " truncated) VALUES ($1, $2, $3, $4, $5, $6)"
-            " ON CONFLICT (tenant_id, mentor_id, partition) DO UPDATE SET"
-            " mentee_ids = EXCLUDED.mentee_ids, scores = EXCLUDED.scores,"
-            " truncated = EXCLUDED.truncated",
-            tenant_id,
-            mentor_id,
-            partition,
-            [mentee for mentee, _ in entries],
-            [score for _, score in entries],
-            truncated,
-        )
+        if kept:
+            await self._conn.executemany(
+                "INSERT INTO mentor_lists (tenant_id, mentor_id, partition, mentee_ids, scores,"
+                " truncated) VALUES ($1, $2, $3, $4, $5, $6)"
+                " ON CONFLICT (tenant_id, mentor_id, partition) DO UPDATE SET"
+                " mentee_ids = EXCLUDED.mentee_ids, scores = EXCLUDED.scores,"
+                " truncated = EXCLUDED.truncated",
+                kept,
+            )
 
     async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None:
         row = await self._conn.fetchrow(

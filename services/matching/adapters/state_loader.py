@@ -73,13 +73,13 @@ async def load_engines(
             goal, goal_partition = goals.get(key, (None, partition))
             restorer(key[0]).mentee(person, goal, max(partition, goal_partition))
         for r in await conn.fetch(
-            "SELECT tenant_id, mentee_id, mentor_id FROM pairs"
+            "SELECT tenant_id, mentee_id, mentor_id, partition FROM pairs"
             " WHERE partition = ANY($1) AND state <> 'accept_parked'"
             " AND ($2::text IS NULL OR tenant_id = $2)",
             owned,
             tenant_id,
         ):
-            restorer(r["tenant_id"]).exclusion(r["mentee_id"], r["mentor_id"])
+            restorer(r["tenant_id"]).exclusion(r["mentee_id"], r["mentor_id"], r["partition"])
         for r in await conn.fetch(
             "SELECT tenant_id, mentor_id, partition, mentee_ids, scores, truncated"
             " FROM mentor_lists WHERE partition = ANY($1)"

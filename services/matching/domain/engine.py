@@ -111,7 +111,7 @@ class TenantEngine:
         self.partition_of: dict[str, int] = {}
         self.accepted: dict[str, int] = {}
         self.excluded: dict[str, set[str]] = defaultdict(set)
-        self.excluded_by_mentor: dict[str, set[str]] = defaultdict(set)
+        self.excluded_by_mentor: dict[str, dict[str, int]] = defaultdict(dict)  # -> partition
         self.lists: dict[ListKey, MentorList] = {}
         self.floors = Floors(config.partitions)
         self.member_of: dict[int, set[str]] = defaultdict(set)  # mentee slot -> mentor ids
@@ -124,6 +124,7 @@ class TenantEngine:
     # ----------------------------------------------------------------- people and goals
     def put_mentor_data(self, person: Person) -> None:
         """Mentor-side data only; lists follow with refresh_mentor (per partition)."""
+        self._touch_mentees_of(person.user_id)
         if person.is_mentor:
             slot = self.mentors.put(
                 person,
@@ -154,19 +155,20 @@ class TenantEngine:
         self.goals.pop(user_id, None)
         self.accepted.pop(user_id, None)
         for mentor_id in self.excluded.pop(user_id, set()):
-            self.excluded_by_mentor[mentor_id].discard(user_id)
+            self.excluded_by_mentor[mentor_id].pop(user_id, None)
         for mentee_id in self.excluded_by_mentor.pop(user_id, set()):
             self.excluded[mentee_id].discard(user_id)
         self._refresh_mentee(user_id)
         self.partition_of.pop(user_id, None)
+        self._touch_mentees_of(user_id)
         self.mentors.remove(user_id)
+        self._rerank_dirty()
 
     def drop_mentor(self, mentor_id: str) -> None:
         """The mentor is gone; its lists empty with refresh_mentor (per partition)."""
+        self._touch_mentees_of(mentor_id)
         self.mentors.remove(mentor_id)
         self.accepted.pop(mentor_id, None)
-        for mentee_id in self.excluded_by_mentor.pop(mentor_id, set()):
-            self.excluded[mentee_id].discard(mentor_id)
 
     def set_accepted(self, mentor_id: str, count: int) -> None:
         """Seats taken, as stored; lists follow with refresh_mentor."""
@@ -179,12 +181,12 @@ class TenantEngine:
             for partition in range(self.config.partitions):
                 self._set_floor(mentor_id, partition)
 
-    def exclude(self, mentee_id: str, mentor_id: str) -> None:
+    def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> None:
         """Never propose this mentor to this mentee again (declined, or already accepted)."""
         if mentor_id in self.excluded[mentee_id]:
             return
         self.excluded[mentee_id].add(mentor_id)
-        self.excluded_by_mentor[mentor_id].add(mentee_id)
+        self.excluded_by_mentor[mentor_id][mentee_id] = partition
         mentee = self.mentees.slots.slot_of.get(mentee_id)
         if mentee is None:
             return
@@ -194,6 +196,22 @@ class TenantEngine:
             self.member_of[mentee].discard(mentor_id)
             self._edit_list(key, partial(MentorList.remove, slot=mentee))
         self._rerank_dirty()
+
+    def reset_exclusions(self, mentor_id: str, partition: int, mentee_ids: Iterable[str]) -> None:
+        """Make the mentor's exclusions in one partition those stored; refresh_mentor follows.
+
+        Erasing a mentor purges its pairs in every partition at once, while a partition learns
+        of it later, from the fan-out, possibly after the mentor came back: only the store
+        knows which exclusions still hold.
+        """
+        held = self.excluded_by_mentor[mentor_id]
+        stored = set(mentee_ids)
+        for mentee_id in [m for m, p in held.items() if p == partition and m not in stored]:
+            del held[mentee_id]
+            self.excluded[mentee_id].discard(mentor_id)
+        for mentee_id in stored:
+            held[mentee_id] = partition
+            self.excluded[mentee_id].add(mentor_id)
 
     # ----------------------------------------------------------------- mentor lists
     def refresh_mentor(self, mentor_id: str, partitions: Iterable[int]) -> None:
@@ -302,6 +320,15 @@ class TenantEngine:
             self._replace_list(key[0], key[1], scored)
         else:
             self._set_list(key, edited)
+
+    def _touch_mentees_of(self, mentor_id: str) -> None:
+        """Rankings skip mentors not in the table and weigh their data (diversity): a mentor
+        arriving, changing or leaving re-ranks the mentees its lists show, even when the
+        lists themselves come out the same."""
+        for partition in range(self.config.partitions):
+            mentor_list = self.lists.get((mentor_id, partition))
+            if mentor_list is not None:
+                self._dirty.update(entry[2] for entry in mentor_list.shown())
 
     def _update_allowed(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
         for mentee in old.keys() - new.keys():
@@ -535,9 +562,9 @@ class Restorer:
         )
         e.postings.add(slot, e.mentees.goal_skills[slot], e.mentees)
 
-    def exclusion(self, mentee_id: str, mentor_id: str) -> None:
+    def exclusion(self, mentee_id: str, mentor_id: str, partition: int) -> None:
         self.engine.excluded[mentee_id].add(mentor_id)
-        self.engine.excluded_by_mentor[mentor_id].add(mentee_id)
+        self.engine.excluded_by_mentor[mentor_id][mentee_id] = partition
 
     def mentor_list(
         self, mentor_id: str, partition: int, entries: list[tuple[str, float]], truncated: bool

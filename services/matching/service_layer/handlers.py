@@ -1,16 +1,18 @@
 """Event handlers: store the change, let the engine re-rank, persist what changed, propose.
 
-Each handler runs in one transaction with the event's idempotency record, so a redelivered
-event changes nothing. The in-memory engine is updated inside that transaction; if it rolls
-back, the tenant's engine is marked stale and reloaded from the store before its next event.
+The events of one poll run in order in one transaction, each with its idempotency record, so a
+redelivered event changes nothing; the mentor lists they changed are saved once and each
+mentee whose ranking changed is proposed once, with the correlation id and trace of the last
+event that changed it. The in-memory engines are updated inside that transaction; if it rolls
+back, the engines it touched are marked stale and reloaded from the store before their next
+event.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
@@ -28,6 +30,10 @@ from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.errors import TransientError
 from shared.metrics import RANKING_RECOMPUTES
+from shared.tracing import continued_trace
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Matching:
     owned: frozenset[int] = frozenset()
     engines: dict[str, TenantEngine] = field(default_factory=dict)
     stale: set[str] = field(default_factory=set)
+    tracer: Tracer | None = None  # spans for proposals, in the trace of the event behind each
 
     async def take_partitions(self, partitions: Collection[int]) -> None:
         """After a rebalance: restore the engines of exactly these partitions from the store."""
@@ -59,35 +66,83 @@ class PartitionNotOwned(TransientError):  # noqa: N818 - a state, not an error o
     """The partition moved to another instance while this event waited; it will handle it."""
 
 
-@asynccontextmanager
-async def _change(
-    matching: Matching, event: EventEnvelope, partition: int
-) -> AsyncIterator[tuple[TenantEngine, MatchingTransaction] | None]:
-    """The tenant's engine and a transaction; None when the event was already handled."""
-    engine = await matching.engine(event.tenant_id)
+@dataclass(frozen=True)
+class Delivery:
+    """One consumed event, where it came from, and the trace context its headers carried."""
+
+    event: EventEnvelope
+    partition: int
+    trace_headers: Mapping[str, str] = field(default_factory=dict)
+
+
+Apply = Callable[[Any, int, TenantEngine, MatchingTransaction, Matching], Awaitable[None]]
+
+
+@dataclass
+class Pending:
+    """What events of one transaction changed: lists to save, rankings to propose (and why)."""
+
+    lists: set[tuple[str, str, int]] = field(default_factory=set)
+    causes: dict[tuple[str, str], Delivery] = field(default_factory=dict)
+
+    def collect(self, engine: TenantEngine, cause: Delivery) -> None:
+        tenant_id = cause.event.tenant_id
+        changes = engine.drain()
+        self.lists.update((tenant_id, m, p) for m, p in changes.lists)
+        for mentee_id in changes.rankings:
+            self.causes[(tenant_id, mentee_id)] = cause
+
+
+async def handle(event: EventEnvelope, partition: int, matching: Matching) -> None:
+    """One event in its own transaction (with its idempotency record)."""
+    await handle_batch([Delivery(event, partition)], matching)
+
+
+async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
+    """Events of one poll, in order, in one transaction: one commit, lists saved once each.
+
+    Either all of them are applied and recorded as delivered, or none is (the engines they
+    touched are then reloaded from the store before their next event).
+    """
+    tenants = sorted({d.event.tenant_id for d in batch})
+    engines = {tenant: await matching.engine(tenant) for tenant in tenants}
     try:
         async with matching.uow.transaction() as tx:
-            await tx.hold_partition(partition)
-            if partition not in matching.owned:
-                raise PartitionNotOwned(partition)
-            if not await tx.first_delivery(event.event_id):
-                yield None
-                return
-            yield engine, tx
-            RANKING_RECOMPUTES.labels("matching").inc()
-            await _persist(tx, engine, event)
+            for partition in sorted({d.partition for d in batch}):
+                await tx.hold_partition(partition)
+                if partition not in matching.owned:
+                    raise PartitionNotOwned(partition)
+            pending = Pending()
+            for delivery in batch:
+                event, partition = delivery.event, delivery.partition
+                if await tx.first_delivery(event.event_id):
+                    engine = engines[event.tenant_id]
+                    with continued_trace(delivery.trace_headers, matching.tracer, event.event_type):
+                        await _APPLY[type(event)](event, partition, engine, tx, matching)
+                    RANKING_RECOMPUTES.labels("matching").inc()
+                    pending.collect(engine, delivery)
+            await _persist(tx, matching, engines, pending)
     except BaseException:
-        matching.stale.add(event.tenant_id)
+        matching.stale.update(tenants)
         raise
 
 
-async def _persist(tx: MatchingTransaction, engine: TenantEngine, event: EventEnvelope) -> None:
-    changes = engine.drain()
-    for mentor_id, partition in sorted(changes.lists):
-        entries, truncated = engine.list_entries(mentor_id, partition)
-        await tx.save_list(event.tenant_id, mentor_id, partition, entries, truncated)
-    for mentee_id in sorted(changes.rankings):
-        await propose(tx, engine, event.tenant_id, mentee_id, event.correlation_id)
+async def _persist(
+    tx: MatchingTransaction,
+    matching: Matching,
+    engines: dict[str, TenantEngine],
+    pending: Pending,
+) -> None:
+    await tx.save_lists(
+        [
+            (tenant, mentor_id, partition, *engines[tenant].list_entries(mentor_id, partition))
+            for tenant, mentor_id, partition in sorted(pending.lists)
+        ]
+    )
+    for (tenant, mentee_id), cause in sorted(pending.causes.items(), key=lambda c: c[0]):
+        with continued_trace(cause.trace_headers, matching.tracer, "matching propose"):
+            correlation_id = cause.event.correlation_id
+            await propose(tx, engines[tenant], tenant, mentee_id, correlation_id)
 
 
 async def _fan_out(
@@ -107,59 +162,65 @@ async def _fan_out(
         await tx.publish(MENTOR_FEED, changed, partition)
 
 
-async def record_profile(event: ProfileUpdated, partition: int, matching: Matching) -> None:
+async def record_profile(
+    event: ProfileUpdated,
+    partition: int,
+    engine: TenantEngine,
+    tx: MatchingTransaction,
+    matching: Matching,
+) -> None:
     person = person_from_profile(event.payload)
-    async with _change(matching, event, partition) as handled:
-        if handled is None:
-            return
-        engine, tx = handled
-        known = await tx.person_version(event.tenant_id, person.user_id)
-        if known is not None and known >= person.version:
-            return  # an older or repeated update never overwrites a newer one
-        previous = await tx.stored_person(event.tenant_id, person.user_id)
-        await tx.save_person(event.tenant_id, person, partition)
-        engine.put_mentee(person, partition)
-        if person.is_mentor or (previous is not None and previous.is_mentor):
-            await _fan_out(tx, matching, event, person.user_id, "profile")
+    known = await tx.person_version(event.tenant_id, person.user_id)
+    if known is not None and known >= person.version:
+        return  # an older or repeated update never overwrites a newer one
+    previous = await tx.stored_person(event.tenant_id, person.user_id)
+    await tx.save_person(event.tenant_id, person, partition)
+    engine.put_mentee(person, partition)
+    if person.is_mentor or (previous is not None and previous.is_mentor):
+        await _fan_out(tx, matching, event, person.user_id, "profile")
 
 
-async def forget_profile(event: ProfileDeleted, partition: int, matching: Matching) -> None:
+async def forget_profile(
+    event: ProfileDeleted,
+    partition: int,
+    engine: TenantEngine,
+    tx: MatchingTransaction,
+    matching: Matching,
+) -> None:
     user_id = event.payload.user_id
-    async with _change(matching, event, partition) as handled:
-        if handled is None:
-            return
-        engine, tx = handled
-        await tx.forget_person(event.tenant_id, user_id)
-        engine.forget(user_id)
-        await _fan_out(tx, matching, event, user_id, "deleted")
+    await tx.forget_person(event.tenant_id, user_id)
+    engine.forget(user_id)
+    await _fan_out(tx, matching, event, user_id, "deleted")
 
 
-async def record_goal(event: GoalSet, partition: int, matching: Matching) -> None:
+async def record_goal(
+    event: GoalSet,
+    partition: int,
+    engine: TenantEngine,
+    tx: MatchingTransaction,
+    matching: Matching,
+) -> None:
     goal = goal_from_payload(event.payload)
-    async with _change(matching, event, partition) as handled:
-        if handled is None:
-            return
-        engine, tx = handled
-        known = await tx.goal_version(event.tenant_id, goal.mentee_id)
-        if known is not None and known >= goal.version:
-            return
-        await tx.save_goal(event.tenant_id, goal, partition)
-        engine.put_goal(goal, partition)
+    known = await tx.goal_version(event.tenant_id, goal.mentee_id)
+    if known is not None and known >= goal.version:
+        return
+    await tx.save_goal(event.tenant_id, goal, partition)
+    engine.put_goal(goal, partition)
 
 
 async def record_feedback(
-    event: MatchAccepted | MatchDeclined, partition: int, matching: Matching
+    event: MatchAccepted | MatchDeclined,
+    partition: int,
+    engine: TenantEngine,
+    tx: MatchingTransaction,
+    matching: Matching,
 ) -> None:
     mentee_id, mentor_id = event.payload.mentee_id, event.payload.mentor_id
-    async with _change(matching, event, partition) as handled:
-        if handled is None:
-            return
-        engine, tx = handled
-        if isinstance(event, MatchDeclined):
-            await tx.save_pair(event.tenant_id, mentee_id, mentor_id, partition, "declined")
-            engine.exclude(mentee_id, mentor_id)
-        else:
-            await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
+    if isinstance(event, MatchDeclined):
+        await tx.save_pair(event.tenant_id, mentee_id, mentor_id, partition, "declined")
+        engine.exclude(mentee_id, mentor_id, partition)
+    else:
+        await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
 
 
 async def _accept(
@@ -183,24 +244,38 @@ async def _accept(
     taken = await tx.take_seat(tenant_id, mentor_id)
     state: Literal["accepted", "declined"] = "accepted" if taken is not None else "declined"
     await tx.save_pair(tenant_id, mentee_id, mentor_id, partition, state)
-    engine.exclude(mentee_id, mentor_id)
+    engine.exclude(mentee_id, mentor_id, partition)
     if taken is not None:
         await _fan_out(tx, matching, cause, mentor_id, "seats")
 
 
-async def refresh_mentor(event: MentorChanged, partition: int, matching: Matching) -> None:
+async def refresh_mentor(
+    event: MentorChanged,
+    partition: int,
+    engine: TenantEngine,
+    tx: MatchingTransaction,
+    matching: Matching,
+) -> None:
     """Apply the mentor's stored state to this partition's lists (the store is the truth)."""
     mentor_id = event.payload.mentor_id
-    async with _change(matching, event, partition) as handled:
-        if handled is None:
-            return
-        engine, tx = handled
-        person = await tx.stored_person(event.tenant_id, mentor_id)
-        if person is None:
-            engine.drop_mentor(mentor_id)
-        else:
-            engine.set_accepted(mentor_id, await tx.seats_taken(event.tenant_id, mentor_id))
-            engine.put_mentor_data(person)
-        engine.refresh_mentor(mentor_id, [partition])
-        for mentee_id in await tx.parked_accepts(event.tenant_id, mentor_id, partition):
-            await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
+    person = await tx.stored_person(event.tenant_id, mentor_id)
+    if person is None:
+        engine.drop_mentor(mentor_id)
+    else:
+        engine.set_accepted(mentor_id, await tx.seats_taken(event.tenant_id, mentor_id))
+        engine.put_mentor_data(person)
+    pairs = await tx.mentor_pairs(event.tenant_id, mentor_id, partition)
+    engine.reset_exclusions(mentor_id, partition, [m for m, s in pairs if s != "accept_parked"])
+    engine.refresh_mentor(mentor_id, [partition])
+    for mentee_id in [m for m, state in pairs if state == "accept_parked"]:
+        await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
+
+
+_APPLY: dict[type[EventEnvelope], Apply] = {
+    ProfileUpdated: record_profile,
+    ProfileDeleted: forget_profile,
+    GoalSet: record_goal,
+    MatchAccepted: record_feedback,
+    MatchDeclined: record_feedback,
+    MentorChanged: refresh_mentor,
+}

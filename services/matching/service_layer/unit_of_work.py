@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -15,6 +15,8 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
 
 PairState = Literal["accepted", "declined", "accept_parked"]
+# tenant, mentor, partition, (mentee, score) entries, truncated
+StoredList = tuple[str, str, int, list[tuple[str, float]], bool]
 
 
 @dataclass(frozen=True)
@@ -53,17 +55,14 @@ class MatchingTransaction(Protocol):
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None: ...
 
-    async def parked_accepts(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]: ...
+    async def mentor_pairs(
+        self, tenant_id: str, mentor_id: str, partition: int
+    ) -> list[tuple[str, PairState]]:
+        """The mentor's pairs with mentees of one partition, with their state."""
 
-    async def save_list(
-        self,
-        tenant_id: str,
-        mentor_id: str,
-        partition: int,
-        entries: list[tuple[str, float]],
-        truncated: bool,
-    ) -> None:
-        """Store a mentor's list in one partition; an empty, complete list deletes the row."""
+    async def save_lists(self, lists: Sequence[StoredList]) -> None:
+        """Store mentors' lists (tenant, mentor, partition, entries, truncated); an empty,
+        complete list deletes the row."""
 
     async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None: ...
 

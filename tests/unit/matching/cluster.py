@@ -13,8 +13,7 @@ from collections import deque
 from services.matching.domain.batch import Population, recompute
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.events import MENTOR_FEED
-from services.matching.entrypoints.consumers import dispatch
-from services.matching.service_layer.handlers import Matching
+from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.matches import MatchProposed
 from tests.unit.matching.fake_store import FakeStateLoader, fake_unit_of_work
@@ -59,11 +58,26 @@ class Cluster:
         if not queue:
             return False
         instance = self.instances[self.owner[partition]]
-        await dispatch(queue[0], partition, instance)
+        await handle(queue[0], partition, instance)
         self._relay()
         if not again:
             queue.popleft()
         return True
+
+    async def poll(self, index: int, per_partition: int) -> None:
+        """One instance handles the heads of its partitions' queues as one batch, like a poll."""
+        owned = sorted(p for p, o in self.owner.items() if o == index)
+        batch = [
+            (partition, event)
+            for partition in owned
+            for event in list(self.queues[partition])[:per_partition]
+        ]
+        if not batch:
+            return
+        await handle_batch([Delivery(e, p) for p, e in batch], self.instances[index])
+        self._relay()
+        for partition, _ in batch:
+            self.queues[partition].popleft()
 
     async def drain(self) -> None:
         while any(self.queues.values()):

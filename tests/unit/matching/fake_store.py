@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import Restorer, TenantEngine
 from services.matching.domain.people import Goal, Person
-from services.matching.service_layer.unit_of_work import CurrentProposal, PairState
+from services.matching.service_layer.unit_of_work import CurrentProposal, PairState, StoredList
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
 from tests.unit.fakes import CopyOnCommitUnitOfWork
@@ -92,28 +92,21 @@ class FakeMatchingTransaction:
     ) -> None:
         self.s.pairs[tenant_id, mentee_id, mentor_id] = (partition, state)
 
-    async def parked_accepts(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+    async def mentor_pairs(
+        self, tenant_id: str, mentor_id: str, partition: int
+    ) -> list[tuple[str, PairState]]:
         return sorted(
-            k[1]
+            (k[1], state)
             for k, (p, state) in self.s.pairs.items()
-            if k[0] == tenant_id
-            and k[2] == mentor_id
-            and p == partition
-            and state == "accept_parked"
+            if k[0] == tenant_id and k[2] == mentor_id and p == partition
         )
 
-    async def save_list(
-        self,
-        tenant_id: str,
-        mentor_id: str,
-        partition: int,
-        entries: list[tuple[str, float]],
-        truncated: bool,
-    ) -> None:
-        if not entries and not truncated:
-            self.s.lists.pop((tenant_id, mentor_id, partition), None)
-        else:
-            self.s.lists[tenant_id, mentor_id, partition] = (list(entries), truncated)
+    async def save_lists(self, lists: Sequence[StoredList]) -> None:
+        for tenant_id, mentor_id, partition, entries, truncated in lists:
+            if not entries and not truncated:
+                self.s.lists.pop((tenant_id, mentor_id, partition), None)
+            else:
+                self.s.lists[tenant_id, mentor_id, partition] = (list(entries), truncated)
 
     async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None:
         found = self.s.proposals.get((tenant_id, mentee_id))
@@ -173,7 +166,7 @@ class FakeStateLoader:
                 restorer(key[0]).mentee(person, goal, partition)
         for (tenant, mentee, mentor), (partition, state) in sorted(s.pairs.items()):
             if state != "accept_parked" and wanted(tenant, partition):
-                restorer(tenant).exclusion(mentee, mentor)
+                restorer(tenant).exclusion(mentee, mentor, partition)
         for (tenant, mentor, partition), (entries, truncated) in sorted(s.lists.items()):
             if wanted(tenant, partition):
                 restorer(tenant).mentor_list(mentor, partition, entries, truncated)

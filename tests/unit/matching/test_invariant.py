@@ -1,9 +1,10 @@
 """The incremental engine, driven through the real handlers, always equals a batch recompute.
 
 Any sequence of profile, goal, accept, decline and delete events, in any interleaving the
-partitioning allows, with redeliveries, stale versions and rebalances between two instances
-(which then restore from the store), ends in rankings equal to a from-scratch recompute of
-the final stored state, and in stored proposals that name exactly those mentors.
+partitioning allows, with redeliveries, stale versions, several events per transaction (a poll)
+and rebalances between two instances (which then restore from the store), ends in rankings
+equal to a from-scratch recompute of the final stored state, and in stored proposals that name
+exactly those mentors.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -64,6 +64,7 @@ actions = st.lists(
         st.tuples(st.sampled_from(["accept", "decline"]), users, users),
         st.tuples(st.just("delete"), users, st.none()),
         st.tuples(st.just("deliver"), st.integers(0, PARTITIONS - 1), st.booleans()),
+        st.tuples(st.just("poll"), st.integers(0, 1), st.integers(2, 6)),
         st.tuples(st.just("rebalance"), st.integers(0, 2**PARTITIONS - 1), st.none()),
     ),
     min_size=6,
@@ -117,6 +118,8 @@ class Script:
             )
         elif kind == "deliver":
             await self.cluster.deliver(first, again=second)
+        elif kind == "poll":
+            await self.cluster.poll(first, per_partition=second)
         elif kind == "rebalance":
             await self.cluster.assign({p: (first >> p) & 1 for p in range(PARTITIONS)})
 
@@ -171,11 +174,6 @@ def test_incremental_rankings_equal_a_batch_recompute(
     asyncio.run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="OPEN BUG (issue 3): CI found two-tenant sequences where tenant-a's engine omits a "
-    "mentor the batch recompute proposes (falsifying example in the stop-9 CI log); not yet fixed",
-)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     config=configs,
