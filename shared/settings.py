@@ -100,13 +100,17 @@ class HttpSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
 
 
+DEV_LINK_KEY = "dev-only-link-key-change-me"
+MIN_LINK_KEY_CHARS = 32
+
+
 class LinkSettings(BaseSettings):
     """Signed links in proposal emails (accept, decline, unsubscribe)."""
 
     model_config = SettingsConfigDict(env_prefix="LINK_", extra="ignore")
 
     signing_keys: SecretStr = Field(
-        default=SecretStr("dev-only-link-key-change-me"),
+        default=SecretStr(DEV_LINK_KEY),
         description="Comma-separated secrets; the first signs, all verify (rotation).",
     )
     base_url: str = Field(
@@ -119,6 +123,19 @@ class LinkSettings(BaseSettings):
         return [
             k.strip().encode() for k in self.signing_keys.get_secret_value().split(",") if k.strip()
         ]
+
+    def refuse_weak_keys(self, kafka: KafkaSettings) -> None:
+        """Under KAFKA_PROFILE=production, anyone knowing the development key (it is in this
+        repository) could accept or decline on a mentee's behalf: refuse it, and short keys."""
+        if kafka.profile != "production":
+            return
+        weak = [k for k in self.keys() if k == DEV_LINK_KEY.encode() or len(k) < MIN_LINK_KEY_CHARS]
+        if weak or not self.keys():
+            raise ValueError(
+                "LINK_SIGNING_KEYS must be set to secrets of at least "
+                f"{MIN_LINK_KEY_CHARS} characters (not the development key) "
+                "with KAFKA_PROFILE=production"
+            )
 
 
 class TracingSettings(BaseSettings):

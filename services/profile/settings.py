@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import LinkSettings, ServiceSettings
@@ -19,3 +19,8 @@ class ProfileSettings(ServiceSettings):
     idempotency_window_s: float = Field(
         default=24 * 3600, gt=0, description="How long an Idempotency-Key answer is replayed."
     )
+
+    @model_validator(mode="after")
+    def _real_link_keys_in_production(self) -> ProfileSettings:
+        self.links.refuse_weak_keys(self.kafka)
+        return self
