@@ -85,6 +85,8 @@ def build_dispatcher(
         rate_limit=RateLimit(
             settings.rate_limit_emails, timedelta(seconds=settings.rate_limit_period_s)
         ),
+        concurrency=settings.send_concurrency,
+        batch_size=max(20, 2 * settings.send_concurrency),
     )
     return Dispatcher(store, SmtpMailer(settings.smtp, checkpoint), tools, policy)
 

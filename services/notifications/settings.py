@@ -52,6 +52,12 @@ class NotificationsSettings(ServiceSettings):
         description="A proposal waits this long; newer proposals in the window replace it.",
     )
     rate_limit_emails: int = Field(default=3, ge=1, description="Emails per mentee per period.")
+    send_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="SMTP sessions in flight at once (one mentee's emails always go in order).",
+    )
     rate_limit_period_s: float = Field(default=3600.0, gt=0)
     support_token: SecretStr | None = Field(
         default=None,

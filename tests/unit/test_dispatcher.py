@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -80,8 +81,15 @@ class FakeStore:
 class FakeMailer:
     result: SendResult = field(default_factory=lambda: SendResult(Outcome.SENT))
     sent: list[EmailMessage] = field(default_factory=list)
+    delay_s: float = 0.0
+    in_flight: int = 0
+    most_in_flight: int = 0
 
     async def send(self, message: EmailMessage) -> SendResult:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        await asyncio.sleep(self.delay_s)  # a fake SMTP session that takes a while
+        self.in_flight -= 1
         self.sent.append(message)
         return self.result
 
@@ -198,8 +206,26 @@ async def test_unreachable_contact_is_suppressed(overrides: dict[str, Any]) -> N
 async def test_every_claimed_email_is_handled() -> None:
     dispatcher, store, mailer = arrange(claimed(1), claimed(2, mentee_id="u-unknown"), claimed(3))
     assert await dispatcher.dispatch_once() == 3
-    assert [c[:2] for c in store.calls] == [("sent", 1), ("reschedule", 2), ("sent", 3)]
+    handled = sorted((c[1], c[0]) for c in store.calls)  # mentees go concurrently: any order
+    assert handled == [(1, "sent"), (2, "reschedule"), (3, "sent")]
     assert len(mailer.sent) == 2
+
+
+async def test_several_mentees_are_sent_to_concurrently_and_each_mentee_in_order() -> None:
+    emails = [claimed(i, mentee_id=f"u-{i % 3}") for i in range(1, 10)]
+    _, store, mailer = arrange(*emails)
+    for i in range(3):
+        store.contacts[TENANT, f"u-{i}"] = contact(f"u-{i}")
+    mailer.delay_s = 0.01
+    unlimited = RateLimit(100, timedelta(hours=1))
+    policy = replace(POLICY, concurrency=3, rate_limit=unlimited)
+    dispatcher = Dispatcher(store, mailer, TOOLS, policy)
+    assert await dispatcher.dispatch_once() == 9
+    assert mailer.most_in_flight == 3
+    sent = [c[1] for c in store.calls if c[0] == "sent"]
+    for mentee in range(3):
+        mine = [i for i in sent if i % 3 == mentee]
+        assert mine == sorted(mine)
 
 
 async def test_an_address_that_cannot_be_composed_fails_that_email_only() -> None:

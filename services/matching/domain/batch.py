@@ -33,10 +33,19 @@ class Population:
     excluded: set[tuple[str, str]] = field(default_factory=set)
 
 
+Traits = tuple[frozenset[str], frozenset[str]]  # what makes two mentors the same type
+
+
+def traits(mentor: Person) -> Traits:
+    return frozenset(mentor.skills), frozenset(mentor.industries)
+
+
+def traits_similarity(a: Traits, b: Traits) -> float:
+    return (jaccard(a[0], b[0]) + jaccard(a[1], b[1])) / 2
+
+
 def mentor_similarity(a: Person, b: Person) -> float:
-    return (
-        jaccard(set(a.skills), set(b.skills)) + jaccard(set(a.industries), set(b.industries))
-    ) / 2
+    return traits_similarity(traits(a), traits(b))
 
 
 def ranked_mentees(pop: Population) -> list[Person]:

@@ -28,22 +28,30 @@ def diversify(
     diversity: float,
     similarity: Callable[[Candidate, Candidate], float],
 ) -> list[Candidate]:
-    """Greedy MMR over the best candidates: relevance minus similarity to those already picked."""
+    """Greedy MMR over the best candidates: relevance minus similarity to those already picked.
+
+    Each candidate's similarity to the chosen ones is kept up to date with the latest pick only,
+    so a ranking costs about k * pool similarities rather than k * k * pool.
+    """
     pool = by_relevance(candidates)
     if diversity <= 0 or len(pool) <= 1:
         return pool[:k]
     chosen = [pool.pop(0)]
+    closest = [similarity(c, chosen[0]) for c in pool]
     while pool and len(chosen) < k:
-        best = max(
-            pool,
-            key=lambda c: (
-                (1 - diversity) * c.score - diversity * max(similarity(c, s) for s in chosen),
-                c.score,
-                -c.tiebreak,
+        at = max(
+            range(len(pool)),
+            key=lambda i: (
+                (1 - diversity) * pool[i].score - diversity * closest[i],
+                pool[i].score,
+                -pool[i].tiebreak,
             ),
         )
-        pool.remove(best)
-        chosen.append(best)
+        picked = pool.pop(at)
+        del closest[at]
+        chosen.append(picked)
+        if len(chosen) < k:
+            closest = [max(m, similarity(c, picked)) for m, c in zip(closest, pool, strict=True)]
     return chosen
 
 

@@ -22,7 +22,7 @@ from functools import partial
 
 import numpy as np
 
-from services.matching.domain.batch import Population, mentor_similarity
+from services.matching.domain.batch import Population, Traits, traits, traits_similarity
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
@@ -119,6 +119,7 @@ class TenantEngine:
         self.rankings: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}
         self._dirty: set[int] = set()
+        self._traits: dict[str, Traits] = {}  # of mentors, for diversity; dropped on change
         self._changes = Changes()
 
     # ----------------------------------------------------------------- people and goals
@@ -321,10 +322,19 @@ class TenantEngine:
         else:
             self._set_list(key, edited)
 
+    def _traits_of(self, mentor_id: str) -> Traits:
+        found = self._traits.get(mentor_id)
+        if found is None:
+            mentor = self.mentor(mentor_id)
+            assert mentor is not None
+            found = self._traits[mentor_id] = traits(mentor)
+        return found
+
     def _touch_mentees_of(self, mentor_id: str) -> None:
         """Rankings skip mentors not in the table and weigh their data (diversity): a mentor
         arriving, changing or leaving re-ranks the mentees its lists show, even when the
         lists themselves come out the same."""
+        self._traits.pop(mentor_id, None)
         for partition in range(self.config.partitions):
             mentor_list = self.lists.get((mentor_id, partition))
             if mentor_list is not None:
@@ -475,9 +485,7 @@ class TenantEngine:
         self.pool_floor[slot] = pool[-1].score if full else -1.0
 
         def similarity(a: Candidate, b: Candidate) -> float:
-            first, second = self.mentor(str(a.key)), self.mentor(str(b.key))
-            assert first is not None and second is not None
-            return mentor_similarity(first, second)
+            return traits_similarity(self._traits_of(str(a.key)), self._traits_of(str(b.key)))
 
         chosen = choose(
             pool, self.config.top_k, self.config.pool_factor, self.config.diversity, similarity

@@ -48,6 +48,7 @@ class DispatchPolicy:
     contact_wait_s: float
     rate_limit: RateLimit
     batch_size: int = 20
+    concurrency: int = 1
     poll_interval_s: float = 1.0
 
 
@@ -100,8 +101,22 @@ class Dispatcher:
         claimed = await self._store.claim_due(self._policy.batch_size, self._policy.lease_s)
         if claimed:
             self._tools.checkpoint("claimed")
+        by_mentee: dict[tuple[str, str], list[ClaimedEmail]] = {}
         for email in claimed:
-            await self._deliver(email)
+            by_mentee.setdefault((email.tenant_id, email.mentee_id), []).append(email)
+        slots = asyncio.Semaphore(self._policy.concurrency)
+
+        async def deliver_in_order(emails: list[ClaimedEmail]) -> None:
+            async with slots:  # the rate limit reads this mentee's sends: one at a time
+                for email in emails:
+                    await self._deliver(email)
+
+        outcomes = await asyncio.gather(
+            *(deliver_in_order(emails) for emails in by_mentee.values()), return_exceptions=True
+        )
+        for outcome in outcomes:  # all finished; the first failure decides (e.g. an outage)
+            if isinstance(outcome, BaseException):
+                raise outcome
         return len(claimed)
 
     async def _deliver(self, email: ClaimedEmail) -> None:
