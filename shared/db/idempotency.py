@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from shared.db.types import DbConnection
@@ -16,3 +17,17 @@ async def first_delivery(conn: DbConnection, consumer: str, event_id: UUID) -> b
         event_id,
     )
     return row is not None
+
+
+async def first_deliveries(
+    conn: DbConnection, consumer: str, event_ids: Sequence[UUID]
+) -> set[UUID]:
+    """The ids `consumer` sees for the first time, in one round trip (a batch subscriber's)."""
+    rows = await conn.fetch(
+        "INSERT INTO processed_events (consumer, event_id)"
+        " SELECT $1, id FROM unnest($2::uuid[]) AS id"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        list(event_ids),
+    )
+    return {row["event_id"] for row in rows}

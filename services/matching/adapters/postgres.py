@@ -12,7 +12,7 @@ from services.matching.domain.people import Goal, Person
 from services.matching.service_layer.unit_of_work import CurrentProposal, PairState, StoredList
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
-from shared.db.idempotency import first_delivery
+from shared.db.idempotency import first_deliveries
 from shared.db.types import DbConnection
 from shared.outbox import add_to_outbox
 
@@ -30,8 +30,8 @@ class PostgresMatchingTransaction:
             "SELECT pg_advisory_xact_lock_shared($1, $2)", PARTITION_LOCK, partition
         )
 
-    async def first_delivery(self, event_id: UUID) -> bool:
-        return await first_delivery(self._conn, CONSUMER, event_id)
+    async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
+        return await first_deliveries(self._conn, CONSUMER, event_ids)
 
     async def person_version(self, tenant_id: str, user_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(

@@ -113,9 +113,11 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                 if partition not in matching.owned:
                     raise PartitionNotOwned(partition)
             pending = Pending()
+            fresh = await tx.first_deliveries([d.event.event_id for d in batch])
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
-                if await tx.first_delivery(event.event_id):
+                if event.event_id in fresh:
+                    fresh.discard(event.event_id)  # a copy later in the same poll is a duplicate
                     engine = engines[event.tenant_id]
                     with continued_trace(delivery.trace_headers, matching.tracer, event.event_type):
                         await _APPLY[type(event)](event, partition, engine, tx, matching)

@@ -30,7 +30,8 @@ class MatchingTransaction(Protocol):
     async def hold_partition(self, partition: int) -> None:
         """Share the partition's lock until commit; restoring the partition takes it alone."""
 
-    async def first_delivery(self, event_id: UUID) -> bool: ...
+    async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
+        """Record the ids as handled; the ones not seen before (to apply once each)."""
 
     async def person_version(self, tenant_id: str, user_id: str) -> int | None:
         """The stored profile version, locking the row until commit."""

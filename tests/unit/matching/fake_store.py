@@ -45,11 +45,10 @@ class FakeMatchingTransaction:
     async def hold_partition(self, partition: int) -> None:
         """Instances share one thread here: nothing to wait for."""
 
-    async def first_delivery(self, event_id: UUID) -> bool:
-        if event_id in self.s.processed:
-            return False
-        self.s.processed.add(event_id)
-        return True
+    async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
+        fresh = set(event_ids) - self.s.processed
+        self.s.processed |= fresh
+        return fresh
 
     async def person_version(self, tenant_id: str, user_id: str) -> int | None:
         found = self.s.people.get((tenant_id, user_id))
