@@ -21,6 +21,7 @@ import numpy as np
 from benchmarks import population
 from benchmarks.measure import (
     add_mentee,
+    exposure,
     full_recompute_ms,
     goalset_costs,
     mentor_update_costs,
@@ -87,6 +88,12 @@ def run(args: argparse.Namespace) -> None:
     mentee_ids = list(engine.mentees.slots.slot_of)
     with_rankings = sum(1 for r in engine.rankings.values() if r)
     say(f"state: {len(engine.lists)} mentor lists, {with_rankings} mentees with a ranking")
+    spread = exposure(engine)
+    say(
+        f"exposure: {spread.proposed_mentors} of {spread.open_mentors} open mentors proposed,"
+        f" at most {spread.most_per_seat:.2f} mentees per free seat"
+        f" (cap {engine.config.exposure_per_seat}), Gini {spread.gini:.3f}"
+    )
 
     goal_ms = goalset_costs(engine, rng, mentee_ids, min(args.goals, len(mentee_ids)))
     say(f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms")
@@ -104,6 +111,8 @@ def run(args: argparse.Namespace) -> None:
     loaded = recovery(engine) if args.recovery else {"recovery_s": float("nan"), "rss_mb": 0}
     say(f"peak rss: this process {rss_mb():.0f} MB, recovery process {loaded['rss_mb']} MB")
 
+    print(f"exposure_gini={spread.gini:.3f}")
+    print(f"exposure_most_per_seat={spread.most_per_seat:.2f}")
     print(f"goalset_rank_p99_ms={p99(goal_ms):.2f}")
     print(f"mentor_update_p99_ms={p99(mentor_ms):.2f}")
     print(f"full_recompute_ms={full_ms:.0f}")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from benchmarks import population
+from services.matching.domain.constraints import free_seats
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.vector_scoring import candidate_mentors, mentee_against_mentors
@@ -130,3 +131,33 @@ def mixed_stream_rate(
         else:
             update_mentor(engine, item)
     return events / (time.perf_counter() - start)
+
+
+@dataclasses.dataclass(frozen=True)
+class Exposure:
+    gini: float  # 0: every open mentor proposed equally often; 1: one mentor gets all
+    proposed_mentors: int
+    open_mentors: int
+    most_per_seat: float  # the largest (mentees proposed to) / (free seats)
+
+
+def exposure(engine: TenantEngine) -> Exposure:
+    """How evenly the current rankings spread the mentees over the open mentors."""
+    counts: dict[str, int] = {}
+    for ranking in engine.rankings.values():
+        for ranked in ranking:
+            counts[ranked.mentor_id] = counts.get(ranked.mentor_id, 0) + 1
+    open_mentors = [
+        p for p in engine.mentors.people if p is not None and p.is_mentor and p.opted_in
+    ]
+    seats = {p.user_id: free_seats(p, engine.accepted.get(p.user_id, 0)) for p in open_mentors}
+    shown = np.sort(np.array([counts.get(m, 0) for m in seats], dtype=np.float64))
+    n = shown.size
+    total = float(shown.sum())
+    gini = (
+        0.0
+        if n == 0 or total == 0
+        else float((2 * np.arange(1, n + 1) - n - 1).dot(shown) / (n * total))
+    )
+    per_seat = [counts.get(m, 0) / s for m, s in seats.items() if s > 0]
+    return Exposure(gini, len(counts), n, max(per_seat, default=0.0))
