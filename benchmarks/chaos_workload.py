@@ -152,7 +152,7 @@ class Driver:
         if not mentees:
             return None
         mentee = self.rng.choice(mentees)
-        wanted = "accept" if self.rng.random() < 0.3 else "decline"
+        wanted = "accept" if self.rng.random() < 0.15 else "decline"
         tokens = [t for t in self.inbox.tokens_of(mentee) if link_claims(t)["action"] == wanted]
         return Action("feedback", "api", mentee, self.rng.choice(tokens)) if tokens else None
 
