@@ -48,6 +48,7 @@ class FakeStore:
     contacts: dict[tuple[str, str], Contact] = field(default_factory=dict)
     sends: list[datetime] = field(default_factory=list)
     calls: list[tuple[Any, ...]] = field(default_factory=list)
+    outage_calls: int = 0  # this many store writes fail as if PostgreSQL were down
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         raise AssertionError("the dispatcher needs no transaction")
@@ -66,6 +67,9 @@ class FakeStore:
         self.calls.append(("gave up", email_id, reason))
 
     async def mark_sent(self, email_id: int) -> None:
+        if self.outage_calls > 0:
+            self.outage_calls -= 1
+            raise ConnectionRefusedError("the database is away")
         self.calls.append(("sent", email_id))
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
@@ -300,3 +304,11 @@ async def test_logs_name_neither_the_address_nor_the_names(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for secret in ("ada@example.org", "Ada Byron", "Grace Hopper", "@example"):
         assert secret not in logged
+
+
+async def test_a_sent_email_is_recorded_after_an_outage_instead_of_being_sent_again() -> None:
+    dispatcher, store, mailer = arrange(claimed(5))
+    store.outage_calls = 2
+    assert await dispatcher.dispatch_once() == 1
+    assert store.calls == [("sent", 5)]
+    assert len(mailer.sent) == 1

@@ -174,7 +174,7 @@ class Dispatcher:
         result = await self._mailer.send(message)
         if result.outcome is Outcome.SENT:
             self._tools.checkpoint("accepted")
-            await self._store.mark_sent(email.id)
+            await self._record_sent(email.id)
             self._tools.checkpoint("sent_recorded")
             self.sent += 1
             EMAILS.labels(SERVICE, "sent").inc()
@@ -194,6 +194,19 @@ class Dispatcher:
             await self._store.reschedule(email.id, delay, result.detail)
             EMAILS.labels(SERVICE, "retry").inc()
             log.info("proposal email deferred %.1fs: %s", delay, result.detail)
+
+    async def _record_sent(self, email_id: int) -> None:
+        """The server has the email: recording that waits out an outage rather than giving up,
+        since a claim left unrecorded would expire and the email be sent again."""
+        delay = 0.1
+        while True:
+            try:
+                await self._store.mark_sent(email_id)
+                return
+            except TRANSIENT_ERRORS as exc:
+                log.warning("sent email not recorded yet, retrying: %s", type(exc).__name__)
+                await asyncio.sleep(delay)
+                delay = min(2.0, delay * 2)
 
 
 def _seconds(delta: timedelta) -> float:
