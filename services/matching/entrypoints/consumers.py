@@ -41,7 +41,7 @@ MatchingEvent: TypeAlias = Annotated[
 ]
 EVENTS: TypeAdapter[
     ProfileUpdated | ProfileDeleted | GoalSet | MatchAccepted | MatchDeclined | MentorChanged
-] = TypeAdapter(MatchingEvent)  # type: ignore[arg-type]  # mypy misreads the Annotated union
+] = TypeAdapter(MatchingEvent)  # type: ignore[arg-type, unused-ignore]  # mypy: Annotated union
 CONSUMED = (PROFILES, GOALS, FEEDBACK, MENTOR_FEED)
 
 
