@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from services.notifications.adapters.crash_points import crash_at
 from services.notifications.service_layer.ports import no_checkpoint
 from services.notifications.settings import NotificationsSettings
-from shared.settings import KafkaSettings
+from shared.settings import KafkaSettings, LinkSettings
 
 PRODUCTION = KafkaSettings(profile="production", replication_factor=3, min_insync_replicas=2)
 
@@ -22,7 +22,8 @@ def test_sender_headers_must_be_one_line(field: str) -> None:
 def test_the_crash_hook_is_refused_in_production() -> None:
     with pytest.raises(ValidationError, match="test hook"):
         NotificationsSettings(kafka=PRODUCTION, crash_at="claimed")
-    assert NotificationsSettings(kafka=PRODUCTION).crash_at is None
+    links = LinkSettings(signing_keys=SecretStr("s" * 32))
+    assert NotificationsSettings(kafka=PRODUCTION, links=links).crash_at is None
 
 
 def test_without_a_crash_point_the_checkpoint_does_nothing() -> None:
