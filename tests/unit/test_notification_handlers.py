@@ -54,7 +54,11 @@ class FakeTransaction:
         self.s.digests.pop((tenant_id, user_id), None)
         self.s.emails = [e for e in self.s.emails if e["who"] != (tenant_id, user_id)]
 
-    async def advance_ranking(self, tenant_id: str, mentee_id: str, version: int) -> bool:
+    async def advance_ranking(
+        self, tenant_id: str, mentee_id: str, version: int, known_only: bool = False
+    ) -> bool:
+        if known_only and (tenant_id, mentee_id) not in self.s.digests:
+            return False
         if self.s.digests.get((tenant_id, mentee_id), 0) >= version:
             return False
         self.s.digests[tenant_id, mentee_id] = version
@@ -165,3 +169,13 @@ async def test_an_empty_proposal_withdraws_the_waiting_email_and_sends_nothing()
     empty = match_proposed(proposal("u-ada", ranking_version=2, mentors=[]))
     assert not await handlers.record_proposal(empty, ORIGIN, uow, POLICY, lambda: NOW)
     assert queued(uow) == []
+
+
+async def test_an_empty_proposal_after_the_mentees_erasure_leaves_no_trace() -> None:
+    """Proposals and erasures come on different topics: an empty one may arrive after it."""
+    uow = store()
+    await propose(uow, 1)
+    await handlers.forget_person(profile_deleted("u-ada"), uow)
+    empty = match_proposed(proposal("u-ada", ranking_version=2, mentors=[]))
+    assert not await handlers.record_proposal(empty, ORIGIN, uow, POLICY, lambda: NOW)
+    assert uow.state.digests == {} and uow.state.emails == []

@@ -97,7 +97,18 @@ class PostgresNotificationsTransaction:
         ):
             await self._conn.execute(sql, tenant_id, user_id)
 
-    async def advance_ranking(self, tenant_id: str, mentee_id: str, version: int) -> bool:
+    async def advance_ranking(
+        self, tenant_id: str, mentee_id: str, version: int, known_only: bool = False
+    ) -> bool:
+        if known_only:
+            updated = await self._conn.fetchval(
+                "UPDATE mentee_digests SET ranking_version = $3, updated_at = now()"
+                " WHERE tenant_id = $1 AND mentee_id = $2 AND ranking_version < $3 RETURNING 1",
+                tenant_id,
+                mentee_id,
+                version,
+            )
+            return updated is not None
         advanced = await self._conn.fetchval(
             "INSERT INTO mentee_digests (tenant_id, mentee_id, ranking_version)"
             " VALUES ($1, $2, $3) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"

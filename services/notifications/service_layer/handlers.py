@@ -75,7 +75,10 @@ async def record_proposal(
     async with store.transaction() as tx:
         if not await tx.first_delivery(event.event_id):
             return False
-        if not await tx.advance_ranking(tenant, mentee, proposal.ranking_version):
+        # An empty proposal only withdraws a waiting email: it never creates state, so one that
+        # arrives after the mentee's erasure (another topic, no order) leaves no trace.
+        known_only = not proposal.mentors
+        if not await tx.advance_ranking(tenant, mentee, proposal.ranking_version, known_only):
             log.info("stale proposal ignored (ranking version %d)", proposal.ranking_version)
             return False
         replaced_due = await tx.supersede_queued(tenant, mentee, by=proposal.proposal_id)

@@ -93,8 +93,11 @@ class NotificationsTransaction(Protocol):
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None: ...
 
-    async def advance_ranking(self, tenant_id: str, mentee_id: str, version: int) -> bool:
-        """Record `version` as the mentee's newest; False when it is not newer (stale)."""
+    async def advance_ranking(
+        self, tenant_id: str, mentee_id: str, version: int, known_only: bool = False
+    ) -> bool:
+        """Record `version` as the mentee's newest; False when it is not newer (stale), or,
+        with `known_only`, when nothing was recorded for the mentee yet."""
         ...
 
     async def supersede_queued(self, tenant_id: str, mentee_id: str, by: UUID) -> datetime | None:
