@@ -72,12 +72,14 @@ actions = st.lists(
 
 
 class Outbox:
-    async def send(self, message: EmailMessage) -> SendResult:
-        self.sent.append(message)
-        return SendResult(Outcome.SENT)
+    """A mailer that accepts everything and keeps what it was given."""
 
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
+
+    async def send(self, message: EmailMessage) -> SendResult:
+        self.sent.append(message)
+        return SendResult(Outcome.SENT)
 
 
 def contact_event(tenant: str, user: str, version: int) -> ProfileUpdated:
