@@ -32,7 +32,7 @@ from services.notifications.service_layer.dispatcher import (
     DispatchTools,
 )
 from services.notifications.service_layer.handlers import QueuePolicy
-from services.notifications.service_layer.ports import ProposalOrigin
+from services.notifications.service_layer.ports import ProposalOrigin, Release
 from shared.contracts.matches import MatchProposed, ProposedMentor
 from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
 from shared.db.migrations import apply_migrations
@@ -77,7 +77,8 @@ class Outbox:
     def __init__(self) -> None:
         self.sent: list[EmailMessage] = []
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: EmailMessage, release: Release) -> SendResult:
+        await release()
         self.sent.append(message)
         return SendResult(Outcome.SENT)
 

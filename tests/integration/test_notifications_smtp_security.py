@@ -50,6 +50,10 @@ def message(to: str) -> EmailMessage:
     return mail
 
 
+async def nothing_to_record() -> None:
+    """These tests look at the SMTP conversation only."""
+
+
 @pytest.fixture(params=["starttls", "implicit"])
 def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -83,7 +87,7 @@ async def test_tls_and_auth_from_settings_deliver(
     secure_sink: SmtpSink, mode: str, certificate: tuple[Path, Path], unique: str
 ) -> None:
     to = f"tls-{unique}@example.org"
-    result = await mailer(secure_sink, mode, certificate[0]).send(message(to))
+    result = await mailer(secure_sink, mode, certificate[0]).send(message(to), nothing_to_record)
     assert result.outcome is Outcome.SENT, result.detail
     (mail,) = secure_sink.messages(to=to)
     assert mail.message_id == "<secure.1@mentorlink.test>"
@@ -94,7 +98,7 @@ async def test_an_untrusted_certificate_is_refused_and_retried_later(
 ) -> None:
     to = f"untrusted-{unique}@example.org"
     system_cas = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
-    result = await mailer(secure_sink, mode, system_cas).send(message(to))
+    result = await mailer(secure_sink, mode, system_cas).send(message(to), nothing_to_record)
     assert result.outcome is Outcome.TRANSIENT
     assert secure_sink.messages(to=to) == []
 
@@ -103,7 +107,9 @@ async def test_wrong_credentials_are_transient_not_a_verdict_on_the_recipient(
     secure_sink: SmtpSink, mode: str, certificate: tuple[Path, Path], unique: str
 ) -> None:
     to = f"badauth-{unique}@example.org"
-    result = await mailer(secure_sink, mode, certificate[0], password="wrong").send(message(to))
+    result = await mailer(secure_sink, mode, certificate[0], password="wrong").send(
+        message(to), nothing_to_record
+    )
     assert result.outcome is Outcome.TRANSIENT
     assert result.detail.startswith("authentication failed: 535")
     assert secure_sink.messages(to=to) == []
@@ -116,7 +122,7 @@ async def test_without_tls_the_server_refuses_auth_and_mail(
     to = f"plain-{unique}@example.org"
     with SmtpSink(security=security) as sink:
         result = await mailer(sink, "plain", certificate[0], username=None, password=None).send(
-            message(to)
+            message(to), nothing_to_record
         )
         assert result.outcome is not Outcome.SENT
         assert sink.messages(to=to) == []

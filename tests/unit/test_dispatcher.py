@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
@@ -20,7 +21,7 @@ from services.notifications.service_layer.dispatcher import (
     DispatchPolicy,
     DispatchTools,
 )
-from services.notifications.service_layer.ports import ClaimedEmail
+from services.notifications.service_layer.ports import ClaimedEmail, Release
 from tests.unit.builders import TENANT, proposal
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -72,6 +73,9 @@ class FakeStore:
             raise ConnectionRefusedError("the database is away")
         self.calls.append(("sent", email_id))
 
+    async def begin_mark_sent(self, email_id: int) -> Awaitable[None]:
+        return asyncio.ensure_future(self.mark_sent(email_id))
+
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
         self.calls.append((state, email_id, reason))
 
@@ -88,11 +92,14 @@ class FakeMailer:
     delay_s: float = 0.0
     in_flight: int = 0
     most_in_flight: int = 0
+    refuses_at_end: bool = False  # the refusal comes after the message (and the release)
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: EmailMessage, release: Release) -> SendResult:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         await asyncio.sleep(self.delay_s)  # a fake SMTP session that takes a while
+        if self.result.outcome is Outcome.SENT or self.refuses_at_end:
+            await release()
         self.in_flight -= 1
         self.sent.append(message)
         return self.result
@@ -283,7 +290,7 @@ async def test_checkpoints_are_reached_in_order() -> None:
     store.contacts[TENANT, "u-ada"] = contact()
     tools = DispatchTools(SENDER, TOOLS.signer, TOOLS.clock, checkpoint=reached.append)
     await Dispatcher(store, FakeMailer(), tools, POLICY).dispatch_once()
-    assert reached == ["claimed", "accepted", "sent_recorded"]
+    assert reached == ["claimed", "sent_recorded"]
 
 
 @pytest.mark.parametrize(
@@ -312,3 +319,11 @@ async def test_a_sent_email_is_recorded_after_an_outage_instead_of_being_sent_ag
     assert await dispatcher.dispatch_once() == 1
     assert store.calls == [("sent", 5)]
     assert len(mailer.sent) == 1
+
+
+async def test_a_refusal_after_the_release_replaces_the_sent_record() -> None:
+    dispatcher, store, mailer = arrange(claimed(4), result=SendResult(Outcome.PERMANENT, "554 no"))
+    mailer.refuses_at_end = True
+    await dispatcher.dispatch_once()
+    assert store.calls == [("sent", 4), ("failed", 4, "554 no")]
+    assert dispatcher.sent == 0

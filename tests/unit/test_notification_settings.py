@@ -37,6 +37,6 @@ def test_an_unknown_crash_point_is_refused() -> None:
 
 
 def test_a_crash_point_ignores_the_other_points() -> None:
-    checkpoint = crash_at("accepted")
-    for point in ("proposal_consumed", "claimed", "before_data", "sent_recorded"):
+    checkpoint = crash_at("released")
+    for point in ("proposal_consumed", "claimed", "before_data", "before_release", "sent_recorded"):
         checkpoint(point)  # still alive

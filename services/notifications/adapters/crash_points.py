@@ -8,8 +8,9 @@ point, as an operator's `kill -9` or a lost machine would. Unset (production), t
 - `proposal_recorded`: its email row committed; offset not committed;
 - `claimed`: the dispatcher committed `sending` and a lease; no SMTP conversation yet;
 - `before_data`: the server accepted MAIL and RCPT; DATA not sent;
-- `accepted`: the server answered 250 to DATA; `sent` not committed (the documented window);
-- `sent_recorded`: `sent` committed.
+- `before_release`: the message is written but for its end; nothing recorded;
+- `released`: the `sent` UPDATE and the end of the message are both written, no reply read;
+- `sent_recorded`: the server answered 250 and `sent` is committed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ POINTS = (
     "proposal_recorded",
     "claimed",
     "before_data",
-    "accepted",
+    "before_release",
+    "released",
     "sent_recorded",
 )
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import ClaimedEmail, NewEmail
@@ -20,6 +22,10 @@ from shared.outbox import NOTIFY_CHANNEL
 
 CONSUMER = "notifications"
 GAVE_UP = "email_undeliverable"  # x-dlq-reason of an email that failed max_attempts times
+MARK_SENT = (
+    "UPDATE emails SET state = 'sent', sent_at = now(), updated_at = now(),"
+    " lease_until = NULL, last_error = NULL WHERE id = $1"
+)
 
 
 def _contact(row: asyncpg.Record) -> Contact:
@@ -199,16 +205,33 @@ class PostgresNotificationsStore:
         return [r["sent_at"] for r in rows]
 
     async def mark_sent(self, email_id: int) -> None:
-        await self._pool.execute(
-            "UPDATE emails SET state = 'sent', sent_at = now(), updated_at = now(),"
-            " lease_until = NULL, last_error = NULL WHERE id = $1",
-            email_id,
-        )
+        await self._pool.execute(MARK_SENT, email_id)
+
+    async def begin_mark_sent(self, email_id: int) -> Awaitable[None]:
+        conn = await self._pool.acquire()
+        try:
+            statement = await conn.prepare(MARK_SENT)  # parsed now: executing is one write
+        except BaseException:
+            await self._pool.release(conn)
+            raise
+        running = asyncio.ensure_future(statement.fetchval(email_id))
+        # The task's first step writes Bind/Execute/Sync before it awaits the reply; it runs
+        # right before this coroutine resumes, with nothing scheduled in between.
+        await asyncio.sleep(0)
+        return asyncio.ensure_future(self._release_after(running, conn))
+
+    async def _release_after(
+        self, running: Awaitable[object], conn: PoolConnectionProxy[asyncpg.Record]
+    ) -> None:
+        try:
+            await running
+        finally:
+            await self._pool.release(conn)
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
         await self._pool.execute(
-            "UPDATE emails SET state = $2, last_error = $3, updated_at = now(), lease_until = NULL"
-            " WHERE id = $1",
+            "UPDATE emails SET state = $2, last_error = $3, updated_at = now(), lease_until = NULL,"
+            " sent_at = NULL WHERE id = $1",
             email_id,
             state,
             reason,
@@ -218,8 +241,8 @@ class PostgresNotificationsStore:
         async with self._pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 "UPDATE emails SET state = 'failed', last_error = $2, updated_at = now(),"
-                " lease_until = NULL WHERE id = $1 RETURNING tenant_id, mentee_id, source_topic,"
-                " source_partition, source_offset, source_value, source_headers",
+                " lease_until = NULL, sent_at = NULL WHERE id = $1 RETURNING tenant_id, mentee_id,"
+                " source_topic, source_partition, source_offset, source_value, source_headers",
                 email_id,
                 reason,
             )
@@ -264,7 +287,7 @@ class PostgresNotificationsStore:
             )
             await conn.execute(
                 "UPDATE emails e SET last_error = $3, updated_at = now(), lease_until = NULL,"
-                " attempts = attempts - $4::int,"
+                " sent_at = NULL, attempts = attempts - $4::int,"
                 " next_attempt_at = now() + make_interval(secs => $2),"
                 " state = CASE WHEN EXISTS (SELECT 1 FROM emails w WHERE w.state = 'queued'"
                 "   AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.id <> e.id)"

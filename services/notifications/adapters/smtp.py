@@ -1,8 +1,9 @@
 """SMTP delivery with aiosmtplib, classified into sent / transient / permanent.
 
-The conversation is spelled out (MAIL, RCPT, then DATA) so the kill test can stop the process
-after the envelope is accepted and before the message is: a `before_data` checkpoint. QUIT is
-sent after `send` returned, so the outcome is recorded one round trip sooner.
+The conversation is spelled out (MAIL, RCPT, DATA, the message, then its end) so that the
+`sent` record can be released just before the end of the message (`Release`, ADR 0003), and so
+the kill test can stop the process between the steps (`before_data`, `before_release`,
+`released`). QUIT is sent after `send` returned.
 """
 
 from __future__ import annotations
@@ -14,13 +15,24 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 import aiosmtplib
+from aiosmtplib import SMTPStatus
+from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
 from services.notifications.domain.delivery import Outcome, SendResult
 from services.notifications.domain.email import wire_bytes
-from services.notifications.service_layer.ports import Checkpoint, no_checkpoint
+from services.notifications.service_layer.ports import Checkpoint, Release, no_checkpoint
 from services.notifications.settings import SmtpSettings
 
+END_OF_DATA = b".\r\n"
 _ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
+
+
+class _ReleaseError(Exception):
+    """`release` failed: the caller's error, carried past the SMTP error handling."""
+
+    def __init__(self, reason: Exception) -> None:
+        super().__init__(str(reason))
+        self.reason = reason
 
 
 def redact(text: str) -> str:
@@ -62,7 +74,7 @@ class SmtpMailer:
             timeout=s.timeout_s,
         )
 
-    async def send(self, message: EmailMessage) -> SendResult:
+    async def send(self, message: EmailMessage, release: Release) -> SendResult:
         try:
             sender, recipients = _envelope(message)
         except ValueError as exc:
@@ -74,7 +86,10 @@ class SmtpMailer:
             for recipient in recipients:
                 await client.rcpt(recipient)
             self._checkpoint("before_data")
-            await client.data(wire_bytes(message))
+            await self._transfer(client, wire_bytes(message), release)
+        except _ReleaseError as failed:
+            client.close()  # without the end of the message the server discards it
+            raise failed.reason from None
         except aiosmtplib.SMTPAuthenticationError as exc:
             # Our credentials, not the recipient: retry (and dead-letter) until an operator
             # fixes the settings, rather than failing every email for good.
@@ -89,9 +104,30 @@ class SmtpMailer:
         client.close()
         return result
 
+    async def _transfer(self, client: aiosmtplib.SMTP, message: bytes, release: Release) -> None:
+        """DATA, all of the message but its end, `release`, then the end: the server commits
+        the message when it reads the end, the database the record when it reads the UPDATE,
+        and both are written in the same turn of the event loop."""
+        start = await client.execute_command(b"DATA")
+        if start.code != SMTPStatus.start_input:
+            raise aiosmtplib.SMTPDataError(start.code, start.message)
+        protocol = client.protocol
+        if protocol is None:
+            raise aiosmtplib.SMTPServerDisconnected("connection lost")
+        protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)))
+        self._checkpoint("before_release")
+        try:
+            await release()
+        except Exception as exc:
+            raise _ReleaseError(exc) from exc
+        protocol.write(END_OF_DATA)
+        self._checkpoint("released")
+        reply = await protocol.read_response(timeout=self._settings.timeout_s)
+        if reply.code != SMTPStatus.completed:
+            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+
     def _quit_later(self, client: aiosmtplib.SMTP) -> None:
-        """QUIT after returning: the caller records `sent` without waiting for a round trip,
-        which keeps the accepted-but-unrecorded window as small as it can be."""
+        """QUIT after returning: the outcome is known, nothing needs to wait for the goodbye."""
         task = asyncio.create_task(_quit(client))
         self._quitting.add(task)
         task.add_done_callback(self._quitting.discard)

@@ -1,9 +1,9 @@
 """Send queued emails: claim, send, record the outcome.
 
-A claim commits `state = sending` with a lease before the SMTP conversation, and the outcome
-commits right after it. A crash in between leaves a `sending` row whose lease runs out; it is
-sent again with the same Message-ID. That window (the server accepted, the outcome is not yet
-committed) is the only place a second copy can come from: see docs/adr/0003-email-delivery.md.
+A claim commits `state = sending` with a lease before the SMTP conversation. The `sent` record
+is written to the database connection just before the end of the message is written to the
+server, in the same turn of the event loop, so a crash leaves both or neither on their way
+(docs/adr/0003-email-delivery.md). A refusal from the server then replaces the record.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -171,10 +172,16 @@ class Dispatcher:
             )
             log.warning("proposal email cannot be composed: %s", type(exc).__name__)
             return
-        result = await self._mailer.send(message)
+        recording: list[Awaitable[None]] = []
+
+        async def release() -> None:
+            recording.append(await self._store.begin_mark_sent(email.id))
+
+        result = await self._mailer.send(message, release)
+        recorded = await _committed(recording)
         if result.outcome is Outcome.SENT:
-            self._tools.checkpoint("accepted")
-            await self._record_sent(email.id)
+            if not recorded:
+                await self._record_sent(email.id)
             self._tools.checkpoint("sent_recorded")
             self.sent += 1
             EMAILS.labels(SERVICE, "sent").inc()
@@ -207,6 +214,19 @@ class Dispatcher:
                 log.warning("sent email not recorded yet, retrying: %s", type(exc).__name__)
                 await asyncio.sleep(delay)
                 delay = min(2.0, delay * 2)
+
+
+async def _committed(recording: list[Awaitable[None]]) -> bool:
+    """Whether the `sent` record released with the message committed. When the server then
+    refused the message, the outcome written next replaces it."""
+    if not recording:
+        return False
+    try:
+        await recording[0]
+    except TRANSIENT_ERRORS as exc:
+        log.warning("sent record not committed: %s", type(exc).__name__)
+        return False
+    return True
 
 
 def _seconds(delta: timedelta) -> float:

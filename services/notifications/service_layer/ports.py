@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +17,9 @@ from shared.contracts.matches import MatchProposedPayload
 Clock = Callable[[], datetime]
 # Named points in the life of a proposal where the kill test stops the process (crash_points.py).
 Checkpoint = Callable[[str], None]
+# Puts the `sent` record on its way to the database and returns once it is written to the
+# connection. The mailer calls it just before it writes the end of the message (ADR 0003).
+Release = Callable[[], Awaitable[None]]
 
 
 def no_checkpoint(_point: str) -> None:
@@ -120,6 +123,12 @@ class NotificationsStore(Protocol):
 
     async def mark_sent(self, email_id: int) -> None: ...
 
+    async def begin_mark_sent(self, email_id: int) -> Awaitable[None]:
+        """Write the `sent` UPDATE to the database connection and return as soon as it is
+        written, with an awaitable of its commit. A process killed after this returns still
+        commits it: the statement is already on its way."""
+        ...
+
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None: ...
 
     async def give_up(self, email_id: int, reason: str) -> None:
@@ -136,4 +145,9 @@ class DeliveryLog(Protocol):
 
 
 class Mailer(Protocol):
-    async def send(self, message: EmailMessage) -> SendResult: ...
+    async def send(self, message: EmailMessage, release: Release) -> SendResult:
+        """Deliver `message`. `release` is awaited once the server has all of the message but
+        its end, and the end is written right after it returns, so the record and the message
+        are committed together as nearly as two sockets allow. A `release` that raises ends the
+        conversation without the end of the message: the server discards it."""
+        ...
