@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -45,6 +45,7 @@ from shared.http.health import (
 from shared.http.problems import install_problem_handlers
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
+from shared.kafka.dead_letter import DeadLetterMiddleware
 from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
 from shared.metrics import instrument, service_refreshers
@@ -91,11 +92,13 @@ def build_dispatcher(
     return Dispatcher(store, SmtpMailer(settings.smtp, checkpoint), tools, policy)
 
 
-def build_broker_for(settings: NotificationsSettings, deps: ConsumerDeps) -> KafkaBroker:
+def build_broker_for(
+    settings: NotificationsSettings, deps: Callable[[DeadLetterMiddleware], ConsumerDeps]
+) -> KafkaBroker:
     broker = build_broker(settings.kafka, SERVICE_NAME)
     instrument(broker, SERVICE_NAME)
-    install_dead_letter(broker, SERVICE_NAME)
-    broker.include_router(build_router(settings.kafka, deps))
+    dead_letters = install_dead_letter(broker, SERVICE_NAME)
+    broker.include_router(build_router(settings.kafka, deps(dead_letters)))
     return broker
 
 
@@ -139,10 +142,16 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         tasks.start(relay.run(), "dead-letter-relay")
         window = timedelta(seconds=settings.digest_window_s)
         policy = QueuePolicy(settings.message_id_domain, window)
-        deps = ConsumerDeps(store, policy, utc_now, dispatcher.wake, checkpoint)
-        broker = build_broker_for(settings, deps)
         provider = tracer_provider(SERVICE_NAME, settings.tracing)
         stack.push_async_callback(shutdown, provider)
+        tracer = provider.get_tracer("mentorlink.notifications") if provider else None
+
+        def deps(dead_letters: DeadLetterMiddleware) -> ConsumerDeps:
+            return ConsumerDeps(
+                store, policy, utc_now, dispatcher.wake, dead_letters, checkpoint, tracer
+            )
+
+        broker = build_broker_for(settings, deps)
         trace_broker(broker, provider)
         await broker.start()
         stack.push_async_callback(broker.stop)

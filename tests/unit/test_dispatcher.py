@@ -50,6 +50,7 @@ class FakeStore:
     sends: list[datetime] = field(default_factory=list)
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     outage_calls: int = 0  # this many store writes fail as if PostgreSQL were down
+    released: list[int] = field(default_factory=list)
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         raise AssertionError("the dispatcher needs no transaction")
@@ -73,8 +74,14 @@ class FakeStore:
             raise ConnectionRefusedError("the database is away")
         self.calls.append(("sent", email_id))
 
-    async def begin_mark_sent(self, email_id: int) -> Awaitable[None]:
-        return asyncio.ensure_future(self.mark_sent(email_id))
+    async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
+        return asyncio.ensure_future(self._release(email_id))
+
+    async def _release(self, email_id: int) -> None:
+        if self.outage_calls > 0:
+            self.outage_calls -= 1
+            raise ConnectionRefusedError("the database is away")
+        self.released.append(email_id)
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
         self.calls.append((state, email_id, reason))
@@ -321,9 +328,10 @@ async def test_a_sent_email_is_recorded_after_an_outage_instead_of_being_sent_ag
     assert len(mailer.sent) == 1
 
 
-async def test_a_refusal_after_the_release_replaces_the_sent_record() -> None:
+async def test_a_refusal_after_the_release_replaces_the_released_record() -> None:
     dispatcher, store, mailer = arrange(claimed(4), result=SendResult(Outcome.PERMANENT, "554 no"))
     mailer.refuses_at_end = True
     await dispatcher.dispatch_once()
-    assert store.calls == [("sent", 4), ("failed", 4, "554 no")]
+    assert store.released == [4]
+    assert store.calls == [("failed", 4, "554 no")]
     assert dispatcher.sent == 0

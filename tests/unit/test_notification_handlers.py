@@ -7,6 +7,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.handlers import QueuePolicy
@@ -179,3 +181,32 @@ async def test_an_empty_proposal_after_the_mentees_erasure_leaves_no_trace() -> 
     empty = match_proposed(proposal("u-ada", ranking_version=2, mentors=[]))
     assert not await handlers.record_proposal(empty, ORIGIN, uow, POLICY, lambda: NOW)
     assert uow.state.digests == {} and uow.state.emails == []
+
+
+async def test_a_poll_of_proposals_is_one_transaction_with_one_email_per_mentee() -> None:
+    uow = store()
+    batch = [
+        handlers.ConsumedProposal(match_proposed(proposal(who, ranking_version=v)), ORIGIN)
+        for who, v in (("u-ada", 1), ("u-bob", 1), ("u-ada", 2))
+    ]
+    assert await handlers.record_proposals(batch, uow, POLICY, lambda: NOW) == 3
+    latest = {e.proposal.mentee_id: e.proposal.ranking_version for e in queued(uow)}
+    assert latest == {"u-ada": 2, "u-bob": 1}
+
+
+class PoisonedTransaction(FakeTransaction):
+    async def queue_email(self, email: NewEmail) -> bool:
+        if email.proposal.mentee_id == "poison":
+            raise ValueError("cannot store this email")
+        return await super().queue_email(email)
+
+
+async def test_a_poll_that_fails_records_none_of_its_proposals() -> None:
+    uow = CopyOnCommitUnitOfWork(State(), PoisonedTransaction)
+    batch = [
+        handlers.ConsumedProposal(match_proposed(proposal(who)), ORIGIN)
+        for who in ("u-ada", "poison")
+    ]
+    with pytest.raises(ValueError):
+        await handlers.record_proposals(batch, uow, POLICY, lambda: NOW)
+    assert uow.state.emails == [] and uow.state.processed == set()

@@ -8,17 +8,15 @@ PostgreSQL when the partition is assigned.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, TypeAlias
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 
 from services.matching.domain.events import MENTOR_FEED, MentorChanged
 from services.matching.service_layer import handlers
@@ -27,10 +25,9 @@ from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.contracts.topics import FEEDBACK, GOALS, PROFILES
-from shared.errors import TRANSIENT_ERRORS
+from shared.kafka.batch import BatchHandling, consume_batch, headers_of, raw_bodies
 from shared.kafka.consumer import subscriber_options
-from shared.kafka.dead_letter import DeadLetterMiddleware, classify_invalid
-from shared.logs import bind_event
+from shared.kafka.dead_letter import DeadLetterMiddleware
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -62,86 +59,21 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("matching owns partitions %s", sorted(partitions))
 
 
-@dataclass(frozen=True)
-class Consumed:
-    record: Any  # aiokafka ConsumerRecord
-    delivery: Delivery
-
-
-def parse(records: Sequence[Any]) -> tuple[list[Consumed], list[tuple[Any, str, str]]]:
-    """Valid events in order, and the records that can never be (with reason and error)."""
-    consumed, invalid = [], []
-    for record in records:
-        body = record.value or b""
-        try:
-            event = EVENTS.validate_json(body)
-        except (ValidationError, RecursionError) as exc:
-            invalid.append((record, *classify_invalid(body, exc)))
-            continue
-        headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
-        consumed.append(Consumed(record, Delivery(event, record.partition, headers)))
-    return consumed, invalid
+def parse_delivery(record: Any) -> Delivery:
+    event = EVENTS.validate_json(record.value or b"")
+    return Delivery(event, record.partition, headers_of(record))
 
 
 async def consume(
     records: Sequence[Any], matching: Matching, dead_letters: DeadLetterMiddleware
 ) -> None:
-    """One transaction for the poll's events; if it fails for a reason other than an outage,
-    the events go one by one, so that only a poison event is dead-lettered."""
-    consumed, invalid = parse(records)
-    for record, reason, error in invalid:
-        await dead_letters.dead_letter_record(record, reason, error)
-    if not consumed:
-        return
-    try:
-        await handlers.handle_batch([c.delivery for c in consumed], matching)
-    except TRANSIENT_ERRORS as exc:
-        await _back_off(records[0], dead_letters, exc)
-        raise
-    except Exception:
-        log.exception("a batch of %d events failed; handling them one by one", len(consumed))
-        for one in consumed:
-            await _one_by_one(one, matching, dead_letters)
-    else:
-        dead_letters.forget(_position(records[0]))
+    """One transaction for the poll's events (shared/kafka/batch.py)."""
 
+    async def handle(deliveries: Sequence[Delivery]) -> None:
+        await handlers.handle_batch(deliveries, matching)
 
-async def _one_by_one(
-    one: Consumed, matching: Matching, dead_letters: DeadLetterMiddleware
-) -> None:
-    position = _position(one.record)
-    while True:
-        bind_event(one.delivery.event.event_id, one.delivery.event.correlation_id)
-        try:
-            await handlers.handle_batch([one.delivery], matching)
-        except TRANSIENT_ERRORS as exc:
-            await _back_off(one.record, dead_letters, exc)
-            raise
-        except Exception as exc:
-            attempt = dead_letters.attempt(position)
-            if attempt < dead_letters.retry.max_attempts:
-                log.exception("event failed on %s, attempt %d", position, attempt)
-                await asyncio.sleep(dead_letters.retry.delay(attempt))
-                continue
-            error = f"{type(exc).__name__}: {exc}"
-            await dead_letters.dead_letter_record(one.record, "handler_failed", error)
-        dead_letters.forget(position)
-        return
-
-
-async def _back_off(record: Any, dead_letters: DeadLetterMiddleware, exc: BaseException) -> None:
-    attempt = dead_letters.attempt(_position(record))
-    log.warning("transient failure at %s, retry %d: %s", _position(record), attempt, exc)
-    await asyncio.sleep(dead_letters.retry.delay(attempt))
-
-
-def _position(record: Any) -> tuple[str, int, int]:
-    return (record.topic, record.partition, record.offset)
-
-
-async def raw_bodies(message: KafkaMessage) -> Any:
-    """Leave parsing to `parse`, record by record: one bad record must not fail the batch."""
-    return message.body
+    handling = BatchHandling(parse_delivery, handle, lambda delivery: delivery.event)
+    await consume_batch(records, handling, dead_letters)
 
 
 def build_router(

@@ -9,7 +9,7 @@ point, as an operator's `kill -9` or a lost machine would. Unset (production), t
 - `claimed`: the dispatcher committed `sending` and a lease; no SMTP conversation yet;
 - `before_data`: the server accepted MAIL and RCPT; DATA not sent;
 - `before_release`: the message is written but for its end; nothing recorded;
-- `released`: the `sent` UPDATE and the end of the message are both written, no reply read;
+- `released`: the `released` UPDATE and the end of the message are both written, no reply read;
 - `sent_recorded`: the server answered 250 and `sent` is committed.
 """
 

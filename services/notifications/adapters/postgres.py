@@ -22,8 +22,12 @@ from shared.outbox import NOTIFY_CHANNEL
 
 CONSUMER = "notifications"
 GAVE_UP = "email_undeliverable"  # x-dlq-reason of an email that failed max_attempts times
+MARK_RELEASED = (
+    "UPDATE emails SET state = 'released', sent_at = now(), updated_at = now(),"
+    " lease_until = NULL, last_error = NULL WHERE id = $1"
+)
 MARK_SENT = (
-    "UPDATE emails SET state = 'sent', sent_at = now(), updated_at = now(),"
+    "UPDATE emails SET state = 'sent', sent_at = coalesce(sent_at, now()), updated_at = now(),"
     " lease_until = NULL, last_error = NULL WHERE id = $1"
 )
 
@@ -197,7 +201,7 @@ class PostgresNotificationsStore:
     async def recent_sends(self, tenant_id: str, mentee_id: str, since: datetime) -> list[datetime]:
         rows = await self._pool.fetch(
             "SELECT sent_at FROM emails WHERE tenant_id = $1 AND mentee_id = $2"
-            " AND state = 'sent' AND sent_at > $3",
+            " AND state IN ('released', 'sent') AND sent_at > $3",
             tenant_id,
             mentee_id,
             since,
@@ -207,10 +211,10 @@ class PostgresNotificationsStore:
     async def mark_sent(self, email_id: int) -> None:
         await self._pool.execute(MARK_SENT, email_id)
 
-    async def begin_mark_sent(self, email_id: int) -> Awaitable[None]:
+    async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
         conn = await self._pool.acquire()
         try:
-            statement = await conn.prepare(MARK_SENT)  # parsed now: executing is one write
+            statement = await conn.prepare(MARK_RELEASED)  # parsed now: executing is one write
         except BaseException:
             await self._pool.release(conn)
             raise

@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker
 from services.notifications.entrypoints.consumers import ConsumerDeps, build_router
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import NotificationsStore
+from shared.kafka.dead_letter import DeadLetterMiddleware
 from shared.settings import KafkaSettings
 
 
@@ -20,6 +21,7 @@ def document_broker(kafka: KafkaSettings) -> KafkaBroker:
         policy=QueuePolicy("example.org", timedelta(0)),
         clock=lambda: datetime.now(UTC),
         on_queued=lambda: None,
+        dead_letters=cast(DeadLetterMiddleware, None),
     )
     broker.include_router(build_router(kafka, deps))
     return broker

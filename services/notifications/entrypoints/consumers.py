@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
 from services.notifications.service_layer import handlers
-from services.notifications.service_layer.handlers import QueuePolicy
+from services.notifications.service_layer.handlers import ConsumedProposal, QueuePolicy
 from services.notifications.service_layer.ports import (
     Checkpoint,
     Clock,
@@ -20,9 +21,14 @@ from services.notifications.service_layer.ports import (
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileUpdated
 from shared.contracts.topics import PROFILES, PROPOSALS, ProfileEvent
+from shared.kafka.batch import BatchHandling, consume_batch, headers_of, raw_bodies
 from shared.kafka.consumer import subscriber_options
+from shared.kafka.dead_letter import DeadLetterMiddleware
 from shared.logs import bind_event
 from shared.settings import KafkaSettings
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 
 @dataclass(frozen=True)
@@ -31,24 +37,40 @@ class ConsumerDeps:
     policy: QueuePolicy
     clock: Clock
     on_queued: Callable[[], None]
+    dead_letters: DeadLetterMiddleware
     checkpoint: Checkpoint = no_checkpoint
+    tracer: Tracer | None = None
 
 
-def origin_of(message: KafkaMessage) -> ProposalOrigin:
-    record = message.raw_message
-    assert not isinstance(record, tuple)  # these subscribers are not batch subscribers
-    return ProposalOrigin(
+def parse_proposal(record: Any) -> ConsumedProposal:
+    value = record.value or b""
+    origin = ProposalOrigin(
         topic=record.topic,
         partition=record.partition,
         offset=record.offset,
-        value=message.body,
-        headers={k: v.decode(errors="replace") for k, v in record.headers or ()},
+        value=value,
+        headers=headers_of(record),
     )
+    return ConsumedProposal(MatchProposed.model_validate_json(value), origin)
+
+
+def proposal_handling(deps: ConsumerDeps) -> BatchHandling[ConsumedProposal]:
+    async def handle(batch: Sequence[ConsumedProposal]) -> None:
+        deps.checkpoint("proposal_consumed")
+        queued = await handlers.record_proposals(
+            batch, deps.store, deps.policy, deps.clock, deps.tracer
+        )
+        deps.checkpoint("proposal_recorded")
+        if queued:
+            deps.on_queued()
+
+    return BatchHandling(parse_proposal, handle, lambda consumed: consumed.event)
 
 
 def build_router(kafka: KafkaSettings, deps: ConsumerDeps) -> KafkaRouter:
     router = KafkaRouter()
     group = kafka.group("notifications")
+    handling = proposal_handling(deps)
 
     @router.subscriber(
         PROFILES.qualified(kafka.topic_prefix),
@@ -66,17 +88,14 @@ def build_router(kafka: KafkaSettings, deps: ConsumerDeps) -> KafkaRouter:
     @router.subscriber(
         PROPOSALS.qualified(kafka.topic_prefix),
         **subscriber_options(f"{group}.proposals"),
+        batch=True,
+        decoder=raw_bodies,
         title="notifications/on_proposals",
-        description=PROPOSALS.description,
+        description=f"{PROPOSALS.description} Each poll's proposals are queued in one transaction.",
     )
-    async def on_proposals(event: MatchProposed, message: KafkaMessage) -> None:
-        bind_event(event.event_id, event.correlation_id)
-        deps.checkpoint("proposal_consumed")
-        queued = await handlers.record_proposal(
-            event, origin_of(message), deps.store, deps.policy, deps.clock
-        )
-        deps.checkpoint("proposal_recorded")
-        if queued:
-            deps.on_queued()
+    async def on_proposals(bodies: list[bytes], message: KafkaMessage) -> None:
+        records = message.raw_message
+        assert isinstance(records, tuple)  # a batch subscriber
+        await consume_batch(records, handling, deps.dead_letters)
 
     return router

@@ -26,8 +26,10 @@ class DeliveryView(BaseModel):
     mentee_id: str = Field(examples=["u-1042"])
     ranking_version: int
     state: str = Field(
-        description="queued, sending, sent, failed, suppressed (opted out or no address) or "
-        "superseded (a newer proposal replaced it within the digest window).",
+        description="queued, sending, released (handed to the SMTP server; its reply was not "
+        "recorded, e.g. the service stopped: counts as sent), sent, failed, suppressed (opted "
+        "out or no address) or superseded (a newer proposal replaced it within the digest "
+        "window).",
         examples=["sent"],
     )
     reason: str | None = Field(

@@ -1,9 +1,10 @@
 """Send queued emails: claim, send, record the outcome.
 
-A claim commits `state = sending` with a lease before the SMTP conversation. The `sent` record
-is written to the database connection just before the end of the message is written to the
-server, in the same turn of the event loop, so a crash leaves both or neither on their way
-(docs/adr/0003-email-delivery.md). A refusal from the server then replaces the record.
+A claim commits `state = sending` with a lease before the SMTP conversation. The `released`
+record (which counts as sent) is written to the database connection just before the end of the
+message is written to the server, in the same turn of the event loop, so a crash leaves both or
+neither on their way (docs/adr/0003-email-delivery.md). The server's reply then decides: `sent`,
+or the refusal's outcome in place of the record.
 """
 
 from __future__ import annotations
@@ -175,13 +176,12 @@ class Dispatcher:
         recording: list[Awaitable[None]] = []
 
         async def release() -> None:
-            recording.append(await self._store.begin_mark_sent(email.id))
+            recording.append(await self._store.begin_mark_released(email.id))
 
         result = await self._mailer.send(message, release)
-        recorded = await _committed(recording)
+        await _settled(recording)  # whatever is written next must come after it
         if result.outcome is Outcome.SENT:
-            if not recorded:
-                await self._record_sent(email.id)
+            await self._record_sent(email.id)
             self._tools.checkpoint("sent_recorded")
             self.sent += 1
             EMAILS.labels(SERVICE, "sent").inc()
@@ -204,8 +204,10 @@ class Dispatcher:
 
     async def _record_sent(self, email_id: int) -> None:
         """The server has the email: recording that waits out an outage rather than giving up,
-        since a claim left unrecorded would expire and the email be sent again."""
-        delay = 0.1
+        since a claim left unrecorded would expire and the email be sent again. The retries stay
+        frequent (a connection attempt each), so the record commits within a quarter second of
+        PostgreSQL's return: a crash in that time would still send a second copy."""
+        delay = 0.05
         while True:
             try:
                 await self._store.mark_sent(email_id)
@@ -213,20 +215,18 @@ class Dispatcher:
             except TRANSIENT_ERRORS as exc:
                 log.warning("sent email not recorded yet, retrying: %s", type(exc).__name__)
                 await asyncio.sleep(delay)
-                delay = min(2.0, delay * 2)
+                delay = min(0.25, delay * 2)
 
 
-async def _committed(recording: list[Awaitable[None]]) -> bool:
-    """Whether the `sent` record released with the message committed. When the server then
-    refused the message, the outcome written next replaces it."""
+async def _settled(recording: list[Awaitable[None]]) -> None:
+    """Wait for the `released` record, if the mailer released one. A failed one changes
+    nothing: `sent` or the refusal's outcome is written next either way."""
     if not recording:
-        return False
+        return
     try:
         await recording[0]
     except TRANSIENT_ERRORS as exc:
-        log.warning("sent record not committed: %s", type(exc).__name__)
-        return False
-    return True
+        log.warning("released record not committed: %s", type(exc).__name__)
 
 
 def _seconds(delta: timedelta) -> float:

@@ -17,7 +17,7 @@ from shared.contracts.matches import MatchProposedPayload
 Clock = Callable[[], datetime]
 # Named points in the life of a proposal where the kill test stops the process (crash_points.py).
 Checkpoint = Callable[[str], None]
-# Puts the `sent` record on its way to the database and returns once it is written to the
+# Puts the `released` record on its way to the database and returns once it is written to the
 # connection. The mailer calls it just before it writes the end of the message (ADR 0003).
 Release = Callable[[], Awaitable[None]]
 
@@ -123,10 +123,10 @@ class NotificationsStore(Protocol):
 
     async def mark_sent(self, email_id: int) -> None: ...
 
-    async def begin_mark_sent(self, email_id: int) -> Awaitable[None]:
-        """Write the `sent` UPDATE to the database connection and return as soon as it is
-        written, with an awaitable of its commit. A process killed after this returns still
-        commits it: the statement is already on its way."""
+    async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
+        """Write the `released` UPDATE (counts as sent) to the database connection and return
+        as soon as it is written, with an awaitable of its commit. A process killed after this
+        returns still commits it: the statement is already on its way."""
         ...
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None: ...
