@@ -50,16 +50,33 @@ async def add_to_outbox(
 
     `partition` overrides the key's partition (fan-out to every partition of a topic).
     """
-    await conn.execute(
-        "INSERT INTO outbox (topic, key, value, headers, partition)"
-        " VALUES ($1, $2, $3, $4::jsonb, $5)",
-        topic,
-        event.key.encode(),
-        event.to_bytes(),
-        json.dumps(event_headers(event)),
-        partition,
-    )
-    await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
+    batch = OutboxBatch()
+    batch.add(topic, event, partition)
+    await batch.write(conn)
+
+
+class OutboxBatch:
+    """Outbox rows gathered during a transaction and written together before its commit: one
+    `executemany` and one NOTIFY instead of two round trips per event. Headers are taken when
+    a row is added, so each row keeps the trace that was current then."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[str, bytes, bytes, str, int | None]] = []
+
+    def add(self, topic: str, event: EventEnvelope, partition: int | None = None) -> None:
+        headers = json.dumps(event_headers(event))
+        self._rows.append((topic, event.key.encode(), event.to_bytes(), headers, partition))
+
+    async def write(self, conn: DbConnection) -> None:
+        if not self._rows:
+            return
+        await conn.executemany(
+            "INSERT INTO outbox (topic, key, value, headers, partition)"
+            " VALUES ($1, $2, $3, $4::jsonb, $5)",
+            self._rows,
+        )
+        await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
+        self._rows = []
 
 
 class OutboxRelay:

@@ -9,12 +9,17 @@ from uuid import UUID
 import asyncpg
 
 from services.matching.domain.people import Goal, Person
-from services.matching.service_layer.unit_of_work import CurrentProposal, PairState, StoredList
+from services.matching.service_layer.unit_of_work import (
+    CurrentProposal,
+    PairState,
+    StoredList,
+    StoredProposal,
+)
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
 from shared.db.idempotency import first_deliveries
 from shared.db.types import DbConnection
-from shared.outbox import add_to_outbox
+from shared.outbox import OutboxBatch
 
 CONSUMER = "matching"
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
@@ -24,6 +29,7 @@ class PostgresMatchingTransaction:
     def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
         self._conn = conn
         self._prefix = topic_prefix
+        self._outbox = OutboxBatch()  # written by `flush`, just before the commit
 
     async def hold_partition(self, partition: int) -> None:
         await self._conn.execute(
@@ -85,25 +91,19 @@ class PostgresMatchingTransaction:
             user_id,
         )
 
-    async def goal_version(self, tenant_id: str, mentee_id: str) -> int | None:
-        version: int | None = await self._conn.fetchval(
-            "SELECT version FROM goals WHERE tenant_id = $1 AND mentee_id = $2 FOR UPDATE",
-            tenant_id,
-            mentee_id,
-        )
-        return version
-
-    async def save_goal(self, tenant_id: str, goal: Goal, partition: int) -> None:
-        await self._conn.execute(
+    async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
+        stored = await self._conn.fetchval(
             "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal",
+            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal"
+            " WHERE goals.version < EXCLUDED.version RETURNING true",
             tenant_id,
             goal.mentee_id,
             goal.version,
             partition,
             goal.to_json(),
         )
+        return stored is not None
 
     async def seats_taken(self, tenant_id: str, mentor_id: str) -> int:
         taken = await self._conn.fetchval(
@@ -179,45 +179,54 @@ class PostgresMatchingTransaction:
                 kept,
             )
 
-    async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None:
-        row = await self._conn.fetchrow(
-            "SELECT ranking_version, goal_id, mentor_ids FROM proposals"
-            " WHERE tenant_id = $1 AND mentee_id = $2 FOR UPDATE",
+    async def current_proposals(
+        self, tenant_id: str, mentee_ids: Sequence[str]
+    ) -> dict[str, CurrentProposal]:
+        rows = await self._conn.fetch(
+            "SELECT mentee_id, ranking_version, goal_id, mentor_ids FROM proposals"
+            " WHERE tenant_id = $1 AND mentee_id = any($2::text[])"
+            " ORDER BY mentee_id FOR UPDATE",
             tenant_id,
-            mentee_id,
+            list(mentee_ids),
         )
-        if row is None:
-            return None
-        return CurrentProposal(row["ranking_version"], row["goal_id"], tuple(row["mentor_ids"]))
+        return {
+            r["mentee_id"]: CurrentProposal(
+                r["ranking_version"], r["goal_id"], tuple(r["mentor_ids"])
+            )
+            for r in rows
+        }
 
-    async def save_proposal(
-        self,
-        tenant_id: str,
-        mentee_id: str,
-        partition: int,
-        proposal: CurrentProposal,
-        proposal_id: UUID,
-    ) -> None:
-        await self._conn.execute(
+    async def save_proposals(self, tenant_id: str, proposals: Sequence[StoredProposal]) -> None:
+        if not proposals:
+            return
+        await self._conn.executemany(
             "INSERT INTO proposals (tenant_id, mentee_id, partition, goal_id, ranking_version,"
             " proposal_id, mentor_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (tenant_id, mentee_id) DO UPDATE SET goal_id = EXCLUDED.goal_id,"
             " ranking_version = EXCLUDED.ranking_version, proposal_id = EXCLUDED.proposal_id,"
             " mentor_ids = EXCLUDED.mentor_ids, partition = EXCLUDED.partition,"
             " proposed_at = now()",
-            tenant_id,
-            mentee_id,
-            partition,
-            proposal.goal_id,
-            proposal.ranking_version,
-            proposal_id,
-            list(proposal.mentor_ids),
+            [
+                (
+                    tenant_id,
+                    p.mentee_id,
+                    p.partition,
+                    p.proposal.goal_id,
+                    p.proposal.ranking_version,
+                    p.proposal_id,
+                    list(p.proposal.mentor_ids),
+                )
+                for p in proposals
+            ],
         )
 
     async def publish(
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
     ) -> None:
-        await add_to_outbox(self._conn, topic.qualified(self._prefix), event, partition)
+        self._outbox.add(topic.qualified(self._prefix), event, partition)
+
+    async def flush(self) -> None:
+        await self._outbox.write(self._conn)
 
 
 class PostgresUnitOfWork:
@@ -228,4 +237,6 @@ class PostgresUnitOfWork:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresMatchingTransaction]:
         async with self._pool.acquire() as conn, conn.transaction():
-            yield PostgresMatchingTransaction(conn, self._prefix)
+            tx = PostgresMatchingTransaction(conn, self._prefix)
+            yield tx
+            await tx.flush()

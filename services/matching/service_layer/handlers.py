@@ -18,7 +18,7 @@ from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.events import MENTOR_FEED, MentorChanged, MentorChangedPayload
 from services.matching.domain.people import goal_from_payload, person_from_profile
-from services.matching.service_layer.proposals import propose
+from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
     StateLoader,
@@ -141,10 +141,12 @@ async def _persist(
             for tenant, mentor_id, partition in sorted(pending.lists)
         ]
     )
-    for (tenant, mentee_id), cause in sorted(pending.causes.items(), key=lambda c: c[0]):
-        with continued_trace(cause.trace_headers, matching.tracer, "matching propose"):
-            correlation_id = cause.event.correlation_id
-            await propose(tx, engines[tenant], tenant, mentee_id, correlation_id)
+    by_tenant: dict[str, dict[str, Cause]] = {}
+    for (tenant, mentee_id), delivery in pending.causes.items():
+        cause = Cause(delivery.event.correlation_id, delivery.trace_headers, matching.tracer)
+        by_tenant.setdefault(tenant, {})[mentee_id] = cause
+    for tenant in sorted(by_tenant):
+        await propose(tx, engines[tenant], tenant, by_tenant[tenant])
 
 
 async def _fan_out(
@@ -203,11 +205,8 @@ async def record_goal(
     matching: Matching,
 ) -> None:
     goal = goal_from_payload(event.payload)
-    known = await tx.goal_version(event.tenant_id, goal.mentee_id)
-    if known is not None and known >= goal.version:
-        return
-    await tx.save_goal(event.tenant_id, goal, partition)
-    engine.put_goal(goal, partition)
+    if await tx.save_goal_if_newer(event.tenant_id, goal, partition):
+        engine.put_goal(goal, partition)  # an older or repeated goal changes nothing
 
 
 async def record_feedback(

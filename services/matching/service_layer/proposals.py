@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from services.matching.domain.criteria import explain
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import CRITERIA
-from services.matching.service_layer.unit_of_work import CurrentProposal, MatchingTransaction
+from services.matching.service_layer.unit_of_work import (
+    CurrentProposal,
+    MatchingTransaction,
+    StoredProposal,
+)
 from shared.contracts.matches import (
     CriterionReason,
     MatchProposed,
@@ -15,6 +22,10 @@ from shared.contracts.matches import (
     ProposedMentor,
 )
 from shared.contracts.topics import PROPOSALS
+from shared.tracing import continued_trace
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Tracer
 
 MAX_REASONS = 4
 
@@ -64,31 +75,63 @@ async def propose(
     tx: MatchingTransaction,
     engine: TenantEngine,
     tenant_id: str,
-    mentee_id: str,
-    correlation_id: str | None,
+    causes: Mapping[str, Cause],
 ) -> None:
+    """Propose each of these mentees whose ranking changed materially: their stored proposals
+    read in one query, the new ones written in one `executemany`, each MatchProposed published
+    in the trace of the event behind it."""
+    currents = await tx.current_proposals(tenant_id, sorted(causes))
+    made = [
+        (mentee_id, made)
+        for mentee_id in sorted(causes)
+        if (made := _next_proposal(engine, mentee_id, currents.get(mentee_id))) is not None
+    ]
+    await tx.save_proposals(tenant_id, [stored for _, (stored, _) in made])
+    for mentee_id, (stored, mentors) in made:
+        cause = causes[mentee_id]
+        with continued_trace(cause.trace_headers, cause.tracer, "matching propose"):
+            await tx.publish(PROPOSALS, _event(tenant_id, stored, mentors, cause.correlation_id))
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The event that last changed a mentee's ranking: its correlation id and trace."""
+
+    correlation_id: str | None
+    trace_headers: Mapping[str, str]
+    tracer: Tracer | None = None
+
+
+def _next_proposal(
+    engine: TenantEngine, mentee_id: str, current: CurrentProposal | None
+) -> tuple[StoredProposal, list[ProposedMentor]] | None:
     goal = engine.goals.get(mentee_id)
-    current = await tx.current_proposal(tenant_id, mentee_id)
     mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
     goal_id = goal.goal_id if goal else current.goal_id if current else ""
     if not is_material(current, goal_id, mentor_ids) or mentee_id not in engine.partition_of:
-        return
+        return None
     proposal = CurrentProposal(
         ranking_version=(current.ranking_version if current else 0) + 1,
         goal_id=goal_id,
         mentor_ids=mentor_ids,
     )
-    proposal_id = uuid.uuid4()
-    partition = engine.partition_of[mentee_id]
-    await tx.save_proposal(tenant_id, mentee_id, partition, proposal, proposal_id)
+    stored = StoredProposal(mentee_id, engine.partition_of[mentee_id], proposal, uuid.uuid4())
+    return stored, proposed_mentors(engine, mentee_id)
+
+
+def _event(
+    tenant_id: str,
+    stored: StoredProposal,
+    mentors: list[ProposedMentor],
+    correlation_id: str | None,
+) -> MatchProposed:
     payload = MatchProposedPayload(
-        mentee_id=mentee_id,
-        goal_id=goal_id,
-        proposal_id=proposal_id,
-        ranking_version=proposal.ranking_version,
-        mentors=proposed_mentors(engine, mentee_id),
+        mentee_id=stored.mentee_id,
+        goal_id=stored.proposal.goal_id,
+        proposal_id=stored.proposal_id,
+        ranking_version=stored.proposal.ranking_version,
+        mentors=mentors,
     )
-    event = MatchProposed(
-        tenant_id=tenant_id, key=mentee_id, payload=payload, correlation_id=correlation_id
+    return MatchProposed(
+        tenant_id=tenant_id, key=stored.mentee_id, payload=payload, correlation_id=correlation_id
     )
-    await tx.publish(PROPOSALS, event)

@@ -26,6 +26,14 @@ class CurrentProposal:
     mentor_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class StoredProposal:
+    mentee_id: str
+    partition: int
+    proposal: CurrentProposal
+    proposal_id: UUID
+
+
 class MatchingTransaction(Protocol):
     async def hold_partition(self, partition: int) -> None:
         """Share the partition's lock until commit; restoring the partition takes it alone."""
@@ -43,9 +51,9 @@ class MatchingTransaction(Protocol):
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
         """Delete every row about the person as mentee, mentor or pair member."""
 
-    async def goal_version(self, tenant_id: str, mentee_id: str) -> int | None: ...
-
-    async def save_goal(self, tenant_id: str, goal: Goal, partition: int) -> None: ...
+    async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
+        """Store the goal unless the mentee's stored goal is as new or newer; True if stored."""
+        ...
 
     async def seats_taken(self, tenant_id: str, mentor_id: str) -> int: ...
 
@@ -65,16 +73,13 @@ class MatchingTransaction(Protocol):
         """Store mentors' lists (tenant, mentor, partition, entries, truncated); an empty,
         complete list deletes the row."""
 
-    async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None: ...
+    async def current_proposals(
+        self, tenant_id: str, mentee_ids: Sequence[str]
+    ) -> dict[str, CurrentProposal]:
+        """The stored proposals of these mentees (locked until the commit); absent: none yet."""
+        ...
 
-    async def save_proposal(
-        self,
-        tenant_id: str,
-        mentee_id: str,
-        partition: int,
-        proposal: CurrentProposal,
-        proposal_id: UUID,
-    ) -> None: ...
+    async def save_proposals(self, tenant_id: str, proposals: Sequence[StoredProposal]) -> None: ...
 
     async def publish(
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None

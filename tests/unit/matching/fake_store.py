@@ -9,7 +9,12 @@ from uuid import UUID
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import Restorer, TenantEngine
 from services.matching.domain.people import Goal, Person
-from services.matching.service_layer.unit_of_work import CurrentProposal, PairState, StoredList
+from services.matching.service_layer.unit_of_work import (
+    CurrentProposal,
+    PairState,
+    StoredList,
+    StoredProposal,
+)
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
 from tests.unit.fakes import CopyOnCommitUnitOfWork
@@ -68,12 +73,12 @@ class FakeMatchingTransaction:
             k: v for k, v in self.s.pairs.items() if k[0] != tenant_id or user_id not in k[1:]
         }
 
-    async def goal_version(self, tenant_id: str, mentee_id: str) -> int | None:
-        found = self.s.goals.get((tenant_id, mentee_id))
-        return found[0].version if found else None
-
-    async def save_goal(self, tenant_id: str, goal: Goal, partition: int) -> None:
+    async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
+        found = self.s.goals.get((tenant_id, goal.mentee_id))
+        if found is not None and found[0].version >= goal.version:
+            return False
         self.s.goals[tenant_id, goal.mentee_id] = (goal, partition)
+        return True
 
     async def seats_taken(self, tenant_id: str, mentor_id: str) -> int:
         return self.s.load.get((tenant_id, mentor_id), 0)
@@ -107,19 +112,15 @@ class FakeMatchingTransaction:
             else:
                 self.s.lists[tenant_id, mentor_id, partition] = (list(entries), truncated)
 
-    async def current_proposal(self, tenant_id: str, mentee_id: str) -> CurrentProposal | None:
-        found = self.s.proposals.get((tenant_id, mentee_id))
-        return found[0] if found else None
+    async def current_proposals(
+        self, tenant_id: str, mentee_ids: Sequence[str]
+    ) -> dict[str, CurrentProposal]:
+        found = ((m, self.s.proposals.get((tenant_id, m))) for m in mentee_ids)
+        return {m: p[0] for m, p in found if p is not None}
 
-    async def save_proposal(
-        self,
-        tenant_id: str,
-        mentee_id: str,
-        partition: int,
-        proposal: CurrentProposal,
-        proposal_id: UUID,
-    ) -> None:
-        self.s.proposals[tenant_id, mentee_id] = (proposal, partition)
+    async def save_proposals(self, tenant_id: str, proposals: Sequence[StoredProposal]) -> None:
+        for p in proposals:
+            self.s.proposals[tenant_id, p.mentee_id] = (p.proposal, p.partition)
 
     async def publish(
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None

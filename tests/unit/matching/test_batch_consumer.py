@@ -26,10 +26,10 @@ CONFIG = EngineConfig(top_k=2, partitions=1)
 class PoisonedTransaction(FakeMatchingTransaction):
     """A store that fails, every time, on one mentee's goal (a bug, not an outage)."""
 
-    async def save_goal(self, tenant_id: str, goal: Goal, partition: int) -> None:
+    async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         if goal.mentee_id == "poison":
             raise ValueError("cannot store this goal")
-        await super().save_goal(tenant_id, goal, partition)
+        return await super().save_goal_if_newer(tenant_id, goal, partition)
 
 
 @dataclass
