@@ -55,6 +55,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A free port whose successor is free too: a KRaft broker listens on both (the controller
+    on PORT+1, scripts/kafka/start.sh)."""
+    for _ in range(50):
+        port = free_port()
+        with contextlib.ExitStack() as held:
+            try:
+                for candidate in (port, port + 1):
+                    sock = held.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no two consecutive free ports found")
+
+
 def wait_for_port(
     host: str, port: int, timeout_s: float, process: subprocess.Popen[bytes] | None = None
 ) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from devenv.infra import free_port, wait_for_port
+from devenv.infra import free_port, free_port_pair, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 KAFKA_SCRIPTS = ROOT / "scripts" / "kafka"
@@ -132,7 +132,7 @@ class ApacheKafka:
     """A single-node KRaft broker (scripts/kafka/start.sh); stop and start keep its data."""
 
     data_dir: Path
-    port: int = field(default_factory=free_port)
+    port: int = field(default_factory=free_port_pair)
 
     @property
     def bootstrap_servers(self) -> str:

@@ -45,6 +45,18 @@ class _Handler:
     def __init__(self, sink: SmtpSink) -> None:
         self._sink = sink
 
+    async def handle_EHLO(  # noqa: N802
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        self._sink.greetings += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         answer = self._sink.behaviour.next_answer()
         if answer == "drop":
@@ -102,6 +114,7 @@ class SmtpSink:
         self, host: str = "127.0.0.1", port: int = 0, security: SinkSecurity | None = None
     ) -> None:
         self.behaviour = SinkBehaviour()
+        self.greetings = 0  # EHLOs answered: one per session (two with STARTTLS)
         self._messages: list[ReceivedMail] = []
         self._lock = threading.Lock()
         self._listeners: list[Callable[[ReceivedMail], Any]] = []

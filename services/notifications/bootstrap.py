@@ -28,7 +28,6 @@ from services.notifications.service_layer.dispatcher import (
     utc_now,
 )
 from services.notifications.service_layer.handlers import QueuePolicy
-from services.notifications.service_layer.ports import Checkpoint
 from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsSettings
 from shared.contracts.topics import TOPICS
 from shared.db.migrations import apply_migrations
@@ -68,14 +67,14 @@ class NotificationsService:
 
 
 def build_dispatcher(
-    settings: NotificationsSettings, store: PostgresNotificationsStore, checkpoint: Checkpoint
+    settings: NotificationsSettings, store: PostgresNotificationsStore, mailer: SmtpMailer
 ) -> Dispatcher:
     links = settings.links
     tools = DispatchTools(
         sender=Sender(settings.mail_from, settings.reply_to, settings.message_id_domain),
         signer=LinkSigner(links.base_url, links.keys()[0], timedelta(days=links.ttl_days)),
         clock=utc_now,
-        checkpoint=checkpoint,
+        checkpoint=mailer.checkpoint,
     )
     policy = DispatchPolicy(
         max_attempts=settings.max_attempts,
@@ -89,7 +88,7 @@ def build_dispatcher(
         concurrency=settings.send_concurrency,
         batch_size=max(20, 2 * settings.send_concurrency),
     )
-    return Dispatcher(store, SmtpMailer(settings.smtp, checkpoint), tools, policy)
+    return Dispatcher(store, mailer, tools, policy)
 
 
 def build_broker_for(
@@ -136,7 +135,9 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         store = PostgresNotificationsStore(pool, SERVICE_NAME)
         producer = await stack.enter_async_context(kafka_producer(settings.kafka, SERVICE_NAME))
         relay = OutboxRelay(pool, producer, SCHEMA)
-        dispatcher = build_dispatcher(settings, store, checkpoint)
+        mailer = SmtpMailer(settings.smtp, checkpoint)
+        stack.push_async_callback(mailer.close)
+        dispatcher = build_dispatcher(settings, store, mailer)
         tasks = await stack.enter_async_context(background_tasks())
         tasks.start(dispatcher.run(), "email-dispatcher")
         tasks.start(relay.run(), "dead-letter-relay")

@@ -21,6 +21,15 @@ class SmtpSettings(BaseSettings):
     username: str | None = None
     password: SecretStr | None = None
     timeout_s: float = Field(default=10.0, gt=0)
+    keepalive_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Keep a session open this long after an email, for the next one (0: a new "
+        "session per email).",
+    )
+    max_messages_per_session: int = Field(
+        default=100, ge=1, description="Close a session after this many emails."
+    )
 
 
 def _single_line(value: str) -> str:

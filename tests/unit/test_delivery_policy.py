@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 
 import pytest
+from aiosmtplib import SMTPResponseException
 
-from services.notifications.adapters.smtp import _classify_response, redact
+from services.notifications.adapters.smtp import classify_failure, redact
 from services.notifications.domain.delivery import Outcome, retry_delay
 
 
@@ -77,7 +78,7 @@ def test_redact_keeps_the_rest_and_bounds_the_length() -> None:
 
 @pytest.mark.parametrize("code", [400, 421, 450, 451, 452, 499])
 def test_4xx_replies_are_transient(code: int) -> None:
-    result = _classify_response(code, "try later, ada@example.org")
+    result = classify_failure(SMTPResponseException(code, "try later, ada@example.org"))
     assert result.outcome is Outcome.TRANSIENT
     assert result.detail.startswith(str(code))
     assert "@" not in result.detail
@@ -85,6 +86,6 @@ def test_4xx_replies_are_transient(code: int) -> None:
 
 @pytest.mark.parametrize("code", [500, 550, 551, 552, 553, 554])
 def test_5xx_replies_are_permanent(code: int) -> None:
-    result = _classify_response(code, "no such user ada@example.org")
+    result = classify_failure(SMTPResponseException(code, "no such user ada@example.org"))
     assert result.outcome is Outcome.PERMANENT
     assert result.detail == f"{code} no such user <address>"

@@ -3,12 +3,11 @@
 The conversation is spelled out (MAIL, RCPT, DATA, the message, then its end) so that the
 `sent` record can be released just before the end of the message (`Release`, ADR 0003), and so
 the kill test can stop the process between the steps (`before_data`, `before_release`,
-`released`). QUIT is sent after `send` returned.
+`released`). Sessions stay open for the next email (smtp_sessions.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -18,12 +17,14 @@ import aiosmtplib
 from aiosmtplib import SMTPStatus
 from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
 
+from services.notifications.adapters.smtp_sessions import SmtpSessions
 from services.notifications.domain.delivery import Outcome, SendResult
 from services.notifications.domain.email import wire_bytes
 from services.notifications.service_layer.ports import Checkpoint, Release, no_checkpoint
 from services.notifications.settings import SmtpSettings
 
 END_OF_DATA = b".\r\n"
+FAILURES = (aiosmtplib.SMTPException, OSError, TimeoutError)
 _ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
 
 
@@ -40,9 +41,15 @@ def redact(text: str) -> str:
     return _ADDRESS.sub("<address>", text)[:500]
 
 
-def _classify_response(code: int, message: str) -> SendResult:
-    outcome = Outcome.PERMANENT if code >= 500 else Outcome.TRANSIENT
-    return SendResult(outcome, redact(f"{code} {message}"))
+def classify_failure(exc: BaseException) -> SendResult:
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        # Our credentials, not the recipient: retry (and dead-letter) until an operator
+        # fixes the settings, rather than failing every email for good.
+        return SendResult(Outcome.TRANSIENT, redact(f"authentication failed: {exc.code}"))
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        outcome = Outcome.PERMANENT if exc.code >= 500 else Outcome.TRANSIENT
+        return SendResult(outcome, redact(f"{exc.code} {exc.message}"))
+    return SendResult(Outcome.TRANSIENT, redact(f"{type(exc).__name__}: {exc}"))
 
 
 def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
@@ -57,8 +64,8 @@ def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
 class SmtpMailer:
     def __init__(self, settings: SmtpSettings, checkpoint: Checkpoint = no_checkpoint) -> None:
         self._settings = settings
-        self._checkpoint = checkpoint
-        self._quitting: set[asyncio.Task[None]] = set()
+        self.checkpoint = checkpoint
+        self._sessions = SmtpSessions(settings.keepalive_s, settings.max_messages_per_session)
 
     def _client(self) -> aiosmtplib.SMTP:
         s = self._settings
@@ -79,30 +86,45 @@ class SmtpMailer:
             sender, recipients = _envelope(message)
         except ValueError as exc:
             return SendResult(Outcome.PERMANENT, f"invalid address: {type(exc).__name__}")
-        client = self._client()
         try:
-            await client.connect()
-            await client.mail(sender)
+            client, delivered = await self._mail_from(sender)
+        except FAILURES as exc:
+            return classify_failure(exc)
+        try:
             for recipient in recipients:
                 await client.rcpt(recipient)
-            self._checkpoint("before_data")
+            self.checkpoint("before_data")
             await self._transfer(client, wire_bytes(message), release)
         except _ReleaseError as failed:
             client.close()  # without the end of the message the server discards it
             raise failed.reason from None
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            # Our credentials, not the recipient: retry (and dead-letter) until an operator
-            # fixes the settings, rather than failing every email for good.
-            result = SendResult(Outcome.TRANSIENT, redact(f"authentication failed: {exc.code}"))
-        except aiosmtplib.SMTPResponseException as exc:
-            result = _classify_response(exc.code, exc.message)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            result = SendResult(Outcome.TRANSIENT, redact(f"{type(exc).__name__}: {exc}"))
-        else:
-            self._quit_later(client)
-            return SendResult(Outcome.SENT)
-        client.close()
-        return result
+        except FAILURES as exc:
+            client.close()
+            return classify_failure(exc)
+        self._sessions.give_back(client, delivered + 1)
+        return SendResult(Outcome.SENT)
+
+    async def _mail_from(self, sender: str) -> tuple[aiosmtplib.SMTP, int]:
+        """A session that accepted MAIL FROM, and how many emails it delivered before: a kept
+        session if it still answers (MAIL is the probe), else a new one."""
+        while (kept := self._sessions.take()) is not None:
+            client, delivered = kept
+            try:
+                await client.mail(sender)
+                return client, delivered
+            except FAILURES:
+                client.close()  # closed by the server while idle: try the next, then a new one
+        client = self._client()
+        try:
+            await client.connect()
+            await client.mail(sender)
+        except BaseException:
+            client.close()
+            raise
+        return client, 0
+
+    async def close(self) -> None:
+        await self._sessions.close()
 
     async def _transfer(self, client: aiosmtplib.SMTP, message: bytes, release: Release) -> None:
         """DATA, all of the message but its end, `release`, then the end: the server commits
@@ -115,28 +137,13 @@ class SmtpMailer:
         if protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("connection lost")
         protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)))
-        self._checkpoint("before_release")
+        self.checkpoint("before_release")
         try:
             await release()
         except Exception as exc:
             raise _ReleaseError(exc) from exc
         protocol.write(END_OF_DATA)
-        self._checkpoint("released")
+        self.checkpoint("released")
         reply = await protocol.read_response(timeout=self._settings.timeout_s)
         if reply.code != SMTPStatus.completed:
             raise aiosmtplib.SMTPDataError(reply.code, reply.message)
-
-    def _quit_later(self, client: aiosmtplib.SMTP) -> None:
-        """QUIT after returning: the outcome is known, nothing needs to wait for the goodbye."""
-        task = asyncio.create_task(_quit(client))
-        self._quitting.add(task)
-        task.add_done_callback(self._quitting.discard)
-
-
-async def _quit(client: aiosmtplib.SMTP) -> None:
-    try:
-        await client.quit()
-    except (aiosmtplib.SMTPException, OSError, TimeoutError):
-        pass  # the message was accepted; a lost goodbye changes nothing
-    finally:
-        client.close()
