@@ -343,15 +343,20 @@ class TenantEngine:
     def _update_allowed(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
         for mentee in old.keys() - new.keys():
             self.allowed[mentee].pop(mentor_id, None)
-            self._dirty.add(mentee)
+            self._note_allowed_changed(mentee, old[mentee])
         for mentee, score in new.items():
             before = old.get(mentee)
             if before == score:
                 continue
             self.allowed[mentee][mentor_id] = score
-            floor = self.pool_floor.get(mentee, -1.0)
-            if before is None or score >= floor or before >= floor:
-                self._dirty.add(mentee)
+            self._note_allowed_changed(mentee, score if before is None else max(score, before))
+
+    def _note_allowed_changed(self, mentee: int, score: float) -> None:
+        """A mentor at `score` joined or left the mentee's allowed set: re-rank the mentee only
+        if that reaches its candidate pool. Below the pool's last score (with the pool full) it
+        changes neither the pool nor the ranking drawn from it."""
+        if score >= self.pool_floor.get(mentee, -1.0):
+            self._dirty.add(mentee)
 
     # ----------------------------------------------------------------- mentees
     def _refresh_mentee(self, mentee_id: str) -> None:
@@ -441,11 +446,12 @@ class TenantEngine:
         self.member_of[mentee].add(mentor_id)
         if position < mentor_list.share:
             self.allowed[mentee][mentor_id] = -entry[0]
-            self._dirty.add(mentee)
+            self._note_allowed_changed(mentee, -entry[0])
             if len(entries) > mentor_list.share:
                 pushed = entries[mentor_list.share][2]  # was shown, now in the reserve
-                self.allowed[pushed].pop(mentor_id, None)
-                self._dirty.add(pushed)
+                lost = self.allowed[pushed].pop(mentor_id, None)
+                if lost is not None:
+                    self._note_allowed_changed(pushed, lost)
         if len(entries) > mentor_list.length:
             mentor_list.truncated = True
             self.member_of[entries.pop()[2]].discard(mentor_id)

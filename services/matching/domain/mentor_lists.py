@@ -21,10 +21,10 @@ class MentorList:
     share: int
     entries: list[Entry] = field(default_factory=list)
     truncated: bool = False
+    length: int = field(init=False)  # fixed with the share; read on every insert
 
-    @property
-    def length(self) -> int:
-        return kept_length(self.share)
+    def __post_init__(self) -> None:
+        self.length = kept_length(self.share)
 
     def shown(self) -> list[Entry]:
         return self.entries[: self.share]
