@@ -218,17 +218,16 @@ class PostgresNotificationsStore:
         except BaseException:
             await self._pool.release(conn)
             raise
+        # The task's first step writes Bind/Execute/Sync before it awaits the reply. It runs in
+        # the next turn of the event loop, ahead of anything the caller schedules from here on.
         running = asyncio.ensure_future(statement.fetchval(email_id))
-        # The task's first step writes Bind/Execute/Sync before it awaits the reply; it runs
-        # right before this coroutine resumes, with nothing scheduled in between.
-        await asyncio.sleep(0)
         return asyncio.ensure_future(self._release_after(running, conn))
 
     async def _release_after(
         self, running: Awaitable[object], conn: PoolConnectionProxy[asyncpg.Record]
     ) -> None:
         try:
-            await running
+            await asyncio.shield(running)  # a cancelled waiter must not cancel the UPDATE
         finally:
             await self._pool.release(conn)
 

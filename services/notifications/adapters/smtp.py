@@ -8,6 +8,7 @@ the kill test can stop the process between the steps (`before_data`, `before_rel
 
 from __future__ import annotations
 
+import asyncio
 import re
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -15,7 +16,7 @@ from email.utils import getaddresses
 
 import aiosmtplib
 from aiosmtplib import SMTPStatus
-from aiosmtplib.protocol import PERIOD_REGEX, normalize_message_line_endings
+from aiosmtplib.protocol import PERIOD_REGEX, SMTPProtocol, normalize_message_line_endings
 
 from services.notifications.adapters.smtp_sessions import SmtpSessions
 from services.notifications.domain.delivery import Outcome, SendResult
@@ -25,6 +26,7 @@ from services.notifications.settings import SmtpSettings
 
 END_OF_DATA = b".\r\n"
 FAILURES = (aiosmtplib.SMTPException, OSError, TimeoutError)
+SERVICE_CLOSING = 421  # e.g. a kept session the server timed out
 _ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
 
 
@@ -39,6 +41,18 @@ class _ReleaseError(Exception):
 def redact(text: str) -> str:
     """SMTP replies often echo the recipient; keep addresses out of records and logs."""
     return _ADDRESS.sub("<address>", text)[:500]
+
+
+async def _sent_to_kernel(protocol: SMTPProtocol, timeout_s: float) -> None:
+    """Wait until the transport holds none of the message: what a killed process leaves in
+    its own buffers never reaches the server, while the end of the message must follow the
+    record straight into the kernel."""
+    transport = protocol.transport
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while isinstance(transport, asyncio.WriteTransport) and transport.get_write_buffer_size():
+        if transport.is_closing() or asyncio.get_running_loop().time() > deadline:
+            raise aiosmtplib.SMTPServerDisconnected("the message could not be written")
+        await asyncio.sleep(0.001)
 
 
 def classify_failure(exc: BaseException) -> SendResult:
@@ -101,6 +115,9 @@ class SmtpMailer:
         except FAILURES as exc:
             client.close()
             return classify_failure(exc)
+        except BaseException:  # cancelled (a shutdown): the session is in an unknown state
+            client.close()
+            raise
         self._sessions.give_back(client, delivered + 1)
         return SendResult(Outcome.SENT)
 
@@ -112,8 +129,15 @@ class SmtpMailer:
             try:
                 await client.mail(sender)
                 return client, delivered
+            except aiosmtplib.SMTPResponseException as exc:
+                client.close()
+                if exc.code != SERVICE_CLOSING:
+                    raise  # the server answered: its refusal is the outcome, on any session
             except FAILURES:
                 client.close()  # closed by the server while idle: try the next, then a new one
+            except BaseException:
+                client.close()
+                raise
         client = self._client()
         try:
             await client.connect()
@@ -137,12 +161,16 @@ class SmtpMailer:
         if protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("connection lost")
         protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)))
+        await _sent_to_kernel(protocol, self._settings.timeout_s)
         self.checkpoint("before_release")
         try:
             await release()
         except Exception as exc:
             raise _ReleaseError(exc) from exc
-        protocol.write(END_OF_DATA)
+        try:
+            await asyncio.sleep(0)  # the record's write goes first, in this next turn
+        finally:
+            protocol.write(END_OF_DATA)  # even when cancelled: the record is on its way
         self.checkpoint("released")
         reply = await protocol.read_response(timeout=self._settings.timeout_s)
         if reply.code != SMTPStatus.completed:

@@ -29,6 +29,7 @@ class SmtpSessions:
         self._max_messages = max_messages
         self._kept: list[_Kept] = []
         self._quitting: set[asyncio.Task[None]] = set()
+        self._closed = False
 
     @property
     def kept(self) -> int:
@@ -44,7 +45,8 @@ class SmtpSessions:
         return None
 
     def give_back(self, client: aiosmtplib.SMTP, delivered: int) -> None:
-        if delivered >= self._max_messages or len(self._kept) >= MOST_KEPT or self._keep_s <= 0:
+        full = len(self._kept) >= MOST_KEPT
+        if self._closed or full or delivered >= self._max_messages or self._keep_s <= 0:
             self.quit_later(client)
         else:
             self._kept.append(_Kept(client, delivered, time.monotonic()))
@@ -56,6 +58,7 @@ class SmtpSessions:
         task.add_done_callback(self._quitting.discard)
 
     async def close(self) -> None:
+        self._closed = True
         while self._kept:
             self.quit_later(self._kept.pop().client)
         if self._quitting:

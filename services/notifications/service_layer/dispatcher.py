@@ -224,8 +224,8 @@ async def _settled(recording: list[Awaitable[None]]) -> None:
     if not recording:
         return
     try:
-        await recording[0]
-    except TRANSIENT_ERRORS as exc:
+        await asyncio.shield(recording[0])  # a shutdown must not cancel the record mid-way
+    except Exception as exc:
         log.warning("released record not committed: %s", type(exc).__name__)
 
 

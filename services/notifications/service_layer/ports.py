@@ -17,8 +17,9 @@ from shared.contracts.matches import MatchProposedPayload
 Clock = Callable[[], datetime]
 # Named points in the life of a proposal where the kill test stops the process (crash_points.py).
 Checkpoint = Callable[[str], None]
-# Puts the `released` record on its way to the database and returns once it is written to the
-# connection. The mailer calls it just before it writes the end of the message (ADR 0003).
+# Starts the `released` record: it is written to the database connection in the next turn of
+# the event loop, ahead of anything scheduled after the call returns. The mailer calls it just
+# before it writes the end of the message (ADR 0003).
 Release = Callable[[], Awaitable[None]]
 
 
@@ -124,9 +125,10 @@ class NotificationsStore(Protocol):
     async def mark_sent(self, email_id: int) -> None: ...
 
     async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
-        """Write the `released` UPDATE (counts as sent) to the database connection and return
-        as soon as it is written, with an awaitable of its commit. A process killed after this
-        returns still commits it: the statement is already on its way."""
+        """Start the `released` UPDATE (counts as sent) and return an awaitable of its commit.
+        The statement is prepared before this returns and written to the connection in the next
+        turn of the event loop, before anything the caller schedules later; from then on, a
+        killed process still gets it committed."""
         ...
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None: ...
@@ -147,7 +149,7 @@ class DeliveryLog(Protocol):
 class Mailer(Protocol):
     async def send(self, message: EmailMessage, release: Release) -> SendResult:
         """Deliver `message`. `release` is awaited once the server has all of the message but
-        its end, and the end is written right after it returns, so the record and the message
-        are committed together as nearly as two sockets allow. A `release` that raises ends the
-        conversation without the end of the message: the server discards it."""
+        its end; the end is written in the next turn of the event loop, right after the record,
+        so the two are committed together as nearly as two sockets allow. A `release` that
+        raises ends the conversation without the end of the message: the server discards it."""
         ...
