@@ -1,10 +1,10 @@
 """Send queued emails: claim, send, record the outcome.
 
 A claim commits `state = sending` with a lease before the SMTP conversation. The `released`
-record (which counts as sent) is written to the database connection just before the end of the
-message is written to the server, in the same turn of the event loop, so a crash leaves both or
-neither on their way (docs/adr/0003-email-delivery.md). The server's reply then decides: `sent`,
-or the refusal's outcome in place of the record.
+record (which counts as sent) is written to the database connection right before the end of the
+message is written to the server, in one turn of the event loop with nothing awaited between,
+so a crash leaves both or neither on their way (docs/adr/0003-email-delivery.md). The server's
+reply then decides: `sent`, or the refusal's outcome in place of the record.
 """
 
 from __future__ import annotations
