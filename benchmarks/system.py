@@ -41,7 +41,7 @@ from devenv.processes import (
     start_all,
     stop_all,
 )
-from devenv.smtp_sink import ReceivedMail, SmtpSink
+from devenv.sink_process import SinkProcess
 from shared.contracts.topics import GOALS
 from shared.settings import KafkaSettings
 
@@ -59,12 +59,11 @@ class Arrivals:
     total: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def record(self, mail: ReceivedMail) -> None:
-        now = time.time()
+    def record(self, accepted_at: float, recipients: list[str]) -> None:
         with self._lock:
             self.total += 1
-            for recipient in mail.recipients:
-                self.first.setdefault(recipient.lower(), now)
+            for recipient in recipients:
+                self.first.setdefault(recipient.lower(), accepted_at)
 
 
 @dataclass
@@ -290,9 +289,8 @@ def main() -> None:
     run_dir = ROOT / ".cache" / "bench-system" / time.strftime("%Y%m%d-%H%M%S")
     prefix = f"bench-{secrets.token_hex(3)}."
     console.print(f"run directory {run_dir} (service logs in logs/)")
-    with infrastructure(run_dir, args.kafka) as infra, SmtpSink() as sink:
-        arrivals = Arrivals()
-        sink.on_message(arrivals.record)
+    arrivals = Arrivals()
+    with infrastructure(run_dir, args.kafka) as infra, SinkProcess(arrivals.record) as sink:
         env = service_env(
             infra.kafka_servers,
             infra.postgres.url,
