@@ -76,7 +76,7 @@ configs = st.builds(
     exposure_per_seat=st.sampled_from([1.0, 2.0, 3.0]),
     partitions=st.just(PARTITIONS),
     diversity=st.sampled_from([0.0, 0.3]),
-    pool_factor=st.just(2),
+    pool_factor=st.sampled_from([1, 2]),  # 1: the pool is the ranking, so it is often full
 )
 
 
