@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -44,7 +44,6 @@ from shared.http.health import (
 from shared.http.problems import install_problem_handlers
 from shared.kafka.broker import build_broker
 from shared.kafka.consumer import install_dead_letter
-from shared.kafka.dead_letter import DeadLetterMiddleware
 from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
 from shared.metrics import instrument, service_refreshers
@@ -91,13 +90,11 @@ def build_dispatcher(
     return Dispatcher(store, mailer, tools, policy)
 
 
-def build_broker_for(
-    settings: NotificationsSettings, deps: Callable[[DeadLetterMiddleware], ConsumerDeps]
-) -> KafkaBroker:
+def build_broker_for(settings: NotificationsSettings, deps: ConsumerDeps) -> KafkaBroker:
     broker = build_broker(settings.kafka, SERVICE_NAME)
     instrument(broker, SERVICE_NAME)
     dead_letters = install_dead_letter(broker, SERVICE_NAME)
-    broker.include_router(build_router(settings.kafka, deps(dead_letters)))
+    broker.include_router(build_router(settings.kafka, deps, dead_letters))
     return broker
 
 
@@ -146,12 +143,7 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         provider = tracer_provider(SERVICE_NAME, settings.tracing)
         stack.push_async_callback(shutdown, provider)
         tracer = provider.get_tracer("mentorlink.notifications") if provider else None
-
-        def deps(dead_letters: DeadLetterMiddleware) -> ConsumerDeps:
-            return ConsumerDeps(
-                store, policy, utc_now, dispatcher.wake, dead_letters, checkpoint, tracer
-            )
-
+        deps = ConsumerDeps(store, policy, utc_now, dispatcher.wake, checkpoint, tracer)
         broker = build_broker_for(settings, deps)
         trace_broker(broker, provider)
         await broker.start()

@@ -14,6 +14,7 @@ from devenv.smtp_sink import SinkSecurity, SmtpSink
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.domain.delivery import Outcome
 from services.notifications.settings import SmtpSettings
+from tests.support.mail import plain_message
 
 CREDENTIALS = ("mentorlink", "s3cret")
 
@@ -41,13 +42,7 @@ def server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 
 
 def message(to: str) -> EmailMessage:
-    mail = EmailMessage()
-    mail["From"] = "Mentorlink <matches@mentorlink.test>"
-    mail["To"] = to
-    mail["Subject"] = "secure"
-    mail["Message-ID"] = "<secure.1@mentorlink.test>"
-    mail.set_content("hello")
-    return mail
+    return plain_message(to, "secure", "<secure.1@mentorlink.test>")
 
 
 async def nothing_to_record() -> None:

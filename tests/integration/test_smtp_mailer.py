@@ -12,6 +12,7 @@ from devenv.smtp_sink import SmtpSink
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.domain.delivery import Outcome
 from services.notifications.settings import SmtpSettings
+from tests.support.mail import plain_message
 
 
 def mailer(sink: SmtpSink, keepalive_s: float = 30.0) -> SmtpMailer:
@@ -24,13 +25,8 @@ async def nothing_to_record() -> None:
 
 
 def message(to: str) -> EmailMessage:
-    mail = EmailMessage()
-    mail["From"] = "Mentorlink <matches@mentorlink.test>"
-    mail["To"] = to
-    mail["Subject"] = "release"
-    mail["Message-ID"] = "<release.1@mentorlink.test>"
-    mail.set_content(".a line that starts with a dot\nand a bare LF\n")
-    return mail
+    body = ".a line that starts with a dot\nand a bare LF\n"
+    return plain_message(to, "release", "<release.1@mentorlink.test>", body)
 
 
 async def test_the_server_takes_the_message_only_after_the_release(

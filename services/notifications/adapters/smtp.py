@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import getaddresses
+from typing import Any
 
 import aiosmtplib
 from aiosmtplib import SMTPStatus
@@ -53,6 +55,15 @@ async def _sent_to_kernel(protocol: SMTPProtocol, timeout_s: float) -> None:
         if transport.is_closing() or asyncio.get_running_loop().time() > deadline:
             raise aiosmtplib.SMTPServerDisconnected("the message could not be written")
         await asyncio.sleep(0.001)
+
+
+async def _or_close(client: aiosmtplib.SMTP, step: Awaitable[Any]) -> None:
+    """Run one step of the conversation; a session whose step failed is closed."""
+    try:
+        await step
+    except BaseException:
+        client.close()
+        raise
 
 
 def classify_failure(exc: BaseException) -> SendResult:
@@ -104,21 +115,22 @@ class SmtpMailer:
             client, delivered = await self._mail_from(sender)
         except FAILURES as exc:
             return classify_failure(exc)
+        delivered_now = False
         try:
             for recipient in recipients:
                 await client.rcpt(recipient)
             self.checkpoint("before_data")
             await self._transfer(client, wire_bytes(message), release)
+            delivered_now = True
         except _ReleaseError as failed:
-            client.close()  # without the end of the message the server discards it
-            raise failed.reason from None
+            raise failed.reason from None  # without the end of the message, nothing is sent
         except FAILURES as exc:
-            client.close()
             return classify_failure(exc)
-        except BaseException:  # cancelled (a shutdown): the session is in an unknown state
-            client.close()
-            raise
-        self._sessions.give_back(client, delivered + 1)
+        finally:  # a failed or cancelled session is in an unknown state: never reused
+            if delivered_now:
+                self._sessions.give_back(client, delivered + 1)
+            else:
+                client.close()
         return SendResult(Outcome.SENT)
 
     async def _mail_from(self, sender: str) -> tuple[aiosmtplib.SMTP, int]:
@@ -127,24 +139,16 @@ class SmtpMailer:
         while (kept := self._sessions.take()) is not None:
             client, delivered = kept
             try:
-                await client.mail(sender)
+                await _or_close(client, client.mail(sender))
                 return client, delivered
             except aiosmtplib.SMTPResponseException as exc:
-                client.close()
                 if exc.code != SERVICE_CLOSING:
                     raise  # the server answered: its refusal is the outcome, on any session
             except FAILURES:
-                client.close()  # closed by the server while idle: try the next, then a new one
-            except BaseException:
-                client.close()
-                raise
+                pass  # closed by the server while idle: try the next, then a new one
         client = self._client()
-        try:
-            await client.connect()
-            await client.mail(sender)
-        except BaseException:
-            client.close()
-            raise
+        await _or_close(client, client.connect())
+        await _or_close(client, client.mail(sender))
         return client, 0
 
     async def close(self) -> None:

@@ -10,8 +10,13 @@ from faststream.kafka import KafkaBroker
 from services.notifications.entrypoints.consumers import ConsumerDeps, build_router
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import NotificationsStore
-from shared.kafka.dead_letter import DeadLetterMiddleware
+from services.notifications.settings import SERVICE_NAME
+from shared.kafka.dead_letter import DeadLetter, DeadLetterMiddleware
 from shared.settings import KafkaSettings
+
+
+async def _never_published(letter: DeadLetter) -> None:
+    raise AssertionError("the document broker consumes nothing")
 
 
 def document_broker(kafka: KafkaSettings) -> KafkaBroker:
@@ -21,7 +26,7 @@ def document_broker(kafka: KafkaSettings) -> KafkaBroker:
         policy=QueuePolicy("example.org", timedelta(0)),
         clock=lambda: datetime.now(UTC),
         on_queued=lambda: None,
-        dead_letters=cast(DeadLetterMiddleware, None),
     )
-    broker.include_router(build_router(kafka, deps))
+    dead_letters = DeadLetterMiddleware(SERVICE_NAME, _never_published)
+    broker.include_router(build_router(kafka, deps, dead_letters))
     return broker

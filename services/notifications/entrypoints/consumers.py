@@ -37,7 +37,6 @@ class ConsumerDeps:
     policy: QueuePolicy
     clock: Clock
     on_queued: Callable[[], None]
-    dead_letters: DeadLetterMiddleware
     checkpoint: Checkpoint = no_checkpoint
     tracer: Tracer | None = None
 
@@ -67,7 +66,9 @@ def proposal_handling(deps: ConsumerDeps) -> BatchHandling[ConsumedProposal]:
     return BatchHandling(parse_proposal, handle, lambda consumed: consumed.event)
 
 
-def build_router(kafka: KafkaSettings, deps: ConsumerDeps) -> KafkaRouter:
+def build_router(
+    kafka: KafkaSettings, deps: ConsumerDeps, dead_letters: DeadLetterMiddleware
+) -> KafkaRouter:
     router = KafkaRouter()
     group = kafka.group("notifications")
     handling = proposal_handling(deps)
@@ -96,6 +97,6 @@ def build_router(kafka: KafkaSettings, deps: ConsumerDeps) -> KafkaRouter:
     async def on_proposals(bodies: list[bytes], message: KafkaMessage) -> None:
         records = message.raw_message
         assert isinstance(records, tuple)  # a batch subscriber
-        await consume_batch(records, handling, deps.dead_letters)
+        await consume_batch(records, handling, dead_letters)
 
     return router
