@@ -31,6 +31,7 @@ from benchmarks.recovery import drop_schema, rankings_digest, recover_in_child, 
 from devenv.infra import postgres
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
+from services.matching.service_layer.handlers import keep_out_of_collections
 
 
 def say(message: str) -> None:
@@ -85,6 +86,7 @@ def recovery(engine: TenantEngine) -> dict[str, object]:
 def run(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     engine, mentor_ids = build(args, rng)
+    keep_out_of_collections()  # as the service does once its engines are restored
     mentee_ids = list(engine.mentees.slots.slot_of)
     with_rankings = sum(1 for r in engine.rankings.values() if r)
     say(f"state: {len(engine.lists)} mentor lists, {with_rankings} mentees with a ranking")

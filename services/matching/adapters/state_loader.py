@@ -91,4 +91,11 @@ async def load_engines(
             restorer(r["tenant_id"]).mentor_list(
                 r["mentor_id"], r["partition"], entries, r["truncated"]
             )
+        for r in await conn.fetch(
+            "SELECT tenant_id, mentee_id, mentor_ids FROM proposals WHERE partition = ANY($1)"
+            " AND ($2::text IS NULL OR tenant_id = $2)",
+            owned,
+            tenant_id,
+        ):
+            restorer(r["tenant_id"]).proposal(r["mentee_id"], r["mentor_ids"])
     return {tenant: r.finish() for tenant, r in restorers.items()}

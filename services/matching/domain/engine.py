@@ -27,6 +27,7 @@ from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
     free_seats,
+    kept_length,
     open_to_mentees,
     partition_share,
 )
@@ -42,6 +43,7 @@ from services.matching.domain.diversify import Candidate, choose
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.postings import Postings
+from services.matching.domain.pruning import Contenders, best_mentees, mentors_reaching
 from services.matching.domain.tables import (
     KINDS,
     FloatArray,
@@ -52,13 +54,9 @@ from services.matching.domain.tables import (
 )
 from services.matching.domain.vector_scoring import (
     candidate_mentors,
-    mentee_against_mentors,
-    mentor_against_mentees,
-    score_upper_bound,
 )
 
 ListKey = tuple[str, int]  # (mentor id, partition)
-Scored = tuple[IntArray, FloatArray, IntArray]  # mentee slots, scores, partitions
 
 
 class Floors:
@@ -86,7 +84,7 @@ class Floors:
         return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ranked:
     mentor_id: str
     score: float
@@ -217,50 +215,41 @@ class TenantEngine:
     # ----------------------------------------------------------------- mentor lists
     def refresh_mentor(self, mentor_id: str, partitions: Iterable[int]) -> None:
         """Recompute the mentor's lists in these partitions from scratch (vectorised)."""
-        slot = self.mentors.slots.slot_of.get(mentor_id)
-        scored = None if slot is None else self._score_mentor(slot)
-        for partition in sorted(set(partitions)):
-            self._replace_list(mentor_id, partition, scored)
+        self._rebuild_lists(mentor_id, sorted(set(partitions)))
         self._rerank_dirty()
 
-    def _score_mentor(self, slot: int) -> Scored | None:
-        mentor = self.mentors.people[slot]
-        assert mentor is not None
-        if not self.mentors.open[slot]:
-            return None
+    def _rebuild_lists(self, mentor_id: str, partitions: list[int]) -> None:
+        mentor = self.mentor(mentor_id)
+        shares = {p: 0 if mentor is None else self._share(mentor, p) for p in partitions}
+        best = self._best_mentees(mentor, shares) if mentor is not None else {}
+        for partition, share in shares.items():
+            fresh = MentorList(share)
+            found = best.get(partition)
+            if found is not None and share > 0:
+                fresh.entries, fresh.truncated = self._top(found, fresh.length)
+            self._set_list((mentor_id, partition), fresh)
+
+    def _best_mentees(self, mentor: Person, shares: dict[int, int]) -> dict[int, Contenders]:
+        slot = self.mentors.slots.slot_of[mentor.user_id]
+        if not self.mentors.open[slot] or not any(shares.values()):
+            return {}
         skill_ids = [self.mentees.vocab["skills"].id(s) for s in mentor.skills]
         candidates = self.postings.union(skill_ids, self.mentees)
         if candidates.size == 0:
-            return None
-        totals, level_sum = mentor_against_mentees(self.mentees, self.mentors, mentor, candidates)
+            return {}
         t = self.mentees
-        me = self.person_ids.id(mentor.user_id)
-        keep = (
-            (level_sum > 0)
-            & (t.uid[candidates] != me)
-            & (t.manager[candidates] != me)
-            & (t.uid[candidates] != self._manager_id(mentor))
+        excluded = self.excluded_by_mentor.get(mentor.user_id) or {}
+        constraints = (
+            self.person_ids.id(mentor.user_id),
+            self._manager_id(mentor),
+            np.array([t.slots.slot_of[m] for m in excluded if m in t.slots.slot_of], np.int64),
         )
-        excluded = self.excluded_by_mentor.get(mentor.user_id)
-        if excluded:
-            slots = [t.slots.slot_of[m] for m in excluded if m in t.slots.slot_of]
-            keep &= ~np.isin(candidates, slots)
-        return candidates[keep], totals[keep], t.partition[candidates[keep]]
+        lengths = {p: kept_length(share) for p, share in shares.items()}
+        return best_mentees(t, self.mentors, mentor, candidates, lengths, constraints)
 
-    def _replace_list(self, mentor_id: str, partition: int, scored: Scored | None) -> None:
-        mentor = self.mentor(mentor_id)
-        fresh = MentorList(0 if mentor is None else self._share(mentor, partition))
-        if scored is not None and fresh.share > 0:
-            candidates, totals, partitions = scored
-            in_partition = partitions == partition
-            fresh.entries, fresh.truncated = self._top(
-                candidates[in_partition], totals[in_partition], fresh.length
-            )
-        self._set_list((mentor_id, partition), fresh)
-
-    def _top(self, slots: IntArray, totals: FloatArray, length: int) -> tuple[list[Entry], bool]:
-        truncated = slots.size > length
-        if truncated:
+    def _top(self, found: Contenders, length: int) -> tuple[list[Entry], bool]:
+        slots, totals = found.slots, found.totals
+        if slots.size > length:
             threshold = np.partition(totals, slots.size - length)[slots.size - length]
             near = totals >= threshold
             slots, totals = slots[near], totals[near]
@@ -269,7 +258,7 @@ class TenantEngine:
             (-score, tiebreak(names[s] or ""), s)
             for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
         )
-        return entries[:length], truncated
+        return entries[:length], found.eligible > length
 
     def _share(self, mentor: Person, partition: int) -> int:
         seats = free_seats(mentor, self.accepted.get(mentor.user_id, 0))
@@ -316,9 +305,7 @@ class TenantEngine:
             share, list(current.entries) if current else [], bool(current and current.truncated)
         )
         if edit(edited):
-            slot = self.mentors.slots.slot_of.get(key[0])
-            scored = None if slot is None else self._score_mentor(slot)
-            self._replace_list(key[0], key[1], scored)
+            self._rebuild_lists(key[0], [key[1]])
         else:
             self._set_list(key, edited)
 
@@ -412,18 +399,10 @@ class TenantEngine:
         candidates, level_sum = candidates[keep], level_sum[keep]
         partition = int(t.partition[slot])
         floors = self.floors.of(candidates, partition)
-        reachable = score_upper_bound(t, slot, level_sum) >= floors
-        self._note_left_out(candidates[~reachable], partition)
-        candidates, floors = candidates[reachable], floors[reachable]
-        if candidates.size == 0:
-            return
-        totals = mentee_against_mentors(t, m, slot, candidates)
-        qualifies = totals >= floors
+        qualifies, totals = mentors_reaching(t, m, slot, candidates, level_sum, floors)
         self._note_left_out(candidates[~qualifies], partition)
         own_key = tiebreak(mentee_id)
-        for mentor_slot, score in zip(
-            candidates[qualifies].tolist(), totals[qualifies].tolist(), strict=True
-        ):
+        for mentor_slot, score in zip(candidates[qualifies].tolist(), totals.tolist(), strict=True):
             self._insert(mentor_slot, partition, (-score, own_key, slot))
 
     def _insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
@@ -546,6 +525,7 @@ class Restorer:
     def __init__(self, engine: TenantEngine) -> None:
         self.engine = engine
         self._lists: list[tuple[str, int, list[tuple[str, float]], bool]] = []
+        self._proposed: dict[str, set[str]] = {}
 
     def mentor(self, person: Person, accepted: int) -> None:
         self.engine.accepted[person.user_id] = accepted
@@ -585,7 +565,18 @@ class Restorer:
     ) -> None:
         self._lists.append((mentor_id, partition, entries, truncated))
 
+    def proposal(self, mentee_id: str, mentor_ids: Iterable[str]) -> None:
+        """The mentee's last proposal, as stored."""
+        self._proposed[mentee_id] = set(mentor_ids)
+
     def finish(self) -> TenantEngine:
+        """The engine, with the mentees whose restored ranking differs from their stored
+        proposal left as changed rankings, to be proposed with the next event.
+
+        They can differ: a mentor's newest data is restored while the lists of a partition
+        still wait for that mentor's fan-out event, and the list the fan-out recomputes may
+        then equal the restored one, so no later change would correct the stored proposal.
+        """
         e = self.engine
         slots = e.mentees.slots.slot_of
         for mentor_id, partition, entries, truncated in self._lists:
@@ -605,6 +596,10 @@ class Restorer:
         e._dirty.update(slots.values())
         e._rerank_dirty()
         e.drain()
+        for mentee_id in self._proposed.keys() | e.rankings.keys():
+            ranked = {r.mentor_id for r in e.rankings.get(mentee_id, ())}
+            if ranked != self._proposed.get(mentee_id, set()):
+                e._changes.rankings.add(mentee_id)
         return e
 
 

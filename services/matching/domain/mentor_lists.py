@@ -16,7 +16,7 @@ from services.matching.domain.constraints import kept_length
 Entry = tuple[float, int, int]  # (-score, tiebreak, mentee slot)
 
 
-@dataclass
+@dataclass(slots=True)
 class MentorList:
     share: int
     entries: list[Entry] = field(default_factory=list)

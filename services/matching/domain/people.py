@@ -27,7 +27,7 @@ HOURS_PER_WEEK = 168
 _REFERENCE_MONDAY = datetime(2026, 1, 5)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     user_id: str
     version: int
@@ -59,7 +59,7 @@ class Person:
         return cls(**raw)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Goal:
     mentee_id: str
     version: int

@@ -85,36 +85,61 @@ def weighted_total(sims: list[FloatArray], weights: Any, weight_total: Any) -> F
     return result
 
 
+CRITERIA = 8  # in criteria.py's order: skills, experience, industry, function, background,
+#               style, language, availability
+
+
+class MentorSide:
+    """One mentor against many owned mentees, one criterion at a time."""
+
+    def __init__(self, table: MenteeTable, mentors: MentorTable, mentor: Person) -> None:
+        self.table = table
+        self.mentor = mentor
+        self._lookups = {kind: mentors.lookup(kind, mentor) for kind in mentors.rows}
+        self._week = np.array(split_week(mentor.week), np.uint64)
+
+    def matched(self, kind: str, column: str, mentees: IntArray) -> IntArray:
+        counts: IntArray = self._lookups[kind][self.table.ids(column, mentees)].sum(axis=1)
+        return counts
+
+    def level_sums(self, mentees: IntArray) -> IntArray:
+        return self.matched("skills", "goal_skills", mentees)
+
+    def totals(self, mentees: IntArray, level_sum: IntArray) -> FloatArray:
+        sims = [self.similarity(c, mentees, level_sum) for c in range(CRITERIA)]
+        t = self.table
+        return weighted_total(sims, take_rows(t.weights, mentees), t.weight_total[mentees])
+
+    def similarity(self, criterion: int, mentees: IntArray, level_sum: IntArray) -> FloatArray:
+        t, mentor = self.table, self.mentor
+        if criterion == 0:
+            return level_sum / (5 * t.n_goal[mentees])
+        if criterion == 1:
+            return experience_fit(mentor.years - t.years[mentees])
+        if criterion == 2:
+            return share(self.matched("industries", "targets_ind", mentees), t.n_ind[mentees])
+        if criterion == 3:
+            return share(self.matched("functions", "targets_fun", mentees), t.n_fun[mentees])
+        if criterion == 4:
+            same = self.matched("bgpairs", "bgpairs", mentees)
+            known = self.matched("bgdims", "bgdims", mentees)
+            return background_fit(same, known, t.n_bg[mentees], t.pref[mentees])
+        if criterion == 5:
+            return share(self.matched("styles", "styles", mentees), t.n_sty[mentees])
+        if criterion == 6:
+            return (self.matched("languages", "langs", mentees) > 0).astype(np.float64)
+        return availability_fit(
+            take_rows(t.week, mentees), self._week, t.offset[mentees], mentor.utc_offset_minutes
+        )
+
+
 def mentor_against_mentees(
     table: MenteeTable, mentors: MentorTable, mentor: Person, mentees: IntArray
 ) -> tuple[FloatArray, IntArray]:
     """Scores of one mentor for many owned mentees, and each pair's goal-skill level sum."""
-
-    def matched(kind: str, column: str) -> IntArray:
-        counts: IntArray = mentors.lookup(kind, mentor)[table.ids(column, mentees)].sum(axis=1)
-        return counts
-
-    level_sum = matched("skills", "goal_skills")
-    same_bg = matched("bgpairs", "bgpairs")
-    known_bg = matched("bgdims", "bgdims")
-    mentor_week = np.array(split_week(mentor.week), np.uint64)
-    sims = [
-        level_sum / (5 * table.n_goal[mentees]),
-        experience_fit(mentor.years - table.years[mentees]),
-        share(matched("industries", "targets_ind"), table.n_ind[mentees]),
-        share(matched("functions", "targets_fun"), table.n_fun[mentees]),
-        background_fit(same_bg, known_bg, table.n_bg[mentees], table.pref[mentees]),
-        share(matched("styles", "styles"), table.n_sty[mentees]),
-        (matched("languages", "langs") > 0).astype(np.float64),
-        availability_fit(
-            take_rows(table.week, mentees),
-            mentor_week,
-            table.offset[mentees],
-            mentor.utc_offset_minutes,
-        ),
-    ]
-    totals = weighted_total(sims, take_rows(table.weights, mentees), table.weight_total[mentees])
-    return totals, level_sum
+    side = MentorSide(table, mentors, mentor)
+    level_sum = side.level_sums(mentees)
+    return side.totals(mentees, level_sum), level_sum
 
 
 def _present(rows: Any, ids: Any, candidates: IntArray) -> IntArray:
@@ -141,47 +166,67 @@ def candidate_mentors(
     return candidates, level_sum[candidates]
 
 
-def score_upper_bound(table: MenteeTable, slot: int, level_sum: IntArray) -> FloatArray:
-    """The best score a mentor with these goal-skill levels could reach (all else perfect).
-
-    Lets a goal skip the exact score for mentors whose lists it cannot enter anyway.
-    """
-    weights = table.weights[slot]
-    best_rest = float(weights[1:].sum())
-    skills = level_sum / (5 * table.n_goal[slot])
-    bound: FloatArray = (weights[0] * skills + best_rest) / table.weight_total[slot]
-    return bound + 1e-9  # never below the exact score through rounding
-
-
 def mentee_against_mentors(
     table: MenteeTable, mentors: MentorTable, slot: int, candidates: IntArray
 ) -> FloatArray:
     """Scores of one owned mentee for many mentors (mentor slots)."""
-    rows = mentors.rows
+    level_sum = _present_for(table, mentors, slot, "skills", table.goal_skills, candidates)
+    sims = [
+        mentee_similarity(criterion, table, mentors, slot, candidates, level_sum)
+        for criterion in range(CRITERIA)
+    ]
+    return weighted_total(sims, table.weights[slot], table.weight_total[slot])
+
+
+def _present_for(
+    table: MenteeTable,
+    mentors: MentorTable,
+    slot: int,
+    kind: str,
+    column: Any,
+    candidates: IntArray,
+) -> IntArray:
+    rows = mentors.rows[kind]
+    ids = column[slot].astype(np.int64)
+    return _present(rows, ids[ids < rows.shape[0]], candidates)
+
+
+def mentee_similarity(
+    criterion: int,
+    table: MenteeTable,
+    mentors: MentorTable,
+    slot: int,
+    candidates: IntArray,
+    level_sum: IntArray,
+) -> FloatArray:
+    """One criterion's similarity between one owned mentee and many mentors."""
 
     def present(kind: str, column: Any) -> IntArray:
-        ids = column[slot].astype(np.int64)
-        return _present(rows[kind], ids[ids < rows[kind].shape[0]], candidates)
+        return _present_for(table, mentors, slot, kind, column, candidates)
 
-    level_sum = present("skills", table.goal_skills)
-    sims = [
-        level_sum / (5 * table.n_goal[slot]),
-        experience_fit(mentors.years[candidates] - table.years[slot]),
-        share(present("industries", table.targets_ind), table.n_ind[slot]),
-        share(present("functions", table.targets_fun), table.n_fun[slot]),
-        background_fit(
+    if criterion == 0:
+        skills: FloatArray = level_sum / (5 * table.n_goal[slot])
+        return skills
+    if criterion == 1:
+        return experience_fit(mentors.years[candidates] - table.years[slot])
+    if criterion == 2:
+        return share(present("industries", table.targets_ind), table.n_ind[slot])
+    if criterion == 3:
+        return share(present("functions", table.targets_fun), table.n_fun[slot])
+    if criterion == 4:
+        return background_fit(
             present("bgpairs", table.bgpairs),
             present("bgdims", table.bgdims),
             table.n_bg[slot],
             table.pref[slot],
-        ),
-        share(present("styles", table.styles), table.n_sty[slot]),
-        (present("languages", table.langs) > 0).astype(np.float64),
-        availability_fit(
-            take_rows(mentors.week, candidates),
-            table.week[slot],
-            mentors.offset[candidates],
-            table.offset[slot],
-        ),
-    ]
-    return weighted_total(sims, table.weights[slot], table.weight_total[slot])
+        )
+    if criterion == 5:
+        return share(present("styles", table.styles), table.n_sty[slot])
+    if criterion == 6:
+        return (present("languages", table.langs) > 0).astype(np.float64)
+    return availability_fit(
+        take_rows(mentors.week, candidates),
+        table.week[slot],
+        mentors.offset[candidates],
+        table.offset[slot],
+    )

@@ -170,4 +170,7 @@ class FakeStateLoader:
         for (tenant, mentor, partition), (entries, truncated) in sorted(s.lists.items()):
             if wanted(tenant, partition):
                 restorer(tenant).mentor_list(mentor, partition, entries, truncated)
+        for (tenant, mentee), (proposal, partition) in sorted(s.proposals.items()):
+            if wanted(tenant, partition):
+                restorer(tenant).proposal(mentee, proposal.mentor_ids)
         return {tenant: r.finish() for tenant, r in restorers.items()}

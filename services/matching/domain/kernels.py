@@ -1,0 +1,236 @@
+"""Compiled inner loops (numba): one pass over the candidates, each scored only as far as needed.
+
+Every similarity lies in [0, 1], so a pair's partial score plus the weight still to come bounds
+its total. The criteria are computed most weight for the least work first, and a pair whose
+bound falls below the score it must reach (a mentor list's floor, or the last of the best so
+far) is not scored further. The pairs scored in full follow criteria.score_pair's arithmetic
+step for step (same operations, same order, no fast-math), so their totals equal it exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import literal_unroll, njit
+
+from services.matching.domain import criteria
+from services.matching.domain.criteria import ENOUGH_COMMON_HOURS, TIMEZONE_TOLERANCE_MINUTES
+
+MARGIN = 1e-9  # a bound never falls below the exact score through rounding
+DIFFERENT = 2  # background preference code (tables.BACKGROUND_CODES)
+# skills, experience, language, style, industry, function, background, availability
+PRUNE_ORDER = (0, 1, 6, 5, 2, 3, 4, 7)
+_M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
+_H01 = 0x0101010101010101
+
+_experience = njit(cache=True, inline="always")(criteria.experience_fit)
+
+
+@njit(cache=True, inline="always")
+def _popcount(x: Any) -> int:
+    x = x - ((x >> np.uint64(1)) & np.uint64(_M1))
+    x = (x & np.uint64(_M2)) + ((x >> np.uint64(2)) & np.uint64(_M2))
+    x = (x + (x >> np.uint64(4))) & np.uint64(_M4)
+    return int((x * np.uint64(_H01)) >> np.uint64(56))
+
+
+@njit(cache=True, inline="always")
+def _share(count: int, size: int) -> float:
+    return count / size if size > 0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _background(same: int, known: int, dims: int, preference: int) -> float:
+    return _share(known - same, dims) if preference == DIFFERENT else _share(same, dims)
+
+
+@njit(cache=True, inline="always")
+def _availability(week_a: Any, week_b: Any, offset_a: int, offset_b: int) -> float:
+    overlap = (
+        _popcount(week_a[0] & week_b[0])
+        + _popcount(week_a[1] & week_b[1])
+        + _popcount(week_a[2] & week_b[2])
+    )
+    any_a = (week_a[0] | week_a[1] | week_a[2]) != 0
+    any_b = (week_b[0] | week_b[1] | week_b[2]) != 0
+    if any_a and any_b:
+        return min(1.0, overlap / ENOUGH_COMMON_HOURS)
+    return max(0.0, 1 - abs(offset_a - offset_b) / TIMEZONE_TOLERANCE_MINUTES)
+
+
+@njit(cache=True, inline="always")
+def _total(w: Any, row: int, total: float, sims: Any) -> float:
+    acc = w[row, 0] * sims[0]
+    for index in range(1, 8):
+        acc = acc + w[row, index] * sims[index]
+    result: float = acc / total
+    return result
+
+
+# ------------------------------------------------------------------ one mentor, many mentees
+@njit(cache=True, inline="always")
+def _looked_up(lookup: Any, ids: Any, row: int) -> int:
+    count = 0
+    for column in range(ids.shape[1]):
+        value = ids[row, column]
+        if value < 0:
+            break
+        count += lookup[value]
+    return count
+
+
+@njit(cache=True, inline="always")
+def _mentor_similarity(
+    criterion: int, slot: int, level_sum: int, mentor: Any, lookups: Any, table: Any
+) -> float:
+    """One criterion between the mentor and the mentee in `slot`."""
+    years, offset, week, _, _ = mentor
+    _, industries, functions, styles, languages, bgpairs, bgdims = lookups
+    _, targets_ind, targets_fun, t_bgpairs, t_bgdims, langs, t_styles = table[0]
+    n_goal, n_ind, n_fun, n_bg, n_sty, pref = table[1]
+    t_years, t_offset, t_week = table[2][0], table[2][1], table[2][2]
+    if criterion == 0:
+        skills: float = level_sum / (5 * n_goal[slot])
+        return skills
+    if criterion == 1:
+        return _experience(years - t_years[slot])
+    if criterion == 2:
+        return _share(_looked_up(industries, targets_ind, slot), n_ind[slot])
+    if criterion == 3:
+        return _share(_looked_up(functions, targets_fun, slot), n_fun[slot])
+    if criterion == 4:
+        same = _looked_up(bgpairs, t_bgpairs, slot)
+        known = _looked_up(bgdims, t_bgdims, slot)
+        return _background(same, known, n_bg[slot], pref[slot])
+    if criterion == 5:
+        return _share(_looked_up(styles, t_styles, slot), n_sty[slot])
+    if criterion == 6:
+        return 1.0 if _looked_up(languages, langs, slot) > 0 else 0.0
+    return _availability(t_week[slot], week, t_offset[slot], offset)
+
+
+@njit(cache=True)
+def best_mentees(
+    candidates: Any, lengths: Any, blocked: Any, mentor: Any, lookups: Any, table: Any
+) -> Any:
+    """One mentor's candidates that may rank among its best `lengths[p]` in their partition.
+
+    Returns (slots, totals, count, eligible): the first `count` slots and exact totals hold
+    every eligible candidate scoring at least its partition's length-th best (and possibly
+    some below it); `eligible[p]` counts the partition's eligible candidates.
+    """
+    me, manager = mentor[3], mentor[4]
+    goal_skills = table[0][0]
+    weights, weight_total, partition, uid, t_manager = table[2][3:]
+    parts = lengths.size
+    best = np.full((parts, max(1, lengths.max())), -1.0)  # per partition: best totals so far
+    filled = np.zeros(parts, np.int64)
+    eligible = np.zeros(parts, np.int64)
+    slots = np.empty(candidates.size, np.int64)
+    totals = np.empty(candidates.size, np.float64)
+    sims = np.zeros(8, np.float64)
+    count = 0
+    for slot in candidates:
+        p = partition[slot]
+        if p >= parts or lengths[p] == 0 or blocked[slot]:
+            continue
+        level_sum = _looked_up(lookups[0], goal_skills, slot)
+        if level_sum <= 0 or uid[slot] == me or t_manager[slot] == me or uid[slot] == manager:
+            continue
+        eligible[p] += 1
+        length, total = lengths[p], weight_total[slot]
+        bar = best[p, length - 1] if filled[p] == length else -1.0
+        partial, to_come, reached = 0.0, total, True
+        for criterion in literal_unroll(PRUNE_ORDER):
+            if reached:
+                sim = _mentor_similarity(criterion, slot, level_sum, mentor, lookups, table)
+                sims[criterion] = sim
+                partial += weights[slot, criterion] * sim
+                to_come -= weights[slot, criterion]
+                reached = (partial + to_come) / total + MARGIN >= bar
+        if not reached:
+            continue
+        score = _total(weights, slot, total, sims)
+        if score >= bar:
+            slots[count], totals[count] = slot, score
+            count += 1
+            _keep_best(best[p], filled, p, length, score)
+    return slots, totals, count, eligible
+
+
+@njit(cache=True, inline="always")
+def _keep_best(row: Any, filled: Any, p: int, length: int, score: float) -> None:
+    """Insert into a descending row holding the best `length` scores."""
+    position = filled[p]
+    if position == length:
+        if score <= row[length - 1]:
+            return
+        position = length - 1
+    else:
+        filled[p] += 1
+    while position > 0 and row[position - 1] < score:
+        row[position] = row[position - 1]
+        position -= 1
+    row[position] = score
+
+
+# ------------------------------------------------------------------ one mentee, many mentors
+@njit(cache=True, inline="always")
+def _present(rows: Any, ids: Any, mentor: int) -> int:
+    count = 0
+    for value in ids:
+        count += rows[value, mentor]
+    return count
+
+
+@njit(cache=True, inline="always")
+def _mentee_similarity(
+    criterion: int, m: int, level_sum: int, mentee: Any, rows: Any, mentors: Any
+) -> float:
+    """One criterion between the mentee and the mentor in slot `m`."""
+    _, _, years, offset, week, n_goal, n_ind, n_fun, n_bg, n_sty, pref = mentee[0]
+    industries, functions, bgpairs, bgdims, styles, languages = mentee[1]
+    m_years, m_offset, m_week = mentors
+    if criterion == 0:
+        skills: float = level_sum / (5 * n_goal)
+        return skills
+    if criterion == 1:
+        return _experience(m_years[m] - years)
+    if criterion == 2:
+        return _share(_present(rows[0], industries, m), n_ind)
+    if criterion == 3:
+        return _share(_present(rows[1], functions, m), n_fun)
+    if criterion == 4:
+        same = _present(rows[2], bgpairs, m)
+        return _background(same, _present(rows[3], bgdims, m), n_bg, pref)
+    if criterion == 5:
+        return _share(_present(rows[4], styles, m), n_sty)
+    if criterion == 6:
+        return 1.0 if _present(rows[5], languages, m) > 0 else 0.0
+    return _availability(m_week[m], week, m_offset[m], offset)
+
+
+@njit(cache=True)
+def mentors_reaching(
+    candidates: Any, level_sums: Any, floors: Any, mentee: Any, rows: Any, mentors: Any
+) -> Any:
+    """Which candidate mentors score at least their floor for one mentee, and those totals."""
+    w, total = mentee[0][0], mentee[0][1]
+    reaches = np.zeros(candidates.size, np.bool_)
+    totals = np.empty(candidates.size, np.float64)
+    sims = np.zeros(8, np.float64)
+    for index in range(candidates.size):
+        m, bar = candidates[index], floors[index]
+        partial, to_come, reached = 0.0, total, True
+        for criterion in literal_unroll(PRUNE_ORDER):
+            if reached:
+                sim = _mentee_similarity(criterion, m, level_sums[index], mentee, rows, mentors)
+                sims[criterion] = sim
+                partial += w[0, criterion] * sim
+                to_come -= w[0, criterion]
+                reached = (partial + to_come) / total + MARGIN >= bar
+        if reached:
+            totals[index] = _total(w, 0, total, sims)
+            reaches[index] = totals[index] >= bar
+    return reaches, totals

@@ -1,0 +1,137 @@
+"""Exact scores for only the pairs that can matter: the engine's two searches.
+
+- A goal or mentee profile: which candidate mentors score at least their list's floor.
+- A mentor's lists: per partition, the mentees that can be among the mentor's best.
+
+Both run one compiled pass over the candidates (kernels.py) that stops scoring a pair once
+its bound shows it cannot reach what it must. Here the engine's tables are laid out for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from services.matching.domain import kernels
+from services.matching.domain.people import Person
+from services.matching.domain.tables import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    MenteeTable,
+    MentorTable,
+    split_week,
+)
+
+
+@dataclass(frozen=True)
+class Contenders:
+    """A mentor's best mentees in one partition, exactly scored, and how many were eligible.
+
+    `slots` holds every eligible mentee scoring at least the partition's length-th best
+    (ties included), and possibly some below it.
+    """
+
+    slots: IntArray
+    totals: FloatArray
+    eligible: int
+
+
+def best_mentees(
+    table: MenteeTable,
+    mentors: MentorTable,
+    mentor: Person,
+    candidates: IntArray,
+    lengths: Mapping[int, int],
+    constraints: tuple[int, int, IntArray],
+) -> dict[int, Contenders]:
+    """`constraints`: the mentor's person id, its manager's, and the mentee slots it excludes."""
+    me, manager, excluded = constraints
+    blocked = np.zeros(table.partition.size, np.bool_)
+    blocked[excluded] = True
+    length_of = np.zeros(max(lengths, default=0) + 1, np.int64)
+    for partition, length in lengths.items():
+        length_of[partition] = length
+    week = np.array(split_week(mentor.week), np.uint64)
+    slots, totals, count, eligible = kernels.best_mentees(
+        candidates,
+        length_of,
+        blocked,
+        (mentor.years, mentor.utc_offset_minutes, week, me, manager),
+        tuple(mentors.lookup(kind, mentor) for kind in _LOOKUP_ORDER),
+        _mentee_columns(table),
+    )
+    slots, totals = slots[:count], totals[:count]
+    in_partition = table.partition[slots]
+    return {
+        p: Contenders(slots[in_partition == p], totals[in_partition == p], int(eligible[p]))
+        for p in lengths
+    }
+
+
+_LOOKUP_ORDER = ("skills", "industries", "functions", "styles", "languages", "bgpairs", "bgdims")
+
+
+def _mentee_columns(t: MenteeTable) -> tuple[Any, ...]:
+    ids = (t.goal_skills, t.targets_ind, t.targets_fun, t.bgpairs, t.bgdims, t.langs, t.styles)
+    counts = (t.n_goal, t.n_ind, t.n_fun, t.n_bg, t.n_sty, t.pref)
+    rest = (t.years, t.offset, t.week, t.weights, t.weight_total, t.partition, t.uid, t.manager)
+    return ids, counts, rest
+
+
+def mentors_reaching(
+    table: MenteeTable,
+    mentors: MentorTable,
+    slot: int,
+    candidates: IntArray,
+    level_sum: IntArray,
+    floors: FloatArray,
+) -> tuple[BoolArray, FloatArray]:
+    """Which candidate mentors score at least their list's floor for this mentee, and those
+    scores (in candidate order)."""
+    t, rows = table, mentors.rows
+
+    def ids(kind: str, column: Any) -> IntArray:
+        values = column[slot].astype(np.int64)
+        valid: IntArray = values[(values >= 0) & (values < rows[kind].shape[0])]
+        return valid
+
+    mentee = (
+        (
+            t.weights[slot : slot + 1],
+            float(t.weight_total[slot]),
+            int(t.years[slot]),
+            int(t.offset[slot]),
+            t.week[slot],
+            int(t.n_goal[slot]),
+            int(t.n_ind[slot]),
+            int(t.n_fun[slot]),
+            int(t.n_bg[slot]),
+            int(t.n_sty[slot]),
+            int(t.pref[slot]),
+        ),
+        tuple(ids(kind, column) for kind, column in _mentee_ids(t)),
+    )
+    reaches, totals = kernels.mentors_reaching(
+        candidates,
+        level_sum,
+        floors,
+        mentee,
+        tuple(rows[kind] for kind, _ in _mentee_ids(t)),
+        (mentors.years, mentors.offset, mentors.week),
+    )
+    return reaches, totals[reaches]
+
+
+def _mentee_ids(t: MenteeTable) -> tuple[tuple[str, Any], ...]:
+    return (
+        ("industries", t.targets_ind),
+        ("functions", t.targets_fun),
+        ("bgpairs", t.bgpairs),
+        ("bgdims", t.bgdims),
+        ("styles", t.styles),
+        ("languages", t.langs),
+    )
