@@ -214,7 +214,7 @@ class TenantEngine:
 
     # ----------------------------------------------------------------- mentor lists
     def refresh_mentor(self, mentor_id: str, partitions: Iterable[int]) -> None:
-        """Recompute the mentor's lists in these partitions from scratch (vectorised)."""
+        """Recompute the mentor's lists in these partitions from scratch (one bounded pass)."""
         self._rebuild_lists(mentor_id, sorted(set(partitions)))
         self._rerank_dirty()
 

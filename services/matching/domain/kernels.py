@@ -112,10 +112,11 @@ def _mentor_similarity(
 
 @njit(cache=True)
 def best_mentees(
-    candidates: Any, lengths: Any, blocked: Any, mentor: Any, lookups: Any, table: Any
+    candidates: Any, lengths: Any, excluded: Any, mentor: Any, lookups: Any, table: Any
 ) -> Any:
     """One mentor's candidates that may rank among its best `lengths[p]` in their partition.
 
+    `excluded`: sorted mentee slots the mentor must not be proposed to.
     Returns (slots, totals, count, eligible): the first `count` slots and exact totals hold
     every eligible candidate scoring at least its partition's length-th best (and possibly
     some below it); `eligible[p]` counts the partition's eligible candidates.
@@ -133,7 +134,7 @@ def best_mentees(
     count = 0
     for slot in candidates:
         p = partition[slot]
-        if p >= parts or lengths[p] == 0 or blocked[slot]:
+        if p >= parts or lengths[p] == 0 or _holds(excluded, slot):
             continue
         level_sum = _looked_up(lookups[0], goal_skills, slot)
         if level_sum <= 0 or uid[slot] == me or t_manager[slot] == me or uid[slot] == manager:
@@ -157,6 +158,15 @@ def best_mentees(
             count += 1
             _keep_best(best[p], filled, p, length, score)
     return slots, totals, count, eligible
+
+
+@njit(cache=True, inline="always")
+def _holds(sorted_slots: Any, slot: int) -> bool:
+    if sorted_slots.size == 0:
+        return False
+    index = np.searchsorted(sorted_slots, slot)
+    found: bool = index < sorted_slots.size and sorted_slots[index] == slot
+    return found
 
 
 @njit(cache=True, inline="always")

@@ -50,8 +50,6 @@ def best_mentees(
 ) -> dict[int, Contenders]:
     """`constraints`: the mentor's person id, its manager's, and the mentee slots it excludes."""
     me, manager, excluded = constraints
-    blocked = np.zeros(table.partition.size, np.bool_)
-    blocked[excluded] = True
     length_of = np.zeros(max(lengths, default=0) + 1, np.int64)
     for partition, length in lengths.items():
         length_of[partition] = length
@@ -59,7 +57,7 @@ def best_mentees(
     slots, totals, count, eligible = kernels.best_mentees(
         candidates,
         length_of,
-        blocked,
+        np.sort(excluded),
         (mentor.years, mentor.utc_offset_minutes, week, me, manager),
         tuple(mentors.lookup(kind, mentor) for kind in _LOOKUP_ORDER),
         _mentee_columns(table),
