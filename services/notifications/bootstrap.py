@@ -49,6 +49,7 @@ from shared.kafka.topics import ensure_topics
 from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.runtime import BackgroundTasks, background_tasks
+from shared.settings import DatabaseSettings
 from shared.startup import check_kafka, check_postgres
 from shared.tracing import shutdown, trace_broker, trace_http, tracer_provider
 
@@ -85,9 +86,16 @@ def build_dispatcher(
             settings.rate_limit_emails, timedelta(seconds=settings.rate_limit_period_s)
         ),
         concurrency=settings.send_concurrency,
-        batch_size=max(20, 2 * settings.send_concurrency),
+        batch_size=2 * settings.send_concurrency,
     )
     return Dispatcher(store, mailer, tools, policy)
+
+
+def send_slot_pool(settings: NotificationsSettings) -> DatabaseSettings:
+    """Each send slot keeps a connection of its own, apart from the consumer's and the relay's,
+    and so does the writer of `sent` records."""
+    slots = settings.send_concurrency
+    return settings.db.model_copy(update={"db_pool_min": 1, "db_pool_max": slots + 1})
 
 
 def build_broker_for(settings: NotificationsSettings, deps: ConsumerDeps) -> KafkaBroker:
@@ -129,7 +137,9 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         stack.push_async_callback(pool.close)
         await apply_migrations(pool, SCHEMA, MIGRATIONS)
         await ensure_topics(settings.kafka, TOPICS)
-        store = PostgresNotificationsStore(pool, SERVICE_NAME)
+        slot_pool = await create_pool(send_slot_pool(settings), SCHEMA)
+        stack.push_async_callback(slot_pool.close)
+        store = PostgresNotificationsStore(pool, SERVICE_NAME, slot_pool)
         producer = await stack.enter_async_context(kafka_producer(settings.kafka, SERVICE_NAME))
         relay = OutboxRelay(pool, producer, SCHEMA)
         mailer = SmtpMailer(settings.smtp, checkpoint)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
@@ -17,6 +17,7 @@ from services.notifications.service_layer.ports import ClaimedEmail, NewEmail
 from shared.contracts.matches import MatchProposedPayload
 from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
+from shared.errors import TransientError
 from shared.kafka.dead_letter import DeadLetter
 from shared.outbox import NOTIFY_CHANNEL
 
@@ -28,7 +29,7 @@ MARK_RELEASED = (
 )
 MARK_SENT = (
     "UPDATE emails SET state = 'sent', sent_at = coalesce(sent_at, now()), updated_at = now(),"
-    " lease_until = NULL, last_error = NULL WHERE id = $1"
+    " lease_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[])"
 )
 
 
@@ -46,6 +47,7 @@ def _contact(row: asyncpg.Record) -> Contact:
 
 
 def _claimed(row: asyncpg.Record) -> ClaimedEmail:
+    """A row of CLAIM_DUE: the email, its contact's columns (null without one), recent sends."""
     return ClaimedEmail(
         id=row["id"],
         tenant_id=row["tenant_id"],
@@ -55,6 +57,8 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
         attempts=row["attempts"],
         created_at=row["created_at"],
         correlation_id=row["correlation_id"],
+        contact=_contact(row) if row["user_id"] is not None else None,
+        recent_sends=tuple(row["recent_sends"]),
     )
 
 
@@ -168,80 +172,138 @@ class PostgresNotificationsTransaction:
         return inserted is not None
 
 
+# One statement claims due emails and reads what sending them needs: the contact and the
+# mentee's recent sends (all in the snapshot the claim took), so a send makes no read of its own.
+CLAIM_DUE = """
+WITH claimed AS (
+    UPDATE emails SET state = 'sending', attempts = attempts + 1, updated_at = now(),
+           lease_until = now() + make_interval(secs => $2)
+     WHERE id IN (SELECT id FROM emails WHERE next_attempt_at <= now() AND
+                  (state = 'queued' OR (state = 'sending' AND lease_until < now()))
+                  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,
+              correlation_id, next_attempt_at
+)
+SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
+       c.quiet_hours_start, c.quiet_hours_end,
+       ARRAY(SELECT s.sent_at FROM emails s WHERE s.tenant_id = e.tenant_id
+              AND s.mentee_id = e.mentee_id AND s.state IN ('released', 'sent')
+              AND s.sent_at > now() - make_interval(secs => $3)) AS recent_sends
+  FROM claimed e LEFT JOIN contacts c ON c.tenant_id = e.tenant_id AND c.user_id = e.mentee_id
+ ORDER BY e.next_attempt_at, e.id
+"""
+
+
 class PostgresNotificationsStore:
-    def __init__(self, pool: asyncpg.Pool, service: str = CONSUMER) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, service: str = CONSUMER, slot_pool: asyncpg.Pool | None = None
+    ) -> None:
         self._pool = pool
         self._service = service
+        self._slot_pool = slot_pool or pool  # the send slots' connections, one held per slot
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresNotificationsTransaction]:
         async with self._pool.acquire() as conn, conn.transaction():
             yield PostgresNotificationsTransaction(conn)
 
-    async def claim_due(self, limit: int, lease_s: float) -> list[ClaimedEmail]:
-        rows = await self._pool.fetch(
-            "UPDATE emails SET state = 'sending', attempts = attempts + 1, updated_at = now(),"
-            " lease_until = now() + make_interval(secs => $2)"
-            " WHERE id IN (SELECT id FROM emails WHERE next_attempt_at <= now() AND"
-            "   (state = 'queued' OR (state = 'sending' AND lease_until < now()))"
-            "   ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
-            " RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,"
-            " correlation_id",
-            limit,
-            lease_s,
-        )
+    async def claim_due(
+        self, limit: int, lease_s: float, sends_within_s: float
+    ) -> list[ClaimedEmail]:
+        rows = await self._pool.fetch(CLAIM_DUE, limit, lease_s, sends_within_s)
         return [_claimed(r) for r in rows]
 
-    async def contact(self, tenant_id: str, user_id: str) -> Contact | None:
-        row = await self._pool.fetchrow(
-            "SELECT * FROM contacts WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
-        )
-        return _contact(row) if row else None
+    @asynccontextmanager
+    async def send_records(self) -> AsyncIterator[PostgresSendRecords]:
+        records = PostgresSendRecords(self._slot_pool, self._service)
+        try:
+            yield records
+        finally:
+            await records.close()
+
+
+class PostgresSendRecords:
+    """One send slot's records, over a connection it keeps (acquired on first use, replaced
+    when it breaks), so a send costs no pool round trips and `released` is prepared once."""
+
+    def __init__(self, pool: asyncpg.Pool, service: str) -> None:
+        self._pool = pool
+        self._service = service
+        self._conn: PoolConnectionProxy[asyncpg.Record] | None = None
+        self._mark_released: asyncpg.prepared_stmt.PreparedStatement[asyncpg.Record] | None = None
+        self._releasing: asyncio.Future[object] | None = None
+
+    async def _connection(self) -> PoolConnectionProxy[asyncpg.Record]:
+        if self._releasing is not None:  # one statement at a time, in the order written
+            await asyncio.wait([self._releasing])
+            self._releasing = None
+        if self._conn is not None and not _usable(self._conn):
+            await self._give_back()
+        if self._conn is None:
+            self._conn = await self._pool.acquire()
+        return self._conn
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[PoolConnectionProxy[asyncpg.Record]]:
+        """The slot's connection for one statement. A connection the server ended under a
+        statement can be left mid-protocol (asyncpg raises InternalClientError): it is dropped
+        and the failure reported as transient, so the next statement reconnects."""
+        conn = await self._connection()
+        try:
+            yield conn
+        except asyncpg.InternalClientError as exc:
+            self._conn, self._mark_released = None, None
+            conn.terminate()
+            await self._pool.release(conn)
+            raise TransientError("database connection lost under a statement") from exc
+
+    async def _give_back(self) -> None:
+        conn, self._conn, self._mark_released = self._conn, None, None
+        if conn is not None:
+            await self._pool.release(conn)
+
+    async def close(self) -> None:
+        if self._releasing is not None:  # never cut off an UPDATE that is on its way
+            await asyncio.wait([self._releasing])
+        await self._give_back()
 
     async def recent_sends(self, tenant_id: str, mentee_id: str, since: datetime) -> list[datetime]:
-        rows = await self._pool.fetch(
-            "SELECT sent_at FROM emails WHERE tenant_id = $1 AND mentee_id = $2"
-            " AND state IN ('released', 'sent') AND sent_at > $3",
-            tenant_id,
-            mentee_id,
-            since,
-        )
+        async with self._session() as conn:
+            rows = await conn.fetch(
+                "SELECT sent_at FROM emails WHERE tenant_id = $1 AND mentee_id = $2"
+                " AND state IN ('released', 'sent') AND sent_at > $3",
+                tenant_id,
+                mentee_id,
+                since,
+            )
         return [r["sent_at"] for r in rows]
 
-    async def mark_sent(self, email_id: int) -> None:
-        await self._pool.execute(MARK_SENT, email_id)
+    async def mark_sent(self, email_ids: Sequence[int]) -> None:
+        async with self._session() as conn:
+            await conn.execute(MARK_SENT, email_ids)
 
     async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
-        conn = await self._pool.acquire()
-        try:
-            statement = await conn.prepare(MARK_RELEASED)  # parsed now: executing is one write
-        except BaseException:
-            await self._pool.release(conn)
-            raise
+        async with self._session() as conn:
+            if self._mark_released is None:
+                self._mark_released = await conn.prepare(MARK_RELEASED)  # executing: one write
         # The task's first step writes Bind/Execute/Sync before it awaits the reply. It runs in
         # the next turn of the event loop, ahead of anything the caller schedules from here on.
-        running = asyncio.ensure_future(statement.fetchval(email_id))
-        return asyncio.ensure_future(self._release_after(running, conn))
-
-    async def _release_after(
-        self, running: Awaitable[object], conn: PoolConnectionProxy[asyncpg.Record]
-    ) -> None:
-        try:
-            await asyncio.shield(running)  # a cancelled waiter must not cancel the UPDATE
-        finally:
-            await self._pool.release(conn)
+        running = asyncio.ensure_future(self._mark_released.fetchval(email_id))
+        self._releasing = running
+        return asyncio.ensure_future(_shielded(running))
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
-        await self._pool.execute(
-            "UPDATE emails SET state = $2, last_error = $3, updated_at = now(), lease_until = NULL,"
-            " sent_at = NULL WHERE id = $1",
-            email_id,
-            state,
-            reason,
-        )
+        async with self._session() as conn:
+            await conn.execute(
+                "UPDATE emails SET state = $2, last_error = $3, updated_at = now(),"
+                " lease_until = NULL, sent_at = NULL WHERE id = $1",
+                email_id,
+                state,
+                reason,
+            )
 
     async def give_up(self, email_id: int, reason: str) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._session() as conn, conn.transaction():
             row = await conn.fetchrow(
                 "UPDATE emails SET state = 'failed', last_error = $2, updated_at = now(),"
                 " lease_until = NULL, sent_at = NULL WHERE id = $1 RETURNING tenant_id, mentee_id,"
@@ -282,7 +344,7 @@ class PostgresNotificationsStore:
         The mentee's digest row is locked first, as the consumer does before it queues, so the
         two never both leave a waiting email for one mentee.
         """
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._session() as conn, conn.transaction():
             await conn.execute(
                 "SELECT 1 FROM mentee_digests d JOIN emails e ON e.tenant_id = d.tenant_id"
                 " AND e.mentee_id = d.mentee_id WHERE e.id = $1 FOR UPDATE OF d",
@@ -301,3 +363,14 @@ class PostgresNotificationsStore:
                 reason,
                 0 if count_attempt else 1,
             )
+
+
+def _usable(conn: PoolConnectionProxy[asyncpg.Record]) -> bool:
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:  # the pool took a broken connection back already
+        return False
+
+
+async def _shielded(running: Awaitable[object]) -> None:
+    await asyncio.shield(running)  # a cancelled waiter must not cancel the UPDATE

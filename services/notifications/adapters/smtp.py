@@ -9,6 +9,7 @@ the kill test can stop the process between the steps (`before_data`, `before_rel
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Awaitable
 from email.headerregistry import Address
@@ -78,12 +79,18 @@ def classify_failure(exc: BaseException) -> SendResult:
 
 
 def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
-    sender = getaddresses([str(message["From"])])[0][1]
-    recipients = [addr for _name, addr in getaddresses([str(message["To"])]) if addr]
+    headers = {name.lower(): str(value) for name, value in message.raw_items()}  # unparsed
+    recipients = [addr for _name, addr in getaddresses([headers.get("to", "")]) if addr]
     if not recipients:
         raise ValueError("no recipient")
+    return _sender(headers.get("from", "")), recipients
+
+
+@functools.lru_cache(maxsize=16)  # the same From on every email
+def _sender(from_header: str) -> str:
+    sender = getaddresses([from_header])[0][1]
     Address(addr_spec=sender)  # raises on an unusable sender address
-    return sender, recipients
+    return sender
 
 
 class SmtpMailer:

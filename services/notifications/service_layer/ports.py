@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,6 +51,9 @@ class NewEmail:
 
 @dataclass(frozen=True)
 class ClaimedEmail:
+    """A claimed email, with what the claim read alongside it: the mentee's contact (None if
+    none arrived yet) and when the mentee's emails went out within the rate-limit period."""
+
     id: int
     tenant_id: str
     mentee_id: str
@@ -59,6 +62,8 @@ class ClaimedEmail:
     attempts: int
     created_at: datetime
     correlation_id: str | None
+    contact: Contact | None
+    recent_sends: tuple[datetime, ...]
 
 
 @dataclass(frozen=True)
@@ -111,24 +116,20 @@ class NotificationsTransaction(Protocol):
     async def queue_email(self, email: NewEmail) -> bool: ...
 
 
-class NotificationsStore(Protocol):
-    def transaction(self) -> AbstractAsyncContextManager[NotificationsTransaction]: ...
-
-    async def claim_due(self, limit: int, lease_s: float) -> list[ClaimedEmail]: ...
-
-    async def contact(self, tenant_id: str, user_id: str) -> Contact | None: ...
+class SendRecords(Protocol):
+    """What one send slot reads and writes between claims, in order, over one connection."""
 
     async def recent_sends(
         self, tenant_id: str, mentee_id: str, since: datetime
     ) -> list[datetime]: ...
 
-    async def mark_sent(self, email_id: int) -> None: ...
+    async def mark_sent(self, email_ids: Sequence[int]) -> None: ...
 
     async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
         """Start the `released` UPDATE (counts as sent) and return an awaitable of its commit.
         The statement is prepared before this returns and written to the connection in the next
         turn of the event loop, before anything the caller schedules later; from then on, a
-        killed process still gets it committed."""
+        killed process still gets it committed. Anything recorded next waits for it."""
         ...
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None: ...
@@ -140,6 +141,21 @@ class NotificationsStore(Protocol):
     async def reschedule(
         self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True
     ) -> None: ...
+
+
+class NotificationsStore(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[NotificationsTransaction]: ...
+
+    async def claim_due(
+        self, limit: int, lease_s: float, sends_within_s: float
+    ) -> list[ClaimedEmail]:
+        """Claim up to `limit` due emails, oldest due first, each with its mentee's contact and
+        sends of the last `sends_within_s` seconds."""
+        ...
+
+    def send_records(self) -> AbstractAsyncContextManager[SendRecords]:
+        """Records for one send slot, kept for as long as the slot runs."""
+        ...
 
 
 class DeliveryLog(Protocol):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
-from contextlib import AbstractAsyncContextManager
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
@@ -22,9 +23,11 @@ from services.notifications.service_layer.dispatcher import (
     DispatchTools,
 )
 from services.notifications.service_layer.ports import ClaimedEmail, Release
+from tests.support.polling import eventually
 from tests.unit.builders import TENANT, proposal
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
 POLICY = DispatchPolicy(
     max_attempts=4,
     retry_base_s=2.0,
@@ -43,36 +46,58 @@ TOOLS = DispatchTools(
 
 @dataclass
 class FakeStore:
-    """In-memory NotificationsStore: queued emails, contacts, and what the dispatcher recorded."""
+    """In-memory NotificationsStore (and its send records): queued emails, contacts, sends, and
+    what the dispatcher recorded. A release counts as a send, as `released` does."""
 
     queue: list[ClaimedEmail] = field(default_factory=list)
     contacts: dict[tuple[str, str], Contact] = field(default_factory=dict)
-    sends: list[datetime] = field(default_factory=list)
+    sends: dict[str, list[datetime]] = field(default_factory=dict)  # by mentee
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     outage_calls: int = 0  # this many store writes fail as if PostgreSQL were down
     released: list[int] = field(default_factory=list)
+    claims: list[int] = field(default_factory=list)  # how many each claim returned
+    sends_read: int = 0  # reads of recent sends outside a claim
+    mentee_of: dict[int, str] = field(default_factory=dict)  # of each claimed email
+    sent_batches: list[int] = field(default_factory=list)  # emails per `sent` write
+    sent_write_s: float = 0.0  # how long a `sent` write takes
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         raise AssertionError("the dispatcher needs no transaction")
 
-    async def claim_due(self, limit: int, lease_s: float) -> list[ClaimedEmail]:
+    async def claim_due(
+        self, limit: int, lease_s: float, sends_within_s: float
+    ) -> list[ClaimedEmail]:
         claimed, self.queue = self.queue[:limit], self.queue[limit:]
-        return claimed
+        self.claims.append(len(claimed))
+        since = NOW - timedelta(seconds=sends_within_s)
+        self.mentee_of.update({email.id: email.mentee_id for email in claimed})
+        return [
+            replace(
+                email,
+                contact=self.contacts.get((email.tenant_id, email.mentee_id)),
+                recent_sends=tuple(s for s in self.sends.get(email.mentee_id, []) if s > since),
+            )
+            for email in claimed
+        ]
 
-    async def contact(self, tenant_id: str, user_id: str) -> Contact | None:
-        return self.contacts.get((tenant_id, user_id))
+    @asynccontextmanager
+    async def send_records(self) -> AsyncIterator[FakeStore]:
+        yield self
 
     async def recent_sends(self, tenant_id: str, mentee_id: str, since: datetime) -> list[datetime]:
-        return [s for s in self.sends if s > since]
+        self.sends_read += 1
+        return [s for s in self.sends.get(mentee_id, []) if s > since]
 
     async def give_up(self, email_id: int, reason: str) -> None:
         self.calls.append(("gave up", email_id, reason))
 
-    async def mark_sent(self, email_id: int) -> None:
+    async def mark_sent(self, email_ids: Sequence[int]) -> None:
         if self.outage_calls > 0:
             self.outage_calls -= 1
             raise ConnectionRefusedError("the database is away")
-        self.calls.append(("sent", email_id))
+        await asyncio.sleep(self.sent_write_s)
+        self.calls.extend(("sent", email_id) for email_id in email_ids)
+        self.sent_batches.append(len(email_ids))
 
     async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
         return asyncio.ensure_future(self._release(email_id))
@@ -82,6 +107,7 @@ class FakeStore:
             self.outage_calls -= 1
             raise ConnectionRefusedError("the database is away")
         self.released.append(email_id)
+        self.sends.setdefault(self.mentee_of[email_id], []).append(NOW)
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
         self.calls.append((state, email_id, reason))
@@ -124,6 +150,8 @@ def claimed(
         attempts=attempts,
         created_at=NOW - timedelta(seconds=age_s),
         correlation_id="req-1",
+        contact=None,  # the fake store's claim reads these, as the real one does
+        recent_sends=(),
     )
 
 
@@ -278,7 +306,7 @@ async def test_quiet_hours_defer_without_counting_an_attempt() -> None:
 
 async def test_the_rate_limit_defers_until_the_oldest_send_leaves_the_period() -> None:
     dispatcher, store, mailer = arrange(claimed())
-    store.sends = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)]
+    store.sends["u-ada"] = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)]
     await dispatcher.dispatch_once()
     assert store.calls == [("reschedule", 1, 600.0, "deferred: rate limit", False)]
     assert mailer.sent == []
@@ -286,7 +314,7 @@ async def test_the_rate_limit_defers_until_the_oldest_send_leaves_the_period() -
 
 async def test_sends_older_than_the_period_do_not_count() -> None:
     dispatcher, store, _ = arrange(claimed(3))
-    store.sends = [NOW - timedelta(hours=2), NOW - timedelta(minutes=10)]
+    store.sends["u-ada"] = [NOW - timedelta(hours=2), NOW - timedelta(minutes=10)]
     await dispatcher.dispatch_once()
     assert store.calls == [("sent", 3)]
 
@@ -335,3 +363,72 @@ async def test_a_refusal_after_the_release_replaces_the_released_record() -> Non
     assert store.released == [4]
     assert store.calls == [("failed", 4, "554 no")]
     assert dispatcher.sent == 0
+
+
+async def test_two_emails_of_one_mentee_in_one_claim_each_see_the_earlier_send() -> None:
+    dispatcher, store, mailer = arrange(claimed(1), claimed(2))
+    dispatcher = Dispatcher(store, mailer, TOOLS, replace(POLICY, rate_limit=RateLimit(1, HOUR)))
+    await dispatcher.dispatch_once()
+    assert store.calls == [("sent", 1), ("reschedule", 2, 3600.0, "deferred: rate limit", False)]
+    assert store.sends_read == 1  # the second email's sends, read again after the first went
+
+
+async def running(dispatcher: Dispatcher, done: Callable[[], bool]) -> None:
+    """Run the dispatcher until `done`, then stop it."""
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        await eventually(done, timeout=5, interval=0.005, what="dispatcher done")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_run_claims_more_while_earlier_emails_are_still_being_sent() -> None:
+    emails = [claimed(i, mentee_id=f"u-{i}") for i in range(1, 9)]
+    in_flight_at_claims: list[int] = []
+
+    @dataclass
+    class WatchedStore(FakeStore):
+        async def claim_due(self, *args: Any) -> list[ClaimedEmail]:
+            in_flight_at_claims.append(mailer.in_flight)
+            return await super().claim_due(*args)
+
+    store = WatchedStore(queue=emails)
+    store.contacts.update({(TENANT, e.mentee_id): contact(e.mentee_id) for e in emails})
+    mailer = FakeMailer(delay_s=0.02)
+    policy = replace(POLICY, concurrency=2, batch_size=4, poll_interval_s=0.01)
+    dispatcher = Dispatcher(store, mailer, TOOLS, policy)
+    await running(dispatcher, lambda: len(store.calls) == 8)
+    assert sorted(c[1] for c in store.calls if c[0] == "sent") == list(range(1, 9))
+    assert mailer.most_in_flight == 2
+    assert any(n > 0 for n in in_flight_at_claims)  # no waiting for a whole batch to finish
+
+
+async def test_an_email_claimed_while_its_mentee_has_one_in_flight_waits_and_sees_that_send() -> (
+    None
+):
+    store = FakeStore(queue=[claimed(1)])
+    store.contacts[TENANT, "u-ada"] = contact()
+    mailer = FakeMailer(delay_s=0.05)
+    policy = replace(POLICY, concurrency=2, rate_limit=RateLimit(1, HOUR), poll_interval_s=0.01)
+    dispatcher = Dispatcher(store, mailer, TOOLS, policy)
+
+    def second_email_queued_meanwhile() -> bool:
+        if mailer.in_flight and not store.queue and len(store.claims) == 1:
+            store.queue.append(claimed(2))  # claimed before the first email's release
+        return len(store.calls) == 2
+
+    await running(dispatcher, second_email_queued_meanwhile)
+    assert store.calls == [("sent", 1), ("reschedule", 2, 3600.0, "deferred: rate limit", False)]
+    assert mailer.most_in_flight == 1
+
+
+async def test_sends_that_finish_while_a_sent_record_is_written_share_the_next_write() -> None:
+    emails = [claimed(i, mentee_id=f"u-{i}") for i in range(1, 9)]
+    store = FakeStore(queue=emails, sent_write_s=0.02)
+    store.contacts.update({(TENANT, e.mentee_id): contact(e.mentee_id) for e in emails})
+    dispatcher = Dispatcher(store, FakeMailer(), TOOLS, replace(POLICY, concurrency=8))
+    assert await dispatcher.dispatch_once() == 8
+    assert sorted(c[1] for c in store.calls if c[0] == "sent") == list(range(1, 9))
+    assert sum(store.sent_batches) == 8 and len(store.sent_batches) < 8

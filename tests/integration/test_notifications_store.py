@@ -1,0 +1,102 @@
+"""The dispatcher's side of the PostgreSQL store: what a claim reads, and a send slot's records
+over the connection it keeps."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from services.notifications import bootstrap
+from services.notifications.adapters.postgres import PostgresNotificationsStore
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
+from shared.errors import TRANSIENT_ERRORS
+from shared.settings import DatabaseSettings
+from tests.unit.builders import proposal
+
+HOUR_S = 3600.0
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(DatabaseSettings(database_url=database_url), "notifications")
+    await apply_migrations(pool, "notifications", bootstrap.MIGRATIONS)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+async def add_email(pool: asyncpg.Pool, mentee: str, **columns: object) -> int:
+    the_proposal = proposal(mentee)
+    values = {"state": "queued", "next_attempt_at": "now()", "sent_at": None, **columns}
+    email_id: int = await pool.fetchval(
+        "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal,"
+        " state, next_attempt_at, sent_at) VALUES ($1, 'acme', $2, $3, $4, $5, $6,"
+        f" {values['next_attempt_at']}, {values['sent_at'] or 'NULL'}) RETURNING id",
+        f"acme:{mentee}:{uuid.uuid4()}",
+        mentee,
+        the_proposal.proposal_id,
+        f"<{uuid.uuid4()}@t>",
+        the_proposal.model_dump_json(),
+        values["state"],
+    )
+    return email_id
+
+
+async def add_contact(pool: asyncpg.Pool, user: str) -> None:
+    await pool.execute(
+        "INSERT INTO contacts (tenant_id, user_id, version, email, display_name, email_opt_in,"
+        " timezone) VALUES ('acme', $1, 1, $2, 'Ada', true, 'Europe/Paris')",
+        user,
+        f"{user}@example.org",
+    )
+
+
+async def test_a_claim_reads_the_contact_and_the_sends_within_the_period(
+    pool: asyncpg.Pool,
+) -> None:
+    await add_contact(pool, "u-ada")
+    await add_email(pool, "u-ada", state="sent", sent_at="now() - interval '10 minutes'")
+    await add_email(pool, "u-ada", state="released", sent_at="now() - interval '5 minutes'")
+    await add_email(pool, "u-ada", state="sent", sent_at="now() - interval '2 hours'")
+    await add_email(pool, "u-ada", state="failed")
+    first = await add_email(pool, "u-ada", next_attempt_at="now() - interval '1 second'")
+    second = await add_email(pool, "u-bob", state="sending")  # not yet due: lease unset
+    unknown = await add_email(pool, "u-carl")
+    store = PostgresNotificationsStore(pool)
+
+    claimed = await store.claim_due(10, 30.0, HOUR_S)
+
+    assert [c.id for c in claimed] == [first, unknown]  # oldest due first
+    ada, carl = claimed
+    assert ada.contact is not None and ada.contact.timezone == "Europe/Paris"
+    assert len(ada.recent_sends) == 2  # released and sent within the hour
+    assert (carl.contact, carl.recent_sends) == (None, ())
+    assert second not in [c.id for c in claimed]
+    assert await store.claim_due(10, 30.0, HOUR_S) == []  # all leased now
+
+
+async def test_a_slot_records_over_its_connection_and_replaces_it_when_it_breaks(
+    pool: asyncpg.Pool,
+) -> None:
+    first, second = [await add_email(pool, "u-ada", state="sending") for _ in range(2)]
+    store = PostgresNotificationsStore(pool)
+    async with store.send_records() as records:
+        await (await records.begin_mark_released(first))
+        await records.mark_sent([first])
+        backend = await pool.fetchval(
+            "SELECT pid FROM pg_stat_activity WHERE state = 'idle' AND pid <> pg_backend_pid()"
+            " AND query LIKE 'UPDATE emails SET state = %' ORDER BY state_change DESC LIMIT 1"
+        )
+        await pool.execute("SELECT pg_terminate_backend($1)", backend)
+        with contextlib.suppress(*TRANSIENT_ERRORS):  # unless the pool noticed first
+            await records.mark_sent([second])  # on the connection that is gone
+        await (await records.begin_mark_released(second))  # a new connection, prepared again
+        await records.mark_sent([second])
+    states = await pool.fetch("SELECT id, state FROM emails ORDER BY id")
+    assert [(r["id"], r["state"]) for r in states] == [(first, "sent"), (second, "sent")]
