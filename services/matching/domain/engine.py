@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
+from typing import TypeVar
 
 import numpy as np
 
@@ -192,7 +194,7 @@ class TenantEngine:
         key = (mentor_id, self.partition_of[mentee_id])
         mentor_list = self.lists.get(key)
         if mentor_list is not None and mentor_list.contains(mentee):
-            self.member_of[mentee].discard(mentor_id)
+            self._unlink(mentee, mentor_id)
             self._edit_list(key, partial(MentorList.remove, slot=mentee))
         self._rerank_dirty()
 
@@ -276,7 +278,7 @@ class TenantEngine:
         mentor_id, partition = key
         new_members = {e[2] for e in fresh.entries}
         for mentee in old_members - new_members:
-            self.member_of[mentee].discard(mentor_id)
+            self._unlink(mentee, mentor_id)
         for mentee in new_members - old_members:
             self.member_of[mentee].add(mentor_id)
         self._update_allowed(mentor_id, old_shown, {e[2]: -e[0] for e in fresh.shown()})
@@ -329,7 +331,7 @@ class TenantEngine:
 
     def _update_allowed(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
         for mentee in old.keys() - new.keys():
-            self.allowed[mentee].pop(mentor_id, None)
+            self._disallow(mentee, mentor_id)
             self._note_allowed_changed(mentee, old[mentee])
         for mentee, score in new.items():
             before = old.get(mentee)
@@ -337,6 +339,20 @@ class TenantEngine:
                 continue
             self.allowed[mentee][mentor_id] = score
             self._note_allowed_changed(mentee, score if before is None else max(score, before))
+
+    def _unlink(self, mentee: int, mentor_id: str) -> None:
+        members = self.member_of.get(mentee)
+        if members is not None:
+            members.discard(mentor_id)
+            self.member_of[mentee] = _compacted(members)
+
+    def _disallow(self, mentee: int, mentor_id: str) -> float | None:
+        shown_by = self.allowed.get(mentee)
+        if shown_by is None:
+            return None
+        score = shown_by.pop(mentor_id, None)
+        self.allowed[mentee] = _compacted(shown_by)
+        return score
 
     def _note_allowed_changed(self, mentee: int, score: float) -> None:
         """A mentor at `score` joined or left the mentee's allowed set: re-rank the mentee only
@@ -428,12 +444,12 @@ class TenantEngine:
             self._note_allowed_changed(mentee, -entry[0])
             if len(entries) > mentor_list.share:
                 pushed = entries[mentor_list.share][2]  # was shown, now in the reserve
-                lost = self.allowed[pushed].pop(mentor_id, None)
+                lost = self._disallow(pushed, mentor_id)
                 if lost is not None:
                     self._note_allowed_changed(pushed, lost)
         if len(entries) > mentor_list.length:
             mentor_list.truncated = True
-            self.member_of[entries.pop()[2]].discard(mentor_id)
+            self._unlink(entries.pop()[2], mentor_id)
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self._changes.lists.add(key)
@@ -601,6 +617,18 @@ class Restorer:
             if ranked != self._proposed.get(mentee_id, set()):
                 e._changes.rankings.add(mentee_id)
         return e
+
+
+Container = TypeVar("Container", set[str], dict[str, float])
+
+
+def _compacted(container: Container) -> Container:
+    """The same, in a table sized for what it holds: Python sets and dicts never shrink, and a
+    mentee that was briefly in thousands of lists (early in a build, when lists are short) would
+    otherwise keep tables that large for good."""
+    if sys.getsizeof(container) > 1024 + 256 * len(container):
+        return type(container)(container)
+    return container
 
 
 def population(engine: TenantEngine) -> Population:
