@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 
-from services.notifications.domain.email import Contact
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import NewEmail, ProposalOrigin
@@ -22,68 +20,10 @@ from tests.unit.builders import (
     proposal,
 )
 from tests.unit.fakes import CopyOnCommitUnitOfWork
+from tests.unit.notifications.store_fakes import FakeTransaction, State, store
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 POLICY = QueuePolicy("mentorlink.test", timedelta(seconds=30))
-
-
-@dataclass
-class State:
-    processed: set[UUID] = field(default_factory=set)
-    contacts: dict[tuple[str, str], tuple[Contact, int]] = field(default_factory=dict)
-    digests: dict[tuple[str, str], int] = field(default_factory=dict)
-    emails: list[dict[str, Any]] = field(default_factory=list)
-
-
-class FakeTransaction:
-    def __init__(self, state: State) -> None:
-        self.s = state
-
-    async def first_delivery(self, event_id: UUID) -> bool:
-        new = event_id not in self.s.processed
-        self.s.processed.add(event_id)
-        return new
-
-    async def contact_version(self, tenant_id: str, user_id: str) -> int | None:
-        known = self.s.contacts.get((tenant_id, user_id))
-        return known[1] if known else None
-
-    async def save_contact(self, contact: Contact, version: int) -> None:
-        self.s.contacts[contact.tenant_id, contact.user_id] = (contact, version)
-
-    async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        self.s.contacts.pop((tenant_id, user_id), None)
-        self.s.digests.pop((tenant_id, user_id), None)
-        self.s.emails = [e for e in self.s.emails if e["who"] != (tenant_id, user_id)]
-
-    async def advance_ranking(
-        self, tenant_id: str, mentee_id: str, version: int, known_only: bool = False
-    ) -> bool:
-        if known_only and (tenant_id, mentee_id) not in self.s.digests:
-            return False
-        if self.s.digests.get((tenant_id, mentee_id), 0) >= version:
-            return False
-        self.s.digests[tenant_id, mentee_id] = version
-        return True
-
-    async def supersede_queued(self, tenant_id: str, mentee_id: str, by: UUID) -> datetime | None:
-        for e in self.s.emails:
-            if e["who"] == (tenant_id, mentee_id) and e["state"] == "queued":
-                e["state"] = "superseded"
-                due: datetime = e["email"].due_at
-                return due
-        return None
-
-    async def queue_email(self, email: NewEmail) -> bool:
-        if any(e["email"].dedupe_key == email.dedupe_key for e in self.s.emails):
-            return False
-        who = (email.tenant_id, email.proposal.mentee_id)
-        self.s.emails.append({"who": who, "email": email, "state": "queued"})
-        return True
-
-
-def store() -> CopyOnCommitUnitOfWork[State, FakeTransaction]:
-    return CopyOnCommitUnitOfWork(State(), FakeTransaction)
 
 
 ORIGIN = ProposalOrigin("t.proposals", 0, 7, b"{}")
@@ -195,10 +135,10 @@ async def test_a_poll_of_proposals_is_one_transaction_with_one_email_per_mentee(
 
 
 class PoisonedTransaction(FakeTransaction):
-    async def queue_email(self, email: NewEmail) -> bool:
-        if email.proposal.mentee_id == "poison":
+    async def queue_emails(self, emails: Sequence[NewEmail]) -> int:
+        if any(email.proposal.mentee_id == "poison" for email in emails):
             raise ValueError("cannot store this email")
-        return await super().queue_email(email)
+        return await super().queue_emails(emails)
 
 
 async def test_a_poll_that_fails_records_none_of_its_proposals() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from uuid import UUID
@@ -12,8 +12,9 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from services.notifications.domain.digest import Mentee
 from services.notifications.domain.email import Contact
-from services.notifications.service_layer.ports import ClaimedEmail, NewEmail
+from services.notifications.service_layer.ports import ClaimedEmail, NewEmail, PollState
 from shared.contracts.matches import MatchProposedPayload
 from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
@@ -111,65 +112,150 @@ class PostgresNotificationsTransaction:
         ):
             await self._conn.execute(sql, tenant_id, user_id)
 
-    async def advance_ranking(
-        self, tenant_id: str, mentee_id: str, version: int, known_only: bool = False
-    ) -> bool:
-        if known_only:
-            updated = await self._conn.fetchval(
-                "UPDATE mentee_digests SET ranking_version = $3, updated_at = now()"
-                " WHERE tenant_id = $1 AND mentee_id = $2 AND ranking_version < $3 RETURNING 1",
-                tenant_id,
-                mentee_id,
-                version,
-            )
-            return updated is not None
-        advanced = await self._conn.fetchval(
-            "INSERT INTO mentee_digests (tenant_id, mentee_id, ranking_version)"
-            " VALUES ($1, $2, $3) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-            " SET ranking_version = EXCLUDED.ranking_version, updated_at = now()"
-            " WHERE mentee_digests.ranking_version < EXCLUDED.ranking_version RETURNING 1",
-            tenant_id,
-            mentee_id,
-            version,
+    async def begin_proposals(
+        self, event_ids: Sequence[UUID], mentees: Sequence[Mentee], dedupe_keys: Sequence[str]
+    ) -> PollState:
+        rows = await self._conn.fetch(
+            BEGIN_PROPOSALS,
+            CONSUMER,
+            list(event_ids),
+            [tenant for tenant, _ in mentees],
+            [mentee for _, mentee in mentees],
+            list(dedupe_keys),
         )
-        return advanced is not None
+        first_seen: set[UUID] = set()
+        versions: dict[Mentee, int] = {}
+        taken: set[str] = set()
+        for row in rows:
+            if row["kind"] == "event":
+                first_seen.add(UUID(row["a"]))
+            elif row["kind"] == "digest":
+                versions[row["a"], row["b"]] = row["version"]
+            else:
+                taken.add(row["a"])
+        return PollState(frozenset(first_seen), versions, frozenset(taken))
 
-    async def supersede_queued(self, tenant_id: str, mentee_id: str, by: UUID) -> datetime | None:
-        due: datetime | None = await self._conn.fetchval(
-            "UPDATE emails SET state = 'superseded', superseded_by = $3, updated_at = now(),"
-            " last_error = 'replaced by a newer proposal within the digest window'"
-            " WHERE tenant_id = $1 AND mentee_id = $2 AND state = 'queued'"
-            " RETURNING next_attempt_at",
-            tenant_id,
-            mentee_id,
-            by,
+    async def settle_digests(
+        self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
+    ) -> dict[Mentee, datetime]:
+        rows = await self._conn.fetch(
+            SETTLE_DIGESTS,
+            [tenant for tenant, _ in versions],
+            [mentee for _, mentee in versions],
+            list(versions.values()),
+            [tenant for tenant, _ in supersede],
+            [mentee for _, mentee in supersede],
+            list(supersede.values()),
         )
-        return due
+        advanced = next(r["advanced"] for r in rows if r["advanced"] is not None)
+        if advanced != len(versions):
+            # Only a concurrent writer of a digest that did not exist when the poll began can
+            # get here (the others are locked): redo the poll from a fresh read.
+            raise TransientError("a mentee's ranking version changed under the poll")
+        return {
+            (r["tenant_id"], r["mentee_id"]): r["next_attempt_at"]
+            for r in rows
+            if r["advanced"] is None
+        }
 
-    async def queue_email(self, email: NewEmail) -> bool:
-        proposal, origin = email.proposal, email.origin
-        inserted = await self._conn.fetchval(
-            "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id,"
-            " proposal, correlation_id, ranking_version, next_attempt_at, source_topic,"
-            " source_partition, source_offset, source_value, source_headers)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb)"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING 1",
-            email.dedupe_key,
-            email.tenant_id,
-            proposal.mentee_id,
-            proposal.proposal_id,
-            email.message_id,
-            proposal.model_dump_json(),
-            email.correlation_id,
-            proposal.ranking_version,
-            email.due_at,
-            origin.topic,
-            origin.partition,
-            origin.offset,
-            origin.value,
-            json.dumps(origin.headers),
+    async def queue_emails(self, emails: Sequence[NewEmail]) -> int:
+        inserted: int = await self._conn.fetchval(
+            QUEUE_EMAILS,
+            [e.dedupe_key for e in emails],
+            [e.tenant_id for e in emails],
+            [e.proposal.mentee_id for e in emails],
+            [e.proposal.proposal_id for e in emails],
+            [e.message_id for e in emails],
+            [e.proposal.model_dump_json() for e in emails],
+            [e.correlation_id for e in emails],
+            [e.proposal.ranking_version for e in emails],
+            [e.due_at for e in emails],
+            [e.origin.topic for e in emails],
+            [e.origin.partition for e in emails],
+            [e.origin.offset for e in emails],
+            [e.origin.value for e in emails],
+            [json.dumps(e.origin.headers) for e in emails],
+            [e.superseded_by for e in emails],
         )
-        return inserted is not None
+        return inserted
+
+
+# A poll of proposals costs three statements, whatever its size (ADR 0009). The first records
+# the event ids (idempotency), locks the mentees' digests in a fixed order (as a requeue does,
+# so the two never leave two waiting emails) and reads their versions and the dedupe keys that
+# exist; the handler applies the digest rule to the poll in memory.
+BEGIN_PROPOSALS = """
+WITH first_seen AS (
+    INSERT INTO processed_events (consumer, event_id)
+    SELECT $1, id FROM unnest($2::uuid[]) AS id
+    ON CONFLICT DO NOTHING RETURNING event_id
+), digests AS (
+    SELECT d.tenant_id, d.mentee_id, d.ranking_version
+      FROM mentee_digests d
+      JOIN unnest($3::text[], $4::text[]) AS m(tenant_id, mentee_id)
+        ON d.tenant_id = m.tenant_id AND d.mentee_id = m.mentee_id
+     ORDER BY d.tenant_id, d.mentee_id
+       FOR UPDATE OF d
+)
+SELECT 'event' AS kind, event_id::text AS a, NULL AS b, NULL::integer AS version
+  FROM first_seen
+UNION ALL
+SELECT 'digest', tenant_id, mentee_id, ranking_version FROM digests
+UNION ALL
+SELECT 'taken', dedupe_key, NULL, NULL FROM emails WHERE dedupe_key = ANY($5::text[])
+"""
+# The second records each advanced mentee's newest version (only ever upwards) and supersedes
+# the waiting emails the poll replaces, returning when they were due (the new rows keep it).
+# Its first row counts the digests that advanced.
+SETTLE_DIGESTS = """
+WITH advanced AS (
+    INSERT INTO mentee_digests AS d (tenant_id, mentee_id, ranking_version)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::integer[])
+    ON CONFLICT (tenant_id, mentee_id) DO UPDATE
+       SET ranking_version = EXCLUDED.ranking_version, updated_at = now()
+     WHERE d.ranking_version < EXCLUDED.ranking_version
+    RETURNING 1
+), replaced AS (
+    UPDATE emails e SET state = 'superseded', superseded_by = s.by, updated_at = now(),
+           last_error = 'replaced by a newer proposal within the digest window'
+      FROM unnest($4::text[], $5::text[], $6::uuid[]) AS s(tenant_id, mentee_id, by)
+     WHERE e.tenant_id = s.tenant_id AND e.mentee_id = s.mentee_id AND e.state = 'queued'
+    RETURNING e.tenant_id, e.mentee_id, e.next_attempt_at
+)
+SELECT (SELECT count(*) FROM advanced) AS advanced, NULL AS tenant_id, NULL AS mentee_id,
+       NULL::timestamptz AS next_attempt_at
+UNION ALL
+SELECT NULL, tenant_id, mentee_id, next_attempt_at FROM replaced
+"""
+# The third inserts the new rows in poll order: the last of each mentee's is the waiting email,
+# the earlier ones are stored as superseded by the next, as if each had been replaced in turn.
+QUEUE_EMAILS = """
+WITH inserted AS (
+    INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal,
+                        correlation_id, ranking_version, next_attempt_at, source_topic,
+                        source_partition, source_offset, source_value, source_headers, state,
+                        superseded_by, last_error)
+    SELECT n.dedupe_key, n.tenant_id, n.mentee_id, n.proposal_id, n.message_id,
+           n.proposal::jsonb, n.correlation_id, n.ranking_version, n.next_attempt_at,
+           n.source_topic, n.source_partition, n.source_offset, n.source_value,
+           n.source_headers::jsonb,
+           CASE WHEN n.superseded_by IS NULL THEN 'queued' ELSE 'superseded' END,
+           n.superseded_by,
+           CASE WHEN n.superseded_by IS NOT NULL
+                THEN 'replaced by a newer proposal within the digest window' END
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[],
+                  $7::text[], $8::integer[], $9::timestamptz[], $10::text[], $11::integer[],
+                  $12::bigint[], $13::bytea[], $14::text[], $15::uuid[])
+           WITH ORDINALITY AS n(dedupe_key, tenant_id, mentee_id, proposal_id, message_id,
+                                proposal, correlation_id, ranking_version, next_attempt_at,
+                                source_topic, source_partition, source_offset, source_value,
+                                source_headers, superseded_by, position)
+     ORDER BY n.position
+    ON CONFLICT (dedupe_key) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) FROM inserted
+"""
 
 
 # One statement claims due emails and reads what sending them needs: the contact and the

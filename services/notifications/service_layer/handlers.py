@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+from uuid import UUID
 
+from services.notifications.domain.digest import Outcome, Proposed, due_times, plan_poll
 from services.notifications.domain.email import Contact, message_id
 from services.notifications.service_layer.ports import (
     Clock,
     NewEmail,
     NotificationsStore,
-    NotificationsTransaction,
     ProposalOrigin,
 )
 from shared.contracts.matches import MatchProposed
@@ -78,16 +79,39 @@ async def record_proposals(
     clock: Clock,
     tracer: Tracer | None = None,
 ) -> int:
-    """Queue the emails of one poll's proposals, in order, in one transaction; returns how many
-    were newly queued (the dispatcher sends them)."""
-    queued = 0
+    """Queue the emails of one poll's proposals in one transaction; returns how many were newly
+    queued (the dispatcher sends them).
+
+    The poll costs the same few statements whatever its size: one records the event ids, locks
+    the mentees' digests and reads their versions (and which emails exist); the digest rule is
+    applied in memory, in order (`domain.digest`); one statement advances the versions and
+    supersedes the waiting emails, one inserts the new rows. The result is that of applying the
+    proposals one at a time: within the digest window a newer proposal replaces the waiting one
+    and keeps its due time, a lower ranking version is stale, and an empty proposal (every
+    mentor gone) withdraws a waiting email and sends nothing.
+    """
+    poll = [_proposed(consumed.event) for consumed in batch]
     async with store.transaction() as tx:
-        for consumed in batch:
+        known = await tx.begin_proposals(
+            list(dict.fromkeys(p.event_id for p in poll)),
+            list(dict.fromkeys(p.mentee for p in poll)),
+            [p.dedupe_key for p in poll if p.has_mentors],
+        )
+        plan = plan_poll(poll, known.first_seen, known.versions, known.taken)
+        for consumed, outcome in zip(batch, plan.outcomes, strict=True):
             event = consumed.event
             bind_event(event.event_id, event.correlation_id)
             with continued_trace(consumed.origin.headers, tracer, "notifications queue"):
-                queued += await _queue_email(tx, event, consumed.origin, policy, clock)
-    return queued
+                _log_outcome(event, outcome)
+        if not plan.versions:
+            return 0  # every proposal was a duplicate or stale
+        replaced_due = await tx.settle_digests(plan.versions, plan.supersede)
+        due = due_times(plan, poll, replaced_due, lambda: clock() + policy.digest_window)
+        emails = [
+            _new_email(batch[row.item], poll[row.item], policy, due_at, row.superseded_by)
+            for row, due_at in zip(plan.rows, due, strict=True)
+        ]
+        return await tx.queue_emails(emails) if emails else 0
 
 
 async def record_proposal(
@@ -100,40 +124,43 @@ async def record_proposal(
     return await record_proposals([ConsumedProposal(event, origin)], store, policy, clock) == 1
 
 
-async def _queue_email(
-    tx: NotificationsTransaction,
-    event: MatchProposed,
-    origin: ProposalOrigin,
-    policy: QueuePolicy,
-    clock: Clock,
-) -> bool:
-    """Queue the proposal's email; True when newly queued.
-
-    Within the digest window a newer proposal replaces the waiting one and keeps its due time,
-    so the mentee gets one email with the latest proposal. A lower ranking version is stale.
-    An empty proposal (every mentor gone) withdraws a waiting email and sends nothing.
-    """
+def _proposed(event: MatchProposed) -> Proposed:
     proposal = event.payload
-    tenant, mentee = event.tenant_id, proposal.mentee_id
-    if not await tx.first_delivery(event.event_id):
-        return False
-    # An empty proposal only withdraws a waiting email: it never creates state, so one that
-    # arrives after the mentee's erasure (another topic, no order) leaves no trace.
-    known_only = not proposal.mentors
-    if not await tx.advance_ranking(tenant, mentee, proposal.ranking_version, known_only):
-        log.info("stale proposal ignored (ranking version %d)", proposal.ranking_version)
-        return False
-    replaced_due = await tx.supersede_queued(tenant, mentee, by=proposal.proposal_id)
-    if not proposal.mentors:
-        log.info("empty proposal: nothing to email (ranking version %d)", proposal.ranking_version)
-        return False  # nobody left to propose: a waiting email was withdrawn, none is sent
-    email = NewEmail(
-        dedupe_key=f"{tenant}:{mentee}:{proposal.proposal_id}",
-        message_id=message_id(tenant, mentee, str(proposal.proposal_id), policy.message_id_domain),
-        tenant_id=tenant,
-        proposal=proposal,
-        correlation_id=event.correlation_id,
-        origin=origin,
-        due_at=replaced_due or clock() + policy.digest_window,
+    return Proposed(
+        event_id=event.event_id,
+        mentee=(event.tenant_id, proposal.mentee_id),
+        proposal_id=proposal.proposal_id,
+        ranking_version=proposal.ranking_version,
+        has_mentors=bool(proposal.mentors),
+        dedupe_key=f"{event.tenant_id}:{proposal.mentee_id}:{proposal.proposal_id}",
     )
-    return await tx.queue_email(email)
+
+
+def _log_outcome(event: MatchProposed, outcome: Outcome) -> None:
+    version = event.payload.ranking_version
+    if outcome is Outcome.STALE:
+        log.info("stale proposal ignored (ranking version %d)", version)
+    elif outcome is Outcome.EMPTY:
+        # nobody left to propose: a waiting email was withdrawn, none is sent
+        log.info("empty proposal: nothing to email (ranking version %d)", version)
+
+
+def _new_email(
+    consumed: ConsumedProposal,
+    proposed: Proposed,
+    policy: QueuePolicy,
+    due_at: datetime,
+    superseded_by: UUID | None,
+) -> NewEmail:
+    event = consumed.event
+    tenant, mentee = proposed.mentee
+    return NewEmail(
+        dedupe_key=proposed.dedupe_key,
+        message_id=message_id(tenant, mentee, str(proposed.proposal_id), policy.message_id_domain),
+        tenant_id=tenant,
+        proposal=event.payload,
+        correlation_id=event.correlation_id,
+        origin=consumed.origin,
+        due_at=due_at,
+        superseded_by=superseded_by,
+    )

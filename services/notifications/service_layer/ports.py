@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from services.notifications.domain.delivery import SendResult
+from services.notifications.domain.digest import Mentee
 from services.notifications.domain.email import Contact
 from shared.contracts.matches import MatchProposedPayload
 
@@ -47,6 +48,16 @@ class NewEmail:
     correlation_id: str | None
     origin: ProposalOrigin
     due_at: datetime
+    superseded_by: UUID | None = None  # replaced by a later proposal of the same poll
+
+
+@dataclass(frozen=True)
+class PollState:
+    """What the store knew when a poll of proposals began (read in one statement)."""
+
+    first_seen: frozenset[UUID]  # the poll's event ids it had not handled before
+    versions: dict[Mentee, int]  # the newest ranking version per mentee it has a digest for
+    taken: frozenset[str]  # the poll's dedupe keys that already have an email row
 
 
 @dataclass(frozen=True)
@@ -102,18 +113,26 @@ class NotificationsTransaction(Protocol):
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None: ...
 
-    async def advance_ranking(
-        self, tenant_id: str, mentee_id: str, version: int, known_only: bool = False
-    ) -> bool:
-        """Record `version` as the mentee's newest; False when it is not newer (stale), or,
-        with `known_only`, when nothing was recorded for the mentee yet."""
+    async def begin_proposals(
+        self, event_ids: Sequence[UUID], mentees: Sequence[Mentee], dedupe_keys: Sequence[str]
+    ) -> PollState:
+        """Record the events as handled (idempotency) and lock the mentees' digests for the
+        rest of the transaction; return which events were new, the mentees' newest ranking
+        versions and which dedupe keys are taken."""
         ...
 
-    async def supersede_queued(self, tenant_id: str, mentee_id: str, by: UUID) -> datetime | None:
-        """Mark the mentee's waiting email superseded; returns when it was due, if any."""
+    async def settle_digests(
+        self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
+    ) -> dict[Mentee, datetime]:
+        """Record each mentee's newest ranking version (only ever upwards) and mark the waiting
+        email of each mentee in `supersede` superseded by that proposal; returns when each
+        superseded email was due."""
         ...
 
-    async def queue_email(self, email: NewEmail) -> bool: ...
+    async def queue_emails(self, emails: Sequence[NewEmail]) -> int:
+        """Insert the emails in order (queued, or superseded when `superseded_by` is set);
+        an existing dedupe key inserts nothing. Returns how many were inserted."""
+        ...
 
 
 class SendRecords(Protocol):

@@ -1,0 +1,141 @@
+"""The digest rule over one poll of proposals, worked out in memory (ADR 0003, ADR 0009).
+
+The store reads what a poll needs once (which events are new, each mentee's newest ranking
+version, which emails exist already) and writes the outcome in a few set-based statements. This
+module decides that outcome so it equals applying the poll's proposals one at a time, in order:
+- an event seen before, or earlier in the same poll, is a duplicate and changes nothing;
+- a ranking version not above the mentee's newest is stale; an empty proposal for a mentee
+  with no digest yet is too (it never creates state);
+- every other proposal replaces the mentee's waiting email and, if it names mentors, becomes
+  the waiting email itself, keeping the due time of the one it replaced. So several proposals
+  of one mentee in one poll leave the last one waiting and the earlier ones superseded.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+Mentee = tuple[str, str]  # tenant_id, mentee_id
+
+
+class Outcome(enum.Enum):
+    DUPLICATE = "duplicate"  # the event was handled before (or earlier in the poll)
+    STALE = "stale"  # the ranking version is not newer: nothing changes
+    EMPTY = "empty"  # no mentors left: the waiting email is withdrawn, none is queued
+    TAKEN = "taken"  # an email for this proposal exists already: the waiting one is withdrawn
+    QUEUED = "queued"  # a new email row
+
+
+@dataclass(frozen=True)
+class Proposed:
+    """What the digest rule needs to know about one proposal of the poll."""
+
+    event_id: UUID
+    mentee: Mentee
+    proposal_id: UUID
+    ranking_version: int
+    has_mentors: bool
+    dedupe_key: str
+
+
+class _Stored(enum.Enum):
+    WAITING = "the email waiting in the store, if any"
+
+
+STORED = _Stored.WAITING
+
+
+@dataclass
+class NewRow:
+    """An email row the poll inserts: `item` is its proposal's index in the poll. It keeps the
+    due time of what it replaced: the stored waiting email (`STORED`), an earlier row of this
+    poll (its index in `PollPlan.rows`), or nothing (None: a new digest window)."""
+
+    item: int
+    due_from: _Stored | int | None
+    superseded_by: UUID | None = None  # replaced by a later proposal of the same poll
+
+
+@dataclass
+class PollPlan:
+    outcomes: list[Outcome] = field(default_factory=list)  # one per proposal, in poll order
+    versions: dict[Mentee, int] = field(default_factory=dict)  # each advanced mentee's newest
+    # mentees whose stored waiting email (if any) is replaced, by their poll's first proposal
+    supersede: dict[Mentee, UUID] = field(default_factory=dict)
+    rows: list[NewRow] = field(default_factory=list)
+
+
+def plan_poll(
+    poll: Sequence[Proposed],
+    first_seen: Collection[UUID],
+    versions: Mapping[Mentee, int],
+    taken: Collection[str],
+) -> PollPlan:
+    """The outcome of `poll`, given the events the store had not seen (`first_seen`), the
+    newest ranking version it knows per mentee, and the dedupe keys it holds (`taken`)."""
+    running = _Running(first_seen, dict(versions), set(taken))
+    for index, proposed in enumerate(poll):
+        running.plan.outcomes.append(running.apply(index, proposed))
+    return running.plan
+
+
+class _Running:
+    """The poll applied so far: what one proposal at a time would have left in the store."""
+
+    def __init__(self, first_seen: Collection[UUID], newest: dict[Mentee, int], keys: set[str]):
+        self.plan = PollPlan()
+        self.first_seen = first_seen
+        self.seen: set[UUID] = set()
+        self.newest = newest
+        self.keys = keys
+        self.waiting: dict[Mentee, _Stored | int | None] = {}  # a row index, if a row waits
+
+    def apply(self, index: int, proposed: Proposed) -> Outcome:
+        if proposed.event_id not in self.first_seen or proposed.event_id in self.seen:
+            return Outcome.DUPLICATE
+        self.seen.add(proposed.event_id)
+        mentee, plan = proposed.mentee, self.plan
+        current = self.newest.get(mentee)
+        if current is None and not proposed.has_mentors:
+            return Outcome.STALE  # an empty proposal only withdraws: it never creates state
+        if current is not None and current >= proposed.ranking_version:
+            return Outcome.STALE
+        self.newest[mentee] = plan.versions[mentee] = proposed.ranking_version
+        replaced = self.waiting.get(mentee, STORED)
+        if replaced is STORED:
+            plan.supersede[mentee] = proposed.proposal_id
+        elif isinstance(replaced, int):
+            plan.rows[replaced].superseded_by = proposed.proposal_id
+        self.waiting[mentee] = None
+        if not proposed.has_mentors:
+            return Outcome.EMPTY
+        if proposed.dedupe_key in self.keys:
+            return Outcome.TAKEN
+        self.keys.add(proposed.dedupe_key)
+        self.waiting[mentee] = len(plan.rows)
+        plan.rows.append(NewRow(index, replaced))
+        return Outcome.QUEUED
+
+
+def due_times(
+    plan: PollPlan,
+    poll: Sequence[Proposed],
+    replaced_due: Mapping[Mentee, datetime],
+    new_window: Callable[[], datetime],
+) -> list[datetime]:
+    """When each of `plan.rows` is due, given when the stored waiting emails that the poll
+    replaced were due (`replaced_due`, per mentee)."""
+    due: list[datetime] = []
+    for row in plan.rows:
+        if row.due_from is STORED:
+            kept = replaced_due.get(poll[row.item].mentee)
+        elif isinstance(row.due_from, int):
+            kept = due[row.due_from]
+        else:
+            kept = None
+        due.append(kept or new_window())
+    return due

@@ -1,0 +1,222 @@
+"""A poll of proposals costs a few store calls whatever its size, and ends as if its proposals
+had been applied one at a time (ADR 0009)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.notifications.service_layer import handlers
+from services.notifications.service_layer.handlers import ConsumedProposal, QueuePolicy
+from services.notifications.service_layer.ports import ProposalOrigin
+from shared.contracts.matches import MatchProposed
+from tests.unit.builders import match_proposed, profile_deleted, proposal
+from tests.unit.fakes import CopyOnCommitUnitOfWork
+from tests.unit.notifications.store_fakes import FakeTransaction, State, store
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+WINDOW = timedelta(seconds=30)
+POLICY = QueuePolicy("mentorlink.test", WINDOW)
+Store = CopyOnCommitUnitOfWork[State, FakeTransaction]
+
+
+def consumed(event: MatchProposed, offset: int = 0) -> ConsumedProposal:
+    headers = {"traceparent": f"00-{offset:032x}-{offset + 1:016x}-01"}
+    return ConsumedProposal(event, ProposalOrigin("t.proposals", 0, offset, b"{}", headers))
+
+
+def proposed(who: str, version: int, **fields: Any) -> MatchProposed:
+    return match_proposed(proposal(who, ranking_version=version, **fields))
+
+
+async def poll(uow: Store, events: list[MatchProposed], at: datetime = NOW) -> int:
+    batch = [consumed(event, offset) for offset, event in enumerate(events)]
+    return await handlers.record_proposals(batch, uow, POLICY, lambda: at)
+
+
+def rows(uow: Store, who: str = "u-ada") -> list[tuple[int, str, UUID | None]]:
+    return [
+        (e["email"].proposal.ranking_version, e["state"], e["superseded_by"])
+        for e in uow.state.emails
+        if e["who"][1] == who
+    ]
+
+
+async def test_a_poll_costs_three_store_calls_whatever_its_size() -> None:
+    uow = store()
+    events = [proposed(f"u-{n % 40}", 1 + n // 40) for n in range(100)]
+    assert await poll(uow, events) == 100
+    assert uow.state.calls == ["begin_proposals", "settle_digests", "queue_emails"]
+    assert len([e for e in uow.state.emails if e["state"] == "queued"]) == 40
+
+
+async def test_a_redelivered_poll_costs_one_call_and_changes_nothing() -> None:
+    uow = store()
+    events = [proposed("u-ada", 1), proposed("u-bob", 1)]
+    await poll(uow, events)
+    before = (list(uow.state.emails), dict(uow.state.digests))
+    uow.state.calls.clear()
+    assert await poll(uow, events) == 0
+    assert uow.state.calls == ["begin_proposals"]
+    assert (uow.state.emails, uow.state.digests) == before
+
+
+async def test_one_mentees_proposals_in_a_poll_leave_the_last_waiting_due_as_the_first() -> None:
+    uow = store()
+    first = proposed("u-ada", 1)
+    await poll(uow, [first], at=NOW)
+    later = [proposed("u-ada", 2), proposed("u-ada", 3), proposed("u-ada", 4)]
+    assert await poll(uow, later, at=NOW + timedelta(seconds=10)) == 3
+    ids = [e.payload.proposal_id for e in later]
+    assert rows(uow) == [
+        (1, "superseded", ids[0]),
+        (2, "superseded", ids[1]),
+        (3, "superseded", ids[2]),
+        (4, "queued", None),
+    ]
+    assert {e["email"].due_at for e in uow.state.emails} == {NOW + WINDOW}
+
+
+async def test_a_duplicate_later_in_the_poll_and_a_stale_version_change_nothing() -> None:
+    uow = store()
+    newest = proposed("u-ada", 3)
+    assert await poll(uow, [newest, proposed("u-ada", 2), newest, proposed("u-ada", 3)]) == 1
+    assert rows(uow) == [(3, "queued", None)]
+    assert uow.state.digests == {("acme", "u-ada"): 3}
+
+
+async def test_an_empty_proposal_within_a_poll_withdraws_and_the_next_opens_a_new_window() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1)], at=NOW)
+    later = NOW + timedelta(seconds=20)
+    empty = proposed("u-ada", 2, mentors=[])
+    third = proposed("u-ada", 3)
+    assert await poll(uow, [empty, third], at=later) == 1
+    assert rows(uow) == [(1, "superseded", empty.payload.proposal_id), (3, "queued", None)]
+    assert uow.state.emails[-1]["email"].due_at == later + WINDOW
+
+
+async def test_an_empty_proposal_for_an_unknown_mentee_does_not_make_later_ones_stale() -> None:
+    uow = store()
+    assert await poll(uow, [proposed("u-ada", 5, mentors=[]), proposed("u-ada", 2)]) == 1
+    assert rows(uow) == [(2, "queued", None)] and uow.state.digests == {("acme", "u-ada"): 2}
+
+
+async def test_each_row_keeps_its_own_event_correlation_and_origin() -> None:
+    uow = store()
+    events = [proposed("u-ada", 1, goal_id="g1"), proposed("u-bob", 1), proposed("u-ada", 2)]
+    events = [e.model_copy(update={"correlation_id": f"c-{n}"}) for n, e in enumerate(events)]
+    await poll(uow, events)
+    stored = [(e["email"].correlation_id, e["email"].origin.offset) for e in uow.state.emails]
+    assert stored == [("c-0", 0), ("c-1", 1), ("c-2", 2)]
+
+
+async def test_a_proposal_whose_email_exists_withdraws_the_waiting_one() -> None:
+    uow = store()
+    again = proposal("u-ada", ranking_version=1)
+    await poll(uow, [match_proposed(again)])
+    uow.state.emails[0]["state"] = "sent"
+    await poll(uow, [proposed("u-ada", 2)])
+    reused = match_proposed(again.model_copy(update={"ranking_version": 3}))
+    fourth = proposed("u-ada", 4)
+    assert await poll(uow, [reused, fourth], at=NOW + timedelta(seconds=5)) == 1
+    assert [state for _, state, _ in rows(uow)] == ["sent", "superseded", "queued"]
+    # the waiting email was withdrawn by the reused proposal: the next one opens a new window
+    assert uow.state.emails[-1]["email"].due_at == NOW + timedelta(seconds=5) + WINDOW
+
+
+# --- batched equals one by one ----------------------------------------------------------------
+
+MENTEES = ("u-ada", "u-bob", "u-cy")
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> list[list[tuple[str, Any]]]:
+    """Polls of steps: a new proposal (mentee, version step, empty?, reuse a proposal id?), a
+    redelivery of an earlier event, or, between polls, a sent email or an erasure."""
+    step = st.one_of(
+        st.tuples(
+            st.just("new"),
+            st.tuples(
+                st.sampled_from(MENTEES),
+                st.integers(-1, 2),
+                st.booleans() if draw(st.booleans()) else st.just(False),
+                st.integers(0, 9),
+            ),
+        ),
+        st.tuples(st.just("again"), st.integers(0, 1000)),
+    )
+    between = st.tuples(st.sampled_from(["nothing", "sent", "erased"]), st.sampled_from(MENTEES))
+    return draw(
+        st.lists(st.tuples(st.lists(step, min_size=1, max_size=8), between), min_size=1, max_size=6)
+    )
+
+
+def build(scenario: list[Any]) -> list[tuple[list[MatchProposed], tuple[str, str]]]:
+    versions = dict.fromkeys(MENTEES, 0)
+    history: list[MatchProposed] = []
+    polls = []
+    for steps, between in scenario:
+        events = []
+        for kind, arg in steps:
+            if kind == "again":
+                if history:
+                    events.append(history[arg % len(history)])
+                continue
+            who, step, empty, reuse = arg
+            version = max(1, versions[who] + step)
+            versions[who] = max(versions[who], version)
+            fields: dict[str, Any] = {"ranking_version": version}
+            if empty:
+                fields["mentors"] = []
+            earlier = [e for e in history if e.payload.mentee_id == who]
+            if reuse == 0 and earlier:
+                fields["proposal_id"] = earlier[-1].payload.proposal_id
+            event = match_proposed(proposal(who, **fields), correlation_id=str(uuid4()))
+            events.append(event)
+            history.append(event)
+        polls.append((events, between))
+    return polls
+
+
+def summary(uow: Store) -> Any:
+    return (
+        [
+            (
+                e["who"],
+                e["email"].proposal.proposal_id,
+                e["state"],
+                e["superseded_by"],
+                e["email"].due_at,
+                e["email"].correlation_id,
+            )
+            for e in uow.state.emails
+        ],
+        uow.state.digests,
+        uow.state.processed,
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios())
+async def test_a_poll_ends_as_its_proposals_one_at_a_time(scenario: list[Any]) -> None:
+    batched, single = store(), store()
+    at = NOW
+    for events, (between, who) in build(scenario):
+        tick = at
+        queued_together = await poll(batched, events, at=tick)
+        queued_alone = [await poll(single, [event], at=tick) for event in events]
+        assert queued_together == sum(queued_alone)
+        assert summary(batched) == summary(single)
+        for uow in (batched, single):
+            if between == "sent":
+                for e in uow.state.emails:
+                    if e["who"] == ("acme", who) and e["state"] == "queued":
+                        e["state"] = "sent"
+            elif between == "erased":
+                await handlers.forget_person(profile_deleted(who, event_id=UUID(int=0)), uow)
+        at += timedelta(seconds=12)
