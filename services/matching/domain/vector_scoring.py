@@ -1,4 +1,5 @@
-"""The pair score of criteria.py, vectorised both ways. Same operations, same order, same floats."""
+"""The pair score of criteria.py, vectorised for one mentee against many mentors (candidate
+mentors and the benchmark's full recompute). Same operations, same order, same floats."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ from services.matching.domain.criteria import (
     IDEAL_GAP_MIN,
     TIMEZONE_TOLERANCE_MINUTES,
 )
-from services.matching.domain.people import Person
 from services.matching.domain.tables import (
     FloatArray,
     IntArray,
     MenteeTable,
     MentorTable,
-    split_week,
 )
 
 SIMILAR, DIFFERENT = 1, 2
@@ -87,59 +86,6 @@ def weighted_total(sims: list[FloatArray], weights: Any, weight_total: Any) -> F
 
 CRITERIA = 8  # in criteria.py's order: skills, experience, industry, function, background,
 #               style, language, availability
-
-
-class MentorSide:
-    """One mentor against many owned mentees, one criterion at a time."""
-
-    def __init__(self, table: MenteeTable, mentors: MentorTable, mentor: Person) -> None:
-        self.table = table
-        self.mentor = mentor
-        self._lookups = {kind: mentors.lookup(kind, mentor) for kind in mentors.rows}
-        self._week = np.array(split_week(mentor.week), np.uint64)
-
-    def matched(self, kind: str, column: str, mentees: IntArray) -> IntArray:
-        counts: IntArray = self._lookups[kind][self.table.ids(column, mentees)].sum(axis=1)
-        return counts
-
-    def level_sums(self, mentees: IntArray) -> IntArray:
-        return self.matched("skills", "goal_skills", mentees)
-
-    def totals(self, mentees: IntArray, level_sum: IntArray) -> FloatArray:
-        sims = [self.similarity(c, mentees, level_sum) for c in range(CRITERIA)]
-        t = self.table
-        return weighted_total(sims, take_rows(t.weights, mentees), t.weight_total[mentees])
-
-    def similarity(self, criterion: int, mentees: IntArray, level_sum: IntArray) -> FloatArray:
-        t, mentor = self.table, self.mentor
-        if criterion == 0:
-            return level_sum / (5 * t.n_goal[mentees])
-        if criterion == 1:
-            return experience_fit(mentor.years - t.years[mentees])
-        if criterion == 2:
-            return share(self.matched("industries", "targets_ind", mentees), t.n_ind[mentees])
-        if criterion == 3:
-            return share(self.matched("functions", "targets_fun", mentees), t.n_fun[mentees])
-        if criterion == 4:
-            same = self.matched("bgpairs", "bgpairs", mentees)
-            known = self.matched("bgdims", "bgdims", mentees)
-            return background_fit(same, known, t.n_bg[mentees], t.pref[mentees])
-        if criterion == 5:
-            return share(self.matched("styles", "styles", mentees), t.n_sty[mentees])
-        if criterion == 6:
-            return (self.matched("languages", "langs", mentees) > 0).astype(np.float64)
-        return availability_fit(
-            take_rows(t.week, mentees), self._week, t.offset[mentees], mentor.utc_offset_minutes
-        )
-
-
-def mentor_against_mentees(
-    table: MenteeTable, mentors: MentorTable, mentor: Person, mentees: IntArray
-) -> tuple[FloatArray, IntArray]:
-    """Scores of one mentor for many owned mentees, and each pair's goal-skill level sum."""
-    side = MentorSide(table, mentors, mentor)
-    level_sum = side.level_sums(mentees)
-    return side.totals(mentees, level_sum), level_sum
 
 
 def _present(rows: Any, ids: Any, candidates: IntArray) -> IntArray:
