@@ -84,6 +84,17 @@ TABLES = {
 }
 
 
+class _Counted:
+    def __init__(self, rows: Iterator[tuple[object, ...]]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[tuple[object, ...]]:
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
 async def write_state(url: str, schema: str, engine: TenantEngine) -> dict[str, int]:
     """Create the schema with the service's migrations and COPY the engine's state into it."""
     pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
@@ -92,11 +103,11 @@ async def write_state(url: str, schema: str, engine: TenantEngine) -> dict[str, 
         counts = {}
         async with pool.acquire() as conn:
             for table, (rows, columns) in TABLES.items():
-                records = list(rows(engine))
+                counted = _Counted(rows(engine))  # streamed: the rows are never all in memory
                 await conn.copy_records_to_table(
-                    table, records=records, columns=columns, schema_name=schema
+                    table, records=counted, columns=columns, schema_name=schema
                 )
-                counts[table] = len(records)
+                counts[table] = counted.count
             await conn.execute(f'ANALYZE "{schema}".people, "{schema}".goals')
         return counts
     finally:

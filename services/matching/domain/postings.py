@@ -34,8 +34,7 @@ class Postings:
             self._arrays[skill][size] = slot
             self._sizes[skill] = size + 1
             self._stored += 1
-        live = int(table.n_goal[table.ranked].sum()) if self._stored > 4096 else self._stored
-        if self._stored > 2 * live + 4096:
+        if self._stored > 2 * table.ranked_goal_skills + 4096:
             self._rebuild(table)
 
     def _rebuild(self, table: MenteeTable) -> None:

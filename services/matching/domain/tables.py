@@ -210,6 +210,7 @@ class MenteeTable:
         self.uid = np.full(capacity, -4, np.int64)
         self.manager = np.full(capacity, -5, np.int64)
         self.ranked = np.zeros(capacity, np.bool_)  # is a mentee with both profile and goal
+        self.ranked_goal_skills = 0  # n_goal summed over ranked slots, kept as they change
         self.n_goal = np.ones(capacity, np.int64)
         self.n_ind = np.zeros(capacity, np.int64)
         self.n_fun = np.zeros(capacity, np.int64)
@@ -261,6 +262,7 @@ class MenteeTable:
         self.uid[slot] = uid
         self.manager[slot] = manager
         self._put_ids("goal_skills", slot, v["skills"], goal.skills, WIDE)
+        self._count_goal_skills(slot, -1)
         self.n_goal[slot] = len(goal.skills)
         self._put_ids("targets_ind", slot, v["industries"], targets[0], WIDE)
         self.n_ind[slot] = len(targets[0])
@@ -277,6 +279,11 @@ class MenteeTable:
         self.weights[slot] = weights
         self.weight_total[slot] = weight_total
         self.ranked[slot] = True
+        self._count_goal_skills(slot, 1)
+
+    def _count_goal_skills(self, slot: int, sign: int) -> None:
+        if self.ranked[slot]:
+            self.ranked_goal_skills += sign * int(self.n_goal[slot])
 
     def _put_ids(
         self, name: str, slot: int, vocab: Vocabulary, names: Sequence[str], width: int
@@ -289,4 +296,5 @@ class MenteeTable:
         return np.take(getattr(self, name), slots, axis=0)[:, : self.used[name]]
 
     def clear(self, slot: int) -> None:
+        self._count_goal_skills(slot, -1)
         self.ranked[slot] = False

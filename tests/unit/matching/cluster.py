@@ -92,6 +92,11 @@ class Cluster:
                 found.update(instance.engines[tenant].ranking_ids())
         return found
 
+    def kept_counts_agree(self) -> bool:
+        """Counters the engines keep as they go equal what their tables hold."""
+        tables = [e.mentees for i in self.instances for e in i.engines.values()]
+        return all(t.ranked_goal_skills == int(t.n_goal[t.ranked].sum()) for t in tables)
+
     def batch(self, tenant: str) -> dict[str, tuple[str, ...]]:
         s = self.uow.state
         population = Population(

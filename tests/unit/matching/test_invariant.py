@@ -166,6 +166,7 @@ def test_incremental_rankings_equal_a_batch_recompute(
         event(f"mentees with a proposal: {min(sum(1 for r in expected.values() if r), 4)}")
         event(f"partitions restored: {min(cluster.loader.loads, 4)}")
         assert cluster.rankings(TENANT) == expected
+        assert cluster.kept_counts_agree()
         stored = cluster.stored_proposals(TENANT)
         for mentee_id, ranking in expected.items():
             assert stored.get(mentee_id, set()) == set(ranking), mentee_id
