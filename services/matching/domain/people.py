@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -55,7 +57,10 @@ class Person:
     def from_json(cls, text: str) -> Person:
         raw = json.loads(text)
         for name in ("industries", "functions", "languages", "styles"):
-            raw[name] = tuple(raw[name])
+            raw[name] = shared_names(raw[name])
+        raw["user_id"] = sys.intern(raw["user_id"])
+        raw["skills"] = {sys.intern(k): v for k, v in raw["skills"].items()}
+        raw["background"] = {sys.intern(k): sys.intern(v) for k, v in raw["background"].items()}
         return cls(**raw)
 
 
@@ -77,9 +82,19 @@ class Goal:
     @classmethod
     def from_json(cls, text: str) -> Goal:
         raw = json.loads(text)
-        for name in ("skills", "industries", "functions", "styles", "weights"):
-            raw[name] = tuple(raw[name])
+        for name in ("skills", "industries", "functions", "styles"):
+            raw[name] = shared_names(raw[name])
+        raw["mentee_id"] = sys.intern(raw["mentee_id"])
+        raw["background_preference"] = sys.intern(raw["background_preference"])
+        raw["weights"] = tuple(raw["weights"])
         return cls(**raw)
+
+
+def shared_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Names (skills, industries, user ids ...) as one shared string each: hundreds of
+    thousands of people name the same few hundred skills, and a restore would otherwise hold
+    a copy of each name per person."""
+    return tuple(sys.intern(n) for n in names)
 
 
 def _utc_hours(slot: WeeklySlot, zone: ZoneInfo) -> range:
@@ -108,19 +123,19 @@ def utc_offset_minutes(timezone: str) -> int:
 
 def person_from_profile(profile: ProfilePayload) -> Person:
     return Person(
-        user_id=profile.user_id,
+        user_id=sys.intern(profile.user_id),
         version=profile.version,
         is_mentor=profile.is_mentor,
         is_mentee=profile.is_mentee,
         display_name=profile.display_name,
         headline=profile.headline,
-        skills={s.name: s.level for s in profile.skills},
+        skills={sys.intern(s.name): s.level for s in profile.skills},
         years=profile.years_experience,
-        industries=tuple(sorted(set(profile.industries))),
-        functions=tuple(sorted(set(profile.functions))),
-        background=dict(sorted(profile.background.items())),
-        languages=tuple(sorted(set(profile.languages))),
-        styles=tuple(sorted({str(s) for s in profile.mentoring_styles})),
+        industries=shared_names(sorted(set(profile.industries))),
+        functions=shared_names(sorted(set(profile.functions))),
+        background={sys.intern(k): sys.intern(v) for k, v in sorted(profile.background.items())},
+        languages=shared_names(sorted(set(profile.languages))),
+        styles=shared_names(sorted({str(s) for s in profile.mentoring_styles})),
         capacity=profile.capacity,
         opted_in=profile.opted_in,
         manager_id=profile.manager_id,
@@ -132,14 +147,14 @@ def person_from_profile(profile: ProfilePayload) -> Person:
 def goal_from_payload(goal: GoalSetPayload) -> Goal:
     weights = goal.criteria
     return Goal(
-        mentee_id=goal.mentee_id,
+        mentee_id=sys.intern(goal.mentee_id),
         version=goal.version,
         goal_id=goal.goal_id,
-        skills=tuple(dict.fromkeys(goal.target_skills)),
-        industries=tuple(sorted(set(goal.target_industries))),
-        functions=tuple(sorted(set(goal.target_functions))),
-        background_preference=goal.background_preference,
-        styles=tuple(sorted({str(s) for s in goal.preferred_styles})),
+        skills=shared_names(dict.fromkeys(goal.target_skills)),
+        industries=shared_names(sorted(set(goal.target_industries))),
+        functions=shared_names(sorted(set(goal.target_functions))),
+        background_preference=sys.intern(goal.background_preference),
+        styles=shared_names(sorted({str(s) for s in goal.preferred_styles})),
         weights=tuple(float(getattr(weights, name)) for name in CRITERIA),
     )
 
