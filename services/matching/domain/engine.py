@@ -50,6 +50,7 @@ from services.matching.domain.tables import (
     KINDS,
     FloatArray,
     IntArray,
+    MenteeRow,
     MenteeTable,
     MentorTable,
     Vocabulary,
@@ -377,22 +378,25 @@ class TenantEngine:
             self._rerank_dirty()
             return
         slot = t.slot(mentee_id)
+        t.fill([self._mentee_row(slot, person, goal, self.partition_of[mentee_id])])
+        self.postings.add(slot, t.goal_skills[slot], t)
+        self._offer_mentee(slot, mentee_id)
+        self._dirty.add(slot)
+        self._rerank_dirty()
+
+    def _mentee_row(self, slot: int, person: Person, goal: Goal, partition: int) -> MenteeRow:
         weights = active_weights(goal, person)
-        t.fill(
+        return MenteeRow(
             slot,
             person,
             goal,
-            self.partition_of[mentee_id],
-            self.person_ids.id(mentee_id),
+            partition,
+            self.person_ids.id(person.user_id),
             self._manager_id(person),
             weights,
             weight_total(weights),
             (industry_targets(goal, person), function_targets(goal, person)),
         )
-        self.postings.add(slot, t.goal_skills[slot], t)
-        self._offer_mentee(slot, mentee_id)
-        self._dirty.add(slot)
-        self._rerank_dirty()
 
     def _release_mentee(self, mentee_id: str, slot: int) -> None:
         self.allowed.pop(slot, None)
@@ -538,10 +542,13 @@ class TenantEngine:
 class Restorer:
     """Rebuilds an engine from stored state without re-scoring: lists come back as saved."""
 
+    ROWS_PER_WRITE = 10_000  # mentees written to the table at once
+
     def __init__(self, engine: TenantEngine) -> None:
         self.engine = engine
         self._lists: list[tuple[str, int, list[tuple[str, float]], bool]] = []
         self._proposed: dict[str, set[str]] = {}
+        self._rows: list[MenteeRow] = []  # table rows not yet written
 
     def mentor(self, person: Person, accepted: int) -> None:
         self.engine.accepted[person.user_id] = accepted
@@ -557,20 +564,13 @@ class Restorer:
             e.goals[user_id] = goal
         if person is None or goal is None or not person.is_mentee:
             return
-        slot = e.mentees.slot(user_id)
-        weights = active_weights(goal, person)
-        e.mentees.fill(
-            slot,
-            person,
-            goal,
-            partition,
-            e.person_ids.id(user_id),
-            e._manager_id(person),
-            weights,
-            weight_total(weights),
-            (industry_targets(goal, person), function_targets(goal, person)),
-        )
-        e.postings.add(slot, e.mentees.goal_skills[slot], e.mentees)
+        self._rows.append(e._mentee_row(e.mentees.slot(user_id), person, goal, partition))
+        if len(self._rows) >= self.ROWS_PER_WRITE:
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        self.engine.mentees.fill(self._rows)
+        self._rows = []
 
     def exclusion(self, mentee_id: str, mentor_id: str, partition: int) -> None:
         self.engine.excluded[mentee_id].add(mentor_id)
@@ -594,6 +594,8 @@ class Restorer:
         then equal the restored one, so no later change would correct the stored proposal.
         """
         e = self.engine
+        self._write_rows()
+        e.postings.rebuild(e.mentees)
         slots = e.mentees.slots.slot_of
         for mentor_id, partition, entries, truncated in self._lists:
             mentor = e.mentor(mentor_id)

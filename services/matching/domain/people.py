@@ -94,7 +94,7 @@ def shared_names(names: Iterable[str]) -> tuple[str, ...]:
     """Names (skills, industries, user ids ...) as one shared string each: hundreds of
     thousands of people name the same few hundred skills, and a restore would otherwise hold
     a copy of each name per person."""
-    return tuple(sys.intern(n) for n in names)
+    return tuple(map(sys.intern, names))
 
 
 def _utc_hours(slot: WeeklySlot, zone: ZoneInfo) -> range:

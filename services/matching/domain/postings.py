@@ -35,26 +35,27 @@ class Postings:
             self._sizes[skill] = size + 1
             self._stored += 1
         if self._stored > 2 * table.ranked_goal_skills + 4096:
-            self._rebuild(table)
+            self.rebuild(table)
 
-    def _rebuild(self, table: MenteeTable) -> None:
+    def rebuild(self, table: MenteeTable) -> None:
+        """From the table alone: after a restore, or when stale entries outnumber live ones.
+        One sort of every (skill, slot) pair, so it stays well under a second at 500,000."""
         slots = np.flatnonzero(table.ranked)
-        skills = table.goal_skills[slots]
-        self._arrays = [np.zeros(8, np.int64) for _ in self._arrays]
-        self._sizes = [0] * len(self._arrays)
-        self._stored = 0
-        for column in range(skills.shape[1]):
-            ids = skills[:, column]
-            for skill in np.unique(ids[ids != PAD]).tolist():
-                members = slots[ids == skill]
-                array = self._arrays[skill]
-                size = self._sizes[skill]
-                if size + members.size > array.size:
-                    array = np.concatenate([array[:size], np.zeros(members.size + size, np.int64)])
-                array[size : size + members.size] = members
-                self._arrays[skill] = array
-                self._sizes[skill] = size + members.size
-                self._stored += members.size
+        skills = table.goal_skills[slots, : table.used["goal_skills"]]
+        owners = np.repeat(slots, skills.shape[1])
+        flat = skills.ravel().astype(np.int64)
+        kept = flat != PAD
+        flat, owners = flat[kept], owners[kept]
+        order = np.argsort(flat, kind="stable")
+        counts = np.bincount(flat, minlength=len(self._arrays)).tolist()
+        bounds = np.cumsum([0, *counts]).tolist()
+        owners = owners[order]
+        self._arrays = [
+            np.concatenate([owners[bounds[i] : bounds[i + 1]], np.zeros(8 + n // 2, np.int64)])
+            for i, n in enumerate(counts)
+        ]
+        self._sizes = counts
+        self._stored = int(flat.size)
 
     def union(self, skill_ids: list[int], table: MenteeTable) -> IntArray:
         """Ranked mentee slots whose goal may name one of these skills (deduplicated)."""
