@@ -90,6 +90,10 @@ def _grow_last(array: Any, capacity: int) -> Any:
     return np.pad(array, pad)
 
 
+def _widen(array: Any, width: int) -> Any:
+    return np.pad(array, [(0, 0), (0, width - array.shape[1])], constant_values=PAD)
+
+
 def _grow_first(array: Any, capacity: int) -> Any:
     pad = [(0, capacity - array.shape[0])] + [(0, 0)] * (array.ndim - 1)
     return np.pad(array, pad, constant_values=PAD if array.dtype == np.int16 else 0)
@@ -235,13 +239,15 @@ class MenteeTable:
         self.pref = np.zeros(capacity, np.int64)
         self.weights = np.zeros((capacity, 8), np.float64)
         self.weight_total = np.ones(capacity, np.float64)
-        self.goal_skills = np.full((capacity, WIDE), PAD, np.int16)
-        self.targets_ind = np.full((capacity, WIDE), PAD, np.int16)
-        self.targets_fun = np.full((capacity, WIDE), PAD, np.int16)
-        self.bgpairs = np.full((capacity, WIDE), PAD, np.int16)
-        self.bgdims = np.full((capacity, WIDE), PAD, np.int16)
-        self.langs = np.full((capacity, WIDE), PAD, np.int16)
-        self.styles = np.full((capacity, NARROW), PAD, np.int16)
+        # Id arrays are as wide as their longest row so far (at most WIDE or NARROW): most
+        # rows name one to three things, and 20 columns each would be most of the table.
+        self.goal_skills = np.full((capacity, 1), PAD, np.int16)
+        self.targets_ind = np.full((capacity, 1), PAD, np.int16)
+        self.targets_fun = np.full((capacity, 1), PAD, np.int16)
+        self.bgpairs = np.full((capacity, 1), PAD, np.int16)
+        self.bgdims = np.full((capacity, 1), PAD, np.int16)
+        self.langs = np.full((capacity, 1), PAD, np.int16)
+        self.styles = np.full((capacity, 1), PAD, np.int16)
         # Columns ever filled, per id array: scoring reads no further (the rest is all PAD).
         self.used: dict[str, int] = dict.fromkeys(ID_COLUMNS, 0)
 
@@ -307,8 +313,12 @@ class MenteeTable:
         names: Sequence[Sequence[str]],
         width: int,
     ) -> None:
-        getattr(self, name)[slots] = [ids_row(vocab, row, width) for row in names]
         self.used[name] = max(self.used[name], min(max(map(len, names)), width))
+        array = getattr(self, name)
+        if array.shape[1] < self.used[name]:
+            array = _widen(array, self.used[name])
+            setattr(self, name, array)
+        array[slots] = [ids_row(vocab, row, array.shape[1]) for row in names]
 
     def ids(self, name: str, slots: IntArray) -> Any:
         """The id array's rows for these slots, without the columns no row has ever used."""
