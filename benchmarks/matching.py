@@ -31,6 +31,7 @@ from benchmarks.recovery import drop_schema, rankings_digest, recover_in_child, 
 from devenv.infra import postgres
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.warm_up import compile_kernels
 from services.matching.service_layer.handlers import keep_out_of_collections
 
 
@@ -47,6 +48,7 @@ def p99(values: Sequence[float]) -> float:
 
 
 def build(args: argparse.Namespace, rng: random.Random) -> tuple[TenantEngine, list[str]]:
+    compile_kernels()  # as the service does at start
     engine = TenantEngine(EngineConfig())
     start = time.perf_counter()
     mentor_ids = [f"mentor-{i:06d}" for i in range(args.mentors)]
@@ -73,7 +75,10 @@ def recovery(engine: TenantEngine) -> dict[str, object]:
     with postgres() as endpoint:
         start = time.perf_counter()
         counts = asyncio.run(write_state(endpoint.url, schema, engine))
-        say(f"recovery: wrote {counts} with COPY in {time.perf_counter() - start:.1f} s")
+        say(
+            f"recovery: wrote {counts} with COPY in {time.perf_counter() - start:.1f} s,"
+            f" peak rss {rss_mb():.0f} MB"
+        )
         try:
             loaded = recover_in_child(endpoint.url, schema, engine.config.partitions)
         finally:
@@ -89,7 +94,10 @@ def run(args: argparse.Namespace) -> None:
     keep_out_of_collections()  # as the service does once its engines are restored
     mentee_ids = list(engine.mentees.slots.slot_of)
     with_rankings = sum(1 for r in engine.rankings.values() if r)
-    say(f"state: {len(engine.lists)} mentor lists, {with_rankings} mentees with a ranking")
+    say(
+        f"state: {len(engine.lists)} mentor lists, {with_rankings} mentees with a ranking,"
+        f" peak rss {rss_mb():.0f} MB"
+    )
     spread = exposure(engine)
     say(
         f"exposure: {spread.proposed_mentors} of {spread.open_mentors} open mentors proposed,"
@@ -98,18 +106,27 @@ def run(args: argparse.Namespace) -> None:
     )
 
     goal_ms = goalset_costs(engine, rng, mentee_ids, min(args.goals, len(mentee_ids)))
-    say(f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms")
+    say(
+        f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms,"
+        f" peak rss {rss_mb():.0f} MB"
+    )
     mentor_ms = mentor_update_costs(engine, rng, mentor_ids, min(args.updates, len(mentor_ids)))
     median_update = statistics.median(mentor_ms)
-    say(f"mentor update: {len(mentor_ms)} ProfileUpdated, median {median_update:.2f} ms")
+    say(
+        f"mentor update: {len(mentor_ms)} ProfileUpdated, median {median_update:.2f} ms,"
+        f" peak rss {rss_mb():.0f} MB"
+    )
     full_ms, sampled = full_recompute_ms(engine, rng, mentee_ids, args.recompute_sample)
     say(
         f"full recompute: timed on {sampled} random mentees (each against every candidate mentor,"
         f" then its top {engine.config.pool_factor * engine.config.top_k}),"
-        f" scaled linearly to {len(mentee_ids)} mentees"
+        f" scaled linearly to {len(mentee_ids)} mentees; peak rss {rss_mb():.0f} MB"
     )
     rate = mixed_stream_rate(engine, rng, (mentee_ids, mentor_ids), args.events)
-    say(f"stream: {args.events} events, 90% GoalSet / 10% mentor ProfileUpdated")
+    say(
+        f"stream: {args.events} events, 90% GoalSet / 10% mentor ProfileUpdated,"
+        f" peak rss {rss_mb():.0f} MB"
+    )
     loaded = recovery(engine) if args.recovery else {"recovery_s": float("nan"), "rss_mb": 0}
     say(f"peak rss: this process {rss_mb():.0f} MB, recovery process {loaded['rss_mb']} MB")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from faststream.kafka import KafkaBroker
 from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader
 from services.matching.domain.events import MENTOR_FEED
+from services.matching.domain.warm_up import compile_kernels
 from services.matching.entrypoints.admin import admin_router
 from services.matching.entrypoints.consumers import PartitionOwnership, build_router
 from services.matching.service_layer.handlers import Matching
@@ -102,6 +104,7 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
             PostgresStateLoader(pool),
             settings.engine_config(),
         )
+        await asyncio.to_thread(compile_kernels)  # before any event can wait for it
         ownership = PartitionOwnership(matching)
         broker = build_broker_for(settings, matching, ownership)
         provider = tracer_provider(SERVICE_NAME, settings.tracing)
