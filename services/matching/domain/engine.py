@@ -487,7 +487,10 @@ class TenantEngine:
         )
         pool = [Candidate(m, -negated, order) for negated, order, m in best]
         full = len(pool) == size
-        self.pool_floor[slot] = pool[-1].score if full else -1.0
+        if full:
+            self.pool_floor[slot] = pool[-1].score
+        else:
+            self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
 
         def similarity(a: Candidate, b: Candidate) -> float:
             return traits_similarity(self._traits_of(str(a.key)), self._traits_of(str(b.key)))
@@ -611,7 +614,7 @@ class Restorer:
                 e.refresh_mentor(mentor_id, [partition])
             else:
                 e._set_list((mentor_id, partition), restored)
-        e._dirty.update(slots.values())
+        e._dirty.update(slot for slot, shown_by in e.allowed.items() if shown_by)  # others: none
         e._rerank_dirty()
         e.drain()
         for mentee_id in self._proposed.keys() | e.rankings.keys():
