@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from services.matching.domain.batch import Population, Traits, traits, traits_similarity
+from services.matching.domain.batch import Population, TraitBits, bits_similarity, trait_bits
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
@@ -54,9 +54,6 @@ from services.matching.domain.tables import (
     MenteeTable,
     MentorTable,
     Vocabulary,
-)
-from services.matching.domain.vector_scoring import (
-    candidate_mentors,
 )
 
 ListKey = tuple[str, int]  # (mentor id, partition)
@@ -120,7 +117,7 @@ class TenantEngine:
         self.rankings: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}
         self._dirty: set[int] = set()
-        self._traits: dict[str, Traits] = {}  # of mentors, for diversity; dropped on change
+        self._traits: dict[str, TraitBits] = {}  # of mentors, for diversity; dropped on change
         self._changes = Changes()
 
     # ----------------------------------------------------------------- people and goals
@@ -312,12 +309,14 @@ class TenantEngine:
         else:
             self._set_list(key, edited)
 
-    def _traits_of(self, mentor_id: str) -> Traits:
+    def _traits_of(self, mentor_id: str) -> TraitBits:
         found = self._traits.get(mentor_id)
         if found is None:
             mentor = self.mentor(mentor_id)
             assert mentor is not None
-            found = self._traits[mentor_id] = traits(mentor)
+            vocab = self.mentors.vocab
+            found = trait_bits(mentor, vocab["skills"].id, vocab["industries"].id)
+            self._traits[mentor_id] = found
         return found
 
     def _touch_mentees_of(self, mentor_id: str) -> None:
@@ -408,21 +407,22 @@ class TenantEngine:
 
     def _offer_mentee(self, slot: int, mentee_id: str) -> None:
         t, m = self.mentees, self.mentors
-        candidates, level_sum = candidate_mentors(t, m, slot)
-        me = t.uid[slot]
-        keep = (m.uid[candidates] != me) & (m.manager[candidates] != me)
-        keep &= m.uid[candidates] != t.manager[slot]
-        excluded = self.excluded.get(mentee_id)
-        if excluded:
-            slots = [m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of]
-            keep &= ~np.isin(candidates, slots)
-        candidates, level_sum = candidates[keep], level_sum[keep]
+        excluded = self.excluded.get(mentee_id) or ()
         partition = int(t.partition[slot])
-        floors = self.floors.of(candidates, partition)
-        qualifies, totals = mentors_reaching(t, m, slot, candidates, level_sum, floors)
-        self._note_left_out(candidates[~qualifies], partition)
+        found = mentors_reaching(
+            t,
+            m,
+            slot,
+            (
+                int(t.uid[slot]),
+                int(t.manager[slot]),
+                np.array([m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of], np.int64),
+            ),
+            (self.floors.values, self.floors.closed, partition),
+        )
+        self._note_left_out(found.left_out, partition)
         own_key = tiebreak(mentee_id)
-        for mentor_slot, score in zip(candidates[qualifies].tolist(), totals.tolist(), strict=True):
+        for mentor_slot, score in zip(found.slots.tolist(), found.totals.tolist(), strict=True):
             self._insert(mentor_slot, partition, (-score, own_key, slot))
 
     def _insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
@@ -459,8 +459,8 @@ class TenantEngine:
         self._changes.lists.add(key)
 
     def _note_left_out(self, mentor_slots: IntArray, partition: int) -> None:
-        """A full list that a candidate did not enter now has candidates beyond it."""
-        for slot in mentor_slots[self.floors.closed[mentor_slots, partition]].tolist():
+        """Full lists that a candidate did not enter now have candidates beyond them."""
+        for slot in mentor_slots.tolist():
             key = (self.mentors.slots.user_ids[slot] or "", partition)
             self.lists[key].truncated = True
             self.floors.closed[slot, partition] = False
@@ -493,7 +493,7 @@ class TenantEngine:
             self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
 
         def similarity(a: Candidate, b: Candidate) -> float:
-            return traits_similarity(self._traits_of(str(a.key)), self._traits_of(str(b.key)))
+            return bits_similarity(self._traits_of(str(a.key)), self._traits_of(str(b.key)))
 
         chosen = choose(
             pool, self.config.top_k, self.config.pool_factor, self.config.diversity, similarity

@@ -223,24 +223,56 @@ def _mentee_similarity(
 
 @njit(cache=True)
 def mentors_reaching(
-    candidates: Any, level_sums: Any, floors: Any, mentee: Any, rows: Any, mentors: Any
+    goal_ids: Any,
+    eligibility: Any,
+    constraints: Any,
+    floors: Any,
+    mentee: Any,
+    rows: Any,
+    mentors: Any,
 ) -> Any:
-    """Which candidate mentors score at least their floor for one mentee, and those totals."""
+    """One pass over every mentor slot: the open mentors holding one of the goal's skills that
+    may be proposed to this mentee and score at least their list's floor, with those totals;
+    and the others whose full list (closed) they did not enter.
+
+    eligibility: (skill levels [skill, mentor], open, uid, manager);
+    constraints: (the mentee's person id, its manager's, sorted excluded mentor slots);
+    floors: (floor [mentor, partition], closed [mentor, partition], partition).
+    """
+    levels, is_open, m_uid, m_manager = eligibility
+    me, my_manager, excluded = constraints
+    floor, closed, partition = floors
     w, total = mentee[0][0], mentee[0][1]
-    reaches = np.zeros(candidates.size, np.bool_)
-    totals = np.empty(candidates.size, np.float64)
+    high = is_open.size
+    reaching = np.empty(high, np.int64)
+    totals = np.empty(high, np.float64)
+    left_out = np.empty(high, np.int64)
+    count, n_left = 0, 0
     sims = np.zeros(8, np.float64)
-    for index in range(candidates.size):
-        m, bar = candidates[index], floors[index]
+    for m in range(high):
+        if not is_open[m]:
+            continue
+        level_sum = 0
+        for skill in goal_ids:
+            level_sum += levels[skill, m]
+        if level_sum <= 0 or m_uid[m] == me or m_manager[m] == me or m_uid[m] == my_manager:
+            continue
+        if _holds(excluded, m):
+            continue
+        bar = floor[m, partition]
         partial, to_come, reached = 0.0, total, True
         for criterion in literal_unroll(PRUNE_ORDER):
             if reached:
-                sim = _mentee_similarity(criterion, m, level_sums[index], mentee, rows, mentors)
+                sim = _mentee_similarity(criterion, m, level_sum, mentee, rows, mentors)
                 sims[criterion] = sim
                 partial += w[0, criterion] * sim
                 to_come -= w[0, criterion]
                 reached = (partial + to_come) / total + MARGIN >= bar
-        if reached:
-            totals[index] = _total(w, 0, total, sims)
-            reaches[index] = totals[index] >= bar
-    return reaches, totals
+        score = _total(w, 0, total, sims) if reached else -1.0
+        if reached and score >= bar:
+            reaching[count], totals[count] = m, score
+            count += 1
+        elif closed[m, partition]:
+            left_out[n_left] = m
+            n_left += 1
+    return reaching[:count], totals[:count], left_out[:n_left]

@@ -80,16 +80,27 @@ def _mentee_columns(t: MenteeTable) -> tuple[Any, ...]:
     return ids, counts, rest
 
 
+@dataclass(frozen=True)
+class Reaching:
+    """A mentee's search over the mentors: who reaches their list's floor, and the others
+    whose full (closed) list it did not enter."""
+
+    slots: IntArray
+    totals: FloatArray
+    left_out: IntArray
+
+
 def mentors_reaching(
     table: MenteeTable,
     mentors: MentorTable,
     slot: int,
-    candidates: IntArray,
-    level_sum: IntArray,
-    floors: FloatArray,
-) -> tuple[BoolArray, FloatArray]:
-    """Which candidate mentors score at least their list's floor for this mentee, and those
-    scores (in candidate order)."""
+    constraints: tuple[int, int, IntArray],
+    floors: tuple[FloatArray, BoolArray, int],
+) -> Reaching:
+    """Open mentors holding one of the goal's skills that score at least their list's floor
+    for this mentee (in slot order). `constraints`: the mentee's person id, its manager's,
+    and the mentor slots it excludes; `floors`: per mentor and partition the floor and
+    whether the list is closed, and the mentee's partition."""
     t, rows = table, mentors.rows
 
     def ids(kind: str, column: Any) -> IntArray:
@@ -113,15 +124,18 @@ def mentors_reaching(
         ),
         tuple(ids(kind, column) for kind, column in _mentee_ids(t)),
     )
-    reaches, totals = kernels.mentors_reaching(
-        candidates,
-        level_sum,
+    me, manager, excluded = constraints
+    high = mentors.slots.high_water
+    found, totals, left_out = kernels.mentors_reaching(
+        ids("skills", t.goal_skills),
+        (rows["skills"], mentors.open[:high], mentors.uid, mentors.manager),
+        (me, manager, np.sort(excluded)),
         floors,
         mentee,
         tuple(rows[kind] for kind, _ in _mentee_ids(t)),
         (mentors.years, mentors.offset, mentors.week),
     )
-    return reaches, totals[reaches]
+    return Reaching(found, totals, left_out)
 
 
 def _mentee_ids(t: MenteeTable) -> tuple[tuple[str, Any], ...]:
