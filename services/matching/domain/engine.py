@@ -543,15 +543,20 @@ class TenantEngine:
 
 
 class Restorer:
-    """Rebuilds an engine from stored state without re-scoring: lists come back as saved."""
+    """Rebuilds an engine from stored state without re-scoring: lists come back as saved.
+
+    Fed in this order: mentors, mentees, exclusions, lists, proposals, then finish(). Each
+    list is applied as it arrives (holding them all until the end took hundreds of MB at
+    500,000 mentees), so the mentees' table rows are complete before the first one.
+    """
 
     ROWS_PER_WRITE = 10_000  # mentees written to the table at once
 
     def __init__(self, engine: TenantEngine) -> None:
         self.engine = engine
-        self._lists: list[tuple[str, int, list[tuple[str, float]], bool]] = []
         self._proposed: dict[str, set[str]] = {}
         self._rows: list[MenteeRow] = []  # table rows not yet written
+        self._mentees_done = False
 
     def mentor(self, person: Person, accepted: int) -> None:
         self.engine.accepted[person.user_id] = accepted
@@ -565,6 +570,7 @@ class Restorer:
             e.profiles[user_id] = person
         if goal is not None:
             e.goals[user_id] = goal
+        assert not self._mentees_done, "mentees come before lists"
         if person is None or goal is None or not person.is_mentee:
             return
         self._rows.append(e._mentee_row(e.mentees.slot(user_id), person, goal, partition))
@@ -579,10 +585,31 @@ class Restorer:
         self.engine.excluded[mentee_id].add(mentor_id)
         self.engine.excluded_by_mentor[mentor_id][mentee_id] = partition
 
+    def _finish_mentees(self) -> None:
+        if not self._mentees_done:
+            self._write_rows()
+            self.engine.postings.rebuild(self.engine.mentees)
+            self._mentees_done = True
+
     def mentor_list(
         self, mentor_id: str, partition: int, entries: list[tuple[str, float]], truncated: bool
     ) -> None:
-        self._lists.append((mentor_id, partition, entries, truncated))
+        self._finish_mentees()
+        e = self.engine
+        mentor = e.mentor(mentor_id)
+        if mentor is None:
+            return
+        slots = e.mentees.slots.slot_of
+        restored = MentorList(e._share(mentor, partition), truncated=truncated)
+        restored.entries = sorted(
+            (-score, tiebreak(mentee_id), slots[mentee_id])
+            for mentee_id, score in entries
+            if mentee_id in slots and e.mentees.ranked[slots[mentee_id]]
+        )[: restored.length]
+        if restored.truncated and len(restored.entries) < restored.share:
+            e.refresh_mentor(mentor_id, [partition])
+        else:
+            e._set_list((mentor_id, partition), restored)
 
     def proposal(self, mentee_id: str, mentor_ids: Iterable[str]) -> None:
         """The mentee's last proposal, as stored."""
@@ -597,23 +624,7 @@ class Restorer:
         then equal the restored one, so no later change would correct the stored proposal.
         """
         e = self.engine
-        self._write_rows()
-        e.postings.rebuild(e.mentees)
-        slots = e.mentees.slots.slot_of
-        for mentor_id, partition, entries, truncated in self._lists:
-            mentor = e.mentor(mentor_id)
-            if mentor is None:
-                continue
-            restored = MentorList(e._share(mentor, partition), truncated=truncated)
-            restored.entries = sorted(
-                (-score, tiebreak(mentee_id), slots[mentee_id])
-                for mentee_id, score in entries
-                if mentee_id in slots and e.mentees.ranked[slots[mentee_id]]
-            )[: restored.length]
-            if restored.truncated and len(restored.entries) < restored.share:
-                e.refresh_mentor(mentor_id, [partition])
-            else:
-                e._set_list((mentor_id, partition), restored)
+        self._finish_mentees()
         e._dirty.update(slot for slot, shown_by in e.allowed.items() if shown_by)  # others: none
         e._rerank_dirty()
         e.drain()
