@@ -17,6 +17,18 @@ from services.matching.domain.people import Goal, Person
 ROWS_PER_FETCH = 2000
 
 
+# Each owned person with their goal, streamed in one pass (no dict of everyone to join them).
+MENTEES = """
+SELECT coalesce(p.tenant_id, g.tenant_id) AS tenant_id, p.user_id, p.version, p.is_mentor,
+       p.features, p.partition AS person_partition, g.goal, g.partition AS goal_partition
+FROM (SELECT * FROM people WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)) p
+FULL JOIN (SELECT * FROM goals WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)) g
+  ON g.tenant_id = p.tenant_id AND g.mentee_id = p.user_id
+ORDER BY coalesce(p.tenant_id, g.tenant_id) COLLATE "C",
+         coalesce(p.user_id, g.mentee_id) COLLATE "C"
+"""
+
+
 class PostgresStateLoader:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -78,32 +90,13 @@ async def _load_engines(
             prefetch=ROWS_PER_FETCH,
         ):
             restorer(row["tenant_id"]).mentor(Person.from_json(row["features"]), row["accepted"])
-        people = {
-            (r["tenant_id"], r["user_id"]): (Person.from_json(r["features"]), r["partition"])
-            async for r in conn.cursor(
-                "SELECT tenant_id, user_id, partition, features FROM people"
-                " WHERE partition = ANY($1)"
-                " AND ($2::text IS NULL OR tenant_id = $2)",
-                owned,
-                tenant_id,
-                prefetch=ROWS_PER_FETCH,
-            )
-        }
-        goals = {
-            (r["tenant_id"], r["mentee_id"]): (Goal.from_json(r["goal"]), r["partition"])
-            async for r in conn.cursor(
-                "SELECT tenant_id, mentee_id, partition, goal FROM goals"
-                " WHERE partition = ANY($1)"
-                " AND ($2::text IS NULL OR tenant_id = $2)",
-                owned,
-                tenant_id,
-                prefetch=ROWS_PER_FETCH,
-            )
-        }
-        for key in sorted(people.keys() | goals.keys()):
-            person, partition = people.get(key, (None, -1))
-            goal, goal_partition = goals.get(key, (None, partition))
-            restorer(key[0]).mentee(person, goal, max(partition, goal_partition))
+        async for r in conn.cursor(MENTEES, owned, tenant_id, prefetch=ROWS_PER_FETCH):
+            into = restorer(r["tenant_id"])
+            person = _person(r, into.engine) if r["features"] is not None else None
+            goal = Goal.from_json(r["goal"]) if r["goal"] is not None else None
+            partition = r["person_partition"] if person is not None else -1
+            goal_partition = r["goal_partition"] if goal is not None else partition
+            into.mentee(person, goal, max(partition, goal_partition))
         for r in await conn.fetch(
             "SELECT tenant_id, mentee_id, mentor_id, partition FROM pairs"
             " WHERE partition = ANY($1) AND state <> 'accept_parked'"
@@ -132,3 +125,12 @@ async def _load_engines(
         ):
             restorer(r["tenant_id"]).proposal(r["mentee_id"], r["mentor_ids"])
     return {tenant: r.finish() for tenant, r in restorers.items()}
+
+
+def _person(row: asyncpg.Record, engine: TenantEngine) -> Person:
+    """A mentor restored a moment ago is the same row: share that object, parse nothing."""
+    if row["is_mentor"]:
+        mentor = engine.mentor(row["user_id"])
+        if mentor is not None and mentor.version == row["version"]:
+            return mentor
+    return Person.from_json(row["features"])
