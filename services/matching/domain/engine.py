@@ -48,7 +48,6 @@ from services.matching.domain.postings import Postings
 from services.matching.domain.pruning import Contenders, best_mentees, mentors_reaching
 from services.matching.domain.tables import (
     KINDS,
-    FloatArray,
     IntArray,
     MenteeRow,
     MenteeTable,
@@ -78,10 +77,6 @@ class Floors:
     def set(self, slot: int, partition: int, value: float, closed: bool = False) -> None:
         self.values[slot, partition] = value
         self.closed[slot, partition] = closed
-
-    def of(self, slots: IntArray, partition: int) -> FloatArray:
-        result: FloatArray = self.values[slots, partition]
-        return result
 
 
 @dataclass(frozen=True, slots=True)
