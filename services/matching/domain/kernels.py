@@ -268,11 +268,13 @@ def mentors_reaching(
                 partial += w[0, criterion] * sim
                 to_come -= w[0, criterion]
                 reached = (partial + to_come) / total + MARGIN >= bar
-        score = _total(w, 0, total, sims) if reached else -1.0
-        if reached and score >= bar:
-            reaching[count], totals[count] = m, score
-            count += 1
-        elif closed[m, partition]:
+        if reached:
+            score = _total(w, 0, total, sims)
+            if score >= bar:
+                reaching[count], totals[count] = m, score
+                count += 1
+                continue
+        if closed[m, partition]:
             left_out[n_left] = m
             n_left += 1
     return reaching[:count], totals[:count], left_out[:n_left]

@@ -41,7 +41,7 @@ class Postings:
         """From the table alone: after a restore, or when stale entries outnumber live ones.
         One sort of every (skill, slot) pair, so it stays well under a second at 500,000."""
         slots = np.flatnonzero(table.ranked)
-        skills = table.goal_skills[slots, : table.used["goal_skills"]]
+        skills = table.goal_skills[slots]
         owners = np.repeat(slots, skills.shape[1])
         flat = skills.ravel().astype(np.int64)
         kept = flat != PAD

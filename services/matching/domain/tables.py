@@ -23,7 +23,6 @@ PAD = -1  # an id slot with no value; lookup vectors keep a trailing 0 so PAD re
 WIDE, NARROW = 20, 6
 KINDS = ("skills", "industries", "functions", "styles", "languages", "bgpairs", "bgdims")
 BACKGROUND_CODES = {"no_preference": 0, "similar": 1, "different": 2}
-ID_COLUMNS = ("goal_skills", "targets_ind", "targets_fun", "bgpairs", "bgdims", "langs", "styles")
 
 
 class Vocabulary:
@@ -241,15 +240,13 @@ class MenteeTable:
         self.weight_total = np.ones(capacity, np.float64)
         # Id arrays are as wide as their longest row so far (at most WIDE or NARROW): most
         # rows name one to three things, and 20 columns each would be most of the table.
-        self.goal_skills = np.full((capacity, 1), PAD, np.int16)
-        self.targets_ind = np.full((capacity, 1), PAD, np.int16)
-        self.targets_fun = np.full((capacity, 1), PAD, np.int16)
-        self.bgpairs = np.full((capacity, 1), PAD, np.int16)
-        self.bgdims = np.full((capacity, 1), PAD, np.int16)
-        self.langs = np.full((capacity, 1), PAD, np.int16)
-        self.styles = np.full((capacity, 1), PAD, np.int16)
-        # Columns ever filled, per id array: scoring reads no further (the rest is all PAD).
-        self.used: dict[str, int] = dict.fromkeys(ID_COLUMNS, 0)
+        self.goal_skills = np.full((capacity, 0), PAD, np.int16)
+        self.targets_ind = np.full((capacity, 0), PAD, np.int16)
+        self.targets_fun = np.full((capacity, 0), PAD, np.int16)
+        self.bgpairs = np.full((capacity, 0), PAD, np.int16)
+        self.bgdims = np.full((capacity, 0), PAD, np.int16)
+        self.langs = np.full((capacity, 0), PAD, np.int16)
+        self.styles = np.full((capacity, 0), PAD, np.int16)
 
     def _grow(self) -> None:
         cap = self.slots.capacity
@@ -313,16 +310,12 @@ class MenteeTable:
         names: Sequence[Sequence[str]],
         width: int,
     ) -> None:
-        self.used[name] = max(self.used[name], min(max(map(len, names)), width))
         array = getattr(self, name)
-        if array.shape[1] < self.used[name]:
-            array = _widen(array, self.used[name])
+        needed = min(max(map(len, names)), width)
+        if array.shape[1] < needed:
+            array = _widen(array, needed)
             setattr(self, name, array)
         array[slots] = [ids_row(vocab, row, array.shape[1]) for row in names]
-
-    def ids(self, name: str, slots: IntArray) -> Any:
-        """The id array's rows for these slots, without the columns no row has ever used."""
-        return np.take(getattr(self, name), slots, axis=0)[:, : self.used[name]]
 
     def clear(self, slot: int) -> None:
         self._count_goal_skills(slot, -1)
