@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from uuid import UUID
 
 import asyncpg
 from rich.console import Console
@@ -78,6 +79,7 @@ class Run:
     mentees: list[str] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
     published_at: dict[str, float] = field(default_factory=dict)  # mentee email -> time
+    goal_event_ids: dict[str, UUID] = field(default_factory=dict)  # mentee id -> measured goal
 
     def topic(self, name: str) -> str:
         return f"{self.kafka.topic_prefix}{name}"
@@ -167,6 +169,7 @@ async def measure(run: Run, publisher: Publisher) -> None:
                 await asyncio.sleep(delay)
             fields = wire.goal(run.rng, mentee_id, 1)
             event = wire.goal_set(TENANT, mentee_id, fields, 1, f"bench-{index}")
+            run.goal_event_ids[mentee_id] = event.event_id
             run.published_at[wire.mentee_email(mentee_id)] = time.time()
             await publisher.publish(run.topic("goals"), event)
             if update_every and index % update_every == update_every - 1:
@@ -214,6 +217,47 @@ def progress(run: Run, elapsed: float) -> str:
     )
 
 
+STAGE_TIMES = """
+SELECT g.mentee_id,
+       extract(epoch FROM p.processed_at),
+       extract(epoch FROM min(e.created_at)),
+       extract(epoch FROM min(e.sent_at))
+FROM unnest($1::text[], $2::uuid[]) AS g (mentee_id, event_id)
+JOIN matching.processed_events p ON p.consumer = 'matching' AND p.event_id = g.event_id
+JOIN notifications.emails e ON e.tenant_id = $3 AND e.mentee_id = g.mentee_id
+GROUP BY g.mentee_id, p.processed_at
+"""
+
+
+async def stage_latencies(run: Run) -> dict[str, float]:
+    """Where each emailed goal's time went, from both services' tables (one clock).
+
+    Matching and notifications stamp rows with their transaction's start: a poll's
+    transaction for matching, a poll of proposals for notifications."""
+    connection = await asyncpg.connect(run.database_url)
+    try:
+        rows = await connection.fetch(
+            STAGE_TIMES, list(run.goal_event_ids), list(run.goal_event_ids.values()), TENANT
+        )
+    finally:
+        await connection.close()
+    arrived = dict(run.arrivals.first)
+    spans: dict[str, list[float]] = {"picked": [], "queued": [], "sent": [], "accepted": []}
+    for mentee_id, picked, queued, sent in rows:
+        email = wire.mentee_email(mentee_id)
+        if sent is None or email not in arrived:
+            continue
+        marks = (run.published_at[email], float(picked), float(queued), float(sent), arrived[email])
+        for name, start, end in zip(spans, marks, marks[1:], strict=False):
+            spans[name].append((end - start) * 1000)
+    return {
+        f"stage_{name}_{label}_ms": percentile(values, q)
+        for name, values in spans.items()
+        if values
+        for label, q in (("p50", 0.5), ("p99", 0.99))
+    }
+
+
 async def burst(run: Run, publisher: Publisher) -> float:
     """Matching's events/s draining a backlog of goals published while it was stopped."""
     matching = run.services["matching"]
@@ -248,6 +292,7 @@ async def bench(run: Run) -> dict[str, float]:
         await measure(run, publisher)
         latencies = latencies_ms(run)
         console.print(progress(run, 0).split("  ", 1)[1])
+        stages = await stage_latencies(run)
         matching_rate = await burst(run, publisher)
     goals_topic = GOALS.qualified(run.kafka.topic_prefix)
     bare = await bare_consume(run.kafka, goals_topic, await topic_size(run.kafka, goals_topic))
@@ -257,6 +302,7 @@ async def bench(run: Run) -> dict[str, float]:
         "goal_to_email_p99_ms": percentile(latencies, 0.99),
         "goals_emailed": len(latencies),
         "goals_without_email": len(run.mentees) - len(latencies),
+        **stages,
         "matching_events_per_s": matching_rate,
         "bare_consumer_events_per_s": bare.per_s,
         "matching_vs_bare_consumer": matching_rate / bare.per_s if bare.per_s else 0.0,

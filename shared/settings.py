@@ -53,6 +53,23 @@ class KafkaSettings(BaseSettings):
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
     connect_timeout_s: float = Field(default=10.0, gt=0)
+    linger_ms: int = Field(
+        default=0,
+        ge=0,
+        description="How long a producer waits to fill a request with more messages.",
+    )
+    fetch_max_wait_ms: int = Field(
+        default=100,
+        ge=0,
+        description="How long the broker may hold a fetch while fewer than fetch_min_bytes "
+        "are ready: the most a consumer's poll waits for company.",
+    )
+    fetch_min_bytes: int = Field(
+        default=1,
+        ge=1,
+        description="Bytes a fetch waits for (up to fetch_max_wait_ms); larger values mean "
+        "fewer, fuller polls under load.",
+    )
 
     @model_validator(mode="after")
     def _apply_profile(self) -> KafkaSettings:

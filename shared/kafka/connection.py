@@ -43,5 +43,5 @@ def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
         **client_kwargs(settings),
         "acks": acks,
         "enable_idempotence": settings.enable_idempotence,
-        "linger_ms": 0,
+        "linger_ms": settings.linger_ms,
     }

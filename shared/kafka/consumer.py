@@ -8,6 +8,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
 from shared.kafka.dead_letter import DeadLetter, DeadLetterMiddleware, RetryPolicy
+from shared.settings import KafkaSettings
 
 
 def install_dead_letter(
@@ -25,16 +26,18 @@ def install_dead_letter(
     return middleware
 
 
-def subscriber_options(group_id: str) -> dict[str, Any]:
+def subscriber_options(group_id: str, kafka: KafkaSettings | None = None) -> dict[str, Any]:
     """Commit only after the handler (and its transaction) finished; nack (seek back) on error.
 
     Handlers run one message at a time per subscriber, so the commit of the consumed position
     that FastStream's ack performs never covers an unfinished message.
     """
+    fetching = kafka or KafkaSettings()
     return {
         "group_id": group_id,
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
-        "fetch_max_wait_ms": 100,
+        "fetch_max_wait_ms": fetching.fetch_max_wait_ms,
+        "fetch_min_bytes": fetching.fetch_min_bytes,
         "max_poll_records": 100,
     }

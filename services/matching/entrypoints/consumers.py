@@ -86,7 +86,7 @@ def build_router(
 
     @router.subscriber(
         *(topic.qualified(kafka.topic_prefix) for topic in CONSUMED),
-        **subscriber_options(kafka.group("matching")),
+        **subscriber_options(kafka.group("matching"), kafka),
         batch=True,
         decoder=raw_bodies,
         partition_assignment_strategy=(RangePartitionAssignor,),

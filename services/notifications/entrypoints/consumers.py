@@ -75,7 +75,7 @@ def build_router(
 
     @router.subscriber(
         PROFILES.qualified(kafka.topic_prefix),
-        **subscriber_options(f"{group}.profiles"),
+        **subscriber_options(f"{group}.profiles", kafka),
         title="notifications/on_profiles",
         description=PROFILES.description,
     )
@@ -88,7 +88,7 @@ def build_router(
 
     @router.subscriber(
         PROPOSALS.qualified(kafka.topic_prefix),
-        **subscriber_options(f"{group}.proposals"),
+        **subscriber_options(f"{group}.proposals", kafka),
         batch=True,
         decoder=raw_bodies,
         title="notifications/on_proposals",

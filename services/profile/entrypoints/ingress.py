@@ -62,7 +62,7 @@ def build_ingress_router(kafka: KafkaSettings, uow: UnitOfWork) -> KafkaRouter:
 
     @router.subscriber(
         INGRESS.qualified(kafka.topic_prefix),
-        **subscriber_options(kafka.group("profile.ingress")),
+        **subscriber_options(kafka.group("profile.ingress"), kafka),
         title="profile/on_ingress",
         description=f"{INGRESS.description} Key: {INGRESS.key}.",
     )
