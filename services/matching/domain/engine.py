@@ -20,7 +20,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
 
 import numpy as np
 
@@ -42,6 +41,7 @@ from services.matching.domain.criteria import (
     weight_total,
 )
 from services.matching.domain.diversify import Candidate, choose
+from services.matching.domain.memberships import Memberships
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.postings import Postings
@@ -107,7 +107,7 @@ class TenantEngine:
         self.excluded_by_mentor: dict[str, dict[str, int]] = defaultdict(dict)  # -> partition
         self.lists: dict[ListKey, MentorList] = {}
         self.floors = Floors(config.partitions)
-        self.member_of: dict[int, set[str]] = defaultdict(set)  # mentee slot -> mentor ids
+        self.member_of = Memberships()  # mentee slot -> ids of the mentors listing it
         self.allowed: dict[int, dict[str, float]] = defaultdict(dict)  # mentee slot -> shown by
         self.rankings: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}
@@ -273,7 +273,7 @@ class TenantEngine:
         for mentee in old_members - new_members:
             self._unlink(mentee, mentor_id)
         for mentee in new_members - old_members:
-            self.member_of[mentee].add(mentor_id)
+            self.member_of.add(mentee, mentor_id)
         self._update_allowed(mentor_id, old_shown, {e[2]: -e[0] for e in fresh.shown()})
         self._set_floor(mentor_id, partition)
         if old is not None or key in self.lists:
@@ -336,17 +336,17 @@ class TenantEngine:
             self._note_allowed_changed(mentee, score if before is None else max(score, before))
 
     def _unlink(self, mentee: int, mentor_id: str) -> None:
-        members = self.member_of.get(mentee)
-        if members is not None:
-            members.discard(mentor_id)
-            self.member_of[mentee] = _compacted(members)
+        self.member_of.discard(mentee, mentor_id)
 
     def _disallow(self, mentee: int, mentor_id: str) -> float | None:
         shown_by = self.allowed.get(mentee)
         if shown_by is None:
             return None
         score = shown_by.pop(mentor_id, None)
-        self.allowed[mentee] = _compacted(shown_by)
+        if shown_by:
+            self.allowed[mentee] = _compacted(shown_by)
+        else:
+            del self.allowed[mentee]
         return score
 
     def _note_allowed_changed(self, mentee: int, score: float) -> None:
@@ -363,7 +363,7 @@ class TenantEngine:
         if slot is not None:
             t.clear(slot)  # first, so that a list recomputed below no longer sees the old data
             partition = int(t.partition[slot])
-            for mentor_id in sorted(self.member_of.pop(slot, set())):
+            for mentor_id in sorted(self.member_of.pop(slot)):
                 self._edit_list((mentor_id, partition), partial(MentorList.remove, slot=slot))
         person, goal = self.profiles.get(mentee_id), self.goals.get(mentee_id)
         if person is None or goal is None or not person.is_mentee:
@@ -437,7 +437,7 @@ class TenantEngine:
         position = bisect.bisect_left(entries, entry)
         entries.insert(position, entry)
         mentee = entry[2]
-        self.member_of[mentee].add(mentor_id)
+        self.member_of.add(mentee, mentor_id)
         if position < mentor_list.share:
             self.allowed[mentee][mentor_id] = -entry[0]
             self._note_allowed_changed(mentee, -entry[0])
@@ -630,16 +630,13 @@ class Restorer:
         return e
 
 
-Container = TypeVar("Container", set[str], dict[str, float])
-
-
-def _compacted(container: Container) -> Container:
-    """The same, in a table sized for what it holds: Python sets and dicts never shrink, and a
-    mentee that was briefly in thousands of lists (early in a build, when lists are short) would
-    otherwise keep tables that large for good."""
-    if sys.getsizeof(container) > 1024 + 256 * len(container):
-        return type(container)(container)
-    return container
+def _compacted(shown_by: dict[str, float]) -> dict[str, float]:
+    """The same, in a table sized for what it holds: Python dicts never shrink, and a mentee
+    that was briefly shown by thousands of mentors (early in a build, when lists are short)
+    would otherwise keep a table that large for good."""
+    if sys.getsizeof(shown_by) > 1024 + 256 * len(shown_by):
+        return dict(shown_by)
+    return shown_by
 
 
 def population(engine: TenantEngine) -> Population:

@@ -94,8 +94,10 @@ def _widen(array: Any, width: int) -> Any:
 
 
 def _grow_first(array: Any, capacity: int) -> Any:
+    """More rows: PAD in id arrays (two-dimensional int16), 0 elsewhere."""
+    ids = array.ndim == 2 and array.dtype == np.int16
     pad = [(0, capacity - array.shape[0])] + [(0, 0)] * (array.ndim - 1)
-    return np.pad(array, pad, constant_values=PAD if array.dtype == np.int16 else 0)
+    return np.pad(array, pad, constant_values=PAD if ids else 0)
 
 
 class MentorTable:
@@ -222,20 +224,22 @@ class MenteeTable:
     def __init__(self, vocab: dict[str, Vocabulary], capacity: int = 256) -> None:
         self.vocab = vocab
         self.slots = Slots(capacity)
-        self.partition = np.zeros(capacity, np.int64)
-        self.years = np.zeros(capacity, np.int64)
-        self.offset = np.zeros(capacity, np.int64)
+        # Columns as narrow as their values allow (there is a row per mentee): person ids and
+        # partitions in 32 bits; years, minutes of UTC offset (within ±14 h) and counts in 16.
+        self.partition = np.zeros(capacity, np.int32)
+        self.years = np.zeros(capacity, np.int16)
+        self.offset = np.zeros(capacity, np.int16)
         self.week = np.zeros((capacity, 3), np.uint64)
-        self.uid = np.full(capacity, -4, np.int64)
-        self.manager = np.full(capacity, -5, np.int64)
+        self.uid = np.full(capacity, -4, np.int32)
+        self.manager = np.full(capacity, -5, np.int32)
         self.ranked = np.zeros(capacity, np.bool_)  # is a mentee with both profile and goal
         self.ranked_goal_skills = 0  # n_goal summed over ranked slots, kept as they change
-        self.n_goal = np.ones(capacity, np.int64)
-        self.n_ind = np.zeros(capacity, np.int64)
-        self.n_fun = np.zeros(capacity, np.int64)
-        self.n_bg = np.zeros(capacity, np.int64)
-        self.n_sty = np.zeros(capacity, np.int64)
-        self.pref = np.zeros(capacity, np.int64)
+        self.n_goal = np.ones(capacity, np.int16)
+        self.n_ind = np.zeros(capacity, np.int16)
+        self.n_fun = np.zeros(capacity, np.int16)
+        self.n_bg = np.zeros(capacity, np.int16)
+        self.n_sty = np.zeros(capacity, np.int16)
+        self.pref = np.zeros(capacity, np.int16)
         self.weights = np.zeros((capacity, 8), np.float64)
         self.weight_total = np.ones(capacity, np.float64)
         # Id arrays are as wide as their longest row so far (at most WIDE or NARROW): most
