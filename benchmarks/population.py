@@ -13,7 +13,13 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.matching.domain.people import HOURS_PER_WEEK, Goal, Person
+from services.matching.domain.people import (
+    HOURS_PER_WEEK,
+    Goal,
+    Person,
+    shared_background,
+    shared_names,
+)
 
 SKILL_COUNT = 300
 ZIPF_EXPONENT = 1.1
@@ -85,10 +91,10 @@ def background(rng: random.Random) -> dict[str, str]:
 def common(rng: random.Random) -> dict[str, object]:
     offset = rng.choice(UTC_OFFSETS)
     return {
-        "industries": tuple(sorted(INDUSTRY_DRAW.distinct(rng, rng.choice((1, 1, 2))))),
-        "functions": tuple(sorted(FUNCTION_DRAW.distinct(rng, 1))),
-        "background": background(rng),
-        "languages": tuple(sorted(LANGUAGE_DRAW.distinct(rng, rng.choice((1, 1, 1, 2))))),
+        "industries": shared_names(sorted(INDUSTRY_DRAW.distinct(rng, rng.choice((1, 1, 2))))),
+        "functions": shared_names(sorted(FUNCTION_DRAW.distinct(rng, 1))),
+        "background": shared_background(background(rng).items()),
+        "languages": shared_names(sorted(LANGUAGE_DRAW.distinct(rng, rng.choice((1, 1, 1, 2))))),
         "week": week(rng, offset),
         "utc_offset_minutes": offset,
     }
@@ -97,7 +103,7 @@ def common(rng: random.Random) -> dict[str, object]:
 def person(
     rng: random.Random, user_id: str, mentor_role: bool, skills: dict[str, int], years: int
 ) -> Person:
-    styles = tuple(sorted(rng.sample(STYLES, rng.randint(1, 3)))) if mentor_role else ()
+    styles = shared_names(sorted(rng.sample(STYLES, rng.randint(1, 3)))) if mentor_role else ()
     return Person(
         user_id=user_id,
         version=1,
@@ -133,8 +139,8 @@ def goal(rng: random.Random, mentee_id: str, version: int = 1) -> Goal:
         version=version,
         goal_id=f"{mentee_id}-g{version}",
         skills=tuple(SKILLS.distinct(rng, size)),
-        industries=tuple(sorted(INDUSTRY_DRAW.distinct(rng, rng.choice((0, 0, 1))))),
-        functions=tuple(sorted(FUNCTION_DRAW.distinct(rng, rng.choice((0, 0, 1))))),
+        industries=shared_names(sorted(INDUSTRY_DRAW.distinct(rng, rng.choice((0, 0, 1))))),
+        functions=shared_names(sorted(FUNCTION_DRAW.distinct(rng, rng.choice((0, 0, 1))))),
         background_preference=rng.choice(PREFERENCES),
-        styles=tuple(sorted(rng.sample(STYLES, rng.choice((0, 1, 1, 2))))),
+        styles=shared_names(sorted(rng.sample(STYLES, rng.choice((0, 1, 1, 2))))),
     )

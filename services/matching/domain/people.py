@@ -60,7 +60,7 @@ class Person:
             raw[name] = shared_names(raw[name])
         raw["user_id"] = sys.intern(raw["user_id"])
         raw["skills"] = {sys.intern(k): v for k, v in raw["skills"].items()}
-        raw["background"] = {sys.intern(k): sys.intern(v) for k, v in raw["background"].items()}
+        raw["background"] = shared_background(raw["background"].items())
         return cls(**raw)
 
 
@@ -82,19 +82,61 @@ class Goal:
     @classmethod
     def from_json(cls, text: str) -> Goal:
         raw = json.loads(text)
-        for name in ("skills", "industries", "functions", "styles"):
+        raw["skills"] = interned_names(raw["skills"])
+        for name in ("industries", "functions", "styles"):
             raw[name] = shared_names(raw[name])
         raw["mentee_id"] = sys.intern(raw["mentee_id"])
         raw["background_preference"] = sys.intern(raw["background_preference"])
-        raw["weights"] = tuple(raw["weights"])
+        raw["weights"] = shared_weights(raw["weights"])
         return cls(**raw)
 
 
-def shared_names(names: Iterable[str]) -> tuple[str, ...]:
-    """Names (skills, industries, user ids ...) as one shared string each: hundreds of
-    thousands of people name the same few hundred skills, and a restore would otherwise hold
-    a copy of each name per person."""
+# Hundreds of thousands of people name the same few industries, functions, languages and
+# styles, hold the same few backgrounds, and keep the default weights: one shared object per
+# distinct value instead of one per person (tens of bytes each for a name, 50-300 for a tuple
+# or a dict). The first SHARED_KEPT distinct values of each kind are shared; later ones are not.
+SHARED_KEPT = 65_536
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+_BACKGROUNDS: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+_WEIGHTS: dict[tuple[float, ...], tuple[float, ...]] = {}
+
+
+def interned_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Names as one shared string each (the tuple is the caller's: goal skills vary a lot)."""
     return tuple(map(sys.intern, names))
+
+
+def shared_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Names as one shared tuple of shared strings."""
+    key = tuple(names)
+    shared = _NAMES.get(key)
+    if shared is None:
+        shared = interned_names(key)
+        if len(_NAMES) < SHARED_KEPT:
+            _NAMES[shared] = shared
+    return shared
+
+
+def shared_background(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A background (dimension -> value) as one shared dict: never changed once made."""
+    key = tuple(pairs)
+    shared = _BACKGROUNDS.get(key)
+    if shared is None:
+        shared = {sys.intern(k): sys.intern(v) for k, v in key}
+        if len(_BACKGROUNDS) < SHARED_KEPT:
+            _BACKGROUNDS[key] = shared
+    return shared
+
+
+def shared_weights(weights: Iterable[float]) -> tuple[float, ...]:
+    """A goal's weights (eight floats and their tuple: about 300 bytes) as one shared tuple."""
+    key = tuple(weights)
+    shared = _WEIGHTS.get(key)
+    if shared is None:
+        shared = key
+        if len(_WEIGHTS) < SHARED_KEPT:
+            _WEIGHTS[key] = key
+    return shared
 
 
 def _utc_hours(slot: WeeklySlot, zone: ZoneInfo) -> range:
@@ -133,7 +175,7 @@ def person_from_profile(profile: ProfilePayload) -> Person:
         years=profile.years_experience,
         industries=shared_names(sorted(set(profile.industries))),
         functions=shared_names(sorted(set(profile.functions))),
-        background={sys.intern(k): sys.intern(v) for k, v in sorted(profile.background.items())},
+        background=shared_background(sorted(profile.background.items())),
         languages=shared_names(sorted(set(profile.languages))),
         styles=shared_names(sorted({str(s) for s in profile.mentoring_styles})),
         capacity=profile.capacity,
@@ -150,12 +192,12 @@ def goal_from_payload(goal: GoalSetPayload) -> Goal:
         mentee_id=sys.intern(goal.mentee_id),
         version=goal.version,
         goal_id=goal.goal_id,
-        skills=shared_names(dict.fromkeys(goal.target_skills)),
+        skills=interned_names(dict.fromkeys(goal.target_skills)),
         industries=shared_names(sorted(set(goal.target_industries))),
         functions=shared_names(sorted(set(goal.target_functions))),
         background_preference=sys.intern(goal.background_preference),
         styles=shared_names(sorted({str(s) for s in goal.preferred_styles})),
-        weights=tuple(float(getattr(weights, name)) for name in CRITERIA),
+        weights=shared_weights(float(getattr(weights, name)) for name in CRITERIA),
     )
 
 

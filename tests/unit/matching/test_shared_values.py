@@ -1,0 +1,57 @@
+"""People and goals read back from the store share one object per distinct value."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from services.matching.domain.people import Goal, Person
+
+PERSON = Person(
+    user_id="mentee-1",
+    version=1,
+    is_mentor=False,
+    is_mentee=True,
+    display_name="Ada",
+    headline=None,
+    skills={"python": 2},
+    years=3,
+    industries=("fintech", "health"),
+    functions=("engineering",),
+    background={"education": "bootcamp"},
+    languages=("en",),
+    styles=(),
+    capacity=0,
+    opted_in=True,
+    manager_id=None,
+)
+
+
+def goal(mentee_id: str, weights: tuple[float, ...]) -> Goal:
+    return Goal(mentee_id, 1, f"{mentee_id}-g1", ("python",), (), (), "similar", (), weights)
+
+
+def test_equal_weights_come_back_as_one_tuple() -> None:
+    weights = (1.0, 0.5, 0.3, 0.3, 0.3, 0.4, 0.5, 0.25)
+    first = Goal.from_json(goal("a", weights).to_json())
+    second = Goal.from_json(goal("b", weights).to_json())
+    assert first.weights == weights
+    assert first.weights is second.weights
+
+
+def test_different_weights_stay_different() -> None:
+    first = Goal.from_json(goal("a", (1.0,) * 8).to_json())
+    second = Goal.from_json(goal("b", (0.5,) * 8).to_json())
+    assert first.weights == (1.0,) * 8 and second.weights == (0.5,) * 8
+
+
+def test_people_share_their_names_and_background() -> None:
+    first = Person.from_json(PERSON.to_json())
+    second = Person.from_json(replace(PERSON, user_id="other").to_json())
+    assert first == PERSON
+    assert first.industries is second.industries
+    assert first.background is second.background
+
+
+def test_goal_skills_are_interned_names_in_the_goals_order() -> None:
+    restored = Goal.from_json(goal("a", (1.0,) * 8).to_json())
+    assert restored.skills == ("python",)
