@@ -46,6 +46,18 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev \
  && python -m compileall -q shared services
 
+# Numba caches compiled code only where it can write, and refuses to import the matching
+# service's kernels when it can write nowhere; the runtime user cannot write /app and has no
+# home. So its cache is under /tmp (an emptyDir in Kubernetes), and the kernels are compiled
+# here into a seed that the service copies into that empty cache at start: a start loads them
+# instead of compiling (seconds, and a few hundred MB of peak memory). See
+# services/matching/adapters/compiled_cache.py. On a CPU unlike the build machine's, numba
+# compiles again into the cache.
+ENV NUMBA_CACHE_DIR=/tmp/numba-cache \
+    MATCHING_NUMBA_SEED_DIR=/app/numba-seed
+RUN NUMBA_CACHE_DIR=/app/numba-seed /app/.venv/bin/python -c \
+    "from services.matching.domain.warm_up import compile_kernels; compile_kernels()"
+
 # Run as an unprivileged user; the code and the venv stay owned by root (read-only to it).
 RUN groupadd --system --gid 10001 mentorlink \
  && useradd --system --uid 10001 --gid mentorlink --no-create-home --home-dir /nonexistent \

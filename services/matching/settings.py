@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -22,6 +24,11 @@ class MatchingSettings(ServiceSettings):
     )
     diversity: float = Field(
         default=0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied mentors."
+    )
+    numba_seed_dir: Path | None = Field(
+        default=None,
+        description="Kernels compiled when the image was built, copied into an empty "
+        "NUMBA_CACHE_DIR at start (adapters/compiled_cache.py).",
     )
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for /admin endpoints; unset disables them."
