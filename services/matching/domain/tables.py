@@ -7,14 +7,17 @@ table lookups. Nothing here is a Python object per (mentee, mentor) pair.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from services.matching.domain.people import Goal, Person
+
+In = TypeVar("In")
+Out = TypeVar("Out")
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -198,6 +201,20 @@ def split_week(week: int) -> list[int]:
     return [(week >> (64 * i)) & (2**64 - 1) for i in range(3)]
 
 
+def _each_once(convert: Callable[[In], Out], values: Sequence[In]) -> list[Out]:
+    """convert(value) for each value, computed once per distinct object: people share their
+    lists of names and their backgrounds (people.shared_names), and a restore writes
+    thousands of rows at once."""
+    done: dict[int, Out] = {}
+    converted = []
+    for value in values:
+        found = done.get(id(value))
+        if found is None:
+            found = done[id(value)] = convert(value)
+        converted.append(found)
+    return converted
+
+
 def ids_row(vocab: Vocabulary, names: Sequence[str], width: int) -> list[int]:
     ids = [vocab.id(n) for n in names][:width]
     return ids + [PAD] * (width - len(ids))
@@ -288,7 +305,7 @@ class MenteeTable:
         self.n_ind[slots] = [len(r.targets[0]) for r in rows]
         self._put_ids("targets_fun", slots, v["functions"], [r.targets[1] for r in rows], WIDE)
         self.n_fun[slots] = [len(r.targets[1]) for r in rows]
-        pairs = [background_pairs(p.background) for p in people]
+        pairs = _each_once(background_pairs, [p.background for p in people])
         self._put_ids("bgpairs", slots, v["bgpairs"], pairs, WIDE)
         self._put_ids("bgdims", slots, v["bgdims"], [tuple(p.background) for p in people], WIDE)
         self.n_bg[slots] = [len(x) for x in pairs]
@@ -319,7 +336,8 @@ class MenteeTable:
         if array.shape[1] < needed:
             array = _widen(array, needed)
             setattr(self, name, array)
-        array[slots] = [ids_row(vocab, row, array.shape[1]) for row in names]
+        width = array.shape[1]
+        array[slots] = _each_once(lambda row: ids_row(vocab, row, width), names)
 
     def clear(self, slot: int) -> None:
         self._count_goal_skills(slot, -1)
