@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from services.matching.adapters.compiled_cache import numba_cache_dir, seed_compiled_cache
+from services.matching.adapters.compiled_cache import seed_compiled_cache
 from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader
 from services.matching.domain.events import MENTOR_FEED
@@ -105,7 +105,7 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
             PostgresStateLoader(pool),
             settings.engine_config(),
         )
-        seed_compiled_cache(settings.numba_seed_dir, numba_cache_dir())
+        seed_compiled_cache(settings.numba_seed_dir, settings.numba_cache_dir)
         await asyncio.to_thread(compile_kernels)  # before any event can wait for it
         ownership = PartitionOwnership(matching)
         broker = build_broker_for(settings, matching, ownership)

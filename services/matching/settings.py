@@ -25,6 +25,11 @@ class MatchingSettings(ServiceSettings):
     diversity: float = Field(
         default=0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied mentors."
     )
+    numba_cache_dir: Path | None = Field(
+        default=None,
+        validation_alias="NUMBA_CACHE_DIR",
+        description="numba's own variable: where it caches compiled code (must be writable).",
+    )
     numba_seed_dir: Path | None = Field(
         default=None,
         description="Kernels compiled when the image was built, copied into an empty "

@@ -11,7 +11,6 @@ compiler's few hundred MB of peak memory on top of a restore.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 from pathlib import Path
 
@@ -31,9 +30,3 @@ def seed_compiled_cache(seed: Path | None, cache: Path | None) -> bool:
             shutil.copyfile(source, target)
     log.info("compiled kernels seeded from %s into %s", seed, cache)
     return True
-
-
-def numba_cache_dir() -> Path | None:
-    """NUMBA_CACHE_DIR (numba's own variable), if set."""
-    value = os.environ.get("NUMBA_CACHE_DIR")
-    return Path(value) if value else None

@@ -305,9 +305,10 @@ class MenteeTable:
         self.n_ind[slots] = [len(r.targets[0]) for r in rows]
         self._put_ids("targets_fun", slots, v["functions"], [r.targets[1] for r in rows], WIDE)
         self.n_fun[slots] = [len(r.targets[1]) for r in rows]
-        pairs = _each_once(background_pairs, [p.background for p in people])
+        backgrounds = [p.background for p in people]
+        pairs = _each_once(background_pairs, backgrounds)
         self._put_ids("bgpairs", slots, v["bgpairs"], pairs, WIDE)
-        self._put_ids("bgdims", slots, v["bgdims"], [tuple(p.background) for p in people], WIDE)
+        self._put_ids("bgdims", slots, v["bgdims"], _each_once(tuple, backgrounds), WIDE)
         self.n_bg[slots] = [len(x) for x in pairs]
         self.pref[slots] = [BACKGROUND_CODES[g.background_preference] for g in goals]
         self._put_ids("styles", slots, v["styles"], [g.styles for g in goals], NARROW)
@@ -336,8 +337,8 @@ class MenteeTable:
         if array.shape[1] < needed:
             array = _widen(array, needed)
             setattr(self, name, array)
-        width = array.shape[1]
-        array[slots] = _each_once(lambda row: ids_row(vocab, row, width), names)
+        columns = array.shape[1]
+        array[slots] = _each_once(lambda row: ids_row(vocab, row, columns), names)
 
     def clear(self, slot: int) -> None:
         self._count_goal_skills(slot, -1)
