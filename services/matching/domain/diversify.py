@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):  # a tuple: made for every pool entry of every re-rank
     key: int | str
     score: float
     tiebreak: int
@@ -19,7 +18,11 @@ def jaccard(a: set[str] | frozenset[str], b: set[str] | frozenset[str]) -> float
 
 
 def by_relevance(candidates: Sequence[Candidate]) -> list[Candidate]:
-    return sorted(candidates, key=lambda c: (-c.score, c.tiebreak))
+    return sorted(candidates, key=_relevance)
+
+
+def _relevance(c: Candidate) -> tuple[float, int]:
+    return -c.score, c.tiebreak
 
 
 def diversify(
@@ -31,7 +34,8 @@ def diversify(
     """Greedy MMR over the best candidates: relevance minus similarity to those already picked.
 
     Each candidate's similarity to the chosen ones is kept up to date with the latest pick only,
-    so a ranking costs about k * pool similarities rather than k * k * pool.
+    so a ranking costs about k * pool similarities rather than k * k * pool. Ties go to the
+    more relevant candidate: the pool stays in relevance order and max() keeps the first.
     """
     pool = by_relevance(candidates)
     if diversity <= 0 or len(pool) <= 1:
@@ -39,19 +43,19 @@ def diversify(
     chosen = [pool.pop(0)]
     closest = [similarity(c, chosen[0]) for c in pool]
     while pool and len(chosen) < k:
-        at = max(
-            range(len(pool)),
-            key=lambda i: (
-                (1 - diversity) * pool[i].score - diversity * closest[i],
-                pool[i].score,
-                -pool[i].tiebreak,
-            ),
-        )
+        marginal = [
+            (1 - diversity) * c.score - diversity * near
+            for c, near in zip(pool, closest, strict=True)
+        ]
+        at = max(range(len(pool)), key=marginal.__getitem__)
         picked = pool.pop(at)
         del closest[at]
         chosen.append(picked)
         if len(chosen) < k:
-            closest = [max(m, similarity(c, picked)) for m, c in zip(closest, pool, strict=True)]
+            closest = [
+                near if near >= (s := similarity(c, picked)) else s
+                for near, c in zip(closest, pool, strict=True)
+            ]
     return chosen
 
 

@@ -471,24 +471,16 @@ class TenantEngine:
         if mentee_id is None or not self.mentees.ranked[slot]:
             return
         size = self.config.pool_factor * self.config.top_k
-        known = self.mentors.slots.slot_of
-        best = heapq.nsmallest(
-            size,
-            (
-                (-score, tiebreak(m), m)
-                for m, score in self.allowed.get(slot, {}).items()
-                if m in known
-            ),
-        )
-        pool = [Candidate(m, -negated, order) for negated, order, m in best]
+        pool = [Candidate(m, -negated, order) for negated, order, m in self._pool(slot, size)]
         full = len(pool) == size
         if full:
             self.pool_floor[slot] = pool[-1].score
         else:
             self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
+        traits = {c.key: self._traits_of(str(c.key)) for c in pool}
 
         def similarity(a: Candidate, b: Candidate) -> float:
-            return bits_similarity(self._traits_of(str(a.key)), self._traits_of(str(b.key)))
+            return bits_similarity(traits[a.key], traits[b.key])
 
         chosen = choose(
             pool, self.config.top_k, self.config.pool_factor, self.config.diversity, similarity
@@ -500,6 +492,21 @@ class TenantEngine:
             self.rankings[mentee_id] = ranking
         else:
             self.rankings.pop(mentee_id, None)
+
+    def _pool(self, slot: int, size: int) -> list[tuple[float, int, str]]:
+        """The mentee's best `size` shown-by mentors still in the table, as sorted entries."""
+        shown_by = self.allowed.get(slot, {})
+        known = self.mentors.slots.slot_of
+        if len(shown_by) > 4 * size:
+            # A mentee near the top of many lists can be shown by thousands of mentors: find
+            # the size-th best score in C first, then build entries only for those above it.
+            bar = sorted(shown_by.values(), reverse=True)[size - 1]
+            above = [(m, score) for m, score in shown_by.items() if score >= bar]
+            if all(m in known for m, _ in above):
+                return sorted((-score, tiebreak(m), m) for m, score in above)[:size]
+        return heapq.nsmallest(
+            size, ((-score, tiebreak(m), m) for m, score in shown_by.items() if m in known)
+        )
 
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:

@@ -7,9 +7,12 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload, WeeklySlot
@@ -55,13 +58,13 @@ class Person:
 
     @classmethod
     def from_json(cls, text: str) -> Person:
-        raw = json.loads(text)
+        raw = json.loads(text)  # not orjson: it reads the 168-bit week as a float
         for name in ("industries", "functions", "languages", "styles"):
             raw[name] = shared_names(raw[name])
         raw["user_id"] = sys.intern(raw["user_id"])
         raw["skills"] = {sys.intern(k): v for k, v in raw["skills"].items()}
         raw["background"] = shared_background(raw["background"].items())
-        return cls(**raw)
+        return cls(*in_field_order(cls, raw))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +84,14 @@ class Goal:
 
     @classmethod
     def from_json(cls, text: str) -> Goal:
-        raw = json.loads(text)
+        raw = orjson.loads(text)
         raw["skills"] = interned_names(raw["skills"])
         for name in ("industries", "functions", "styles"):
             raw[name] = shared_names(raw[name])
         raw["mentee_id"] = sys.intern(raw["mentee_id"])
         raw["background_preference"] = sys.intern(raw["background_preference"])
         raw["weights"] = shared_weights(raw["weights"])
-        return cls(**raw)
+        return cls(*in_field_order(cls, raw))
 
 
 # Hundreds of thousands of people name the same few industries, functions, languages and
@@ -99,6 +102,25 @@ SHARED_KEPT = 65_536
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 _BACKGROUNDS: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 _WEIGHTS: dict[tuple[float, ...], tuple[float, ...]] = {}
+
+
+@functools.cache
+def _field_defaults(cls: type) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    specs = fields(cls)
+    return tuple(f.name for f in specs), tuple(f.default for f in specs)
+
+
+def in_field_order(cls: type, raw: dict[str, Any]) -> Iterable[Any]:
+    """A parsed object's values as positional arguments, defaults filled in: a restore builds
+    half a million people and goals, and keyword arguments cost more than twice as much (the
+    parser's keys are not interned, so each is matched to its parameter by comparing text)."""
+    names, defaults = _field_defaults(cls)
+    if tuple(raw) == names:  # as to_json writes it
+        return raw.values()
+    return [
+        raw[name] if name in raw or default is MISSING else default
+        for name, default in zip(names, defaults, strict=True)
+    ]
 
 
 def interned_names(names: Iterable[str]) -> tuple[str, ...]:
