@@ -37,9 +37,11 @@ def set_goal(engine: TenantEngine, goal: Goal) -> None:
 
 
 def update_mentor(engine: TenantEngine, mentor: Person) -> None:
+    """In the service's order: the profile's own handler, then the fan-out's, which applies the
+    mentor's data and lists (here for every partition at once) and re-ranks once."""
     partitions = engine.config.partitions
-    engine.put_mentor_data(mentor)
     engine.put_mentee(mentor, partition_of(mentor.user_id, partitions))
+    engine.put_mentor_data(mentor)
     engine.refresh_mentor(mentor.user_id, range(partitions))
     engine.drain()
 

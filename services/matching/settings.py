@@ -25,6 +25,12 @@ class MatchingSettings(ServiceSettings):
     diversity: float = Field(
         default=0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied mentors."
     )
+    search_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads a mentor's search over many mentees is split across (cores).",
+    )
     numba_cache_dir: Path | None = Field(
         default=None,
         validation_alias="NUMBA_CACHE_DIR",
@@ -45,4 +51,5 @@ class MatchingSettings(ServiceSettings):
             exposure_per_seat=self.exposure_per_seat,
             partitions=self.kafka.partitions,
             diversity=self.diversity,
+            search_threads=self.search_threads,
         )

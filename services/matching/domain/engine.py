@@ -240,7 +240,8 @@ class TenantEngine:
             np.array([t.slots.slot_of[m] for m in excluded if m in t.slots.slot_of], np.int64),
         )
         lengths = {p: kept_length(share) for p, share in shares.items()}
-        return best_mentees(t, self.mentors, mentor, candidates, lengths, constraints)
+        split = (self.config.search_threads, self.config.min_search_part)
+        return best_mentees(t, self.mentors, mentor, candidates, lengths, constraints, split)
 
     def _top(self, found: Contenders, length: int) -> tuple[list[Entry], bool]:
         slots, totals = found.slots, found.totals

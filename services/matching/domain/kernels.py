@@ -93,9 +93,16 @@ def _short(partial: float, to_come: float, need: float) -> bool:
     return partial + to_come < need
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def best_mentees(
-    candidates: Any, lengths: Any, excluded: Any, mentor: Any, lookups: Any, table: Any
+    candidates: Any,
+    lengths: Any,
+    excluded: Any,
+    mentor: Any,
+    lookups: Any,
+    table: Any,
+    bars: Any,
+    part: int,
 ) -> Any:
     """One mentor's candidates that may rank among its best `lengths[p]` in their partition.
 
@@ -103,6 +110,11 @@ def best_mentees(
     Returns (slots, totals, count, eligible): the first `count` slots and exact totals hold
     every eligible candidate scoring at least its partition's length-th best (and possibly
     some below it); `eligible[p]` counts the partition's eligible candidates.
+
+    The candidates may be split into parts searched at once (the GIL is released), each
+    publishing its partitions' length-th best so far in its row `part` of `bars` and reading
+    the others': any part's length-th best is at most the whole's, so it is a safe bar too.
+    A stale read only prunes less.
 
     The criteria are written out in order with every column unpacked once: one generic step
     per criterion, reading the tuples each time, took a third longer per candidate.
@@ -128,7 +140,7 @@ def best_mentees(
             continue
         eligible[p] += 1
         length, total = lengths[p], weight_total[slot]
-        bar = best[p, length - 1] if filled[p] == length else -1.0
+        bar = _bar(best, filled, bars, p, length)
         need = (bar - MARGIN) * total
         s0 = level_sum / (5 * n_goal[slot])
         partial, to_come = w[slot, 0] * s0, total - w[slot, 0]
@@ -165,7 +177,18 @@ def best_mentees(
             slots[count], totals[count] = slot, score
             count += 1
             _keep_best(best[p], filled, p, length, score)
+            if filled[p] == length:
+                bars[part, p] = best[p, length - 1]
     return slots, totals, count, eligible
+
+
+@njit(cache=True, inline="always")
+def _bar(best: Any, filled: Any, bars: Any, p: int, length: int) -> float:
+    """The score a candidate of partition p must reach: the best length-th best known."""
+    bar: float = best[p, length - 1] if filled[p] == length else -1.0
+    for other in range(bars.shape[0]):
+        bar = max(bar, bars[other, p])
+    return bar
 
 
 @njit(cache=True, inline="always")
@@ -285,3 +308,18 @@ def mentors_reaching(
             if closed[m, partition]:
                 n_left -= 1
     return reaching[:count], totals[:count], left_out[:n_left]
+
+
+@njit(cache=True)
+def marked_union(joined: Any, ranked: Any, marks: Any) -> Any:
+    """The distinct slots of `joined` that are ranked, ascending. `marks` (one flag per slot,
+    all False) is used as scratch and left all False."""
+    for slot in joined:
+        marks[slot] = True
+    found = np.empty(joined.size + 1, np.int64)
+    count = 0
+    for slot in range(ranked.size):  # branch-free: about half the slots are marked, at random
+        found[count] = slot
+        count += marks[slot] & ranked[slot]
+        marks[slot] = False
+    return found[:count]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from services.matching.domain import kernels
 from services.matching.domain.tables import PAD, IntArray, MenteeTable
 
 
@@ -62,10 +63,7 @@ class Postings:
         parts = [self._arrays[s][: self._sizes[s]] for s in skill_ids if s < len(self._arrays)]
         if not parts:
             return np.zeros(0, np.int64)
-        joined = np.concatenate(parts)
         if self._scratch.size < table.ranked.size:
             self._scratch = np.zeros(table.ranked.size, np.bool_)
-        self._scratch[joined] = True
-        found = np.flatnonzero(self._scratch[: table.ranked.size] & table.ranked)
-        self._scratch[joined] = False
+        found: IntArray = kernels.marked_union(np.concatenate(parts), table.ranked, self._scratch)
         return found

@@ -5,11 +5,14 @@
 
 Both run one compiled pass over the candidates (kernels.py) that stops scoring a pair once
 its bound shows it cannot reach what it must. Here the engine's tables are laid out for it.
+A mentor's search over many candidates runs in parts on several cores at once.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,27 +50,47 @@ def best_mentees(
     candidates: IntArray,
     lengths: Mapping[int, int],
     constraints: tuple[int, int, IntArray],
+    split: tuple[int, int] = (1, 1),
 ) -> dict[int, Contenders]:
-    """`constraints`: the mentor's person id, its manager's, and the mentee slots it excludes."""
+    """`constraints`: the mentor's person id, its manager's, and the mentee slots it excludes.
+    `split`: up to this many parts searched at once (sharing their bars), and the fewest
+    candidates per part."""
     me, manager, excluded = constraints
     length_of = np.zeros(max(lengths, default=0) + 1, np.int64)
     for partition, length in lengths.items():
         length_of[partition] = length
     week = np.array(split_week(mentor.week), np.uint64)
-    slots, totals, count, eligible = kernels.best_mentees(
-        candidates,
+    arguments = (
         length_of,
         np.sort(excluded),
         (mentor.years, mentor.utc_offset_minutes, week, me, manager),
         tuple(mentors.lookup(kind, mentor) for kind in _LOOKUP_ORDER),
         _mentee_columns(table),
     )
-    slots, totals = slots[:count], totals[:count]
+    threads, min_part = split
+    parts = np.array_split(candidates, max(1, min(threads, candidates.size // min_part)))
+    bars = np.full((len(parts), length_of.size), -1.0)
+    helpers = [
+        _helpers().submit(kernels.best_mentees, part, *arguments, bars, index)
+        for index, part in enumerate(parts[1:], start=1)
+    ]
+    found = [kernels.best_mentees(parts[0], *arguments, bars, 0)]
+    found += [helper.result() for helper in helpers]
+    slots = np.concatenate([part_slots[:count] for part_slots, _, count, _ in found])
+    totals = np.concatenate([part_totals[:count] for _, part_totals, count, _ in found])
+    eligible = sum(part_eligible for *_, part_eligible in found)
     in_partition = table.partition[slots]
     return {
         p: Contenders(slots[in_partition == p], totals[in_partition == p], int(eligible[p]))
         for p in lengths
     }
+
+
+@functools.cache
+def _helpers() -> ThreadPoolExecutor:
+    """Threads for the parts beyond the first (which runs in the caller's thread); made on
+    first use, idle between searches."""
+    return ThreadPoolExecutor(thread_name_prefix="mentor-search")
 
 
 _LOOKUP_ORDER = ("skills", "industries", "functions", "styles", "languages", "bgpairs", "bgdims")

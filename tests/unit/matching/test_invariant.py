@@ -77,6 +77,8 @@ configs = st.builds(
     partitions=st.just(PARTITIONS),
     diversity=st.sampled_from([0.0, 0.3]),
     pool_factor=st.sampled_from([1, 2]),  # 1: the pool is the ranking, so it is often full
+    search_threads=st.sampled_from([1, 3]),  # 3: a mentor's search split in up to 3 parts
+    min_search_part=st.just(1),
 )
 
 

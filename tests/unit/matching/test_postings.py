@@ -3,9 +3,11 @@ ranked mentees whose goal names the skill, and neither ever misses one."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.matching.domain import kernels
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import goal_from_payload, person_from_profile
@@ -61,3 +63,20 @@ def test_postings_never_miss_a_mentee_and_a_rebuild_holds_exactly_them(
     assert {s: postings(engine, s) for s in skill_ids} == {
         s: expected.get(s, set()) for s in skill_ids
     }
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    ranked=st.lists(st.booleans(), max_size=40),
+    picks=st.lists(st.integers(min_value=0, max_value=39), max_size=80),
+)
+def test_a_union_holds_each_ranked_slot_once_in_order_and_leaves_the_scratch_clear(
+    ranked: list[bool], picks: list[int]
+) -> None:
+    joined = np.array([p for p in picks if p < len(ranked)], np.int64)
+    marks = np.zeros(len(ranked), np.bool_)
+
+    found = kernels.marked_union(joined, np.array(ranked, np.bool_), marks)
+
+    assert found.tolist() == sorted({int(p) for p in joined if ranked[p]})
+    assert not marks.any()

@@ -1,0 +1,64 @@
+"""A mentor's search split into parts that share their bars finds exactly the best mentees of
+each partition that one unpruned pass over every candidate finds."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from benchmarks import population
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import TenantEngine
+from services.matching.domain.pruning import Contenders, best_mentees
+
+PARTITIONS = 3
+
+
+@pytest.fixture(scope="module")
+def engine() -> TenantEngine:
+    rng = random.Random(7)
+    built = TenantEngine(EngineConfig(partitions=PARTITIONS))
+    for index in range(30):
+        built.put_mentor_data(population.mentor(rng, f"mentor-{index:02d}"))
+    for index in range(900):
+        mentee_id = f"mentee-{index:03d}"
+        built.put_mentee(population.mentee(rng, mentee_id), index % PARTITIONS)
+        built.put_goal(population.goal(rng, mentee_id), index % PARTITIONS)
+    return built
+
+
+def search(
+    engine: TenantEngine, mentor_id: str, length: int, split: tuple[int, int]
+) -> dict[int, Contenders]:
+    mentor = engine.mentor(mentor_id)
+    assert mentor is not None
+    skills = [engine.mentees.vocab["skills"].id(s) for s in mentor.skills]
+    candidates = engine.postings.union(skills, engine.mentees)
+    constraints = (engine.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
+    lengths = dict.fromkeys(range(PARTITIONS), length)
+    return best_mentees(
+        engine.mentees, engine.mentors, mentor, candidates, lengths, constraints, split
+    )
+
+
+def best(found: Contenders, length: int) -> list[tuple[float, int]]:
+    return sorted(zip((-found.totals).tolist(), found.slots.tolist(), strict=True))[:length]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_split_searches_find_the_best_mentees_of_one_unpruned_pass(
+    engine: TenantEngine, threads: int
+) -> None:
+    compared = 0
+    for index in range(30):
+        mentor_id = f"mentor-{index:02d}"
+        everyone = search(engine, mentor_id, 10_000, (1, 1))  # never full: nothing pruned
+        for length in (1, 3):
+            split = search(engine, mentor_id, length, (threads, 1))
+            for p in range(PARTITIONS):
+                assert best(split[p], length) == best(everyone[p], length)
+                assert split[p].eligible == everyone[p].eligible
+                compared += everyone[p].slots.size > length  # pruning had something to drop
+    assert compared > 30
