@@ -25,11 +25,12 @@ def _relevance(c: Candidate) -> tuple[float, int]:
     return -c.score, c.tiebreak
 
 
+# similarities(others, picked): each of the others' similarity to the picked candidate.
+Similarities = Callable[[Sequence[Candidate], Candidate], list[float]]
+
+
 def diversify(
-    candidates: Sequence[Candidate],
-    k: int,
-    diversity: float,
-    similarity: Callable[[Candidate, Candidate], float],
+    candidates: Sequence[Candidate], k: int, diversity: float, similarities: Similarities
 ) -> list[Candidate]:
     """Greedy MMR over the best candidates: relevance minus similarity to those already picked.
 
@@ -41,7 +42,7 @@ def diversify(
     if diversity <= 0 or len(pool) <= 1:
         return pool[:k]
     chosen = [pool.pop(0)]
-    closest = [similarity(c, chosen[0]) for c in pool]
+    closest = similarities(pool, chosen[0])
     while pool and len(chosen) < k:
         marginal = [
             (1 - diversity) * c.score - diversity * near
@@ -52,10 +53,8 @@ def diversify(
         del closest[at]
         chosen.append(picked)
         if len(chosen) < k:
-            closest = [
-                near if near >= (s := similarity(c, picked)) else s
-                for near, c in zip(closest, pool, strict=True)
-            ]
+            latest = similarities(pool, picked)
+            closest = [near if near >= s else s for near, s in zip(closest, latest, strict=True)]
     return chosen
 
 
@@ -64,7 +63,7 @@ def choose(
     top_k: int,
     pool_factor: int,
     diversity: float,
-    similarity: Callable[[Candidate, Candidate], float],
+    similarities: Similarities,
 ) -> list[Candidate]:
     pool = by_relevance(candidates)[: pool_factor * top_k]
-    return diversify(pool, top_k, diversity, similarity)
+    return diversify(pool, top_k, diversity, similarities)

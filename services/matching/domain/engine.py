@@ -14,16 +14,15 @@ which rankings changed so that proposals go out only on real changes.
 from __future__ import annotations
 
 import bisect
-import heapq
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 
-from services.matching.domain.batch import Population, TraitBits, bits_similarity, trait_bits
+from services.matching.domain.batch import Population, TraitBits, bits_similarities, trait_bits
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
@@ -480,11 +479,11 @@ class TenantEngine:
             self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
         traits = {c.key: self._traits_of(str(c.key)) for c in pool}
 
-        def similarity(a: Candidate, b: Candidate) -> float:
-            return bits_similarity(traits[a.key], traits[b.key])
+        def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:
+            return bits_similarities([traits[c.key] for c in others], traits[picked.key])
 
         chosen = choose(
-            pool, self.config.top_k, self.config.pool_factor, self.config.diversity, similarity
+            pool, self.config.top_k, self.config.pool_factor, self.config.diversity, similarities
         )
         ranking = tuple(Ranked(str(c.key), c.score) for c in chosen)
         if ranking != self.rankings.get(mentee_id, ()):
@@ -505,9 +504,9 @@ class TenantEngine:
             above = [(m, score) for m, score in shown_by.items() if score >= bar]
             if all(m in known for m, _ in above):
                 return sorted((-score, tiebreak(m), m) for m, score in above)[:size]
-        return heapq.nsmallest(
-            size, ((-score, tiebreak(m), m) for m, score in shown_by.items() if m in known)
-        )
+        entries = [(-score, tiebreak(m), m) for m, score in shown_by.items() if m in known]
+        entries.sort()  # a few dozen at most here: a sort is faster than heapq.nsmallest
+        return entries[:size]
 
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:

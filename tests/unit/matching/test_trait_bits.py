@@ -8,7 +8,7 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.matching.domain.batch import bits_similarity, mentor_similarity, trait_bits
+from services.matching.domain.batch import bits_similarities, mentor_similarity, trait_bits
 from services.matching.domain.people import person_from_profile
 from services.matching.domain.tables import Vocabulary
 from tests.unit.builders import mentor
@@ -27,4 +27,8 @@ def test_bit_sets_give_the_same_similarity_as_sets(
     )
     vocab = {"skills": Vocabulary(), "industries": Vocabulary()}
     bits = [trait_bits(m, vocab["skills"].id, vocab["industries"].id) for m in (a, b)]
-    assert bits_similarity(bits[0], bits[1]) == mentor_similarity(a, b)
+    assert bits_similarities([bits[0]], bits[1]) == [mentor_similarity(a, b)]
+    assert bits_similarities([bits[1], bits[0]], bits[0]) == [
+        mentor_similarity(b, a),
+        mentor_similarity(a, a),
+    ]
