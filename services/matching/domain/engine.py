@@ -414,6 +414,7 @@ class TenantEngine:
                 np.array([m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of], np.int64),
             ),
             (self.floors.values, self.floors.closed, partition),
+            (self.config.search_threads, self.config.min_search_part),
         )
         self._note_left_out(found.left_out, partition)
         own_key = tiebreak(mentee_id)

@@ -95,14 +95,7 @@ def _short(partial: float, to_come: float, need: float) -> bool:
 
 @njit(cache=True, nogil=True)
 def best_mentees(
-    candidates: Any,
-    lengths: Any,
-    excluded: Any,
-    mentor: Any,
-    lookups: Any,
-    table: Any,
-    bars: Any,
-    part: int,
+    lengths: Any, excluded: Any, mentor: Any, lookups: Any, table: Any, bars: Any, part: Any
 ) -> Any:
     """One mentor's candidates that may rank among its best `lengths[p]` in their partition.
 
@@ -111,14 +104,15 @@ def best_mentees(
     every eligible candidate scoring at least its partition's length-th best (and possibly
     some below it); `eligible[p]` counts the partition's eligible candidates.
 
-    The candidates may be split into parts searched at once (the GIL is released), each
-    publishing its partitions' length-th best so far in its row `part` of `bars` and reading
-    the others': any part's length-th best is at most the whole's, so it is a safe bar too.
-    A stale read only prunes less.
+    `part`: (candidates, row). The candidates may be split into parts searched at once (the
+    GIL is released), each publishing its partitions' length-th best so far in its row of
+    `bars` and reading the others': any part's length-th best is at most the whole's, so it
+    is a safe bar too. A stale read only prunes less.
 
     The criteria are written out in order with every column unpacked once: one generic step
     per criterion, reading the tuples each time, took a third longer per candidate.
     """
+    candidates, row = part
     years, offset, week, me, manager = mentor
     l_skills, l_industries, l_functions, l_styles, l_languages, l_bgpairs, l_bgdims = lookups
     goal_skills, targets_ind, targets_fun, t_bgpairs, t_bgdims, langs, t_styles = table[0]
@@ -178,7 +172,7 @@ def best_mentees(
             count += 1
             _keep_best(best[p], filled, p, length, score)
             if filled[p] == length:
-                bars[part, p] = best[p, length - 1]
+                bars[row, p] = best[p, length - 1]
     return slots, totals, count, eligible
 
 
@@ -225,7 +219,7 @@ def _present(rows: Any, ids: Any, mentor: int) -> int:
     return count
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mentors_reaching(
     goal_ids: Any,
     eligibility: Any,
@@ -234,10 +228,12 @@ def mentors_reaching(
     mentee: Any,
     rows: Any,
     mentors: Any,
+    span: Any,
 ) -> Any:
-    """One pass over every mentor slot: the open mentors holding one of the goal's skills that
-    may be proposed to this mentee and score at least their list's floor, with those totals;
-    and the others whose full list (closed) they did not enter.
+    """One pass over the mentor slots in `span` (first, end): the open mentors holding one of
+    the goal's skills that may be proposed to this mentee and score at least their list's
+    floor, with those totals; and the others whose full list (closed) they did not enter.
+    Spans are independent (each mentor has its own floor), so parts run at once.
 
     eligibility: (skill levels [skill, mentor], open, uid, manager);
     constraints: (the mentee's person id, its manager's, sorted excluded mentor slots);
@@ -251,12 +247,12 @@ def mentors_reaching(
     industries, functions, bgpairs, bgdims, styles, languages = ids
     r_ind, r_fun, r_bgpairs, r_bgdims, r_styles, r_languages = rows
     m_years, m_offset, m_week = mentors
-    high = is_open.size
-    reaching = np.empty(high, np.int64)
-    totals = np.empty(high, np.float64)
-    left_out = np.empty(high, np.int64)
+    first, end = span
+    reaching = np.empty(end - first, np.int64)
+    totals = np.empty(end - first, np.float64)
+    left_out = np.empty(end - first, np.int64)
     count, n_left = 0, 0
-    for m in range(high):
+    for m in range(first, end):
         if not is_open[m]:
             continue
         level_sum = 0

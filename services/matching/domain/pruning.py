@@ -5,13 +5,14 @@
 
 Both run one compiled pass over the candidates (kernels.py) that stops scoring a pair once
 its bound shows it cannot reach what it must. Here the engine's tables are laid out for it.
-A mentor's search over many candidates runs in parts on several cores at once.
+A search over many candidates runs in parts on several cores at once.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import itertools
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -67,15 +68,10 @@ def best_mentees(
         tuple(mentors.lookup(kind, mentor) for kind in _LOOKUP_ORDER),
         _mentee_columns(table),
     )
-    threads, min_part = split
-    parts = np.array_split(candidates, max(1, min(threads, candidates.size // min_part)))
-    bars = np.full((len(parts), length_of.size), -1.0)
-    helpers = [
-        _helpers().submit(kernels.best_mentees, part, *arguments, bars, index)
-        for index, part in enumerate(parts[1:], start=1)
-    ]
-    found = [kernels.best_mentees(parts[0], *arguments, bars, 0)]
-    found += [helper.result() for helper in helpers]
+    spans = _spans(candidates.size, split)
+    bars = np.full((len(spans), length_of.size), -1.0)
+    parts = [(candidates[first:end], row) for row, (first, end) in enumerate(spans)]
+    found = _in_parts(kernels.best_mentees, (*arguments, bars), parts)
     slots = np.concatenate([part_slots[:count] for part_slots, _, count, _ in found])
     totals = np.concatenate([part_totals[:count] for _, part_totals, count, _ in found])
     eligible = sum(part_eligible for *_, part_eligible in found)
@@ -119,11 +115,13 @@ def mentors_reaching(
     slot: int,
     constraints: tuple[int, int, IntArray],
     floors: tuple[FloatArray, BoolArray, int],
+    split: tuple[int, int] = (1, 1),
 ) -> Reaching:
     """Open mentors holding one of the goal's skills that score at least their list's floor
     for this mentee (in slot order). `constraints`: the mentee's person id, its manager's,
     and the mentor slots it excludes; `floors`: per mentor and partition the floor and
-    whether the list is closed, and the mentee's partition."""
+    whether the list is closed, and the mentee's partition; `split`: up to this many parts
+    searched at once, and the fewest mentors per part."""
     t, rows = table, mentors.rows
 
     def ids(kind: str, column: Any) -> IntArray:
@@ -149,7 +147,7 @@ def mentors_reaching(
     )
     me, manager, excluded = constraints
     high = mentors.slots.high_water
-    found, totals, left_out = kernels.mentors_reaching(
+    arguments = (
         ids("skills", t.goal_skills),
         (rows["skills"], mentors.open[:high], mentors.uid, mentors.manager),
         (me, manager, np.sort(excluded)),
@@ -158,7 +156,25 @@ def mentors_reaching(
         tuple(rows[kind] for kind, _ in _mentee_ids(t)),
         (mentors.years, mentors.offset, mentors.week),
     )
-    return Reaching(found, totals, left_out)
+    found = _in_parts(kernels.mentors_reaching, arguments, _spans(high, split))
+    return Reaching(*(np.concatenate(column) for column in zip(*found, strict=True)))
+
+
+def _spans(size: int, split: tuple[int, int]) -> list[tuple[int, int]]:
+    """[first, end) of up to `threads` near-equal parts of at least `min_part` each."""
+    threads, min_part = split
+    parts = max(1, min(threads, size // min_part))
+    edges = [size * index // parts for index in range(parts + 1)]
+    return list(itertools.pairwise(edges))
+
+
+def _in_parts(
+    kernel: Callable[..., Any], arguments: tuple[Any, ...], parts: list[Any]
+) -> list[Any]:
+    """kernel(*arguments, part) for each part: the first in this thread, the others at once
+    in the helpers; results in the parts' order."""
+    helpers = [_helpers().submit(kernel, *arguments, part) for part in parts[1:]]
+    return [kernel(*arguments, parts[0]), *(helper.result() for helper in helpers)]
 
 
 def _mentee_ids(t: MenteeTable) -> tuple[tuple[str, Any], ...]:

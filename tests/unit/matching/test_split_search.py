@@ -1,5 +1,6 @@
-"""A mentor's search split into parts that share their bars finds exactly the best mentees of
-each partition that one unpruned pass over every candidate finds."""
+"""Searches split into parts find what one pass finds: a mentor's search (parts sharing their
+bars) the best mentees of one unpruned pass, a goal's search every mentor reaching its floor
+with score_pair's exact total."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 
 from benchmarks import population
 from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.pruning import Contenders, best_mentees
+from services.matching.domain.pruning import Contenders, best_mentees, mentors_reaching
 
 PARTITIONS = 3
 
@@ -62,3 +64,30 @@ def test_split_searches_find_the_best_mentees_of_one_unpruned_pass(
                 assert split[p].eligible == everyone[p].eligible
                 compared += everyone[p].slots.size > length  # pruning had something to drop
     assert compared > 30
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_split_goal_searches_find_every_mentor_reaching_its_floor(
+    engine: TenantEngine, threads: int
+) -> None:
+    m = engine.mentors
+    floors = np.random.default_rng(3).uniform(0.3, 0.8, (m.slots.high_water, PARTITIONS))
+    closed = np.ones(floors.shape, np.bool_)
+    for index in range(0, 900, 7):
+        mentee_id = f"mentee-{index:03d}"
+        slot, partition = engine.mentees.slots.slot_of[mentee_id], index % PARTITIONS
+        goal, mentee = engine.goals[mentee_id], engine.profiles[mentee_id]
+        scores = {
+            mentor_slot: score_pair(goal, mentee, mentor).total
+            for mentor_slot, mentor in enumerate(m.people[: m.slots.high_water])
+            if mentor is not None and m.open[mentor_slot] and skill_level_sum(goal, mentor) > 0
+        }
+        constraints = (engine.person_ids.id(mentee_id), -9, np.zeros(0, np.int64))
+        found = mentors_reaching(
+            engine.mentees, m, slot, constraints, (floors, closed, partition), (threads, 1)
+        )
+        assert dict(zip(found.slots.tolist(), found.totals.tolist(), strict=True)) == {
+            s: total for s, total in scores.items() if total >= floors[s, partition]
+        }
+        assert found.slots.tolist() == sorted(found.slots.tolist())
+        assert set(found.left_out.tolist()) == scores.keys() - set(found.slots.tolist())
