@@ -499,7 +499,7 @@ class TenantEngine:
         shown_by = self.allowed.get(slot, {})
         known = self.mentors.slots.slot_of
         if len(shown_by) > 4 * size:
-            # A mentee near the top of many lists can be shown by thousands of mentors: find
+            # A mentee near the top of many lists is shown by a hundred mentors or more: find
             # the size-th best score in C first, then build entries only for those above it.
             bar = sorted(shown_by.values(), reverse=True)[size - 1]
             above = [(m, score) for m, score in shown_by.items() if score >= bar]

@@ -82,13 +82,6 @@ def best_mentees(
     }
 
 
-@functools.cache
-def _helpers() -> ThreadPoolExecutor:
-    """Threads for the parts beyond the first (which runs in the caller's thread); made on
-    first use, idle between searches."""
-    return ThreadPoolExecutor(thread_name_prefix="mentor-search")
-
-
 _LOOKUP_ORDER = ("skills", "industries", "functions", "styles", "languages", "bgpairs", "bgdims")
 
 
@@ -175,6 +168,13 @@ def _in_parts(
     in the helpers; results in the parts' order."""
     helpers = [_helpers().submit(kernel, *arguments, part) for part in parts[1:]]
     return [kernel(*arguments, parts[0]), *(helper.result() for helper in helpers)]
+
+
+@functools.cache
+def _helpers() -> ThreadPoolExecutor:
+    """Threads for the parts beyond the first (which runs in the caller's thread); made on
+    first use, idle between searches."""
+    return ThreadPoolExecutor(thread_name_prefix="mentor-search")
 
 
 def _mentee_ids(t: MenteeTable) -> tuple[tuple[str, Any], ...]:
