@@ -7,7 +7,7 @@ and `rebuild --verify` uses it on a sample.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from services.matching.domain.constraints import (
@@ -42,37 +42,6 @@ def traits(mentor: Person) -> Traits:
 
 def traits_similarity(a: Traits, b: Traits) -> float:
     return (jaccard(a[0], b[0]) + jaccard(a[1], b[1])) / 2
-
-
-TraitBits = tuple[int, int]  # Traits as bit sets over name ids: one bit per skill, industry
-
-
-def trait_bits(
-    mentor: Person, skill_id: Callable[[str], int], industry_id: Callable[[str], int]
-) -> TraitBits:
-    return _mask(map(skill_id, mentor.skills)), _mask(map(industry_id, mentor.industries))
-
-
-def bits_similarities(many: Sequence[TraitBits], one: TraitBits) -> list[float]:
-    """traits_similarity(m, one) for each m, on bit sets: the same counts and the same division,
-    so the same values, without a set per pair (re-ranking computes thousands) nor a call per
-    pair (a fifth of a re-rank). An empty union has an empty intersection: 0 / 1 is its 0.0."""
-    skills, industries = one
-    return [
-        (
-            (s & skills).bit_count() / ((s | skills).bit_count() or 1)
-            + (i & industries).bit_count() / ((i | industries).bit_count() or 1)
-        )
-        / 2
-        for s, i in many
-    ]
-
-
-def _mask(ids: Iterable[int]) -> int:
-    mask = 0
-    for i in ids:
-        mask |= 1 << i
-    return mask
 
 
 def mentor_similarity(a: Person, b: Person) -> float:

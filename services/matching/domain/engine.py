@@ -16,13 +16,13 @@ from __future__ import annotations
 import bisect
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
-from services.matching.domain.batch import Population, TraitBits, bits_similarities, trait_bits
+from services.matching.domain import kernels
+from services.matching.domain.batch import Population
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
@@ -39,7 +39,6 @@ from services.matching.domain.criteria import (
     score_pair,
     weight_total,
 )
-from services.matching.domain.diversify import Candidate, choose
 from services.matching.domain.memberships import Memberships
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.people import Goal, Person, tiebreak
@@ -58,24 +57,26 @@ ListKey = tuple[str, int]  # (mentor id, partition)
 
 
 class Floors:
-    """Per (mentor slot, partition): the lowest score that can still enter the mentor's list."""
+    """Per (partition, mentor slot): the lowest score that can still enter the mentor's list.
+
+    A goal's search reads one partition's floor of every mentor: a row each, contiguous."""
 
     def __init__(self, partitions: int) -> None:
-        self.values = np.full((256, partitions), 2.0)
-        self.closed = np.zeros((256, partitions), np.bool_)  # full, and believed complete
+        self.values = np.full((partitions, 256), 2.0)
+        self.closed = np.zeros((partitions, 256), np.bool_)  # full, and believed complete
 
     def ensure(self, capacity: int) -> None:
-        if capacity > self.values.shape[0]:
-            grown = np.full((capacity, self.values.shape[1]), 2.0)
-            grown[: self.values.shape[0]] = self.values
+        if capacity > self.values.shape[1]:
+            grown = np.full((self.values.shape[0], capacity), 2.0)
+            grown[:, : self.values.shape[1]] = self.values
             self.values = grown
             closed = np.zeros(grown.shape, np.bool_)
-            closed[: self.closed.shape[0]] = self.closed
+            closed[:, : self.closed.shape[1]] = self.closed
             self.closed = closed
 
     def set(self, slot: int, partition: int, value: float, closed: bool = False) -> None:
-        self.values[slot, partition] = value
-        self.closed[slot, partition] = closed
+        self.values[partition, slot] = value
+        self.closed[partition, slot] = closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,6 @@ class TenantEngine:
         self.rankings: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}
         self._dirty: set[int] = set()
-        self._traits: dict[str, TraitBits] = {}  # of mentors, for diversity; dropped on change
         self._changes = Changes()
 
     # ----------------------------------------------------------------- people and goals
@@ -187,7 +187,7 @@ class TenantEngine:
         mentor_list = self.lists.get(key)
         if mentor_list is not None and mentor_list.contains(mentee):
             self._unlink(mentee, mentor_id)
-            self._edit_list(key, partial(MentorList.remove, slot=mentee))
+            self._remove_from_list(key, mentee)
         self._rerank_dirty()
 
     def reset_exclusions(self, mentor_id: str, partition: int, mentee_ids: Iterable[str]) -> None:
@@ -292,33 +292,37 @@ class TenantEngine:
             assert mentor is not None
             self.floors.set(slot, partition, -1.0 if self._share(mentor, partition) > 0 else 2.0)
 
-    def _edit_list(self, key: ListKey, edit: Callable[[MentorList], bool]) -> None:
-        current = self.lists.get(key)
-        mentor = self.mentor(key[0])
-        share = current.share if current else (self._share(mentor, key[1]) if mentor else 0)
-        edited = MentorList(
-            share, list(current.entries) if current else [], bool(current and current.truncated)
-        )
-        if edit(edited):
-            self._rebuild_lists(key[0], [key[1]])
-        else:
-            self._set_list(key, edited)
-
-    def _traits_of(self, mentor_id: str) -> TraitBits:
-        found = self._traits.get(mentor_id)
-        if found is None:
-            mentor = self.mentor(mentor_id)
-            assert mentor is not None
-            vocab = self.mentors.vocab
-            found = trait_bits(mentor, vocab["skills"].id, vocab["industries"].id)
-            self._traits[mentor_id] = found
-        return found
+    def _remove_from_list(self, key: ListKey, mentee: int) -> None:
+        """Take a mentee out of a mentor list in place: the first of the reserve moves up into
+        the shown part. (Copying the list and comparing before and after, as a recomputed
+        list needs, cost a goal of a mentee in a hundred lists a few milliseconds.)"""
+        mentor_id, partition = key
+        mentor_list = self.lists.get(key)
+        entries = mentor_list.entries if mentor_list is not None else []
+        index = next((i for i, entry in enumerate(entries) if entry[2] == mentee), None)
+        if mentor_list is None or index is None:
+            self._set_floor(mentor_id, partition)
+            return
+        if mentor_list.truncated and len(entries) <= mentor_list.share:
+            self._rebuild_lists(mentor_id, [partition])  # the reserve is spent: search again
+            return
+        removed, share = entries.pop(index), mentor_list.share
+        if index < share:
+            self._disallow(mentee, mentor_id)
+            self._note_allowed_changed(mentee, -removed[0])
+            if len(entries) >= share:
+                moved_up = entries[share - 1]
+                self.allowed[moved_up[2]][mentor_id] = -moved_up[0]
+                self._note_allowed_changed(moved_up[2], -moved_up[0])
+        if not entries and not mentor_list.truncated:
+            del self.lists[key]
+        self._set_floor(mentor_id, partition)
+        self._changes.lists.add(key)
 
     def _touch_mentees_of(self, mentor_id: str) -> None:
         """Rankings skip mentors not in the table and weigh their data (diversity): a mentor
         arriving, changing or leaving re-ranks the mentees its lists show, even when the
         lists themselves come out the same."""
-        self._traits.pop(mentor_id, None)
         for partition in range(self.config.partitions):
             mentor_list = self.lists.get((mentor_id, partition))
             if mentor_list is not None:
@@ -364,7 +368,7 @@ class TenantEngine:
             t.clear(slot)  # first, so that a list recomputed below no longer sees the old data
             partition = int(t.partition[slot])
             for mentor_id in sorted(self.member_of.pop(slot)):
-                self._edit_list((mentor_id, partition), partial(MentorList.remove, slot=slot))
+                self._remove_from_list((mentor_id, partition), slot)
         person, goal = self.profiles.get(mentee_id), self.goals.get(mentee_id)
         if person is None or goal is None or not person.is_mentee:
             if slot is not None:
@@ -413,7 +417,7 @@ class TenantEngine:
                 int(t.manager[slot]),
                 np.array([m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of], np.int64),
             ),
-            (self.floors.values, self.floors.closed, partition),
+            (self.floors.values[partition], self.floors.closed[partition]),
             (self.config.search_threads, self.config.min_search_part),
         )
         self._note_left_out(found.left_out, partition)
@@ -459,7 +463,7 @@ class TenantEngine:
         for slot in mentor_slots.tolist():
             key = (self.mentors.slots.user_ids[slot] or "", partition)
             self.lists[key].truncated = True
-            self.floors.closed[slot, partition] = False
+            self.floors.closed[partition, slot] = False
             self._changes.lists.add(key)
 
     # ----------------------------------------------------------------- rankings
@@ -472,21 +476,12 @@ class TenantEngine:
         if mentee_id is None or not self.mentees.ranked[slot]:
             return
         size = self.config.pool_factor * self.config.top_k
-        pool = [Candidate(m, -negated, order) for negated, order, m in self._pool(slot, size)]
-        full = len(pool) == size
-        if full:
-            self.pool_floor[slot] = pool[-1].score
+        pool = self._pool(slot, size)
+        if len(pool) == size:
+            self.pool_floor[slot] = -pool[-1][0]
         else:
             self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
-        traits = {c.key: self._traits_of(str(c.key)) for c in pool}
-
-        def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:
-            return bits_similarities([traits[c.key] for c in others], traits[picked.key])
-
-        chosen = choose(
-            pool, self.config.top_k, self.config.pool_factor, self.config.diversity, similarities
-        )
-        ranking = tuple(Ranked(str(c.key), c.score) for c in chosen)
+        ranking = self._diversified(pool)
         if ranking != self.rankings.get(mentee_id, ()):
             self._changes.rankings.add(mentee_id)
         if ranking:
@@ -497,17 +492,31 @@ class TenantEngine:
     def _pool(self, slot: int, size: int) -> list[tuple[float, int, str]]:
         """The mentee's best `size` shown-by mentors still in the table, as sorted entries."""
         shown_by = self.allowed.get(slot, {})
-        known = self.mentors.slots.slot_of
+        known = self.mentors.tiebreaks  # and their tiebreaks, computed once per mentor
         if len(shown_by) > 4 * size:
             # A mentee near the top of many lists is shown by a hundred mentors or more: find
             # the size-th best score in C first, then build entries only for those above it.
             bar = sorted(shown_by.values(), reverse=True)[size - 1]
             above = [(m, score) for m, score in shown_by.items() if score >= bar]
             if all(m in known for m, _ in above):
-                return sorted((-score, tiebreak(m), m) for m, score in above)[:size]
-        entries = [(-score, tiebreak(m), m) for m, score in shown_by.items() if m in known]
+                return sorted((-score, known[m], m) for m, score in above)[:size]
+        entries = [(-score, known[m], m) for m, score in shown_by.items() if m in known]
         entries.sort()  # a few dozen at most here: a sort is faster than heapq.nsmallest
         return entries[:size]
+
+    def _diversified(self, pool: list[tuple[float, int, str]]) -> tuple[Ranked, ...]:
+        """MMR over the pool (in relevance order), compiled: kernels.diversified."""
+        if not pool:
+            return ()
+        known, traits = self.mentors.slots.slot_of, self.mentors.traits
+        picks = kernels.diversified(
+            np.array([-negated for negated, _, _ in pool]),
+            traits.rows[[known[mentor_id] for _, _, mentor_id in pool]],
+            traits.skill_words,
+            self.config.top_k,
+            self.config.diversity,
+        )
+        return tuple(Ranked(pool[i][2], -pool[i][0]) for i in picks.tolist())
 
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:

@@ -237,12 +237,12 @@ def mentors_reaching(
 
     eligibility: (skill levels [skill, mentor], open, uid, manager);
     constraints: (the mentee's person id, its manager's, sorted excluded mentor slots);
-    floors: (floor [mentor, partition], closed [mentor, partition], partition).
+    floors: (floor [mentor], closed [mentor]) of the mentors' lists in the mentee's partition.
     The criteria are written out as in best_mentees (a shared step function was slower).
     """
     levels, is_open, m_uid, m_manager = eligibility
     me, my_manager, excluded = constraints
-    floor, closed, partition = floors
+    floor, closed = floors
     (w, total, years, offset, week, n_goal, n_ind, n_fun, n_bg, n_sty, pref), ids = mentee
     industries, functions, bgpairs, bgdims, styles, languages = ids
     r_ind, r_fun, r_bgpairs, r_bgdims, r_styles, r_languages = rows
@@ -262,10 +262,10 @@ def mentors_reaching(
             continue
         if _holds(excluded, m):
             continue
-        if closed[m, partition]:  # left out unless it reaches the floor below
+        if closed[m]:  # left out unless it reaches the floor below
             left_out[n_left] = m
             n_left += 1
-        bar = floor[m, partition]
+        bar = floor[m]
         need = (bar - MARGIN) * total
         s0 = level_sum / (5 * n_goal)
         partial, to_come = w[0, 0] * s0, total - w[0, 0]
@@ -301,7 +301,7 @@ def mentors_reaching(
         if score >= bar:
             reaching[count], totals[count] = m, score
             count += 1
-            if closed[m, partition]:
+            if closed[m]:
                 n_left -= 1
     return reaching[:count], totals[:count], left_out[:n_left]
 
@@ -319,3 +319,53 @@ def marked_union(joined: Any, ranked: Any, marks: Any) -> Any:
         count += marks[slot] & ranked[slot]
         marks[slot] = False
     return found[:count]
+
+
+# ------------------------------------------------------------------ diversity
+@njit(cache=True)
+def diversified(scores: Any, words: Any, skill_words: int, k: int, diversity: float) -> Any:
+    """diversify.diversify over a pool already in relevance order, compiled: the indices of
+    the picks, in pick order. `words`: each candidate's trait bits (trait_words.TraitWords
+    rows), the skills in the first `skill_words`. Same floats, same ties: the first of equal
+    marginals wins, as with max() over the pool in relevance order."""
+    n = scores.size
+    if diversity <= 0 or n <= 1:
+        return np.arange(min(k, n))
+    picks = np.empty(min(k, n), np.int64)
+    taken = np.zeros(n, np.bool_)
+    closest = np.zeros(n)
+    picks[0], taken[0], count = 0, True, 1
+    for j in range(1, n):
+        closest[j] = _similarity(words, j, 0, skill_words)
+    while count < k and count < n:
+        best, best_marginal = -1, 0.0
+        for j in range(n):
+            if taken[j]:
+                continue
+            marginal = (1 - diversity) * scores[j] - diversity * closest[j]
+            if best < 0 or marginal > best_marginal:
+                best, best_marginal = j, marginal
+        picks[count], taken[best] = best, True
+        count += 1
+        if count < k:
+            for j in range(n):
+                if not taken[j]:
+                    closest[j] = max(closest[j], _similarity(words, j, best, skill_words))
+    return picks
+
+
+@njit(cache=True, inline="always")
+def _similarity(words: Any, a: int, b: int, skill_words: int) -> float:
+    """batch.traits_similarity on bit words: the mean of the skills' and industries' Jaccard
+    (an empty union counts as 0)."""
+    common, either = 0, 0
+    for w in range(skill_words):
+        common += _popcount(words[a, w] & words[b, w])
+        either += _popcount(words[a, w] | words[b, w])
+    skills = common / max(either, 1)
+    common, either = 0, 0
+    for w in range(skill_words, words.shape[1]):
+        common += _popcount(words[a, w] & words[b, w])
+        either += _popcount(words[a, w] | words[b, w])
+    result: float = (skills + common / max(either, 1)) / 2
+    return result

@@ -35,13 +35,5 @@ class MentorList:
             return -self.entries[-1][0] if self.entries else -1.0
         return -1.0
 
-    def remove(self, slot: int) -> bool:
-        """Drop a mentee; True when the list must now be recomputed."""
-        for index, entry in enumerate(self.entries):
-            if entry[2] == slot:
-                del self.entries[index]
-                break
-        return self.truncated and len(self.entries) < self.share
-
     def contains(self, slot: int) -> bool:
         return any(entry[2] == slot for entry in self.entries)

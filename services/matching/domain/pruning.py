@@ -107,13 +107,13 @@ def mentors_reaching(
     mentors: MentorTable,
     slot: int,
     constraints: tuple[int, int, IntArray],
-    floors: tuple[FloatArray, BoolArray, int],
+    floors: tuple[FloatArray, BoolArray],
     split: tuple[int, int] = (1, 1),
 ) -> Reaching:
     """Open mentors holding one of the goal's skills that score at least their list's floor
     for this mentee (in slot order). `constraints`: the mentee's person id, its manager's,
-    and the mentor slots it excludes; `floors`: per mentor and partition the floor and
-    whether the list is closed, and the mentee's partition; `split`: up to this many parts
+    and the mentor slots it excludes; `floors`: per mentor, the floor of its list in the
+    mentee's partition and whether that list is closed; `split`: up to this many parts
     searched at once, and the fewest mentors per part."""
     t, rows = table, mentors.rows
 

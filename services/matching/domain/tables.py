@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from services.matching.domain.people import Goal, Person
+from services.matching.domain.people import Goal, Person, tiebreak
+from services.matching.domain.trait_words import TraitWords
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -118,6 +119,8 @@ class MentorTable:
             kind: np.zeros((64, capacity), np.uint8 if kind == "skills" else np.bool_)
             for kind in KINDS
         }
+        self.traits = TraitWords(capacity)
+        self.tiebreaks: dict[str, int] = {}  # people.tiebreak of each mentor in the table
 
     def _grow(self) -> None:
         cap = self.slots.capacity
@@ -126,6 +129,7 @@ class MentorTable:
         self.week = _grow_first(self.week, cap)
         for kind, rows in self.rows.items():
             self.rows[kind] = _grow_last(rows, cap)
+        self.traits.grow(cap)
 
     def _row_capacity(self, kind: str) -> None:
         rows = self.rows[kind]
@@ -141,6 +145,7 @@ class MentorTable:
         while len(self.people) <= slot:
             self.people.append(None)
         self.people[slot] = person
+        self.tiebreaks[person.user_id] = tiebreak(person.user_id)
         self.years[slot] = person.years
         self.offset[slot] = person.utc_offset_minutes
         self.week[slot] = split_week(person.week)
@@ -163,17 +168,21 @@ class MentorTable:
             column[:] = 0
             for value_id, level in ids:
                 column[value_id] = level
+        skills, industries = self.vocab["skills"], self.vocab["industries"]
+        self.traits.put(slot, map(skills.id, person.skills), map(industries.id, person.industries))
         return slot
 
     def remove(self, user_id: str) -> int | None:
         slot = self.slots.release(user_id)
         if slot is not None:
             self.people[slot] = None
+            del self.tiebreaks[user_id]
             self.open[slot] = False
             self.uid[slot] = -2
             self.manager[slot] = -3
             for rows in self.rows.values():
                 rows[:, slot] = 0
+            self.traits.clear(slot)
         return slot
 
     def lookup(self, kind: str, person: Person) -> IntArray:

@@ -71,7 +71,7 @@ def test_split_goal_searches_find_every_mentor_reaching_its_floor(
     engine: TenantEngine, threads: int
 ) -> None:
     m = engine.mentors
-    floors = np.random.default_rng(3).uniform(0.3, 0.8, (m.slots.high_water, PARTITIONS))
+    floors = np.random.default_rng(3).uniform(0.3, 0.8, (PARTITIONS, m.slots.high_water))
     closed = np.ones(floors.shape, np.bool_)
     for index in range(0, 900, 7):
         mentee_id = f"mentee-{index:03d}"
@@ -83,11 +83,10 @@ def test_split_goal_searches_find_every_mentor_reaching_its_floor(
             if mentor is not None and m.open[mentor_slot] and skill_level_sum(goal, mentor) > 0
         }
         constraints = (engine.person_ids.id(mentee_id), -9, np.zeros(0, np.int64))
-        found = mentors_reaching(
-            engine.mentees, m, slot, constraints, (floors, closed, partition), (threads, 1)
-        )
+        reachable = (floors[partition], closed[partition])
+        found = mentors_reaching(engine.mentees, m, slot, constraints, reachable, (threads, 1))
         assert dict(zip(found.slots.tolist(), found.totals.tolist(), strict=True)) == {
-            s: total for s, total in scores.items() if total >= floors[s, partition]
+            s: total for s, total in scores.items() if total >= floors[partition, s]
         }
         assert found.slots.tolist() == sorted(found.slots.tolist())
         assert set(found.left_out.tolist()) == scores.keys() - set(found.slots.tolist())
