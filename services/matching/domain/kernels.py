@@ -140,24 +140,24 @@ def best_mentees(
         partial, to_come = w[slot, 0] * s0, total - w[slot, 0]
         if _short(partial, to_come, need):
             continue
-        s1 = _experience(years - t_years[slot])
-        partial, to_come = partial + w[slot, 1] * s1, to_come - w[slot, 1]
-        if _short(partial, to_come, need):
-            continue
-        s6 = 1.0 if _looked_up(l_languages, langs, slot) > 0 else 0.0
-        partial, to_come = partial + w[slot, 6] * s6, to_come - w[slot, 6]
-        if _short(partial, to_come, need):
-            continue
-        s5 = _share(_looked_up(l_styles, t_styles, slot), n_sty[slot])
-        partial, to_come = partial + w[slot, 5] * s5, to_come - w[slot, 5]
-        if _short(partial, to_come, need):
-            continue
         s2 = _share(_looked_up(l_industries, targets_ind, slot), n_ind[slot])
         partial, to_come = partial + w[slot, 2] * s2, to_come - w[slot, 2]
         if _short(partial, to_come, need):
             continue
         s3 = _share(_looked_up(l_functions, targets_fun, slot), n_fun[slot])
         partial, to_come = partial + w[slot, 3] * s3, to_come - w[slot, 3]
+        if _short(partial, to_come, need):
+            continue
+        s5 = _share(_looked_up(l_styles, t_styles, slot), n_sty[slot])
+        partial, to_come = partial + w[slot, 5] * s5, to_come - w[slot, 5]
+        if _short(partial, to_come, need):
+            continue
+        s1 = _experience(years - t_years[slot])
+        partial, to_come = partial + w[slot, 1] * s1, to_come - w[slot, 1]
+        if _short(partial, to_come, need):
+            continue
+        s6 = 1.0 if _looked_up(l_languages, langs, slot) > 0 else 0.0
+        partial, to_come = partial + w[slot, 6] * s6, to_come - w[slot, 6]
         if _short(partial, to_come, need):
             continue
         same = _looked_up(l_bgpairs, t_bgpairs, slot)
@@ -271,24 +271,24 @@ def mentors_reaching(
         partial, to_come = w[0, 0] * s0, total - w[0, 0]
         if _short(partial, to_come, need):
             continue
-        s1 = _experience(m_years[m] - years)
-        partial, to_come = partial + w[0, 1] * s1, to_come - w[0, 1]
-        if _short(partial, to_come, need):
-            continue
-        s6 = 1.0 if _present(r_languages, languages, m) > 0 else 0.0
-        partial, to_come = partial + w[0, 6] * s6, to_come - w[0, 6]
-        if _short(partial, to_come, need):
-            continue
-        s5 = _share(_present(r_styles, styles, m), n_sty)
-        partial, to_come = partial + w[0, 5] * s5, to_come - w[0, 5]
-        if _short(partial, to_come, need):
-            continue
         s2 = _share(_present(r_ind, industries, m), n_ind)
         partial, to_come = partial + w[0, 2] * s2, to_come - w[0, 2]
         if _short(partial, to_come, need):
             continue
         s3 = _share(_present(r_fun, functions, m), n_fun)
         partial, to_come = partial + w[0, 3] * s3, to_come - w[0, 3]
+        if _short(partial, to_come, need):
+            continue
+        s5 = _share(_present(r_styles, styles, m), n_sty)
+        partial, to_come = partial + w[0, 5] * s5, to_come - w[0, 5]
+        if _short(partial, to_come, need):
+            continue
+        s1 = _experience(m_years[m] - years)
+        partial, to_come = partial + w[0, 1] * s1, to_come - w[0, 1]
+        if _short(partial, to_come, need):
+            continue
+        s6 = 1.0 if _present(r_languages, languages, m) > 0 else 0.0
+        partial, to_come = partial + w[0, 6] * s6, to_come - w[0, 6]
         if _short(partial, to_come, need):
             continue
         same = _present(r_bgpairs, bgpairs, m)
