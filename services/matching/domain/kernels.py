@@ -117,7 +117,7 @@ def best_mentees(
     l_skills, l_industries, l_functions, l_styles, l_languages, l_bgpairs, l_bgdims = lookups
     goal_skills, targets_ind, targets_fun, t_bgpairs, t_bgdims, langs, t_styles = table[0]
     n_goal, n_ind, n_fun, n_bg, n_sty, pref = table[1]
-    t_years, t_offset, t_week, w, weight_total, partition, uid, t_manager = table[2]
+    t_years, t_offset, t_week, profile, w, weight_total, partition, uid, t_manager = table[2]
     parts = lengths.size
     best = np.full((parts, max(1, lengths.max())), -1.0)  # per partition: best totals so far
     filled = np.zeros(parts, np.int64)
@@ -133,40 +133,41 @@ def best_mentees(
         if level_sum <= 0 or uid[slot] == me or t_manager[slot] == me or uid[slot] == manager:
             continue
         eligible[p] += 1
-        length, total = lengths[p], weight_total[slot]
+        q = profile[slot]  # the row of the mentee's weights
+        length, total = lengths[p], weight_total[q]
         bar = _bar(best, filled, bars, p, length)
         need = (bar - MARGIN) * total
         s0 = level_sum / (5 * n_goal[slot])
-        partial, to_come = w[slot, 0] * s0, total - w[slot, 0]
+        partial, to_come = w[q, 0] * s0, total - w[q, 0]
         if _short(partial, to_come, need):
             continue
         s2 = _share(_looked_up(l_industries, targets_ind, slot), n_ind[slot])
-        partial, to_come = partial + w[slot, 2] * s2, to_come - w[slot, 2]
+        partial, to_come = partial + w[q, 2] * s2, to_come - w[q, 2]
         if _short(partial, to_come, need):
             continue
         s3 = _share(_looked_up(l_functions, targets_fun, slot), n_fun[slot])
-        partial, to_come = partial + w[slot, 3] * s3, to_come - w[slot, 3]
+        partial, to_come = partial + w[q, 3] * s3, to_come - w[q, 3]
         if _short(partial, to_come, need):
             continue
         s5 = _share(_looked_up(l_styles, t_styles, slot), n_sty[slot])
-        partial, to_come = partial + w[slot, 5] * s5, to_come - w[slot, 5]
+        partial, to_come = partial + w[q, 5] * s5, to_come - w[q, 5]
         if _short(partial, to_come, need):
             continue
         s1 = _experience(years - t_years[slot])
-        partial, to_come = partial + w[slot, 1] * s1, to_come - w[slot, 1]
+        partial, to_come = partial + w[q, 1] * s1, to_come - w[q, 1]
         if _short(partial, to_come, need):
             continue
         s6 = 1.0 if _looked_up(l_languages, langs, slot) > 0 else 0.0
-        partial, to_come = partial + w[slot, 6] * s6, to_come - w[slot, 6]
+        partial, to_come = partial + w[q, 6] * s6, to_come - w[q, 6]
         if _short(partial, to_come, need):
             continue
         same = _looked_up(l_bgpairs, t_bgpairs, slot)
         s4 = _background(same, _looked_up(l_bgdims, t_bgdims, slot), n_bg[slot], pref[slot])
-        partial, to_come = partial + w[slot, 4] * s4, to_come - w[slot, 4]
+        partial, to_come = partial + w[q, 4] * s4, to_come - w[q, 4]
         if _short(partial, to_come, need):
             continue
         s7 = _availability(t_week[slot], week, t_offset[slot], offset)
-        score = _total(w, slot, total, (s0, s1, s2, s3, s4, s5, s6, s7))
+        score = _total(w, q, total, (s0, s1, s2, s3, s4, s5, s6, s7))
         if score >= bar:
             slots[count], totals[count] = slot, score
             count += 1

@@ -88,8 +88,8 @@ _LOOKUP_ORDER = ("skills", "industries", "functions", "styles", "languages", "bg
 def _mentee_columns(t: MenteeTable) -> tuple[Any, ...]:
     ids = (t.goal_skills, t.targets_ind, t.targets_fun, t.bgpairs, t.bgdims, t.langs, t.styles)
     counts = (t.n_goal, t.n_ind, t.n_fun, t.n_bg, t.n_sty, t.pref)
-    rest = (t.years, t.offset, t.week, t.weights, t.weight_total, t.partition, t.uid, t.manager)
-    return ids, counts, rest
+    weights = (t.profile, t.profiles.weights, t.profiles.totals)
+    return ids, counts, (t.years, t.offset, t.week, *weights, t.partition, t.uid, t.manager)
 
 
 @dataclass(frozen=True)
@@ -122,10 +122,11 @@ def mentors_reaching(
         valid: IntArray = values[(values >= 0) & (values < rows[kind].shape[0])]
         return valid
 
+    row = int(t.profile[slot])
     mentee = (
         (
-            t.weights[slot : slot + 1],
-            float(t.weight_total[slot]),
+            t.profiles.weights[row : row + 1],
+            float(t.profiles.totals[row]),
             int(t.years[slot]),
             int(t.offset[slot]),
             t.week[slot],

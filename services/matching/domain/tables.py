@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.trait_words import TraitWords
+from services.matching.domain.weight_profiles import WeightProfiles
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -266,8 +267,8 @@ class MenteeTable:
         self.n_bg = np.zeros(capacity, np.int16)
         self.n_sty = np.zeros(capacity, np.int16)
         self.pref = np.zeros(capacity, np.int16)
-        self.weights = np.zeros((capacity, 8), np.float64)
-        self.weight_total = np.ones(capacity, np.float64)
+        self.profile = np.zeros(capacity, np.int32)  # row of the goal's weights in profiles
+        self.profiles = WeightProfiles()
         # Id arrays are as wide as their longest row so far (at most WIDE or NARROW): most
         # rows name one to three things, and 20 columns each would be most of the table.
         self.goal_skills = np.full((capacity, 0), PAD, np.int16)
@@ -283,7 +284,6 @@ class MenteeTable:
         for name, value in list(vars(self).items()):
             if isinstance(value, np.ndarray):
                 setattr(self, name, _grow_first(value, cap))
-        self.weight_total[self.weight_total == 0] = 1.0
 
     def slot(self, user_id: str) -> int:
         slot, grow = self.slots.take(user_id)
@@ -323,11 +323,17 @@ class MenteeTable:
         self._put_ids("styles", slots, v["styles"], [g.styles for g in goals], NARROW)
         self.n_sty[slots] = [len(g.styles) for g in goals]
         self._put_ids("langs", slots, v["languages"], [p.languages for p in people], WIDE)
-        self.weights[slots] = [r.weights for r in rows]
-        self.weight_total[slots] = [r.weight_total for r in rows]
+        self.profile[slots] = [self.profiles.row(r.weights, r.weight_total) for r in rows]
         self.ranked[slots] = True
         for row in rows:
             self._count_goal_skills(row.slot, 1)
+        if len(self.profiles) > 2 * len(self.slots.slot_of) + 1024:
+            self._drop_unused_profiles()
+
+    def _drop_unused_profiles(self) -> None:
+        """Rows of weights no mentee has any more (each distinct vector ever seen adds one)."""
+        renumber = self.profiles.keep_only(np.unique(self.profile[self.ranked]))
+        self.profile[:] = np.where(self.ranked, renumber[self.profile], 0)
 
     def _count_goal_skills(self, slot: int, sign: int) -> None:
         if self.ranked[slot]:

@@ -121,7 +121,8 @@ def mentee_against_mentors(
         mentee_similarity(criterion, table, mentors, slot, candidates, level_sum)
         for criterion in range(CRITERIA)
     ]
-    return weighted_total(sims, table.weights[slot], table.weight_total[slot])
+    row = table.profile[slot]
+    return weighted_total(sims, table.profiles.weights[row], table.profiles.totals[row])
 
 
 def _present_for(
