@@ -54,11 +54,18 @@ class Person:
     utc_offset_minutes: int = 0
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+        raw = asdict(self)
+        raw["week"] = f"{self.week:x}"  # 168 bits: JSON parsers differ on integers past 64
+        return orjson.dumps(raw).decode()
 
     @classmethod
     def from_json(cls, text: str) -> Person:
-        raw = json.loads(text)  # not orjson: it reads the 168-bit week as a float
+        raw = orjson.loads(text)
+        week = raw.get("week", 0)
+        if isinstance(week, str):
+            raw["week"] = int(week, 16)
+        elif isinstance(week, float):  # stored as a JSON number, which orjson reads inexactly
+            raw = json.loads(text)
         for name in ("industries", "functions", "languages", "styles"):
             raw[name] = shared_names(raw[name])
         raw["user_id"] = sys.intern(raw["user_id"])

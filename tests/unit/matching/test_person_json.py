@@ -1,0 +1,51 @@
+"""A person's stored JSON reads back exactly, including weeks written before they were hex."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.matching.domain.people import HOURS_PER_WEEK, Person
+
+PERSON = Person(
+    user_id="mentor-1",
+    version=3,
+    is_mentor=True,
+    is_mentee=False,
+    display_name="Grace",
+    headline="Compilers",
+    skills={"cobol": 5},
+    years=20,
+    industries=("defence",),
+    functions=("engineering",),
+    background={"education": "phd"},
+    languages=("en",),
+    styles=("hands_on",),
+    capacity=2,
+    opted_in=True,
+    manager_id=None,
+    utc_offset_minutes=-300,
+)
+
+WEEKS = st.integers(min_value=0, max_value=(1 << HOURS_PER_WEEK) - 1)
+
+
+@given(WEEKS)
+def test_a_person_reads_back_as_written(week: int) -> None:
+    person = replace(PERSON, week=week)
+    assert Person.from_json(person.to_json()) == person
+
+
+@given(WEEKS)
+def test_a_week_stored_as_a_json_number_reads_back_exactly(week: int) -> None:
+    person = replace(PERSON, week=week)
+    written_before = json.dumps(asdict(person), separators=(",", ":"))
+    assert Person.from_json(written_before) == person
+
+
+def test_the_week_is_written_as_hex_text() -> None:
+    person = replace(PERSON, week=(1 << 167) | 1)
+    assert json.loads(person.to_json())["week"] == f"{(1 << 167) | 1:x}"
