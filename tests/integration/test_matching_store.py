@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader, load_engines
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.people import person_from_profile
-from services.matching.service_layer.handlers import Matching, handle
+from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
 from shared.contracts.goals import GoalSet
-from shared.contracts.profiles import ProfileUpdated
+from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
@@ -71,3 +72,44 @@ async def test_restored_engines_rank_like_the_ones_that_wrote_the_store(pool: as
 
     restored = await load_engines(pool, {0, 1}, CONFIG)
     assert restored[TENANT].ranking_ids() == before
+
+
+async def test_a_poll_of_goals_stores_what_one_event_at_a_time_would(pool: asyncpg.Pool) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    live = Matching(PostgresUnitOfWork(pool, "t."), PostgresStateLoader(pool), CONFIG)
+    await live.take_partitions({0, 1})
+
+    def goal_set(mentee_id: str, version: int) -> GoalSet:
+        return GoalSet(tenant_id=tenant, key=mentee_id, payload=goal(mentee_id, version))
+
+    def erased(user_id: str) -> ProfileDeleted:
+        payload = ProfileDeletedPayload(user_id=user_id)
+        return ProfileDeleted(tenant_id=tenant, key=user_id, payload=payload)
+
+    await handle(goal_set("a", 2), 0, live)
+    poll = [
+        goal_set("a", 1),  # older than the stored one
+        goal_set("a", 3),
+        goal_set("b", 1),
+        erased("b"),  # erases b's goal of this same poll
+        goal_set("c", 1),
+        goal_set("c", 1),  # another event, the same version
+        goal_set("d", 4),
+        erased("d"),
+        goal_set("d", 1),  # after the erasure: stored again
+        goal_set("e", 5),
+        goal_set("e", 2),  # older than one earlier in the poll
+    ]
+    await handle_batch([Delivery(event, 0) for event in poll], live)
+
+    rows = await pool.fetch(
+        "SELECT mentee_id, version FROM goals WHERE tenant_id = $1 ORDER BY mentee_id", tenant
+    )
+    assert [(r["mentee_id"], r["version"]) for r in rows] == [
+        ("a", 3),
+        ("c", 1),
+        ("d", 1),
+        ("e", 5),
+    ]
+    engine = await live.engine(tenant)
+    assert {m: g.version for m, g in engine.goals.items()} == {"a": 3, "c": 1, "d": 1, "e": 5}
