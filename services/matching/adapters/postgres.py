@@ -25,23 +25,11 @@ CONSUMER = "matching"
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 
 
-SAVE_GOAL = (
-    "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
-    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-    " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal"
-    " WHERE goals.version < EXCLUDED.version"
-)
-
-
 class PostgresMatchingTransaction:
     def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
         self._conn = conn
         self._prefix = topic_prefix
         self._outbox = OutboxBatch()  # written by `flush`, just before the commit
-        # Goals announced by `expect_goals`: their stored versions, read at once, and the ones
-        # to write (`flush`), so that a poll of goals costs two statements instead of one each.
-        self._goal_versions: dict[tuple[str, str], int | None] = {}
-        self._goals_due: dict[tuple[str, str], tuple[str, str, int, int, str]] = {}
 
     async def hold_partition(self, partition: int) -> None:
         await self._conn.execute(
@@ -84,9 +72,6 @@ class PostgresMatchingTransaction:
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        if (tenant_id, user_id) in self._goal_versions:
-            self._goal_versions[tenant_id, user_id] = None
-            self._goals_due.pop((tenant_id, user_id), None)
         conn = self._conn
         await conn.execute(
             "DELETE FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
@@ -106,32 +91,19 @@ class PostgresMatchingTransaction:
             user_id,
         )
 
-    async def expect_goals(self, mentees: Sequence[tuple[str, str]]) -> None:
-        wanted = [key for key in dict.fromkeys(mentees) if key not in self._goal_versions]
-        if not wanted:
-            return
-        rows = await self._conn.fetch(
-            "SELECT g.tenant_id, g.mentee_id, g.version FROM goals g"
-            " JOIN unnest($1::text[], $2::text[]) AS k(tenant_id, mentee_id)"
-            " ON g.tenant_id = k.tenant_id AND g.mentee_id = k.mentee_id",
-            [tenant for tenant, _ in wanted],
-            [mentee for _, mentee in wanted],
-        )
-        self._goal_versions.update(dict.fromkeys(wanted))
-        self._goal_versions.update(((r["tenant_id"], r["mentee_id"]), r["version"]) for r in rows)
-
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
-        key = (tenant_id, goal.mentee_id)
-        row = (tenant_id, goal.mentee_id, goal.version, partition, goal.to_json())
-        if key not in self._goal_versions:
-            stored = await self._conn.fetchval(f"{SAVE_GOAL} RETURNING true", *row)
-            return stored is not None
-        known = self._goal_versions[key]
-        if known is not None and known >= goal.version:
-            return False
-        self._goal_versions[key] = goal.version
-        self._goals_due[key] = row
-        return True
+        stored = await self._conn.fetchval(
+            "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
+            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal"
+            " WHERE goals.version < EXCLUDED.version RETURNING true",
+            tenant_id,
+            goal.mentee_id,
+            goal.version,
+            partition,
+            goal.to_json(),
+        )
+        return stored is not None
 
     async def seats_taken(self, tenant_id: str, mentor_id: str) -> int:
         taken = await self._conn.fetchval(
@@ -254,9 +226,6 @@ class PostgresMatchingTransaction:
         self._outbox.add(topic.qualified(self._prefix), event, partition)
 
     async def flush(self) -> None:
-        if self._goals_due:
-            await self._conn.executemany(SAVE_GOAL, list(self._goals_due.values()))
-            self._goals_due.clear()
         await self._outbox.write(self._conn)
 
 

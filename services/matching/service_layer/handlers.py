@@ -125,13 +125,6 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                     raise PartitionNotOwned(partition)
             pending = Pending()
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])
-            await tx.expect_goals(
-                [
-                    (d.event.tenant_id, d.event.payload.mentee_id)
-                    for d in batch
-                    if isinstance(d.event, GoalSet) and d.event.event_id in fresh
-                ]
-            )
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
                 if event.event_id in fresh:

@@ -51,10 +51,6 @@ class MatchingTransaction(Protocol):
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
         """Delete every row about the person as mentee, mentor or pair member."""
 
-    async def expect_goals(self, mentees: Sequence[tuple[str, str]]) -> None:
-        """Goals of these (tenant, mentee) come next in this transaction: a store may read
-        their versions now and write them at the commit, instead of a round trip each."""
-
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         """Store the goal unless the mentee's stored goal is as new or newer; True if stored."""
         ...

@@ -73,9 +73,6 @@ class FakeMatchingTransaction:
             k: v for k, v in self.s.pairs.items() if k[0] != tenant_id or user_id not in k[1:]
         }
 
-    async def expect_goals(self, mentees: Sequence[tuple[str, str]]) -> None:
-        """Every read is in memory here: nothing to gather."""
-
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         found = self.s.goals.get((tenant_id, goal.mentee_id))
         if found is not None and found[0].version >= goal.version:
