@@ -5,6 +5,7 @@ with score_pair's exact total."""
 from __future__ import annotations
 
 import random
+import threading
 
 import numpy as np
 import pytest
@@ -13,7 +14,13 @@ from benchmarks import population
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.pruning import Contenders, best_mentees, mentors_reaching
+from services.matching.domain.pruning import (
+    Contenders,
+    _helpers,
+    _in_parts,
+    best_mentees,
+    mentors_reaching,
+)
 
 PARTITIONS = 3
 
@@ -90,3 +97,15 @@ def test_split_goal_searches_find_every_mentor_reaching_its_floor(
         }
         assert found.slots.tolist() == sorted(found.slots.tolist())
         assert set(found.left_out.tolist()) == scores.keys() - set(found.slots.tolist())
+
+
+def test_a_part_no_helper_has_started_runs_in_the_callers_thread() -> None:
+    helpers = _helpers()
+    release = threading.Event()
+    busy = [helpers.submit(release.wait, 30) for _ in range(helpers._max_workers)]
+    try:
+        done = _in_parts(lambda base, part: (base, part), (10,), ["first", "second", "third"])
+        assert done == [(10, "first"), (10, "second"), (10, "third")]
+        assert not any(task.done() for task in busy)  # every helper was still taken
+    finally:
+        release.set()
