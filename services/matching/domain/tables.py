@@ -145,7 +145,7 @@ class MentorTable:
             self._grow()
         while len(self.people) <= slot:
             self.people.append(None)
-        self.people[slot] = person
+        previous, self.people[slot] = self.people[slot], person
         self.tiebreaks[person.user_id] = tiebreak(person.user_id)
         self.years[slot] = person.years
         self.offset[slot] = person.utc_offset_minutes
@@ -153,22 +153,17 @@ class MentorTable:
         self.uid[slot] = uid
         self.manager[slot] = manager
         self.open[slot] = is_open
-        values = {
-            "skills": list(person.skills.items()),
-            "industries": [(v, 1) for v in person.industries],
-            "functions": [(v, 1) for v in person.functions],
-            "styles": [(v, 1) for v in person.styles],
-            "languages": [(v, 1) for v in person.languages],
-            "bgpairs": [(v, 1) for v in background_pairs(person.background)],
-            "bgdims": [(v, 1) for v in person.background],
-        }
-        for kind, pairs in values.items():
+        # A slot's column is all zero while no one holds it: clearing only the cells of the
+        # person it held avoids touching every row (a page each, 64 KB apart) for each put.
+        old_cells = _cells(previous) if previous is not None else {}
+        for kind, pairs in _cells(person).items():
             ids = [(self.vocab[kind].id(name), level) for name, level in pairs]
             self._row_capacity(kind)
-            column = self.rows[kind][:, slot]
-            column[:] = 0
+            rows = self.rows[kind]
+            for name, _ in old_cells.get(kind, ()):
+                rows[self.vocab[kind].id(name), slot] = 0
             for value_id, level in ids:
-                column[value_id] = level
+                rows[value_id, slot] = level
         skills, industries = self.vocab["skills"], self.vocab["industries"]
         self.traits.put(slot, map(skills.id, person.skills), map(industries.id, person.industries))
         return slot
@@ -205,6 +200,19 @@ class MentorTable:
         for name in names:
             vector[vocab.id(name)] = 1
         return vector
+
+
+def _cells(person: Person) -> dict[str, list[tuple[str, int]]]:
+    """The person's non-zero cells in each of the mentor table's rows, by kind."""
+    return {
+        "skills": list(person.skills.items()),
+        "industries": [(v, 1) for v in person.industries],
+        "functions": [(v, 1) for v in person.functions],
+        "styles": [(v, 1) for v in person.styles],
+        "languages": [(v, 1) for v in person.languages],
+        "bgpairs": [(v, 1) for v in background_pairs(person.background)],
+        "bgdims": [(v, 1) for v in person.background],
+    }
 
 
 def split_week(week: int) -> list[int]:
