@@ -55,16 +55,18 @@ class Person:
 
     def to_json(self) -> str:
         raw = asdict(self)
-        raw["week"] = f"{self.week:x}"  # 168 bits: JSON parsers differ on integers past 64
-        return orjson.dumps(raw).decode()
+        # The 168-bit week also as hex text, which orjson reads exactly (it reads integers past
+        # 64 bits as floats); "week" stays a number for instances that predate "week_hex".
+        raw["week_hex"] = f"{self.week:x}"
+        return json.dumps(raw, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str) -> Person:
         raw = orjson.loads(text)
-        week = raw.get("week", 0)
-        if isinstance(week, str):
-            raw["week"] = int(week, 16)
-        elif isinstance(week, float):  # stored as a JSON number, which orjson reads inexactly
+        week_hex = raw.pop("week_hex", None)
+        if week_hex is not None:
+            raw["week"] = int(week_hex, 16)
+        elif isinstance(raw.get("week"), float):  # written before "week_hex": read it exactly
             raw = json.loads(text)
         for name in ("industries", "functions", "languages", "styles"):
             raw[name] = shared_names(raw[name])
