@@ -17,11 +17,11 @@ from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.people import person_from_profile
 from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
 from shared.contracts.goals import GoalSet
-from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
+from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
-from tests.unit.builders import TENANT, goal, mentee, mentor
+from tests.unit.builders import TENANT, goal, goal_set, mentee, mentor, profile_deleted
 
 MIGRATIONS = Path(bootstrap.__file__).parent / "migrations"
 CONFIG = EngineConfig(top_k=3, partitions=2)
@@ -79,26 +79,25 @@ async def test_a_poll_of_goals_stores_what_one_event_at_a_time_would(pool: async
     live = Matching(PostgresUnitOfWork(pool, "t."), PostgresStateLoader(pool), CONFIG)
     await live.take_partitions({0, 1})
 
-    def goal_set(mentee_id: str, version: int) -> GoalSet:
-        return GoalSet(tenant_id=tenant, key=mentee_id, payload=goal(mentee_id, version))
+    def goals(mentee_id: str, version: int) -> GoalSet:
+        return goal_set(goal(mentee_id, version), tenant_id=tenant)
 
     def erased(user_id: str) -> ProfileDeleted:
-        payload = ProfileDeletedPayload(user_id=user_id)
-        return ProfileDeleted(tenant_id=tenant, key=user_id, payload=payload)
+        return profile_deleted(user_id, tenant_id=tenant)
 
-    await handle(goal_set("a", 2), 0, live)
+    await handle(goals("a", 2), 0, live)
     poll = [
-        goal_set("a", 1),  # older than the stored one
-        goal_set("a", 3),
-        goal_set("b", 1),
+        goals("a", 1),  # older than the stored one
+        goals("a", 3),
+        goals("b", 1),
         erased("b"),  # erases b's goal of this same poll
-        goal_set("c", 1),
-        goal_set("c", 1),  # another event, the same version
-        goal_set("d", 4),
+        goals("c", 1),
+        goals("c", 1),  # another event, the same version
+        goals("d", 4),
         erased("d"),
-        goal_set("d", 1),  # after the erasure: stored again
-        goal_set("e", 5),
-        goal_set("e", 2),  # older than one earlier in the poll
+        goals("d", 1),  # after the erasure: stored again
+        goals("e", 5),
+        goals("e", 2),  # older than one earlier in the poll
     ]
     await handle_batch([Delivery(event, 0) for event in poll], live)
 

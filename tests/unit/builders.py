@@ -72,17 +72,16 @@ def goal(mentee_id: str, version: int = 1, **overrides: Any) -> GoalSetPayload:
 
 
 def profile_updated(payload: ProfilePayload, **envelope: Any) -> ProfileUpdated:
-    return ProfileUpdated(tenant_id=TENANT, key=payload.user_id, payload=payload, **envelope)
+    return ProfileUpdated(**{"tenant_id": TENANT, **envelope}, key=payload.user_id, payload=payload)
 
 
 def profile_deleted(user_id: str, **envelope: Any) -> ProfileDeleted:
-    return ProfileDeleted(
-        tenant_id=TENANT, key=user_id, payload=ProfileDeletedPayload(user_id=user_id), **envelope
-    )
+    payload = ProfileDeletedPayload(user_id=user_id)
+    return ProfileDeleted(**{"tenant_id": TENANT, **envelope}, key=user_id, payload=payload)
 
 
 def goal_set(payload: GoalSetPayload, **envelope: Any) -> GoalSet:
-    return GoalSet(tenant_id=TENANT, key=payload.mentee_id, payload=payload, **envelope)
+    return GoalSet(**{"tenant_id": TENANT, **envelope}, key=payload.mentee_id, payload=payload)
 
 
 def proposal(mentee_id: str = "u-mentee", **overrides: Any) -> MatchProposedPayload:
@@ -113,7 +112,8 @@ def proposal(mentee_id: str = "u-mentee", **overrides: Any) -> MatchProposedPayl
 
 
 def match_proposed(payload: MatchProposedPayload, **envelope: Any) -> MatchProposed:
-    return MatchProposed(tenant_id=TENANT, key=payload.mentee_id, payload=payload, **envelope)
+    envelope = {"tenant_id": TENANT, **envelope}
+    return MatchProposed(**envelope, key=payload.mentee_id, payload=payload)
 
 
 def as_profile_fields(**overrides: Any) -> ProfileFields:

@@ -185,20 +185,8 @@ class MentorTable:
         """A vector over the kind's vocabulary (plus the PAD cell): the person's values."""
         vector = np.zeros(len(self.vocab[kind]) + 1, np.int64)
         vocab = self.vocab[kind]
-        if kind == "skills":
-            for name, level in person.skills.items():
-                vector[vocab.id(name)] = level
-            return vector
-        names: Sequence[str] = {
-            "industries": person.industries,
-            "functions": person.functions,
-            "styles": person.styles,
-            "languages": person.languages,
-            "bgpairs": background_pairs(person.background),
-            "bgdims": tuple(person.background),
-        }[kind]
-        for name in names:
-            vector[vocab.id(name)] = 1
+        for name, level in _cells(person)[kind]:
+            vector[vocab.id(name)] = level
         return vector
 
 

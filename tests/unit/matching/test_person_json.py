@@ -8,27 +8,10 @@ from dataclasses import asdict, replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.matching.domain.people import HOURS_PER_WEEK, Person
+from services.matching.domain.people import HOURS_PER_WEEK, Person, person_from_profile
+from tests.unit.builders import mentor
 
-PERSON = Person(
-    user_id="mentor-1",
-    version=3,
-    is_mentor=True,
-    is_mentee=False,
-    display_name="Grace",
-    headline="Compilers",
-    skills={"cobol": 5},
-    years=20,
-    industries=("defence",),
-    functions=("engineering",),
-    background={"education": "phd"},
-    languages=("en",),
-    styles=("hands_on",),
-    capacity=2,
-    opted_in=True,
-    manager_id=None,
-    utc_offset_minutes=-300,
-)
+PERSON = person_from_profile(mentor("mentor-1"))
 
 WEEKS = st.integers(min_value=0, max_value=(1 << HOURS_PER_WEEK) - 1)
 
