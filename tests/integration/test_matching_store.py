@@ -14,14 +14,23 @@ from services.matching import bootstrap
 from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader, load_engines
 from services.matching.domain.constraints import EngineConfig
-from services.matching.domain.people import person_from_profile
+from services.matching.domain.engine import population
+from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
-from tests.unit.builders import TENANT, goal, goal_set, mentee, mentor, profile_deleted
+from tests.unit.builders import (
+    TENANT,
+    goal,
+    goal_set,
+    mentee,
+    mentor,
+    profile_deleted,
+    profile_updated,
+)
 
 MIGRATIONS = Path(bootstrap.__file__).parent / "migrations"
 CONFIG = EngineConfig(top_k=3, partitions=2)
@@ -72,6 +81,44 @@ async def test_restored_engines_rank_like_the_ones_that_wrote_the_store(pool: as
 
     restored = await load_engines(pool, {0, 1}, CONFIG)
     assert restored[TENANT].ranking_ids() == before
+
+
+async def test_a_restore_joins_each_goal_to_its_mentee_whichever_arrived_alone(
+    pool: asyncpg.Pool,
+) -> None:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    live = Matching(PostgresUnitOfWork(pool, "t."), PostgresStateLoader(pool), CONFIG)
+    await live.take_partitions({0, 1})
+    for i in range(3):
+        await handle(profile_updated(mentor(f"m{i}"), tenant_id=tenant), i % 2, live)
+    engine = await live.engine(tenant)
+    for i in range(3):  # the mentor fan-out, directly (a Kafka hop in the service)
+        engine.put_mentor_data(person_from_profile(mentor(f"m{i}")))
+        engine.refresh_mentor(f"m{i}", [0, 1])
+    arrivals = [
+        (profile_updated(mentee("both"), tenant_id=tenant), 0),
+        (goal_set(goal("both"), tenant_id=tenant), 0),
+        (profile_updated(mentee("profile-only"), tenant_id=tenant), 1),
+        (goal_set(goal("goal-only"), tenant_id=tenant), 1),
+        (goal_set(goal("m0"), tenant_id=tenant), 0),  # a goal of a mentor who is no mentee
+    ]
+    for event, partition in arrivals:
+        await handle(event, partition, live)
+    engine.drain()
+
+    restored = (await load_engines(pool, {0, 1}, CONFIG, tenant))[tenant]
+    before, after = population(engine), population(restored)
+    assert (after.people, after.goals) == (before.people, before.goals)
+    assert restored.partition_of == engine.partition_of
+    assert restored.ranking_ids() == engine.ranking_ids()
+    assert restored.ranking_ids()["both"]
+
+    for either in (engine, restored):  # what arrived alone is completed after the restore
+        either.put_mentee(person_from_profile(mentee("goal-only")), 1)
+        either.put_goal(goal_from_payload(goal("profile-only")), 1)
+        either.drain()
+    assert restored.ranking_ids() == engine.ranking_ids()
+    assert restored.ranking_ids()["goal-only"] and restored.ranking_ids()["profile-only"]
 
 
 async def test_a_poll_of_goals_stores_what_one_event_at_a_time_would(pool: asyncpg.Pool) -> None:

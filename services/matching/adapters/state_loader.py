@@ -17,15 +17,16 @@ from services.matching.domain.people import Goal, Person
 ROWS_PER_FETCH = 2000
 
 
-# Each owned person with their goal, streamed in one pass (no dict of everyone to join them).
-MENTEES = """
-SELECT coalesce(p.tenant_id, g.tenant_id) AS tenant_id, p.user_id, p.version, p.is_mentor,
-       p.features, p.partition AS person_partition, g.goal, g.partition AS goal_partition
-FROM (SELECT * FROM people WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)) p
-FULL JOIN (SELECT * FROM goals WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)) g
-  ON g.tenant_id = p.tenant_id AND g.mentee_id = p.user_id
-ORDER BY coalesce(p.tenant_id, g.tenant_id) COLLATE "C",
-         coalesce(p.user_id, g.mentee_id) COLLATE "C"
+# Owned people, then owned goals: two scans in storage order. Joining them in the query meant
+# sorting every row (to disk, at scale) before the first came back; the engine joins them instead,
+# as each goal finds its mentee's profile restored a moment before.
+PEOPLE = """
+SELECT tenant_id, user_id, version, is_mentor, features, partition FROM people
+WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
+"""
+GOALS = """
+SELECT tenant_id, goal, partition FROM goals
+WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
 """
 
 
@@ -93,13 +94,11 @@ async def _load_engines(
             prefetch=ROWS_PER_FETCH,
         ):
             restorer(row["tenant_id"]).mentor(Person.from_json(row["features"]), row["accepted"])
-        async for r in conn.cursor(MENTEES, owned, tenant_id, prefetch=ROWS_PER_FETCH):
+        async for r in conn.cursor(PEOPLE, owned, tenant_id, prefetch=ROWS_PER_FETCH):
             into = restorer(r["tenant_id"])
-            person = _person(r, into.engine) if r["features"] is not None else None
-            goal = Goal.from_json(r["goal"]) if r["goal"] is not None else None
-            partition = r["person_partition"] if person is not None else -1
-            goal_partition = r["goal_partition"] if goal is not None else partition
-            into.mentee(person, goal, max(partition, goal_partition))
+            into.person(_person(r, into.engine), r["partition"])
+        async for r in conn.cursor(GOALS, owned, tenant_id, prefetch=ROWS_PER_FETCH):
+            restorer(r["tenant_id"]).goal(Goal.from_json(r["goal"]), r["partition"])
         for r in await conn.fetch(
             "SELECT tenant_id, mentee_id, mentor_id, partition FROM pairs"
             " WHERE partition = ANY($1) AND state <> 'accept_parked'"

@@ -557,7 +557,7 @@ class TenantEngine:
 class Restorer:
     """Rebuilds an engine from stored state without re-scoring: lists come back as saved.
 
-    Fed in this order: mentors, mentees, exclusions, lists, proposals, then finish(). Each
+    Fed in this order: mentors, people, goals, exclusions, lists, proposals, then finish(). Each
     list is applied as it arrives (holding them all until the end took hundreds of MB at
     500,000 mentees), so the mentees' table rows are complete before the first one.
     """
@@ -568,24 +568,32 @@ class Restorer:
         self.engine = engine
         self._proposed: dict[str, set[str]] = {}
         self._rows: list[MenteeRow] = []  # table rows not yet written
+        self._goals_started = False
         self._mentees_done = False
 
     def mentor(self, person: Person, accepted: int) -> None:
         self.engine.accepted[person.user_id] = accepted
         self.engine.put_mentor_data(person)
 
-    def mentee(self, person: Person | None, goal: Goal | None, partition: int) -> None:
+    def person(self, person: Person, partition: int) -> None:
+        """A stored profile; fed before any goal."""
+        assert not self._goals_started, "people come before goals"
+        self.engine.partition_of[person.user_id] = partition
+        self.engine.profiles[person.user_id] = person
+
+    def goal(self, goal: Goal, partition: int) -> None:
+        """A stored goal: with its mentee's profile (restored before it), a row of the table."""
+        self._goals_started = True
+        assert not self._mentees_done, "goals come before lists"
         e = self.engine
-        user_id = person.user_id if person else goal.mentee_id if goal else ""
-        e.partition_of[user_id] = partition
-        if person is not None:
-            e.profiles[user_id] = person
-        if goal is not None:
-            e.goals[user_id] = goal
-        assert not self._mentees_done, "mentees come before lists"
-        if person is None or goal is None or not person.is_mentee:
+        mentee_id = goal.mentee_id
+        partition = max(partition, e.partition_of.get(mentee_id, partition))
+        e.partition_of[mentee_id] = partition
+        e.goals[mentee_id] = goal
+        person = e.profiles.get(mentee_id)
+        if person is None or not person.is_mentee:
             return
-        self._rows.append(e._mentee_row(e.mentees.slot(user_id), person, goal, partition))
+        self._rows.append(e._mentee_row(e.mentees.slot(mentee_id), person, goal, partition))
         if len(self._rows) >= self.ROWS_PER_WRITE:
             self._write_rows()
 

@@ -158,12 +158,12 @@ class FakeStateLoader:
         for (tenant, user), (stored, _) in sorted(s.people.items()):
             if stored.is_mentor and wanted(tenant):
                 restorer(tenant).mentor(stored, s.load.get((tenant, user), 0))
-        for key in sorted(s.people.keys() | s.goals.keys()):
-            person = s.people[key][0] if key in s.people else None
-            goal = s.goals[key][0] if key in s.goals else None
-            partition = (s.people.get(key) or s.goals[key])[1]
-            if wanted(key[0], partition):
-                restorer(key[0]).mentee(person, goal, partition)
+        for (tenant, _), (person, partition) in sorted(s.people.items()):
+            if wanted(tenant, partition):
+                restorer(tenant).person(person, partition)
+        for (tenant, _), (goal, partition) in sorted(s.goals.items()):
+            if wanted(tenant, partition):
+                restorer(tenant).goal(goal, partition)
         for (tenant, mentee, mentor), (partition, state) in sorted(s.pairs.items()):
             if state != "accept_parked" and wanted(tenant, partition):
                 restorer(tenant).exclusion(mentee, mentor, partition)
