@@ -14,6 +14,7 @@ which rankings changed so that proposals go out only on real changes.
 from __future__ import annotations
 
 import bisect
+import itertools
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
@@ -83,6 +84,10 @@ class Floors:
 class Ranked:
     mentor_id: str
     score: float
+
+
+PoolEntry = tuple[float, int, str]  # (-score, the mentor's tiebreak, mentor id): sorts best first
+RERANKS_PER_CALL = 512  # mentees whose pools are held at once (a restore re-ranks all of them)
 
 
 @dataclass
@@ -468,28 +473,36 @@ class TenantEngine:
 
     # ----------------------------------------------------------------- rankings
     def _rerank_dirty(self) -> None:
+        """Re-rank every mentee marked dirty, RERANKS_PER_CALL at a time: one compiled MMR call
+        for each batch, as one call per mentee cost more to enter than to run."""
         while self._dirty:
-            self._rerank(self._dirty.pop())
+            batch = [self._dirty.pop() for _ in range(min(len(self._dirty), RERANKS_PER_CALL))]
+            self._rerank(batch)
 
-    def _rerank(self, slot: int) -> None:
-        mentee_id = self.mentees.slots.user_ids[slot]
-        if mentee_id is None or not self.mentees.ranked[slot]:
-            return
+    def _rerank(self, slots: list[int]) -> None:
         size = self.config.pool_factor * self.config.top_k
-        pool = self._pool(slot, size)
-        if len(pool) == size:
-            self.pool_floor[slot] = -pool[-1][0]
-        else:
-            self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
-        ranking = self._diversified(pool)
-        if ranking != self.rankings.get(mentee_id, ()):
-            self._changes.rankings.add(mentee_id)
-        if ranking:
-            self.rankings[mentee_id] = ranking
-        else:
-            self.rankings.pop(mentee_id, None)
+        names, ranked = self.mentees.slots.user_ids, self.mentees.ranked
+        mentees, pools = [], []
+        for slot in slots:
+            mentee_id = names[slot]
+            if mentee_id is None or not ranked[slot]:
+                continue
+            pool = self._pool(slot, size)
+            if len(pool) == size:
+                self.pool_floor[slot] = -pool[-1][0]
+            else:
+                self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
+            mentees.append(mentee_id)
+            pools.append(pool)
+        for mentee_id, ranking in zip(mentees, self._diversified(pools), strict=True):
+            if ranking != self.rankings.get(mentee_id, ()):
+                self._changes.rankings.add(mentee_id)
+            if ranking:
+                self.rankings[mentee_id] = ranking
+            else:
+                self.rankings.pop(mentee_id, None)
 
-    def _pool(self, slot: int, size: int) -> list[tuple[float, int, str]]:
+    def _pool(self, slot: int, size: int) -> list[PoolEntry]:
         """The mentee's best `size` shown-by mentors still in the table, as sorted entries."""
         shown_by = self.allowed.get(slot, {})
         known = self.mentors.tiebreaks  # and their tiebreaks, computed once per mentor
@@ -504,19 +517,25 @@ class TenantEngine:
         entries.sort()  # a few dozen at most here: a sort is faster than heapq.nsmallest
         return entries[:size]
 
-    def _diversified(self, pool: list[tuple[float, int, str]]) -> tuple[Ranked, ...]:
-        """MMR over the pool (in relevance order), compiled: kernels.diversified."""
-        if not pool:
-            return ()
+    def _diversified(self, pools: list[list[PoolEntry]]) -> list[tuple[Ranked, ...]]:
+        """MMR over each pool (in relevance order), compiled: kernels.diversified_each."""
+        entries = [entry for pool in pools for entry in pool]
+        if not entries:
+            return [() for _ in pools]
         known, traits = self.mentors.slots.slot_of, self.mentors.traits
-        picks = kernels.diversified(
-            np.array([-negated for negated, _, _ in pool]),
-            traits.rows[[known[mentor_id] for _, _, mentor_id in pool]],
+        picks = kernels.diversified_each(
+            np.array([-negated for negated, _, _ in entries]),
+            np.array([known[mentor_id] for _, _, mentor_id in entries], np.int64),
+            np.array([0, *itertools.accumulate(map(len, pools))], np.int64),  # cumsum: 4 us more
+            traits.rows,
             traits.skill_words,
             self.config.top_k,
             self.config.diversity,
         )
-        return tuple(Ranked(pool[i][2], -pool[i][0]) for i in picks.tolist())
+        return [
+            tuple(Ranked(pool[i][2], -pool[i][0]) for i in row if i >= 0)
+            for pool, row in zip(pools, picks.tolist(), strict=True)
+        ]
 
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:

@@ -324,20 +324,43 @@ def marked_union(joined: Any, ranked: Any, marks: Any) -> Any:
 
 # ------------------------------------------------------------------ diversity
 @njit(cache=True)
-def diversified(scores: Any, words: Any, skill_words: int, k: int, diversity: float) -> Any:
-    """diversify.diversify over a pool already in relevance order, compiled: the indices of
-    the picks, in pick order. `words`: each candidate's trait bits (trait_words.TraitWords
-    rows), the skills in the first `skill_words`. Same floats, same ties: the first of equal
-    marginals wins, as with max() over the pool in relevance order."""
-    n = scores.size
+def diversified_each(
+    scores: Any, rows: Any, starts: Any, words: Any, skill_words: int, k: int, diversity: float
+) -> Any:
+    """diversify.diversify over many pools at once, each already in relevance order: one call
+    for every mentee an event re-ranks. Pool p is entries starts[p]:starts[p + 1] of `scores`
+    and `rows` (each candidate's row of `words`, its trait bits: trait_words.TraitWords, the
+    skills in the first `skill_words`). Returns picks[p]: indices into pool p in pick order,
+    then -1. Same floats, same ties: the first of equal marginals wins, as with max() over the
+    pool in relevance order."""
+    pools = starts.size - 1
+    picks = np.full((pools, k), -1, np.int64)
+    for p in range(pools):
+        first, n = starts[p], starts[p + 1] - starts[p]
+        _diversify(scores[first:], rows[first:], n, words, skill_words, k, diversity, picks[p])
+    return picks
+
+
+@njit(cache=True, inline="always")
+def _diversify(
+    scores: Any,
+    rows: Any,
+    n: int,
+    words: Any,
+    skill_words: int,
+    k: int,
+    diversity: float,
+    picks: Any,
+) -> None:
     if diversity <= 0 or n <= 1:
-        return np.arange(min(k, n))
-    picks = np.empty(min(k, n), np.int64)
+        for i in range(min(k, n)):
+            picks[i] = i
+        return
     taken = np.zeros(n, np.bool_)
     closest = np.zeros(n)
     picks[0], taken[0], count = 0, True, 1
     for j in range(1, n):
-        closest[j] = _similarity(words, j, 0, skill_words)
+        closest[j] = _similarity(words, rows[j], rows[0], skill_words)
     while count < k and count < n:
         best, best_marginal = -1, 0.0
         for j in range(n):
@@ -351,8 +374,8 @@ def diversified(scores: Any, words: Any, skill_words: int, k: int, diversity: fl
         if count < k:
             for j in range(n):
                 if not taken[j]:
-                    closest[j] = max(closest[j], _similarity(words, j, best, skill_words))
-    return picks
+                    similarity = _similarity(words, rows[j], rows[best], skill_words)
+                    closest[j] = max(closest[j], similarity)
 
 
 @njit(cache=True, inline="always")

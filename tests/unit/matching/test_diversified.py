@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from services.matching.domain.batch import mentor_similarity
 from services.matching.domain.diversify import Candidate, by_relevance, diversify
-from services.matching.domain.kernels import diversified
+from services.matching.domain.kernels import diversified_each
 from services.matching.domain.people import person_from_profile
 from services.matching.domain.tables import KINDS, MentorTable, Vocabulary
 from tests.unit.builders import mentor
@@ -35,18 +35,22 @@ drawn_mentors = st.lists(
 
 @settings(max_examples=300, deadline=None)  # the first call loads the compiled kernel
 @given(
-    drawn=drawn_mentors,
+    drawn_pools=st.lists(drawn_mentors, min_size=1, max_size=3),
     k=st.integers(1, 6),
     diversity=st.sampled_from([0.0, 0.3, 0.5, 1.0]),
     interned=st.sampled_from([0, 60, 130]),  # names known before: ids past one 64-bit word
 )
-def test_compiled_mmr_picks_what_diversify_picks(
-    drawn: list[tuple[list[str], list[str], float]], k: int, diversity: float, interned: int
+def test_compiled_mmr_picks_what_diversify_picks_in_each_pool(
+    drawn_pools: list[list[tuple[list[str], list[str], float]]],
+    k: int,
+    diversity: float,
+    interned: int,
 ) -> None:
     people = {
-        f"m{i}": replace(
-            BASE, user_id=f"m{i}", skills=dict.fromkeys(skills, 3), industries=tuple(inds)
+        f"m{p}-{i}": replace(
+            BASE, user_id=f"m{p}-{i}", skills=dict.fromkeys(skills, 3), industries=tuple(inds)
         )
+        for p, drawn in enumerate(drawn_pools)
         for i, (skills, inds, _) in enumerate(drawn)
     }
     vocab = {kind: Vocabulary() for kind in KINDS}
@@ -55,18 +59,26 @@ def test_compiled_mmr_picks_what_diversify_picks(
         vocab["industries"].id(f"earlier-{index}")
     table = MentorTable(vocab)
     slots = {user_id: table.put(person, 0, -9, True) for user_id, person in people.items()}
-    pool = by_relevance([Candidate(f"m{i}", score, i) for i, (*_, score) in enumerate(drawn)])
+    pools = [
+        by_relevance([Candidate(f"m{p}-{i}", score, i) for i, (*_, score) in enumerate(drawn)])
+        for p, drawn in enumerate(drawn_pools)
+    ]
 
     def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:
         chosen = people[str(picked.key)]
         return [mentor_similarity(people[str(c.key)], chosen) for c in others]
 
-    picks = diversified(
-        np.array([c.score for c in pool]),
-        table.traits.rows[[slots[str(c.key)] for c in pool]],
+    entries = [c for pool in pools for c in pool]
+    picks = diversified_each(
+        np.array([c.score for c in entries]),
+        np.array([slots[str(c.key)] for c in entries], np.int64),
+        np.cumsum([0, *map(len, pools)]),
+        table.traits.rows,
         table.traits.skill_words,
         k,
         diversity,
     )
-    expected = diversify(pool, k, diversity, similarities)
-    assert [pool[i].key for i in picks.tolist()] == [c.key for c in expected]
+    for pool, row in zip(pools, picks.tolist(), strict=True):
+        expected = diversify(pool, k, diversity, similarities)
+        assert [pool[i].key for i in row if i >= 0] == [c.key for c in expected]
+        assert row[len(expected) :] == [-1] * (k - len(expected))
