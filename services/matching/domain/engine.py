@@ -526,7 +526,7 @@ class TenantEngine:
         picks = kernels.diversified_each(
             np.array([-negated for negated, _, _ in entries]),
             np.array([known[mentor_id] for _, _, mentor_id in entries], np.int64),
-            np.array([0, *itertools.accumulate(map(len, pools))], np.int64),  # cumsum: 4 us more
+            np.array([0, *itertools.accumulate(map(len, pools))], np.int64),  # np.cumsum: slower
             traits.rows,
             traits.skill_words,
             self.config.top_k,
