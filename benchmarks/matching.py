@@ -24,6 +24,7 @@ from benchmarks.measure import (
     exposure,
     full_recompute_ms,
     goalset_costs,
+    machine_jitter,
     mentor_update_costs,
     mixed_stream_rate,
 )
@@ -126,6 +127,11 @@ def run(args: argparse.Namespace) -> None:
     say(
         f"stream: {args.events} events, 90% GoalSet / 10% mentor ProfileUpdated,"
         f" peak rss {rss_mb():.0f} MB"
+    )
+    median, p99_ms, slowest = machine_jitter()
+    say(
+        f"machine: one fixed pure-Python step, 10,000 times: median {median:.3f} ms,"
+        f" p99 {p99_ms:.3f} ms ({p99_ms / median:.2f} x median), slowest {slowest:.2f} ms"
     )
     loaded = recovery(engine) if args.recovery else {"recovery_s": float("nan"), "rss_mb": 0}
     say(f"peak rss: this process {rss_mb():.0f} MB, recovery process {loaded['rss_mb']} MB")

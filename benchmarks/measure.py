@@ -163,3 +163,21 @@ def exposure(engine: TenantEngine) -> Exposure:
     )
     per_seat = [counts.get(m, 0) / s for m, s in seats.items() if s > 0]
     return Exposure(gini, len(counts), n, max(per_seat, default=0.0))
+
+
+def machine_jitter(repeats: int = 10_000) -> tuple[float, float, float]:
+    """The same pure-Python work timed `repeats` times: its median, p99 and slowest, in ms.
+    Nothing in it varies, so its spread is the machine's (scheduling, other tenants), the
+    floor under any p99 this benchmark prints."""
+    costs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000):
+            total += i * i
+        costs.append((time.perf_counter() - start) * 1000)
+    return (
+        float(np.median(costs)),
+        float(np.percentile(costs, 99)),
+        max(costs),
+    )
