@@ -71,17 +71,22 @@ def goal(mentee_id: str, version: int = 1, **overrides: Any) -> GoalSetPayload:
     )
 
 
+def in_tenant(envelope: dict[str, Any]) -> dict[str, Any]:
+    """Envelope fields for a builder: TENANT unless the test names another."""
+    return {"tenant_id": TENANT, **envelope}
+
+
 def profile_updated(payload: ProfilePayload, **envelope: Any) -> ProfileUpdated:
-    return ProfileUpdated(**{"tenant_id": TENANT, **envelope}, key=payload.user_id, payload=payload)
+    return ProfileUpdated(**in_tenant(envelope), key=payload.user_id, payload=payload)
 
 
 def profile_deleted(user_id: str, **envelope: Any) -> ProfileDeleted:
     payload = ProfileDeletedPayload(user_id=user_id)
-    return ProfileDeleted(**{"tenant_id": TENANT, **envelope}, key=user_id, payload=payload)
+    return ProfileDeleted(**in_tenant(envelope), key=user_id, payload=payload)
 
 
 def goal_set(payload: GoalSetPayload, **envelope: Any) -> GoalSet:
-    return GoalSet(**{"tenant_id": TENANT, **envelope}, key=payload.mentee_id, payload=payload)
+    return GoalSet(**in_tenant(envelope), key=payload.mentee_id, payload=payload)
 
 
 def proposal(mentee_id: str = "u-mentee", **overrides: Any) -> MatchProposedPayload:
@@ -112,8 +117,7 @@ def proposal(mentee_id: str = "u-mentee", **overrides: Any) -> MatchProposedPayl
 
 
 def match_proposed(payload: MatchProposedPayload, **envelope: Any) -> MatchProposed:
-    envelope = {"tenant_id": TENANT, **envelope}
-    return MatchProposed(**envelope, key=payload.mentee_id, payload=payload)
+    return MatchProposed(**in_tenant(envelope), key=payload.mentee_id, payload=payload)
 
 
 def as_profile_fields(**overrides: Any) -> ProfileFields:
