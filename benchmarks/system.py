@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import secrets
 import statistics
@@ -31,9 +32,11 @@ from rich.console import Console
 from rich.live import Live
 
 from benchmarks import wire
+from benchmarks.cpu import CpuWindow
 from benchmarks.kafka_io import Publisher, bare_consume, topic_size
 from devenv.processes import (
     ROOT,
+    Infrastructure,
     ServiceProcess,
     infrastructure,
     metric_sum,
@@ -80,6 +83,8 @@ class Run:
     versions: dict[str, int] = field(default_factory=dict)
     published_at: dict[str, float] = field(default_factory=dict)  # mentee email -> time
     goal_event_ids: dict[str, UUID] = field(default_factory=dict)  # mentee id -> measured goal
+    process_names: dict[int, str] = field(default_factory=dict)  # pid -> what it runs
+    cpu_percent: dict[str, float] = field(default_factory=dict)  # while goals were published
 
     def topic(self, name: str) -> str:
         return f"{self.kafka.topic_prefix}{name}"
@@ -162,6 +167,8 @@ async def measure(run: Run, publisher: Publisher) -> None:
     args = run.args
     interval, started = 1 / args.rate, time.monotonic()
     update_every = max(1, round(1 / args.update_share)) if args.update_share > 0 else 0
+    cpu = CpuWindow(run.process_names)
+    cpu.start()
     with Live(console=console, transient=True) as live:
         for index, mentee_id in enumerate(run.mentees):
             delay = started + index * interval - time.monotonic()
@@ -178,6 +185,7 @@ async def measure(run: Run, publisher: Publisher) -> None:
                 live.update(progress(run, time.monotonic() - started))
         await publisher.flush()
         elapsed = time.monotonic() - started
+        run.cpu_percent = cpu.stop()
 
         deadline = time.monotonic() + args.drain_timeout
         while time.monotonic() < deadline and not await drained(run):
@@ -259,31 +267,32 @@ async def stage_latencies(run: Run) -> dict[str, float]:
 
 
 async def burst(run: Run, publisher: Publisher) -> float:
-    """Matching's events/s draining a backlog of goals published while it was stopped."""
+    """Matching's events/s draining a backlog of `--burst` goals published while it was stopped:
+    new goal versions of the measured mentees, round after round if there are fewer of them."""
     matching = run.services["matching"]
     run.services["notifications"].stop()
     matching.stop()
-    mentees = run.mentees[: run.args.burst]
-    for mentee_id in mentees:
-        fields = wire.goal(run.rng, mentee_id, 2)
-        await publisher.publish(
-            run.topic("goals"), wire.goal_set(TENANT, mentee_id, fields, 2, "bench-burst")
-        )
+    for index in range(run.args.burst):
+        mentee_id = run.mentees[index % len(run.mentees)]
+        version = 2 + index // len(run.mentees)
+        fields = wire.goal(run.rng, mentee_id, version)
+        event = wire.goal_set(TENANT, mentee_id, fields, version, f"bench-burst-{index}")
+        await publisher.publish(run.topic("goals"), event)
     await publisher.flush()
     matching.start()
     matching.wait_ready()
-    # The counter restarted with the process: it counts exactly the burst (and nothing else).
-    first_count, first_at, count = 0.0, 0.0, 0.0
-    deadline = time.monotonic() + run.args.drain_timeout
+    # Timed from the moment it is ready (state restored, partitions assigned): its counter
+    # restarted with the process, so it counts exactly the burst.
+    ready_at, count = time.monotonic(), 0.0
+    deadline = ready_at + run.args.drain_timeout
     with Live(console=console, transient=True) as live:
-        while count < len(mentees) and time.monotonic() < deadline:
-            count = run.consumed("matching", "goals")
-            if count and not first_at:
-                first_count, first_at = count, time.monotonic()
-            live.update(f"burst: matching consumed {count:.0f}/{len(mentees)} goals")
+        while count < run.args.burst and time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-    seconds = time.monotonic() - first_at
-    return (count - first_count) / seconds if first_at and seconds > 0 else 0.0
+            count = run.consumed("matching", "goals")
+            live.update(f"burst: matching consumed {count:.0f}/{run.args.burst} goals")
+    if count < run.args.burst:
+        raise TimeoutError(f"matching consumed {count:.0f} of the burst's {run.args.burst} goals")
+    return count / (time.monotonic() - ready_at)
 
 
 async def bench(run: Run) -> dict[str, float]:
@@ -291,6 +300,8 @@ async def bench(run: Run) -> dict[str, float]:
         await seed(run, publisher)
         await measure(run, publisher)
         latencies = latencies_ms(run)
+        if not latencies:
+            raise RuntimeError("no measured mentee got an email")
         console.print(progress(run, 0).split("  ", 1)[1])
         stages = await stage_latencies(run)
         matching_rate = await burst(run, publisher)
@@ -303,6 +314,7 @@ async def bench(run: Run) -> dict[str, float]:
         "goals_emailed": len(latencies),
         "goals_without_email": len(run.mentees) - len(latencies),
         **stages,
+        **{f"cpu_{name}_pct": share for name, share in run.cpu_percent.items()},
         "matching_events_per_s": matching_rate,
         "bare_consumer_events_per_s": bare.per_s,
         "matching_vs_bare_consumer": matching_rate / bare.per_s if bare.per_s else 0.0,
@@ -352,10 +364,26 @@ def main() -> None:
             kafka = KafkaSettings(bootstrap_servers=infra.kafka_servers, topic_prefix=prefix)
             rng = random.Random(args.seed)
             run = Run(args, kafka, services, arrivals, rng, infra.postgres.url)
+            run.process_names = process_names(infra, sink, services)
             results = asyncio.run(bench(run))
         finally:
             stop_all(services)
     print_results(results)
+
+
+def process_names(
+    infra: Infrastructure, sink: SinkProcess, services: dict[str, ServiceProcess]
+) -> dict[int, str]:
+    """The run's processes by pid: the CPU lines charge each process (and its children) to
+    one of these names."""
+    pids = {
+        "generator": os.getpid(),
+        "kafka": infra.kafka.pid() if infra.kafka else None,
+        "postgres": infra.postgres.pid(),
+        "smtp_sink": sink.pid,
+        **{name: s.process.pid if s.process else None for name, s in services.items()},
+    }
+    return {pid: name for name, pid in pids.items() if pid is not None}
 
 
 FINAL_LINES = (

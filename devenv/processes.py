@@ -145,6 +145,9 @@ class ApacheKafka:
     def stop(self) -> None:
         _quiet("bash", str(KAFKA_SCRIPTS / "stop.sh"), "--data-dir", str(self.data_dir))
 
+    def pid(self) -> int | None:
+        return _pid_in(self.data_dir / "kafka.pid")
+
 
 def _quiet(*args: str, user: str | None = None) -> None:
     """Run a command to completion; its output goes to its own log files, not ours."""
@@ -216,6 +219,17 @@ class PostgresCluster:
 
     def stop(self) -> None:
         self._run(_pg_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def pid(self) -> int | None:
+        """The postmaster's: its backends are its children."""
+        return _pid_in(self.data_dir / "postmaster.pid")
+
+
+def _pid_in(pidfile: Path) -> int | None:
+    """The process id on a pid file's first line, if the file is there."""
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(pidfile.read_text().split()[0])
+    return None
 
 
 def service_env(

@@ -42,6 +42,10 @@ class SinkProcess:
         )
         self._reader = threading.Thread(target=self._read, args=(on_arrival,), daemon=True)
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
     def _read(self, on_arrival: Callable[[float, list[str]], None]) -> None:
         while (arrival := self._arrivals.get()) is not None:
             on_arrival(*arrival)

@@ -24,7 +24,7 @@ def test_defaults_answer_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("KAFKA_LINGER_MS", "KAFKA_FETCH_MAX_WAIT_MS", "KAFKA_FETCH_MIN_BYTES"):
         monkeypatch.delenv(name, raising=False)
     options = subscriber_options("group")
-    assert (options["fetch_max_wait_ms"], options["fetch_min_bytes"]) == (100, 1)
+    assert (options["fetch_max_wait_ms"], options["fetch_min_bytes"]) == (500, 1)
     assert producer_kwargs(KafkaSettings())["linger_ms"] == 0
 
 

@@ -1,0 +1,84 @@
+"""Where the machine's CPU went during a benchmark window, per process of the run.
+
+Each named process counts with its descendants (a PostgreSQL backend counts for PostgreSQL),
+and a process is charged to its nearest named ancestor, so the benchmark's own process does
+not absorb the services it started. A process that ends inside the window counts through its
+parent's `children_*` times. `busy` is the whole machine's: all processes, all cores.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import psutil
+
+Snapshot = dict[int, tuple[str, float]]  # pid -> (charged to, CPU seconds so far)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system + times.children_user + times.children_system)
+
+
+def charged_to(pid: int, parents: Mapping[int, int], named: Mapping[int, str]) -> str | None:
+    """The name of `pid`'s nearest named ancestor (itself included), if it has one."""
+    seen: set[int] = set()
+    while pid not in named:
+        if pid in seen or pid not in parents:
+            return None
+        seen.add(pid)
+        pid = parents[pid]
+    return named[pid]
+
+
+def snapshot(named: Mapping[int, str]) -> Snapshot:
+    processes = list(psutil.process_iter(["ppid"]))
+    parents = {p.pid: p.info["ppid"] for p in processes}
+    taken: Snapshot = {}
+    for process in processes:
+        name = charged_to(process.pid, parents, named)
+        if name is None:
+            continue
+        try:
+            taken[process.pid] = (name, _cpu_seconds(process))
+        except psutil.Error:
+            continue  # it ended meanwhile
+    return taken
+
+
+def _busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+@dataclass
+class CpuWindow:
+    """`start()` then `stop()`: percent of one core used per name, and `busy`: the machine's
+    (up to 100 per core), over the window."""
+
+    named: dict[int, str]
+    _began: tuple[float, float, Snapshot] | None = None
+
+    def start(self) -> None:
+        self._began = (time.monotonic(), _busy_seconds(), snapshot(self.named))
+
+    def stop(self) -> dict[str, float]:
+        assert self._began is not None, "start() first"
+        began_at, busy_before, before = self._began
+        after, busy_after = snapshot(self.named), _busy_seconds()
+        seconds = time.monotonic() - began_at
+        used = used_per_name(before, after)
+        shares = {name: 100 * cpu / seconds for name, cpu in sorted(used.items())}
+        return {"busy": 100 * (busy_after - busy_before) / seconds, **shares}
+
+
+def used_per_name(before: Snapshot, after: Snapshot) -> dict[str, float]:
+    """CPU seconds per name between two snapshots; a process new in `after` counts whole."""
+    used: dict[str, float] = {}
+    for pid, (name, seconds) in after.items():
+        earlier = before.get(pid)
+        spent = seconds - earlier[1] if earlier and earlier[0] == name else seconds
+        used[name] = used.get(name, 0.0) + max(spent, 0.0)
+    return used
