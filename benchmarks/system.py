@@ -98,19 +98,28 @@ class Run:
         text = self.services[service].metrics()
         return metric_sum(text, LAG, service=service) if text else -1
 
-    async def proposed(self) -> int:
-        """Measured mentees that have a non-empty proposal in matching's table."""
+    async def count(self, sql: str, *args: object) -> int:
         connection = await asyncpg.connect(self.database_url)
         try:
-            count = await connection.fetchval(
-                "SELECT count(*) FROM matching.proposals WHERE tenant_id = $1"
-                " AND mentee_id = any($2::text[]) AND cardinality(mentor_ids) > 0",
-                TENANT,
-                self.mentees,
-            )
+            return int(await connection.fetchval(sql, *args))
         finally:
             await connection.close()
-        return int(count)
+
+    async def emails_waiting(self) -> int:
+        return await self.count(
+            "SELECT count(*) FROM notifications.emails WHERE tenant_id = $1"
+            " AND state IN ('queued', 'sending')",
+            TENANT,
+        )
+
+    async def proposed(self) -> int:
+        """Measured mentees that have a non-empty proposal in matching's table."""
+        return await self.count(
+            "SELECT count(*) FROM matching.proposals WHERE tenant_id = $1"
+            " AND mentee_id = any($2::text[]) AND cardinality(mentor_ids) > 0",
+            TENANT,
+            self.mentees,
+        )
 
 
 async def wait_until(check: Callable[[], bool], what: str, timeout_s: float) -> None:
@@ -195,10 +204,11 @@ async def measure(run: Run, publisher: Publisher) -> None:
 
 
 async def drained(run: Run) -> bool:
-    """Both consumers caught up and every measured mentee with a proposal got an email."""
+    """Both consumers caught up, every measured mentee with a proposal got an email, and no
+    email waits (refreshes included)."""
     if run.lag("matching") != 0 or run.lag("notifications") != 0:
         return False
-    return len(latencies_ms(run)) >= await run.proposed()
+    return len(latencies_ms(run)) >= await run.proposed() and await run.emails_waiting() == 0
 
 
 def latencies_ms(run: Run) -> list[float]:
@@ -235,6 +245,30 @@ JOIN matching.processed_events p ON p.consumer = 'matching' AND p.event_id = g.e
 JOIN notifications.emails e ON e.tenant_id = $3 AND e.mentee_id = g.mentee_id
 GROUP BY g.mentee_id, p.processed_at
 """
+
+
+QUEUED_TO_SENT = """
+SELECT awaited, extract(epoch FROM sent_at - created_at) * 1000
+FROM notifications.emails WHERE tenant_id = $1 AND sent_at IS NOT NULL
+"""
+
+
+async def queue_waits(run: Run) -> dict[str, float]:
+    """Queued → sent for every email of the run, awaited ones and refreshes apart: what
+    answering the waiting mentees first costs the others."""
+    connection = await asyncpg.connect(run.database_url)
+    try:
+        rows = await connection.fetch(QUEUED_TO_SENT, TENANT)
+    finally:
+        await connection.close()
+    waits: dict[str, float] = {}
+    for kind, awaited in (("awaited", True), ("refresh", False)):
+        values = [float(ms) for is_awaited, ms in rows if is_awaited is awaited]
+        waits[f"emails_{kind}_sent"] = len(values)
+        if values:
+            waits[f"emails_{kind}_queued_to_sent_p50_ms"] = percentile(values, 0.5)
+            waits[f"emails_{kind}_queued_to_sent_p99_ms"] = percentile(values, 0.99)
+    return waits
 
 
 async def stage_latencies(run: Run) -> dict[str, float]:
@@ -304,6 +338,7 @@ async def bench(run: Run) -> dict[str, float]:
             raise RuntimeError("no measured mentee got an email")
         console.print(progress(run, 0).split("  ", 1)[1])
         stages = await stage_latencies(run)
+        waits = await queue_waits(run)
         matching_rate = await burst(run, publisher)
     goals_topic = GOALS.qualified(run.kafka.topic_prefix)
     bare = await bare_consume(run.kafka, goals_topic, await topic_size(run.kafka, goals_topic))
@@ -314,6 +349,7 @@ async def bench(run: Run) -> dict[str, float]:
         "goals_emailed": len(latencies),
         "goals_without_email": len(run.mentees) - len(latencies),
         **stages,
+        **waits,
         **{f"cpu_{name}_pct": share for name, share in run.cpu_percent.items()},
         "matching_events_per_s": matching_rate,
         "bare_consumer_events_per_s": bare.per_s,

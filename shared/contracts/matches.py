@@ -40,6 +40,15 @@ class MatchProposedPayload(_Strict):
     )
     ranking_version: int = Field(ge=1, description="Monotonic per mentee; a lower one is stale.")
     mentors: list[ProposedMentor] = Field(max_length=20)
+    awaited: bool = Field(
+        default=True,
+        description="True when the mentee is waiting for this proposal: it answers their own "
+        "event (a goal, their profile, a decline or an accept) or is the first with mentors "
+        "for their goal. False when other people's changes (a mentor's profile or seats, a "
+        "fuller mentor list) refreshed a proposal they already have. Notifications sends "
+        "awaited proposals first.",
+        examples=[True],
+    )
 
 
 class MatchProposed(EventEnvelope):

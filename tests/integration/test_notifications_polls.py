@@ -108,7 +108,7 @@ def scenario(seed: int) -> list[list[tuple[int, Any]]]:
             who = rng.choice(mentees)
             version = max(1, versions[who] + rng.choice([1, 1, 1, 2, 0, -1]))
             versions[who] = max(versions[who], version)
-            fields: dict[str, Any] = {"ranking_version": version}
+            fields: dict[str, Any] = {"ranking_version": version, "awaited": rng.random() < 0.5}
             if rng.random() < 0.12:
                 fields["mentors"] = []
             earlier = [p for _, p in history if p.mentee_id == who]
@@ -124,7 +124,7 @@ def scenario(seed: int) -> list[list[tuple[int, Any]]]:
 async def state(pool: asyncpg.Pool, tenant: str) -> Any:
     emails = await pool.fetch(
         "SELECT mentee_id, proposal_id, state, superseded_by, next_attempt_at, last_error,"
-        " ranking_version, correlation_id, source_offset, source_value, source_headers"
+        " ranking_version, correlation_id, source_offset, source_value, source_headers, awaited"
         " FROM emails WHERE tenant_id = $1 ORDER BY id",
         tenant,
     )
@@ -158,3 +158,25 @@ async def test_a_poll_ends_as_its_proposals_one_at_a_time(
             )
         at += timedelta(seconds=rng.choice([1, 3, 12]))
     assert await state(pool, "together") == await state(pool, "alone")
+
+
+async def test_a_refresh_of_a_waiting_answer_stays_awaited_and_a_lone_refresh_does_not(
+    counted: tuple[asyncpg.Pool, list[str]],
+) -> None:
+    pool, _ = counted
+    store = PostgresNotificationsStore(pool)
+    polls = [
+        [proposal("u-ada", ranking_version=1), proposal("u-bob", ranking_version=1, awaited=False)],
+        [proposal("u-ada", ranking_version=2, awaited=False)],
+    ]
+    for n, polled in enumerate(polls):
+        batch = [consumed("acme", n * 10 + i, p) for i, p in enumerate(polled)]
+        await handlers.record_proposals(batch, store, POLICY, lambda: NOW)
+    rows = await pool.fetch(
+        "SELECT mentee_id, ranking_version, state, awaited FROM emails ORDER BY mentee_id, id"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("u-ada", 1, "superseded", True),
+        ("u-ada", 2, "queued", True),
+        ("u-bob", 1, "queued", False),
+    ]

@@ -31,12 +31,14 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
         await pool.close()
 
 
-async def add_email(pool: asyncpg.Pool, mentee: str, **columns: object) -> int:
+async def add_email(
+    pool: asyncpg.Pool, mentee: str, awaited: bool = True, **columns: object
+) -> int:
     the_proposal = proposal(mentee)
     values = {"state": "queued", "next_attempt_at": "now()", "sent_at": None, **columns}
     email_id: int = await pool.fetchval(
         "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal,"
-        " state, next_attempt_at, sent_at) VALUES ($1, 'acme', $2, $3, $4, $5, $6,"
+        " state, awaited, next_attempt_at, sent_at) VALUES ($1, 'acme', $2, $3, $4, $5, $6, $7,"
         f" {values['next_attempt_at']}, {values['sent_at'] or 'NULL'}) RETURNING id",
         f"acme:{mentee}:{uuid.uuid4()}",
         mentee,
@@ -44,6 +46,7 @@ async def add_email(pool: asyncpg.Pool, mentee: str, **columns: object) -> int:
         f"<{uuid.uuid4()}@t>",
         the_proposal.model_dump_json(),
         values["state"],
+        awaited,
     )
     return email_id
 
@@ -79,6 +82,18 @@ async def test_a_claim_reads_the_contact_and_the_sends_within_the_period(
     assert (carl.contact, carl.recent_sends) == (None, ())
     assert second not in [c.id for c in claimed]
     assert await store.claim_due(10, 30.0, HOUR_S) == []  # all leased now
+
+
+async def test_emails_mentees_wait_for_are_claimed_before_refreshes_due_earlier(
+    pool: asyncpg.Pool,
+) -> None:
+    refresh = await add_email(pool, "u-bob", False, next_attempt_at="now() - interval '1 minute'")
+    answer = await add_email(pool, "u-ada", next_attempt_at="now() - interval '1 second'")
+    later_refresh = await add_email(pool, "u-carl", False)
+    store = PostgresNotificationsStore(pool)
+
+    assert [c.id for c in await store.claim_due(1, 30.0, HOUR_S)] == [answer]
+    assert [c.id for c in await store.claim_due(10, 30.0, HOUR_S)] == [refresh, later_refresh]
 
 
 async def test_a_slot_records_over_its_connection_and_replaces_it_when_it_breaks(

@@ -150,3 +150,10 @@ def test_extra_fields_are_rejected() -> None:
 )
 def test_to_bytes_round_trips(event) -> None:
     assert type(event).model_validate_json(event.to_bytes()) == event
+
+
+def test_a_proposal_from_a_producer_without_awaited_reads_as_awaited() -> None:
+    """Proposals published before the field existed keep their place in the email queue."""
+    event = json.loads(match_proposed(proposal("u-1")).model_dump_json())
+    del event["payload"]["awaited"]
+    assert MatchProposed.model_validate(event).payload.awaited is True

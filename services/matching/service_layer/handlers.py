@@ -95,6 +95,7 @@ class Pending:
 
     lists: set[tuple[str, str, int]] = field(default_factory=set)
     causes: dict[tuple[str, str], Delivery] = field(default_factory=dict)
+    by_mentee: set[tuple[str, str]] = field(default_factory=set)  # changed by their own event
 
     def collect(self, engine: TenantEngine, cause: Delivery) -> None:
         tenant_id = cause.event.tenant_id
@@ -102,6 +103,8 @@ class Pending:
         self.lists.update((tenant_id, m, p) for m, p in changes.lists)
         for mentee_id in changes.rankings:
             self.causes[(tenant_id, mentee_id)] = cause
+            if cause.event.key == mentee_id:  # goals, profiles and feedback are keyed by person
+                self.by_mentee.add((tenant_id, mentee_id))
 
 
 async def handle(event: EventEnvelope, partition: int, matching: Matching) -> None:
@@ -154,7 +157,10 @@ async def _persist(
     )
     by_tenant: dict[str, dict[str, Cause]] = {}
     for (tenant, mentee_id), delivery in pending.causes.items():
-        cause = Cause(delivery.event.correlation_id, delivery.trace_headers, matching.tracer)
+        by_mentee = (tenant, mentee_id) in pending.by_mentee
+        cause = Cause(
+            delivery.event.correlation_id, delivery.trace_headers, matching.tracer, by_mentee
+        )
         by_tenant.setdefault(tenant, {})[mentee_id] = cause
     for tenant in sorted(by_tenant):
         await propose(tx, engines[tenant], tenant, by_tenant[tenant])

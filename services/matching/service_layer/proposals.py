@@ -37,6 +37,12 @@ def is_material(current: CurrentProposal | None, goal_id: str, mentor_ids: tuple
     return current.goal_id != goal_id or set(current.mentor_ids) != set(mentor_ids)
 
 
+def is_awaited(current: CurrentProposal | None, goal_id: str, by_mentee: bool) -> bool:
+    """The mentee waits for it: it answers their own event, or it is the first proposal with
+    mentors for this goal. Otherwise other people's changes refreshed one they already have."""
+    return by_mentee or current is None or current.goal_id != goal_id or not current.mentor_ids
+
+
 def reasons(engine: TenantEngine, mentee_id: str, mentor_id: str) -> list[CriterionReason]:
     score, goal, mentee, mentor = engine.explain(mentee_id, mentor_id)
     ranked = sorted(
@@ -89,17 +95,22 @@ async def propose(
     await tx.save_proposals(tenant_id, [stored for _, (stored, _) in made])
     for mentee_id, (stored, mentors) in made:
         cause = causes[mentee_id]
+        current = currents.get(mentee_id)
+        awaited = is_awaited(current, stored.proposal.goal_id, cause.by_mentee)
+        event = _event(tenant_id, stored, mentors, cause.correlation_id, awaited)
         with continued_trace(cause.trace_headers, cause.tracer, "matching propose"):
-            await tx.publish(PROPOSALS, _event(tenant_id, stored, mentors, cause.correlation_id))
+            await tx.publish(PROPOSALS, event)
 
 
 @dataclass(frozen=True)
 class Cause:
-    """The event that last changed a mentee's ranking: its correlation id and trace."""
+    """The event that last changed a mentee's ranking (its correlation id and trace), and
+    whether an event of the mentee's own changed it in this transaction."""
 
     correlation_id: str | None
     trace_headers: Mapping[str, str]
     tracer: Tracer | None = None
+    by_mentee: bool = False
 
 
 def _next_proposal(
@@ -124,6 +135,7 @@ def _event(
     stored: StoredProposal,
     mentors: list[ProposedMentor],
     correlation_id: str | None,
+    awaited: bool,
 ) -> MatchProposed:
     payload = MatchProposedPayload(
         mentee_id=stored.mentee_id,
@@ -131,6 +143,7 @@ def _event(
         proposal_id=stored.proposal_id,
         ranking_version=stored.proposal.ranking_version,
         mentors=mentors,
+        awaited=awaited,
     )
     return MatchProposed(
         tenant_id=tenant_id, key=stored.mentee_id, payload=payload, correlation_id=correlation_id

@@ -12,7 +12,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from services.notifications.domain.digest import Mentee
+from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import ClaimedEmail, NewEmail, PollState
 from shared.contracts.matches import MatchProposedPayload
@@ -137,7 +137,7 @@ class PostgresNotificationsTransaction:
 
     async def settle_digests(
         self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
-    ) -> dict[Mentee, datetime]:
+    ) -> dict[Mentee, Waiting]:
         rows = await self._conn.fetch(
             SETTLE_DIGESTS,
             [tenant for tenant, _ in versions],
@@ -153,7 +153,7 @@ class PostgresNotificationsTransaction:
             # get here (the others are locked): redo the poll from a fresh read.
             raise TransientError("a mentee's ranking version changed under the poll")
         return {
-            (r["tenant_id"], r["mentee_id"]): r["next_attempt_at"]
+            (r["tenant_id"], r["mentee_id"]): Waiting(r["next_attempt_at"], r["awaited"])
             for r in rows
             if r["advanced"] is None
         }
@@ -176,6 +176,7 @@ class PostgresNotificationsTransaction:
             [e.origin.value for e in emails],
             [json.dumps(e.origin.headers) for e in emails],
             [e.superseded_by for e in emails],
+            [e.awaited for e in emails],
         )
         return inserted
 
@@ -220,12 +221,12 @@ WITH advanced AS (
            last_error = 'replaced by a newer proposal within the digest window'
       FROM unnest($4::text[], $5::text[], $6::uuid[]) AS s(tenant_id, mentee_id, by)
      WHERE e.tenant_id = s.tenant_id AND e.mentee_id = s.mentee_id AND e.state = 'queued'
-    RETURNING e.tenant_id, e.mentee_id, e.next_attempt_at
+    RETURNING e.tenant_id, e.mentee_id, e.next_attempt_at, e.awaited
 )
 SELECT (SELECT count(*) FROM advanced) AS advanced, NULL AS tenant_id, NULL AS mentee_id,
-       NULL::timestamptz AS next_attempt_at
+       NULL::timestamptz AS next_attempt_at, NULL::boolean AS awaited
 UNION ALL
-SELECT NULL, tenant_id, mentee_id, next_attempt_at FROM replaced
+SELECT NULL, tenant_id, mentee_id, next_attempt_at, awaited FROM replaced
 """
 # The third inserts the new rows in poll order: the last of each mentee's is the waiting email,
 # the earlier ones are stored as superseded by the next, as if each had been replaced in turn.
@@ -234,7 +235,7 @@ WITH inserted AS (
     INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal,
                         correlation_id, ranking_version, next_attempt_at, source_topic,
                         source_partition, source_offset, source_value, source_headers, state,
-                        superseded_by, last_error)
+                        superseded_by, last_error, awaited)
     SELECT n.dedupe_key, n.tenant_id, n.mentee_id, n.proposal_id, n.message_id,
            n.proposal::jsonb, n.correlation_id, n.ranking_version, n.next_attempt_at,
            n.source_topic, n.source_partition, n.source_offset, n.source_value,
@@ -242,14 +243,15 @@ WITH inserted AS (
            CASE WHEN n.superseded_by IS NULL THEN 'queued' ELSE 'superseded' END,
            n.superseded_by,
            CASE WHEN n.superseded_by IS NOT NULL
-                THEN 'replaced by a newer proposal within the digest window' END
+                THEN 'replaced by a newer proposal within the digest window' END,
+           n.awaited
       FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::text[],
                   $7::text[], $8::integer[], $9::timestamptz[], $10::text[], $11::integer[],
-                  $12::bigint[], $13::bytea[], $14::text[], $15::uuid[])
+                  $12::bigint[], $13::bytea[], $14::text[], $15::uuid[], $16::boolean[])
            WITH ORDINALITY AS n(dedupe_key, tenant_id, mentee_id, proposal_id, message_id,
                                 proposal, correlation_id, ranking_version, next_attempt_at,
                                 source_topic, source_partition, source_offset, source_value,
-                                source_headers, superseded_by, position)
+                                source_headers, superseded_by, awaited, position)
      ORDER BY n.position
     ON CONFLICT (dedupe_key) DO NOTHING
     RETURNING 1
@@ -260,15 +262,16 @@ SELECT count(*) FROM inserted
 
 # One statement claims due emails and reads what sending them needs: the contact and the
 # mentee's recent sends (all in the snapshot the claim took), so a send makes no read of its own.
+# Emails a mentee is waiting for go first (migration 0004), then by due time.
 CLAIM_DUE = """
 WITH claimed AS (
     UPDATE emails SET state = 'sending', attempts = attempts + 1, updated_at = now(),
            lease_until = now() + make_interval(secs => $2)
      WHERE id IN (SELECT id FROM emails WHERE next_attempt_at <= now() AND
                   (state = 'queued' OR (state = 'sending' AND lease_until < now()))
-                  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+                  ORDER BY awaited DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
     RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,
-              correlation_id, next_attempt_at
+              correlation_id, next_attempt_at, awaited
 )
 SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
        c.quiet_hours_start, c.quiet_hours_end,
@@ -276,7 +279,7 @@ SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
               AND s.mentee_id = e.mentee_id AND s.state IN ('released', 'sent')
               AND s.sent_at > now() - make_interval(secs => $3)) AS recent_sends
   FROM claimed e LEFT JOIN contacts c ON c.tenant_id = e.tenant_id AND c.user_id = e.mentee_id
- ORDER BY e.next_attempt_at, e.id
+ ORDER BY e.awaited DESC, e.next_attempt_at, e.id
 """
 
 

@@ -9,6 +9,8 @@ module decides that outcome so it equals applying the poll's proposals one at a 
 - every other proposal replaces the mentee's waiting email and, if it names mentors, becomes
   the waiting email itself, keeping the due time of the one it replaced. So several proposals
   of one mentee in one poll leave the last one waiting and the earlier ones superseded.
+- an email is awaited (claimed before refreshes) if its proposal is, or if the email it
+  replaced was: a mentee still waiting for an answer keeps waiting for the newer one.
 """
 
 from __future__ import annotations
@@ -40,6 +42,15 @@ class Proposed:
     ranking_version: int
     has_mentors: bool
     dedupe_key: str
+    awaited: bool = True
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """When a waiting email is due, and whether the mentee is waiting for it."""
+
+    due_at: datetime
+    awaited: bool
 
 
 class _Stored(enum.Enum):
@@ -121,21 +132,25 @@ class _Running:
         return Outcome.QUEUED
 
 
-def due_times(
+def waiting_rows(
     plan: PollPlan,
     poll: Sequence[Proposed],
-    replaced_due: Mapping[Mentee, datetime],
+    replaced: Mapping[Mentee, Waiting],
     new_window: Callable[[], datetime],
-) -> list[datetime]:
-    """When each of `plan.rows` is due, given when the stored waiting emails that the poll
-    replaced were due (`replaced_due`, per mentee)."""
-    due: list[datetime] = []
+) -> list[Waiting]:
+    """When each of `plan.rows` is due and whether it is awaited, given the stored waiting
+    emails that the poll replaced (`replaced`, per mentee)."""
+    rows: list[Waiting] = []
     for row in plan.rows:
+        proposed = poll[row.item]
         if row.due_from is STORED:
-            kept = replaced_due.get(poll[row.item].mentee)
+            kept = replaced.get(proposed.mentee)
         elif isinstance(row.due_from, int):
-            kept = due[row.due_from]
+            kept = rows[row.due_from]
         else:
             kept = None
-        due.append(kept or new_window())
-    return due
+        if kept is None:
+            rows.append(Waiting(new_window(), proposed.awaited))
+        else:
+            rows.append(Waiting(kept.due_at, proposed.awaited or kept.awaited))
+    return rows

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from services.notifications.domain.digest import Outcome, Proposed, due_times, plan_poll
+from services.notifications.domain.digest import Outcome, Proposed, Waiting, plan_poll, waiting_rows
 from services.notifications.domain.email import Contact, message_id
 from services.notifications.service_layer.ports import (
     Clock,
@@ -105,11 +105,11 @@ async def record_proposals(
                 _log_outcome(event, outcome)
         if not plan.versions:
             return 0  # every proposal was a duplicate or stale
-        replaced_due = await tx.settle_digests(plan.versions, plan.supersede)
-        due = due_times(plan, poll, replaced_due, lambda: clock() + policy.digest_window)
+        replaced = await tx.settle_digests(plan.versions, plan.supersede)
+        waiting = waiting_rows(plan, poll, replaced, lambda: clock() + policy.digest_window)
         emails = [
-            _new_email(batch[row.item], poll[row.item], policy, due_at, row.superseded_by)
-            for row, due_at in zip(plan.rows, due, strict=True)
+            _new_email(batch[row.item], poll[row.item], policy, kept, row.superseded_by)
+            for row, kept in zip(plan.rows, waiting, strict=True)
         ]
         return await tx.queue_emails(emails) if emails else 0
 
@@ -133,6 +133,7 @@ def _proposed(event: MatchProposed) -> Proposed:
         ranking_version=proposal.ranking_version,
         has_mentors=bool(proposal.mentors),
         dedupe_key=f"{event.tenant_id}:{proposal.mentee_id}:{proposal.proposal_id}",
+        awaited=proposal.awaited,
     )
 
 
@@ -149,7 +150,7 @@ def _new_email(
     consumed: ConsumedProposal,
     proposed: Proposed,
     policy: QueuePolicy,
-    due_at: datetime,
+    waiting: Waiting,
     superseded_by: UUID | None,
 ) -> NewEmail:
     event = consumed.event
@@ -161,6 +162,7 @@ def _new_email(
         proposal=event.payload,
         correlation_id=event.correlation_id,
         origin=consumed.origin,
-        due_at=due_at,
+        due_at=waiting.due_at,
         superseded_by=superseded_by,
+        awaited=waiting.awaited,
     )

@@ -11,7 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from services.notifications.domain.delivery import SendResult
-from services.notifications.domain.digest import Mentee
+from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from shared.contracts.matches import MatchProposedPayload
 
@@ -49,6 +49,7 @@ class NewEmail:
     origin: ProposalOrigin
     due_at: datetime
     superseded_by: UUID | None = None  # replaced by a later proposal of the same poll
+    awaited: bool = True  # claimed before the refreshes (digest.Waiting)
 
 
 @dataclass(frozen=True)
@@ -123,10 +124,10 @@ class NotificationsTransaction(Protocol):
 
     async def settle_digests(
         self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
-    ) -> dict[Mentee, datetime]:
+    ) -> dict[Mentee, Waiting]:
         """Record each mentee's newest ranking version (only ever upwards) and mark the waiting
         email of each mentee in `supersede` superseded by that proposal; returns when each
-        superseded email was due."""
+        superseded email was due and whether it was awaited."""
         ...
 
     async def queue_emails(self, emails: Sequence[NewEmail]) -> int:

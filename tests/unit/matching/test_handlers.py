@@ -140,3 +140,34 @@ def test_deleting_a_person_removes_every_trace_in_the_store() -> None:
     )
     assert "m1" not in repr(cluster.uow.state)
     assert proposed(cluster, "x2")[-1] == ()
+
+
+def awaited(cluster: Cluster, mentee_id: str) -> list[tuple[tuple[str, ...], bool]]:
+    return [
+        (tuple(sorted(m.mentor_id for m in p.payload.mentors)), p.payload.awaited)
+        for p in cluster.proposals
+        if p.payload.mentee_id == mentee_id
+    ]
+
+
+def test_a_proposal_is_awaited_when_it_answers_the_mentee_and_not_when_others_refresh_it() -> None:
+    kubernetes = [{"name": "kubernetes", "level": 5}]
+    cluster = run(
+        profile(mentor("m1", skills=kubernetes)),
+        profile(mentee("x1")),
+        goal_set("x1"),  # the answer to the goal
+        profile(mentor("m2", skills=kubernetes)),  # another mentor joins the list: a refresh
+        feedback(MatchDeclined, "x1", "m1"),  # the mentee's own decline
+    )
+    assert awaited(cluster, "x1") == [(("m1",), True), (("m1", "m2"), False), (("m2",), True)]
+
+
+def test_the_first_proposal_with_mentors_for_a_goal_is_awaited_whatever_brought_it() -> None:
+    cluster = run(
+        profile(mentee("x1")),
+        goal_set("x1"),  # nobody to propose yet
+        profile(mentor("m1")),
+        profile(mentor("m1", version=2, opted_in=False)),  # the list empties
+        profile(mentor("m2")),
+    )
+    assert awaited(cluster, "x1") == [(("m1",), True), ((), False), (("m2",), True)]

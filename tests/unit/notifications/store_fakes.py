@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from services.notifications.domain.digest import Mentee
+from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import NewEmail, PollState
 from tests.unit.fakes import CopyOnCommitUnitOfWork
@@ -63,7 +62,7 @@ class FakeTransaction:
 
     async def settle_digests(
         self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
-    ) -> dict[Mentee, datetime]:
+    ) -> dict[Mentee, Waiting]:
         self.s.calls.append("settle_digests")
         for mentee, version in versions.items():
             assert self.s.digests.get(mentee, 0) < version, "a digest must only advance"
@@ -72,7 +71,7 @@ class FakeTransaction:
         for e in self.s.emails:
             if e["who"] in supersede and e["state"] == "queued":
                 e["state"], e["superseded_by"] = "superseded", supersede[e["who"]]
-                replaced[e["who"]] = e["email"].due_at
+                replaced[e["who"]] = Waiting(e["email"].due_at, e["email"].awaited)
         return replaced
 
     async def queue_emails(self, emails: Sequence[NewEmail]) -> int:

@@ -129,6 +129,22 @@ async def test_a_proposal_whose_email_exists_withdraws_the_waiting_one() -> None
     assert uow.state.emails[-1]["email"].due_at == NOW + timedelta(seconds=5) + WINDOW
 
 
+async def test_a_refresh_of_an_email_the_mentee_still_waits_for_stays_awaited() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1), proposed("u-bob", 1, awaited=False)])
+    # u-ada's first email is still waiting when other people's changes refresh it
+    await poll(uow, [proposed("u-ada", 2, awaited=False), proposed("u-bob", 2, awaited=False)])
+    waiting = {e["who"][1]: e["email"].awaited for e in uow.state.emails if e["state"] == "queued"}
+    assert waiting == {"u-ada": True, "u-bob": False}
+    # once sent, the next refresh is a refresh; the mentee's own answer is awaited again
+    for e in uow.state.emails:
+        if e["state"] == "queued":
+            e["state"] = "sent"
+    await poll(uow, [proposed("u-ada", 3, awaited=False), proposed("u-bob", 3)])
+    waiting = {e["who"][1]: e["email"].awaited for e in uow.state.emails if e["state"] == "queued"}
+    assert waiting == {"u-ada": False, "u-bob": True}
+
+
 # --- batched equals one by one ----------------------------------------------------------------
 
 MENTEES = ("u-ada", "u-bob", "u-cy")
@@ -146,6 +162,7 @@ def scenarios(draw: st.DrawFn) -> list[list[tuple[str, Any]]]:
                 st.integers(-1, 2),
                 st.booleans() if draw(st.booleans()) else st.just(False),
                 st.integers(0, 9),
+                st.booleans(),
             ),
         ),
         st.tuples(st.just("again"), st.integers(0, 1000)),
@@ -167,10 +184,10 @@ def build(scenario: list[Any]) -> list[tuple[list[MatchProposed], tuple[str, str
                 if history:
                     events.append(history[arg % len(history)])
                 continue
-            who, step, empty, reuse = arg
+            who, step, empty, reuse, awaited = arg
             version = max(1, versions[who] + step)
             versions[who] = max(versions[who], version)
-            fields: dict[str, Any] = {"ranking_version": version}
+            fields: dict[str, Any] = {"ranking_version": version, "awaited": awaited}
             if empty:
                 fields["mentors"] = []
             earlier = [e for e in history if e.payload.mentee_id == who]
@@ -193,6 +210,7 @@ def summary(uow: Store) -> Any:
                 e["superseded_by"],
                 e["email"].due_at,
                 e["email"].correlation_id,
+                e["email"].awaited,
             )
             for e in uow.state.emails
         ],
