@@ -3,7 +3,8 @@
 Each named process counts with its descendants (a PostgreSQL backend counts for PostgreSQL),
 and a process is charged to its nearest named ancestor, so the benchmark's own process does
 not absorb the services it started. A process that ends inside the window counts through its
-parent's `children_*` times. `busy` is the whole machine's: all processes, all cores.
+parent's `children_*` times. `busy` is the whole machine's: all processes, all cores (user,
+nice and system time, without the guest time they already include).
 """
 
 from __future__ import annotations
@@ -50,7 +51,13 @@ def snapshot(named: Mapping[int, str]) -> Snapshot:
 
 def _busy_seconds() -> float:
     times = psutil.cpu_times()
-    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+    return float(
+        times.user
+        + times.nice
+        + times.system
+        + getattr(times, "irq", 0.0)
+        + getattr(times, "softirq", 0.0)
+    )
 
 
 @dataclass
@@ -75,10 +82,12 @@ class CpuWindow:
 
 
 def used_per_name(before: Snapshot, after: Snapshot) -> dict[str, float]:
-    """CPU seconds per name between two snapshots; a process new in `after` counts whole."""
-    used: dict[str, float] = {}
-    for pid, (name, seconds) in after.items():
-        earlier = before.get(pid)
-        spent = seconds - earlier[1] if earlier and earlier[0] == name else seconds
-        used[name] = used.get(name, 0.0) + max(spent, 0.0)
-    return used
+    """CPU seconds per name between two snapshots: each name's total after minus its total
+    before. A process that ended meanwhile leaves its time in its parent's `children_*`, so
+    the name's total keeps it (when the parent has the same name, as PostgreSQL's does)."""
+    totals: dict[str, float] = {}
+    for name, seconds in after.values():
+        totals[name] = totals.get(name, 0.0) + seconds
+    for name, seconds in before.values():
+        totals[name] = totals.get(name, 0.0) - seconds
+    return {name: max(total, 0.0) for name, total in totals.items()}

@@ -87,6 +87,7 @@ def build_dispatcher(
         ),
         concurrency=settings.send_concurrency,
         batch_size=2 * settings.send_concurrency,
+        refresh_hold_s=settings.refresh_hold_s,
     )
     return Dispatcher(store, mailer, tools, policy)
 

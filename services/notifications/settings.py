@@ -68,6 +68,12 @@ class NotificationsSettings(ServiceSettings):
         description="SMTP sessions in flight at once (one mentee's emails always go in order).",
     )
     rate_limit_period_s: float = Field(default=3600.0, gt=0)
+    refresh_hold_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Emails a mentee waits for are sent before refreshes; a refresh due this "
+        "long is sent with them, in due order, so that none waits for good under load.",
+    )
     support_token: SecretStr | None = Field(
         default=None,
         description="Bearer token for the delivery log API; unset disables the API.",

@@ -32,14 +32,16 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def add_email(
-    pool: asyncpg.Pool, mentee: str, awaited: bool = True, **columns: object
+    pool: asyncpg.Pool, mentee: str, awaited: bool = True, version: int = 1, **columns: object
 ) -> int:
-    the_proposal = proposal(mentee)
+    the_proposal = proposal(mentee, ranking_version=version)
     values = {"state": "queued", "next_attempt_at": "now()", "sent_at": None, **columns}
     email_id: int = await pool.fetchval(
         "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal,"
-        " state, awaited, next_attempt_at, sent_at) VALUES ($1, 'acme', $2, $3, $4, $5, $6, $7,"
-        f" {values['next_attempt_at']}, {values['sent_at'] or 'NULL'}) RETURNING id",
+        " state, awaited, ranking_version, next_attempt_at, sent_at, lease_until)"
+        " VALUES ($1, 'acme', $2, $3, $4, $5, $6, $7, $8,"
+        f" {values['next_attempt_at']}, {values['sent_at'] or 'NULL'},"
+        f" {values.get('lease_until') or 'NULL'}) RETURNING id",
         f"acme:{mentee}:{uuid.uuid4()}",
         mentee,
         the_proposal.proposal_id,
@@ -47,6 +49,7 @@ async def add_email(
         the_proposal.model_dump_json(),
         values["state"],
         awaited,
+        version,
     )
     return email_id
 
@@ -73,7 +76,7 @@ async def test_a_claim_reads_the_contact_and_the_sends_within_the_period(
     unknown = await add_email(pool, "u-carl")
     store = PostgresNotificationsStore(pool)
 
-    claimed = await store.claim_due(10, 30.0, HOUR_S)
+    claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
 
     assert [c.id for c in claimed] == [first, unknown]  # oldest due first
     ada, carl = claimed
@@ -81,7 +84,7 @@ async def test_a_claim_reads_the_contact_and_the_sends_within_the_period(
     assert len(ada.recent_sends) == 2  # released and sent within the hour
     assert (carl.contact, carl.recent_sends) == (None, ())
     assert second not in [c.id for c in claimed]
-    assert await store.claim_due(10, 30.0, HOUR_S) == []  # all leased now
+    assert await store.claim_due(10, 30.0, HOUR_S, HOUR_S) == []  # all leased now
 
 
 async def test_emails_mentees_wait_for_are_claimed_before_refreshes_due_earlier(
@@ -92,8 +95,42 @@ async def test_emails_mentees_wait_for_are_claimed_before_refreshes_due_earlier(
     later_refresh = await add_email(pool, "u-carl", False)
     store = PostgresNotificationsStore(pool)
 
-    assert [c.id for c in await store.claim_due(1, 30.0, HOUR_S)] == [answer]
-    assert [c.id for c in await store.claim_due(10, 30.0, HOUR_S)] == [refresh, later_refresh]
+    assert [c.id for c in await store.claim_due(1, 30.0, HOUR_S, HOUR_S)] == [answer]
+    later = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+    assert [c.id for c in later] == [refresh, later_refresh]
+
+
+async def test_a_refresh_held_back_longer_than_the_hold_goes_with_the_awaited_in_due_order(
+    pool: asyncpg.Pool,
+) -> None:
+    held = await add_email(pool, "u-bob", False, next_attempt_at="now() - interval '2 minutes'")
+    fresh = await add_email(pool, "u-carl", False, next_attempt_at="now() - interval '1 second'")
+    answer = await add_email(pool, "u-ada", next_attempt_at="now() - interval '1 minute'")
+    store = PostgresNotificationsStore(pool)
+
+    claimed = await store.claim_due(2, 30.0, HOUR_S, refresh_hold_s=90.0)
+
+    assert [c.id for c in claimed] == [held, answer]
+    assert fresh not in [c.id for c in claimed]
+
+
+async def test_an_answer_that_gives_way_to_a_newer_proposal_passes_on_its_priority(
+    pool: asyncpg.Pool,
+) -> None:
+    """A refresh queued while the mentee's answer was being sent did not replace it; when the
+    answer's send fails and it gives way, the refresh is what the mentee waits for."""
+    answer = await add_email(pool, "u-ada", state="sending")
+    refresh = await add_email(pool, "u-ada", False)
+    other = await add_email(pool, "u-bob", False)
+    store = PostgresNotificationsStore(pool)
+    async with store.send_records() as records:
+        await records.reschedule(answer, 60.0, "421 busy")
+    rows = await pool.fetch("SELECT id, state, awaited FROM emails ORDER BY id")
+    assert [tuple(r) for r in rows] == [
+        (answer, "superseded", True),
+        (refresh, "queued", True),
+        (other, "queued", False),
+    ]
 
 
 async def test_a_slot_records_over_its_connection_and_replaces_it_when_it_breaks(
@@ -115,3 +152,19 @@ async def test_a_slot_records_over_its_connection_and_replaces_it_when_it_breaks
         await records.mark_sent([second])
     states = await pool.fetch("SELECT id, state FROM emails ORDER BY id")
     assert [(r["id"], r["state"]) for r in states] == [(first, "sent"), (second, "sent")]
+
+
+async def test_a_claim_marks_an_email_older_than_one_already_sent_outdated(
+    pool: asyncpg.Pool,
+) -> None:
+    """A refresh whose lease expired after a crash, and a newer answer sent meanwhile."""
+    await add_email(pool, "u-ada", version=3, state="sent", sent_at="now()")
+    stale = await add_email(
+        pool, "u-ada", False, version=2, state="sending", lease_until="now() - interval '1s'"
+    )
+    current = await add_email(pool, "u-bob", False, version=2)
+    store = PostgresNotificationsStore(pool)
+
+    claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+
+    assert {c.id: c.outdated for c in claimed} == {stale: True, current: False}

@@ -21,10 +21,11 @@ def test_a_loop_in_the_parents_ends_unnamed() -> None:
     assert charged_to(5, {5: 6, 6: 5}, NAMED) is None
 
 
-def test_use_per_name_is_the_growth_and_a_new_process_counts_whole() -> None:
+def test_use_per_name_is_the_growth_of_its_total() -> None:
+    # 99 ended: its 3.0 s moved into its parent 20's children times (5.0 -> 8.5 with 0.5 new)
     before = {10: ("generator", 1.0), 20: ("matching", 5.0), 99: ("matching", 3.0)}
-    after = {10: ("generator", 1.5), 20: ("matching", 7.0), 21: ("matching", 0.25)}
-    assert used_per_name(before, after) == {"generator": 0.5, "matching": 2.25}
+    after = {10: ("generator", 1.5), 20: ("matching", 8.5), 21: ("matching", 0.25)}
+    assert used_per_name(before, after) == {"generator": 0.5, "matching": 0.75}
 
 
 def test_the_window_measures_this_process_burning_cpu() -> None:

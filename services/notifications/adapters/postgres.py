@@ -60,6 +60,7 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
         correlation_id=row["correlation_id"],
         contact=_contact(row) if row["user_id"] is not None else None,
         recent_sends=tuple(row["recent_sends"]),
+        outdated=row["outdated"],
     )
 
 
@@ -166,7 +167,8 @@ class PostgresNotificationsTransaction:
             [e.proposal.mentee_id for e in emails],
             [e.proposal.proposal_id for e in emails],
             [e.message_id for e in emails],
-            [e.proposal.model_dump_json() for e in emails],
+            # without `awaited`: its column holds it, and an older version can read the row
+            [e.proposal.model_dump_json(exclude={"awaited"}) for e in emails],
             [e.correlation_id for e in emails],
             [e.proposal.ranking_version for e in emails],
             [e.due_at for e in emails],
@@ -271,15 +273,28 @@ WITH claimed AS (
                   (state = 'queued' OR (state = 'sending' AND lease_until < now()))
                   ORDER BY awaited DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
     RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,
-              correlation_id, next_attempt_at, awaited
+              correlation_id, next_attempt_at, awaited, ranking_version
 )
 SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
        c.quiet_hours_start, c.quiet_hours_end,
        ARRAY(SELECT s.sent_at FROM emails s WHERE s.tenant_id = e.tenant_id
               AND s.mentee_id = e.mentee_id AND s.state IN ('released', 'sent')
-              AND s.sent_at > now() - make_interval(secs => $3)) AS recent_sends
+              AND s.sent_at > now() - make_interval(secs => $3)) AS recent_sends,
+       EXISTS (SELECT 1 FROM emails n WHERE n.tenant_id = e.tenant_id
+               AND n.mentee_id = e.mentee_id AND n.state IN ('released', 'sent')
+               AND n.ranking_version > e.ranking_version) AS outdated
   FROM claimed e LEFT JOIN contacts c ON c.tenant_id = e.tenant_id AND c.user_id = e.mentee_id
  ORDER BY e.awaited DESC, e.next_attempt_at, e.id
+"""
+
+
+# Refreshes wait behind awaited emails for at most the hold: then they join them, in due order
+# (an index range scan over the held refreshes; it usually finds none).
+PROMOTE_HELD_REFRESHES = """
+UPDATE emails SET awaited = true
+ WHERE id IN (SELECT id FROM emails WHERE NOT awaited AND state IN ('queued', 'sending')
+                 AND next_attempt_at <= now() - make_interval(secs => $1)
+                 FOR UPDATE SKIP LOCKED)
 """
 
 
@@ -297,8 +312,9 @@ class PostgresNotificationsStore:
             yield PostgresNotificationsTransaction(conn)
 
     async def claim_due(
-        self, limit: int, lease_s: float, sends_within_s: float
+        self, limit: int, lease_s: float, sends_within_s: float, refresh_hold_s: float
     ) -> list[ClaimedEmail]:
+        await self._pool.execute(PROMOTE_HELD_REFRESHES, refresh_hold_s)
         rows = await self._pool.fetch(CLAIM_DUE, limit, lease_s, sends_within_s)
         return [_claimed(r) for r in rows]
 
@@ -439,6 +455,7 @@ class PostgresSendRecords:
                 " AND e.mentee_id = d.mentee_id WHERE e.id = $1 FOR UPDATE OF d",
                 email_id,
             )
+            await conn.execute(INHERIT_AWAITED, email_id)
             await conn.execute(
                 "UPDATE emails e SET last_error = $3, updated_at = now(), lease_until = NULL,"
                 " sent_at = NULL, attempts = attempts - $4::int,"
@@ -452,6 +469,16 @@ class PostgresSendRecords:
                 reason,
                 0 if count_attempt else 1,
             )
+
+
+# A newer proposal queued while this email was being sent did not replace it (only waiting
+# emails are replaced); if this one now gives way to it, the mentee still waits for the newer.
+INHERIT_AWAITED = """
+UPDATE emails w SET awaited = true
+  FROM emails e
+ WHERE e.id = $1 AND e.awaited AND NOT w.awaited AND w.state = 'queued'
+   AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.id <> e.id
+"""
 
 
 def _usable(conn: PoolConnectionProxy[asyncpg.Record]) -> bool:

@@ -54,6 +54,7 @@ class DispatchPolicy:
     batch_size: int = 20  # claimed and unfinished at most (`run`); one claim (`dispatch_once`)
     concurrency: int = 1
     poll_interval_s: float = 1.0
+    refresh_hold_s: float = 60.0  # the longest a due refresh waits behind awaited emails
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,11 @@ class Dispatcher:
     async def _claim(self, limit: int) -> int:
         self._finished_while_claiming.clear()
         period = self._policy.rate_limit.period.total_seconds()
-        claimed = await self._store.claim_due(limit, self._policy.lease_s, period)
+        claimed = _each_mentee_oldest_first(
+            await self._store.claim_due(
+                limit, self._policy.lease_s, period, self._policy.refresh_hold_s
+            )
+        )
         if claimed:
             self._tools.checkpoint("claimed")
         for email in claimed:
@@ -201,7 +206,9 @@ class Dispatcher:
     async def _deliver(self, claimed: _Claimed, records: SendRecords) -> None:
         email, contact = claimed.email, claimed.email.contact
         bind_event(email.proposal.proposal_id, email.correlation_id)
-        if contact is None:
+        if email.outdated:
+            await records.mark_failed(email.id, "superseded", "a newer proposal was sent first")
+        elif contact is None:
             await self._wait_for_contact(email, records)
         elif not contact.reachable:
             reason = "mentee opted out of email" if contact.email else "mentee has no email address"
@@ -279,6 +286,18 @@ class Dispatcher:
             await records.reschedule(email.id, delay, result.detail)
             EMAILS.labels(SERVICE, "retry").inc()
             log.info("proposal email deferred %.1fs: %s", delay, result.detail)
+
+
+def _each_mentee_oldest_first(claimed: list[ClaimedEmail]) -> list[ClaimedEmail]:
+    """Claims come awaited first; one mentee's emails still go out in ranking order (an older
+    one may be in the claim when its lease expired), each mentee where its first email was."""
+    first_at: dict[MenteeKey, int] = {}
+    for index, email in enumerate(claimed):
+        first_at.setdefault((email.tenant_id, email.mentee_id), index)
+    return sorted(
+        claimed,
+        key=lambda e: (first_at[(e.tenant_id, e.mentee_id)], e.proposal.ranking_version),
+    )
 
 
 class _SentRecords:

@@ -76,6 +76,9 @@ class ClaimedEmail:
     correlation_id: str | None
     contact: Contact | None
     recent_sends: tuple[datetime, ...]
+    # a newer proposal of the mentee went out already (e.g. this one's lease expired after a
+    # crash while the newer one, sent first, was waiting): it is superseded, not sent
+    outdated: bool = False
 
 
 @dataclass(frozen=True)
@@ -167,10 +170,11 @@ class NotificationsStore(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[NotificationsTransaction]: ...
 
     async def claim_due(
-        self, limit: int, lease_s: float, sends_within_s: float
+        self, limit: int, lease_s: float, sends_within_s: float, refresh_hold_s: float
     ) -> list[ClaimedEmail]:
-        """Claim up to `limit` due emails, oldest due first, each with its mentee's contact and
-        sends of the last `sends_within_s` seconds."""
+        """Claim up to `limit` due emails, each with its mentee's contact and sends of the last
+        `sends_within_s` seconds: the awaited ones first, then by due time. A refresh due for
+        `refresh_hold_s` counts as awaited from then on."""
         ...
 
     def send_records(self) -> AbstractAsyncContextManager[SendRecords]:

@@ -65,7 +65,7 @@ class FakeStore:
         raise AssertionError("the dispatcher needs no transaction")
 
     async def claim_due(
-        self, limit: int, lease_s: float, sends_within_s: float
+        self, limit: int, lease_s: float, sends_within_s: float, refresh_hold_s: float
     ) -> list[ClaimedEmail]:
         claimed, self.queue = self.queue[:limit], self.queue[limit:]
         self.claims.append(len(claimed))
@@ -432,3 +432,30 @@ async def test_sends_that_finish_while_a_sent_record_is_written_share_the_next_w
     assert await dispatcher.dispatch_once() == 8
     assert sorted(c[1] for c in store.calls if c[0] == "sent") == list(range(1, 9))
     assert sum(store.sent_batches) == 8 and len(store.sent_batches) < 8
+
+
+def with_version(email: ClaimedEmail, version: int, **changes: Any) -> ClaimedEmail:
+    newer = email.proposal.model_copy(update={"ranking_version": version})
+    return replace(email, proposal=newer, **changes)
+
+
+async def test_one_mentees_emails_go_in_ranking_order_whatever_the_claim_order() -> None:
+    # claims come awaited first: here the newer answer (3) before an older refresh (2) whose
+    # lease expired, and another mentee's email between them
+    emails = [
+        with_version(claimed(3), 3),
+        with_version(claimed(9, mentee_id="u-bob"), 1),
+        with_version(claimed(2), 2),
+    ]
+    dispatcher, store, mailer = arrange(*emails)
+    store.contacts[TENANT, "u-bob"] = contact("u-bob", email="bob@example.org", display_name="Bob")
+    assert await dispatcher.dispatch_once() == 3
+    ada = [m["Message-ID"] for m in mailer.sent if m["To"].startswith("Ada")]
+    assert ada == ["<proposal.2@mentorlink.test>", "<proposal.3@mentorlink.test>"]
+
+
+async def test_an_email_older_than_one_already_sent_is_superseded_not_sent() -> None:
+    dispatcher, store, mailer = arrange(replace(claimed(4), outdated=True))
+    assert await dispatcher.dispatch_once() == 1
+    assert store.calls == [("superseded", 4, "a newer proposal was sent first")]
+    assert mailer.sent == []
