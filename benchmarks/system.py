@@ -98,12 +98,16 @@ class Run:
         text = self.services[service].metrics()
         return metric_sum(text, LAG, service=service) if text else -1
 
-    async def count(self, sql: str, *args: object) -> int:
+    async def fetch(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        """One query on the run's PostgreSQL, on a connection of its own."""
         connection = await asyncpg.connect(self.database_url)
         try:
-            return int(await connection.fetchval(sql, *args))
+            return list(await connection.fetch(sql, *args))
         finally:
             await connection.close()
+
+    async def count(self, sql: str, *args: object) -> int:
+        return int((await self.fetch(sql, *args))[0][0])
 
     async def emails_waiting(self) -> int:
         return await self.count(
@@ -256,11 +260,7 @@ FROM notifications.emails WHERE tenant_id = $1 AND sent_at IS NOT NULL
 async def queue_waits(run: Run) -> dict[str, float]:
     """Queued → sent for every email of the run, awaited ones and refreshes apart: what
     answering the waiting mentees first costs the others."""
-    connection = await asyncpg.connect(run.database_url)
-    try:
-        rows = await connection.fetch(QUEUED_TO_SENT, TENANT)
-    finally:
-        await connection.close()
+    rows = await run.fetch(QUEUED_TO_SENT, TENANT)
     waits: dict[str, float] = {}
     for kind, awaited in (("awaited", True), ("refresh", False)):
         values = [float(ms) for is_awaited, ms in rows if is_awaited is awaited]
@@ -276,13 +276,9 @@ async def stage_latencies(run: Run) -> dict[str, float]:
 
     Matching and notifications stamp rows with their transaction's start: a poll's
     transaction for matching, a poll of proposals for notifications."""
-    connection = await asyncpg.connect(run.database_url)
-    try:
-        rows = await connection.fetch(
-            STAGE_TIMES, list(run.goal_event_ids), list(run.goal_event_ids.values()), TENANT
-        )
-    finally:
-        await connection.close()
+    rows = await run.fetch(
+        STAGE_TIMES, list(run.goal_event_ids), list(run.goal_event_ids.values()), TENANT
+    )
     arrived = dict(run.arrivals.first)
     spans: dict[str, list[float]] = {"picked": [], "queued": [], "sent": [], "accepted": []}
     for mentee_id, picked, queued, sent in rows:
