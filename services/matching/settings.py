@@ -29,7 +29,7 @@ class MatchingSettings(ServiceSettings):
         default=2,
         ge=1,
         le=64,
-        description="Threads a search over many mentees or mentors is split across (cores).",
+        description="Threads a mentor's search over many mentees is split across (cores).",
     )
     numba_cache_dir: Path | None = Field(
         default=None,

@@ -16,8 +16,8 @@ class EngineConfig:
     partitions: int = 6  # mentee partitions; each owner enforces its share of the exposure cap
     diversity: float = 0.3  # 0 = pure relevance; higher = more different mentors (MMR)
     pool_factor: int = 3  # MMR picks from the best pool_factor * top_k candidates
-    search_threads: int = 2  # a search over many mentees or mentors runs in up to this many parts
-    min_search_part: int = 20_000  # mentees or mentors per part, at least (fewer: not worth it)
+    search_threads: int = 2  # a mentor's search over many mentees runs in up to this many parts
+    min_search_part: int = 20_000  # mentees per part, at least (fewer: not worth it)
 
 
 def free_seats(mentor: Person, accepted: int) -> int:

@@ -413,6 +413,8 @@ class TenantEngine:
         t, m = self.mentees, self.mentors
         excluded = self.excluded.get(mentee_id) or ()
         partition = int(t.partition[slot])
+        # In one part: since the bound pass (kernels._within_reach) a goal's search is short,
+        # and handing half to a helper thread made it slower, above all in the tail.
         found = mentors_reaching(
             t,
             m,
@@ -423,7 +425,6 @@ class TenantEngine:
                 np.array([m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of], np.int64),
             ),
             (self.floors.values[partition], self.floors.closed[partition]),
-            (self.config.search_threads, self.config.min_search_part),
         )
         self._note_left_out(found.left_out, partition)
         own_key = tiebreak(mentee_id)

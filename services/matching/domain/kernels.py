@@ -231,10 +231,10 @@ def mentors_reaching(
     mentors: Any,
     span: Any,
 ) -> Any:
-    """One pass over the mentor slots in `span` (first, end): the open mentors holding one of
-    the goal's skills that may be proposed to this mentee and score at least their list's
-    floor, with those totals; and the others whose full list (closed) they did not enter.
-    Spans are independent (each mentor has its own floor), so parts run at once.
+    """The mentor slots in `span` (first, end) that _within_reach leaves, scored exactly: the
+    open mentors holding one of the goal's skills that may be proposed to this mentee and
+    score at least their list's floor, with those totals; and the others whose full list
+    (closed) they did not enter. Spans are independent (each mentor has its own floor).
 
     eligibility: (skill levels [skill, mentor], open, uid, manager);
     constraints: (the mentee's person id, its manager's, sorted excluded mentor slots);
@@ -248,12 +248,19 @@ def mentors_reaching(
     industries, functions, bgpairs, bgdims, styles, languages = ids
     r_ind, r_fun, r_bgpairs, r_bgdims, r_styles, r_languages = rows
     m_years, m_offset, m_week = mentors
-    first, end = span
-    reaching = np.empty(end - first, np.int64)
-    totals = np.empty(end - first, np.float64)
-    left_out = np.empty(end - first, np.int64)
+    near = _within_reach(
+        goal_ids,
+        (levels, is_open, floor, closed),
+        (w, total, n_goal, n_ind, n_fun, n_sty),
+        ((industries, r_ind), (functions, r_fun), (styles, r_styles)),
+        (languages, r_languages),
+        span,
+    )
+    reaching = np.empty(near.size, np.int64)
+    totals = np.empty(near.size, np.float64)
+    left_out = np.empty(near.size, np.int64)
     count, n_left = 0, 0
-    for m in range(first, end):
+    for m in near:
         if not is_open[m]:
             continue
         level_sum = 0
@@ -305,6 +312,78 @@ def mentors_reaching(
             if closed[m]:
                 n_left -= 1
     return reaching[:count], totals[:count], left_out[:n_left]
+
+
+ROUNDING = 1e-5  # what float32 sums of a few terms in [0, 1] can be off by, and far more
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _add_share(bound: Any, weight: float, count: int, values: Any, span: Any) -> None:
+    """bound += weight * (the share of the mentee's `count` values each mentor holds)."""
+    if count <= 0:
+        return
+    ids, rows = values
+    first, end = span
+    per_value = np.float32(weight / count)
+    for value in ids:
+        row = rows[value][first:end]
+        for i in range(row.size):
+            bound[i] += per_value * np.float32(row[i])
+
+
+@njit(cache=True, nogil=True)
+def _within_reach(
+    goal_ids: Any, mentors: Any, mentee: Any, shares: Any, languages: Any, span: Any
+) -> Any:
+    """The mentor slots of `span` that mentors_reaching must look at: open, holding one of the
+    goal's skills, and either with a closed list or with a bound that reaches their floor.
+
+    The bound counts skills, industry, function, style and language exactly and the other
+    criteria (experience, background, availability) as perfect. It is computed a criterion
+    at a time over all the span's mentors, from the mentor table's rows: each loop reads
+    contiguous slices from index 0, so that it vectorises (indexing from `first` made it
+    four times slower). It is summed in float32 with ROUNDING to spare, so it never falls
+    below a score that reaches the floor. Before it, a GoalSet searched about a millisecond
+    at 50,000 mentors, most of it on mentors whose lists it could not enter.
+    """
+    levels, is_open, floor, closed = mentors
+    w, total, n_goal, n_ind, n_fun, n_sty = mentee
+    first, end = span
+    size = end - first
+    level_sum = np.zeros(size, np.int32)
+    for skill in goal_ids:
+        row = levels[skill][first:end]
+        for i in range(size):
+            level_sum[i] += row[i]
+    bound = np.empty(size, np.float32)
+    per_level = np.float32(w[0, 0] / (5 * n_goal) / total)
+    perfect = np.float32((w[0, 1] + w[0, 4] + w[0, 7]) / total)
+    unreachable = np.float32(-9.0)
+    for i in range(size):
+        has_skill = level_sum[i] > 0
+        bound[i] = per_level * np.float32(level_sum[i]) + perfect if has_skill else unreachable
+    (industries, r_ind), (functions, r_fun), (styles, r_styles) = shares
+    _add_share(bound, w[0, 2] / total, n_ind, (industries, r_ind), span)
+    _add_share(bound, w[0, 3] / total, n_fun, (functions, r_fun), span)
+    _add_share(bound, w[0, 5] / total, n_sty, (styles, r_styles), span)
+    language_ids, language_rows = languages
+    if language_ids.size:
+        speaks = np.zeros(size, np.bool_)
+        for value in language_ids:
+            row = language_rows[value][first:end]
+            for i in range(size):
+                speaks[i] |= row[i]
+        weight = np.float32(w[0, 6] / total)
+        for i in range(size):
+            bound[i] += weight * np.float32(speaks[i])
+    near = np.empty(size, np.int64)
+    count = 0
+    for i in range(size):
+        m = first + i
+        if (bound[i] >= floor[m] - ROUNDING or closed[m]) and level_sum[i] > 0 and is_open[m]:
+            near[count] = m
+            count += 1
+    return near[:count]
 
 
 @njit(cache=True)
