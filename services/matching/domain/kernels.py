@@ -356,7 +356,7 @@ def _within_reach(
         for i in range(size):
             level_sum[i] += row[i]
     bound = np.empty(size, np.float32)
-    per_level = np.float32(w[0, 0] / (5 * n_goal) / total)
+    per_level = np.float32(w[0, 0] / (5 * n_goal) / total) if n_goal > 0 else np.float32(0.0)
     perfect = np.float32((w[0, 1] + w[0, 4] + w[0, 7]) / total)
     unreachable = np.float32(-9.0)
     for i in range(size):

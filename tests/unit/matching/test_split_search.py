@@ -14,6 +14,7 @@ from benchmarks import population
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.people import Goal
 from services.matching.domain.pruning import (
     Contenders,
     _helpers,
@@ -113,3 +114,14 @@ def test_a_part_no_helper_has_started_runs_in_the_callers_thread() -> None:
         assert not any(task.done() for task in busy)  # every helper was still taken
     finally:
         release.set()
+
+
+def test_a_goal_naming_no_skill_reaches_no_mentor(engine: TenantEngine) -> None:
+    """The contract asks for a skill; the engine must not fail on a goal without one."""
+    mentee_id = "mentee-000"
+    skills_named = engine.goals[mentee_id]
+    engine.put_goal(Goal(mentee_id, 99, "no-skills", (), (), (), "similar", ()), 0)
+    try:
+        assert engine.ranking(mentee_id) == ()
+    finally:
+        engine.put_goal(skills_named, 0)
