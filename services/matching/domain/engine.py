@@ -83,8 +83,8 @@ class Floors:
 
 class Ranked(NamedTuple):
     """One mentor of a ranking. A named tuple rather than a frozen dataclass: a re-rank builds
-    and compares a ranking's five in about a quarter of the time (4 µs against 7.5 µs), and
-    the slowest GoalSets re-rank 20-40 mentees."""
+    and compares a ranking's five in about half the time (4 µs against 7.5 µs), and the
+    slowest GoalSets re-rank 20-40 mentees."""
 
     mentor_id: str
     score: float
