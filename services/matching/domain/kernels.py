@@ -248,7 +248,7 @@ def mentors_reaching(
     industries, functions, bgpairs, bgdims, styles, languages = ids
     r_ind, r_fun, r_bgpairs, r_bgdims, r_styles, r_languages = rows
     m_years, m_offset, m_week = mentors
-    near = _within_reach(
+    near, level_sums = _within_reach(
         goal_ids,
         (levels, is_open, floor, closed),
         (w, total, n_goal, n_ind, n_fun, n_sty),
@@ -260,13 +260,9 @@ def mentors_reaching(
     totals = np.empty(near.size, np.float64)
     left_out = np.empty(near.size, np.int64)
     count, n_left = 0, 0
-    for m in near:
-        if not is_open[m]:
-            continue
-        level_sum = 0
-        for skill in goal_ids:
-            level_sum += levels[skill, m]
-        if level_sum <= 0 or m_uid[m] == me or m_manager[m] == me or m_uid[m] == my_manager:
+    for j in range(near.size):
+        m, level_sum = near[j], level_sums[j]
+        if m_uid[m] == me or m_manager[m] == me or m_uid[m] == my_manager:
             continue
         if _holds(excluded, m):
             continue
@@ -335,8 +331,9 @@ def _add_share(bound: Any, weight: float, count: int, values: Any, span: Any) ->
 def _within_reach(
     goal_ids: Any, mentors: Any, mentee: Any, shares: Any, languages: Any, span: Any
 ) -> Any:
-    """The mentor slots of `span` that mentors_reaching must look at: open, holding one of the
-    goal's skills, and either with a closed list or with a bound that reaches their floor.
+    """The mentor slots of `span` that mentors_reaching must look at, with their level sums in
+    the goal's skills: open, holding one of those skills, and either with a closed list or
+    with a bound that reaches their floor.
 
     The bound counts skills, industry, function, style and language exactly and the other
     criteria (experience, background, availability) as perfect. It is computed a criterion
@@ -377,13 +374,14 @@ def _within_reach(
         for i in range(size):
             bound[i] += weight * np.float32(speaks[i])
     near = np.empty(size, np.int64)
+    sums = np.empty(size, np.int64)
     count = 0
     for i in range(size):
         m = first + i
         if (bound[i] >= floor[m] - ROUNDING or closed[m]) and level_sum[i] > 0 and is_open[m]:
-            near[count] = m
+            near[count], sums[count] = m, level_sum[i]
             count += 1
-    return near[:count]
+    return near[:count], sums[:count]
 
 
 @njit(cache=True)
