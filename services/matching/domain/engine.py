@@ -236,9 +236,10 @@ class TenantEngine:
         slot = self.mentors.slots.slot_of[mentor.user_id]
         if not self.mentors.open[slot] or not any(shares.values()):
             return {}
-        skill_ids = [self.mentees.vocab["skills"].id(s) for s in mentor.skills]
-        candidates = self.postings.union(skill_ids, self.mentees)
-        if candidates.size == 0:
+        skills = self.mentees.vocab["skills"]
+        levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
+        candidates = self.postings.reach(levels, self.mentees)
+        if candidates[0].size == 0:
             return {}
         t = self.mentees
         excluded = self.excluded_by_mentor.get(mentor.user_id) or {}

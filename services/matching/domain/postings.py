@@ -7,10 +7,15 @@ they outnumber the live ones.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 
 from services.matching.domain import kernels
 from services.matching.domain.tables import PAD, IntArray, MenteeTable
+
+Reach = tuple[IntArray, npt.NDArray[np.int32]]  # (slots, at least their level sums)
 
 
 class Postings:
@@ -18,7 +23,7 @@ class Postings:
         self._arrays: list[IntArray] = []
         self._sizes: list[int] = []
         self._stored = 0
-        self._scratch = np.zeros(0, np.bool_)
+        self._scratch = np.zeros(0, np.int32)
 
     def add(self, slot: int, skill_ids: np.ndarray, table: MenteeTable) -> None:
         for skill in skill_ids.tolist():
@@ -58,12 +63,19 @@ class Postings:
         self._sizes = counts
         self._stored = int(flat.size)
 
-    def union(self, skill_ids: list[int], table: MenteeTable) -> IntArray:
-        """Ranked mentee slots whose goal may name one of these skills (deduplicated)."""
-        parts = [self._arrays[s][: self._sizes[s]] for s in skill_ids if s < len(self._arrays)]
+    def reach(self, levels: Sequence[tuple[int, int]], table: MenteeTable) -> Reach:
+        """Ranked mentee slots whose goal may name one of these (skill, level) pairs, ascending
+        and distinct, each with at least its goal's level sum in them: the sum over the lists
+        naming the slot, which a stale or repeated entry only raises."""
+        named = [(skill, level) for skill, level in levels if skill < len(self._arrays)]
+        parts = [self._arrays[skill][: self._sizes[skill]] for skill, _ in named]
         if not parts:
-            return np.zeros(0, np.int64)
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
         if self._scratch.size < table.ranked.size:
-            self._scratch = np.zeros(table.ranked.size, np.bool_)
-        found: IntArray = kernels.marked_union(np.concatenate(parts), table.ranked, self._scratch)
+            self._scratch = np.zeros(table.ranked.size, np.int32)
+        ends = np.cumsum([part.size for part in parts])
+        skill_levels = np.array([level for _, level in named], np.int32)
+        found: Reach = kernels.summed_union(
+            np.concatenate(parts), ends, skill_levels, table.ranked, self._scratch
+        )
         return found

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from services.matching.domain import kernels
+from services.matching.domain import kernels, packed_rows
 from services.matching.domain.people import Person
+from services.matching.domain.postings import Reach
 from services.matching.domain.tables import (
     BoolArray,
     FloatArray,
@@ -36,7 +37,8 @@ class Contenders:
     """A mentor's best mentees in one partition, exactly scored, and how many were eligible.
 
     `slots` holds every eligible mentee scoring at least the partition's length-th best
-    (ties included), and possibly some below it.
+    (ties included), and possibly some below it. `eligible` is exact up to length + 1: enough
+    to tell whether the list holds every eligible mentee.
     """
 
     slots: IntArray
@@ -48,12 +50,13 @@ def best_mentees(
     table: MenteeTable,
     mentors: MentorTable,
     mentor: Person,
-    candidates: IntArray,
+    candidates: Reach,
     lengths: Mapping[int, int],
     constraints: tuple[int, int, IntArray],
     split: tuple[int, int] = (1, 1),
 ) -> dict[int, Contenders]:
-    """`constraints`: the mentor's person id, its manager's, and the mentee slots it excludes.
+    """`candidates`: slots and at least their goal's level sums (Postings.reach).
+    `constraints`: the mentor's person id, its manager's, and the mentee slots it excludes.
     `split`: up to this many parts searched at once (sharing their bars), and the fewest
     candidates per part."""
     me, manager, excluded = constraints
@@ -61,16 +64,19 @@ def best_mentees(
     for partition, length in lengths.items():
         length_of[partition] = length
     week = np.array(split_week(mentor.week), np.uint64)
+    lookups = tuple(mentors.lookup(kind, mentor) for kind in _LOOKUP_ORDER)
+    masks = np.array([packed_rows.mentor_mask(lookups[i]) for i in range(1, 5)], np.uint64)
     arguments = (
         length_of,
         np.sort(excluded),
-        (mentor.years, mentor.utc_offset_minutes, week, me, manager),
-        tuple(mentors.lookup(kind, mentor) for kind in _LOOKUP_ORDER),
+        (mentor.years, mentor.utc_offset_minutes, week, me, manager, masks),
+        lookups,
         _mentee_columns(table),
     )
-    spans = _spans(candidates.size, split)
+    slots, reach = candidates
+    spans = _spans(slots.size, split)
     bars = np.full((len(spans), length_of.size), -1.0)
-    parts = [(candidates[first:end], row) for row, (first, end) in enumerate(spans)]
+    parts = [(slots[first:end], reach[first:end], row) for row, (first, end) in enumerate(spans)]
     found = _in_parts(kernels.best_mentees, (*arguments, bars), parts)
     slots = np.concatenate([part_slots[:count] for part_slots, _, count, _ in found])
     totals = np.concatenate([part_totals[:count] for _, part_totals, count, _ in found])
@@ -82,14 +88,14 @@ def best_mentees(
     }
 
 
+# the mentor's lookup vectors, in the order the kernel unpacks them; 1 to 4 are also masked
 _LOOKUP_ORDER = ("skills", "industries", "functions", "styles", "languages", "bgpairs", "bgdims")
 
 
 def _mentee_columns(t: MenteeTable) -> tuple[Any, ...]:
     ids = (t.goal_skills, t.targets_ind, t.targets_fun, t.bgpairs, t.bgdims, t.langs, t.styles)
-    counts = (t.n_goal, t.n_ind, t.n_fun, t.n_bg, t.n_sty, t.pref)
-    weights = (t.profile, t.profiles.weights, t.profiles.totals)
-    return ids, counts, (t.years, t.offset, t.week, *weights, t.partition, t.uid, t.manager)
+    weights = (t.profiles.weights, t.profiles.totals)
+    return ids, (t.n_bg, t.pref, t.offset, t.week, *weights, t.packed)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
+from services.matching.domain import packed_rows
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.trait_words import TraitWords
 from services.matching.domain.weight_profiles import WeightProfiles
@@ -274,11 +275,14 @@ class MenteeTable:
         self.bgdims = np.full((capacity, 0), PAD, np.int16)
         self.langs = np.full((capacity, 0), PAD, np.int16)
         self.styles = np.full((capacity, 0), PAD, np.int16)
+        self.packed = packed_rows.packed_rows(capacity)  # the columns a mentor's search reads
 
     def _grow(self) -> None:
         cap = self.slots.capacity
         for name, value in list(vars(self).items()):
-            if isinstance(value, np.ndarray):
+            if name == "packed":
+                self.packed = packed_rows.packed_rows(cap, value)
+            elif isinstance(value, np.ndarray):
                 setattr(self, name, _grow_first(value, cap))
 
     def slot(self, user_id: str) -> int:
@@ -323,13 +327,21 @@ class MenteeTable:
         self.ranked[slots] = True
         for row in rows:
             self._count_goal_skills(row.slot, 1)
+        self._pack(slots)
         if len(self.profiles) > 2 * len(self.slots.slot_of) + 1024:
             self._drop_unused_profiles()
+
+    def _pack(self, slots: IntArray) -> None:
+        columns = (self.uid, self.manager, self.profile, self.partition, self.years)
+        counts = (self.n_goal, self.n_ind, self.n_fun, self.n_sty)
+        ids = (self.targets_ind, self.targets_fun, self.styles, self.langs)
+        packed_rows.pack(self.packed, slots, (*columns, *counts), ids)
 
     def _drop_unused_profiles(self) -> None:
         """Rows of weights no mentee has any more (each distinct vector ever seen adds one)."""
         renumber = self.profiles.keep_only(np.unique(self.profile[self.ranked]))
         self.profile[:] = np.where(self.ranked, renumber[self.profile], 0)
+        self.packed["profile"] = self.profile
 
     def _count_goal_skills(self, slot: int, sign: int) -> None:
         if self.ranked[slot]:

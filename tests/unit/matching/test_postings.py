@@ -40,7 +40,7 @@ def exact_postings(engine: TenantEngine) -> dict[int, set[int]]:
 
 
 def postings(engine: TenantEngine, skill: int) -> set[int]:
-    return set(engine.postings.union([skill], engine.mentees).tolist())
+    return set(engine.postings.reach([(skill, 1)], engine.mentees)[0].tolist())
 
 
 @settings(max_examples=60, deadline=None)
@@ -68,15 +68,32 @@ def test_postings_never_miss_a_mentee_and_a_rebuild_holds_exactly_them(
 @settings(max_examples=100, deadline=None)
 @given(
     ranked=st.lists(st.booleans(), max_size=40),
-    picks=st.lists(st.integers(min_value=0, max_value=39), max_size=80),
+    lists=st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=5),
+            st.lists(st.integers(min_value=0, max_value=39), max_size=30),
+        ),
+        max_size=5,
+    ),
 )
-def test_a_union_holds_each_ranked_slot_once_in_order_and_leaves_the_scratch_clear(
-    ranked: list[bool], picks: list[int]
+def test_a_union_holds_each_ranked_slot_once_in_order_with_its_levels_summed(
+    ranked: list[bool], lists: list[tuple[int, list[int]]]
 ) -> None:
-    joined = np.array([p for p in picks if p < len(ranked)], np.int64)
-    marks = np.zeros(len(ranked), np.bool_)
+    """And leaves the scratch all 0. A slot named twice in one list counts twice: the sum is
+    a bound, and a repeated posting only raises it."""
+    parts = [(level, [p for p in picks if p < len(ranked)]) for level, picks in lists]
+    joined = np.array([p for _, picks in parts for p in picks], np.int64)
+    ends = np.cumsum([len(picks) for _, picks in parts], dtype=np.int64)
+    levels = np.array([level for level, _ in parts], np.int32)
+    sums = np.zeros(len(ranked), np.int32)
 
-    found = kernels.marked_union(joined, np.array(ranked, np.bool_), marks)
+    found, reach = kernels.summed_union(joined, ends, levels, np.array(ranked, np.bool_), sums)
 
-    assert found.tolist() == sorted({int(p) for p in joined if ranked[p]})
-    assert not marks.any()
+    expected: dict[int, int] = {}
+    for level, picks in parts:
+        for p in picks:
+            if ranked[p]:
+                expected[p] = expected.get(p, 0) + level
+    assert found.tolist() == sorted(expected)
+    assert reach.tolist() == [expected[p] for p in sorted(expected)]
+    assert not sums.any()

@@ -4,6 +4,7 @@ with score_pair's exact total (its vectorised bound dropping none of them)."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 
@@ -44,8 +45,9 @@ def search(
 ) -> dict[int, Contenders]:
     mentor = engine.mentor(mentor_id)
     assert mentor is not None
-    skills = [engine.mentees.vocab["skills"].id(s) for s in mentor.skills]
-    candidates = engine.postings.union(skills, engine.mentees)
+    skills = engine.mentees.vocab["skills"]
+    levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
+    candidates = engine.postings.reach(levels, engine.mentees)
     constraints = (engine.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
     lengths = dict.fromkeys(range(PARTITIONS), length)
     return best_mentees(
@@ -69,7 +71,8 @@ def test_split_searches_find_the_best_mentees_of_one_unpruned_pass(
             split = search(engine, mentor_id, length, (threads, 1))
             for p in range(PARTITIONS):
                 assert best(split[p], length) == best(everyone[p], length)
-                assert split[p].eligible == everyone[p].eligible
+                exact_to = length + 1  # enough to tell whether the list holds them all
+                assert min(split[p].eligible, exact_to) == min(everyone[p].eligible, exact_to)
                 compared += everyone[p].slots.size > length  # pruning had something to drop
     assert compared > 30
 
@@ -125,3 +128,29 @@ def test_a_goal_naming_no_skill_reaches_no_mentor(engine: TenantEngine) -> None:
         assert engine.ranking(mentee_id) == ()
     finally:
         engine.put_goal(skills_named, 0)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_search_counts_past_the_length_when_the_first_mentee_is_the_best(threads: int) -> None:
+    """The first mentee scores 1 and every later one at most 0.5, so each could be dropped
+    unread once the list is full; the list must still learn it does not hold them all."""
+    rng = random.Random(5)
+    engine = TenantEngine(EngineConfig(partitions=1))
+    mentor = dataclasses.replace(population.mentor(rng, "mentor"), skills={"go": 5})
+    engine.put_mentor_data(mentor)
+    skills_only = (1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    for index in range(40):
+        mentee_id = f"mentee-{index:02d}"
+        skills = ("go",) if index == 0 else ("go", f"other-{index}")
+        engine.put_mentee(population.mentee(rng, mentee_id), 0)
+        engine.put_goal(Goal(mentee_id, 1, "g", skills, (), (), "similar", (), skills_only), 0)
+    levels = [(engine.mentees.vocab["skills"].id("go"), 5)]
+    candidates = engine.postings.reach(levels, engine.mentees)
+    constraints = (engine.person_ids.id("mentor"), -9, np.zeros(0, np.int64))
+
+    found = best_mentees(
+        engine.mentees, engine.mentors, mentor, candidates, {0: 1}, constraints, (threads, 1)
+    )[0]
+
+    assert best(found, 1) == [(-1.0, engine.mentees.slots.slot_of["mentee-00"])]
+    assert found.eligible > 1
