@@ -116,7 +116,9 @@ def best_mentees(
     length + 1: a partition prunes only once it has counted more than its length.
 
     `part`: (candidates, reach, row). `reach[i]` is at least candidate i's goal's level sum in
-    the mentor's skills (Postings.reach), so the first bound needs only the packed row.
+    the mentor's skills (Postings.reach): the criteria in the packed row (packed_rows.py) are
+    bounded with it first, and only the candidates still in the race read the goal's skill
+    ids for the exact sum, then their identity, background and availability.
     The candidates may be split into parts searched at once (the GIL is released), each
     publishing its partitions' length-th best so far in its row of `bars` and reading the
     others': any part's length-th best is at most the whole's, so it is a safe bar too.
@@ -147,8 +149,31 @@ def best_mentees(
         length, total = lengths[p], weight_total[q]
         bar = _bar(best, filled, bars, p, length) if eligible[p] > length else -1.0
         need = (bar - MARGIN) * total
-        if _short(w[q, 0] * (reach[i] / (5 * r.n_goal)), total - w[q, 0], need):
+        skill = w[q, 0] * (reach[i] / (5 * r.n_goal))  # at least the goal's skills' term
+        partial, to_come = 0.0, total - w[q, 0]  # the other criteria's
+        if _short(skill + partial, to_come, need):
             continue
+        s2 = _share(_counted(r.industries, masks[0], l_industries, targets_ind, slot), r.n_ind)
+        partial, to_come = partial + w[q, 2] * s2, to_come - w[q, 2]
+        if _short(skill + partial, to_come, need):
+            continue
+        s3 = _share(_counted(r.functions, masks[1], l_functions, targets_fun, slot), r.n_fun)
+        partial, to_come = partial + w[q, 3] * s3, to_come - w[q, 3]
+        if _short(skill + partial, to_come, need):
+            continue
+        s5 = _share(_counted(r.styles, masks[2], l_styles, t_styles, slot), r.n_sty)
+        partial, to_come = partial + w[q, 5] * s5, to_come - w[q, 5]
+        if _short(skill + partial, to_come, need):
+            continue
+        s1 = _experience(years - r.years)
+        partial, to_come = partial + w[q, 1] * s1, to_come - w[q, 1]
+        if _short(skill + partial, to_come, need):
+            continue
+        s6 = 1.0 if _counted(r.languages, masks[3], l_languages, langs, slot) > 0 else 0.0
+        partial, to_come = partial + w[q, 6] * s6, to_come - w[q, 6]
+        if _short(skill + partial, to_come, need):
+            continue
+        # Only now the row's other arrays: who it is, and its goal's exact level sum.
         if r.uid == me or r.manager == me or r.uid == manager or _holds(excluded, slot):
             continue
         level_sum = _looked_up(l_skills, goal_skills, slot)
@@ -156,27 +181,7 @@ def best_mentees(
             continue
         eligible[p] += 1
         s0 = level_sum / (5 * r.n_goal)
-        partial, to_come = w[q, 0] * s0, total - w[q, 0]
-        if _short(partial, to_come, need):
-            continue
-        s2 = _share(_counted(r.industries, masks[0], l_industries, targets_ind, slot), r.n_ind)
-        partial, to_come = partial + w[q, 2] * s2, to_come - w[q, 2]
-        if _short(partial, to_come, need):
-            continue
-        s3 = _share(_counted(r.functions, masks[1], l_functions, targets_fun, slot), r.n_fun)
-        partial, to_come = partial + w[q, 3] * s3, to_come - w[q, 3]
-        if _short(partial, to_come, need):
-            continue
-        s5 = _share(_counted(r.styles, masks[2], l_styles, t_styles, slot), r.n_sty)
-        partial, to_come = partial + w[q, 5] * s5, to_come - w[q, 5]
-        if _short(partial, to_come, need):
-            continue
-        s1 = _experience(years - r.years)
-        partial, to_come = partial + w[q, 1] * s1, to_come - w[q, 1]
-        if _short(partial, to_come, need):
-            continue
-        s6 = 1.0 if _counted(r.languages, masks[3], l_languages, langs, slot) > 0 else 0.0
-        partial, to_come = partial + w[q, 6] * s6, to_come - w[q, 6]
+        partial = w[q, 0] * s0 + partial
         if _short(partial, to_come, need):
             continue
         same = _looked_up(l_bgpairs, t_bgpairs, slot)

@@ -73,10 +73,10 @@ def best_mentees(
         lookups,
         _mentee_columns(table),
     )
-    slots, reach = candidates
-    spans = _spans(slots.size, split)
+    named, reach = candidates
+    spans = _spans(named.size, split)
     bars = np.full((len(spans), length_of.size), -1.0)
-    parts = [(slots[first:end], reach[first:end], row) for row, (first, end) in enumerate(spans)]
+    parts = [(named[first:end], reach[first:end], row) for row, (first, end) in enumerate(spans)]
     found = _in_parts(kernels.best_mentees, (*arguments, bars), parts)
     slots = np.concatenate([part_slots[:count] for part_slots, _, count, _ in found])
     totals = np.concatenate([part_totals[:count] for _, part_totals, count, _ in found])
