@@ -408,18 +408,18 @@ def _within_reach(
 
 
 @njit(cache=True)
-def summed_union(joined: Any, ends: Any, levels: Any, ranked: Any, sums: Any) -> Any:
-    """The distinct slots of `joined` that are ranked, ascending, each with the sum of the
-    levels of the parts naming it (part j is joined[ends[j - 1]:ends[j]], level levels[j]).
-    `sums` (one per slot, all 0) is used as scratch and left all 0."""
-    first = 0
-    for part in range(ends.size):
-        level = levels[part]
-        for i in range(first, ends[part]):
-            sums[joined[i]] += level
-        first = ends[part]
-    found = np.empty(joined.size + 1, np.int64)
-    reach = np.empty(joined.size + 1, np.int32)
+def add_level(sums: Any, slots: Any, level: int) -> None:
+    """sums[slot] += level for each of these slots (one skill's postings)."""
+    for slot in slots:
+        sums[slot] += level
+
+
+@njit(cache=True)
+def summed_slots(sums: Any, ranked: Any, most: int) -> Any:
+    """The ranked slots with a sum above 0, ascending, with their sums (at most `most`);
+    leaves `sums` all 0 for the next caller."""
+    found = np.empty(most + 1, np.int64)
+    reach = np.empty(most + 1, np.int32)
     count = 0
     for slot in range(ranked.size):  # branch-free: about half the slots are named, at random
         found[count], reach[count] = slot, sums[slot]

@@ -66,16 +66,14 @@ class Postings:
     def reach(self, levels: Sequence[tuple[int, int]], table: MenteeTable) -> Reach:
         """Ranked mentee slots whose goal may name one of these (skill, level) pairs, ascending
         and distinct, each with at least its goal's level sum in them: the sum over the lists
-        naming the slot, which a stale or repeated entry only raises."""
-        named = [(skill, level) for skill, level in levels if skill < len(self._arrays)]
-        parts = [self._arrays[skill][: self._sizes[skill]] for skill, _ in named]
-        if not parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        naming the slot, which a stale or repeated entry only raises. Summed list by list, not
+        over the lists joined: copying them cost a third of the time."""
         if self._scratch.size < table.ranked.size:
             self._scratch = np.zeros(table.ranked.size, np.int32)
-        ends = np.cumsum([part.size for part in parts])
-        skill_levels = np.array([level for _, level in named], np.int32)
-        found: Reach = kernels.summed_union(
-            np.concatenate(parts), ends, skill_levels, table.ranked, self._scratch
-        )
+        named = 0
+        for skill, level in levels:
+            if skill < len(self._arrays):
+                kernels.add_level(self._scratch, self._arrays[skill][: self._sizes[skill]], level)
+                named += self._sizes[skill]
+        found: Reach = kernels.summed_slots(self._scratch, table.ranked, named)
         return found

@@ -82,12 +82,12 @@ def test_a_union_holds_each_ranked_slot_once_in_order_with_its_levels_summed(
     """And leaves the scratch all 0. A slot named twice in one list counts twice: the sum is
     a bound, and a repeated posting only raises it."""
     parts = [(level, [p for p in picks if p < len(ranked)]) for level, picks in lists]
-    joined = np.array([p for _, picks in parts for p in picks], np.int64)
-    ends = np.cumsum([len(picks) for _, picks in parts], dtype=np.int64)
-    levels = np.array([level for level, _ in parts], np.int32)
     sums = np.zeros(len(ranked), np.int32)
 
-    found, reach = kernels.summed_union(joined, ends, levels, np.array(ranked, np.bool_), sums)
+    for level, picks in parts:
+        kernels.add_level(sums, np.array(picks, np.int64), level)
+    most = sum(len(picks) for _, picks in parts)
+    found, reach = kernels.summed_slots(sums, np.array(ranked, np.bool_), most)
 
     expected: dict[int, int] = {}
     for level, picks in parts:
