@@ -117,8 +117,9 @@ def best_mentees(
 
     `part`: (candidates, reach, row). `reach[i]` is at least candidate i's goal's level sum in
     the mentor's skills (Postings.reach): the criteria in the packed row (packed_rows.py) are
-    bounded with it first, and only the candidates still in the race read the goal's skill
-    ids for the exact sum, then their identity, background and availability.
+    bounded with it first; only the candidates still in the race are checked for who they
+    are and read the excluded slots, the goal's skill ids (the exact sum), their background
+    and availability.
     The candidates may be split into parts searched at once (the GIL is released), each
     publishing its partitions' length-th best so far in its row of `bars` and reading the
     others': any part's length-th best is at most the whole's, so it is a safe bar too.
@@ -143,8 +144,8 @@ def best_mentees(
         slot = candidates[i]
         r = packed[slot]
         p = r.partition
-        if p >= parts or lengths[p] == 0:
-            continue
+        if p >= parts or lengths[p] == 0 or r.n_goal <= 0:  # a stale posting of a goal with
+            continue  # no skill left (the exact level sum would be 0: never eligible)
         q = r.profile  # the row of the mentee's weights
         length, total = lengths[p], weight_total[q]
         bar = _bar(best, filled, bars, p, length) if eligible[p] > length else -1.0
@@ -173,7 +174,7 @@ def best_mentees(
         partial, to_come = partial + w[q, 6] * s6, to_come - w[q, 6]
         if _short(skill + partial, to_come, need):
             continue
-        # Only now the row's other arrays: who it is, and its goal's exact level sum.
+        # Only now who it is, the excluded slots and the goal's skill ids (the exact sum).
         if r.uid == me or r.manager == me or r.uid == manager or _holds(excluded, slot):
             continue
         level_sum = _looked_up(l_skills, goal_skills, slot)

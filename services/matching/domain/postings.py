@@ -1,8 +1,8 @@
 """Inverted index: goal skill -> mentee slots whose goal names it.
 
-Append-only growable arrays; entries left behind by changed goals are tolerated (callers
-score exactly, so a stale entry scores zero on that skill and drops out) and swept away when
-they outnumber the live ones.
+Append-only growable arrays; entries left behind by changed goals are tolerated (they only
+raise the level sums `reach` returns, which are bounds: callers score exactly, so a stale
+entry scores zero on that skill) and swept away when they outnumber the live ones.
 """
 
 from __future__ import annotations

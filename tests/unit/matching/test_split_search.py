@@ -154,3 +154,24 @@ def test_a_search_counts_past_the_length_when_the_first_mentee_is_the_best(threa
 
     assert best(found, 1) == [(-1.0, engine.mentees.slots.slot_of["mentee-00"])]
     assert found.eligible > 1
+
+
+@pytest.mark.parametrize("reused", [False, True])
+def test_a_mentors_search_passes_over_a_goal_that_names_no_skill_any_more(reused: bool) -> None:
+    """Its old posting stays until a rebuild: the goal changed, or its slot went to a mentee
+    whose goal names none."""
+    rng = random.Random(3)
+    engine = TenantEngine(EngineConfig(partitions=1))
+    mentor = dataclasses.replace(population.mentor(rng, "mentor"), skills={"go": 5})
+    engine.put_mentor_data(mentor)
+    engine.put_mentee(population.mentee(rng, "mentee"), 0)
+    engine.put_goal(Goal("mentee", 1, "g", ("go",), (), (), "similar", ()), 0)
+    no_skill = "newcomer" if reused else "mentee"
+    if reused:
+        engine.forget("mentee")
+        engine.put_mentee(population.mentee(rng, no_skill), 0)
+    engine.put_goal(Goal(no_skill, 2, "g", (), (), (), "similar", ()), 0)
+
+    engine.refresh_mentor("mentor", [0])
+
+    assert engine.list_entries("mentor", 0) == ([], False)
