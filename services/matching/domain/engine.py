@@ -44,7 +44,7 @@ from services.matching.domain.criteria import (
 from services.matching.domain.memberships import Memberships
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.people import Goal, Person, tiebreak
-from services.matching.domain.postings import Postings
+from services.matching.domain.postings import Postings, Reach
 from services.matching.domain.pruning import Contenders, best_mentees, mentors_reaching
 from services.matching.domain.tables import (
     KINDS,
@@ -236,9 +236,7 @@ class TenantEngine:
         slot = self.mentors.slots.slot_of[mentor.user_id]
         if not self.mentors.open[slot] or not any(shares.values()):
             return {}
-        skills = self.mentees.vocab["skills"]
-        levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
-        candidates = self.postings.reach(levels, self.mentees)
+        candidates = self._candidates(mentor)
         if candidates[0].size == 0:
             return {}
         t = self.mentees
@@ -251,6 +249,13 @@ class TenantEngine:
         lengths = {p: kept_length(share) for p, share in shares.items()}
         split = (self.config.search_threads, self.config.min_search_part)
         return best_mentees(t, self.mentors, mentor, candidates, lengths, constraints, split)
+
+    def _candidates(self, mentor: Person) -> Reach:
+        """The mentees whose goal may name one of the mentor's skills, each with at least its
+        goal's level sum in them."""
+        skills = self.mentees.vocab["skills"]
+        levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
+        return self.postings.reach(levels, self.mentees)
 
     def _top(self, found: Contenders, length: int) -> tuple[list[Entry], bool]:
         slots, totals = found.slots, found.totals

@@ -152,7 +152,7 @@ def best_mentees(
         need = (bar - MARGIN) * total
         skill = w[q, 0] * (reach[i] / (5 * r.n_goal))  # at least the goal's skills' term
         partial, to_come = 0.0, total - w[q, 0]  # the other criteria's
-        if _short(skill + partial, to_come, need):
+        if _short(skill, to_come, need):
             continue
         s2 = _share(_counted(r.industries, masks[0], l_industries, targets_ind, slot), r.n_ind)
         partial, to_come = partial + w[q, 2] * s2, to_come - w[q, 2]

@@ -73,9 +73,7 @@ def test_a_search_over_ids_beyond_the_masks_scores_as_score_pair_does() -> None:
     for index in range(12):
         mentor = engine.mentor(f"mentor-{index:02d}")
         assert mentor is not None
-        skills = engine.mentees.vocab["skills"]
-        levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
-        candidates = engine.postings.reach(levels, engine.mentees)
+        candidates = engine._candidates(mentor)
         constraints = (engine.person_ids.id(mentor.user_id), -9, np.zeros(0, np.int64))
         found = best_mentees(
             engine.mentees, engine.mentors, mentor, candidates, {0: 10_000}, constraints

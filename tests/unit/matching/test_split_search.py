@@ -45,9 +45,7 @@ def search(
 ) -> dict[int, Contenders]:
     mentor = engine.mentor(mentor_id)
     assert mentor is not None
-    skills = engine.mentees.vocab["skills"]
-    levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
-    candidates = engine.postings.reach(levels, engine.mentees)
+    candidates = engine._candidates(mentor)
     constraints = (engine.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
     lengths = dict.fromkeys(range(PARTITIONS), length)
     return best_mentees(
