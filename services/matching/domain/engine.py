@@ -505,13 +505,16 @@ class TenantEngine:
                 self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
             mentees.append(mentee_id)
             pools.append(pool)
-        for mentee_id, ranking in zip(mentees, self._diversified(pools), strict=True):
-            if ranking != self.rankings.get(mentee_id, ()):
-                self._changes.rankings.add(mentee_id)
-            if ranking:
-                self.rankings[mentee_id] = ranking
+        rankings, changed = self.rankings, self._changes.rankings
+        for mentee_id, picked in zip(mentees, self._diversified(pools), strict=True):
+            before = rankings.get(mentee_id, ())
+            if picked == before:  # as plain pairs (a third of the re-ranks change nothing)
+                continue
+            changed.add(mentee_id)
+            if picked:
+                rankings[mentee_id] = tuple(itertools.starmap(Ranked, picked))
             else:
-                self.rankings.pop(mentee_id, None)
+                del rankings[mentee_id]
 
     def _pool(self, slot: int, size: int) -> list[PoolEntry]:
         """The mentee's best `size` shown-by mentors still in the table, as sorted entries."""
@@ -528,8 +531,9 @@ class TenantEngine:
         entries.sort()  # a few dozen at most here: a sort is faster than heapq.nsmallest
         return entries[:size]
 
-    def _diversified(self, pools: list[list[PoolEntry]]) -> list[tuple[Ranked, ...]]:
-        """MMR over each pool (in relevance order), compiled: kernels.diversified_each."""
+    def _diversified(self, pools: list[list[PoolEntry]]) -> list[tuple[tuple[str, float], ...]]:
+        """MMR over each pool (in relevance order), compiled: kernels.diversified_each. Each
+        ranking as (mentor id, score) pairs, equal to Ranked tuples of the same values."""
         entries = [entry for pool in pools for entry in pool]
         if not entries:
             return [() for _ in pools]
@@ -544,7 +548,7 @@ class TenantEngine:
             self.config.diversity,
         )
         return [
-            tuple(Ranked(pool[i][2], -pool[i][0]) for i in row if i >= 0)
+            tuple([(pool[i][2], -pool[i][0]) for i in row if i >= 0])
             for pool, row in zip(pools, picks.tolist(), strict=True)
         ]
 
