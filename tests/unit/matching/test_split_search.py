@@ -47,7 +47,7 @@ def search(
     assert mentor is not None
     candidates = engine._candidates(mentor)
     constraints = (engine.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
-    lengths = dict.fromkeys(range(PARTITIONS), length)
+    lengths = dict.fromkeys(range(engine.config.partitions), length)
     return best_mentees(
         engine.mentees, engine.mentors, mentor, candidates, lengths, constraints, split
     )
@@ -173,3 +173,39 @@ def test_a_mentors_search_passes_over_a_goal_that_names_no_skill_any_more(reused
     engine.refresh_mentor("mentor", [0])
 
     assert engine.list_entries("mentor", 0) == ([], False)
+
+
+@pytest.fixture(scope="module")
+def crowded() -> TenantEngine:
+    """Every goal names "go": a mentor holding it has 6,000 candidates, parts of thousands."""
+    rng = random.Random(11)
+    built = TenantEngine(EngineConfig(partitions=2))
+    for index in range(4):
+        mentor = population.mentor(rng, f"mentor-{index}")
+        skills = {**mentor.skills, "go": 2 + index}
+        built.put_mentor_data(dataclasses.replace(mentor, skills=skills))
+    for index in range(6_000):
+        mentee_id = f"mentee-{index:04d}"
+        goal = population.goal(rng, mentee_id)
+        built.put_mentee(population.mentee(rng, mentee_id), index % 2)
+        built.put_goal(dataclasses.replace(goal, skills=("go", *goal.skills[:2])), index % 2)
+    return built
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_parts_of_thousands_of_candidates_agree_with_one_unpruned_pass(
+    crowded: TenantEngine, threads: int
+) -> None:
+    """Past every 1,024 candidates a part raises its bars to the best another part published
+    (kernels._gather); its best and counts must stay those of one pass that prunes nothing."""
+    for index in range(4):
+        mentor = crowded.mentor(f"mentor-{index}")
+        assert mentor is not None
+        assert crowded._candidates(mentor)[0].size // threads > 1_024
+        everyone = search(crowded, mentor.user_id, 10_000, (1, 1))
+        for length in (1, 4):
+            split = search(crowded, mentor.user_id, length, (threads, 1))
+            for p in range(2):
+                assert best(split[p], length) == best(everyone[p], length)
+                assert min(split[p].eligible, length + 1) == length + 1
+                assert split[p].slots.size < everyone[p].slots.size  # it did prune
