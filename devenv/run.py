@@ -30,7 +30,7 @@ DEV_TOKEN = secrets.token_urlsafe(16)  # this run's support-log and matching-adm
 def _save_mail(mail: ReceivedMail) -> None:
     MAIL_DIR.mkdir(parents=True, exist_ok=True)
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{abs(hash(mail.message_id)) % 10**8:08d}.eml"
-    (MAIL_DIR / name).write_bytes(bytes(mail.message))
+    (MAIL_DIR / name).write_bytes(mail.raw)  # the bytes received, not a re-serialised copy
     print(f"  [mail] {mail.message['Subject']} -> saved {MAIL_DIR / name}", flush=True)
 
 
@@ -77,6 +77,7 @@ def main() -> None:
     with ExitStack() as stack:
         print("Starting infrastructure ...", flush=True)
         kafka = stack.enter_context(infra.kafka())
+        print(f"Kafka: {_broker_name(kafka)}, chosen because {kafka.reason}", flush=True)
         postgres = stack.enter_context(infra.postgres())
         sink = stack.enter_context(SmtpSink(port=int(os.environ.get("DEV_SMTP_PORT", "1025"))))
         sink.on_message(_save_mail)
@@ -123,6 +124,15 @@ def main() -> None:
     print("Stopped.", flush=True)
 
 
+def _broker_name(kafka: infra.KafkaEndpoint) -> str:
+    return {
+        "apache": "Apache Kafka (KRaft, on the JVM)",
+        "embedded": "the embedded Tansu broker (memory only, no idempotent producers)",
+        "testcontainers": "Apache Kafka in a container",
+        "external": "the brokers you named",
+    }.get(kafka.kind, kafka.kind)
+
+
 def _print_banner(
     kafka: infra.KafkaEndpoint, postgres: infra.PostgresEndpoint, sink: SmtpSink, api_key: str
 ) -> None:
@@ -139,7 +149,7 @@ Mentorlink is running (Ctrl-C stops everything).
                      (Authorization: Bearer {DEV_TOKEN})
   Matching check     http://127.0.0.1:{PORTS["matching"]}/admin/verify  (same token)
   Received emails    {MAIL_DIR}/  (SMTP sink on {sink.host}:{sink.port})
-  Kafka ({kafka.kind})  {kafka.bootstrap_servers}
+  Kafka              {kafka.bootstrap_servers}  ({_broker_name(kafka)}; {kafka.reason})
   PostgreSQL ({postgres.kind})
   API key (tenant "{TENANT}")  {api_key}
 

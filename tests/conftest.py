@@ -10,12 +10,32 @@ import pytest
 
 from devenv import infra
 from devenv.smtp_sink import SmtpSink
+from tests.support import limits
 
 
 @pytest.fixture(scope="session")
 def kafka_endpoint() -> Iterator[infra.KafkaEndpoint]:
     with infra.kafka() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(autouse=True)
+def _needs(request: pytest.FixtureRequest) -> None:
+    """Skip (or, for programs under CI, fail) a test whose needs are not met; see
+    tests/support/limits.py."""
+    for marker in request.node.iter_markers("needs_tool"):
+        for name in marker.args:
+            if (reason := limits.missing_tool_reason(name)) is not None:
+                if limits.in_ci():
+                    pytest.fail(f"{reason} (CI installs it first)")
+                pytest.skip(reason)
+    features = [f for m in request.node.iter_markers("broker_feature") for f in m.args]
+    if features and request.getfixturevalue("kafka_endpoint").kind == "embedded":
+        pytest.skip(limits.EMBEDDED_BROKER_LIMITS[features[0]])
+
+
+def pytest_report_header() -> str:
+    return "infrastructure: resolved by devenv.infra (README, 'Real infrastructure')"
 
 
 @pytest.fixture(scope="session")

@@ -164,6 +164,7 @@ async def _first_message_for_group(settings: KafkaSettings, group: str, topic: s
     return n
 
 
+@pytest.mark.broker_feature("offsets_api")
 @pytest.mark.parametrize(
     ("simulate_issue_2999", "expected_first", "expected_committed"),
     [

@@ -79,6 +79,7 @@ async def test_topics_describe_shows_partitions_end_offsets_and_configs(ops, set
     assert "missing" not in result.output
 
 
+@pytest.mark.broker_feature("offsets_api")
 async def test_lag_compares_committed_with_end_offsets_per_partition(ops, settings) -> None:
     assert (await ops("topics", "create")).exit_code == 0
     goals = GOALS.qualified(settings.topic_prefix)

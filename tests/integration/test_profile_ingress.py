@@ -32,7 +32,7 @@ async def profile(kafka_endpoint, postgres_endpoint):
 async def kcat(profile: RunningProfile, key: str, example: str) -> None:
     """`kcat -P -b BROKERS -t TOPIC -k KEY -H correlation_id=... FILE`: the file is one message."""
     kcat_bin = shutil.which("kcat")
-    assert kcat_bin, "kcat is missing: run scripts/install-kcat.sh"
+    assert kcat_bin, "kcat is missing: run `bash scripts/install-kcat.sh`"
     process = await asyncio.create_subprocess_exec(
         kcat_bin,
         "-P",
@@ -66,6 +66,8 @@ async def events_about(profile: RunningProfile, topic: str, key: str, expected: 
     return await eventually(found, timeout=60, what=f"{expected} events on {topic} for {key}")
 
 
+@pytest.mark.needs_tool("kcat")
+@pytest.mark.broker_feature("librdkafka")
 async def test_kcat_publishes_the_documented_examples_and_canonical_events_follow(
     profile: RunningProfile,
 ) -> None:
