@@ -162,7 +162,7 @@ def main() -> int:
             raise SystemExit("newcomer-check: processes left after Ctrl-C:\n" + "\n".join(left))
         print(
             f"newcomer_check=ok ready_s={ready_s:.1f} email_s={email_s:.1f} "
-            f"curl_calls={len(calls)} exit_code={code} processes_left=0",
+            f"curl_calls={len(calls)} make_dev_exit={code} processes_left=0",
             flush=True,
         )
         return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.profile.domain.goal_clarity import VagueGoal, assess_goal, require_clear_goal
@@ -63,3 +65,27 @@ def test_loaded_words_in_a_concrete_goal_are_warnings_one_per_word() -> None:
 def test_a_skill_named_only_as_part_of_another_word_does_not_count() -> None:
     goal = as_goal_fields(statement="Be a better gopher", target_skills=["go"])
     assert not assess_goal(goal).concrete
+
+
+def documented_examples() -> list[tuple[str, list[str], bool]]:
+    """The accepted and refused examples of docs/integrators.md, row by row."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "integrators.md").read_text()
+    table = text.split("<!-- goal-clarity-examples -->")[1].split("<!-- /goal-clarity-examples")[0]
+    rows = [line.strip().strip("|").split("|") for line in table.strip().splitlines()[2:]]
+    return [
+        (statement.strip(), [s.strip() for s in skills.split(",")], verdict.strip() == "accepted")
+        for statement, skills, verdict, _why in rows
+    ]
+
+
+@pytest.mark.parametrize(("statement", "targets", "accepted"), documented_examples())
+def test_the_documented_examples_are_what_the_rule_decides(
+    statement: str, targets: list[str], accepted: bool
+) -> None:
+    goal = as_goal_fields(statement=statement, target_skills=targets)
+    assert assess_goal(goal).concrete is accepted
+
+
+def test_the_documented_table_has_both_verdicts() -> None:
+    verdicts = [accepted for _, _, accepted in documented_examples()]
+    assert verdicts.count(True) >= 5 and verdicts.count(False) >= 5

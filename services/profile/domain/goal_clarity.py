@@ -4,7 +4,9 @@ The contract already requires target skills or areas (at least one) and a timefr
 that the statement is read for concreteness (the rule is documented in docs/integrators.md):
 
 - concrete: it names one of the goal's target skills, industries or functions, or it contains a
-  number (a measurable outcome, a count or a date);
+  number that quantifies the goal: a count ("2 talks", "three juniors"), a measure ("30%"), a
+  date or a deadline ("by June", "within six months"). A number word that quantifies nothing
+  ("one day", "number one", "one of the best", "no one") does not count;
 - vague: it names none of these. A vague goal is rejected with suggestions;
 - loaded words ("better", "successful", "manage", ...) in a concrete statement are accepted,
   with a warning that says what to make specific.
@@ -44,7 +46,26 @@ _VARIANTS: dict[str, str] = {
 }
 _NUMBER_WORDS = frozenset(
     {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"}
-    | {"twelve", "twenty", "thirty", "fifty", "hundred", "first", "second", "third"}
+    | {"twelve", "twenty", "thirty", "fifty", "hundred", "dozen", "twice"}
+    | {"first", "second", "third"}
+)
+_TIME_UNITS = frozenset({"day", "week", "month", "quarter", "year"})
+_MONTHS = frozenset(
+    {"january", "february", "march", "april", "may", "june", "july", "august", "september"}
+    | {"october", "november", "december"}
+)
+# Words before a deadline or a date: "by june", "within one week", "every two weeks".
+_DEADLINE_WORDS = frozenset({"by", "within", "in", "before", "until", "for", "over", "every"})
+# A number word followed by one of these quantifies nothing: "one day" (some day), "one of the
+# best", "one another", "one more", "one-to-one", or it ends the statement ("the best one").
+_NOT_QUANTIFIED = frozenset(
+    {"day", "of", "another", "more", "thing", "way", "point", "time", "to", "and", "or", "who"}
+    | {"that", "which", "if", "is", "was", "than", "place", "nature"}
+)
+# ... nor one in these pairs with the word before it: "no one", "number one", "at first".
+_IDIOMS = frozenset(
+    {("no", "one"), ("the", "one"), ("number", "one"), ("any", "one"), ("every", "one")}
+    | {("each", "one"), ("at", "first"), ("some", "one")}
 )
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -75,8 +96,28 @@ def _as_word(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
 
 
+def _is_time_unit(word: str) -> bool:
+    return word in _TIME_UNITS or (word.endswith("s") and word[:-1] in _TIME_UNITS)
+
+
+def _quantifies(words: list[str], i: int) -> bool:
+    """Whether words[i] is a number, date or measure that quantifies the goal."""
+    word = words[i]
+    before = words[i - 1] if i > 0 else ""
+    after = words[i + 1] if i + 1 < len(words) else ""
+    if any(c.isdigit() for c in word):  # "2 talks", "30%", "2027", "q3"
+        return True
+    if word in _MONTHS:
+        return before in _DEADLINE_WORDS  # "by june", not "may I ..."
+    if word not in _NUMBER_WORDS or (before, word) in _IDIOMS or not after:
+        return False
+    if _is_time_unit(after):  # "within one week", "two years", but not "one day"
+        return after.endswith("s") or before in _DEADLINE_WORDS
+    return after not in _NOT_QUANTIFIED
+
+
 def _has_number(words: list[str]) -> bool:
-    return any(w.isdigit() or any(c.isdigit() for c in w) or w in _NUMBER_WORDS for w in words)
+    return any(_quantifies(words, i) for i in range(len(words)))
 
 
 def _loaded_words(words: list[str]) -> tuple[GoalAdvice, ...]:
