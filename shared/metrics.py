@@ -37,6 +37,16 @@ DEAD_LETTERS = Counter(
     "Messages sent to a dead-letter topic, by reason.",
     ["service", "topic", "reason"],
 )
+PARTITION_STALLS = Counter(
+    "mentorlink_partition_stalls_total",
+    "Times a consumed partition stayed on one message longer than the stall limit.",
+    ["service", "topic"],
+)
+LOOP_RESTARTS = Counter(
+    "mentorlink_background_loop_restarts_total",
+    "Restarts of a background loop (outbox relay, email dispatcher) after it ended.",
+    ["service", "loop"],
+)
 OUTBOX_BACKLOG = Gauge("mentorlink_outbox_backlog", "Outbox rows not yet published.", ["service"])
 CONSUMER_LAG = Gauge(
     "mentorlink_consumer_lag",

@@ -22,6 +22,7 @@ from shared.contracts.envelope import EventEnvelope
 from shared.db.types import DbConnection
 from shared.errors import TRANSIENT_ERRORS
 from shared.metrics import EVENTS_PUBLISHED
+from shared.supervision import Heartbeat
 from shared.tracing import inject_trace_context
 
 log = logging.getLogger(__name__)
@@ -102,11 +103,14 @@ class OutboxRelay:
     async def backlog(self) -> int:
         return int(await self._pool.fetchval("SELECT count(*) FROM outbox"))
 
-    async def run(self) -> None:
+    async def run(self, heartbeat: Heartbeat | None = None) -> None:
+        """Relay until cancelled; beats `heartbeat` on every turn (shared/supervision.py)."""
+        beat = heartbeat or Heartbeat()
         listener = asyncio.create_task(self._listen(), name=f"outbox-listen-{self._schema}")
         failures = 0
         try:
             while True:
+                beat.beat()
                 try:
                     sent = await self.relay_once()
                     failures = 0

@@ -165,6 +165,36 @@ class TracingSettings(BaseSettings):
     exporter: Literal["otlp", "console", "memory"] = "otlp"
 
 
+class ReliabilitySettings(BaseSettings):
+    """Retries of consumed messages, supervision of background loops, stall reporting (ADR 0002)."""
+
+    model_config = SettingsConfigDict(env_prefix="RELIABILITY_", extra="ignore")
+
+    poison_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        description="Tries of a message failing for an unclassified reason "
+        "before it is dead-lettered (outage retries do not count).",
+    )
+    retry_base_s: float = Field(default=0.1, gt=0, description="First retry backoff.")
+    retry_max_s: float = Field(default=5.0, gt=0, description="Longest retry backoff.")
+    loop_restart_base_s: float = Field(default=1.0, gt=0, description="First restart backoff.")
+    loop_restart_max_s: float = Field(default=60.0, gt=0, description="Longest restart backoff.")
+    loop_stable_after_s: float = Field(
+        default=30.0, gt=0, description="A restarted loop up this long counts as recovered."
+    )
+    loop_unhealthy_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="/healthz fails once a loop has been down, or without a heartbeat, this long.",
+    )
+    partition_stall_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="/readyz fails once a partition has stayed on one message this long.",
+    )
+
+
 class ServiceSettings(BaseSettings):
     """Base for a service's settings: infrastructure plus its own knobs."""
 
@@ -174,4 +204,5 @@ class ServiceSettings(BaseSettings):
     db: DatabaseSettings = Field(default_factory=DatabaseSettings)
     http: HttpSettings = Field(default_factory=HttpSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
+    reliability: ReliabilitySettings = Field(default_factory=ReliabilitySettings)
     log_level: str = "INFO"

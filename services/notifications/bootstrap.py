@@ -1,9 +1,10 @@
-"""Wire the notifications service: pool, migrations, consumers, dispatcher, relay, HTTP."""
+"""Wire the notifications service: consumers, the email dispatcher and the delivery log API
+over the shared core (shared/wiring.py: pool, migrations, topics, outbox relay, broker, health)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -30,30 +31,15 @@ from services.notifications.service_layer.dispatcher import (
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsSettings
 from shared.contracts.topics import TOPICS
-from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
-from shared.http.asyncapi import asyncapi_router
-from shared.http.health import (
-    health_router,
-    kafka_ready,
-    metrics_router,
-    partitions_assigned,
-    postgres_ready,
-    tasks_ready,
-)
 from shared.http.problems import install_problem_handlers
-from shared.kafka.broker import build_broker
-from shared.kafka.consumer import install_dead_letter
-from shared.kafka.producer import kafka_producer
-from shared.kafka.topics import ensure_topics
-from shared.metrics import instrument, service_refreshers
 from shared.outbox import OutboxRelay
-from shared.runtime import BackgroundTasks, background_tasks
 from shared.settings import DatabaseSettings
-from shared.startup import check_kafka, check_postgres
-from shared.tracing import shutdown, trace_broker, trace_http, tracer_provider
+from shared.supervision import Supervisor
+from shared.wiring import ServiceSpec, service_core
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+SPEC = ServiceSpec(SERVICE_NAME, SCHEMA, MIGRATIONS, TOPICS)
 
 
 @dataclass
@@ -63,7 +49,7 @@ class NotificationsService:
     pool: asyncpg.Pool
     dispatcher: Dispatcher
     relay: OutboxRelay
-    tasks: BackgroundTasks
+    loops: Supervisor
 
 
 def build_dispatcher(
@@ -99,66 +85,27 @@ def send_slot_pool(settings: NotificationsSettings) -> DatabaseSettings:
     return settings.db.model_copy(update={"db_pool_min": 1, "db_pool_max": slots + 1})
 
 
-def build_broker_for(settings: NotificationsSettings, deps: ConsumerDeps) -> KafkaBroker:
-    broker = build_broker(settings.kafka, SERVICE_NAME)
-    instrument(broker, SERVICE_NAME)
-    dead_letters = install_dead_letter(broker, SERVICE_NAME)
-    broker.include_router(build_router(settings.kafka, deps, dead_letters))
-    return broker
-
-
-def create_app(
-    settings: NotificationsSettings,
-    pool: asyncpg.Pool,
-    broker: KafkaBroker,
-    tasks: BackgroundTasks,
-    relay: OutboxRelay,
-) -> FastAPI:
-    app = FastAPI(title="Mentorlink notifications", version="1")
-    install_problem_handlers(app)
-    app.include_router(asyncapi_router(broker, "Mentorlink notifications"))
-    app.include_router(delivery_log_router(PostgresDeliveryLog(pool), settings.support_token))
-    checks = {
-        "postgres": postgres_ready(pool),
-        "kafka": kafka_ready(broker),
-        "partitions": partitions_assigned(broker),
-    }
-    app.include_router(health_router({**checks, "background": tasks_ready(tasks)}))
-    app.include_router(metrics_router(service_refreshers(SERVICE_NAME, broker, relay.backlog)))
-    return app
-
-
 @asynccontextmanager
 async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[NotificationsService]:
-    await check_postgres(settings.db)
-    await check_kafka(settings.kafka)
     checkpoint = crash_at(settings.crash_at)
-    async with AsyncExitStack() as stack:
-        pool = await create_pool(settings.db, SCHEMA)
-        stack.push_async_callback(pool.close)
-        await apply_migrations(pool, SCHEMA, MIGRATIONS)
-        await ensure_topics(settings.kafka, TOPICS)
+    async with service_core(SPEC, settings) as core:
         slot_pool = await create_pool(send_slot_pool(settings), SCHEMA)
-        stack.push_async_callback(slot_pool.close)
-        store = PostgresNotificationsStore(pool, SERVICE_NAME, slot_pool)
-        producer = await stack.enter_async_context(kafka_producer(settings.kafka, SERVICE_NAME))
-        relay = OutboxRelay(pool, producer, SCHEMA)
+        core.stack.push_async_callback(slot_pool.close)
+        store = PostgresNotificationsStore(core.pool, SERVICE_NAME, slot_pool)
         mailer = SmtpMailer(settings.smtp, checkpoint)
-        stack.push_async_callback(mailer.close)
+        core.stack.push_async_callback(mailer.close)
         dispatcher = build_dispatcher(settings, store, mailer)
-        tasks = await stack.enter_async_context(background_tasks())
-        tasks.start(dispatcher.run(), "email-dispatcher")
-        tasks.start(relay.run(), "dead-letter-relay")
+        core.start_loop("email-dispatcher", dispatcher.run)
         window = timedelta(seconds=settings.digest_window_s)
         policy = QueuePolicy(settings.message_id_domain, window)
-        provider = tracer_provider(SERVICE_NAME, settings.tracing)
-        stack.push_async_callback(shutdown, provider)
-        tracer = provider.get_tracer("mentorlink.notifications") if provider else None
+        tracer = core.provider.get_tracer("mentorlink.notifications") if core.provider else None
         deps = ConsumerDeps(store, policy, utc_now, dispatcher.wake, checkpoint, tracer)
-        broker = build_broker_for(settings, deps)
-        trace_broker(broker, provider)
-        await broker.start()
-        stack.push_async_callback(broker.stop)
-        app = create_app(settings, pool, broker, tasks, relay)
-        trace_http(app, provider, SERVICE_NAME)
-        yield NotificationsService(app, broker, pool, dispatcher, relay, tasks)
+        broker, dead_letters = core.new_broker()
+        broker.include_router(build_router(settings.kafka, deps, dead_letters))
+        await core.start_broker(broker)
+        app = FastAPI(title="Mentorlink notifications", version="1")
+        install_problem_handlers(app)
+        log_api = delivery_log_router(PostgresDeliveryLog(core.pool), settings.support_token)
+        app.include_router(log_api)
+        core.install_operations(app, broker, "Mentorlink notifications")
+        yield NotificationsService(app, broker, core.pool, dispatcher, core.relay, core.loops)

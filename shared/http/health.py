@@ -1,7 +1,8 @@
-"""/healthz (the process is alive), /readyz (its dependencies answer), /metrics."""
+"""/healthz (the process is alive and its loops are), /readyz (it can do its work), /metrics."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
@@ -9,18 +10,25 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
+from shared.kafka.progress import PartitionProgress
 from shared.metrics import Refresher, render
-from shared.runtime import BackgroundTasks
+from shared.supervision import Supervisor
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
+log = logging.getLogger(__name__)
 
 
-def health_router(checks: dict[str, ReadinessCheck]) -> APIRouter:
+def health_router(checks: dict[str, ReadinessCheck], loops: Supervisor | None = None) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
     @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        """503 while a background loop is down or stuck past its limit (shared/supervision.py):
+        the orchestrator then restarts the process."""
+        problems = loops.problems() if loops else {}
+        if problems:
+            return JSONResponse({"status": "unhealthy", "loops": problems}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
@@ -53,9 +61,9 @@ def kafka_ready(broker: KafkaBroker) -> ReadinessCheck:
     return check
 
 
-def tasks_ready(tasks: BackgroundTasks) -> ReadinessCheck:
+def loops_running(loops: Supervisor) -> ReadinessCheck:
     async def check() -> bool:
-        return tasks.healthy()
+        return loops.running()
 
     return check
 
@@ -78,5 +86,23 @@ def partitions_assigned(broker: KafkaBroker) -> ReadinessCheck:
     async def check() -> bool:
         consumers = [getattr(s, "consumer", None) for s in broker.subscribers]
         return bool(consumers) and all(c is not None and c.assignment() for c in consumers)
+
+    return check
+
+
+def partitions_progressing(broker: KafkaBroker, progress: PartitionProgress) -> ReadinessCheck:
+    """No assigned partition has stayed on one message past the stall limit."""
+
+    async def check() -> bool:
+        assigned = {
+            (tp.topic, tp.partition)
+            for s in broker.subscribers
+            if (consumer := getattr(s, "consumer", None)) is not None
+            for tp in consumer.assignment()
+        }
+        stalled = progress.stalled(assigned)
+        if stalled:
+            log.warning("partitions stalled: %s", stalled)
+        return not stalled
 
     return check

@@ -2,14 +2,14 @@
 
 A poll is parsed record by record: records that can never be valid are dead-lettered and the
 rest go to one handler call (one transaction, one offset commit). When that call fails for a
-reason other than an outage, the items are handled one at a time with the retry policy of
-`DeadLetterMiddleware`, so only a poison item is dead-lettered. An outage backs off and raises:
-the subscriber nacks, and the whole poll comes back.
+reason other than an outage, the items are handled one at a time under the retry policy of
+`DeadLetterMiddleware` (the same one as single-message subscribers), so only a poison item is
+dead-lettered. An outage backs off and raises: the subscriber nacks, and the whole poll comes
+back; records dead-lettered before are skipped then, so each goes out once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,14 +19,14 @@ from uuid import UUID
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from shared.errors import TRANSIENT_ERRORS
-from shared.kafka.dead_letter import DeadLetterMiddleware, classify_invalid
+from shared.errors import is_temporary
+from shared.kafka.dead_letter import DeadLetterMiddleware, classify_invalid, position_of
+from shared.kafka.retry import Verdict
 from shared.logs import bind_event
 
 log = logging.getLogger(__name__)
 
 Item = TypeVar("Item")
-Position = tuple[str, int, int]
 
 
 class Traced(Protocol):
@@ -56,20 +56,30 @@ class _Parsed(Generic[Item]):
 async def consume_batch(
     records: Sequence[Any], handling: BatchHandling[Item], dead_letters: DeadLetterMiddleware
 ) -> None:
+    try:
+        await _consume(records, handling, dead_letters)
+    except BaseException:
+        dead_letters.progress.stalled()  # counts a stall while it lasts, probed or not
+        raise
+
+
+async def _consume(
+    records: Sequence[Any], handling: BatchHandling[Item], dead_letters: DeadLetterMiddleware
+) -> None:
     parsed = await _parse_or_dead_letter(records, handling, dead_letters)
     if not parsed:
         return
     try:
         await handling.handle([p.item for p in parsed])
-    except TRANSIENT_ERRORS as exc:
-        await _back_off(records[0], dead_letters, exc)
-        raise
-    except Exception:
+    except Exception as exc:
+        if is_temporary(exc):
+            await dead_letters.retries.after_failure(position_of(parsed[0].record), exc)
+            raise
         log.exception("a batch of %d events failed; handling them one by one", len(parsed))
         for one in parsed:
             await _one_by_one(one, handling, dead_letters)
     else:
-        dead_letters.forget(position_of(records[0]))
+        dead_letters.retries.forget(position_of(parsed[0].record))
 
 
 async def _parse_or_dead_letter(
@@ -77,6 +87,8 @@ async def _parse_or_dead_letter(
 ) -> list[_Parsed[Item]]:
     parsed = []
     for record in records:
+        if dead_letters.was_dead_lettered(record):  # this poll came back after an outage
+            continue
         try:
             parsed.append(_Parsed(record, handling.parse(record)))
         except (ValidationError, RecursionError) as exc:
@@ -88,35 +100,20 @@ async def _parse_or_dead_letter(
 async def _one_by_one(
     one: _Parsed[Item], handling: BatchHandling[Item], dead_letters: DeadLetterMiddleware
 ) -> None:
-    position = position_of(one.record)
     event = handling.event_of(one.item)
     while True:
         bind_event(event.event_id, event.correlation_id)
         try:
             await handling.handle([one.item])
-        except TRANSIENT_ERRORS as exc:
-            await _back_off(one.record, dead_letters, exc)
-            raise
         except Exception as exc:
-            attempt = dead_letters.attempt(position)
-            if attempt < dead_letters.retry.max_attempts:
-                log.exception("event failed on %s, attempt %d", position, attempt)
-                await asyncio.sleep(dead_letters.retry.delay(attempt))
-                continue
-            error = f"{type(exc).__name__}: {exc}"
-            await dead_letters.dead_letter_record(one.record, "handler_failed", error)
-        dead_letters.forget(position)
+            verdict = await dead_letters.after_failure(one.record, exc, None)
+            if verdict is Verdict.DEAD_LETTER:
+                return
+            if is_temporary(exc):  # the whole poll comes back after the outage
+                raise
+            continue
+        dead_letters.retries.forget(position_of(one.record))
         return
-
-
-async def _back_off(record: Any, dead_letters: DeadLetterMiddleware, exc: BaseException) -> None:
-    attempt = dead_letters.attempt(position_of(record))
-    log.warning("transient failure at %s, retry %d: %s", position_of(record), attempt, exc)
-    await asyncio.sleep(dead_letters.retry.delay(attempt))
-
-
-def position_of(record: Any) -> Position:
-    return (record.topic, record.partition, record.offset)
 
 
 def headers_of(record: Any) -> dict[str, str]:

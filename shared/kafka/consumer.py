@@ -7,12 +7,17 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 
-from shared.kafka.dead_letter import DeadLetter, DeadLetterMiddleware, RetryPolicy
+from shared.kafka.dead_letter import DeadLetter, DeadLetterMiddleware
+from shared.kafka.progress import PartitionProgress
+from shared.kafka.retry import RetryPolicy
 from shared.settings import KafkaSettings
 
 
 def install_dead_letter(
-    broker: KafkaBroker, service: str, retry: RetryPolicy | None = None
+    broker: KafkaBroker,
+    service: str,
+    retry: RetryPolicy | None = None,
+    progress: PartitionProgress | None = None,
 ) -> DeadLetterMiddleware:
     """Route invalid and poison messages of every subscriber of `broker` to `<topic>.dlq`."""
 
@@ -21,7 +26,7 @@ def install_dead_letter(
             letter.value, topic=letter.topic, key=letter.key, headers=letter.headers()
         )
 
-    middleware = DeadLetterMiddleware(service, publish, retry)
+    middleware = DeadLetterMiddleware(service, publish, retry, progress)
     broker.add_middleware(middleware)
     return middleware
 

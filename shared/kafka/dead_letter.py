@@ -1,30 +1,36 @@
-"""Dead-letter handling, written once for every consumer.
+"""Dead-letter handling, written once for every consumer (ADR 0002).
 
-A FastStream middleware wraps each handler call:
+A FastStream middleware wraps each handler call; what a failure leads to is decided by its
+error class (shared/errors.py) and the one retry policy (shared/kafka/retry.py):
 - invalid input (bad JSON, schema violation, unknown type or version, `InvalidEvent`) goes to
   `<topic>.dlq` at once with the reason and the original bytes, and the offset moves on;
-- a transient failure (database or broker down) backs off and re-raises, so the message is
+- a temporary failure (database or broker away) backs off and re-raises, so the message is
   nacked (sought back) and retried without limit: nothing is lost while a dependency is away;
-- any other failure is retried a few times, then dead-lettered so one poison message cannot
-  stall its partition.
+- any other failure (poison) is retried a few times, then dead-lettered so one poison message
+  cannot stall its partition.
+A message is dead-lettered once, whatever retries of its batch follow; a dead letter too large
+for the producer goes out truncated, with a pointer to the original offset.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream import BaseMiddleware
 from faststream.message import StreamMessage
 from pydantic import ValidationError
 
 from shared.contracts.topics import DEAD_LETTER_SUFFIX
-from shared.errors import TRANSIENT_ERRORS, InvalidEvent
+from shared.errors import InvalidEvent
+from shared.kafka.progress import PartitionProgress
+from shared.kafka.retry import Position, Retries, RetryPolicy, Verdict
 from shared.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
@@ -41,13 +47,14 @@ class DeadLetter:
     error: str
     service: str
     original_headers: dict[str, str] = field(default_factory=dict)
+    original_size: int | None = None  # set when `value` is a truncated copy
 
     @property
     def topic(self) -> str:
         return f"{self.source_topic}{DEAD_LETTER_SUFFIX}"
 
     def headers(self) -> dict[str, str]:
-        return {
+        headers = {
             **self.original_headers,
             "x-dlq-reason": self.reason,
             "x-dlq-error": self.error[:1000],
@@ -57,12 +64,32 @@ class DeadLetter:
             "x-dlq-service": self.service,
             "x-dlq-failed-at": datetime.now(UTC).isoformat(),
         }
+        if self.original_size is not None:
+            headers["x-dlq-truncated"] = "true"
+            headers["x-dlq-original-bytes"] = str(self.original_size)
+        return headers
+
+    def truncated(self) -> DeadLetter:
+        """What fits any producer: the body's first bytes, no original headers, no long key.
+        The x-dlq-source-topic/partition/offset headers point at the original, which stays on
+        its topic for the retention period."""
+        return replace(
+            self,
+            value=self.value[:TRUNCATED_BODY_BYTES],
+            key=self.key if self.key is None or len(self.key) <= MAX_KEPT_KEY_BYTES else None,
+            original_headers={},
+            original_size=len(self.value),
+        )
+
+
+TRUNCATED_BODY_BYTES = 64 * 1024
+MAX_KEPT_KEY_BYTES = 1024
 
 
 PublishDeadLetter = Callable[[DeadLetter], Awaitable[None]]
 
 
-def classify_invalid(body: bytes, exc: Exception) -> tuple[str, str]:
+def classify_invalid(body: bytes, exc: BaseException) -> tuple[str, str]:
     """Machine-readable reason code and a short error for an invalid message."""
     if isinstance(exc, InvalidEvent):
         return exc.reason, exc.detail
@@ -83,35 +110,41 @@ def classify_invalid(body: bytes, exc: Exception) -> tuple[str, str]:
     return reason, summary
 
 
-@dataclass
-class RetryPolicy:
-    max_attempts: int = 5
-    base_delay_s: float = 0.1
-    max_delay_s: float = 5.0
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 1)))
-
-
 class DeadLetterMiddleware:
-    """FastStream middleware factory; one instance per service, one scope per message."""
+    """FastStream middleware factory; one instance per service, one scope per message. It also
+    holds the service's retry counters, the positions it dead-lettered and partition progress."""
 
-    def __init__(self, service: str, publish: PublishDeadLetter, retry: RetryPolicy | None = None):
+    REMEMBERED = 10_000
+
+    def __init__(
+        self,
+        service: str,
+        publish: PublishDeadLetter,
+        retry: RetryPolicy | None = None,
+        progress: PartitionProgress | None = None,
+    ) -> None:
         self.service = service
         self.publish = publish
-        self.retry = retry or RetryPolicy()
-        self._attempts: dict[tuple[str, int, int], int] = {}
+        self.retries = Retries(retry)
+        self.progress = progress or PartitionProgress(service)
+        # position -> fingerprint of the record (an in-memory test broker repeats positions)
+        self._lettered: OrderedDict[Position, int] = OrderedDict()
 
     def __call__(self, msg: Any, /, **kwargs: Any) -> BaseMiddleware:
         return _DeadLetterScope(msg, policy=self, **kwargs)
 
-    async def dead_letter(self, msg: StreamMessage[Any], reason: str, error: str) -> None:
-        await self.dead_letter_record(msg.raw_message, reason, error, msg.body)
+    def was_dead_lettered(self, record: Any) -> bool:
+        known = self._lettered.get(position_of(record))
+        return known is not None and known == _fingerprint(record)
 
     async def dead_letter_record(
         self, record: Any, reason: str, error: str, value: bytes | None = None
     ) -> None:
-        """Dead-letter one consumed record (batch subscribers call this for each bad one)."""
+        """Dead-letter one consumed record, once. A publish that fails for an outage backs off
+        and raises (the message is retried); one too large goes out truncated."""
+        position = position_of(record)
+        if self.was_dead_lettered(record):
+            return
         letter = DeadLetter(
             source_topic=record.topic,
             partition=record.partition,
@@ -123,25 +156,52 @@ class DeadLetterMiddleware:
             service=self.service,
             original_headers={k: v.decode(errors="replace") for k, v in record.headers or ()},
         )
-        await self.publish(letter)
+        try:
+            await self._publish_fitting(letter)
+        except Exception:
+            log.warning("dead letter for %s not published yet", position, exc_info=True)
+            await self.retries.back_off_outage(position)
+            raise
+        self._remember(record)
+        self.retries.forget(position)
         DEAD_LETTERS.labels(self.service, letter.source_topic, reason).inc()
-        log.warning(
-            "dead-lettered %s[%d]@%d: %s",
-            letter.source_topic,
-            letter.partition,
-            letter.offset,
-            reason,
-        )
+        log.warning("dead-lettered %s[%d]@%d: %s", *position, reason)
 
-    def attempt(self, position: tuple[str, int, int]) -> int:
-        self._attempts[position] = self._attempts.get(position, 0) + 1
-        if len(self._attempts) > 10_000:  # bounded: forget the oldest positions
-            for stale in list(self._attempts)[:5_000]:
-                del self._attempts[stale]
-        return self._attempts[position]
+    async def _publish_fitting(self, letter: DeadLetter) -> None:
+        try:
+            await self.publish(letter)
+        except MessageSizeTooLargeError:
+            log.warning(
+                "dead letter of %d bytes too large; sending it truncated", len(letter.value)
+            )
+            await self.publish(letter.truncated())
 
-    def forget(self, position: tuple[str, int, int]) -> None:
-        self._attempts.pop(position, None)
+    async def after_failure(self, record: Any, exc: BaseException, body: bytes | None) -> Verdict:
+        """The one policy: back off and RETRY, or dead-letter now and return DEAD_LETTER."""
+        verdict = await self.retries.after_failure(position_of(record), exc)
+        if verdict is Verdict.DEAD_LETTER:
+            reason, error = classify_failure(record.value if body is None else body, exc)
+            await self.dead_letter_record(record, reason, error, body)
+        return verdict
+
+    def _remember(self, record: Any) -> None:
+        self._lettered[position_of(record)] = _fingerprint(record)
+        while len(self._lettered) > self.REMEMBERED:
+            self._lettered.popitem(last=False)
+
+
+def classify_failure(body: bytes | None, exc: BaseException) -> tuple[str, str]:
+    if isinstance(exc, ValidationError | InvalidEvent | RecursionError):
+        return classify_invalid(body or b"", exc)
+    return "handler_failed", f"{type(exc).__name__}: {exc}"
+
+
+def _fingerprint(record: Any) -> int:
+    return hash((record.key, record.value, getattr(record, "timestamp", None)))
+
+
+def position_of(record: Any) -> Position:
+    return (record.topic, record.partition, record.offset)
 
 
 class _DeadLetterScope(BaseMiddleware):
@@ -152,33 +212,26 @@ class _DeadLetterScope(BaseMiddleware):
     async def consume_scope(
         self, call_next: Callable[[StreamMessage[Any]], Awaitable[Any]], msg: StreamMessage[Any]
     ) -> Any:
-        record = msg.raw_message
-        if isinstance(record, tuple):  # batch subscribers handle their own failures
-            return await call_next(msg)
-        position = (record.topic, record.partition, record.offset)
+        raw = msg.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        positions = [position_of(r) for r in records]
+        progress = self.policy.progress
+        progress.started(positions)
+        if isinstance(raw, tuple):  # batch subscribers handle failures in consume_batch
+            result = await call_next(msg)
+            progress.passed(positions)
+            return result
+        if self.policy.was_dead_lettered(raw):  # redelivered after its dead letter went out
+            progress.passed(positions)
+            return None
         try:
             result = await call_next(msg)
-        except (ValidationError, InvalidEvent, RecursionError) as exc:
-            # RecursionError: FastStream's json decoder on a body nested too deep
-            reason, error = classify_invalid(msg.body, exc)
-            await self.policy.dead_letter(msg, reason, error)
-            self.policy.forget(position)
-            return None
-        except TRANSIENT_ERRORS as exc:
-            attempt = self.policy.attempt(position)
-            log.warning(
-                "transient failure on %s, retry %d: %s", position, attempt, type(exc).__name__
-            )
-            await asyncio.sleep(self.policy.retry.delay(attempt))
-            raise
         except Exception as exc:
-            attempt = self.policy.attempt(position)
-            if attempt < self.policy.retry.max_attempts:
-                log.exception("handler failed on %s, attempt %d", position, attempt)
-                await asyncio.sleep(self.policy.retry.delay(attempt))
+            verdict = await self.policy.after_failure(raw, exc, msg.body)
+            if verdict is Verdict.RETRY:
+                progress.stalled()  # counts a stall while it lasts, probed or not
                 raise
-            await self.policy.dead_letter(msg, "handler_failed", f"{type(exc).__name__}: {exc}")
-            self.policy.forget(position)
-            return None
-        self.policy.forget(position)
+            result = None
+        self.policy.retries.forget(positions[0])
+        progress.passed(positions)
         return result

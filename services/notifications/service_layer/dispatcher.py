@@ -38,6 +38,7 @@ from services.notifications.service_layer.ports import (
 from shared.errors import TRANSIENT_ERRORS
 from shared.logs import bind_event
 from shared.metrics import EMAILS
+from shared.supervision import Heartbeat
 
 log = logging.getLogger(__name__)
 SERVICE = "notifications"
@@ -95,22 +96,30 @@ class Dispatcher:
         self._policy = policy
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
+        self.sent = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget claims in hand: after a restart their leases run out and they are claimed
+        again, in order."""
         self._chains: dict[MenteeKey, deque[_Claimed]] = {}  # claimed, not finished
         self._ready: asyncio.Queue[MenteeKey] = asyncio.Queue()  # chains waiting for a slot
         self._finished_while_claiming: set[MenteeKey] = set()
         self._outstanding = 0
-        self._sent = _SentRecords(store)
-        self.sent = 0
+        self._sent = _SentRecords(self._store)
 
     def wake(self) -> None:
         self._wake.set()
 
-    async def run(self) -> None:
+    async def run(self, heartbeat: Heartbeat | None = None) -> None:
+        """Claim and send until cancelled. An error that is not temporary ends it; the
+        supervisor (shared/supervision.py) starts it again, with nothing in hand."""
+        self._reset()
         try:
             async with asyncio.TaskGroup() as slots:
                 for _ in range(self._policy.concurrency):
                     slots.create_task(self._slot(until_idle=False))
-                await self._claim_continuously()
+                await self._claim_continuously(heartbeat or Heartbeat())
         finally:
             await self._sent.stop()
 
@@ -127,14 +136,16 @@ class Dispatcher:
                 raise outcome
         return claimed
 
-    async def _claim_continuously(self) -> None:
+    async def _claim_continuously(self, heartbeat: Heartbeat) -> None:
         least = max(1, min(self._policy.batch_size, self._policy.concurrency) // 2)
         failures = 0
         while True:
+            heartbeat.beat()
             room = self._policy.batch_size - self._outstanding
             if room < least:  # slots busy and enough waiting for them
                 self._room.clear()
-                await self._room.wait()
+                with contextlib.suppress(TimeoutError):  # a turn now and then: the heartbeat
+                    await asyncio.wait_for(self._room.wait(), self._policy.poll_interval_s)
                 continue
             self._wake.clear()
             try:
