@@ -110,12 +110,17 @@ def dlq_replay(
         console.print(f"already replayed {letter.reference} ({letter.original})")
     for letter in report.not_replayable:
         console.print(f"[red]no x-dlq-source-topic header: {letter.reference}[/red]")
+    for letter in report.truncated:
+        console.print(
+            f"[red]truncated dead letter, not replayed: {letter.reference}; "
+            f"the original is at {letter.original}[/red]"
+        )
     for p, o in report.not_found:
         console.print(f"[red]not in {topic}: {p}:{o}[/red]")
     console.print(
         f"{len(report.replayed)} replayed, {len(report.already_replayed)} already replayed"
     )
-    if report.not_found or report.not_replayable:
+    if report.not_found or report.not_replayable or report.truncated:
         raise typer.Exit(1)
 
 

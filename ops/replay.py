@@ -35,6 +35,9 @@ class ReplayReport:
     replayed: list[DeadLetterRecord] = field(default_factory=list)
     already_replayed: list[DeadLetterRecord] = field(default_factory=list)
     not_replayable: list[DeadLetterRecord] = field(default_factory=list)  # no source header
+    # a dead letter too large to publish whole holds the body's first bytes only; the original
+    # is at `letter.original` on its source topic while retention keeps it
+    truncated: list[DeadLetterRecord] = field(default_factory=list)
     not_found: list[Position] = field(default_factory=list)
 
 
@@ -71,7 +74,8 @@ def _choose(
     report.not_found = [p for p in wanted if p not in by_position]
     chosen = [by_position[p] for p in wanted if p in by_position]
     report.not_replayable = [letter for letter in chosen if not letter.source_topic]
-    return [letter for letter in chosen if letter.source_topic]
+    report.truncated = [letter for letter in chosen if letter.header("x-dlq-truncated") == "true"]
+    return [letter for letter in chosen if letter.source_topic and letter not in report.truncated]
 
 
 async def _replayed_markers(settings: KafkaSettings, letters: list[DeadLetterRecord]) -> set[str]:

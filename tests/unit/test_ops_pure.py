@@ -6,6 +6,7 @@ import pytest
 
 from ops.dead_letters import DeadLetterRecord, parse_position
 from ops.lag import PartitionLag
+from ops.replay import ReplayReport, _choose
 
 
 def test_positions_are_partition_and_offset() -> None:
@@ -45,6 +46,18 @@ def test_a_replayed_copy_drops_dead_letter_headers_and_names_where_it_came_from(
 
 def test_a_letter_without_a_source_partition_leaves_the_partition_to_the_key() -> None:
     assert _letter((("x-dlq-source-topic", "t.goals"),)).source_partition is None
+
+
+def test_a_truncated_letter_is_not_replayed_and_points_at_its_original() -> None:
+    source = (("x-dlq-source-topic", "t.goals"), ("x-dlq-partition", "4"), ("x-dlq-offset", "7"))
+    whole = DeadLetterRecord("t.goals.dlq", 0, 1, 0, b"k", b"{}", source)
+    cut = DeadLetterRecord(
+        "t.goals.dlq", 0, 2, 0, b"k", b"{", (*source, ("x-dlq-truncated", "true"))
+    )
+    report = ReplayReport()
+    assert _choose([whole, cut], None, report) == [whole]
+    assert report.truncated == [cut]
+    assert cut.original == "t.goals:4:7"
 
 
 @pytest.mark.parametrize(
