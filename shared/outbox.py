@@ -170,10 +170,13 @@ class OutboxRelay:
             EVENTS_PUBLISHED.labels(self._schema, row["topic"]).inc()
 
     async def _listen(self) -> None:
-        """Keep a LISTEN connection open so commits wake the relay at once."""
+        """Keep a LISTEN connection open so commits wake the relay at once. Only a wake-up: any
+        failure falls back to the relay's polling until the next try, and never ends it."""
         while True:
-            with contextlib.suppress(*TRANSIENT_ERRORS):
+            try:
                 await self._listen_until_closed()
+            except Exception as exc:
+                log.warning("outbox listener reconnecting: %s", type(exc).__name__)
             self._wake.set()  # catch up on anything committed while not listening
             await asyncio.sleep(1.0)
 
