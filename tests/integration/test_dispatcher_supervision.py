@@ -23,6 +23,7 @@ FAST = ReliabilitySettings(
     loop_restart_max_s=0.2,
     loop_stable_after_s=0.5,
     loop_unhealthy_after_s=3.0,  # above the loops' one-second polls
+    partition_stall_after_s=1.0,
 )
 
 
@@ -62,6 +63,8 @@ async def healthz(service: NotificationsService) -> httpx.Response:
 async def test_emails_go_out_after_a_read_only_failover(
     kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, admin, caplog
 ) -> None:
+    """The contact arrives while the database is read-only: its partition waits (and readiness
+    says so) instead of dead-lettering it, and the dispatcher keeps going."""
     caplog.set_level(logging.WARNING)
     async with notifications(
         kafka_endpoint, database_url, topic_prefix, smtp_sink, reliability=FAST
@@ -72,13 +75,17 @@ async def test_emails_go_out_after_a_read_only_failover(
             timeout=30,
             what="the dispatcher's claim refused by a read-only database",
         )
-        await set_read_only(admin, False)
-
         user = f"u-{uuid.uuid4().hex[:8]}"
         address = await add_mentee(service, topic_prefix, user)
+        await eventually(
+            lambda: _progressing(service, False), timeout=30, what="/readyz naming a stall"
+        )
+        await set_read_only(admin, False)
+
         await propose(service, topic_prefix, user)
         await eventually(lambda: smtp_sink.messages(to=address), timeout=60, what="the email")
         assert (await healthz(service)).status_code == 200
+        await eventually(lambda: _progressing(service, True), timeout=30, what="/readyz again")
 
 
 async def test_a_crashing_dispatcher_is_restarted_and_fails_liveness_while_down(
@@ -103,6 +110,13 @@ async def test_a_crashing_dispatcher_is_restarted_and_fails_liveness_while_down(
         address = await add_mentee(service, topic_prefix, user)
         await propose(service, topic_prefix, user)
         await eventually(lambda: smtp_sink.messages(to=address), timeout=60, what="the email")
+
+
+async def _progressing(service: NotificationsService, expected: bool) -> bool:
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifications") as http:
+        checks = (await http.get("/readyz")).json()["checks"]
+    return checks.get("partitions_progressing") is expected
 
 
 async def _unhealthy(service: NotificationsService) -> httpx.Response | None:
