@@ -14,8 +14,11 @@ import pytest
 
 from devenv.smtp_sink import SmtpSink
 from services.notifications.bootstrap import NotificationsService
+from shared.contracts.topics import PROFILES
 from shared.settings import ReliabilitySettings
 from tests.integration.test_notifications_delivery import add_mentee, notifications, propose
+from tests.support.kafka import read_all
+from tests.support.platform import kafka_settings
 from tests.support.polling import eventually
 
 FAST = ReliabilitySettings(
@@ -86,6 +89,8 @@ async def test_emails_go_out_after_a_read_only_failover(
         await eventually(lambda: smtp_sink.messages(to=address), timeout=60, what="the email")
         assert (await healthz(service)).status_code == 200
         await eventually(lambda: _progressing(service, True), timeout=30, what="/readyz again")
+        kafka = kafka_settings(kafka_endpoint, topic_prefix)
+        assert await read_all(kafka, PROFILES.dead_letter(topic_prefix)) == []
 
 
 async def test_a_crashing_dispatcher_is_restarted_and_fails_liveness_while_down(
