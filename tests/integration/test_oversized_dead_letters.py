@@ -1,6 +1,7 @@
 """An invalid message too large to dead-letter whole, after a small invalid one, on every
-consumed topic: each is dead-lettered once, the large one truncated with a pointer to its
-offset, and the next valid events on the same partitions still flow (issue 30, fault 2).
+consumed topic (the internal mentor fan-out too): each is dead-lettered once, the large one
+truncated with a pointer to its offset, and the next valid events on the same partitions still
+flow (issue 30, fault 2).
 
 The source topics allow 1.5 MB messages (as a deployment might); the services' producers keep
 aiokafka's 1 MiB max_request_size, so a 1.2 MB body with the x-dlq-* headers does not fit.
@@ -16,6 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from devenv.smtp_sink import SmtpSink
+from services.matching.domain.events import MENTOR_FEED
 from shared.contracts.topics import FEEDBACK, GOALS, INGRESS, PROFILES, PROPOSALS, TopicSpec
 from shared.kafka.connection import client_kwargs, producer_kwargs
 from shared.settings import KafkaSettings
@@ -33,6 +35,7 @@ CONSUMERS: dict[TopicSpec, set[str]] = {
     FEEDBACK: {"matching"},
     PROPOSALS: {"notifications"},  # batch
     INGRESS: {"profile"},  # single-message
+    MENTOR_FEED: {"matching"},  # matching's internal fan-out
 }
 
 
