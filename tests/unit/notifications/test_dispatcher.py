@@ -23,6 +23,7 @@ from services.notifications.service_layer.dispatcher import (
     DispatchTools,
 )
 from services.notifications.service_layer.ports import ClaimedEmail, Release
+from shared.supervision import SupervisionPolicy, supervisor
 from tests.support.polling import eventually
 from tests.unit.builders import TENANT, proposal
 
@@ -459,3 +460,25 @@ async def test_an_email_older_than_one_already_sent_is_superseded_not_sent() -> 
     assert await dispatcher.dispatch_once() == 1
     assert store.calls == [("superseded", 4, "a newer proposal was sent first")]
     assert mailer.sent == []
+
+
+async def test_a_dispatcher_ended_by_an_unclassified_error_is_restarted_and_sends() -> None:
+    @dataclass
+    class FailsOnce(FakeStore):
+        failed: bool = False
+
+        async def claim_due(self, *args: Any) -> list[ClaimedEmail]:
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("relation emails does not exist")  # not temporary
+            return await super().claim_due(*args)
+
+    store = FailsOnce(queue=[claimed(1)])
+    store.contacts[TENANT, "u-ada"] = contact()
+    dispatcher = Dispatcher(store, FakeMailer(), TOOLS, replace(POLICY, poll_interval_s=0.01))
+    policy = SupervisionPolicy(restart_base_s=0.01, restart_max_s=0.01)
+    async with supervisor("notifications", policy) as loops:
+        loops.start("email-dispatcher", dispatcher.run)
+        await eventually(lambda: store.calls == [("sent", 1)], timeout=5, what="sent after restart")
+        assert loops.restarts("email-dispatcher") == 1
+        assert loops.running()
