@@ -14,6 +14,7 @@ from uuid import UUID
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from services.notifications.adapters.erasure_sql import FORGET_MENTOR
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import ClaimedEmail, NewEmail, PollState
@@ -114,6 +115,7 @@ class PostgresNotificationsTransaction:
             " AND key = convert_to($2, 'UTF8')",
         ):
             await self._conn.execute(sql, tenant_id, user_id)
+        await self._conn.execute(FORGET_MENTOR, tenant_id, user_id)  # in other mentees' emails
 
     async def begin_proposals(
         self, event_ids: Sequence[UUID], mentees: Sequence[Mentee], dedupe_keys: Sequence[str]

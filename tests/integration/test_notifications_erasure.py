@@ -1,0 +1,83 @@
+"""Erasure on the notifications side, on real PostgreSQL: a deleted mentor leaves the emails of
+other mentees (the stored proposal and the original MatchProposed bytes), queued emails are
+recomposed without them, and an email that named only them is withdrawn."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from services.notifications import bootstrap
+from services.notifications.adapters.postgres import PostgresNotificationsStore
+from services.notifications.service_layer.handlers import (
+    ConsumedProposal,
+    QueuePolicy,
+    forget_person,
+    record_proposals,
+)
+from services.notifications.service_layer.ports import ProposalOrigin
+from shared.contracts.matches import MatchProposed, ProposedMentor
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
+from shared.settings import DatabaseSettings
+from tests.unit.builders import match_proposed, profile_deleted, proposal
+
+HOUR_S = 3600.0
+POLICY = QueuePolicy("t.example", timedelta(0))
+GRACE = "u-grace"
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(DatabaseSettings(database_url=database_url), "notifications")
+    await apply_migrations(pool, "notifications", bootstrap.MIGRATIONS)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def mentor(user_id: str, name: str, rank: int) -> ProposedMentor:
+    return ProposedMentor(mentor_id=user_id, display_name=name, rank=rank, score=1.0 / rank)
+
+
+def consumed(mentee: str, *mentors: ProposedMentor) -> ConsumedProposal:
+    event = match_proposed(proposal(mentee, mentors=list(mentors)))
+    return ConsumedProposal(event, ProposalOrigin("t.proposals", 0, 1, event.to_bytes()))
+
+
+async def rows_naming(pool: asyncpg.Pool, *needles: str) -> list[str]:
+    """Email rows whose columns, the raw MatchProposed bytes decoded, mention a needle."""
+    rows = await pool.fetch(
+        "SELECT e::text AS row, convert_from(coalesce(source_value, ''), 'UTF8') AS raw"
+        " FROM emails e"
+    )
+    return [r["row"][:120] for r in rows if any(n in r["row"] + r["raw"] for n in needles)]
+
+
+async def test_a_deleted_mentor_leaves_every_other_mentees_emails(pool: asyncpg.Pool) -> None:
+    store = PostgresNotificationsStore(pool)
+    grace, alan = mentor(GRACE, "Grace Hopper", 1), mentor("u-alan", "Alan Turing", 2)
+    batch = [
+        consumed("u-ada", grace, alan),  # queued: recomposed without Grace
+        consumed("u-bob", grace),  # queued, Grace only: withdrawn
+        consumed("u-cy", grace, alan),  # sent already: the record forgets Grace
+    ]
+    assert await record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)) == 3
+    await pool.execute("UPDATE emails SET state = 'sent', sent_at = now() WHERE mentee_id = 'u-cy'")
+    assert len(await rows_naming(pool, GRACE, "Grace Hopper")) == 3
+
+    await forget_person(profile_deleted(GRACE), store)
+
+    assert await rows_naming(pool, GRACE, "Grace Hopper") == []
+    states = dict(await pool.fetch("SELECT mentee_id, state FROM emails"))
+    assert states == {"u-ada": "queued", "u-bob": "superseded", "u-cy": "sent"}
+    claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+    assert [c.mentee_id for c in claimed] == ["u-ada"]
+    assert [(m.mentor_id, m.rank) for m in claimed[0].proposal.mentors] == [("u-alan", 1)]
+    raw = await pool.fetchval("SELECT source_value FROM emails WHERE mentee_id = 'u-ada'")
+    letter = MatchProposed.model_validate_json(raw)  # the dead letter it may carry still parses
+    assert [m.mentor_id for m in letter.payload.mentors] == ["u-alan"]
