@@ -71,6 +71,30 @@ class KafkaSettings(BaseSettings):
         description="Bytes a fetch waits for (up to fetch_max_wait_ms); larger values mean "
         "fewer, fuller polls under load.",
     )
+    retention_days: float = Field(
+        default=7,
+        gt=0,
+        description="retention.ms of every topic but the compacted profiles topic and the "
+        "dead-letter topics (docs/operations.md, Topic retention).",
+    )
+    dead_letter_retention_days: float = Field(
+        default=14,
+        gt=0,
+        description="retention.ms of the `<topic>.dlq` topics: how long a dead letter can be "
+        "replayed.",
+    )
+    compaction_max_lag_hours: float = Field(
+        default=24,
+        gt=0,
+        description="max.compaction.lag.ms of the profiles topic: at most this long after a "
+        "tombstone, the erased person's older records are compacted away.",
+    )
+    tombstone_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        description="delete.retention.ms of the profiles topic: how long a tombstone (and so "
+        "its key) stays after compaction, so lagging consumers still see it.",
+    )
 
     @model_validator(mode="after")
     def _apply_profile(self) -> KafkaSettings:
@@ -118,6 +142,11 @@ class HttpSettings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
 
 
+def secret_list(secret: SecretStr) -> list[bytes]:
+    """A comma-separated list of secrets (rotation: the first is current, all are accepted)."""
+    return [k.strip().encode() for k in secret.get_secret_value().split(",") if k.strip()]
+
+
 DEV_LINK_KEY = "dev-only-link-key-change-me"
 MIN_LINK_KEY_CHARS = 32
 
@@ -138,9 +167,7 @@ class LinkSettings(BaseSettings):
     ttl_days: int = Field(default=14, ge=1, le=90)
 
     def keys(self) -> list[bytes]:
-        return [
-            k.strip().encode() for k in self.signing_keys.get_secret_value().split(",") if k.strip()
-        ]
+        return secret_list(self.signing_keys)
 
     def refuse_weak_keys(self, kafka: KafkaSettings) -> None:
         """Under KAFKA_PROFILE=production, anyone knowing the development key (it is in this
@@ -195,6 +222,60 @@ class ReliabilitySettings(BaseSettings):
     )
 
 
+DEV_ERASURE_KEY = "dev-only-erasure-key-change-me"
+DAY_S = 86400.0
+
+
+class ErasureSettings(BaseSettings):
+    """The secret that turns an erased person's ids into keyed hashes (shared/erasure.py)."""
+
+    model_config = SettingsConfigDict(env_prefix="ERASURE_", extra="ignore")
+
+    hash_keys: SecretStr = Field(
+        default=SecretStr(DEV_ERASURE_KEY),
+        description="Comma-separated HMAC secrets; the first records new erasures, all are "
+        "checked (rotation). Losing every key forgets who was erased.",
+    )
+
+    def keys(self) -> list[bytes]:
+        return secret_list(self.hash_keys)
+
+
+class RetentionSettings(BaseSettings):
+    """How long the growing tables keep rows (docs/operations.md, Table retention)."""
+
+    model_config = SettingsConfigDict(env_prefix="RETENTION_", extra="ignore")
+
+    processed_events_days: float = Field(
+        default=15,
+        gt=0,
+        description="Handled event ids: at least as long as any copy of an event can come "
+        "back (topic retention, dead-letter retention: a replay), or a redelivery would be "
+        "handled twice.",
+    )
+    emails_days: float = Field(
+        default=30, gt=0, description="Finished emails (sent, failed, suppressed, superseded)."
+    )
+    link_responses_days: float = Field(
+        default=90,
+        gt=0,
+        description="Answered links: at least LINK_TTL_DAYS, while the link can still be clicked.",
+    )
+    interval_s: float = Field(default=3600, gt=0, description="Pause between two runs.")
+    batch_size: int = Field(
+        default=1000, ge=1, le=100_000, description="Rows deleted per short transaction."
+    )
+
+    def require_outlives(self, kafka: KafkaSettings) -> None:
+        longest = max(kafka.retention_days, kafka.dead_letter_retention_days)
+        if self.processed_events_days < longest:
+            raise ValueError(
+                f"RETENTION_PROCESSED_EVENTS_DAYS ({self.processed_events_days}) must be at "
+                f"least the longest topic retention ({longest} days): a redelivered or replayed "
+                "event would otherwise be handled twice"
+            )
+
+
 class ServiceSettings(BaseSettings):
     """Base for a service's settings: infrastructure plus its own knobs."""
 
@@ -205,4 +286,11 @@ class ServiceSettings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     reliability: ReliabilitySettings = Field(default_factory=ReliabilitySettings)
+    erasure: ErasureSettings = Field(default_factory=ErasureSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _idempotency_outlives_redelivery(self) -> ServiceSettings:
+        self.retention.require_outlives(self.kafka)
+        return self

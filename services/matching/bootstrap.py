@@ -23,6 +23,7 @@ from services.matching.entrypoints.consumers import PartitionOwnership, build_ro
 from services.matching.service_layer.handlers import Matching
 from services.matching.settings import SCHEMA, SERVICE_NAME, MatchingSettings
 from shared.contracts.topics import TOPICS
+from shared.db.retention import processed_events_rule, retention_loop
 from shared.http.problems import install_problem_handlers
 from shared.outbox import OutboxRelay
 from shared.supervision import Supervisor
@@ -46,6 +47,12 @@ class MatchingService:
 @asynccontextmanager
 async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService]:
     async with service_core(SPEC, settings) as core:
+        retention = settings.retention
+        rules = [processed_events_rule(retention.processed_events_days)]
+        purge = retention_loop(
+            core.pool, SERVICE_NAME, rules, retention.interval_s, retention.batch_size
+        )
+        core.start_loop("retention", purge)
         matching = Matching(
             PostgresUnitOfWork(core.pool, settings.kafka.topic_prefix),
             PostgresStateLoader(core.pool),

@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from services.notifications.adapters.crash_points import crash_at
 from services.notifications.adapters.postgres import PostgresNotificationsStore
 from services.notifications.adapters.postgres_log import PostgresDeliveryLog
+from services.notifications.adapters.retention import retention_rules
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.domain.email import Sender
 from services.notifications.domain.links import LinkSigner
@@ -32,6 +33,7 @@ from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsSettings
 from shared.contracts.topics import TOPICS
 from shared.db.pool import create_pool
+from shared.db.retention import retention_loop
 from shared.http.problems import install_problem_handlers
 from shared.outbox import OutboxRelay
 from shared.settings import DatabaseSettings
@@ -96,6 +98,12 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         core.stack.push_async_callback(mailer.close)
         dispatcher = build_dispatcher(settings, store, mailer)
         core.start_loop("email-dispatcher", dispatcher.run)
+        retention = settings.retention
+        rules = retention_rules(retention)
+        purge = retention_loop(
+            core.pool, SERVICE_NAME, rules, retention.interval_s, retention.batch_size
+        )
+        core.start_loop("retention", purge)
         window = timedelta(seconds=settings.digest_window_s)
         policy = QueuePolicy(settings.message_id_domain, window)
         tracer = core.provider.get_tracer("mentorlink.notifications") if core.provider else None

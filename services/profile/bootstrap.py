@@ -16,6 +16,7 @@ from faststream.kafka import KafkaBroker
 from services.profile.adapters.api_keys import ApiKeys
 from services.profile.adapters.postgres import PostgresUnitOfWork
 from services.profile.adapters.postgres_requests import purge_expired_requests
+from services.profile.adapters.retention import retention_rules
 from services.profile.entrypoints import http_goals, http_links, http_profiles
 from services.profile.entrypoints.asyncapi import document_broker
 from services.profile.entrypoints.http_limits import BodySizeLimit
@@ -23,6 +24,7 @@ from services.profile.entrypoints.http_support import install_domain_problems
 from services.profile.entrypoints.ingress import build_ingress_router
 from services.profile.settings import SCHEMA, SERVICE_NAME, ProfileSettings
 from shared.contracts.topics import TOPICS
+from shared.db.retention import retention_loop
 from shared.errors import TRANSIENT_ERRORS
 from shared.http.problems import install_problem_handlers
 from shared.outbox import OutboxRelay
@@ -84,6 +86,12 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
     async with service_core(SPEC, settings) as core:
         window = settings.idempotency_window_s
         core.start_loop("idem-purge", purge_idempotency_keys(core.pool, window))
+        retention = settings.retention
+        rules = retention_rules(retention)
+        purge = retention_loop(
+            core.pool, SERVICE_NAME, rules, retention.interval_s, retention.batch_size
+        )
+        core.start_loop("retention", purge)
         broker, _ = core.new_broker()
         uow = PostgresUnitOfWork(core.pool, settings.kafka.topic_prefix)
         broker.include_router(build_ingress_router(settings.kafka, uow))

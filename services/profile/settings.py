@@ -24,3 +24,12 @@ class ProfileSettings(ServiceSettings):
     def _real_link_keys_in_production(self) -> ProfileSettings:
         self.links.refuse_weak_keys(self.kafka)
         return self
+
+    @model_validator(mode="after")
+    def _link_answers_outlive_links(self) -> ProfileSettings:
+        if self.retention.link_responses_days < self.links.ttl_days:
+            raise ValueError(
+                "RETENTION_LINK_RESPONSES_DAYS must be at least LINK_TTL_DAYS: an answer "
+                "forgotten while its link still works could be given twice"
+            )
+        return self
