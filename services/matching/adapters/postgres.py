@@ -19,16 +19,19 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
 from shared.db.idempotency import first_deliveries
 from shared.db.types import DbConnection
+from shared.erasure import ErasureKeys, PostgresErasureLog
 from shared.outbox import OutboxBatch
+from shared.settings import ErasureSettings
 
 CONSUMER = "matching"
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 
 
 class PostgresMatchingTransaction:
-    def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
+    def __init__(self, conn: DbConnection, topic_prefix: str, keys: ErasureKeys) -> None:
         self._conn = conn
         self._prefix = topic_prefix
+        self.erasures = PostgresErasureLog(conn, keys)
         self._outbox = OutboxBatch()  # written by `flush`, just before the commit
 
     async def hold_partition(self, partition: int) -> None:
@@ -230,13 +233,16 @@ class PostgresMatchingTransaction:
 
 
 class PostgresUnitOfWork:
-    def __init__(self, pool: asyncpg.Pool, topic_prefix: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, topic_prefix: str, erasure_keys: ErasureKeys | None = None
+    ) -> None:
         self._pool = pool
         self._prefix = topic_prefix
+        self._keys = erasure_keys or ErasureKeys(ErasureSettings().keys())
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresMatchingTransaction]:
         async with self._pool.acquire() as conn, conn.transaction():
-            tx = PostgresMatchingTransaction(conn, self._prefix)
+            tx = PostgresMatchingTransaction(conn, self._prefix, self._keys)
             yield tx
             await tx.flush()

@@ -29,6 +29,7 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
+from shared.erasure import Person, admit
 from shared.errors import TransientError
 from shared.metrics import RANKING_RECOMPUTES
 from shared.tracing import continued_trace
@@ -128,10 +129,13 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                     raise PartitionNotOwned(partition)
             pending = Pending()
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])
+            erased = await tx.erasures.find(p for d in batch for p in people_of(d.event))
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
                 if event.event_id in fresh:
                     fresh.discard(event.event_id)  # a copy later in the same poll is a duplicate
+                    if not await admit(event, people_of(event), erased, tx.erasures):
+                        continue  # from before its person's erasure: a replay or a late copy
                     engine = engines[event.tenant_id]
                     with continued_trace(delivery.trace_headers, matching.tracer, event.event_type):
                         await _APPLY[type(event)](event, partition, engine, tx, matching)
@@ -141,6 +145,15 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
     except BaseException:
         matching.stale.update(tenants)
         raise
+
+
+def people_of(event: EventEnvelope) -> list[Person]:
+    """Whom an event is about, for erasure: the person, and the mentor of feedback."""
+    if isinstance(event, MatchAccepted | MatchDeclined):
+        return [(event.tenant_id, event.key), (event.tenant_id, event.payload.mentor_id)]
+    if isinstance(event, ProfileUpdated | ProfileDeleted | GoalSet):
+        return [(event.tenant_id, event.key)]
+    return []  # the mentor fan-out follows a profile event that was admitted
 
 
 async def _persist(

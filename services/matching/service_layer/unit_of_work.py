@@ -13,6 +13,7 @@ from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import Goal, Person
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
+from shared.erasure import ErasureLog
 
 PairState = Literal["accepted", "declined", "accept_parked"]
 # tenant, mentor, partition, (mentee, score) entries, truncated
@@ -35,6 +36,11 @@ class StoredProposal:
 
 
 class MatchingTransaction(Protocol):
+    @property
+    def erasures(self) -> ErasureLog:
+        """Who was erased (shared/erasure.py)."""
+        ...
+
     async def hold_partition(self, partition: int) -> None:
         """Share the partition's lock until commit; restoring the partition takes it alone."""
 

@@ -17,7 +17,8 @@ from services.matching.service_layer.unit_of_work import (
 )
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
-from tests.unit.fakes import CopyOnCommitUnitOfWork
+from shared.erasure import Erasure
+from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
 
 Key = tuple[str, str]
 
@@ -41,11 +42,13 @@ class StoreState:
     )
     proposals: dict[Key, tuple[CurrentProposal, int]] = field(default_factory=dict)
     outbox: list[Published] = field(default_factory=list)
+    erased: dict[bytes, Erasure] = field(default_factory=dict)
 
 
 class FakeMatchingTransaction:
     def __init__(self, state: StoreState) -> None:
         self.s = state
+        self.erasures = MemoryErasureLog(state.erased)
 
     async def hold_partition(self, partition: int) -> None:
         """Instances share one thread here: nothing to wait for."""
