@@ -34,6 +34,7 @@ from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsS
 from shared.contracts.topics import TOPICS
 from shared.db.pool import create_pool
 from shared.db.retention import retention_loop
+from shared.erasure import ErasureKeys
 from shared.http.problems import install_problem_handlers
 from shared.outbox import OutboxRelay
 from shared.settings import DatabaseSettings
@@ -93,7 +94,8 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
     async with service_core(SPEC, settings) as core:
         slot_pool = await create_pool(send_slot_pool(settings), SCHEMA)
         core.stack.push_async_callback(slot_pool.close)
-        store = PostgresNotificationsStore(core.pool, SERVICE_NAME, slot_pool)
+        keys = ErasureKeys(settings.erasure.keys())
+        store = PostgresNotificationsStore(core.pool, SERVICE_NAME, slot_pool, keys)
         mailer = SmtpMailer(settings.smtp, checkpoint)
         core.stack.push_async_callback(mailer.close)
         dispatcher = build_dispatcher(settings, store, mailer)

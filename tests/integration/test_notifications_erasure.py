@@ -4,6 +4,7 @@ recomposed without them, and an email that named only them is withdrawn."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,17 +14,17 @@ import pytest
 from services.notifications import bootstrap
 from services.notifications.adapters.postgres import PostgresNotificationsStore
 from services.notifications.service_layer.handlers import (
-    ConsumedProposal,
     QueuePolicy,
     forget_person,
+    record_contact,
     record_proposals,
 )
-from services.notifications.service_layer.ports import ProposalOrigin
+from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
 from shared.contracts.matches import MatchProposed, ProposedMentor
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
-from tests.unit.builders import match_proposed, profile_deleted, proposal
+from tests.unit.builders import match_proposed, mentee, profile_deleted, profile_updated, proposal
 
 HOUR_S = 3600.0
 POLICY = QueuePolicy("t.example", timedelta(0))
@@ -81,3 +82,33 @@ async def test_a_deleted_mentor_leaves_every_other_mentees_emails(pool: asyncpg.
     raw = await pool.fetchval("SELECT source_value FROM emails WHERE mentee_id = 'u-ada'")
     letter = MatchProposed.model_validate_json(raw)  # the dead letter it may carry still parses
     assert [m.mentor_id for m in letter.payload.mentors] == ["u-alan"]
+
+
+async def test_old_events_about_erased_people_queue_no_email_and_no_contact(
+    pool: asyncpg.Pool,
+) -> None:
+    store = PostgresNotificationsStore(pool)
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    old_contact = profile_updated(mentee("u-ada", email="ada@example.org"))
+    grace, alan = mentor(GRACE, "Grace Hopper", 1), mentor("u-alan", "Alan Turing", 2)
+    old_for_ada = consumed("u-ada", grace, alan)
+    late_for_bob = consumed("u-bob", grace, alan)  # made before Grace's erasure, arrives after
+    await record_contact(old_contact, store)
+
+    await forget_person(profile_deleted("u-ada"), store)
+    await forget_person(profile_deleted(GRACE), store)
+    # a replay with ids processed_events no longer holds, and the late proposal
+    await record_contact(old_contact.model_copy(update={"event_id": uuid.uuid4()}), store)
+    again = ConsumedProposal(
+        old_for_ada.event.model_copy(update={"event_id": uuid.uuid4()}), old_for_ada.origin
+    )
+    assert await record_proposals([again, late_for_bob], store, POLICY, now) == 1
+
+    assert await pool.fetchval("SELECT count(*) FROM contacts") == 0
+    assert await rows_naming(pool, "u-ada", GRACE, "Grace Hopper") == []
+    claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+    assert [(c.mentee_id, [m.mentor_id for m in c.proposal.mentors]) for c in claimed] == [
+        ("u-bob", ["u-alan"])
+    ]
+    hashes = await pool.fetch("SELECT person_hash FROM erased_people")
+    assert len(hashes) == 2 and all(b"u-ada" not in bytes(h[0]) for h in hashes)

@@ -15,8 +15,8 @@ import pytest
 from services.notifications import bootstrap
 from services.notifications.adapters.postgres import PostgresNotificationsStore
 from services.notifications.service_layer import handlers
-from services.notifications.service_layer.handlers import ConsumedProposal, QueuePolicy
-from services.notifications.service_layer.ports import ProposalOrigin
+from services.notifications.service_layer.handlers import QueuePolicy
+from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
 from shared.contracts.matches import MatchProposed
 from shared.db.migrations import apply_migrations
 from tests.unit.builders import proposal

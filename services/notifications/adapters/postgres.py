@@ -21,9 +21,11 @@ from services.notifications.service_layer.ports import ClaimedEmail, NewEmail, P
 from shared.contracts.matches import MatchProposedPayload
 from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
+from shared.erasure import ErasureKeys, PostgresErasureLog
 from shared.errors import TransientError
 from shared.kafka.dead_letter import DeadLetter
 from shared.outbox import NOTIFY_CHANNEL
+from shared.settings import ErasureSettings
 
 CONSUMER = "notifications"
 GAVE_UP = "email_undeliverable"  # x-dlq-reason of an email that failed max_attempts times
@@ -68,8 +70,9 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
 
 
 class PostgresNotificationsTransaction:
-    def __init__(self, conn: DbConnection) -> None:
+    def __init__(self, conn: DbConnection, keys: ErasureKeys) -> None:
         self._conn = conn
+        self.erasures = PostgresErasureLog(conn, keys)
 
     async def first_delivery(self, event_id: UUID) -> bool:
         return await first_delivery(self._conn, CONSUMER, event_id)
@@ -304,9 +307,14 @@ UPDATE emails SET awaited = true
 
 class PostgresNotificationsStore:
     def __init__(
-        self, pool: asyncpg.Pool, service: str = CONSUMER, slot_pool: asyncpg.Pool | None = None
+        self,
+        pool: asyncpg.Pool,
+        service: str = CONSUMER,
+        slot_pool: asyncpg.Pool | None = None,
+        erasure_keys: ErasureKeys | None = None,
     ) -> None:
         self._pool = pool
+        self._keys = erasure_keys or ErasureKeys(ErasureSettings().keys())
         self._service = service
         self._slot_pool = slot_pool or pool  # the send slots' connections, one held per slot
         self._promoted_at = -math.inf  # monotonic time of the last PROMOTE_HELD_REFRESHES
@@ -314,7 +322,7 @@ class PostgresNotificationsStore:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresNotificationsTransaction]:
         async with self._pool.acquire() as conn, conn.transaction():
-            yield PostgresNotificationsTransaction(conn)
+            yield PostgresNotificationsTransaction(conn, self._keys)
 
     async def claim_due(
         self, limit: int, lease_s: float, sends_within_s: float, refresh_hold_s: float

@@ -10,10 +10,11 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
 from services.notifications.service_layer import handlers
-from services.notifications.service_layer.handlers import ConsumedProposal, QueuePolicy
+from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import (
     Checkpoint,
     Clock,
+    ConsumedProposal,
     NotificationsStore,
     ProposalOrigin,
     no_checkpoint,

@@ -11,14 +11,17 @@ from uuid import UUID
 
 from services.notifications.domain.digest import Outcome, Proposed, Waiting, plan_poll, waiting_rows
 from services.notifications.domain.email import Contact, message_id
+from services.notifications.service_layer.erased_proposals import without_erased
 from services.notifications.service_layer.ports import (
     Clock,
+    ConsumedProposal,
     NewEmail,
     NotificationsStore,
     ProposalOrigin,
 )
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
+from shared.erasure import admit
 from shared.logs import bind_event
 from shared.tracing import continued_trace
 
@@ -53,6 +56,10 @@ async def record_contact(event: ProfileUpdated, store: NotificationsStore) -> No
     async with store.transaction() as tx:
         if not await tx.first_delivery(event.event_id):
             return
+        person = (event.tenant_id, event.payload.user_id)
+        erased = await tx.erasures.find([person])
+        if not await admit(event, [person], erased, tx.erasures):
+            return  # from before the person's erasure: a replay or a late copy
         known = await tx.contact_version(event.tenant_id, event.payload.user_id)
         if known is not None and known >= event.payload.version:
             return
@@ -63,13 +70,8 @@ async def forget_person(event: ProfileDeleted, store: NotificationsStore) -> Non
     """Erasure: contact, emails, digest state and pending dead letters about the person."""
     async with store.transaction() as tx:
         await tx.forget_person(event.tenant_id, event.payload.user_id)
+        await tx.erasures.record((event.tenant_id, event.payload.user_id), event.occurred_at)
         await tx.first_delivery(event.event_id)
-
-
-@dataclass(frozen=True)
-class ConsumedProposal:
-    event: MatchProposed
-    origin: ProposalOrigin
 
 
 async def record_proposals(
@@ -90,8 +92,11 @@ async def record_proposals(
     and keeps its due time, a lower ranking version is stale, and an empty proposal (every
     mentor gone) withdraws a waiting email and sends nothing.
     """
-    poll = [_proposed(consumed.event) for consumed in batch]
     async with store.transaction() as tx:
+        batch = await without_erased(batch, tx.erasures)
+        if not batch:
+            return 0
+        poll = [_proposed(consumed.event) for consumed in batch]
         known = await tx.begin_proposals(
             list(dict.fromkeys(p.event_id for p in poll)),
             list(dict.fromkeys(p.mentee for p in poll)),

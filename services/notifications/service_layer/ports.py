@@ -13,7 +13,8 @@ from uuid import UUID
 from services.notifications.domain.delivery import SendResult
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
-from shared.contracts.matches import MatchProposedPayload
+from shared.contracts.matches import MatchProposed, MatchProposedPayload
+from shared.erasure import ErasureLog
 
 Clock = Callable[[], datetime]
 # Named points in the life of a proposal where the kill test stops the process (crash_points.py).
@@ -37,6 +38,12 @@ class ProposalOrigin:
     offset: int
     value: bytes
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConsumedProposal:
+    event: MatchProposed
+    origin: ProposalOrigin
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,11 @@ class DeliveryQuery:
 
 
 class NotificationsTransaction(Protocol):
+    @property
+    def erasures(self) -> ErasureLog:
+        """Who was erased (shared/erasure.py)."""
+        ...
+
     async def first_delivery(self, event_id: UUID) -> bool: ...
 
     async def contact_version(self, tenant_id: str, user_id: str) -> int | None: ...

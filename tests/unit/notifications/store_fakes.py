@@ -11,7 +11,8 @@ from uuid import UUID
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import NewEmail, PollState
-from tests.unit.fakes import CopyOnCommitUnitOfWork
+from shared.erasure import Erasure
+from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
 
 
 @dataclass
@@ -22,11 +23,13 @@ class State:
     # each: who (tenant, mentee), email (NewEmail), state, superseded_by
     emails: list[dict[str, Any]] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # store calls, in order
+    erased: dict[bytes, Erasure] = field(default_factory=dict)
 
 
 class FakeTransaction:
     def __init__(self, state: State) -> None:
         self.s = state
+        self.erasures = MemoryErasureLog(state.erased)
 
     async def first_delivery(self, event_id: UUID) -> bool:
         self.s.calls.append("first_delivery")

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.notifications.service_layer import handlers
-from services.notifications.service_layer.handlers import ConsumedProposal, QueuePolicy
-from services.notifications.service_layer.ports import ProposalOrigin
+from services.notifications.service_layer.handlers import QueuePolicy
+from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
 from shared.contracts.matches import MatchProposed
 from tests.unit.builders import match_proposed, profile_deleted, proposal
 from tests.unit.fakes import CopyOnCommitUnitOfWork

@@ -1,0 +1,58 @@
+"""Proposals that reach notifications after someone in them was erased.
+
+A MatchProposed is made by matching, on its own clock, and travels on another topic than the
+ProfileDeleted: it can arrive after the erasure (a late copy, a replayed dead letter). An erased
+mentee's proposal is dropped; an erased mentor is taken out of the proposal (and out of the
+original bytes kept for its dead letter) before it is queued, and a proposal left with no
+mentor is empty, which withdraws a waiting email. As the proposal's time comes from another
+clock than the erasure's, a person counts as erased until a profile created after the erasure
+was seen (Erasure.hides_unrestored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from services.notifications.service_layer.ports import ConsumedProposal
+from shared.contracts.matches import MatchProposed
+from shared.erasure import Erasure, ErasureLog, Person
+
+
+async def without_erased(
+    batch: Sequence[ConsumedProposal], log: ErasureLog
+) -> list[ConsumedProposal]:
+    people = [p for consumed in batch for p in _people(consumed.event)]
+    erased = await log.find(people)
+    if not erased:
+        return list(batch)
+    kept = []
+    for consumed in batch:
+        event = consumed.event
+        if _hidden(erased, (event.tenant_id, event.payload.mentee_id), event):
+            continue
+        mentors = [
+            m
+            for m in event.payload.mentors
+            if not _hidden(erased, (event.tenant_id, m.mentor_id), event)
+        ]
+        if len(mentors) == len(event.payload.mentors):
+            kept.append(consumed)
+            continue
+        ranked = [m.model_copy(update={"rank": rank}) for rank, m in enumerate(mentors, 1)]
+        payload = event.payload.model_copy(update={"mentors": ranked})
+        changed = event.model_copy(update={"payload": payload})
+        kept.append(ConsumedProposal(changed, replace(consumed.origin, value=changed.to_bytes())))
+    return kept
+
+
+def _people(event: MatchProposed) -> list[Person]:
+    tenant = event.tenant_id
+    return [(tenant, event.payload.mentee_id)] + [
+        (tenant, m.mentor_id) for m in event.payload.mentors
+    ]
+
+
+def _hidden(erased: dict[Person, Erasure], person: Person, event: MatchProposed) -> bool:
+    erasure = erased.get(person)
+    return erasure is not None and erasure.hides_unrestored(event.occurred_at)
