@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
 from ops.kafka_clients import admin_client, partitions_of, reader
+from shared.erasure import REPLAY_DEAD_LETTERED_MS
 from shared.settings import KafkaSettings
 
 DLQ_HEADER_PREFIX = "x-dlq-"
@@ -84,7 +85,11 @@ class DeadLetterRecord:
         """The original headers (correlation id …) without the dead-letter ones, plus markers."""
         kept = [(k, v) for k, v in self.headers if not k.startswith(DLQ_HEADER_PREFIX)]
         kept = [(k, v) for k, v in kept if k not in (REPLAYED_FROM, REPLAY_OF)]
+        # the first failure's time, should a replayed copy fail and be replayed again
+        failed = [int(v) for k, v in kept if k == REPLAY_DEAD_LETTERED_MS and v.isdigit()]
+        kept = [(k, v) for k, v in kept if k != REPLAY_DEAD_LETTERED_MS]
         kept += [(REPLAYED_FROM, self.reference), (REPLAY_OF, self.original)]
+        kept += [(REPLAY_DEAD_LETTERED_MS, str(min([*failed, self.timestamp_ms])))]
         return [(k, v.encode()) for k, v in kept]
 
 

@@ -23,6 +23,10 @@ from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.db.types import DbConnection
 
 Person = tuple[str, str]  # (tenant id, user id)
+# Set by `mentorlink-ops dlq replay` on each copy: when the original was dead-lettered (ms since
+# the epoch, on the clock of the service that dead-lettered it). A command without an event
+# time of its own (ingress) is from before an erasure when this is.
+REPLAY_DEAD_LETTERED_MS = "x-replay-dead-lettered-ms"
 
 
 @dataclass(frozen=True)

@@ -45,15 +45,32 @@ def event_headers(event: EventEnvelope) -> dict[str, str]:
 
 
 async def add_to_outbox(
-    conn: DbConnection, topic: str, event: EventEnvelope, partition: int | None = None
+    conn: DbConnection,
+    topic: str,
+    event: EventEnvelope,
+    partition: int | None = None,
+    key: bytes | None = None,
 ) -> None:
-    """Queue `event` for `topic`, keyed by `event.key`, in the caller's transaction.
+    """Queue `event` for `topic`, keyed by `key` (default `event.key`), in the caller's
+    transaction.
 
     `partition` overrides the key's partition (fan-out to every partition of a topic).
     """
     batch = OutboxBatch()
-    batch.add(topic, event, partition)
+    batch.add(topic, event, partition, key)
     await batch.write(conn)
+
+
+async def add_tombstone(conn: DbConnection, topic: str, key: bytes, tenant_id: str) -> None:
+    """Queue a tombstone (a null value) for `key` on a compacted `topic`: compaction then
+    removes the key's earlier records. The tenant header says whose key it is."""
+    headers = json.dumps({"tenant_id": tenant_id})
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, NULL, $3::jsonb)",
+        topic,
+        key,
+        headers,
+    )
 
 
 class OutboxBatch:
@@ -64,9 +81,16 @@ class OutboxBatch:
     def __init__(self) -> None:
         self._rows: list[tuple[str, bytes, bytes, str, int | None]] = []
 
-    def add(self, topic: str, event: EventEnvelope, partition: int | None = None) -> None:
+    def add(
+        self,
+        topic: str,
+        event: EventEnvelope,
+        partition: int | None = None,
+        key: bytes | None = None,
+    ) -> None:
         headers = json.dumps(event_headers(event))
-        self._rows.append((topic, event.key.encode(), event.to_bytes(), headers, partition))
+        record_key = event.key.encode() if key is None else key
+        self._rows.append((topic, record_key, event.to_bytes(), headers, partition))
 
     async def write(self, conn: DbConnection) -> None:
         if not self._rows:

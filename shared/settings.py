@@ -86,14 +86,15 @@ class KafkaSettings(BaseSettings):
     compaction_max_lag_hours: float = Field(
         default=24,
         gt=0,
-        description="max.compaction.lag.ms of the profiles topic: at most this long after a "
-        "tombstone, the erased person's older records are compacted away.",
+        description="max.compaction.lag.ms of the profiles topic: about this long after a "
+        "tombstone (plus the hour a segment stays open), the erased person's older records are "
+        "compacted away. At least KAFKA_ERASURE_GRACE_HOURS.",
     )
-    tombstone_retention_hours: float = Field(
+    erasure_grace_hours: float = Field(
         default=24,
         gt=0,
-        description="delete.retention.ms of the profiles topic: how long a tombstone (and so "
-        "its key) stays after compaction, so lagging consumers still see it.",
+        description="min.compaction.lag.ms and delete.retention.ms of the profiles topic: a "
+        "consumer this far behind still reads every ProfileDeleted and tombstone.",
     )
 
     @model_validator(mode="after")
@@ -105,6 +106,8 @@ class KafkaSettings(BaseSettings):
             _require_durable(self)
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError("min_insync_replicas cannot exceed replication_factor")
+        if self.compaction_max_lag_hours < self.erasure_grace_hours:
+            raise ValueError("compaction_max_lag_hours cannot be below erasure_grace_hours")
         return self
 
     def group(self, name: str) -> str:

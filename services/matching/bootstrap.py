@@ -24,6 +24,7 @@ from services.matching.service_layer.handlers import Matching
 from services.matching.settings import SCHEMA, SERVICE_NAME, MatchingSettings
 from shared.contracts.topics import TOPICS
 from shared.db.retention import processed_events_rule, retention_loop
+from shared.erasure import ErasureKeys
 from shared.http.problems import install_problem_handlers
 from shared.outbox import OutboxRelay
 from shared.supervision import Supervisor
@@ -54,7 +55,9 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
         )
         core.start_loop("retention", purge)
         matching = Matching(
-            PostgresUnitOfWork(core.pool, settings.kafka.topic_prefix),
+            PostgresUnitOfWork(
+                core.pool, settings.kafka.topic_prefix, ErasureKeys(settings.erasure.keys())
+            ),
             PostgresStateLoader(core.pool),
             settings.engine_config(),
         )

@@ -15,6 +15,7 @@ from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 
 DEFAULT_PARTITIONS = 6
 DEAD_LETTER_SUFFIX = ".dlq"
+TENANT_SEPARATOR = "/"  # never in a tenant or user id (IDENTIFIER_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,15 @@ class TopicSpec:
     description: str
     compacted: bool = False
 
+    def record_key(self, tenant_id: str, user_id: str) -> bytes:
+        """The Kafka key of a record about `user_id`. A compacted topic keeps one record per
+        key, so its key names the tenant too (two tenants may use the same user id); the
+        producers' partitioner hashes only the user id, so the partition stays the one every
+        other topic uses for that person (shared/kafka/partitioner.py)."""
+        if self.compacted:
+            return f"{tenant_id}{TENANT_SEPARATOR}{user_id}".encode()
+        return user_id.encode()
+
     def qualified(self, prefix: str) -> str:
         return f"{prefix}{self.name}"
 
@@ -36,9 +46,12 @@ class TopicSpec:
 
 PROFILES = TopicSpec(
     name="profiles",
-    key="user id",
+    key="tenant id/user id",
     events=(ProfileUpdated, ProfileDeleted),
-    description="Canonical profile changes published by the profile service.",
+    description="Canonical profile changes published by the profile service. Compacted: the "
+    "newest record per person is kept; erasure ends with a tombstone (a null value under the "
+    "person's key), which compaction turns into the removal of every record of theirs.",
+    compacted=True,
 )
 GOALS = TopicSpec(
     name="goals",

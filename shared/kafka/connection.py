@@ -7,6 +7,7 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
+from shared.kafka.partitioner import person_partitioner
 from shared.settings import KafkaSettings
 
 
@@ -44,4 +45,5 @@ def producer_kwargs(settings: KafkaSettings) -> dict[str, Any]:
         "acks": acks,
         "enable_idempotence": settings.enable_idempotence,
         "linger_ms": settings.linger_ms,
+        "partitioner": person_partitioner,
     }

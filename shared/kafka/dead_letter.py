@@ -224,6 +224,9 @@ class _DeadLetterScope(BaseMiddleware):
         if self.policy.was_dead_lettered(raw):  # redelivered after its dead letter went out
             progress.passed(positions)
             return None
+        if raw.value is None:  # a tombstone: erasure on a compacted topic, not an event
+            progress.passed(positions)
+            return None
         try:
             result = await call_next(msg)
         except Exception as exc:

@@ -58,9 +58,14 @@ async def publish(profile: RunningProfile, key: bytes | None, value: bytes) -> N
         )
 
 
+def about(record_key: bytes | None, user: str) -> bool:
+    """A record keyed by the user id, or by tenant/user id (the compacted profiles topic)."""
+    return record_key is not None and record_key.split(b"/")[-1] == user.encode()
+
+
 async def events_about(profile: RunningProfile, topic: str, key: str, expected: int) -> list:
     async def found() -> list:
-        records = [r for r in await read_all(profile.kafka, topic) if r.key == key.encode()]
+        records = [r for r in await read_all(profile.kafka, topic) if about(r.key, key)]
         return records if len(records) >= expected else []
 
     return await eventually(found, timeout=60, what=f"{expected} events on {topic} for {key}")

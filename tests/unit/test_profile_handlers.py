@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
@@ -32,8 +33,9 @@ from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet, GoalSetPayload
 from shared.contracts.profiles import ProfileDeleted, ProfilePayload, ProfileUpdated
 from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, TopicSpec
+from shared.erasure import Erasure
 from tests.unit.builders import TENANT, as_goal_fields, as_profile_fields
-from tests.unit.fakes import CopyOnCommitUnitOfWork
+from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
 
 
 @dataclass
@@ -48,11 +50,14 @@ class _State:
     link_responses: set[LinkResponse] = field(default_factory=set)
     processed: set[tuple[str, UUID]] = field(default_factory=set)
     active_tenants: set[str] = field(default_factory=lambda: {TENANT})
+    tombstones: list[tuple[TopicSpec, str, str]] = field(default_factory=list)
+    erased: dict[bytes, Erasure] = field(default_factory=dict)
 
 
 class FakeProfileTransaction:
     def __init__(self, state: _State) -> None:
         self.s = state
+        self.erasures = MemoryErasureLog(state.erased)
 
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
@@ -130,6 +135,9 @@ class FakeProfileTransaction:
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
         self.s.outbox.append((topic, event))
+
+    async def publish_tombstone(self, topic: TopicSpec, tenant_id: str, user_id: str) -> None:
+        self.s.tombstones.append((topic, tenant_id, user_id))
 
 
 class FakeUnitOfWork(CopyOnCommitUnitOfWork[_State, FakeProfileTransaction]):
@@ -319,6 +327,7 @@ async def test_delete_erases_the_person_and_publishes_profile_deleted() -> None:
     assert event.key == event.payload.user_id == "u-ada"
     report_update = uow.published[-2][1]
     assert isinstance(report_update, ProfileUpdated) and report_update.payload.version == 2
+    assert uow.state.tombstones == [(PROFILES, TENANT, "u-ada")]
 
 
 async def test_delete_of_an_unknown_person_or_a_stale_version_changes_nothing() -> None:
@@ -388,3 +397,21 @@ async def test_an_ingress_command_for_a_tenant_without_a_key_is_refused() -> Non
     with pytest.raises(UnknownTenant):
         await handle_ingress_command(uuid4(), command, uow)
     assert uow.published == [] and uow.state.processed == set()
+
+
+async def test_a_replayed_ingress_command_from_before_an_erasure_recreates_nobody() -> None:
+    uow = FakeUnitOfWork()
+    failed_at = datetime.now(UTC)  # the command failed and was dead-lettered, then...
+    await with_mentee(uow)
+    await handlers.delete_profile(DeleteProfile(TENANT, "u-ada"), uow)  # ...the person left
+
+    replayed = [
+        await handle_ingress_command(uuid4(), command, uow, dead_lettered_at=failed_at)
+        for command in (upsert(), set_goal())
+    ]
+
+    assert replayed == [False, False]
+    assert (TENANT, "u-ada") not in uow.state.profiles and uow.state.goals == {}
+    later = failed_at + timedelta(hours=1)  # a letter that failed after the erasure is new
+    assert await handle_ingress_command(uuid4(), upsert(), uow, dead_lettered_at=later)
+    assert (TENANT, "u-ada") in uow.state.profiles

@@ -67,7 +67,11 @@ def parse_delivery(record: Any) -> Delivery:
 async def consume(
     records: Sequence[Any], matching: Matching, dead_letters: DeadLetterMiddleware
 ) -> None:
-    """One transaction for the poll's events (shared/kafka/batch.py)."""
+    """One transaction for the poll's events (shared/kafka/batch.py). Tombstones on the
+    compacted profiles topic follow the ProfileDeleted that erased the person: skipped."""
+    records = [r for r in records if r.value is not None]
+    if not records:
+        return
 
     async def handle(deliveries: Sequence[Delivery]) -> None:
         await handlers.handle_batch(deliveries, matching)

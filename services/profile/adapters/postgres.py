@@ -16,7 +16,9 @@ from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 from shared.db.types import DbConnection
-from shared.outbox import add_to_outbox
+from shared.erasure import ErasureKeys, PostgresErasureLog
+from shared.outbox import add_to_outbox, add_tombstone
+from shared.settings import ErasureSettings
 
 
 def _with_lock(query: str) -> dict[bool, str]:
@@ -43,9 +45,10 @@ def _document_filter(query: ProfileQuery) -> str:
 
 
 class PostgresProfileTransaction(PostgresRequestRecords):
-    def __init__(self, conn: DbConnection, topic_prefix: str) -> None:
+    def __init__(self, conn: DbConnection, topic_prefix: str, keys: ErasureKeys) -> None:
         super().__init__(conn)
         self._prefix = topic_prefix
+        self.erasures = PostgresErasureLog(conn, keys)
 
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
@@ -149,15 +152,23 @@ class PostgresProfileTransaction(PostgresRequestRecords):
             await self._conn.execute(statement, tenant_id, user_id)
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
-        await add_to_outbox(self._conn, topic.qualified(self._prefix), event)
+        key = topic.record_key(event.tenant_id, event.key)
+        await add_to_outbox(self._conn, topic.qualified(self._prefix), event, key=key)
+
+    async def publish_tombstone(self, topic: TopicSpec, tenant_id: str, user_id: str) -> None:
+        key = topic.record_key(tenant_id, user_id)
+        await add_tombstone(self._conn, topic.qualified(self._prefix), key, tenant_id)
 
 
 class PostgresUnitOfWork:
-    def __init__(self, pool: asyncpg.Pool, topic_prefix: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, topic_prefix: str, erasure_keys: ErasureKeys | None = None
+    ) -> None:
         self._pool = pool
         self._prefix = topic_prefix
+        self._keys = erasure_keys or ErasureKeys(ErasureSettings().keys())
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresProfileTransaction]:
         async with self._pool.acquire() as conn, conn.transaction():
-            yield PostgresProfileTransaction(conn, self._prefix)
+            yield PostgresProfileTransaction(conn, self._prefix, self._keys)

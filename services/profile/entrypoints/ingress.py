@@ -7,6 +7,7 @@ violations by the shared middleware; the refusals below by name) and the origina
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
@@ -18,6 +19,7 @@ from services.profile.service_layer.ingress import UnknownTenant, handle_ingress
 from services.profile.service_layer.unit_of_work import UnitOfWork
 from shared.contracts import ingress as wire
 from shared.contracts.topics import INGRESS
+from shared.erasure import REPLAY_DEAD_LETTERED_MS
 from shared.errors import InvalidEvent
 from shared.kafka.consumer import subscriber_options
 from shared.logs import bind_event
@@ -57,6 +59,16 @@ def _correlation(message: KafkaMessage, command_id: str) -> str:
     return f"ingress-{command_id}"
 
 
+def _dead_lettered_at(message: KafkaMessage) -> datetime | None:
+    """When a replayed command first failed (set by `dlq replay`), or None."""
+    value = message.headers.get(REPLAY_DEAD_LETTERED_MS)
+    if isinstance(value, bytes):
+        value = value.decode(errors="replace")
+    if not isinstance(value, str) or not value.isdigit():
+        return None
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
 def build_ingress_router(kafka: KafkaSettings, uow: UnitOfWork) -> KafkaRouter:
     router = KafkaRouter()
 
@@ -73,8 +85,11 @@ def build_ingress_router(kafka: KafkaSettings, uow: UnitOfWork) -> KafkaRouter:
         key = None if isinstance(record, tuple) else record.key
         if key != command.user_id.encode():
             raise InvalidEvent("key_mismatch", "the message key must equal user_id")
+        domain = to_domain(command, correlation)
         try:
-            await handle_ingress_command(command.command_id, to_domain(command, correlation), uow)
+            await handle_ingress_command(
+                command.command_id, domain, uow, _dead_lettered_at(message)
+            )
         except tuple(REFUSALS) as exc:
             raise InvalidEvent(REFUSALS[type(exc)], _detail(exc)) from exc
 

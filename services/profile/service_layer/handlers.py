@@ -112,6 +112,8 @@ async def delete_profile_in(tx: ProfileTransaction, cmd: DeleteProfile) -> None:
         correlation_id=cmd.correlation_id,
     )
     await tx.publish(PROFILES, event)
+    await tx.publish_tombstone(PROFILES, cmd.tenant_id, cmd.user_id)  # compaction erases
+    await tx.erasures.record((cmd.tenant_id, cmd.user_id), event.occurred_at)
 
 
 async def delete_profile(cmd: DeleteProfile, uow: UnitOfWork) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from services.profile.domain.commands import DeleteProfile, SetGoal, UpsertProfile
@@ -20,12 +21,23 @@ class UnknownTenant(Exception):  # noqa: N818 - reads as a verdict
 
 
 async def handle_ingress_command(
-    command_id: UUID, command: UpsertProfile | SetGoal | DeleteProfile, uow: UnitOfWork
+    command_id: UUID,
+    command: UpsertProfile | SetGoal | DeleteProfile,
+    uow: UnitOfWork,
+    dead_lettered_at: datetime | None = None,
 ) -> bool:
-    """Apply `command` once per `command_id`; False when it was applied before."""
+    """Apply `command` once per `command_id`; False when it was applied before, or when it
+    is a replayed dead letter from before its person's erasure (`dead_lettered_at`: when the
+    original failed, shared/erasure.py)."""
     async with uow.transaction() as tx:
         if not await tx.first_delivery(INGRESS_CONSUMER, command_id):
             return False
+        if dead_lettered_at is not None:
+            subject = command.mentee_id if isinstance(command, SetGoal) else command.user_id
+            person = (command.tenant_id, subject)
+            erasure = (await tx.erasures.find([person])).get(person)
+            if erasure is not None and erasure.hides(dead_lettered_at):
+                return False
         if not await tx.tenant_is_active(command.tenant_id):
             raise UnknownTenant(command.tenant_id)
         if isinstance(command, UpsertProfile):

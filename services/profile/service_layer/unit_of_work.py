@@ -13,6 +13,7 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
+from shared.erasure import ErasureLog
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,11 @@ class LinkResponse:
 
 
 class ProfileTransaction(Protocol):
+    @property
+    def erasures(self) -> ErasureLog:
+        """Who was erased (shared/erasure.py)."""
+        ...
+
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
     ) -> ProfilePayload | None: ...
@@ -106,6 +112,10 @@ class ProfileTransaction(Protocol):
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
         """Queue `event` in the outbox, committed with the rest of the transaction."""
+
+    async def publish_tombstone(self, topic: TopicSpec, tenant_id: str, user_id: str) -> None:
+        """Queue a tombstone for the person's key on the compacted `topic`, after the events
+        queued before it."""
 
 
 class UnitOfWork(Protocol):

@@ -1,0 +1,62 @@
+"""Topic retention and compaction on a real broker: the services create each topic with its
+policy, and bring a topic created earlier without one up to date, keeping what an operator set."""
+
+from __future__ import annotations
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from shared.contracts.topics import GOALS, PROFILES
+from shared.kafka.connection import client_kwargs
+from shared.kafka.topics import ensure_topics, topic_level_configs
+from shared.settings import KafkaSettings
+from tests.support.platform import kafka_settings
+
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+
+
+async def configs_of(kafka: KafkaSettings, names: list[str]) -> dict[str, dict[str, str]]:
+    admin = AIOKafkaAdminClient(**client_kwargs(kafka))
+    await admin.start()
+    try:
+        return await topic_level_configs(admin, names)
+    finally:
+        await admin.close()
+
+
+async def test_new_topics_get_their_policy(kafka_endpoint, topic_prefix) -> None:
+    kafka = kafka_settings(kafka_endpoint, topic_prefix)
+    await ensure_topics(kafka, [PROFILES, GOALS])
+    names = [PROFILES.qualified(topic_prefix), PROFILES.dead_letter(topic_prefix)]
+    names += [GOALS.qualified(topic_prefix)]
+
+    configs = await configs_of(kafka, names)
+    profiles, profiles_dlq, goals = (configs[name] for name in names)
+
+    assert profiles["cleanup.policy"] == "compact"
+    assert profiles["min.compaction.lag.ms"] == str(DAY_MS)
+    assert profiles["max.compaction.lag.ms"] == str(DAY_MS)
+    assert profiles["delete.retention.ms"] == str(DAY_MS)
+    assert profiles["segment.ms"] == str(HOUR_MS)
+    assert profiles_dlq["cleanup.policy"] == "delete"  # two letters about one person: both kept
+    assert profiles_dlq["retention.ms"] == str(14 * DAY_MS)
+    assert goals["cleanup.policy"] == "delete"
+    assert goals["retention.ms"] == str(7 * DAY_MS)
+
+
+async def test_an_existing_topic_is_brought_up_to_date(kafka_endpoint, topic_prefix) -> None:
+    kafka = kafka_settings(kafka_endpoint, topic_prefix)
+    name = PROFILES.qualified(topic_prefix)
+    admin = AIOKafkaAdminClient(**client_kwargs(kafka))
+    await admin.start()
+    try:  # as an older version created it, plus a setting of the operator's own
+        config = {"max.message.bytes": "2000000"}
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs=config)])
+    finally:
+        await admin.close()
+
+    assert await ensure_topics(kafka, [PROFILES]) == [PROFILES.dead_letter(topic_prefix)]
+
+    updated = (await configs_of(kafka, [name]))[name]
+    assert updated["cleanup.policy"] == "compact"
+    assert updated["max.message.bytes"] == "2000000"
