@@ -7,21 +7,12 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.contracts.topics import GOALS, PROFILES
 from shared.kafka.connection import client_kwargs
-from shared.kafka.topics import ensure_topics, topic_level_configs
-from shared.settings import KafkaSettings
+from shared.kafka.topics import ensure_topics
+from tests.support.erasure_scan import topic_policies
 from tests.support.platform import kafka_settings
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
-
-
-async def configs_of(kafka: KafkaSettings, names: list[str]) -> dict[str, dict[str, str]]:
-    admin = AIOKafkaAdminClient(**client_kwargs(kafka))
-    await admin.start()
-    try:
-        return await topic_level_configs(admin, names)
-    finally:
-        await admin.close()
 
 
 async def test_new_topics_get_their_policy(kafka_endpoint, topic_prefix) -> None:
@@ -30,7 +21,7 @@ async def test_new_topics_get_their_policy(kafka_endpoint, topic_prefix) -> None
     names = [PROFILES.qualified(topic_prefix), PROFILES.dead_letter(topic_prefix)]
     names += [GOALS.qualified(topic_prefix)]
 
-    configs = await configs_of(kafka, names)
+    configs = await topic_policies(kafka, names)
     profiles, profiles_dlq, goals = (configs[name] for name in names)
 
     assert profiles["cleanup.policy"] == "compact"
@@ -57,6 +48,6 @@ async def test_an_existing_topic_is_brought_up_to_date(kafka_endpoint, topic_pre
 
     assert await ensure_topics(kafka, [PROFILES]) == [PROFILES.dead_letter(topic_prefix)]
 
-    updated = (await configs_of(kafka, [name]))[name]
+    updated = (await topic_policies(kafka, [name]))[name]
     assert updated["cleanup.policy"] == "compact"
     assert updated["max.message.bytes"] == "2000000"
