@@ -85,9 +85,8 @@ async def ensure_topics(settings: KafkaSettings, specs: Iterable[TopicSpec]) -> 
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # another instance was first
                 await admin.create_topics(missing)
-        present = {name: config for name, config in wanted.items() if name in existing}
-        try:
-            await align_configs(admin, present)
+        try:  # every topic: one "missing" a moment ago may have been created by another
+            await align_configs(admin, wanted)
         except KafkaError as exc:  # a broker without AlterConfigs (the embedded one)
             log.warning("topic configs not checked: %s", type(exc).__name__)
         return [t.name for t in missing]

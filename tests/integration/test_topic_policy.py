@@ -10,6 +10,7 @@ from shared.kafka.connection import client_kwargs
 from shared.kafka.topics import ensure_topics
 from tests.support.erasure_scan import topic_policies
 from tests.support.platform import kafka_settings
+from tests.support.polling import eventually
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -46,8 +47,11 @@ async def test_an_existing_topic_is_brought_up_to_date(kafka_endpoint, topic_pre
     finally:
         await admin.close()
 
-    assert await ensure_topics(kafka, [PROFILES]) == [PROFILES.dead_letter(topic_prefix)]
+    await ensure_topics(kafka, [PROFILES])
 
-    updated = (await topic_policies(kafka, [name]))[name]
-    assert updated["cleanup.policy"] == "compact"
+    async def compacted() -> dict[str, str] | None:  # the broker applies it a moment later
+        policy = (await topic_policies(kafka, [name]))[name]
+        return policy if policy.get("cleanup.policy") == "compact" else None
+
+    updated = await eventually(compacted, timeout=30, what="the compaction policy applied")
     assert updated["max.message.bytes"] == "2000000"
