@@ -33,8 +33,9 @@ class EventEnvelope(BaseModel):
     )
     tenant_id: TenantId
     key: UserId = Field(
-        description="The person the event is about; it is also the Kafka message key, "
-        "so one person's events stay in order on one partition.",
+        description="The person the event is about; it is also the Kafka message key "
+        "(`tenant_id/key` on the compacted profiles topic), so one person's events stay in "
+        "order on one partition.",
         examples=["u-1042"],
     )
     correlation_id: str | None = Field(
