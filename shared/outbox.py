@@ -64,13 +64,9 @@ async def add_to_outbox(
 async def add_tombstone(conn: DbConnection, topic: str, key: bytes, tenant_id: str) -> None:
     """Queue a tombstone (a null value) for `key` on a compacted `topic`: compaction then
     removes the key's earlier records. The tenant header says whose key it is."""
-    headers = json.dumps({"tenant_id": tenant_id})
-    await conn.execute(
-        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, NULL, $3::jsonb)",
-        topic,
-        key,
-        headers,
-    )
+    batch = OutboxBatch()
+    batch.add_tombstone(topic, key, tenant_id)
+    await batch.write(conn)
 
 
 class OutboxBatch:
@@ -79,7 +75,7 @@ class OutboxBatch:
     a row is added, so each row keeps the trace that was current then."""
 
     def __init__(self) -> None:
-        self._rows: list[tuple[str, bytes, bytes, str, int | None]] = []
+        self._rows: list[tuple[str, bytes, bytes | None, str, int | None]] = []
 
     def add(
         self,
@@ -91,6 +87,9 @@ class OutboxBatch:
         headers = json.dumps(event_headers(event))
         record_key = event.key.encode() if key is None else key
         self._rows.append((topic, record_key, event.to_bytes(), headers, partition))
+
+    def add_tombstone(self, topic: str, key: bytes, tenant_id: str) -> None:
+        self._rows.append((topic, key, None, json.dumps({"tenant_id": tenant_id}), None))
 
     async def write(self, conn: DbConnection) -> None:
         if not self._rows:

@@ -228,6 +228,10 @@ class PostgresMatchingTransaction:
     ) -> None:
         self._outbox.add(topic.qualified(self._prefix), event, partition)
 
+    async def publish_tombstone(self, topic: TopicSpec, tenant_id: str, user_id: str) -> None:
+        key = topic.record_key(tenant_id, user_id)
+        self._outbox.add_tombstone(topic.qualified(self._prefix), key, tenant_id)
+
     async def flush(self) -> None:
         await self._outbox.write(self._conn)
 

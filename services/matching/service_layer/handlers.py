@@ -29,6 +29,7 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
+from shared.contracts.topics import PROFILES
 from shared.erasure import Person, admit
 from shared.errors import TransientError
 from shared.metrics import RANKING_RECOMPUTES
@@ -132,10 +133,11 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
             erased = await tx.erasures.find(p for d in batch for p in people_of(d.event))
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
+                if not await admit(event, people_of(event), erased, tx.erasures):
+                    await _bury_again(tx, event)
+                    continue  # from before its person's erasure: a replay or a late copy
                 if event.event_id in fresh:
                     fresh.discard(event.event_id)  # a copy later in the same poll is a duplicate
-                    if not await admit(event, people_of(event), erased, tx.erasures):
-                        continue  # from before its person's erasure: a replay or a late copy
                     engine = engines[event.tenant_id]
                     with continued_trace(delivery.trace_headers, matching.tracer, event.event_type):
                         await _APPLY[type(event)](event, partition, engine, tx, matching)
@@ -145,6 +147,13 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
     except BaseException:
         matching.stale.update(tenants)
         raise
+
+
+async def _bury_again(tx: MatchingTransaction, event: EventEnvelope) -> None:
+    """A profile record replayed onto the compacted profiles topic after the erasure would be
+    the person's last record there, kept by compaction: a new tombstone follows it."""
+    if isinstance(event, ProfileUpdated):
+        await tx.publish_tombstone(PROFILES, event.tenant_id, event.key)
 
 
 def people_of(event: EventEnvelope) -> list[Person]:

@@ -91,6 +91,10 @@ class MatchingTransaction(Protocol):
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
     ) -> None: ...
 
+    async def publish_tombstone(self, topic: TopicSpec, tenant_id: str, user_id: str) -> None:
+        """Queue a tombstone for the person's key on the compacted `topic`."""
+        ...
+
 
 class UnitOfWork(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[MatchingTransaction]: ...

@@ -43,6 +43,7 @@ class StoreState:
     proposals: dict[Key, tuple[CurrentProposal, int]] = field(default_factory=dict)
     outbox: list[Published] = field(default_factory=list)
     erased: dict[bytes, Erasure] = field(default_factory=dict)
+    tombstones: list[tuple[TopicSpec, str, str]] = field(default_factory=list)
 
 
 class FakeMatchingTransaction:
@@ -129,6 +130,9 @@ class FakeMatchingTransaction:
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
     ) -> None:
         self.s.outbox.append(Published(topic, event, partition))
+
+    async def publish_tombstone(self, topic: TopicSpec, tenant_id: str, user_id: str) -> None:
+        self.s.tombstones.append((topic, tenant_id, user_id))
 
 
 def fake_unit_of_work(
