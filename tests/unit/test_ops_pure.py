@@ -41,7 +41,14 @@ def test_a_replayed_copy_drops_dead_letter_headers_and_names_where_it_came_from(
         ("traceparent", b"00-abc"),
         ("x-replayed-from", b"t.goals.dlq:1:9"),
         ("x-replay-of", b"t.goals:4:120"),
+        ("x-replay-dead-lettered-ms", b"0"),  # the letter's time: consumers compare erasures
     ]
+
+
+def test_a_copy_replayed_again_keeps_when_the_original_first_failed() -> None:
+    first_failure = (("x-replay-dead-lettered-ms", "1000"),)
+    again = DeadLetterRecord("t.goals.dlq", 1, 9, 5000, b"k", b"{}", first_failure)
+    assert ("x-replay-dead-lettered-ms", b"1000") in again.replay_headers()
 
 
 def test_a_letter_without_a_source_partition_leaves_the_partition_to_the_key() -> None:
