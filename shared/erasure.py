@@ -74,6 +74,10 @@ class ErasureKeys:
     def every(self, person: Person) -> list[bytes]:
         return [person_hash(key, person) for key in self._keys]
 
+    def lookup(self, people: Iterable[Person]) -> dict[bytes, Person]:
+        """Every hash that may stand for one of `people`, and whom it stands for."""
+        return {h: p for p in set(people) for h in self.every(p)}
+
 
 def person_hash(key: bytes, person: Person) -> bytes:
     tenant_id, user_id = person
@@ -88,7 +92,7 @@ class PostgresErasureLog:
         self._keys = keys
 
     async def find(self, people: Iterable[Person]) -> dict[Person, Erasure]:
-        by_hash = {h: p for p in set(people) for h in self._keys.every(p)}
+        by_hash = self._keys.lookup(people)
         if not by_hash:
             return {}
         rows = await self._conn.fetch(

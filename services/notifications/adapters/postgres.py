@@ -21,7 +21,7 @@ from services.notifications.service_layer.ports import ClaimedEmail, NewEmail, P
 from shared.contracts.matches import MatchProposedPayload
 from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
-from shared.erasure import ErasureKeys, PostgresErasureLog
+from shared.erasure import Erasure, ErasureKeys, Person, PostgresErasureLog
 from shared.errors import TransientError
 from shared.kafka.dead_letter import DeadLetter
 from shared.outbox import NOTIFY_CHANNEL
@@ -72,6 +72,7 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
 class PostgresNotificationsTransaction:
     def __init__(self, conn: DbConnection, keys: ErasureKeys) -> None:
         self._conn = conn
+        self._keys = keys
         self.erasures = PostgresErasureLog(conn, keys)
 
     async def first_delivery(self, event_id: UUID) -> bool:
@@ -121,8 +122,13 @@ class PostgresNotificationsTransaction:
         await self._conn.execute(FORGET_MENTOR, tenant_id, user_id)  # in other mentees' emails
 
     async def begin_proposals(
-        self, event_ids: Sequence[UUID], mentees: Sequence[Mentee], dedupe_keys: Sequence[str]
+        self,
+        event_ids: Sequence[UUID],
+        mentees: Sequence[Mentee],
+        dedupe_keys: Sequence[str],
+        people: Sequence[Person] = (),
     ) -> PollState:
+        by_hash = self._keys.lookup(people)
         rows = await self._conn.fetch(
             BEGIN_PROPOSALS,
             CONSUMER,
@@ -130,18 +136,22 @@ class PostgresNotificationsTransaction:
             [tenant for tenant, _ in mentees],
             [mentee for _, mentee in mentees],
             list(dedupe_keys),
+            list(by_hash),
         )
         first_seen: set[UUID] = set()
         versions: dict[Mentee, int] = {}
         taken: set[str] = set()
+        erased: dict[Person, Erasure] = {}
         for row in rows:
             if row["kind"] == "event":
                 first_seen.add(UUID(row["a"]))
             elif row["kind"] == "digest":
                 versions[row["a"], row["b"]] = row["version"]
+            elif row["kind"] == "erased":
+                erased[by_hash[bytes.fromhex(row["a"])]] = Erasure(row["at"], row["restored"])
             else:
                 taken.add(row["a"])
-        return PollState(frozenset(first_seen), versions, frozenset(taken))
+        return PollState(frozenset(first_seen), versions, frozenset(taken), erased)
 
     async def settle_digests(
         self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
@@ -192,8 +202,9 @@ class PostgresNotificationsTransaction:
 
 # A poll of proposals costs three statements, whatever its size (ADR 0009). The first records
 # the event ids (idempotency), locks the mentees' digests in a fixed order (as a requeue does,
-# so the two never leave two waiting emails) and reads their versions and the dedupe keys that
-# exist; the handler applies the digest rule to the poll in memory.
+# so the two never leave two waiting emails) and reads their versions, the dedupe keys that
+# exist and which of the poll's people were erased (shared/erasure.py); the handler applies
+# the digest rule to the poll in memory.
 BEGIN_PROPOSALS = """
 WITH first_seen AS (
     INSERT INTO processed_events (consumer, event_id)
@@ -207,12 +218,16 @@ WITH first_seen AS (
      ORDER BY d.tenant_id, d.mentee_id
        FOR UPDATE OF d
 )
-SELECT 'event' AS kind, event_id::text AS a, NULL AS b, NULL::integer AS version
+SELECT 'event' AS kind, event_id::text AS a, NULL AS b, NULL::integer AS version,
+       NULL::timestamptz AS at, NULL::timestamptz AS restored
   FROM first_seen
 UNION ALL
-SELECT 'digest', tenant_id, mentee_id, ranking_version FROM digests
+SELECT 'digest', tenant_id, mentee_id, ranking_version, NULL, NULL FROM digests
 UNION ALL
-SELECT 'taken', dedupe_key, NULL, NULL FROM emails WHERE dedupe_key = ANY($5::text[])
+SELECT 'taken', dedupe_key, NULL, NULL, NULL, NULL FROM emails WHERE dedupe_key = ANY($5::text[])
+UNION ALL
+SELECT 'erased', encode(person_hash, 'hex'), NULL, NULL, erased_at, restored_at
+  FROM erased_people WHERE person_hash = ANY($6::bytea[])
 """
 # The second records each advanced mentee's newest version (only ever upwards) and supersedes
 # the waiting emails the poll replaces, returning when they were due (the new rows keep it).

@@ -16,16 +16,17 @@ from dataclasses import replace
 
 from services.notifications.service_layer.ports import ConsumedProposal
 from shared.contracts.matches import MatchProposed
-from shared.erasure import Erasure, ErasureLog, Person
+from shared.erasure import Erasure, Person
 
 
-async def without_erased(
-    batch: Sequence[ConsumedProposal], log: ErasureLog
+def people_in(batch: Sequence[ConsumedProposal]) -> list[Person]:
+    """The mentees and mentors of a poll's proposals."""
+    return list(dict.fromkeys(p for consumed in batch for p in _people(consumed.event)))
+
+
+def without_erased(
+    batch: Sequence[ConsumedProposal], erased: dict[Person, Erasure]
 ) -> list[ConsumedProposal]:
-    people = [p for consumed in batch for p in _people(consumed.event)]
-    erased = await log.find(people)
-    if not erased:
-        return list(batch)
     kept = []
     for consumed in batch:
         event = consumed.event

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from services.notifications.domain.digest import Outcome, Proposed, Waiting, plan_poll, waiting_rows
 from services.notifications.domain.email import Contact, message_id
-from services.notifications.service_layer.erased_proposals import without_erased
+from services.notifications.service_layer.erased_proposals import people_in, without_erased
 from services.notifications.service_layer.ports import (
     Clock,
     ConsumedProposal,
@@ -93,15 +93,16 @@ async def record_proposals(
     mentor gone) withdraws a waiting email and sends nothing.
     """
     async with store.transaction() as tx:
-        batch = await without_erased(batch, tx.erasures)
-        if not batch:
-            return 0
         poll = [_proposed(consumed.event) for consumed in batch]
         known = await tx.begin_proposals(
             list(dict.fromkeys(p.event_id for p in poll)),
             list(dict.fromkeys(p.mentee for p in poll)),
             [p.dedupe_key for p in poll if p.has_mentors],
+            people_in(batch),
         )
+        if known.erased:  # drop, or take erased mentors out of, proposals about them
+            batch = without_erased(batch, known.erased)
+            poll = [_proposed(consumed.event) for consumed in batch]
         plan = plan_poll(poll, known.first_seen, known.versions, known.taken)
         for consumed, outcome in zip(batch, plan.outcomes, strict=True):
             event = consumed.event

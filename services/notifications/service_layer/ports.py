@@ -14,7 +14,7 @@ from services.notifications.domain.delivery import SendResult
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from shared.contracts.matches import MatchProposed, MatchProposedPayload
-from shared.erasure import ErasureLog
+from shared.erasure import Erasure, ErasureLog, Person
 
 Clock = Callable[[], datetime]
 # Named points in the life of a proposal where the kill test stops the process (crash_points.py).
@@ -66,6 +66,7 @@ class PollState:
     first_seen: frozenset[UUID]  # the poll's event ids it had not handled before
     versions: dict[Mentee, int]  # the newest ranking version per mentee it has a digest for
     taken: frozenset[str]  # the poll's dedupe keys that already have an email row
+    erased: dict[Person, Erasure] = field(default_factory=dict)  # of the poll's people
 
 
 @dataclass(frozen=True)
@@ -130,11 +131,15 @@ class NotificationsTransaction(Protocol):
     async def forget_person(self, tenant_id: str, user_id: str) -> None: ...
 
     async def begin_proposals(
-        self, event_ids: Sequence[UUID], mentees: Sequence[Mentee], dedupe_keys: Sequence[str]
+        self,
+        event_ids: Sequence[UUID],
+        mentees: Sequence[Mentee],
+        dedupe_keys: Sequence[str],
+        people: Sequence[Person] = (),
     ) -> PollState:
         """Record the events as handled (idempotency) and lock the mentees' digests for the
         rest of the transaction; return which events were new, the mentees' newest ranking
-        versions and which dedupe keys are taken."""
+        versions, which dedupe keys are taken and which of `people` were erased."""
         ...
 
     async def settle_digests(

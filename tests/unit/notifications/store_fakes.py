@@ -11,7 +11,7 @@ from uuid import UUID
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import NewEmail, PollState
-from shared.erasure import Erasure
+from shared.erasure import Erasure, Person
 from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
 
 
@@ -53,7 +53,11 @@ class FakeTransaction:
         self.s.emails = [e for e in self.s.emails if e["who"] != (tenant_id, user_id)]
 
     async def begin_proposals(
-        self, event_ids: Sequence[UUID], mentees: Sequence[Mentee], dedupe_keys: Sequence[str]
+        self,
+        event_ids: Sequence[UUID],
+        mentees: Sequence[Mentee],
+        dedupe_keys: Sequence[str],
+        people: Sequence[Person] = (),
     ) -> PollState:
         self.s.calls.append("begin_proposals")
         assert len(set(event_ids)) == len(event_ids) and len(set(mentees)) == len(mentees)
@@ -61,7 +65,8 @@ class FakeTransaction:
         self.s.processed.update(event_ids)
         versions = {m: self.s.digests[m] for m in mentees if m in self.s.digests}
         stored = {e["email"].dedupe_key for e in self.s.emails}
-        return PollState(first_seen, versions, frozenset(k for k in dedupe_keys if k in stored))
+        taken = frozenset(k for k in dedupe_keys if k in stored)
+        return PollState(first_seen, versions, taken, await self.erasures.find(people))
 
     async def settle_digests(
         self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
