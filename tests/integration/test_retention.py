@@ -3,6 +3,8 @@ rows a transaction holds are left for the next run, and the metrics say what was
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,8 +20,10 @@ from services.profile import bootstrap as profile
 from services.profile.adapters.retention import retention_rules as profile_rules
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
-from shared.db.retention import processed_events_rule, purge_expired
+from shared.db.retention import processed_events_rule, purge_expired, retention_loop
 from shared.settings import DatabaseSettings, RetentionSettings
+from shared.supervision import Heartbeat
+from tests.support.polling import eventually
 
 SETTINGS = RetentionSettings(processed_events_days=15, emails_days=30, link_responses_days=90)
 
@@ -134,3 +138,24 @@ async def test_rows_a_transaction_holds_are_left_for_the_next_run(
         assert deleted == {"processed_events": 2}  # did not wait for the held row
     deleted = await purge_expired(pool, "matching", [processed_events_rule(15)], 10)
     assert deleted == {"processed_events": 1}
+
+
+async def test_the_loop_runs_a_pass_at_start_and_beats_its_heartbeat(
+    pools: dict[str, asyncpg.Pool],
+) -> None:
+    pool = pools["matching"]
+    await add_processed(pool, age_days=30, count=3)
+    beat = Heartbeat()
+    loop = retention_loop(pool, "matching", [processed_events_rule(15)], 3600, 2)
+    task = asyncio.create_task(loop(beat))
+    try:
+
+        async def purged() -> bool:
+            return await pool.fetchval("SELECT count(*) FROM processed_events") == 0
+
+        await eventually(purged, timeout=30, what="the first pass")
+        assert beat.silent_for() <= 0  # asleep until the next run, announced: not stuck
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
