@@ -37,7 +37,8 @@ def topic_configs(settings: KafkaSettings, spec: TopicSpec) -> dict[str, str]:
             "cleanup.policy": "compact",
             "min.compaction.lag.ms": grace,  # ProfileDeleted stays readable at least this long
             "max.compaction.lag.ms": _ms(settings.compaction_max_lag_hours),
-            "segment.ms": _ms(1),  # the open segment is never compacted: roll it hourly
+            # the open segment is never compacted: roll it hourly (sooner with a shorter lag)
+            "segment.ms": _ms(min(1.0, settings.compaction_max_lag_hours)),
             "delete.retention.ms": grace,  # and so does the tombstone, once compacted
         }
     else:
