@@ -128,12 +128,15 @@ async def admit(
     people: Sequence[Person],
     erased: dict[Person, Erasure],
     log: ErasureLog,
+    named: Sequence[Person] = (),
 ) -> bool:
     """Whether a consumer handles `event`, about `people`, given the erasures it found for
     them (`erased`, updated as the events of a poll go by).
 
     A ProfileDeleted is recorded; an event that happened at or before the erasure of one of its
     people is not handled; a ProfileUpdated from after the erasure is a profile created again.
+    `named` are people the event only names (the mentor a mentee declines from an old email):
+    erased, they stay so until their profile is created again, whenever the event happened.
     """
     if isinstance(event, ProfileDeleted):
         person = (event.tenant_id, event.payload.user_id)
@@ -144,6 +147,8 @@ async def admit(
         )
         return True
     if any(p in erased and erased[p].hides(event.occurred_at) for p in people):
+        return False
+    if any(p in erased and erased[p].hides_unrestored(event.occurred_at) for p in named):
         return False
     if isinstance(event, ProfileUpdated) and (person := (event.tenant_id, event.key)) in erased:
         await log.restore(person, event.occurred_at)

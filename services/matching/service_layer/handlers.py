@@ -133,7 +133,8 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
             erased = await tx.erasures.find(p for d in batch for p in people_of(d.event))
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
-                if not await admit(event, people_of(event), erased, tx.erasures):
+                named = mentor_named(event)
+                if not await admit(event, people_of(event), erased, tx.erasures, named):
                     await _bury_again(tx, event)
                     continue  # from before its person's erasure: a replay or a late copy
                 if event.event_id in fresh:
@@ -154,6 +155,13 @@ async def _bury_again(tx: MatchingTransaction, event: EventEnvelope) -> None:
     the person's last record there, kept by compaction: a new tombstone follows it."""
     if isinstance(event, ProfileUpdated):
         await tx.publish_tombstone(PROFILES, event.tenant_id, event.key)
+
+
+def mentor_named(event: EventEnvelope) -> list[Person]:
+    """The mentor of feedback: a mentee may answer an old email after the mentor was erased."""
+    if isinstance(event, MatchAccepted | MatchDeclined):
+        return [(event.tenant_id, event.payload.mentor_id)]
+    return []
 
 
 def people_of(event: EventEnvelope) -> list[Person]:

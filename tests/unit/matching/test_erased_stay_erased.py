@@ -60,6 +60,17 @@ def test_old_events_about_erased_people_recreate_nothing_and_propose_nothing() -
     asyncio.run(scenario())
 
 
+def test_declining_an_erased_mentor_from_an_old_email_stores_nothing_about_them() -> None:
+    cluster = run(
+        profile(mentor("m1")),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        deleted("m1"),
+        feedback(MatchDeclined, "x1", "m1"),  # after the erasure, from the email x1 still has
+    )
+    assert "'m1'" not in repr(replace(cluster.uow.state, tombstones=[]))
+
+
 def test_a_profile_created_after_the_erasure_is_a_new_person() -> None:
     again = profile(mentor("m1"))
     cluster = run(
