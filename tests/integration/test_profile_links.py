@@ -135,7 +135,7 @@ async def test_one_click_unsubscribe_is_sticky(people: People) -> None:
         mine = [
             ProfileUpdated.model_validate_json(r.value)
             for r in records
-            if r.key == people.mentee.encode()
+            if r.key is not None and r.key.split(b"/")[-1] == people.mentee.encode()
         ]
         return mine if len(mine) == 3 else []
 

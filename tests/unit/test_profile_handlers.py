@@ -371,6 +371,16 @@ async def test_answers_about_people_who_are_gone_raise() -> None:
     assert not [e for t, e in uow.published if t == FEEDBACK]
 
 
+async def test_declining_an_erased_mentor_records_nothing_about_them() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    await handlers.upsert_profile(upsert("u-grace", roles=["mentor"]), uow)
+    await handlers.delete_profile(DeleteProfile(TENANT, "u-grace"), uow)
+    with pytest.raises(ProfileNotFound):
+        await handlers.respond_to_proposal(answer(False, uuid4()), uow)
+    assert uow.state.link_responses == set()
+
+
 async def test_import_batch_counts_and_a_rerun_changes_nothing() -> None:
     uow = FakeUnitOfWork()
     rows = [upsert("u-1"), upsert("u-2"), upsert("u-1", display_name="Renamed")]

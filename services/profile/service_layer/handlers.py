@@ -129,8 +129,10 @@ async def respond_to_proposal(cmd: RespondToProposal, uow: UnitOfWork) -> bool:
     async with uow.transaction() as tx:
         if await tx.get_profile(cmd.tenant_id, cmd.mentee_id) is None:
             raise ProfileNotFound()
-        if cmd.accepted and await tx.get_profile(cmd.tenant_id, cmd.mentor_id) is None:
-            raise ProfileNotFound()
+        if await tx.get_profile(cmd.tenant_id, cmd.mentor_id) is None:
+            mentor = (cmd.tenant_id, cmd.mentor_id)
+            if cmd.accepted or await tx.erasures.find([mentor]):
+                raise ProfileNotFound()  # a decline of an erased mentor would store their id
         action = "accept" if cmd.accepted else "decline"
         record = LinkResponse(cmd.tenant_id, cmd.mentee_id, cmd.mentor_id, cmd.proposal_id, action)
         if not await tx.first_link_response(record):
