@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pwd
+import secrets
 import signal
 import subprocess
 import sys
@@ -245,6 +246,8 @@ def service_env(
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "PYTHONUNBUFFERED": "1",
+        # One random key per platform run unless the caller names one (no public default).
+        "LINK_SIGNING_KEYS": os.environ.get("LINK_SIGNING_KEYS") or secrets.token_urlsafe(32),
         **extra,
     }
 

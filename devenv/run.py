@@ -25,6 +25,8 @@ MAIL_DIR = ROOT / ".cache" / "dev" / "mail"
 PORTS = {"profile": 8000, "matching": 8001, "notifications": 8002}
 TENANT = "demo"
 DEV_TOKEN = secrets.token_urlsafe(16)  # this run's support-log and matching-admin token
+# This run's link signing key: never a published one, so links of a dev run cannot be forged.
+DEV_LINK_KEYS = os.environ.get("LINK_SIGNING_KEYS") or secrets.token_urlsafe(32)
 
 
 def _save_mail(mail: ReceivedMail) -> None:
@@ -91,6 +93,7 @@ def main() -> None:
             "NOTIFICATIONS_DIGEST_WINDOW_S": os.environ.get("NOTIFICATIONS_DIGEST_WINDOW_S", "2"),
             "NOTIFICATIONS_SUPPORT_TOKEN": os.environ.get("NOTIFICATIONS_SUPPORT_TOKEN", DEV_TOKEN),
             "MATCHING_ADMIN_TOKEN": os.environ.get("MATCHING_ADMIN_TOKEN", DEV_TOKEN),
+            "LINK_SIGNING_KEYS": DEV_LINK_KEYS,
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:

@@ -2,6 +2,8 @@
 # Render every kustomization under deploy/k8s and validate the result offline: Kubernetes kinds
 # against the schemas in the kubernetes-validate wheel, KEDA kinds against the KEDA CRD schemas in
 # deploy/schemas/keda, plus Mentorlink's own rules (deploy/tools/validate_manifests.py).
+# Then load docker-compose.yml with compose-go (the loader of `docker compose`, built from
+# deploy/tools/composecheck) and check that it refuses to run without LINK_SIGNING_KEYS.
 # Exit status 1 on any invalid manifest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,4 +36,24 @@ while IFS= read -r kustomization; do
   printf '%s: ' "$dir"
   uv run --frozen python deploy/tools/validate_manifests.py "$out" || status=1
 done < <(find deploy/k8s -name kustomization.yaml | sort)
+
+composecheck() {
+  if [[ ! -x "$tools/composecheck" ]]; then
+    command -v go >/dev/null 2>&1 || { echo "no go to build deploy/tools/composecheck" >&2; return 1; }
+    echo "building composecheck into $tools (once)" >&2
+    (cd deploy/tools/composecheck && go build -o "$tools/composecheck" .) >&2
+  fi
+  "$tools/composecheck" "$@"
+}
+
+printf 'docker-compose.yml: '
+if out=$(unset LINK_SIGNING_KEYS; composecheck docker-compose.yml 2>&1); then
+  echo "runs without LINK_SIGNING_KEYS (it must refuse): $out"; status=1
+elif [[ "$out" != *"required variable LINK_SIGNING_KEYS is missing"* ]]; then
+  echo "invalid: $out"; status=1
+else
+  out=$(LINK_SIGNING_KEYS=check-only composecheck docker-compose.yml 2>&1) || true
+  if [[ "$out" == "valid; LINK_SIGNING_KEYS set for: notifications,profile" ]]; then echo "$out"
+  else echo "invalid: $out"; status=1; fi
+fi
 exit $status

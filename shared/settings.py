@@ -150,18 +150,25 @@ def secret_list(secret: SecretStr) -> list[bytes]:
     return [k.strip().encode() for k in secret.get_secret_value().split(",") if k.strip()]
 
 
-DEV_LINK_KEY = "dev-only-link-key-change-me"
 MIN_LINK_KEY_CHARS = 32
+# Keys that were ever published in this repository: whoever read them can forge links.
+PUBLISHED_LINK_KEYS = frozenset({b"dev-only-link-key-change-me"})
+NEW_KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class LinkSettings(BaseSettings):
-    """Signed links in proposal emails (accept, decline, unsubscribe)."""
+    """Signed links in proposal emails (accept, decline, unsubscribe).
+
+    There is no default key: a default would be public, and anyone could forge links with it.
+    `make dev`, the tests and the benchmarks generate a random key per run.
+    """
 
     model_config = SettingsConfigDict(env_prefix="LINK_", extra="ignore")
 
     signing_keys: SecretStr = Field(
-        default=SecretStr(DEV_LINK_KEY),
-        description="Comma-separated secrets; the first signs, all verify (rotation).",
+        default=SecretStr(""),
+        description="Comma-separated secrets of at least 32 characters; the first signs, all "
+        "verify (rotation). Required: the services refuse to start without it.",
     )
     base_url: str = Field(
         default="http://localhost:8000",
@@ -172,18 +179,18 @@ class LinkSettings(BaseSettings):
     def keys(self) -> list[bytes]:
         return secret_list(self.signing_keys)
 
-    def refuse_weak_keys(self, kafka: KafkaSettings) -> None:
-        """Under KAFKA_PROFILE=production, anyone knowing the development key (it is in this
-        repository) could accept or decline on a mentee's behalf: refuse it, and short keys."""
-        if kafka.profile != "production":
-            return
-        weak = [k for k in self.keys() if k == DEV_LINK_KEY.encode() or len(k) < MIN_LINK_KEY_CHARS]
-        if weak or not self.keys():
+    @model_validator(mode="after")
+    def _refuse_missing_or_weak_keys(self) -> LinkSettings:
+        """Whatever the Kafka profile: a single-broker deployment is a real deployment too."""
+        keys = self.keys()
+        if not keys:
+            raise ValueError(f"LINK_SIGNING_KEYS is not set; generate a key with {NEW_KEY_HINT}")
+        if any(k in PUBLISHED_LINK_KEYS or len(k) < MIN_LINK_KEY_CHARS for k in keys):
             raise ValueError(
-                "LINK_SIGNING_KEYS must be set to secrets of at least "
-                f"{MIN_LINK_KEY_CHARS} characters (not the development key) "
-                "with KAFKA_PROFILE=production"
+                f"LINK_SIGNING_KEYS: every key must be a secret of at least {MIN_LINK_KEY_CHARS} "
+                f"characters, not a published one; generate one with {NEW_KEY_HINT}"
             )
+        return self
 
 
 class TracingSettings(BaseSettings):

@@ -6,14 +6,17 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
+from pydantic import ValidationError
 
 from shared.kafka.connection import client_kwargs
 from shared.settings import DatabaseSettings, KafkaSettings
+
+T = TypeVar("T")
 
 
 class DependencyUnavailable(Exception):  # noqa: N818 - reads as a state
@@ -77,3 +80,18 @@ def run_service(name: str, main: Callable[[], Coroutine[Any, Any, None]]) -> Non
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         pass
+
+
+def settings_or_exit(name: str, load: Callable[[], T]) -> T:
+    """Read a service's settings; invalid ones end it with one line and exit 2.
+
+    Only pydantic's messages are printed, never the input values (some are secrets)."""
+    try:
+        return load()
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join(map(str, e["loc"])) + f": {e['msg']}" if e["loc"] else e["msg"]
+            for e in exc.errors()
+        )
+        print(f"{name}: invalid settings: {problems}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

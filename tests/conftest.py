@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,6 +13,10 @@ import pytest
 from devenv import infra
 from devenv.smtp_sink import SmtpSink
 from tests.support import limits
+
+# The services have no default link key (a default would be public): one random key per test run,
+# shared by the in-process services and inherited by the ones the tests start as processes.
+os.environ.setdefault("LINK_SIGNING_KEYS", secrets.token_urlsafe(32))
 
 
 @pytest.fixture(scope="session")

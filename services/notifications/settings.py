@@ -94,5 +94,4 @@ class NotificationsSettings(ServiceSettings):
             raise ValueError(
                 "NOTIFICATIONS_CRASH_AT is a test hook; refused with KAFKA_PROFILE=production"
             )
-        self.links.refuse_weak_keys(self.kafka)
         return self

@@ -21,11 +21,6 @@ class ProfileSettings(ServiceSettings):
     )
 
     @model_validator(mode="after")
-    def _real_link_keys_in_production(self) -> ProfileSettings:
-        self.links.refuse_weak_keys(self.kafka)
-        return self
-
-    @model_validator(mode="after")
     def _link_answers_outlive_links(self) -> ProfileSettings:
         if self.retention.link_responses_days < self.links.ttl_days:
             raise ValueError(

@@ -1,29 +1,65 @@
-"""Under the production profile, the public development link key (and short keys) are refused."""
+"""No deployment runs with a public or missing link signing key, whatever its Kafka profile.
+
+Anyone who knows the key can forge accept, decline and unsubscribe links, so there is no default
+key: the services refuse to start without one (the tests and `make dev` generate one per run).
+"""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
 from services.notifications.settings import NotificationsSettings
 from services.profile.settings import ProfileSettings
-from shared.settings import DEV_LINK_KEY, KafkaSettings, LinkSettings
+from shared.settings import KafkaSettings, LinkSettings
 
 STRONG = "k" * 32
+PUBLISHED = "dev-only-link-key-change-me"  # the default this repository once shipped
+DEVELOPMENT = KafkaSettings(profile="development")
 PRODUCTION = KafkaSettings(profile="production")
 
 
-@pytest.mark.parametrize("settings", [ProfileSettings, NotificationsSettings])
-@pytest.mark.parametrize("keys", [DEV_LINK_KEY, "short-secret", f"{STRONG},{DEV_LINK_KEY}", " , "])
-def test_services_refuse_weak_link_keys_in_production(settings: type, keys: str) -> None:
-    links = LinkSettings(signing_keys=SecretStr(keys))
+@pytest.mark.parametrize("keys", ["", " , ", PUBLISHED, "short-secret", f"{STRONG},{PUBLISHED}"])
+def test_missing_published_or_short_keys_are_refused_in_any_profile(keys: str) -> None:
     with pytest.raises(ValidationError, match="LINK_SIGNING_KEYS"):
-        settings(kafka=PRODUCTION, links=links)
+        LinkSettings(signing_keys=SecretStr(keys))
 
 
 @pytest.mark.parametrize("settings", [ProfileSettings, NotificationsSettings])
-def test_strong_keys_start_in_production_and_the_default_still_starts_in_development(
-    settings: type,
+def test_services_have_no_default_key(settings: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LINK_SIGNING_KEYS", raising=False)
+    with pytest.raises(ValidationError, match="LINK_SIGNING_KEYS is not set"):
+        settings(kafka=DEVELOPMENT)
+
+
+@pytest.mark.parametrize("settings", [ProfileSettings, NotificationsSettings])
+@pytest.mark.parametrize("kafka", [DEVELOPMENT, PRODUCTION])
+def test_strong_keys_start_in_every_profile(settings: type, kafka: KafkaSettings) -> None:
+    links = LinkSettings(signing_keys=SecretStr(f"{STRONG},{'v' * 40}"))
+    assert settings(kafka=kafka, links=links).links.keys()[0] == STRONG.encode()
+
+
+@pytest.mark.parametrize("service", ["profile", "notifications"])
+@pytest.mark.parametrize("keys", [None, PUBLISHED])
+def test_a_service_without_a_real_key_exits_with_one_clear_line(
+    service: str, keys: str | None
 ) -> None:
-    settings(kafka=PRODUCTION, links=LinkSettings(signing_keys=SecretStr(f"{STRONG},{'v' * 40}")))
-    settings(kafka=KafkaSettings(profile="development"), links=LinkSettings())
+    env = {k: v for k, v in os.environ.items() if k != "LINK_SIGNING_KEYS"}
+    if keys is not None:
+        env["LINK_SIGNING_KEYS"] = keys
+    result = subprocess.run(
+        [sys.executable, "-m", f"services.{service}"],
+        env={**env, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1"},  # never reached
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"{service}: invalid settings: "), line
+    assert "LINK_SIGNING_KEYS" in line and "secrets.token_urlsafe" in line
+    assert PUBLISHED not in line  # input values (secrets) are never printed

@@ -22,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from services.profile.settings import SCHEMA, SERVICE_NAME, ProfileSettings
+from shared.startup import settings_or_exit
 
 T = TypeVar("T")
 
@@ -37,7 +38,7 @@ def _with_pool(work: Callable[[asyncpg.Pool, ProfileSettings], Awaitable[T]]) ->
     from shared.db.migrations import apply_migrations
     from shared.db.pool import create_pool
 
-    settings = ProfileSettings()
+    settings = settings_or_exit(SERVICE_NAME, ProfileSettings)
 
     async def main() -> T:
         pool = await create_pool(settings.db, SCHEMA)
@@ -58,7 +59,7 @@ def serve(ctx: typer.Context) -> None:
     from services.profile.bootstrap import bootstrap
     from shared.runtime import run_http_service
 
-    run_http_service(SERVICE_NAME, ProfileSettings(), bootstrap)
+    run_http_service(SERVICE_NAME, settings_or_exit(SERVICE_NAME, ProfileSettings), bootstrap)
 
 
 @keys.command("create")
