@@ -55,7 +55,14 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Decode unpadded base64url, accepting only the one encoding `_b64` writes.
+
+    The decoder alone ignores the unused low bits of the last character, and it also takes
+    padding and the standard alphabet; each would give one signature several spellings."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def _mac(key: bytes, body: str) -> bytes:

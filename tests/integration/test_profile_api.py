@@ -21,7 +21,7 @@ from services.profile.settings import ProfileSettings
 from shared.settings import DatabaseSettings, KafkaSettings, LinkSettings
 from tests.support.people import goal_body, mentee_body, mentor_body
 
-LINK_KEY = "integration-link-key"
+LINK_KEY = "integration-link-key-of-at-least-32-characters"
 
 
 @dataclass

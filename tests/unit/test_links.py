@@ -1,3 +1,4 @@
+import base64
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
@@ -62,3 +63,41 @@ def test_an_expired_link_is_rejected() -> None:
 def test_garbage_is_invalid_not_a_crash(token: str) -> None:
     with pytest.raises(InvalidLink):
         verify_link(token, [b"k1"], now=NOW)
+
+
+URLSAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _same_bytes_other_text(token: str) -> list[str]:
+    """Tokens whose signature's last character differs only in bits base64 leaves unused."""
+    body, signature = token.split(".")
+    decoded = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    variants = []
+    for char in URLSAFE.replace(signature[-1], ""):
+        other = signature[:-1] + char
+        if base64.urlsafe_b64decode(other + "=" * (-len(other) % 4)) == decoded:
+            variants.append(f"{body}.{other}")
+    return variants
+
+
+def test_a_signature_is_accepted_only_in_its_canonical_encoding() -> None:
+    token = sign_link(claims(), b"k1")
+    variants = _same_bytes_other_text(token)
+    assert variants  # a 32-byte MAC leaves 2 bits of its last character unused
+    for variant in variants:
+        with pytest.raises(InvalidLink, match="malformed signature"):
+            verify_link(variant, [b"k1"], now=NOW)
+
+
+@pytest.mark.parametrize("change", ["pad", "junk", "plus"])
+def test_padding_stray_or_standard_alphabet_characters_are_rejected(change: str) -> None:
+    body, signature = sign_link(claims(), b"k1").split(".")
+    altered = {
+        "pad": signature + "=",
+        "junk": signature[:10] + "!" + signature[10:],
+        "plus": signature.replace("-", "+").replace("_", "/"),
+    }[change]
+    if altered == signature:  # this MAC happens to have neither - nor _
+        altered = signature[:5] + "+" + signature[6:]
+    with pytest.raises(InvalidLink):
+        verify_link(f"{body}.{altered}", [b"k1"], now=NOW)
