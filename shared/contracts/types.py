@@ -54,6 +54,16 @@ def _no_control_characters(value: str) -> str:
     return value
 
 
+# PostgreSQL text and jsonb cannot hold U+0000; free text that may have one is refused here.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
+
+
 DisplayText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
@@ -62,6 +72,7 @@ DisplayText = Annotated[
 LongText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+    AfterValidator(_no_nul),
 ]
 LanguageCode = Annotated[
     str,

@@ -30,9 +30,28 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return errors
 
 
+def _not_json(exc: RequestValidationError) -> JSONResponse | None:
+    """A body that does not parse has no fields to name: say so, and where parsing stopped
+    (FastAPI puts that character offset where a field name would be)."""
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            position = error.get("loc", ("body", "?"))[-1]
+            reason = (error.get("ctx") or {}).get("error", "JSON decode error")
+            message = f"not valid JSON: {reason} (at character {position})"
+            return problem(
+                422,
+                "The request body is not valid JSON",
+                message,
+                errors=[{"field": "body", "message": message}],
+            )
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        if (not_json := _not_json(exc)) is not None:
+            return not_json
         errors = _field_errors(exc)
         fields = ", ".join(sorted({e["field"] for e in errors if e["field"]})) or "request"
         return problem(422, "Invalid request", f"invalid: {fields}", errors=errors)

@@ -132,6 +132,11 @@ def _invalid_commands(tenant: str, user: str) -> list[tuple[bytes | None, bytes,
         (b"someone-else", encoded(ingress_upsert(user, tenant)), "key_mismatch"),
         (None, encoded(ingress_upsert(user, tenant)), "key_mismatch"),
         (key, encoded(ingress_set_goal(user, tenant, statement="be successful")), "vague_goal"),
+        (
+            key,  # PostgreSQL cannot store a NUL: refused by the contract, never by the database
+            encoded(ingress_set_goal(user, tenant, statement="Learn go\x00 within 3 months")),
+            "schema_violation",
+        ),
         (b"nobody", encoded(ingress_set_goal("nobody", tenant)), "not_a_mentee"),
         (key, encoded({**ingress_upsert(user, tenant), "expected_version": 5}), "version_conflict"),
     ]

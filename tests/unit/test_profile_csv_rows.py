@@ -89,3 +89,24 @@ def test_header_problems_name_missing_unknown_and_repeated_columns() -> None:
         "unknown column 'salary'",
         "repeated column 'roles'",
     ]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("user_id", "u-\x001"),
+        ("display_name", "Grace\x00Hopper"),
+        ("headline", "Staff\x00engineer"),
+        ("email", "grace\x00@example.org"),
+        ("skills", "kube\x00rnetes:5"),
+        ("industries", "fin\x00tech"),
+        ("timezone", "Europe/Berlin\x00"),
+        ("manager_id", "u-\x00boss"),
+        ("background", "education=first\x00generation graduate"),
+    ],
+)
+def test_a_nul_in_any_cell_is_an_error_naming_its_column(column: str, value: str) -> None:
+    """PostgreSQL text cannot hold U+0000: the row is refused before it gets there."""
+    with pytest.raises(RowInvalid) as refused:
+        parse_row(row(**{column: value}))
+    assert {e.field.split(".")[0] for e in refused.value.errors} == {column}

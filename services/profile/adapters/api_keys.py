@@ -49,7 +49,9 @@ def _split(token: str) -> tuple[str, str] | None:
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     key_id, sep, secret = token[len(PREFIX) :].partition("_")
-    return (key_id, secret) if sep and key_id and secret else None
+    # Key ids are hex (`create`); anything else, a NUL included, never reaches PostgreSQL.
+    plausible = key_id.isascii() and key_id.isalnum()
+    return (key_id, secret) if sep and plausible and secret else None
 
 
 class ApiKeys:

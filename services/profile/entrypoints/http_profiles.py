@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
@@ -21,12 +22,13 @@ from services.profile.service_layer.unit_of_work import (
     StoredResponse,
 )
 from shared.contracts.profiles import ProfileFields, ProfilePayload
-from shared.contracts.types import IDENTIFIER_PATTERN, Role
+from shared.contracts.types import IDENTIFIER_PATTERN, NO_NUL_PATTERN, Role
 
 UserIdPath = Annotated[
     str, Path(pattern=IDENTIFIER_PATTERN, description="The integrator's user id.")
 ]
 MAX_PAGE = 200
+_USER_ID = re.compile(IDENTIFIER_PATTERN)
 
 router = APIRouter(prefix="/v1", tags=["profiles"])
 
@@ -47,7 +49,7 @@ def _decode_cursor(cursor: str | None) -> str:
         return ""
     try:
         after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["after"]
-        if isinstance(after, str):
+        if isinstance(after, str) and _USER_ID.match(after):
             return after
     except (binascii.Error, ValueError, KeyError, TypeError):
         pass
@@ -108,7 +110,13 @@ async def list_profiles(
     uow: Uow,
     role: Role | None = None,
     skill: Annotated[
-        str | None, Query(min_length=1, max_length=64, description="Has this skill (any level).")
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=NO_NUL_PATTERN,
+            description="Has this skill (any level).",
+        ),
     ] = None,
     updated_since: Annotated[
         AwareDatetime | None, Query(description="Changed at or after this instant.")
