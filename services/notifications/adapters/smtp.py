@@ -30,7 +30,9 @@ from services.notifications.settings import SmtpSettings
 END_OF_DATA = b".\r\n"
 FAILURES = (aiosmtplib.SMTPException, OSError, TimeoutError)
 SERVICE_CLOSING = 421  # e.g. a kept session the server timed out
-_ADDRESS = re.compile(r"[^\s<>\"']+@[^\s<>\"']+")
+# A word: a maximal run of characters that can be part of an address. Matching it needs no
+# backtracking, so redaction is linear in the reply's length.
+_WORD = re.compile(r"[^\s<>\"']+")
 
 
 class _ReleaseError(Exception):
@@ -41,9 +43,16 @@ class _ReleaseError(Exception):
         self.reason = reason
 
 
+def _address_or_word(word: re.Match[str]) -> str:
+    text = word.group()
+    return "<address>" if "@" in text[1:-1] else text
+
+
 def redact(text: str) -> str:
-    """SMTP replies often echo the recipient; keep addresses out of records and logs."""
-    return _ADDRESS.sub("<address>", text)[:500]
+    """SMTP replies often echo the recipient; keep addresses out of records and logs.
+
+    A word with an `@` that has something on both sides is replaced whole."""
+    return _WORD.sub(_address_or_word, text)[:500]
 
 
 async def _sent_to_kernel(protocol: SMTPProtocol, timeout_s: float) -> None:
