@@ -12,10 +12,12 @@ import pytest
 
 from services.notifications import bootstrap
 from services.notifications.adapters.postgres import PostgresNotificationsStore
+from services.notifications.service_layer.ports import LeaseLost
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.errors import TRANSIENT_ERRORS
 from shared.settings import DatabaseSettings
+from tests.support.polling import eventually
 from tests.unit.builders import proposal
 
 HOUR_S = 3600.0
@@ -136,10 +138,12 @@ async def test_an_answer_that_gives_way_to_a_newer_proposal_passes_on_its_priori
 async def test_a_slot_records_over_its_connection_and_replaces_it_when_it_breaks(
     pool: asyncpg.Pool,
 ) -> None:
-    first, second = [await add_email(pool, "u-ada", state="sending") for _ in range(2)]
+    for mentee in ("u-ada", "u-bob"):
+        await add_email(pool, mentee)
     store = PostgresNotificationsStore(pool)
+    first, second = sorted(e.id for e in await store.claim_due(10, 30.0, HOUR_S, HOUR_S))
     async with store.send_records() as records:
-        await (await records.begin_mark_released(first))
+        await (await records.begin_mark_released(first, 1))
         await records.mark_sent([first])
         backend = await pool.fetchval(
             "SELECT pid FROM pg_stat_activity WHERE state = 'idle' AND pid <> pg_backend_pid()"
@@ -148,7 +152,7 @@ async def test_a_slot_records_over_its_connection_and_replaces_it_when_it_breaks
         await pool.execute("SELECT pg_terminate_backend($1)", backend)
         with contextlib.suppress(*TRANSIENT_ERRORS):  # unless the pool noticed first
             await records.mark_sent([second])  # on the connection that is gone
-        await (await records.begin_mark_released(second))  # a new connection, prepared again
+        await (await records.begin_mark_released(second, 1))  # on a new connection
         await records.mark_sent([second])
     states = await pool.fetch("SELECT id, state FROM emails ORDER BY id")
     assert [(r["id"], r["state"]) for r in states] == [(first, "sent"), (second, "sent")]
@@ -168,3 +172,38 @@ async def test_a_claim_marks_an_email_older_than_one_already_sent_outdated(
     claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
 
     assert {c.id: c.outdated for c in claimed} == {stale: True, current: False}
+
+
+async def _lease_expired(pool: asyncpg.Pool, email_id: int) -> bool:
+    query = "SELECT lease_until < now() FROM emails WHERE id = $1"
+    return bool(await pool.fetchval(query, email_id))
+
+
+async def _state(pool: asyncpg.Pool, email_id: int) -> tuple[str, int]:
+    row = await pool.fetchrow("SELECT state, attempts FROM emails WHERE id = $1", email_id)
+    return row["state"], row["attempts"]
+
+
+async def test_only_the_claim_that_holds_the_lease_can_release_and_only_released_is_sent(
+    pool: asyncpg.Pool,
+) -> None:
+    """A sender queued behind slow SMTP past its lease; another claim has the email now."""
+    email = await add_email(pool, "u-ada")
+    store = PostgresNotificationsStore(pool)
+    (slow,) = await store.claim_due(10, 0.05, HOUR_S, HOUR_S)
+    await eventually(lambda: _lease_expired(pool, email), timeout=10, what="the lease to expire")
+    async with store.send_records() as records:
+        with pytest.raises(LeaseLost):  # ran out, nobody else has it yet: still not its own
+            await records.begin_mark_released(email, slow.attempts)
+        (current,) = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+        assert current.attempts == slow.attempts + 1
+        with pytest.raises(LeaseLost):
+            await records.begin_mark_released(email, slow.attempts)
+        await records.mark_sent([email])  # not released: left alone
+        assert await _state(pool, email) == ("sending", current.attempts)
+        await (await records.begin_mark_released(email, current.attempts))
+        assert await _state(pool, email) == ("released", current.attempts)
+        with pytest.raises(LeaseLost):  # once released, nobody releases it again
+            await records.begin_mark_released(email, current.attempts)
+        await records.mark_sent([email])
+    assert await _state(pool, email) == ("sent", current.attempts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
@@ -17,7 +18,12 @@ from asyncpg.pool import PoolConnectionProxy
 from services.notifications.adapters.erasure_sql import FORGET_MENTOR
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
-from services.notifications.service_layer.ports import ClaimedEmail, NewEmail, PollState
+from services.notifications.service_layer.ports import (
+    ClaimedEmail,
+    LeaseLost,
+    NewEmail,
+    PollState,
+)
 from shared.contracts.matches import MatchProposedPayload
 from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
@@ -29,13 +35,19 @@ from shared.settings import ErasureSettings
 
 CONSUMER = "notifications"
 GAVE_UP = "email_undeliverable"  # x-dlq-reason of an email that failed max_attempts times
+# Only the claim that holds the lease releases: the row is still `sending`, with this claim's
+# attempt number (each claim adds one) and a lease that has not run out (a claim takes only
+# rows whose lease has). The transaction keeps the row locked until its COMMIT, which goes out
+# with the end of the message; simple-query form (two integers inlined), so BEGIN and the
+# UPDATE cost one round trip.
 MARK_RELEASED = (
-    "UPDATE emails SET state = 'released', sent_at = now(), updated_at = now(),"
-    " lease_until = NULL, last_error = NULL WHERE id = $1"
+    "BEGIN; UPDATE emails SET state = 'released', sent_at = now(), updated_at = now(),"
+    " lease_until = NULL, last_error = NULL"
+    " WHERE id = {id:d} AND state = 'sending' AND attempts = {attempt:d} AND lease_until > now()"
 )
 MARK_SENT = (
     "UPDATE emails SET state = 'sent', sent_at = coalesce(sent_at, now()), updated_at = now(),"
-    " lease_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[])"
+    " lease_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[]) AND state = 'released'"
 )
 
 
@@ -365,13 +377,12 @@ class PostgresNotificationsStore:
 
 class PostgresSendRecords:
     """One send slot's records, over a connection it keeps (acquired on first use, replaced
-    when it breaks), so a send costs no pool round trips and `released` is prepared once."""
+    when it breaks), so a send costs no pool round trips."""
 
     def __init__(self, pool: asyncpg.Pool, service: str) -> None:
         self._pool = pool
         self._service = service
         self._conn: PoolConnectionProxy[asyncpg.Record] | None = None
-        self._mark_released: asyncpg.prepared_stmt.PreparedStatement[asyncpg.Record] | None = None
         self._releasing: asyncio.Future[object] | None = None
 
     async def _connection(self) -> PoolConnectionProxy[asyncpg.Record]:
@@ -393,13 +404,13 @@ class PostgresSendRecords:
         try:
             yield conn
         except asyncpg.InternalClientError as exc:
-            self._conn, self._mark_released = None, None
+            self._conn = None
             conn.terminate()
             await self._pool.release(conn)
             raise TransientError("database connection lost under a statement") from exc
 
     async def _give_back(self) -> None:
-        conn, self._conn, self._mark_released = self._conn, None, None
+        conn, self._conn = self._conn, None
         if conn is not None:
             await self._pool.release(conn)
 
@@ -423,13 +434,20 @@ class PostgresSendRecords:
         async with self._session() as conn:
             await conn.execute(MARK_SENT, email_ids)
 
-    async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
+    async def begin_mark_released(self, email_id: int, attempt: int) -> Awaitable[None]:
         async with self._session() as conn:
-            if self._mark_released is None:
-                self._mark_released = await conn.prepare(MARK_RELEASED)  # executing: one write
-        # The task's first step writes Bind/Execute/Sync before it awaits the reply. It runs in
-        # the next turn of the event loop, ahead of anything the caller schedules from here on.
-        running = asyncio.ensure_future(self._mark_released.fetchval(email_id))
+            try:
+                status = await conn.execute(MARK_RELEASED.format(id=email_id, attempt=attempt))
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await conn.execute("ROLLBACK")
+                raise
+            if status != "UPDATE 1":
+                await conn.execute("ROLLBACK")
+                raise LeaseLost(f"email {email_id}: claim {attempt} no longer holds it")
+        # The task's first step writes the COMMIT before it awaits the reply. It runs in the
+        # next turn of the event loop, ahead of anything the caller schedules from here on.
+        running: asyncio.Future[object] = asyncio.ensure_future(conn.execute("COMMIT"))
         self._releasing = running
         return asyncio.ensure_future(_shielded(running))
 

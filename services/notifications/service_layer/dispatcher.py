@@ -30,6 +30,7 @@ from services.notifications.service_layer.ports import (
     Checkpoint,
     ClaimedEmail,
     Clock,
+    LeaseLost,
     Mailer,
     NotificationsStore,
     SendRecords,
@@ -272,9 +273,14 @@ class Dispatcher:
         recording: list[Awaitable[None]] = []
 
         async def release() -> None:
-            recording.append(await records.begin_mark_released(email.id))
+            recording.append(await records.begin_mark_released(email.id, email.attempts))
 
-        result = await self._mailer.send(message, release)
+        try:
+            result = await self._mailer.send(message, release)
+        except LeaseLost:  # the message was not ended; the email is another claim's to record
+            EMAILS.labels(SERVICE, "lease_lost").inc()
+            log.warning("proposal email not sent: its lease ran out before the end of the message")
+            return
         await _settled(recording)  # whatever is written next must come after it
         if result.outcome is Outcome.SENT:
             await self._sent.record(email.id)

@@ -156,6 +156,11 @@ class NotificationsTransaction(Protocol):
         ...
 
 
+class LeaseLost(Exception):  # noqa: N818 - reads as a verdict
+    """This claim's lease ran out, and another claim took the email (or may): only the
+    current lease holder may record it `released`, so this sender must not end the message."""
+
+
 class SendRecords(Protocol):
     """What one send slot reads and writes between claims, in order, over one connection."""
 
@@ -163,13 +168,16 @@ class SendRecords(Protocol):
         self, tenant_id: str, mentee_id: str, since: datetime
     ) -> list[datetime]: ...
 
-    async def mark_sent(self, email_ids: Sequence[int]) -> None: ...
+    async def mark_sent(self, email_ids: Sequence[int]) -> None:
+        """`released` -> `sent`; rows in any other state are left alone."""
+        ...
 
-    async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
-        """Start the `released` UPDATE (counts as sent) and return an awaitable of its commit.
-        The statement is prepared before this returns and written to the connection in the next
-        turn of the event loop, before anything the caller schedules later; from then on, a
-        killed process still gets it committed. Anything recorded next waits for it."""
+    async def begin_mark_released(self, email_id: int, attempt: int) -> Awaitable[None]:
+        """Record the email `released` (counts as sent) if claim number `attempt` still holds
+        its lease, and return an awaitable of the commit; raise LeaseLost if it does not. The
+        row stays locked until the commit, which is written to the connection in the next turn
+        of the event loop, before anything the caller schedules later; from then on, a killed
+        process still gets it committed. Anything recorded next waits for it."""
         ...
 
     async def mark_failed(self, email_id: int, state: str, reason: str) -> None: ...

@@ -22,7 +22,7 @@ from services.notifications.service_layer.dispatcher import (
     DispatchPolicy,
     DispatchTools,
 )
-from services.notifications.service_layer.ports import ClaimedEmail, Release
+from services.notifications.service_layer.ports import ClaimedEmail, LeaseLost, Release
 from shared.supervision import SupervisionPolicy, supervisor
 from tests.support.polling import eventually
 from tests.unit.builders import TENANT, proposal
@@ -61,6 +61,7 @@ class FakeStore:
     mentee_of: dict[int, str] = field(default_factory=dict)  # of each claimed email
     sent_batches: list[int] = field(default_factory=list)  # emails per `sent` write
     sent_write_s: float = 0.0  # how long a `sent` write takes
+    leases_lost: set[int] = field(default_factory=set)  # another claim holds these now
 
     def transaction(self) -> AbstractAsyncContextManager[Any]:
         raise AssertionError("the dispatcher needs no transaction")
@@ -100,7 +101,9 @@ class FakeStore:
         self.calls.extend(("sent", email_id) for email_id in email_ids)
         self.sent_batches.append(len(email_ids))
 
-    async def begin_mark_released(self, email_id: int) -> Awaitable[None]:
+    async def begin_mark_released(self, email_id: int, attempt: int) -> Awaitable[None]:
+        if email_id in self.leases_lost:
+            raise LeaseLost(f"email {email_id}")
         return asyncio.ensure_future(self._release(email_id))
 
     async def _release(self, email_id: int) -> None:
@@ -185,6 +188,16 @@ async def test_sent_is_marked_sent() -> None:
     (message,) = mailer.sent
     assert message["Message-ID"] == "<proposal.7@mentorlink.test>"
     assert message["To"] == "Ada <ada@example.org>"
+
+
+async def test_a_sender_that_lost_its_lease_records_nothing_and_goes_on() -> None:
+    """Another claim holds the email now: it alone records the outcome (sent, or a retry)."""
+    dispatcher, store, _mailer = arrange(claimed(7), claimed(8))
+    store.leases_lost.add(7)
+    assert await dispatcher.dispatch_once() == 2
+    assert store.released == [8]
+    assert store.calls == [("sent", 8)]
+    assert dispatcher.sent == 1
 
 
 async def test_nothing_due_does_nothing() -> None:
