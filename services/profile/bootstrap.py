@@ -19,6 +19,7 @@ from services.profile.adapters.postgres_requests import purge_expired_requests
 from services.profile.adapters.retention import retention_rules
 from services.profile.entrypoints import http_goals, http_links, http_profiles
 from services.profile.entrypoints.asyncapi import document_broker
+from services.profile.entrypoints.http_fairness import tenant_gate
 from services.profile.entrypoints.http_limits import BodySizeLimit
 from services.profile.entrypoints.http_support import install_domain_problems
 from services.profile.entrypoints.ingress import build_ingress_router
@@ -56,6 +57,7 @@ def create_app(core: ServiceCore, broker: KafkaBroker, settings: ProfileSettings
     app.state.uow = PostgresUnitOfWork(core.pool, settings.kafka.topic_prefix)
     app.state.api_keys = ApiKeys(core.pool)
     app.state.link_keys = settings.links.keys()
+    app.state.tenant_gate = tenant_gate(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     install_domain_problems(app)

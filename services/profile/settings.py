@@ -1,12 +1,20 @@
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import LinkSettings, ServiceSettings
 
 SCHEMA = "profile"
 SERVICE_NAME = "profile"
+
+
+class TenantLimits(BaseModel):
+    """One tenant's API limits; a field left out takes the service-wide default."""
+
+    rate_per_s: float | None = Field(default=None, gt=0)
+    burst: int | None = Field(default=None, ge=1)
+    concurrency: int | None = Field(default=None, ge=1)
 
 
 class ProfileSettings(ServiceSettings):
@@ -19,6 +27,35 @@ class ProfileSettings(ServiceSettings):
     idempotency_window_s: float = Field(
         default=24 * 3600, gt=0, description="How long an Idempotency-Key answer is replayed."
     )
+    tenant_rate_per_s: float = Field(
+        default=20.0, gt=0, description="API requests per second per tenant, sustained."
+    )
+    tenant_burst: int = Field(
+        default=40, ge=1, description="API requests a tenant may send at once after a quiet spell."
+    )
+    tenant_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="API requests of one tenant in flight at once; below db_pool_max, so one "
+        "tenant never holds every database connection.",
+    )
+    tenant_limits: dict[str, TenantLimits] = Field(
+        default_factory=dict,
+        description='Per-tenant overrides, JSON: {"acme": {"rate_per_s": 100, "burst": 200}}.',
+    )
+
+    @model_validator(mode="after")
+    def _no_tenant_holds_the_whole_pool(self) -> ProfileSettings:
+        limits = [
+            self.tenant_concurrency,
+            *(t.concurrency or 0 for t in self.tenant_limits.values()),
+        ]
+        if max(limits) >= self.db.db_pool_max:
+            raise ValueError(
+                "tenant concurrency must stay below DB_POOL_MAX: one tenant must not be able "
+                "to hold every database connection"
+            )
+        return self
 
     @model_validator(mode="after")
     def _link_answers_outlive_links(self) -> ProfileSettings:

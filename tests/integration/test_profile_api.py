@@ -42,7 +42,7 @@ class RunningProfile:
 
 @asynccontextmanager
 async def running_profile(
-    kafka_endpoint: KafkaEndpoint, postgres: PostgresEndpoint
+    kafka_endpoint: KafkaEndpoint, postgres: PostgresEndpoint, **overrides: Any
 ) -> AsyncIterator[RunningProfile]:
     """The profile service alone, in-process, on a fresh database and topic prefix."""
     unique = uuid.uuid4().hex[:10]
@@ -59,8 +59,9 @@ async def running_profile(
     )
     settings = ProfileSettings(
         kafka=kafka,
-        db=DatabaseSettings(database_url=url),
+        db=DatabaseSettings(database_url=url, **overrides.pop("db", {})),
         links=LinkSettings(signing_keys=LINK_KEY),
+        **overrides,
     )
     try:
         async with bootstrap(settings) as service:
@@ -75,7 +76,8 @@ async def running_profile(
 
 @pytest.fixture(scope="module")
 async def profile(kafka_endpoint, postgres_endpoint) -> AsyncIterator[RunningProfile]:
-    async with running_profile(kafka_endpoint, postgres_endpoint) as running:
+    # Five concurrent retries of one request below: over the default in-flight limit of 4.
+    async with running_profile(kafka_endpoint, postgres_endpoint, tenant_concurrency=8) as running:
         yield running
 
 

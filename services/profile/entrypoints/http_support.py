@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from services.profile.adapters.api_keys import ApiKeys
 from services.profile.domain.goal_clarity import VagueGoal
 from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.entrypoints.http_fairness import TenantGate, TooManyRequests
 from services.profile.service_layer.idempotency import Action, IdempotencyKeyReused, run_once
 from services.profile.service_layer.unit_of_work import (
     IdempotentRequest,
@@ -38,8 +39,9 @@ def _uow(request: Request) -> UnitOfWork:
 async def current_tenant(
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer <API key>")] = None,
-) -> str:
-    """The tenant of the caller's API key; 401 for a missing, unknown or revoked key."""
+) -> AsyncIterator[str]:
+    """The tenant of the caller's API key; 401 for a missing, unknown or revoked key, 429 when
+    the tenant is over its rate or has too many requests in flight (held until the answer)."""
     scheme, _, token = (authorization or "").partition(" ")
     keys: ApiKeys = request.app.state.api_keys
     tenant = await keys.tenant_of(token.strip()) if scheme.lower() == "bearer" else None
@@ -47,7 +49,9 @@ async def current_tenant(
         raise HTTPException(
             401, "Missing or invalid API key", headers={"WWW-Authenticate": "Bearer"}
         )
-    return tenant
+    gate: TenantGate = request.app.state.tenant_gate
+    async with gate.admitted(tenant):
+        yield tenant
 
 
 def correlation_id(
@@ -175,6 +179,12 @@ def install_domain_problems(app: FastAPI) -> None:
             "names nothing concrete: no target skill or area and no measurable result",
             suggestions=[{"term": a.term, "suggestion": a.suggestion} for a in exc.advice],
         )
+
+    @app.exception_handler(TooManyRequests)
+    async def _too_many(_r: Request, exc: TooManyRequests) -> JSONResponse:
+        response = problem(429, "Too many requests", f"this tenant sent {exc.detail}; retry later")
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
 
     @app.exception_handler(IdempotencyKeyReused)
     async def _reused(_r: Request, _exc: IdempotencyKeyReused) -> JSONResponse:
