@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from shared.contracts.envelope import EventEnvelope
 from shared.db.types import DbConnection
 from shared.errors import TRANSIENT_ERRORS
+from shared.kafka.dead_letter import DeadLetter
 from shared.metrics import EVENTS_PUBLISHED
 from shared.supervision import Heartbeat
 from shared.tracing import inject_trace_context
@@ -67,6 +68,18 @@ async def add_tombstone(conn: DbConnection, topic: str, key: bytes, tenant_id: s
     batch = OutboxBatch()
     batch.add_tombstone(topic, key, tenant_id)
     await batch.write(conn)
+
+
+async def add_dead_letter(conn: DbConnection, letter: DeadLetter) -> None:
+    """Queue a dead letter decided inside a transaction (its original bytes, reason headers)."""
+    await conn.execute(
+        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
+        letter.topic,
+        letter.key,
+        letter.value,
+        json.dumps(letter.headers()),
+    )
+    await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
 
 
 class OutboxBatch:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.profile.adapters.api_keys import ApiKeys
+from services.profile.adapters.ingress_queue import PostgresIngressQueue
 from services.profile.adapters.postgres import PostgresUnitOfWork
 from services.profile.adapters.postgres_requests import purge_expired_requests
 from services.profile.adapters.retention import retention_rules
@@ -22,7 +23,8 @@ from services.profile.entrypoints.asyncapi import document_broker
 from services.profile.entrypoints.http_fairness import tenant_gate
 from services.profile.entrypoints.http_limits import BodySizeLimit
 from services.profile.entrypoints.http_support import install_domain_problems
-from services.profile.entrypoints.ingress import build_ingress_router
+from services.profile.entrypoints.ingress import build_ingress_router, ingress_applier
+from services.profile.service_layer.ingress_queue import IngressWorker
 from services.profile.settings import SCHEMA, SERVICE_NAME, ProfileSettings
 from shared.contracts.topics import TOPICS
 from shared.db.retention import retention_loop
@@ -94,9 +96,14 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
             core.pool, SERVICE_NAME, rules, retention.interval_s, retention.batch_size
         )
         core.start_loop("retention", purge)
-        broker, _ = core.new_broker()
+        broker, dead_letters = core.new_broker()
+        queue = PostgresIngressQueue(core.pool)
         uow = PostgresUnitOfWork(core.pool, settings.kafka.topic_prefix)
-        broker.include_router(build_ingress_router(settings.kafka, uow))
+        worker = IngressWorker(
+            queue, ingress_applier(uow), SERVICE_NAME, settings.ingress_per_tenant_per_round
+        )
+        core.start_loop("ingress-worker", worker.run)
+        broker.include_router(build_ingress_router(settings.kafka, queue, worker, dead_letters))
         await core.start_broker(broker)
         app = create_app(core, broker, settings)
         yield ProfileService(app, core.pool, core.relay, app.state.api_keys, broker, core.loops)

@@ -39,6 +39,12 @@ class ProfileSettings(ServiceSettings):
         description="API requests of one tenant in flight at once; below db_pool_max, so one "
         "tenant never holds every database connection.",
     )
+    ingress_per_tenant_per_round: int = Field(
+        default=4,
+        ge=1,
+        le=1000,
+        description="Staged ingress commands applied per tenant in each round (ADR 0006).",
+    )
     tenant_limits: dict[str, TenantLimits] = Field(
         default_factory=dict,
         description='Per-tenant overrides, JSON: {"acme": {"rate_per_s": 100, "burst": 200}}.',

@@ -30,7 +30,7 @@ from shared.db.types import DbConnection
 from shared.erasure import Erasure, ErasureKeys, Person, PostgresErasureLog
 from shared.errors import TransientError
 from shared.kafka.dead_letter import DeadLetter
-from shared.outbox import NOTIFY_CHANNEL
+from shared.outbox import add_dead_letter
 from shared.settings import ErasureSettings
 
 CONSUMER = "notifications"
@@ -486,14 +486,7 @@ class PostgresSendRecords:
                     "tenant_id": row["tenant_id"],  # lets erasure find the letter
                 },
             )
-            await conn.execute(
-                "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
-                letter.topic,
-                letter.key,
-                letter.value,
-                json.dumps(letter.headers()),
-            )
-            await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
+            await add_dead_letter(conn, letter)
 
     async def reschedule(
         self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True

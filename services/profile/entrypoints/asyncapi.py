@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from faststream.kafka import KafkaBroker
 
-from services.profile.entrypoints.ingress import build_ingress_router
-from services.profile.service_layer.unit_of_work import UnitOfWork
+from services.profile.entrypoints.ingress import document_ingress
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
@@ -31,5 +28,5 @@ def document_broker(kafka: KafkaSettings) -> KafkaBroker:
             schema=event,
             description=f"{topic.description} Key: {topic.key}.",
         )
-    broker.include_router(build_ingress_router(kafka, cast(UnitOfWork, None)))
+    document_ingress(broker, kafka)
     return broker

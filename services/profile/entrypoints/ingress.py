@@ -1,27 +1,39 @@
-"""The ingress topic: integrators' commands, validated, applied once, re-emitted canonically.
+"""The ingress topic: integrators' commands, validated, staged, applied once (fairly between
+tenants, service_layer/ingress_queue.py), re-emitted canonically.
 
 Anything that can never be applied is dead-lettered with a machine-readable reason (schema
-violations by the shared middleware; the refusals below by name) and the original bytes.
+violations when a poll is staged; the refusals below by name when applied) and the original
+bytes.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from faststream.kafka import KafkaRouter
+from faststream.kafka import KafkaBroker, KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
 from services.profile.domain import commands
 from services.profile.domain.goal_clarity import VagueGoal
 from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
 from services.profile.service_layer.ingress import UnknownTenant, handle_ingress_command
+from services.profile.service_layer.ingress_queue import (
+    IngressQueue,
+    IngressWorker,
+    Origin,
+    Refusal,
+    StagedCommand,
+)
 from services.profile.service_layer.unit_of_work import UnitOfWork
 from shared.contracts import ingress as wire
 from shared.contracts.topics import INGRESS
 from shared.erasure import REPLAY_DEAD_LETTERED_MS
-from shared.errors import InvalidEvent
+from shared.kafka.batch import BatchHandling, consume_batch, headers_of, raw_bodies
 from shared.kafka.consumer import subscriber_options
+from shared.kafka.dead_letter import DeadLetterMiddleware
 from shared.logs import bind_event
 from shared.settings import KafkaSettings
 
@@ -52,45 +64,95 @@ def to_domain(
     return commands.DeleteProfile(tenant, user, version, correlation)
 
 
-def _correlation(message: KafkaMessage, command_id: str) -> str:
-    given = message.headers.get("correlation_id")
-    if isinstance(given, str) and _CORRELATION.match(given):
+def _correlation(headers: dict[str, str], command_id: str) -> str:
+    given = headers.get("correlation_id")
+    if given and _CORRELATION.match(given):
         return given
     return f"ingress-{command_id}"
 
 
-def _dead_lettered_at(message: KafkaMessage) -> datetime | None:
+def _dead_lettered_at(headers: dict[str, str]) -> datetime | None:
     """When a replayed command first failed (set by `dlq replay`), or None."""
-    value = message.headers.get(REPLAY_DEAD_LETTERED_MS)
-    if isinstance(value, bytes):
-        value = value.decode(errors="replace")
-    if not isinstance(value, str) or not value.isdigit():
+    value = headers.get(REPLAY_DEAD_LETTERED_MS)
+    if not value or not value.isdigit():
         return None
     return datetime.fromtimestamp(int(value) / 1000, UTC)
 
 
-def build_ingress_router(kafka: KafkaSettings, uow: UnitOfWork) -> KafkaRouter:
+def parse_staged(record: Any) -> StagedCommand:
+    """A record as a staged command; ValidationError for one that can never be valid."""
+    value = record.value or b""
+    command = wire.INGRESS_COMMAND.validate_json(value)
+    origin = Origin(
+        record.topic, record.partition, record.offset, record.key, value, headers_of(record)
+    )
+    return StagedCommand(command.tenant_id, command.user_id, command.command_id, origin)
+
+
+def ingress_applier(uow: UnitOfWork) -> Callable[[StagedCommand], Awaitable[Refusal | None]]:
+    """Apply one staged command once; the refusal to dead-letter it with, if any."""
+
+    async def apply(staged: StagedCommand) -> Refusal | None:
+        command = wire.INGRESS_COMMAND.validate_json(staged.origin.value)
+        correlation = _correlation(staged.origin.headers, str(command.command_id))
+        bind_event(command.command_id, correlation)
+        if staged.origin.key != command.user_id.encode():
+            return Refusal("key_mismatch", "the message key must equal user_id")
+        domain = to_domain(command, correlation)
+        failed_at = _dead_lettered_at(staged.origin.headers)
+        try:
+            await handle_ingress_command(command.command_id, domain, uow, failed_at)
+        except tuple(REFUSALS) as exc:
+            return Refusal(REFUSALS[type(exc)], _detail(exc))
+        return None
+
+    return apply
+
+
+INGRESS_DESCRIPTION = (
+    f"{INGRESS.description} Key: {INGRESS.key}. Each poll is staged in one transaction; "
+    "commands are applied in rounds, a few per tenant at a time (ADR 0006)."
+)
+
+
+def document_ingress(broker: KafkaBroker, kafka: KafkaSettings) -> None:
+    """The ingress topic as integrators see it: one command per message. (The subscriber that
+    runs reads polls as raw records, so its own signature would document a list of bytes.)"""
+
+    @broker.subscriber(
+        INGRESS.qualified(kafka.topic_prefix),
+        title="profile/on_ingress",
+        description=INGRESS_DESCRIPTION,
+    )
+    async def on_ingress(command: wire.IngressCommand) -> None:
+        raise AssertionError("documentation only")
+
+
+def build_ingress_router(
+    kafka: KafkaSettings,
+    queue: IngressQueue,
+    worker: IngressWorker,
+    dead_letters: DeadLetterMiddleware,
+) -> KafkaRouter:
     router = KafkaRouter()
+
+    async def stage(batch: Sequence[StagedCommand]) -> None:
+        await queue.stage(batch)
+        worker.staged.set()
+
+    handling = BatchHandling(parse_staged, stage, lambda staged: staged)
 
     @router.subscriber(
         INGRESS.qualified(kafka.topic_prefix),
         **subscriber_options(kafka.group("profile.ingress"), kafka),
+        batch=True,
+        decoder=raw_bodies,
         title="profile/on_ingress",
-        description=f"{INGRESS.description} Key: {INGRESS.key}.",
+        description=INGRESS_DESCRIPTION,
     )
-    async def on_ingress(command: wire.IngressCommand, message: KafkaMessage) -> None:
-        correlation = _correlation(message, str(command.command_id))
-        bind_event(command.command_id, correlation)
-        record = message.raw_message
-        key = None if isinstance(record, tuple) else record.key
-        if key != command.user_id.encode():
-            raise InvalidEvent("key_mismatch", "the message key must equal user_id")
-        domain = to_domain(command, correlation)
-        try:
-            await handle_ingress_command(
-                command.command_id, domain, uow, _dead_lettered_at(message)
-            )
-        except tuple(REFUSALS) as exc:
-            raise InvalidEvent(REFUSALS[type(exc)], _detail(exc)) from exc
+    async def on_ingress(bodies: list[bytes], message: KafkaMessage) -> None:
+        records = message.raw_message
+        assert isinstance(records, tuple)  # a batch subscriber
+        await consume_batch(records, handling, dead_letters)
 
     return router

@@ -1,0 +1,94 @@
+"""asyncpg implementation of the staged ingress commands (migration 0004)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import asyncpg
+
+from services.profile.service_layer.ingress_queue import Origin, Refusal, StagedCommand
+from shared.kafka.dead_letter import DeadLetter
+from shared.outbox import add_dead_letter
+
+STAGE = """
+INSERT INTO ingress_queue (tenant_id, user_id, command_id, source_topic, source_partition,
+                           source_offset, source_key, source_value, source_headers)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+ON CONFLICT (command_id) DO NOTHING
+"""
+
+# Each user's oldest command; of those, each tenant's `per_tenant` oldest; tenants interleaved.
+NEXT_ROUND = """
+SELECT * FROM (
+    SELECT heads.*, row_number() OVER (PARTITION BY tenant_id ORDER BY seq) AS turn
+      FROM (SELECT DISTINCT ON (tenant_id, user_id) *
+              FROM ingress_queue ORDER BY tenant_id, user_id, seq) heads
+) ranked
+ WHERE turn <= $1
+ ORDER BY turn, seq
+"""
+
+
+def _staged(row: asyncpg.Record) -> StagedCommand:
+    origin = Origin(
+        topic=row["source_topic"],
+        partition=row["source_partition"],
+        offset=row["source_offset"],
+        key=row["source_key"],
+        value=row["source_value"],
+        headers=json.loads(row["source_headers"]),
+    )
+    return StagedCommand(row["tenant_id"], row["user_id"], row["command_id"], origin, row["seq"])
+
+
+class PostgresIngressQueue:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def stage(self, commands: Sequence[StagedCommand]) -> None:
+        rows = [
+            (
+                c.tenant_id,
+                c.user_id,
+                c.command_id,
+                c.origin.topic,
+                c.origin.partition,
+                c.origin.offset,
+                c.origin.key,
+                c.origin.value,
+                json.dumps(c.origin.headers),
+            )
+            for c in commands
+        ]
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.executemany(STAGE, rows)
+
+    async def next_round(self, per_tenant: int) -> list[StagedCommand]:
+        return [_staged(r) for r in await self._pool.fetch(NEXT_ROUND, per_tenant)]
+
+    async def done(self, seq: int) -> None:
+        await self._pool.execute("DELETE FROM ingress_queue WHERE seq = $1", seq)
+
+    async def refuse(self, command: StagedCommand, refusal: Refusal, service: str) -> None:
+        origin = command.origin
+        letter = DeadLetter(
+            source_topic=origin.topic,
+            partition=origin.partition,
+            offset=origin.offset,
+            key=origin.key,
+            value=origin.value,
+            reason=refusal.reason,
+            error=refusal.detail,
+            service=service,
+            original_headers={**origin.headers, "tenant_id": command.tenant_id},
+        )
+        async with self._pool.acquire() as conn, conn.transaction():
+            dropped = await conn.fetchval(
+                "DELETE FROM ingress_queue WHERE seq = $1 RETURNING 1", command.seq
+            )
+            if dropped:
+                await add_dead_letter(conn, letter)
+
+    async def depth(self) -> int:
+        return int(await self._pool.fetchval("SELECT count(*) FROM ingress_queue"))
