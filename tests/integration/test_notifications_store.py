@@ -126,7 +126,7 @@ async def test_an_answer_that_gives_way_to_a_newer_proposal_passes_on_its_priori
     other = await add_email(pool, "u-bob", False)
     store = PostgresNotificationsStore(pool)
     async with store.send_records() as records:
-        await records.reschedule(answer, 60.0, "421 busy")
+        await records.reschedule(answer, 0, 60.0, "421 busy")
     rows = await pool.fetch("SELECT id, state, awaited FROM emails ORDER BY id")
     assert [tuple(r) for r in rows] == [
         (answer, "superseded", True),
@@ -184,7 +184,7 @@ async def _state(pool: asyncpg.Pool, email_id: int) -> tuple[str, int]:
     return row["state"], row["attempts"]
 
 
-async def test_only_the_claim_that_holds_the_lease_can_release_and_only_released_is_sent(
+async def test_only_the_claim_that_holds_the_lease_records_an_outcome(
     pool: asyncpg.Pool,
 ) -> None:
     """A sender queued behind slow SMTP past its lease; another claim has the email now."""
@@ -200,7 +200,12 @@ async def test_only_the_claim_that_holds_the_lease_can_release_and_only_released
         with pytest.raises(LeaseLost):
             await records.begin_mark_released(email, slow.attempts)
         await records.mark_sent([email])  # not released: left alone
+        # The stale claim's outcomes (its SMTP attempt failed late) change nothing either:
+        await records.reschedule(email, slow.attempts, 60.0, "421 too late")
+        await records.mark_failed(email, slow.attempts, "failed", "550 too late")
+        await records.give_up(email, slow.attempts, "gave up too late")
         assert await _state(pool, email) == ("sending", current.attempts)
+        assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
         await (await records.begin_mark_released(email, current.attempts))
         assert await _state(pool, email) == ("released", current.attempts)
         with pytest.raises(LeaseLost):  # once released, nobody releases it again

@@ -45,6 +45,9 @@ MARK_RELEASED = (
     " lease_until = NULL, last_error = NULL"
     " WHERE id = {id:d} AND state = 'sending' AND attempts = {attempt:d} AND lease_until > now()"
 )
+# An outcome ($1 the email, $2 the claim's attempt number) is written only by the claim that
+# took the email: still its attempt, and not given up, queued again or sent meanwhile.
+HELD_BY = "id = $1 AND attempts = $2 AND state IN ('sending', 'released')"
 MARK_SENT = (
     "UPDATE emails SET state = 'sent', sent_at = coalesce(sent_at, now()), updated_at = now(),"
     " lease_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[]) AND state = 'released'"
@@ -451,27 +454,30 @@ class PostgresSendRecords:
         self._releasing = running
         return asyncio.ensure_future(_shielded(running))
 
-    async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
+    async def mark_failed(self, email_id: int, attempt: int, state: str, reason: str) -> None:
         async with self._session() as conn:
             await conn.execute(
-                "UPDATE emails SET state = $2, last_error = $3, updated_at = now(),"
-                " lease_until = NULL, sent_at = NULL WHERE id = $1",
+                "UPDATE emails SET state = $3, last_error = $4, updated_at = now(),"  # noqa: S608
+                f" lease_until = NULL, sent_at = NULL WHERE {HELD_BY}",
                 email_id,
+                attempt,
                 state,
                 reason,
             )
 
-    async def give_up(self, email_id: int, reason: str) -> None:
+    async def give_up(self, email_id: int, attempt: int, reason: str) -> None:
         async with self._session() as conn, conn.transaction():
             row = await conn.fetchrow(
-                "UPDATE emails SET state = 'failed', last_error = $2, updated_at = now(),"
-                " lease_until = NULL, sent_at = NULL WHERE id = $1 RETURNING tenant_id, mentee_id,"
-                " source_topic, source_partition, source_offset, source_value, source_headers",
+                "UPDATE emails SET state = 'failed', last_error = $3, updated_at = now(),"  # noqa: S608
+                f" lease_until = NULL, sent_at = NULL WHERE {HELD_BY} RETURNING tenant_id,"
+                " mentee_id, source_topic, source_partition, source_offset, source_value,"
+                " source_headers",
                 email_id,
+                attempt,
                 reason,
             )
             if row is None or row["source_value"] is None:
-                return  # erased meanwhile, or queued before dead letters were kept
+                return  # erased or claimed again meanwhile, or from before dead letters were kept
             letter = DeadLetter(
                 source_topic=row["source_topic"],
                 partition=row["source_partition"],
@@ -489,7 +495,13 @@ class PostgresSendRecords:
             await add_dead_letter(conn, letter)
 
     async def reschedule(
-        self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True
+        self,
+        email_id: int,
+        attempt: int,
+        delay_s: float,
+        reason: str,
+        *,
+        count_attempt: bool = True,
     ) -> None:
         """Back to `queued`, unless a newer proposal is already waiting: then superseded.
 
@@ -502,6 +514,13 @@ class PostgresSendRecords:
                 " AND e.mentee_id = d.mentee_id WHERE e.id = $1 FOR UPDATE OF d",
                 email_id,
             )
+            held = await conn.fetchval(
+                f"SELECT 1 FROM emails WHERE {HELD_BY} FOR UPDATE",  # noqa: S608 - a constant
+                email_id,
+                attempt,
+            )
+            if not held:
+                return  # claimed again after this claim's lease ran out: the new claim decides
             await conn.execute(INHERIT_AWAITED, email_id)
             await conn.execute(
                 "UPDATE emails e SET last_error = $3, updated_at = now(), lease_until = NULL,"

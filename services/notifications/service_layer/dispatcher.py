@@ -219,22 +219,26 @@ class Dispatcher:
         email, contact = claimed.email, claimed.email.contact
         bind_event(email.proposal.proposal_id, email.correlation_id)
         if email.outdated:
-            await records.mark_failed(email.id, "superseded", "a newer proposal was sent first")
+            await records.mark_failed(
+                email.id, email.attempts, "superseded", "a newer proposal was sent first"
+            )
         elif contact is None:
             await self._wait_for_contact(email, records)
         elif not contact.reachable:
             reason = "mentee opted out of email" if contact.email else "mentee has no email address"
-            await records.mark_failed(email.id, "suppressed", reason)
+            await records.mark_failed(email.id, email.attempts, "suppressed", reason)
         elif not await self._deferred(claimed, contact, records):
             await self._send(email, contact, records)
 
     async def _wait_for_contact(self, email: ClaimedEmail, records: SendRecords) -> None:
         waited = self._tools.clock() - email.created_at
         if waited > timedelta(seconds=self._policy.contact_wait_s):
-            await records.mark_failed(email.id, "failed", "no contact details for mentee")
+            await records.mark_failed(
+                email.id, email.attempts, "failed", "no contact details for mentee"
+            )
         else:
             await records.reschedule(
-                email.id, 0.5, "waiting for contact details", count_attempt=False
+                email.id, email.attempts, 0.5, "waiting for contact details", count_attempt=False
             )
 
     async def _deferred(self, claimed: _Claimed, contact: Contact, records: SendRecords) -> bool:
@@ -254,7 +258,11 @@ class Dispatcher:
             return False
         reason = "quiet hours" if until == quiet else "rate limit"
         await records.reschedule(
-            email.id, _seconds(until - now), f"deferred: {reason}", count_attempt=False
+            email.id,
+            email.attempts,
+            _seconds(until - now),
+            f"deferred: {reason}",
+            count_attempt=False,
         )
         log.info("proposal email deferred until %s: %s", until.isoformat(), reason)
         return True
@@ -267,7 +275,9 @@ class Dispatcher:
                 email.proposal, contact, self._tools.sender, email.message_id, links, now
             )
         except ValueError as exc:  # e.g. an address that cannot be encoded without SMTPUTF8
-            await records.mark_failed(email.id, "failed", f"cannot compose: {type(exc).__name__}")
+            await records.mark_failed(
+                email.id, email.attempts, "failed", f"cannot compose: {type(exc).__name__}"
+            )
             log.warning("proposal email cannot be composed: %s", type(exc).__name__)
             return
         recording: list[Awaitable[None]] = []
@@ -289,18 +299,20 @@ class Dispatcher:
             EMAILS.labels(SERVICE, "sent").inc()
             log.info("proposal email sent (attempt %d)", email.attempts)
         elif result.outcome is Outcome.PERMANENT:
-            await records.mark_failed(email.id, "failed", result.detail)
+            await records.mark_failed(email.id, email.attempts, "failed", result.detail)
             EMAILS.labels(SERVICE, "failed").inc()
             log.warning("proposal email failed permanently: %s", result.detail)
         elif email.attempts >= self._policy.max_attempts:
             await records.give_up(
-                email.id, f"gave up after {email.attempts} attempts: {result.detail}"
+                email.id,
+                email.attempts,
+                f"gave up after {email.attempts} attempts: {result.detail}",
             )
             EMAILS.labels(SERVICE, "dead_lettered").inc()
             log.warning("proposal email dead-lettered after %d attempts", email.attempts)
         else:
             delay = retry_delay(email.attempts, self._policy.retry_base_s, self._policy.retry_max_s)
-            await records.reschedule(email.id, delay, result.detail)
+            await records.reschedule(email.id, email.attempts, delay, result.detail)
             EMAILS.labels(SERVICE, "retry").inc()
             log.info("proposal email deferred %.1fs: %s", delay, result.detail)
 

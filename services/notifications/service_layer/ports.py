@@ -180,14 +180,22 @@ class SendRecords(Protocol):
         process still gets it committed. Anything recorded next waits for it."""
         ...
 
-    async def mark_failed(self, email_id: int, state: str, reason: str) -> None: ...
+    # The outcomes below are written only while claim number `attempt` still holds the email
+    # (`sending`, or `released` by it); after another claim took it, they change nothing.
+    async def mark_failed(self, email_id: int, attempt: int, state: str, reason: str) -> None: ...
 
-    async def give_up(self, email_id: int, reason: str) -> None:
+    async def give_up(self, email_id: int, attempt: int, reason: str) -> None:
         """Mark failed and, in the same transaction, queue the dead letter for the proposal."""
         ...
 
     async def reschedule(
-        self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True
+        self,
+        email_id: int,
+        attempt: int,
+        delay_s: float,
+        reason: str,
+        *,
+        count_attempt: bool = True,
     ) -> None: ...
 
 

@@ -90,7 +90,7 @@ class FakeStore:
         self.sends_read += 1
         return [s for s in self.sends.get(mentee_id, []) if s > since]
 
-    async def give_up(self, email_id: int, reason: str) -> None:
+    async def give_up(self, email_id: int, attempt: int, reason: str) -> None:
         self.calls.append(("gave up", email_id, reason))
 
     async def mark_sent(self, email_ids: Sequence[int]) -> None:
@@ -113,11 +113,17 @@ class FakeStore:
         self.released.append(email_id)
         self.sends.setdefault(self.mentee_of[email_id], []).append(NOW)
 
-    async def mark_failed(self, email_id: int, state: str, reason: str) -> None:
+    async def mark_failed(self, email_id: int, attempt: int, state: str, reason: str) -> None:
         self.calls.append((state, email_id, reason))
 
     async def reschedule(
-        self, email_id: int, delay_s: float, reason: str, *, count_attempt: bool = True
+        self,
+        email_id: int,
+        attempt: int,
+        delay_s: float,
+        reason: str,
+        *,
+        count_attempt: bool = True,
     ) -> None:
         self.calls.append(("reschedule", email_id, delay_s, reason, count_attempt))
 
