@@ -48,6 +48,12 @@ LOOP_RESTARTS = Counter(
     ["service", "loop"],
 )
 OUTBOX_BACKLOG = Gauge("mentorlink_outbox_backlog", "Outbox rows not yet published.", ["service"])
+INGRESS_STAGED = Gauge(
+    "mentorlink_ingress_staged",
+    "Ingress commands read from the topic and waiting to be applied (ADR 0006): the ingress "
+    "backlog, which consumer lag no longer shows.",
+    ["service"],
+)
 CONSUMER_LAG = Gauge(
     "mentorlink_consumer_lag",
     "Messages between the committed offset and the end of the partition.",
@@ -120,9 +126,11 @@ def consumer_lag_refresher(service: str, broker: KafkaBroker) -> Refresher:
     return refresh
 
 
-def backlog_refresher(service: str, backlog: Callable[[], Awaitable[int]]) -> Refresher:
+def backlog_refresher(
+    service: str, backlog: Callable[[], Awaitable[int]], gauge: Gauge = OUTBOX_BACKLOG
+) -> Refresher:
     async def refresh() -> None:
-        OUTBOX_BACKLOG.labels(service).set(await backlog())
+        gauge.labels(service).set(await backlog())
 
     return refresh
 

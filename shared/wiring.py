@@ -9,7 +9,7 @@ Everything is closed in the reverse order it was opened.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +40,7 @@ from shared.kafka.producer import kafka_producer
 from shared.kafka.progress import PartitionProgress
 from shared.kafka.retry import RetryPolicy
 from shared.kafka.topics import ensure_topics
-from shared.metrics import instrument, service_refreshers
+from shared.metrics import Refresher, instrument, service_refreshers
 from shared.outbox import OutboxRelay
 from shared.settings import ReliabilitySettings, ServiceSettings
 from shared.startup import check_kafka, check_postgres
@@ -103,9 +103,15 @@ class ServiceCore:
         self.stack.push_async_callback(broker.stop)
 
     def install_operations(
-        self, app: FastAPI, broker: KafkaBroker, title: str, documented: KafkaBroker | None = None
+        self,
+        app: FastAPI,
+        broker: KafkaBroker,
+        title: str,
+        documented: KafkaBroker | None = None,
+        refreshers: Mapping[str, Refresher] | None = None,
     ) -> None:
-        """AsyncAPI (of `documented`, else `broker`), health, readiness, metrics, HTTP traces."""
+        """AsyncAPI (of `documented`, else `broker`), health, readiness, metrics (with the
+        service's own scrape-time `refreshers`), HTTP traces."""
         app.include_router(asyncapi_router(documented or broker, title))
         checks: dict[str, ReadinessCheck] = {
             "postgres": postgres_ready(self.pool),
@@ -115,8 +121,8 @@ class ServiceCore:
             "background_loops": loops_running(self.loops),
         }
         app.include_router(health_router(checks, self.loops))
-        refreshers = service_refreshers(self.spec.name, broker, self.relay.backlog)
-        app.include_router(metrics_router(refreshers))
+        common = service_refreshers(self.spec.name, broker, self.relay.backlog)
+        app.include_router(metrics_router({**common, **(refreshers or {})}))
         trace_http(app, self.provider, self.spec.name)
 
 

@@ -30,6 +30,7 @@ from shared.contracts.topics import TOPICS
 from shared.db.retention import retention_loop
 from shared.errors import TRANSIENT_ERRORS
 from shared.http.problems import install_problem_handlers
+from shared.metrics import INGRESS_STAGED, backlog_refresher
 from shared.outbox import OutboxRelay
 from shared.supervision import Heartbeat, Loop, Supervisor
 from shared.wiring import ServiceCore, ServiceSpec, service_core
@@ -49,7 +50,9 @@ class ProfileService:
     loops: Supervisor
 
 
-def create_app(core: ServiceCore, broker: KafkaBroker, settings: ProfileSettings) -> FastAPI:
+def create_app(
+    core: ServiceCore, broker: KafkaBroker, settings: ProfileSettings, queue: PostgresIngressQueue
+) -> FastAPI:
     app = FastAPI(
         title="Mentorlink profile API",
         version="1",
@@ -66,7 +69,8 @@ def create_app(core: ServiceCore, broker: KafkaBroker, settings: ProfileSettings
     for router in (http_profiles.router, http_goals.router, http_links.router):
         app.include_router(router)
     documented = document_broker(settings.kafka)
-    core.install_operations(app, broker, "Mentorlink profile", documented)
+    staged = {"ingress_staged": backlog_refresher(SERVICE_NAME, queue.depth, INGRESS_STAGED)}
+    core.install_operations(app, broker, "Mentorlink profile", documented, staged)
     return app
 
 
@@ -105,5 +109,5 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
         core.start_loop("ingress-worker", worker.run)
         broker.include_router(build_ingress_router(settings.kafka, queue, worker, dead_letters))
         await core.start_broker(broker)
-        app = create_app(core, broker, settings)
+        app = create_app(core, broker, settings, queue)
         yield ProfileService(app, core.pool, core.relay, app.state.api_keys, broker, core.loops)

@@ -36,6 +36,12 @@ async def _applied(conn: asyncpg.Connection, tenant: str) -> int:
     )
 
 
+async def _staged_gauge(profile: RunningProfile) -> float:
+    metrics = (await profile.http.get("/metrics")).text
+    (line,) = [m for m in metrics.splitlines() if m.startswith("mentorlink_ingress_staged{")]
+    return float(line.rsplit(" ", 1)[1])
+
+
 async def test_a_flood_on_one_partition_does_not_hold_back_another_tenants_command(
     profile: RunningProfile,
 ) -> None:
@@ -65,11 +71,13 @@ async def test_a_flood_on_one_partition_does_not_hold_back_another_tenants_comma
             quiet,
         )
         assert ahead < FLOOD // 2, f"{ahead} of {FLOOD} flood commands were applied before"
+        assert await _staged_gauge(profile) > 0  # the rest of the flood, staged, waiting
 
         async def flood_applied() -> bool:
             return await _applied(conn, flood) == FLOOD
 
         await eventually(flood_applied, timeout=180, what="the whole flood")  # none lost
+        assert await _staged_gauge(profile) == 0
     finally:
         await conn.close()
 
