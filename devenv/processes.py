@@ -248,6 +248,7 @@ def service_env(
         "PYTHONUNBUFFERED": "1",
         # One random key per platform run unless the caller names one (no public default).
         "LINK_SIGNING_KEYS": os.environ.get("LINK_SIGNING_KEYS") or secrets.token_urlsafe(32),
+        "ERASURE_HASH_KEYS": os.environ.get("ERASURE_HASH_KEYS") or secrets.token_urlsafe(32),
         **extra,
     }
 

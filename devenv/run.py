@@ -27,6 +27,8 @@ TENANT = "demo"
 DEV_TOKEN = secrets.token_urlsafe(16)  # this run's support-log and matching-admin token
 # This run's link signing key: never a published one, so links of a dev run cannot be forged.
 DEV_LINK_KEYS = os.environ.get("LINK_SIGNING_KEYS") or secrets.token_urlsafe(32)
+# make dev's PostgreSQL lives as long as the run, so a per-run erasure key loses nothing.
+DEV_ERASURE_KEYS = os.environ.get("ERASURE_HASH_KEYS") or secrets.token_urlsafe(32)
 
 
 def _save_mail(mail: ReceivedMail) -> None:
@@ -94,6 +96,7 @@ def main() -> None:
             "NOTIFICATIONS_SUPPORT_TOKEN": os.environ.get("NOTIFICATIONS_SUPPORT_TOKEN", DEV_TOKEN),
             "MATCHING_ADMIN_TOKEN": os.environ.get("MATCHING_ADMIN_TOKEN", DEV_TOKEN),
             "LINK_SIGNING_KEYS": DEV_LINK_KEYS,
+            "ERASURE_HASH_KEYS": DEV_ERASURE_KEYS,
         }
         processes: dict[str, subprocess.Popen[bytes]] = {}
         try:

@@ -47,6 +47,7 @@ composecheck() {
 }
 
 printf 'docker-compose.yml: '
+export ERASURE_HASH_KEYS=check-only  # required by every service; the link key's check follows
 if out=$(unset LINK_SIGNING_KEYS; composecheck docker-compose.yml 2>&1); then
   echo "runs without LINK_SIGNING_KEYS (it must refuse): $out"; status=1
 elif [[ "$out" != *"required variable LINK_SIGNING_KEYS is missing"* ]]; then
@@ -56,4 +57,9 @@ else
   if [[ "$out" == "valid; LINK_SIGNING_KEYS set for: notifications,profile" ]]; then echo "$out"
   else echo "invalid: $out"; status=1; fi
 fi
+printf 'docker-compose.yml without ERASURE_HASH_KEYS: '
+if out=$(export LINK_SIGNING_KEYS=check-only; unset ERASURE_HASH_KEYS; composecheck docker-compose.yml 2>&1); then
+  echo "runs without it (it must refuse): $out"; status=1
+elif [[ "$out" == *"required variable ERASURE_HASH_KEYS is missing"* ]]; then echo "refused"
+else echo "invalid: $out"; status=1; fi
 exit $status

@@ -152,7 +152,7 @@ def secret_list(secret: SecretStr) -> list[bytes]:
 
 MIN_LINK_KEY_CHARS = 32
 # Keys that were ever published in this repository: whoever read them can forge links.
-PUBLISHED_LINK_KEYS = frozenset({b"dev-only-link-key-change-me"})
+PUBLISHED_KEYS = frozenset({b"dev-only-link-key-change-me", b"dev-only-erasure-key-change-me"})
 NEW_KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
@@ -182,15 +182,19 @@ class LinkSettings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_missing_or_weak_keys(self) -> LinkSettings:
         """Whatever the Kafka profile: a single-broker deployment is a real deployment too."""
-        keys = self.keys()
-        if not keys:
-            raise ValueError(f"LINK_SIGNING_KEYS is not set; generate a key with {NEW_KEY_HINT}")
-        if any(k in PUBLISHED_LINK_KEYS or len(k) < MIN_LINK_KEY_CHARS for k in keys):
-            raise ValueError(
-                f"LINK_SIGNING_KEYS: every key must be a secret of at least {MIN_LINK_KEY_CHARS} "
-                f"characters, not a published one; generate one with {NEW_KEY_HINT}"
-            )
+        refuse_missing_or_weak_keys("LINK_SIGNING_KEYS", self.keys())
         return self
+
+
+def refuse_missing_or_weak_keys(variable: str, keys: list[bytes]) -> None:
+    """A secret the services need: set, long enough, and never one this repository published."""
+    if not keys:
+        raise ValueError(f"{variable} is not set; generate a key with {NEW_KEY_HINT}")
+    if any(k in PUBLISHED_KEYS or len(k) < MIN_LINK_KEY_CHARS for k in keys):
+        raise ValueError(
+            f"{variable}: every key must be a secret of at least {MIN_LINK_KEY_CHARS} "
+            f"characters, not a published one; generate one with {NEW_KEY_HINT}"
+        )
 
 
 class TracingSettings(BaseSettings):
@@ -232,23 +236,32 @@ class ReliabilitySettings(BaseSettings):
     )
 
 
-DEV_ERASURE_KEY = "dev-only-erasure-key-change-me"
 DAY_S = 86400.0
 
 
 class ErasureSettings(BaseSettings):
-    """The secret that turns an erased person's ids into keyed hashes (shared/erasure.py)."""
+    """The secret that turns an erased person's ids into keyed hashes (shared/erasure.py).
+
+    No default, for the reason links have none: with a published key anyone holding the table
+    could test which ids were erased. `make dev`, the tests and the benchmarks generate one per
+    run (their databases live only as long as the run)."""
 
     model_config = SettingsConfigDict(env_prefix="ERASURE_", extra="ignore")
 
     hash_keys: SecretStr = Field(
-        default=SecretStr(DEV_ERASURE_KEY),
-        description="Comma-separated HMAC secrets; the first records new erasures, all are "
-        "checked (rotation). Losing every key forgets who was erased.",
+        default=SecretStr(""),
+        description="Comma-separated HMAC secrets of at least 32 characters; the first records "
+        "new erasures, all are checked (rotation). Required. Losing every key forgets who was "
+        "erased.",
     )
 
     def keys(self) -> list[bytes]:
         return secret_list(self.hash_keys)
+
+    @model_validator(mode="after")
+    def _refuse_missing_or_weak_keys(self) -> ErasureSettings:
+        refuse_missing_or_weak_keys("ERASURE_HASH_KEYS", self.keys())
+        return self
 
 
 class RetentionSettings(BaseSettings):

@@ -17,6 +17,7 @@ from tests.support import limits
 # The services have no default link key (a default would be public): one random key per test run,
 # shared by the in-process services and inherited by the ones the tests start as processes.
 os.environ.setdefault("LINK_SIGNING_KEYS", secrets.token_urlsafe(32))
+os.environ.setdefault("ERASURE_HASH_KEYS", secrets.token_urlsafe(32))
 
 
 @pytest.fixture(scope="session")

@@ -63,3 +63,21 @@ def test_a_service_without_a_real_key_exits_with_one_clear_line(
     assert line.startswith(f"{service}: invalid settings: "), line
     assert "LINK_SIGNING_KEYS" in line and "secrets.token_urlsafe" in line
     assert PUBLISHED not in line  # input values (secrets) are never printed
+
+
+@pytest.mark.parametrize("keys", ["", "short", "dev-only-erasure-key-change-me"])
+def test_the_erasure_hash_key_is_required_and_never_weak_or_published(
+    keys: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.settings import ErasureSettings
+
+    monkeypatch.setenv("ERASURE_HASH_KEYS", keys)
+    with pytest.raises(ValidationError, match="ERASURE_HASH_KEYS"):
+        ErasureSettings()
+
+
+def test_a_long_random_erasure_hash_key_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings import ErasureSettings
+
+    monkeypatch.setenv("ERASURE_HASH_KEYS", "k" * 8 + "-a-secret-of-forty-characters-x")
+    assert len(ErasureSettings().keys()[0]) >= 32
