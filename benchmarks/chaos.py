@@ -150,7 +150,9 @@ async def batch_expectations(database_url: str, partitions: int) -> dict[tuple[s
         await pool.close()
     expected: dict[tuple[str, str], set[str]] = {}
     for tenant, engine in engines.items():
-        rankings = recompute(population(engine), engine.config, engine.partition_of.__getitem__)
+        rankings = recompute(
+            population(engine), engine.config, engine.roster.partition_of.__getitem__
+        )
         expected.update({(tenant, m): set(r) for m, r in rankings.items() if r})
     return expected
 

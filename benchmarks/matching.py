@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks import population
 from benchmarks.measure import (
     add_mentee,
     exposure,
@@ -30,10 +29,12 @@ from benchmarks.measure import (
 )
 from benchmarks.recovery import drop_schema, rankings_digest, recover_in_child, write_state
 from devenv.infra import postgres
+from services.matching.adapters.warm_up import compile_kernels
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.warm_up import compile_kernels
 from services.matching.service_layer.handlers import keep_out_of_collections
+from services.matching.service_layer.search_threads import helper_threads
+from tests.support import population
 
 
 def say(message: str) -> None:
@@ -50,7 +51,7 @@ def p99(values: Sequence[float]) -> float:
 
 def build(args: argparse.Namespace, rng: random.Random) -> tuple[TenantEngine, list[str]]:
     compile_kernels()  # as the service does at start
-    engine = TenantEngine(EngineConfig())
+    engine = TenantEngine(EngineConfig(), helper_threads())  # as the service runs searches
     start = time.perf_counter()
     mentor_ids = [f"mentor-{i:06d}" for i in range(args.mentors)]
     for mentor_id in mentor_ids:
@@ -92,13 +93,13 @@ def recovery(engine: TenantEngine) -> dict[str, object]:
 def run(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     engine, mentor_ids = build(args, rng)
-    mentee_ids = list(engine.mentees.slots.slot_of)
+    mentee_ids = list(engine.search.mentees.slots.slot_of)
     # As the service does once its engines are restored. After the list above, which the
     # service does not have: young, its 500,000 references made collections in GoalSets slow.
     keep_out_of_collections()
-    with_rankings = sum(1 for r in engine.rankings.values() if r)
+    with_rankings = sum(1 for r in engine.rankings.by_mentee.values() if r)
     say(
-        f"state: {len(engine.lists)} mentor lists, {with_rankings} mentees with a ranking,"
+        f"state: {len(engine.lists.by_key)} mentor lists, {with_rankings} mentees with a ranking,"
         f" peak rss {rss_mb():.0f} MB"
     )
     spread = exposure(engine)

@@ -11,11 +11,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from benchmarks import population
+from benchmarks.vector_scoring import candidate_mentors, mentee_against_mentors
 from services.matching.domain.constraints import free_seats
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import Goal, Person
-from services.matching.domain.vector_scoring import candidate_mentors, mentee_against_mentors
+from tests.support import population
 
 Progress = Callable[[str], None]
 
@@ -55,7 +55,7 @@ def add_mentee(engine: TenantEngine, mentee: Person, goal: Goal) -> None:
 
 
 def new_goal(rng: random.Random, engine: TenantEngine, mentee_id: str) -> Goal:
-    return population.goal(rng, mentee_id, engine.goals[mentee_id].version + 1)
+    return population.goal(rng, mentee_id, engine.roster.goals[mentee_id].version + 1)
 
 
 def new_mentor_profile(rng: random.Random, engine: TenantEngine, mentor_id: str) -> Person:
@@ -86,10 +86,10 @@ def mentor_update_costs(
 
 def rank_from_scratch(engine: TenantEngine, slot: int, keep: int) -> None:
     """One mentee against every candidate mentor, then its best `keep` (no incremental state)."""
-    candidates, _ = candidate_mentors(engine.mentees, engine.mentors, slot)
+    candidates, _ = candidate_mentors(engine.search.mentees, engine.search.mentors, slot)
     if candidates.size == 0:
         return
-    totals = mentee_against_mentors(engine.mentees, engine.mentors, slot, candidates)
+    totals = mentee_against_mentors(engine.search.mentees, engine.search.mentors, slot, candidates)
     if totals.size > keep:
         best = np.argpartition(-totals, keep)[:keep]
         candidates, totals = candidates[best], totals[best]
@@ -101,7 +101,7 @@ def full_recompute_ms(
 ) -> tuple[float, int]:
     """Milliseconds to re-rank every mentee from scratch, timed on a sample, scaled linearly."""
     chosen = rng.sample(mentee_ids, min(sample, len(mentee_ids)))
-    slots = [engine.mentees.slots.slot_of[m] for m in chosen]
+    slots = [engine.search.mentees.slots.slot_of[m] for m in chosen]
     keep = engine.config.pool_factor * engine.config.top_k
     start = time.perf_counter()
     for slot in slots:
@@ -146,13 +146,15 @@ class Exposure:
 def exposure(engine: TenantEngine) -> Exposure:
     """How evenly the current rankings spread the mentees over the open mentors."""
     counts: dict[str, int] = {}
-    for ranking in engine.rankings.values():
+    for ranking in engine.rankings.by_mentee.values():
         for ranked in ranking:
             counts[ranked.mentor_id] = counts.get(ranked.mentor_id, 0) + 1
     open_mentors = [
-        p for p in engine.mentors.people if p is not None and p.is_mentor and p.opted_in
+        p for p in engine.search.mentors.people if p is not None and p.is_mentor and p.opted_in
     ]
-    seats = {p.user_id: free_seats(p, engine.accepted.get(p.user_id, 0)) for p in open_mentors}
+    seats = {
+        p.user_id: free_seats(p, engine.roster.accepted.get(p.user_id, 0)) for p in open_mentors
+    }
     shown = np.sort(np.array([counts.get(m, 0) for m in seats], dtype=np.float64))
     n = shown.size
     total = float(shown.sum())

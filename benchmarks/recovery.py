@@ -18,9 +18,9 @@ import asyncpg
 import services.matching
 from benchmarks.measure import partition_of
 from services.matching.adapters.state_loader import load_engines
+from services.matching.adapters.warm_up import compile_kernels
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.warm_up import compile_kernels
 from shared.db.migrations import apply_migrations
 
 TENANT = "bench"
@@ -34,8 +34,8 @@ def rankings_digest(engine: TenantEngine) -> str:
 
 def people_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
     partitions = engine.config.partitions
-    people = {p.user_id: p for p in engine.mentors.people if p is not None}
-    people.update(engine.profiles)  # the same person objects: a mentor's profile, once
+    people = {p.user_id: p for p in engine.search.mentors.people if p is not None}
+    people.update(engine.roster.profiles)  # the same person objects: a mentor's profile, once
     for person in people.values():
         yield (
             TENANT,
@@ -50,13 +50,13 @@ def people_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
 
 
 def goal_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
-    for goal in engine.goals.values():
-        partition = engine.partition_of[goal.mentee_id]
+    for goal in engine.roster.goals.values():
+        partition = engine.roster.partition_of[goal.mentee_id]
         yield (TENANT, goal.mentee_id, goal.version, partition, goal.to_json())
 
 
 def list_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
-    for mentor_id, partition in list(engine.lists):
+    for mentor_id, partition in list(engine.lists.by_key):
         entries, truncated = engine.list_entries(mentor_id, partition)
         mentee_ids = [m for m, _ in entries]
         scores = [s for _, s in entries]
@@ -155,7 +155,7 @@ async def _load(url: str, schema: str, partitions: int) -> dict[str, object]:
         "recovery_s": round(seconds, 2),
         "compile_before_s": round(compile_s, 2),
         "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "mentees": len(engine.mentees.slots.slot_of),
+        "mentees": len(engine.search.mentees.slots.slot_of),
         "digest": rankings_digest(engine),
     }
 

@@ -1,4 +1,4 @@
-"""The benchmark population (benchmarks.population) as wire contracts: what integrators send.
+"""The benchmark population (tests.support.population) as wire contracts: what integrators send.
 
 ProfileFields / GoalFields for the API and the ingress topic; ProfileUpdated / GoalSet for the
 system benchmark, which publishes the profile service's events itself.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import random
 from datetime import time
 
-from benchmarks import population
 from services.matching.domain.people import Goal, Person
 from shared.contracts.goals import GoalFields, GoalSet, GoalSetPayload
 from shared.contracts.profiles import ProfileFields, ProfilePayload, ProfileUpdated, WeeklySlot
+from tests.support import population
 
 MAIL_DOMAIN = "bench.example.org"
 MAX_SLOTS = 28

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -18,6 +20,21 @@ from tests.support import limits
 # shared by the in-process services and inherited by the ones the tests start as processes.
 os.environ.setdefault("LINK_SIGNING_KEYS", secrets.token_urlsafe(32))
 os.environ.setdefault("ERASURE_HASH_KEYS", secrets.token_urlsafe(32))
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _numba_cache_of_these_sources() -> None:
+    """numba keys a compiled kernel's cache on the kernel's own file only: a kernel that calls
+    or inlines a function of another module (search/steps.py, search/bound.py, criteria.py)
+    would be loaded stale after that module changed, and a test would pass on old code. Tests
+    compile into a cache directory named after every source of the matching domain."""
+    sources = sorted((ROOT / "services" / "matching" / "domain").rglob("*.py"))
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
+    os.environ.setdefault("NUMBA_CACHE_DIR", str(ROOT / ".cache" / "numba" / digest[:16]))
+
+
+_numba_cache_of_these_sources()  # before any test module imports numba
 
 
 @pytest.fixture(scope="session")

@@ -16,8 +16,8 @@ from faststream.kafka import KafkaBroker
 from services.matching.adapters.compiled_cache import seed_compiled_cache
 from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader
+from services.matching.adapters.warm_up import compile_kernels
 from services.matching.domain.events import MENTOR_FEED
-from services.matching.domain.warm_up import compile_kernels
 from services.matching.entrypoints.admin import admin_router
 from services.matching.entrypoints.consumers import PartitionOwnership, build_router
 from services.matching.service_layer.handlers import Matching

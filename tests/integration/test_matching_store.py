@@ -109,7 +109,7 @@ async def test_a_restore_joins_each_goal_to_its_mentee_whichever_arrived_alone(
     restored = (await load_engines(pool, {0, 1}, CONFIG, tenant))[tenant]
     before, after = population(engine), population(restored)
     assert (after.people, after.goals) == (before.people, before.goals)
-    assert restored.partition_of == engine.partition_of
+    assert restored.roster.partition_of == engine.roster.partition_of
     assert restored.ranking_ids() == engine.ranking_ids()
     assert restored.ranking_ids()["both"]
 
@@ -158,4 +158,9 @@ async def test_a_poll_of_goals_stores_what_one_event_at_a_time_would(pool: async
         ("e", 5),
     ]
     engine = await live.engine(tenant)
-    assert {m: g.version for m, g in engine.goals.items()} == {"a": 3, "c": 1, "d": 1, "e": 5}
+    assert {m: g.version for m, g in engine.roster.goals.items()} == {
+        "a": 3,
+        "c": 1,
+        "d": 1,
+        "e": 5,
+    }

@@ -43,10 +43,9 @@ class PostgresStateLoader:
 @contextmanager
 def collections_paused() -> Iterator[None]:
     """Everything a restore allocates lives as long as the engine: collecting while it builds
-    millions of objects only walks them again and again (about half the restore's time at
-    100,000 mentees, and it grows with the heap). A restore that completes freezes what it
-    built (as handlers.keep_out_of_collections does) before collections resume: otherwise the
-    first allocation after it walks all of it once (about 1.8 s at 500,000 mentees)."""
+    millions of objects only walks them again and again. A restore that completes freezes
+    what it built (as handlers.keep_out_of_collections does) before collections resume, so
+    that the first allocation after it does not walk all of it once."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -19,7 +19,9 @@ from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.events import MENTOR_FEED, MentorChanged, MentorChangedPayload
 from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.domain.search import PartRunner
 from services.matching.service_layer.proposals import Cause, propose
+from services.matching.service_layer.search_threads import helper_threads
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
     StateLoader,
@@ -41,9 +43,9 @@ if TYPE_CHECKING:
 
 def keep_out_of_collections() -> None:
     """Move what exists now (above all the restored engines: millions of long-lived objects)
-    out of the garbage collector's view, so that its full collections no longer walk them.
-    With 50,000 mentees such a collection took 15-30 ms, in the middle of an event. (Garbage
-    frozen with them is returned to the collector by the unfreeze of the next rebalance.)"""
+    out of the garbage collector's view, so that its full collections, in the middle of an
+    event, no longer walk them. (Garbage frozen with them is returned to the collector by the
+    unfreeze of the next rebalance.)"""
     gc.freeze()
 
 
@@ -58,19 +60,24 @@ class Matching:
     engines: dict[str, TenantEngine] = field(default_factory=dict)
     stale: set[str] = field(default_factory=set)
     tracer: Tracer | None = None  # spans for proposals, in the trace of the event behind each
+    run: PartRunner = field(default_factory=helper_threads)  # a split search's parts, at once
 
     async def take_partitions(self, partitions: Collection[int]) -> None:
         """After a rebalance: restore the engines of exactly these partitions from the store."""
         self.owned = frozenset(partitions)
         gc.unfreeze()  # the engines replaced below may be collected again
         self.engines = await self.loader.load(self.owned, self.config) if self.owned else {}
+        for engine in self.engines.values():
+            engine.run_searches_with(self.run)
         self.stale.clear()
         keep_out_of_collections()
 
     async def engine(self, tenant_id: str) -> TenantEngine:
         if tenant_id in self.stale or tenant_id not in self.engines:
             loaded = await self.loader.load(self.owned, self.config, tenant_id)
-            self.engines[tenant_id] = loaded.get(tenant_id) or TenantEngine(self.config)
+            engine = loaded.get(tenant_id) or TenantEngine(self.config)
+            engine.run_searches_with(self.run)
+            self.engines[tenant_id] = engine
             self.stale.discard(tenant_id)
         return self.engines[tenant_id]
 

@@ -116,17 +116,19 @@ class Cause:
 def _next_proposal(
     engine: TenantEngine, mentee_id: str, current: CurrentProposal | None
 ) -> tuple[StoredProposal, list[ProposedMentor]] | None:
-    goal = engine.goals.get(mentee_id)
+    goal = engine.roster.goals.get(mentee_id)
     mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
     goal_id = goal.goal_id if goal else current.goal_id if current else ""
-    if not is_material(current, goal_id, mentor_ids) or mentee_id not in engine.partition_of:
+    if not is_material(current, goal_id, mentor_ids) or mentee_id not in engine.roster.partition_of:
         return None
     proposal = CurrentProposal(
         ranking_version=(current.ranking_version if current else 0) + 1,
         goal_id=goal_id,
         mentor_ids=mentor_ids,
     )
-    stored = StoredProposal(mentee_id, engine.partition_of[mentee_id], proposal, uuid.uuid4())
+    stored = StoredProposal(
+        mentee_id, engine.roster.partition_of[mentee_id], proposal, uuid.uuid4()
+    )
     return stored, proposed_mentors(engine, mentee_id)
 
 

@@ -92,10 +92,13 @@ class Cluster:
                 found.update(instance.engines[tenant].ranking_ids())
         return found
 
-    def kept_counts_agree(self) -> bool:
-        """Counters the engines keep as they go equal what their tables hold."""
-        tables = [e.mentees for i in self.instances for e in i.engines.values()]
-        return all(t.ranked_goal_skills == int(t.n_goal[t.ranked].sum()) for t in tables)
+    def check_invariants(self) -> None:
+        """Every part of every engine in use keeps its invariants (a stale engine, left by a
+        transaction that rolled back, is reloaded before its next event)."""
+        for instance in self.instances:
+            for tenant, engine in instance.engines.items():
+                if tenant not in instance.stale:
+                    engine.check_invariants()
 
     def batch(self, tenant: str) -> dict[str, tuple[str, ...]]:
         s = self.uow.state

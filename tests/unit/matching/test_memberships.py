@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matching.domain.memberships import SMALL, Memberships
+from services.matching.domain.search.memberships import SMALL, Memberships
 
 MENTEES = st.integers(0, 1)
 MENTORS = st.sampled_from([f"mentor-{i}" for i in range(SMALL + 3)])
@@ -35,7 +35,7 @@ def test_a_mentee_in_no_list_keeps_no_entry() -> None:
     kept.add(1, "b")
     kept.discard(1, "a")
     kept.discard(1, "b")
-    assert not kept._of
+    assert not kept.mentees()
 
 
 def test_small_memberships_are_tuples_and_large_ones_sets() -> None:

@@ -7,9 +7,9 @@ import random
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks import population
 from services.matching.domain.people import Person
-from services.matching.domain.tables import KINDS, MentorTable, Vocabulary
+from services.matching.domain.search.tables import KINDS, MentorTable, Vocabulary
+from tests.support import population
 
 IDS = [f"mentor-{index}" for index in range(6)]
 STEPS = st.lists(st.tuples(st.sampled_from(IDS), st.integers(0, 10**6), st.booleans()))

@@ -9,12 +9,12 @@ import random
 
 import numpy as np
 
-from benchmarks import population
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.packed_rows import MORE, _mask, mentor_mask, packed_rows
-from services.matching.domain.pruning import best_mentees
+from services.matching.domain.search.packed_rows import MORE, mentor_mask, packed_rows, row_mask
+from services.matching.domain.search.pruning import best_mentees
+from tests.support import population
 
 PAD = -1
 
@@ -30,11 +30,11 @@ def test_a_mask_holds_the_ids_below_63_and_says_when_to_read_the_ids_instead() -
         ],
         np.int16,
     )
-    masks = [_mask(ids, row, count) for row, count in enumerate([3, 2, 2, 3, 0])]
+    masks = [row_mask(ids, row, count) for row, count in enumerate([3, 2, 2, 3, 0])]
 
     assert int(masks[0]) == (1 << 0) | (1 << 5) | (1 << 62)
     assert [bool(m & MORE) for m in masks] == [False, True, True, True, False]
-    assert not _mask(ids, 3, -1) & MORE  # no count to match
+    assert not row_mask(ids, 3, -1) & MORE  # no count to match
 
 
 def test_a_mentors_mask_holds_its_values_below_63() -> None:
@@ -56,7 +56,7 @@ def test_a_search_over_ids_beyond_the_masks_scores_as_score_pair_does() -> None:
     engine = TenantEngine(EngineConfig(partitions=1))
     industries = [f"industry-{i:02d}" for i in range(70)]
     for name in industries:  # ids in this order: the last 7 are beyond the masks
-        engine.mentees.vocab["industries"].id(name)
+        engine.search.mentees.vocab["industries"].id(name)
     for index in range(12):
         mentor = population.mentor(rng, f"mentor-{index:02d}")
         held = (industries[60 + index % 10], *rng.sample(industries, 5))
@@ -67,23 +67,30 @@ def test_a_search_over_ids_beyond_the_masks_scores_as_score_pair_does() -> None:
         goal = dataclasses.replace(population.goal(rng, mentee_id), industries=named)  # parsed
         engine.put_mentee(population.mentee(rng, mentee_id), 0)
         engine.put_goal(goal, 0)
-    assert (engine.mentees.packed["industries"][:300] & MORE).any()
-    assert not (engine.mentees.packed["industries"][:300] & MORE).all()
+    assert (engine.search.mentees.packed["industries"][:300] & MORE).any()
+    assert not (engine.search.mentees.packed["industries"][:300] & MORE).all()
 
     for index in range(12):
         mentor = engine.mentor(f"mentor-{index:02d}")
         assert mentor is not None
-        candidates = engine._candidates(mentor)
-        constraints = (engine.person_ids.id(mentor.user_id), -9, np.zeros(0, np.int64))
+        candidates = engine.search.candidates(mentor)
+        constraints = (engine.search.person_ids.id(mentor.user_id), -9, np.zeros(0, np.int64))
         found = best_mentees(
-            engine.mentees, engine.mentors, mentor, candidates, {0: 10_000}, constraints
+            engine.search.mentees,
+            engine.search.mentors,
+            mentor,
+            candidates,
+            {0: 10_000},
+            constraints,
         )[0]  # never full: every eligible mentee is scored in full
 
-        names = engine.mentees.slots.user_ids
+        names = engine.search.mentees.slots.user_ids
         expected = {}
-        for mentee_id, goal in engine.goals.items():
+        for mentee_id, goal in engine.roster.goals.items():
             if skill_level_sum(goal, mentor) > 0:
-                expected[mentee_id] = score_pair(goal, engine.profiles[mentee_id], mentor).total
+                expected[mentee_id] = score_pair(
+                    goal, engine.roster.profiles[mentee_id], mentor
+                ).total
         scored = zip(found.slots.tolist(), found.totals.tolist(), strict=True)
         got = {names[slot]: total for slot, total in scored}
         assert got == expected

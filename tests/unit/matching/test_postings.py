@@ -7,11 +7,11 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.matching.domain import kernels
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import goal_from_payload, person_from_profile
-from services.matching.domain.tables import PAD
+from services.matching.domain.search import kernels
+from services.matching.domain.search.tables import PAD
 from tests.unit.builders import goal, mentee
 
 SKILLS = ("go", "rust", "sql", "kafka", "k8s")
@@ -29,7 +29,7 @@ goal_changes = st.lists(
 
 
 def exact_postings(engine: TenantEngine) -> dict[int, set[int]]:
-    t = engine.mentees
+    t = engine.search.mentees
     found: dict[int, set[int]] = {}
     for slot in t.slots.slot_of.values():
         if t.ranked[slot]:
@@ -40,7 +40,7 @@ def exact_postings(engine: TenantEngine) -> dict[int, set[int]]:
 
 
 def postings(engine: TenantEngine, skill: int) -> set[int]:
-    return set(engine.postings.reach([(skill, 1)], engine.mentees)[0].tolist())
+    return set(engine.search.postings.reach([(skill, 1)], engine.search.mentees)[0].tolist())
 
 
 @settings(max_examples=60, deadline=None)
@@ -55,10 +55,10 @@ def test_postings_never_miss_a_mentee_and_a_rebuild_holds_exactly_them(
         engine.put_mentee(person_from_profile(profile), 0)
         engine.put_goal(goal_from_payload(goal(mentee_id, version, target_skills=skills)), 0)
     expected = exact_postings(engine)
-    skill_ids = range(len(engine.mentees.vocab["skills"]))
+    skill_ids = range(len(engine.search.mentees.vocab["skills"]))
     assert all(postings(engine, s) >= expected.get(s, set()) for s in skill_ids)
 
-    engine.postings.rebuild(engine.mentees)
+    engine.search.postings.rebuild(engine.search.mentees)
 
     assert {s: postings(engine, s) for s in skill_ids} == {
         s: expected.get(s, set()) for s in skill_ids

@@ -7,22 +7,18 @@ from __future__ import annotations
 import dataclasses
 import random
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
-from benchmarks import population
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import Goal
-from services.matching.domain.pruning import (
-    Contenders,
-    _helpers,
-    _in_parts,
-    best_mentees,
-    mentors_reaching,
-)
+from services.matching.domain.search.pruning import Contenders, best_mentees, mentors_reaching
+from services.matching.service_layer.search_threads import HelperThreads, helper_threads
+from tests.support import population
 
 PARTITIONS = 3
 
@@ -45,12 +41,12 @@ def search(
 ) -> dict[int, Contenders]:
     mentor = engine.mentor(mentor_id)
     assert mentor is not None
-    candidates = engine._candidates(mentor)
-    constraints = (engine.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
+    candidates = engine.search.candidates(mentor)
+    constraints = (engine.search.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
     lengths = dict.fromkeys(range(engine.config.partitions), length)
-    return best_mentees(
-        engine.mentees, engine.mentors, mentor, candidates, lengths, constraints, split
-    )
+    table, mentors = engine.search.mentees, engine.search.mentors
+    run = helper_threads()
+    return best_mentees(table, mentors, mentor, candidates, lengths, constraints, split, run)
 
 
 def best(found: Contenders, length: int) -> list[tuple[float, int]]:
@@ -81,22 +77,24 @@ def test_split_goal_searches_find_every_mentor_reaching_its_floor(
     engine: TenantEngine, threads: int, closed_share: float
 ) -> None:
     """Closed lists are all looked at; the others only where a bound reaches the floor."""
-    m = engine.mentors
+    m = engine.search.mentors
     random_values = np.random.default_rng(3)
     floors = random_values.uniform(0.3, 0.8, (PARTITIONS, m.slots.high_water))
     closed = random_values.uniform(0, 1, floors.shape) < closed_share
     for index in range(0, 900, 7):
         mentee_id = f"mentee-{index:03d}"
-        slot, partition = engine.mentees.slots.slot_of[mentee_id], index % PARTITIONS
-        goal, mentee = engine.goals[mentee_id], engine.profiles[mentee_id]
+        slot, partition = engine.search.mentees.slots.slot_of[mentee_id], index % PARTITIONS
+        goal, mentee = engine.roster.goals[mentee_id], engine.roster.profiles[mentee_id]
         scores = {
             mentor_slot: score_pair(goal, mentee, mentor).total
             for mentor_slot, mentor in enumerate(m.people[: m.slots.high_water])
             if mentor is not None and m.open[mentor_slot] and skill_level_sum(goal, mentor) > 0
         }
-        constraints = (engine.person_ids.id(mentee_id), -9, np.zeros(0, np.int64))
+        constraints = (engine.search.person_ids.id(mentee_id), -9, np.zeros(0, np.int64))
         reachable = (floors[partition], closed[partition])
-        found = mentors_reaching(engine.mentees, m, slot, constraints, reachable, (threads, 1))
+        found = mentors_reaching(
+            engine.search.mentees, m, slot, constraints, reachable, (threads, 1), helper_threads()
+        )
         assert dict(zip(found.slots.tolist(), found.totals.tolist(), strict=True)) == {
             s: total for s, total in scores.items() if total >= floors[partition, s]
         }
@@ -106,21 +104,23 @@ def test_split_goal_searches_find_every_mentor_reaching_its_floor(
 
 
 def test_a_part_no_helper_has_started_runs_in_the_callers_thread() -> None:
-    helpers = _helpers()
+    helpers = ThreadPoolExecutor(max_workers=2)
     release = threading.Event()
-    busy = [helpers.submit(release.wait, 30) for _ in range(helpers._max_workers)]
+    busy = [helpers.submit(release.wait, 30) for _ in range(2)]
+    run = HelperThreads(helpers)
     try:
-        done = _in_parts(lambda base, part: (base, part), (10,), ["first", "second", "third"])
+        done = run(lambda base, part: (base, part), (10,), ["first", "second", "third"])
         assert done == [(10, "first"), (10, "second"), (10, "third")]
         assert not any(task.done() for task in busy)  # every helper was still taken
     finally:
         release.set()
+        helpers.shutdown()
 
 
 def test_a_goal_naming_no_skill_reaches_no_mentor(engine: TenantEngine) -> None:
     """The contract asks for a skill; the engine must not fail on a goal without one."""
     mentee_id = "mentee-000"
-    skills_named = engine.goals[mentee_id]
+    skills_named = engine.roster.goals[mentee_id]
     engine.put_goal(Goal(mentee_id, 99, "no-skills", (), (), (), "similar", ()), 0)
     try:
         assert engine.ranking(mentee_id) == ()
@@ -142,15 +142,15 @@ def test_a_search_counts_past_the_length_when_the_first_mentee_is_the_best(threa
         skills = ("go",) if index == 0 else ("go", f"other-{index}")
         engine.put_mentee(population.mentee(rng, mentee_id), 0)
         engine.put_goal(Goal(mentee_id, 1, "g", skills, (), (), "similar", (), skills_only), 0)
-    levels = [(engine.mentees.vocab["skills"].id("go"), 5)]
-    candidates = engine.postings.reach(levels, engine.mentees)
-    constraints = (engine.person_ids.id("mentor"), -9, np.zeros(0, np.int64))
+    levels = [(engine.search.mentees.vocab["skills"].id("go"), 5)]
+    candidates = engine.search.postings.reach(levels, engine.search.mentees)
+    constraints = (engine.search.person_ids.id("mentor"), -9, np.zeros(0, np.int64))
 
-    found = best_mentees(
-        engine.mentees, engine.mentors, mentor, candidates, {0: 1}, constraints, (threads, 1)
-    )[0]
+    table, mentors = engine.search.mentees, engine.search.mentors
+    split, run = (threads, 1), helper_threads()
+    found = best_mentees(table, mentors, mentor, candidates, {0: 1}, constraints, split, run)[0]
 
-    assert best(found, 1) == [(-1.0, engine.mentees.slots.slot_of["mentee-00"])]
+    assert best(found, 1) == [(-1.0, engine.search.mentees.slots.slot_of["mentee-00"])]
     assert found.eligible > 1
 
 
@@ -197,11 +197,11 @@ def test_parts_of_thousands_of_candidates_agree_with_one_unpruned_pass(
     crowded: TenantEngine, threads: int
 ) -> None:
     """Past every 1,024 candidates a part raises its bars to the best another part published
-    (kernels._gather); its best and counts must stay those of one pass that prunes nothing."""
+    (the kernel's gather step); its best and counts must stay those of one unpruned pass."""
     for index in range(4):
         mentor = crowded.mentor(f"mentor-{index}")
         assert mentor is not None
-        assert crowded._candidates(mentor)[0].size // threads > 1_024
+        assert crowded.search.candidates(mentor)[0].size // threads > 1_024
         everyone = search(crowded, mentor.user_id, 10_000, (1, 1))
         for length in (1, 4):
             split = search(crowded, mentor.user_id, length, (threads, 1))

@@ -1,5 +1,5 @@
-from services.matching.domain import kernels
-from services.matching.domain.warm_up import compile_kernels
+from services.matching.adapters.warm_up import compile_kernels
+from services.matching.domain.search import kernels
 
 
 def test_the_warm_up_scores_through_both_compiled_passes() -> None:

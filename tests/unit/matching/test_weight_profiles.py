@@ -12,7 +12,7 @@ from tests.unit.builders import mentee
 
 def test_each_mentee_reads_its_own_weights_while_unused_rows_are_dropped() -> None:
     engine = TenantEngine(EngineConfig(partitions=1))
-    table = engine.mentees
+    table = engine.search.mentees
     ids = [f"mentee-{i}" for i in range(50)]
     for user_id in ids:
         engine.put_mentee(person_from_profile(mentee(user_id, skills=[])), 0)
@@ -28,7 +28,7 @@ def test_each_mentee_reads_its_own_weights_while_unused_rows_are_dropped() -> No
         most_rows = max(most_rows, len(table.profiles))
         for other, goal in goals.items():
             row = table.profile[table.slots.slot_of[other]]
-            expected = active_weights(goal, engine.profiles[other])
+            expected = active_weights(goal, engine.roster.profiles[other])
             assert tuple(table.profiles.weights[row].tolist()) == expected
             assert table.profiles.totals[row] == weight_total(expected)
     assert most_rows <= 2 * len(ids) + 1024 + 1

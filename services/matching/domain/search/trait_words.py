@@ -1,7 +1,7 @@
 """What makes two mentors the same type (their skills and industries), as bit words by slot.
 
 Re-ranking compares each pick with the rest of a mentee's pool; with the traits as rows of
-uint64 words, the whole comparison runs compiled (kernels.diversified_each).
+uint64 words, the whole comparison runs compiled (diversity.diversified_each).
 """
 
 from __future__ import annotations

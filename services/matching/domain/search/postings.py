@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from services.matching.domain import kernels
-from services.matching.domain.tables import PAD, IntArray, MenteeTable
+from services.matching.domain.search import kernels
+from services.matching.domain.search.tables import PAD, IntArray, MenteeTable
 
 Reach = tuple[IntArray, npt.NDArray[np.int32]]  # (slots, at least their level sums)
 
@@ -63,11 +63,17 @@ class Postings:
         self._sizes = counts
         self._stored = int(flat.size)
 
+    def holds(self, skill: int, slot: int) -> bool:
+        """Whether the skill's postings name the slot."""
+        if skill >= len(self._arrays):
+            return False
+        return bool((self._arrays[skill][: self._sizes[skill]] == slot).any())
+
     def reach(self, levels: Sequence[tuple[int, int]], table: MenteeTable) -> Reach:
         """Ranked mentee slots whose goal may name one of these (skill, level) pairs, ascending
         and distinct, each with at least its goal's level sum in them: the sum over the lists
-        naming the slot, which a stale or repeated entry only raises. Summed list by list, not
-        over the lists joined: copying them cost a third of the time."""
+        naming the slot, which a stale or repeated entry only raises. Summed list by list, so
+        that the lists are never copied."""
         if self._scratch.size < table.ranked.size:
             self._scratch = np.zeros(table.ranked.size, np.int32)
         named = 0

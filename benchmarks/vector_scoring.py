@@ -13,7 +13,7 @@ from services.matching.domain.criteria import (
     IDEAL_GAP_MIN,
     TIMEZONE_TOLERANCE_MINUTES,
 )
-from services.matching.domain.tables import (
+from services.matching.domain.search.tables import (
     FloatArray,
     IntArray,
     MenteeTable,

@@ -1,7 +1,7 @@
 """What a mentor's search reads of each mentee, packed into one 64-byte row.
 
 A mentor's search reads hundreds of thousands of mentee rows in slot order, most of them only
-to drop them after a criterion or two. Read from a dozen column arrays, every candidate cost a
+to drop them after a criterion or two. Read from a dozen column arrays, every candidate costs a
 cache line in each; packed here, its first criteria cost one line. The columns stay what the
 rest of the engine reads and writes; MenteeTable.fill packs a row whenever it writes one.
 
@@ -57,7 +57,7 @@ def packed_rows(capacity: int, keep: Any = None) -> Any:
 
 
 @njit(cache=True, inline="always")
-def _mask(ids: Any, row: int, count: int) -> Any:
+def row_mask(ids: Any, row: int, count: int) -> Any:
     """The mask of one row of `ids` (PAD-terminated); count < 0: no count to match."""
     mask, named, repeated = np.uint64(0), 0, False
     for column in range(ids.shape[1]):
@@ -77,7 +77,7 @@ def _mask(ids: Any, row: int, count: int) -> Any:
 def pack(packed: Any, slots: Any, columns: Any, ids: Any) -> None:
     """Write these slots' packed rows from the table's columns: (uid, manager, profile,
     partition, years, n_goal, n_ind, n_fun, n_sty) and ids (targets_ind, targets_fun, styles,
-    langs). One compiled call: field by field from Python took 50 µs a goal."""
+    langs), in one compiled call."""
     uid, manager, profile, partition, years, n_goal, n_ind, n_fun, n_sty = columns
     industries, functions, styles, languages = ids
     for slot in slots:
@@ -85,10 +85,10 @@ def pack(packed: Any, slots: Any, columns: Any, ids: Any) -> None:
         row.uid, row.manager, row.profile = uid[slot], manager[slot], profile[slot]
         row.partition, row.years, row.n_goal = partition[slot], years[slot], n_goal[slot]
         row.n_ind, row.n_fun, row.n_sty = n_ind[slot], n_fun[slot], n_sty[slot]
-        row.industries = _mask(industries, slot, n_ind[slot])
-        row.functions = _mask(functions, slot, n_fun[slot])
-        row.styles = _mask(styles, slot, n_sty[slot])
-        row.languages = _mask(languages, slot, -1)
+        row.industries = row_mask(industries, slot, n_ind[slot])
+        row.functions = row_mask(functions, slot, n_fun[slot])
+        row.styles = row_mask(styles, slot, n_sty[slot])
+        row.languages = row_mask(languages, slot, -1)
 
 
 def mentor_mask(lookup: Any) -> np.uint64:

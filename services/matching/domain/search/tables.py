@@ -14,10 +14,10 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from services.matching.domain import packed_rows
 from services.matching.domain.people import Goal, Person, tiebreak
-from services.matching.domain.trait_words import TraitWords
-from services.matching.domain.weight_profiles import WeightProfiles
+from services.matching.domain.search import packed_rows
+from services.matching.domain.search.trait_words import TraitWords
+from services.matching.domain.search.weight_profiles import WeightProfiles
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -209,8 +209,7 @@ def split_week(week: int) -> list[int]:
 
 
 def _write(column: np.ndarray, slots: IntArray, values: Sequence[Any]) -> None:
-    """column[slots] = values. One row (every GoalSet) as a plain item write: numpy's indexing
-    by an array of one slot costs a microsecond or two a column: a quarter of a goal's fill."""
+    """column[slots] = values; one row (every GoalSet) as a plain item write."""
     if len(values) == 1:
         column[int(slots[0])] = values[0]
     else:

@@ -11,9 +11,9 @@ SMALL = 8  # up to this many mentor ids, a tuple; beyond, a set
 class Memberships:
     """mentee slot -> ids of the mentors whose lists hold the mentee.
 
-    Most mentees are in a handful of lists. A Python set costs 216 bytes from its first element
-    (728 from its fifth), a tuple 40 + 8 per element: at 500,000 mentees that is over 100 MB.
-    A mentee in more than SMALL lists (early in a build, while lists are short, some are in
+    Most mentees are in a handful of lists, so a mentee's mentors are a tuple (a set is several
+    times larger from its first element, and there is one entry per mentee). A mentee in more
+    than SMALL lists (early in a build, while lists are short, some are in
     thousands) gets a set, so that adding stays cheap; it is copied into a smaller one as it
     leaves lists. A mentee in no list has no entry.
     """
@@ -45,6 +45,10 @@ class Memberships:
     def pop(self, mentee: int) -> Collection[str]:
         """The mentee's mentors, forgetting them."""
         return self._of.pop(mentee, ())
+
+    def mentees(self) -> Collection[int]:
+        """The mentees in at least one list."""
+        return self._of.keys()
 
     def of(self, mentee: int) -> Collection[str]:
         return self._of.get(mentee, ())

@@ -5,24 +5,23 @@
 
 Both run one compiled pass over the candidates (kernels.py) that stops scoring a pair once
 its bound shows it cannot reach what it must. Here the engine's tables are laid out for it.
-A search over many candidates runs in parts on several cores at once.
+A search over many candidates may run in parts; the caller's PartRunner decides whether they
+run one after the other (in_order) or at once on threads (the service layer's).
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from services.matching.domain import kernels, packed_rows
 from services.matching.domain.people import Person
-from services.matching.domain.postings import Reach
-from services.matching.domain.tables import (
+from services.matching.domain.search import kernels, packed_rows
+from services.matching.domain.search.postings import Reach
+from services.matching.domain.search.tables import (
     BoolArray,
     FloatArray,
     IntArray,
@@ -30,6 +29,19 @@ from services.matching.domain.tables import (
     MentorTable,
     split_week,
 )
+
+
+class PartRunner(Protocol):
+    """Runs kernel(*arguments, part) for each part; returns the results in the parts' order."""
+
+    def __call__(
+        self, kernel: Callable[..., Any], arguments: tuple[Any, ...], parts: list[Any]
+    ) -> list[Any]: ...
+
+
+def in_order(kernel: Callable[..., Any], arguments: tuple[Any, ...], parts: list[Any]) -> list[Any]:
+    """Each part in turn, in the caller's thread."""
+    return [kernel(*arguments, part) for part in parts]
 
 
 @dataclass(frozen=True)
@@ -54,11 +66,12 @@ def best_mentees(
     lengths: Mapping[int, int],
     constraints: tuple[int, int, IntArray],
     split: tuple[int, int] = (1, 1),
+    run: PartRunner = in_order,
 ) -> dict[int, Contenders]:
     """`candidates`: slots and at least their goal's level sums (Postings.reach).
     `constraints`: the mentor's person id, its manager's, and the mentee slots it excludes.
-    `split`: up to this many parts searched at once (sharing their bars), and the fewest
-    candidates per part."""
+    `split`: up to this many parts (sharing their bars), and the fewest candidates per part;
+    `run` runs the parts."""
     me, manager, excluded = constraints
     length_of = np.zeros(max(lengths, default=0) + 1, np.int64)
     for partition, length in lengths.items():
@@ -77,7 +90,7 @@ def best_mentees(
     spans = _spans(named.size, split)
     bars = np.full((len(spans), length_of.size), -1.0)
     parts = [(named[first:end], reach[first:end], row) for row, (first, end) in enumerate(spans)]
-    found = _in_parts(kernels.best_mentees, (*arguments, bars), parts)
+    found = run(kernels.best_mentees, (*arguments, bars), parts)
     slots = np.concatenate([part_slots[:count] for part_slots, _, count, _ in found])
     totals = np.concatenate([part_totals[:count] for _, part_totals, count, _ in found])
     eligible = sum(part_eligible for *_, part_eligible in found)
@@ -115,17 +128,17 @@ def mentors_reaching(
     constraints: tuple[int, int, IntArray],
     floors: tuple[FloatArray, BoolArray],
     split: tuple[int, int] = (1, 1),
+    run: PartRunner = in_order,
 ) -> Reaching:
     """Open mentors holding one of the goal's skills that score at least their list's floor
     for this mentee (in slot order). `constraints`: the mentee's person id, its manager's,
     and the mentor slots it excludes; `floors`: per mentor, the floor of its list in the
-    mentee's partition and whether that list is closed; `split`: up to this many parts
-    searched at once, and the fewest mentors per part."""
+    mentee's partition and whether that list is closed; `split`: up to this many parts, and
+    the fewest mentors per part, run by `run`."""
     t, rows = table, mentors.rows
 
     def ids(kind: str, column: Any) -> IntArray:
-        """The row's ids the mentors' table knows (PAD and newer ids left out), from a list:
-        numpy's masks cost a few microseconds each on a handful of values."""
+        """The row's ids the mentors' table knows (PAD and newer ids left out)."""
         known = rows[kind].shape[0]
         return np.array([v for v in column[slot].tolist() if 0 <= v < known], np.int64)
 
@@ -157,7 +170,7 @@ def mentors_reaching(
         tuple(rows[kind] for kind, _ in _mentee_ids(t)),
         (mentors.years, mentors.offset, mentors.week),
     )
-    found = _in_parts(kernels.mentors_reaching, arguments, _spans(high, split))
+    found = run(kernels.mentors_reaching, arguments, _spans(high, split))
     return Reaching(*(np.concatenate(column) for column in zip(*found, strict=True)))
 
 
@@ -167,29 +180,6 @@ def _spans(size: int, split: tuple[int, int]) -> list[tuple[int, int]]:
     parts = max(1, min(threads, size // min_part))
     edges = [size * index // parts for index in range(parts + 1)]
     return list(itertools.pairwise(edges))
-
-
-def _in_parts(
-    kernel: Callable[..., Any], arguments: tuple[Any, ...], parts: list[Any]
-) -> list[Any]:
-    """kernel(*arguments, part) for each part: the first in this thread, the others at once
-    in the helpers; results in the parts' order. A part that no helper has started by the
-    time the first is done runs in this thread too: about 1 search in 100 here otherwise
-    waited several milliseconds for a helper thread to be scheduled."""
-    helpers = [_helpers().submit(kernel, *arguments, part) for part in parts[1:]]
-    first = kernel(*arguments, parts[0])
-    rest = [
-        kernel(*arguments, part) if helper.cancel() else helper.result()
-        for helper, part in zip(helpers, parts[1:], strict=True)
-    ]
-    return [first, *rest]
-
-
-@functools.cache
-def _helpers() -> ThreadPoolExecutor:
-    """Threads for the parts beyond the first (which runs in the caller's thread); made on
-    first use, idle between searches."""
-    return ThreadPoolExecutor(thread_name_prefix="mentor-search")
 
 
 def _mentee_ids(t: MenteeTable) -> tuple[tuple[str, Any], ...]:

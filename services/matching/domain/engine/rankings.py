@@ -1,0 +1,111 @@
+"""Each mentee's ranking: MMR over the best of the mentors that show it, kept up to date lazily.
+
+A mentee is marked dirty when a change may alter its ranking, and re-ranked before the
+engine's call returns. A change below the mentee's pool floor (the last score of a full pool)
+alters neither its pool nor its ranking, and marks nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
+
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.search import PoolEntry, SearchIndex
+
+RERANKS_PER_CALL = 512  # mentees whose pools are held at once (a restore re-ranks all of them)
+ShownBy = Mapping[int, Mapping[str, float]]  # mentee slot -> mentor id -> score shown at
+
+
+class Ranked(NamedTuple):
+    """One mentor of a ranking (a tuple, as a re-rank builds and compares many)."""
+
+    mentor_id: str
+    score: float
+
+
+class Rankings:
+    def __init__(self, config: EngineConfig, search: SearchIndex) -> None:
+        self.config = config
+        self.search = search
+        self.by_mentee: dict[str, tuple[Ranked, ...]] = {}
+        self.pool_floor: dict[int, float] = {}  # mentee slot -> last score of its full pool
+        self.dirty: set[int] = set()
+        self.changed: set[str] = set()  # mentee ids whose ranking changed
+
+    def get(self, mentee_id: str) -> tuple[Ranked, ...]:
+        return self.by_mentee.get(mentee_id, ())
+
+    def note(self, mentee: int, score: float) -> None:
+        """A mentor at `score` joined or left the mentee's shown-by: re-rank it only if that
+        reaches its pool."""
+        if score >= self.pool_floor.get(mentee, -1.0):
+            self.dirty.add(mentee)
+
+    def mark(self, mentees: Iterable[int]) -> None:
+        self.dirty.update(mentees)
+
+    def release(self, mentee_id: str, slot: int) -> None:
+        """The mentee is no longer ranked."""
+        self.pool_floor.pop(slot, None)
+        self.dirty.discard(slot)
+        if self.by_mentee.pop(mentee_id, None):
+            self.changed.add(mentee_id)
+
+    def rerank_dirty(self, shown_by: ShownBy) -> None:
+        """Re-rank every dirty mentee, RERANKS_PER_CALL at a time (one compiled MMR call each)."""
+        while self.dirty:
+            batch = [self.dirty.pop() for _ in range(min(len(self.dirty), RERANKS_PER_CALL))]
+            self._rerank(batch, shown_by)
+
+    def _rerank(self, slots: list[int], shown_by: ShownBy) -> None:
+        size = self.config.pool_factor * self.config.top_k
+        mentees, pools = [], []
+        for slot in slots:
+            if not self.search.is_ranked(slot) or not self.search.mentee_id(slot):
+                continue
+            pool = self._pool(shown_by.get(slot, {}), size)
+            if len(pool) == size:
+                self.pool_floor[slot] = -pool[-1][0]
+            else:
+                self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
+            mentees.append(self.search.mentee_id(slot))
+            pools.append(pool)
+        picks = self.search.diversified(pools, self.config.top_k, self.config.diversity)
+        for mentee_id, picked in zip(mentees, picks, strict=True):
+            before = self.by_mentee.get(mentee_id, ())
+            if picked == before:  # compared as plain pairs
+                continue
+            self.changed.add(mentee_id)
+            if picked:
+                self.by_mentee[mentee_id] = tuple(itertools.starmap(Ranked, picked))
+            else:
+                del self.by_mentee[mentee_id]
+
+    def _pool(self, shown_by: Mapping[str, float], size: int) -> list[PoolEntry]:
+        """The best `size` of the mentors showing the mentee that are still in the table."""
+        known = self.search.mentors.tiebreaks  # and their tiebreaks
+        if len(shown_by) > 4 * size:
+            # Shown by many: find the size-th best score first, build entries above it only.
+            bar = sorted(shown_by.values(), reverse=True)[size - 1]
+            above = [(m, score) for m, score in shown_by.items() if score >= bar]
+            if all(m in known for m, _ in above):
+                return sorted((-score, known[m], m) for m, score in above)[:size]
+        entries = [(-score, known[m], m) for m, score in shown_by.items() if m in known]
+        entries.sort()
+        return entries[:size]
+
+    def check_invariants(self, shown_by: ShownBy) -> None:
+        """Nothing is left dirty, and every ranking is the one its pool gives now."""
+        assert not self.dirty
+        size = self.config.pool_factor * self.config.top_k
+        ranked = self.search.ranked_mentee_ids()
+        assert self.by_mentee.keys() <= set(ranked)
+        for mentee_id in ranked:
+            slot = self.search.mentee_slot(mentee_id)
+            assert slot is not None
+            pool = self._pool(shown_by.get(slot, {}), size)
+            fresh = self.search.diversified([pool], self.config.top_k, self.config.diversity)
+            assert fresh[0] == self.by_mentee.get(mentee_id, ()), mentee_id
+            assert self.pool_floor.get(slot) == (-pool[-1][0] if len(pool) == size else None)

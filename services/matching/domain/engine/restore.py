@@ -1,0 +1,111 @@
+"""Rebuild an engine from stored state without re-scoring: lists come back as saved."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from services.matching.domain.engine.tenant import TenantEngine
+from services.matching.domain.mentor_lists import MentorList
+from services.matching.domain.people import Goal, Person, tiebreak
+from services.matching.domain.search import MenteeRow
+
+
+class Restorer:
+    """Fed in this order: mentors, people, goals, exclusions, lists, proposals, then finish().
+
+    Each list is applied as it arrives (rather than all held until the end), so the mentees'
+    table rows are complete before the first one.
+    """
+
+    ROWS_PER_WRITE = 10_000  # mentees written to the table at once
+
+    def __init__(self, engine: TenantEngine) -> None:
+        self.engine = engine
+        self._proposed: dict[str, set[str]] = {}
+        self._rows: list[MenteeRow] = []  # table rows not yet written
+        self._goals_started = False
+        self._mentees_done = False
+
+    def mentor(self, person: Person, accepted: int) -> None:
+        self.engine.roster.accepted[person.user_id] = accepted
+        self.engine.put_mentor_data(person)
+
+    def person(self, person: Person, partition: int) -> None:
+        """A stored profile; fed before any goal."""
+        assert not self._goals_started, "people come before goals"
+        self.engine.roster.partition_of[person.user_id] = partition
+        self.engine.roster.profiles[person.user_id] = person
+
+    def goal(self, goal: Goal, partition: int) -> None:
+        """A stored goal: with its mentee's profile (restored before it), a row of the table."""
+        self._goals_started = True
+        assert not self._mentees_done, "goals come before lists"
+        roster = self.engine.roster
+        mentee_id = goal.mentee_id
+        partition = max(partition, roster.partition_of.get(mentee_id, partition))
+        roster.partition_of[mentee_id] = partition
+        roster.goals[mentee_id] = goal
+        person = roster.profiles.get(mentee_id)
+        if person is None or not person.is_mentee:
+            return
+        self._rows.append(self.engine.search.mentee_row(mentee_id, person, goal, partition))
+        if len(self._rows) >= self.ROWS_PER_WRITE:
+            self._write_rows()
+
+    def _write_rows(self) -> None:
+        self.engine.search.fill(self._rows)
+        self._rows = []
+
+    def exclusion(self, mentee_id: str, mentor_id: str, partition: int) -> None:
+        self.engine.roster.exclude(mentee_id, mentor_id, partition)
+
+    def _finish_mentees(self) -> None:
+        if not self._mentees_done:
+            self._write_rows()
+            self.engine.search.rebuild_postings()
+            self._mentees_done = True
+
+    def mentor_list(
+        self, mentor_id: str, partition: int, entries: list[tuple[str, float]], truncated: bool
+    ) -> None:
+        self._finish_mentees()
+        e = self.engine
+        mentor = e.mentor(mentor_id)
+        if mentor is None:
+            return
+        slot_of, is_ranked = e.search.mentee_slot, e.search.is_ranked
+        restored = MentorList(e.share(mentor, partition), truncated=truncated)
+        slots = ((slot_of(mentee_id), mentee_id, score) for mentee_id, score in entries)
+        restored.entries = sorted(
+            (-score, tiebreak(mentee_id), slot)
+            for slot, mentee_id, score in slots
+            if slot is not None and is_ranked(slot)
+        )[: restored.length]
+        if restored.truncated and len(restored.entries) < restored.share:
+            e.refresh_mentor(mentor_id, [partition])
+        else:
+            e.lists.replace((mentor_id, partition), restored)
+
+    def proposal(self, mentee_id: str, mentor_ids: Iterable[str]) -> None:
+        """The mentee's last proposal, as stored."""
+        self._proposed[mentee_id] = set(mentor_ids)
+
+    def finish(self) -> TenantEngine:
+        """The engine, with the mentees whose restored ranking differs from their stored
+        proposal left as changed rankings, to be proposed with the next event.
+
+        They can differ: a mentor's newest data is restored while the lists of a partition
+        still wait for that mentor's fan-out event, and the list the fan-out recomputes may
+        then equal the restored one, so no later change would correct the stored proposal.
+        """
+        e = self.engine
+        self._finish_mentees()
+        shown_by = e.lists.shown_by
+        e.rankings.mark(slot for slot, mentors in shown_by.items() if mentors)  # others: none
+        e.rankings.rerank_dirty(shown_by)
+        e.drain()
+        for mentee_id in self._proposed.keys() | e.rankings.by_mentee.keys():
+            ranked = {r.mentor_id for r in e.ranking(mentee_id)}
+            if ranked != self._proposed.get(mentee_id, set()):
+                e.rankings.changed.add(mentee_id)
+        return e

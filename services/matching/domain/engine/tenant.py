@@ -1,0 +1,263 @@
+"""The incremental ranking engine for one tenant (pure: no I/O, no clocks).
+
+What each change recomputes:
+- a mentee's goal or profile: that mentee against the mentors holding a goal skill, then
+  only the lists the mentee enters or leaves;
+- a mentor's profile, seats or opt-in (`refresh_mentor`): that mentor against the mentees whose
+  goals name one of its skills, per partition, and only the mentees whose shown lists changed
+  are re-ranked;
+- an exclusion (accept / decline): that pair's list entry.
+A mentee's ranking is MMR over the mentors whose shown part includes them; the engine reports
+which rankings changed so that proposals go out only on real changes.
+
+The engine is four parts, each keeping its own invariants (check_invariants): the roster
+(people, goals, seats, exclusions), the search index (how candidates are found fast), the
+mentor lists (with their floors, memberships and shown-by), and the rankings (with their
+pools and dirtiness).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.matching.domain.batch import Population
+from services.matching.domain.constraints import (
+    EngineConfig,
+    exposure_budget,
+    free_seats,
+    kept_length,
+    open_to_mentees,
+    partition_share,
+)
+from services.matching.domain.criteria import PairScore, score_pair
+from services.matching.domain.engine.lists import ListKey, MentorLists
+from services.matching.domain.engine.rankings import Ranked, Rankings
+from services.matching.domain.engine.roster import Roster
+from services.matching.domain.mentor_lists import Entry, MentorList
+from services.matching.domain.people import Goal, Person, tiebreak
+from services.matching.domain.search import Contenders, PartRunner, SearchIndex, in_order
+
+
+@dataclass
+class Changes:
+    rankings: set[str] = field(default_factory=set)  # mentee ids whose ranking changed
+    lists: set[ListKey] = field(default_factory=set)  # mentor lists to persist
+
+
+class TenantEngine:
+    def __init__(self, config: EngineConfig, run: PartRunner = in_order) -> None:
+        """`run` runs the parts of a search split across config.search_threads."""
+        self.config = config
+        self.roster = Roster()
+        self.search = SearchIndex((config.search_threads, config.min_search_part), run)
+        self.rankings = Rankings(config, self.search)
+        self.lists = MentorLists(config.partitions, self.search, self.share, self.rankings.note)
+
+    def run_searches_with(self, run: PartRunner) -> None:
+        self.search.run = run
+
+    # ----------------------------------------------------------------- people and goals
+    def put_mentor_data(self, person: Person) -> None:
+        """Mentor-side data only; lists follow with refresh_mentor (per partition)."""
+        self._touch_mentees_of(person.user_id)
+        if person.is_mentor:
+            accepted = self.roster.accepted.get(person.user_id, 0)
+            self.search.put_mentor(person, open_to_mentees(person, accepted))
+            self.lists.fit_floors()
+            for partition in range(self.config.partitions):
+                self.lists.set_floor(person.user_id, partition)
+        else:
+            self.search.remove_mentor(person.user_id)
+
+    def put_mentee(self, person: Person, partition: int) -> None:
+        self.roster.profiles[person.user_id] = person
+        self.roster.partition_of[person.user_id] = partition
+        self._refresh_mentee(person.user_id)
+
+    def put_goal(self, goal: Goal, partition: int) -> None:
+        self.roster.goals[goal.mentee_id] = goal
+        self.roster.partition_of[goal.mentee_id] = partition
+        self._refresh_mentee(goal.mentee_id)
+
+    def forget(self, user_id: str) -> None:
+        """Erase a person from this engine (mentor side needs refresh_mentor afterwards)."""
+        self.roster.forget(user_id)
+        self._refresh_mentee(user_id)
+        self.roster.partition_of.pop(user_id, None)
+        self._touch_mentees_of(user_id)
+        self.search.remove_mentor(user_id)
+        self._rerank_dirty()
+
+    def drop_mentor(self, mentor_id: str) -> None:
+        """The mentor is gone; its lists empty with refresh_mentor (per partition)."""
+        self._touch_mentees_of(mentor_id)
+        self.search.remove_mentor(mentor_id)
+        self.roster.accepted.pop(mentor_id, None)
+
+    def set_accepted(self, mentor_id: str, count: int) -> None:
+        """Seats taken, as stored; lists follow with refresh_mentor."""
+        self.roster.accepted[mentor_id] = count
+        mentor = self.search.mentor(mentor_id)
+        if mentor is not None:
+            self.search.set_open(mentor_id, open_to_mentees(mentor, count))
+            for partition in range(self.config.partitions):
+                self.lists.set_floor(mentor_id, partition)
+
+    def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> None:
+        """Never propose this mentor to this mentee again (declined, or already accepted)."""
+        if not self.roster.exclude(mentee_id, mentor_id, partition):
+            return
+        mentee = self.search.mentee_slot(mentee_id)
+        if mentee is None:
+            return
+        key = (mentor_id, self.roster.partition_of[mentee_id])
+        mentor_list = self.lists.get(key)
+        if mentor_list is not None and mentor_list.contains(mentee):
+            self._remove_from_list(key, mentee)
+        self._rerank_dirty()
+
+    def reset_exclusions(self, mentor_id: str, partition: int, mentee_ids: Iterable[str]) -> None:
+        """Make the mentor's exclusions in one partition those stored; refresh_mentor follows.
+
+        Erasing a mentor purges its pairs in every partition at once, while a partition learns
+        of it later, from the fan-out, possibly after the mentor came back: only the store
+        knows which exclusions still hold.
+        """
+        self.roster.reset_exclusions(mentor_id, partition, mentee_ids)
+
+    # ----------------------------------------------------------------- mentor lists
+    def refresh_mentor(self, mentor_id: str, partitions: Iterable[int]) -> None:
+        """Recompute the mentor's lists in these partitions from scratch (one bounded pass)."""
+        self._rebuild_lists(mentor_id, sorted(set(partitions)))
+        self._rerank_dirty()
+
+    def share(self, mentor: Person, partition: int) -> int:
+        """The mentor's exposure budget in one partition, from its free seats now."""
+        seats = free_seats(mentor, self.roster.accepted.get(mentor.user_id, 0))
+        budget = exposure_budget(seats, self.config) if mentor.is_mentor and mentor.opted_in else 0
+        return partition_share(budget, partition, mentor.user_id, self.config.partitions)
+
+    def _rebuild_lists(self, mentor_id: str, partitions: list[int]) -> None:
+        mentor = self.search.mentor(mentor_id)
+        shares = {p: 0 if mentor is None else self.share(mentor, p) for p in partitions}
+        best: dict[int, Contenders] = {}
+        if mentor is not None:
+            lengths = {p: kept_length(share) for p, share in shares.items()}
+            excluded = self.roster.excluded_by_mentor.get(mentor_id) or {}
+            best = self.search.best_mentees(mentor, lengths, excluded)
+        for partition, share in shares.items():
+            fresh = MentorList(share)
+            found = best.get(partition)
+            if found is not None and share > 0:
+                fresh.entries, fresh.truncated = self._top(found, fresh.length)
+            self.lists.replace((mentor_id, partition), fresh)
+
+    def _top(self, found: Contenders, length: int) -> tuple[list[Entry], bool]:
+        slots, totals = found.slots, found.totals
+        if slots.size > length:
+            threshold = np.partition(totals, slots.size - length)[slots.size - length]
+            near = totals >= threshold
+            slots, totals = slots[near], totals[near]
+        entries = sorted(
+            (-score, tiebreak(self.search.mentee_id(s)), s)
+            for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
+        )
+        return entries[:length], found.eligible > length
+
+    def _remove_from_list(self, key: ListKey, mentee: int) -> None:
+        if not self.lists.remove(key, mentee):
+            self._rebuild_lists(key[0], [key[1]])  # the reserve is spent: search again
+
+    def _touch_mentees_of(self, mentor_id: str) -> None:
+        """Rankings skip mentors not in the table and weigh their data (diversity): a mentor
+        arriving, changing or leaving re-ranks the mentees its lists show, even when the
+        lists themselves come out the same."""
+        self.rankings.mark(self.lists.shown_mentees(mentor_id))
+
+    # ----------------------------------------------------------------- mentees
+    def _refresh_mentee(self, mentee_id: str) -> None:
+        slot = self.search.mentee_slot(mentee_id)
+        if slot is not None:
+            self.search.clear_mentee(slot)  # first: a list recomputed below no longer sees it
+            partition = self.search.mentee_partition(slot)
+            for mentor_id in self.lists.leave(slot):
+                self._remove_from_list((mentor_id, partition), slot)
+        person, goal = self.roster.profiles.get(mentee_id), self.roster.goals.get(mentee_id)
+        if person is None or goal is None or not person.is_mentee:
+            if slot is not None:
+                self.lists.release(slot)
+                self.rankings.release(mentee_id, slot)
+                self.search.release_mentee(mentee_id)
+            self._rerank_dirty()
+            return
+        partition = self.roster.partition_of[mentee_id]
+        slot = self.search.put_mentee(mentee_id, person, goal, partition)
+        self._offer_mentee(slot, mentee_id)
+        self.rankings.mark([slot])
+        self._rerank_dirty()
+
+    def _offer_mentee(self, slot: int, mentee_id: str) -> None:
+        excluded = self.roster.excluded.get(mentee_id) or ()
+        partition = self.search.mentee_partition(slot)
+        found = self.search.mentors_reaching(slot, excluded, self.lists.floors_of(partition))
+        self.lists.left_out(found.left_out, partition)
+        own_key = tiebreak(mentee_id)
+        for mentor_slot, score in zip(found.slots.tolist(), found.totals.tolist(), strict=True):
+            self.lists.insert(mentor_slot, partition, (-score, own_key, slot))
+
+    def _rerank_dirty(self) -> None:
+        self.rankings.rerank_dirty(self.lists.shown_by)
+
+    # ----------------------------------------------------------------- queries
+    def drain(self) -> Changes:
+        changes = Changes(self.rankings.changed, self.lists.changed)
+        self.rankings.changed, self.lists.changed = set(), set()
+        return changes
+
+    def ranking(self, mentee_id: str) -> tuple[Ranked, ...]:
+        return self.rankings.get(mentee_id)
+
+    def ranking_ids(self) -> dict[str, tuple[str, ...]]:
+        return {
+            mentee_id: tuple(r.mentor_id for r in self.rankings.get(mentee_id))
+            for mentee_id in self.search.ranked_mentee_ids()
+        }
+
+    def explain(self, mentee_id: str, mentor_id: str) -> tuple[PairScore, Goal, Person, Person]:
+        mentor = self.search.mentor(mentor_id)
+        assert mentor is not None
+        goal, mentee = self.roster.goals[mentee_id], self.roster.profiles[mentee_id]
+        return score_pair(goal, mentee, mentor), goal, mentee, mentor
+
+    def mentor(self, mentor_id: str) -> Person | None:
+        return self.search.mentor(mentor_id)
+
+    def list_entries(self, mentor_id: str, partition: int) -> tuple[list[tuple[str, float]], bool]:
+        mentor_list = self.lists.get((mentor_id, partition))
+        if mentor_list is None:
+            return [], False
+        entries = [(self.search.mentee_id(e[2]), -e[0]) for e in mentor_list.entries]
+        return entries, mentor_list.truncated
+
+    def check_invariants(self) -> None:
+        """Each part's own invariants (for tests: this walks every list and ranking)."""
+        self.roster.check_invariants()
+        self.search.check_invariants()
+        self.lists.check_invariants()
+        self.rankings.check_invariants(self.lists.shown_by)
+
+
+def population(engine: TenantEngine) -> Population:
+    """The engine's inputs, for a from-scratch batch recompute to compare against."""
+    roster = engine.roster
+    people = {p.user_id: p for p in engine.search.mentor_people()}
+    people.update(roster.profiles)
+    return Population(
+        people=people,
+        goals=dict(roster.goals),
+        accepted=dict(roster.accepted),
+        excluded={(x, m) for x, mentors in roster.excluded.items() for m in mentors},
+    )

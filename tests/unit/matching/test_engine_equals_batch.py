@@ -1,0 +1,55 @@
+"""At 1,000 mentors and 10,000 mentees (the benchmark's seeded population, built one event at a
+time as the benchmark does), the incremental engine ranks every mentee as a from-scratch batch
+recompute does, and its rankings digest is the one recorded with the benchmark runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import zlib
+
+import pytest
+
+from services.matching.domain.batch import recompute
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import TenantEngine, population
+from services.matching.service_layer.search_threads import helper_threads
+from tests.support import population as people
+
+SEED = 20261125  # benchmarks/matching.py's default
+RECORDED_DIGEST = "faacd195ea5b47ab"  # docs/benchmarks.md: the 1k / 10k digest of every run
+
+
+def partition_of(user_id: str, partitions: int) -> int:
+    return zlib.crc32(user_id.encode()) % partitions
+
+
+@pytest.fixture(scope="module")
+def engine() -> TenantEngine:
+    rng = random.Random(SEED)
+    built = TenantEngine(EngineConfig(), helper_threads())
+    for index in range(1_000):
+        built.put_mentor_data(people.mentor(rng, f"mentor-{index:06d}"))
+    for index in range(10_000):
+        mentee_id = f"mentee-{index:07d}"
+        partition = partition_of(mentee_id, built.config.partitions)
+        built.put_mentee(people.mentee(rng, mentee_id), partition)
+        built.drain()
+        built.put_goal(people.goal(rng, mentee_id), partition)
+        built.drain()
+    return built
+
+
+def test_the_engine_ranks_every_mentee_as_a_batch_recompute_does(engine: TenantEngine) -> None:
+    partitions = engine.config.partitions
+    expected = recompute(population(engine), engine.config, lambda u: partition_of(u, partitions))
+    rankings = engine.ranking_ids()
+    assert sum(1 for ranking in rankings.values() if ranking) > 1_000
+    assert rankings == expected
+
+
+def test_the_rankings_digest_is_the_recorded_one(engine: TenantEngine) -> None:
+    rankings = sorted(engine.ranking_ids().items())
+    digest = hashlib.sha256(json.dumps(rankings).encode()).hexdigest()[:16]
+    assert digest == RECORDED_DIGEST
