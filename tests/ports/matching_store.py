@@ -1,0 +1,183 @@
+"""The matching store's port (UnitOfWork, MatchingTransaction, StateLoader) as one suite.
+
+MatchingStoreContract holds the checks; a subclass per implementation provides the `uow` and
+`loader` fixtures: the fake (tests/unit/matching/test_fake_store_port.py) and PostgreSQL
+(tests/integration/test_postgres_store_port.py). What the handlers rely on is checked through
+the port alone, so the fake the property test runs on is shown to behave like the adapter.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.service_layer.unit_of_work import (
+    CurrentProposal,
+    StateLoader,
+    StoredProposal,
+    UnitOfWork,
+)
+from tests.unit.builders import goal, mentee, mentor
+
+TENANT, OTHER = "tenant-a", "tenant-b"
+CONFIG = EngineConfig(top_k=2, partitions=2)
+
+
+def proposal(mentee_id: str, mentor_ids: tuple[str, ...], version: int = 1) -> StoredProposal:
+    current = CurrentProposal(version, "g1", mentor_ids)
+    return StoredProposal(mentee_id, 0, current, uuid.uuid4())
+
+
+class RolledBack(Exception):
+    pass
+
+
+class MatchingStoreContract:
+    """Subclasses define the fixtures `uow` (UnitOfWork) and `loader` (StateLoader)."""
+
+    @pytest.fixture
+    def uow(self) -> Any:
+        raise NotImplementedError
+
+    @pytest.fixture
+    def loader(self, uow: UnitOfWork) -> Any:
+        raise NotImplementedError
+
+    async def test_each_event_id_is_a_first_delivery_once(self, uow: UnitOfWork) -> None:
+        first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        async with uow.transaction() as tx:
+            assert await tx.first_deliveries([first, second]) == {first, second}
+        async with uow.transaction() as tx:
+            assert await tx.first_deliveries([second, third]) == {third}
+
+    async def test_a_person_is_stored_per_tenant(self, uow: UnitOfWork) -> None:
+        person = person_from_profile(mentor("m1", version=3, industries=["fintech"]))
+        async with uow.transaction() as tx:
+            assert await tx.person_version(TENANT, "m1") is None
+            await tx.save_person(TENANT, person, 1)
+        async with uow.transaction() as tx:
+            assert await tx.person_version(TENANT, "m1") == 3
+            assert await tx.stored_person(TENANT, "m1") == person
+            assert await tx.person_version(OTHER, "m1") is None
+            assert await tx.stored_person(OTHER, "m1") is None
+
+    async def test_only_a_newer_goal_is_stored(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)
+            assert not await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)
+            assert not await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 1)), 0)
+            assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 3)), 0)
+            assert await tx.save_goal_if_newer(OTHER, goal_from_payload(goal("x", 1)), 0)
+
+    async def test_seats_are_taken_up_to_the_capacity(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            await tx.save_person(TENANT, person_from_profile(mentor("m1", capacity=2)), 0)
+            await tx.save_person(TENANT, person_from_profile(mentee("x1")), 0)
+        async with uow.transaction() as tx:
+            assert [await tx.take_seat(TENANT, "m1") for _ in range(3)] == [1, 2, None]
+            assert await tx.take_seat(TENANT, "x1") is None  # no mentor
+            assert await tx.take_seat(TENANT, "nobody") is None
+            assert await tx.seats_taken(TENANT, "m1") == 2
+            assert await tx.seats_taken(TENANT, "x1") == 0
+            assert await tx.seats_taken(OTHER, "m1") == 0
+
+    async def test_a_mentors_pairs_are_read_per_partition_in_mentee_order(
+        self, uow: UnitOfWork
+    ) -> None:
+        async with uow.transaction() as tx:
+            await tx.save_pair(TENANT, "x2", "m1", 0, "declined")
+            await tx.save_pair(TENANT, "x1", "m1", 0, "accept_parked")
+            await tx.save_pair(TENANT, "x3", "m1", 1, "accepted")
+            await tx.save_pair(TENANT, "x1", "m2", 0, "declined")
+            await tx.save_pair(TENANT, "x1", "m1", 0, "accepted")  # a later state replaces it
+        async with uow.transaction() as tx:
+            assert await tx.mentor_pairs(TENANT, "m1", 0) == [
+                ("x1", "accepted"),
+                ("x2", "declined"),
+            ]
+            assert await tx.mentor_pairs(TENANT, "m1", 1) == [("x3", "accepted")]
+            assert await tx.mentor_pairs(OTHER, "m1", 0) == []
+
+    async def test_proposals_are_read_back_for_the_mentees_asked(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            assert await tx.current_proposals(TENANT, ["x1"]) == {}
+            await tx.save_proposals(TENANT, [proposal("x1", ("m1", "m2")), proposal("x2", ())])
+            await tx.save_proposals(TENANT, [proposal("x1", ("m3",), version=2)])
+        async with uow.transaction() as tx:
+            assert await tx.current_proposals(TENANT, ["x1", "x3"]) == {
+                "x1": CurrentProposal(2, "g1", ("m3",))
+            }
+            assert await tx.current_proposals(OTHER, ["x1", "x2"]) == {}
+
+    async def test_forgetting_a_person_erases_them_on_every_side(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            await tx.save_person(TENANT, person_from_profile(mentor("p", capacity=2)), 0)
+            await tx.save_person(OTHER, person_from_profile(mentor("p", capacity=2)), 0)
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("p")), 0)
+            assert await tx.take_seat(TENANT, "p") == 1
+            await tx.save_pair(TENANT, "p", "m1", 0, "declined")  # as mentee
+            await tx.save_pair(TENANT, "x1", "p", 0, "accepted")  # as mentor
+            await tx.save_pair(TENANT, "x1", "m1", 0, "declined")  # not theirs
+            await tx.save_proposals(TENANT, [proposal("p", ("m1",))])
+        async with uow.transaction() as tx:
+            await tx.forget_person(TENANT, "p")
+        async with uow.transaction() as tx:
+            assert await tx.stored_person(TENANT, "p") is None
+            assert await tx.seats_taken(TENANT, "p") == 0
+            assert await tx.mentor_pairs(TENANT, "p", 0) == []
+            assert await tx.mentor_pairs(TENANT, "m1", 0) == [("x1", "declined")]
+            assert await tx.current_proposals(TENANT, ["p"]) == {}
+            assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("p")), 0)
+            assert await tx.person_version(OTHER, "p") == 1  # the other tenant's person stays
+
+    async def test_a_failed_transaction_leaves_nothing(self, uow: UnitOfWork) -> None:
+        delivered = uuid.uuid4()
+        with pytest.raises(RolledBack):
+            async with uow.transaction() as tx:
+                await tx.first_deliveries([delivered])
+                await tx.save_person(TENANT, person_from_profile(mentor("m1")), 0)
+                await tx.save_proposals(TENANT, [proposal("x1", ("m1",))])
+                raise RolledBack
+        async with uow.transaction() as tx:
+            assert await tx.first_deliveries([delivered]) == {delivered}
+            assert await tx.stored_person(TENANT, "m1") is None
+            assert await tx.current_proposals(TENANT, ["x1"]) == {}
+
+    async def test_a_restore_brings_back_people_goals_and_lists(
+        self, uow: UnitOfWork, loader: StateLoader
+    ) -> None:
+        async with uow.transaction() as tx:
+            for index in range(2):
+                mentor_profile = mentor(f"m{index}", capacity=1)
+                await tx.save_person(TENANT, person_from_profile(mentor_profile), index)
+            await tx.save_person(TENANT, person_from_profile(mentee("x0")), 0)
+            await tx.save_person(TENANT, person_from_profile(mentee("x1")), 1)
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x0")), 0)
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x1")), 1)
+            await tx.save_person(OTHER, person_from_profile(mentee("x0")), 0)
+            await tx.save_lists(
+                [
+                    (TENANT, "m0", 0, [("x0", 0.75)], False),
+                    (TENANT, "m1", 1, [("x1", 0.5)], False),
+                    (TENANT, "m1", 0, [("x0", 0.25)], False),
+                ]
+            )
+        async with uow.transaction() as tx:
+            await tx.save_lists([(TENANT, "m1", 0, [], False)])  # empty and complete: deleted
+
+        engines = await loader.load({0, 1}, CONFIG)
+        assert set(engines) == {TENANT, OTHER}
+        engine = engines[TENANT]
+        assert engine.list_entries("m0", 0) == ([("x0", 0.75)], False)
+        assert engine.list_entries("m1", 1) == ([("x1", 0.5)], False)
+        assert engine.list_entries("m1", 0) == ([], False)
+        assert engine.roster.partition_of == {"m0": 0, "m1": 1, "x0": 0, "x1": 1}
+        assert set(engine.roster.goals) == {"x0", "x1"}
+        assert engine.ranking_ids() == {"x0": ("m0",), "x1": ("m1",)}
+        only_one = await loader.load({1}, CONFIG, TENANT)
+        assert set(only_one) == {TENANT}
+        assert set(only_one[TENANT].roster.goals) == {"x1"}
