@@ -1,6 +1,6 @@
 """At 1,000 mentors and 10,000 mentees (the benchmark's seeded population, built one event at a
 time as the benchmark does), the incremental engine ranks every mentee as a from-scratch batch
-recompute does, and its rankings digest is the one the code before the restructuring (66bf72a) gave."""
+recompute does, and its rankings digest is the one the code gave before the restructuring."""
 
 from __future__ import annotations
 
