@@ -1,7 +1,8 @@
 """The import-linter contracts in pyproject.toml ([tool.importlinter]) hold.
 
 They say: services never import each other, shared holds no service code, nothing depends on
-devenv, and domain layers import no I/O library or adapter.
+devenv, domain layers import no I/O library or adapter, and what a match is (matching's
+meaning modules) never depends on how it is searched fast.
 """
 
 from __future__ import annotations
@@ -60,3 +61,17 @@ def test_a_broken_contract_fails_the_check(tmp_path: Path) -> None:
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "Canary: matching handlers may not use the contracts BROKEN" in output, output
+
+
+def test_every_module_of_what_a_match_is_is_kept_apart_from_the_search() -> None:
+    """A new module at the top of matching's domain is a meaning module: the contract that
+    keeps the search out of them must name it."""
+    domain = ROOT / "services" / "matching" / "domain"
+    modules = sorted(
+        f"services.matching.domain.{p.stem}" for p in domain.glob("*.py") if p.stem != "__init__"
+    )
+    (meaning,) = [c for c in CONTRACTS["contracts"] if c["name"].startswith("What a match is")]
+    assert sorted(meaning["source_modules"]) == modules
+    assert {"services.matching.domain.search", "services.matching.domain.engine"} <= set(
+        meaning["forbidden_modules"]
+    )

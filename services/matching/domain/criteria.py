@@ -1,7 +1,7 @@
 """The score of one (mentee goal, mentor) pair, criterion by criterion (see docs/adr/0005).
 
 Every similarity is a ratio of small integers, and the weighted sum is taken in CRITERIA
-order, so the vectorised engine (vector_scoring.py) computes bit-for-bit the same floats.
+order, so the engine's compiled searches (search/steps.py) compute bit-for-bit the same floats.
 """
 
 from __future__ import annotations
