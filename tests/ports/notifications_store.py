@@ -1,0 +1,156 @@
+"""The notifications consumer's port (NotificationsStore.transaction, NotificationsTransaction)
+as one suite, over what the consumer's handlers call today.
+
+NotificationsStoreContract holds the checks; a subclass per implementation provides `store`:
+the fake (tests/unit/notifications/test_fake_store_port.py) and PostgreSQL
+(tests/integration/test_notifications_store_port.py). The dispatcher's side (claims, send
+records) is not in it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from services.notifications.domain.digest import Waiting
+from services.notifications.domain.email import Contact
+from services.notifications.service_layer.ports import NewEmail, NotificationsStore, ProposalOrigin
+from tests.unit.builders import proposal
+
+TENANT, OTHER = "tenant-a", "tenant-b"
+DUE = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+
+
+def contact(user_id: str, email: str = "ada@example.org", tenant: str = TENANT) -> Contact:
+    return Contact(tenant, user_id, email, "Ada", True, "Europe/Paris")
+
+
+def new_email(
+    mentee: str,
+    key: str,
+    version: int = 1,
+    superseded_by: uuid.UUID | None = None,
+    awaited: bool = True,
+    due: datetime = DUE,
+) -> NewEmail:
+    origin = ProposalOrigin("t.matches", 0, version, b"{}", {"x": "y"})
+    return NewEmail(
+        dedupe_key=key,
+        message_id=f"<{uuid.uuid4()}@test>",
+        tenant_id=TENANT,
+        proposal=proposal(mentee, ranking_version=version),
+        correlation_id=None,
+        origin=origin,
+        due_at=due,
+        superseded_by=superseded_by,
+        awaited=awaited,
+    )
+
+
+class NotificationsStoreContract:
+    """Subclasses define the fixture `store` (NotificationsStore, or its transaction half)."""
+
+    @pytest.fixture
+    def store(self) -> Any:
+        raise NotImplementedError
+
+    async def test_each_event_is_a_first_delivery_once(self, store: NotificationsStore) -> None:
+        event = uuid.uuid4()
+        async with store.transaction() as tx:
+            assert await tx.first_delivery(event)
+        async with store.transaction() as tx:
+            assert not await tx.first_delivery(event)
+
+    async def test_contacts_are_stored_with_their_version(self, store: NotificationsStore) -> None:
+        async with store.transaction() as tx:
+            assert await tx.contact_version(TENANT, "x1") is None
+            await tx.save_contact(contact("x1"), 2)
+            await tx.save_contact(contact("x1", tenant=OTHER), 5)
+        async with store.transaction() as tx:
+            assert await tx.contact_version(TENANT, "x1") == 2
+            await tx.save_contact(contact("x1", "new@example.org"), 3)
+        async with store.transaction() as tx:
+            assert await tx.contact_version(TENANT, "x1") == 3
+            assert await tx.contact_version(OTHER, "x1") == 5
+
+    async def test_a_poll_reads_new_events_versions_and_taken_keys(
+        self, store: NotificationsStore
+    ) -> None:
+        seen, fresh = uuid.uuid4(), uuid.uuid4()
+        async with store.transaction() as tx:
+            await tx.begin_proposals([seen], [(TENANT, "x1")], [])
+            assert await tx.settle_digests({(TENANT, "x1"): 3}, {}) == {}
+            assert await tx.queue_emails([new_email("x1", "k1", 3)]) == 1
+        async with store.transaction() as tx:
+            state = await tx.begin_proposals(
+                [seen, fresh], [(TENANT, "x1"), (TENANT, "x2"), (OTHER, "x1")], ["k1", "k2"]
+            )
+        assert state.first_seen == {fresh}
+        assert state.versions == {(TENANT, "x1"): 3}
+        assert state.taken == {"k1"}
+
+    async def test_a_dedupe_key_is_queued_once(self, store: NotificationsStore) -> None:
+        async with store.transaction() as tx:
+            await tx.begin_proposals([uuid.uuid4()], [(TENANT, "x1"), (TENANT, "x2")], [])
+            await tx.settle_digests({(TENANT, "x1"): 1, (TENANT, "x2"): 1}, {})
+            assert await tx.queue_emails([new_email("x1", "k1"), new_email("x2", "k2")]) == 2
+        async with store.transaction() as tx:
+            await tx.begin_proposals([uuid.uuid4()], [(TENANT, "x2")], ["k1"])
+            assert await tx.queue_emails([new_email("x1", "k1", 2)]) == 0
+
+    async def test_a_newer_proposal_supersedes_the_waiting_email(
+        self, store: NotificationsStore
+    ) -> None:
+        later = DUE + timedelta(minutes=5)
+        async with store.transaction() as tx:
+            await tx.begin_proposals([uuid.uuid4()], [(TENANT, "x1")], [])
+            await tx.settle_digests({(TENANT, "x1"): 1}, {})
+            await tx.queue_emails([new_email("x1", "k1", 1, awaited=False, due=later)])
+        newer = new_email("x1", "k2", 2)
+        async with store.transaction() as tx:
+            state = await tx.begin_proposals([uuid.uuid4()], [(TENANT, "x1")], ["k2"])
+            assert state.versions == {(TENANT, "x1"): 1}
+            replaced = await tx.settle_digests(
+                {(TENANT, "x1"): 2}, {(TENANT, "x1"): newer.proposal.proposal_id}
+            )
+            assert replaced == {(TENANT, "x1"): Waiting(later, False)}
+            assert await tx.queue_emails([newer]) == 1
+        async with store.transaction() as tx:  # nothing waits any more but the newer one
+            state = await tx.begin_proposals([uuid.uuid4()], [(TENANT, "x1")], ["k1", "k2"])
+            assert state.versions == {(TENANT, "x1"): 2}
+            assert state.taken == {"k1", "k2"}
+            assert await tx.settle_digests({(TENANT, "x1"): 3}, {}) == {}
+
+    async def test_forgetting_a_mentee_drops_their_contact_emails_and_digest(
+        self, store: NotificationsStore
+    ) -> None:
+        async with store.transaction() as tx:
+            await tx.save_contact(contact("x1"), 1)
+            await tx.save_contact(contact("x2"), 1)
+            await tx.begin_proposals([uuid.uuid4()], [(TENANT, "x1"), (TENANT, "x2")], [])
+            await tx.settle_digests({(TENANT, "x1"): 4, (TENANT, "x2"): 1}, {})
+            await tx.queue_emails([new_email("x1", "k1", 4), new_email("x2", "k2")])
+        async with store.transaction() as tx:
+            await tx.forget_person(TENANT, "x1")
+        async with store.transaction() as tx:
+            assert await tx.contact_version(TENANT, "x1") is None
+            assert await tx.contact_version(TENANT, "x2") == 1
+            state = await tx.begin_proposals(
+                [uuid.uuid4()], [(TENANT, "x1"), (TENANT, "x2")], ["k1", "k2"]
+            )
+            assert state.versions == {(TENANT, "x2"): 1}
+            assert state.taken == {"k2"}
+
+    async def test_a_failed_transaction_leaves_nothing(self, store: NotificationsStore) -> None:
+        event = uuid.uuid4()
+        with pytest.raises(ZeroDivisionError):
+            async with store.transaction() as tx:
+                assert await tx.first_delivery(event)
+                await tx.save_contact(contact("x1"), 1)
+                raise ZeroDivisionError
+        async with store.transaction() as tx:
+            assert await tx.first_delivery(event)
+            assert await tx.contact_version(TENANT, "x1") is None
