@@ -56,7 +56,7 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 ENV NUMBA_CACHE_DIR=/tmp/numba-cache \
     MATCHING_NUMBA_SEED_DIR=/app/numba-seed
 RUN NUMBA_CACHE_DIR=/app/numba-seed /app/.venv/bin/python -c \
-    "from services.matching.domain.warm_up import compile_kernels; compile_kernels()"
+    "from services.matching.adapters.warm_up import compile_kernels; compile_kernels()"
 
 # Run as an unprivileged user; the code and the venv stay owned by root (read-only to it).
 RUN groupadd --system --gid 10001 mentorlink \
