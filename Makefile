@@ -16,7 +16,7 @@ test: install       ## The whole suite (infrastructure resolved by devenv.infra)
 	$(UV) run --frozen pytest
 
 test-fast: install  ## The inner loop: unit tests over the fakes, no broker or database (< 1 min)
-	$(UV) run --frozen pytest tests/unit -q
+	$(UV) run --frozen pytest tests/unit -q -m "not slow"
 
 newcomer-check: install  ## Fresh clone, make dev, the README's curl calls, the email, Ctrl-C, nothing left
 	$(UV) run --frozen python scripts/newcomer_check.py

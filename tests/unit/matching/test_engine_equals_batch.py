@@ -17,6 +17,7 @@ from services.matching.domain.engine import TenantEngine, population
 from services.matching.service_layer.search_threads import helper_threads
 from tests.support import population as people
 
+pytestmark = pytest.mark.slow  # the batch recompute scores 10 million pairs in Python
 SEED = 20261125  # benchmarks/matching.py's default
 RECORDED_DIGEST = "e043a981fb24dfb6"  # what this build ranked before the search moved (66bf72a)
 
