@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install dev test test-fast newcomer-check test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system chaos
+.PHONY: install dev test test-fast newcomer-check test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system chaos cluster cluster-down bench-failover
 
 install:            ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
@@ -48,6 +48,12 @@ kafka-up:           ## Apache Kafka (KRaft, from Maven Central) on 127.0.0.1:909
 
 kafka-down:
 	bash scripts/kafka/stop.sh
+
+cluster: install     ## Production shape in the background: 3 Kafka nodes, PostgreSQL primary + standby, services (KAFKA_PROFILE=production)
+	$(UV) run --frozen python -m devenv.cluster_cli up
+
+cluster-down:       ## Stop everything `make cluster` started (recorded in .cache/cluster/state.json)
+	$(UV) run --frozen python -m devenv.cluster_cli down
 
 check-manifests: install  ## Render deploy/k8s with kustomize and validate it offline (schemas + KEDA CRDs)
 	bash scripts/check-manifests.sh

@@ -134,6 +134,7 @@ class ApacheKafka:
 
     data_dir: Path
     port: int = field(default_factory=free_port_pair)
+    node_options: tuple[str, ...] = ()  # a cluster's node: --node-id, --voters, ... (start.sh)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -141,7 +142,8 @@ class ApacheKafka:
 
     def start(self) -> None:
         script = str(KAFKA_SCRIPTS / "start.sh")
-        _quiet("bash", script, "--port", str(self.port), "--data-dir", str(self.data_dir))
+        port, data = str(self.port), str(self.data_dir)
+        _quiet("bash", script, "--port", port, "--data-dir", data, *self.node_options)
 
     def stop(self) -> None:
         _quiet("bash", str(KAFKA_SCRIPTS / "stop.sh"), "--data-dir", str(self.data_dir))

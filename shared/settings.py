@@ -113,6 +113,11 @@ class KafkaSettings(BaseSettings):
     def group(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
+    def servers(self) -> list[str]:
+        """The bootstrap list as a list: FastStream wraps a string in a list, and aiokafka then
+        reads the whole comma-separated string as one host."""
+        return [server.strip() for server in self.bootstrap_servers.split(",") if server.strip()]
+
 
 def _require_durable(settings: KafkaSettings) -> None:
     """The production profile refuses settings that can lose acknowledged events."""

@@ -32,10 +32,10 @@ def _describe(exc: BaseException) -> str:
 
 
 def _postgres_location(dsn: str) -> str:
+    """Host(s) and database, never the password; a failover URL names several hosts."""
     parts = urlsplit(dsn)
-    host = parts.hostname or (parts.query or "local socket")
-    port = f":{parts.port}" if parts.port else ""
-    return f"{host}{port}{parts.path}"
+    hosts = parts.netloc.rpartition("@")[2] or parts.query or "local socket"
+    return f"{hosts}{parts.path}"
 
 
 async def check_postgres(settings: DatabaseSettings) -> None:

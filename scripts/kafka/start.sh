@@ -1,23 +1,31 @@
 #!/usr/bin/env bash
-# Start a single-node KRaft Kafka (combined broker+controller) on the JVM, in the
+# Start a KRaft Kafka node (combined broker+controller) on the JVM, in the
 # background, and wait until it serves clients.
 #   start.sh [--port 9092] [--data-dir DIR] [--pidfile FILE] [--log FILE]
+#            [--node-id 1 --voters 1@127.0.0.1:9093,... --cluster-id ID --replication 1]
 # Controller listener: PORT+1. Defaults: DIR=${KAFKA_HOME_DIR:-<repo>/.cache/kafka}/data,
 # FILE=DIR/kafka.pid, LOG=DIR/kafka.log. Re-running on an existing DIR reuses
-# the formatted storage (restart). Env: KAFKA_HEAP_OPTS (default -Xmx512m),
-# KAFKA_OPTS (extra JVM flags), KAFKA_START_TIMEOUT (default 60 s).
+# the formatted storage (restart). A node of a cluster (devenv/cluster.py) names every
+# voter and the shared cluster id; its start waits for a quorum, so start the nodes together.
+# --replication sets the internal topics' replication. Env: KAFKA_HEAP_OPTS (default
+# -Xmx512m), KAFKA_OPTS (extra JVM flags), KAFKA_START_TIMEOUT (default 60 s).
 # Last stdout line on success: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 home="${KAFKA_HOME_DIR:-$(cd "$here/../.." && pwd)/.cache/kafka}"
 port=9092 data_dir="$home/data" pidfile="" log=""
+node_id=1 voters="" cluster_id="" replication=1
 while (($#)); do
   case "$1" in
     --port) port="$2"; shift 2 ;;
     --data-dir) data_dir="$2"; shift 2 ;;
     --pidfile) pidfile="$2"; shift 2 ;;
     --log) log="$2"; shift 2 ;;
-    *) sed -n '2,9p' "$0" >&2; exit 2 ;;
+    --node-id) node_id="$2"; shift 2 ;;
+    --voters) voters="$2"; shift 2 ;;
+    --cluster-id) cluster_id="$2"; shift 2 ;;
+    --replication) replication="$2"; shift 2 ;;
+    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$data_dir"
@@ -27,6 +35,8 @@ log="${log:-$data_dir/kafka.log}"
 mkdir -p "$(dirname "$pidfile")" "$(dirname "$log")"
 touch "$log"
 props="$data_dir/server.properties"
+voters="${voters:-$node_id@127.0.0.1:$((port + 1))}"
+min_isr=$((replication > 1 ? 2 : 1))
 
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 fail() {
@@ -49,8 +59,8 @@ kjava() { java -Dlog4j2.configurationFile="$here/log4j2.yaml" -cp "$libs/*" "$@"
 
 cat >"$props" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$((port + 1))
+node.id=$node_id
+controller.quorum.voters=$voters
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
@@ -59,17 +69,18 @@ listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$data_dir/logs
 num.partitions=6
 auto.create.topics.enable=true
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+offsets.topic.replication.factor=$replication
+transaction.state.log.replication.factor=$replication
+transaction.state.log.min.isr=$min_isr
+share.coordinator.state.topic.replication.factor=$replication
+share.coordinator.state.topic.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
 PROPS
 
 if [[ ! -f "$data_dir/logs/meta.properties" ]]; then
   # Tool output (config dump) goes to the log; the uuid is the last stdout line.
-  cluster_id="$(kjava -Xmx256m kafka.tools.StorageTool random-uuid 2>>"$log" | tail -n 1)"
+  [[ -n "$cluster_id" ]] ||
+    cluster_id="$(kjava -Xmx256m kafka.tools.StorageTool random-uuid 2>>"$log" | tail -n 1)"
   kjava -Xmx256m kafka.tools.StorageTool format -t "$cluster_id" -c "$props" >>"$log" 2>&1 \
     || fail "storage format failed"
 fi

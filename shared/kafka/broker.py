@@ -38,7 +38,7 @@ def build_broker(
 ) -> KafkaBroker:
     acks: Any = "all" if settings.acks == "all" else int(settings.acks)
     return KafkaBroker(
-        settings.bootstrap_servers,
+        settings.servers(),
         client_id=client_id,
         acks=acks,
         enable_idempotence=settings.enable_idempotence,

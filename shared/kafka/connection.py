@@ -23,7 +23,7 @@ def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
 def client_kwargs(settings: KafkaSettings) -> dict[str, Any]:
     """Connection arguments common to aiokafka producers, consumers and admin clients."""
     kwargs: dict[str, Any] = {
-        "bootstrap_servers": settings.bootstrap_servers,
+        "bootstrap_servers": settings.servers(),
         "security_protocol": settings.security_protocol,
         "request_timeout_ms": int(settings.connect_timeout_s * 1000),
     }

@@ -1,0 +1,149 @@
+"""`make bench-failover`: leader and primary failovers in the production shape, under load.
+
+Three Kafka nodes and a PostgreSQL primary with a synchronous standby (devenv/cluster.py), the
+three services with KAFKA_PROFILE=production, and the chaos run's seeded workload (mentors,
+mentees, goals — about half of all actions set a goal — and link answers) at a steady --rate.
+Broker and database faults alternate (benchmarks/failover_faults.py), each --faults times.
+When everything has drained, the chaos run's account compares the platform with the truth: a
+batch recompute of the final stored state, the emails that reached the SMTP sink by Message-ID,
+and matching's /admin/verify.
+Last line: broker_failovers=… db_failovers=… lost=… duplicate_emails=… rankings_equal_truth=…
+leader_gap_p99_s=… db_gap_p99_s=… db_replication=synchronous. Exit 1 when anything was lost or
+doubled, the rankings differ, or a fault could not be applied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import logging
+import math
+import secrets
+import shutil
+import time
+from pathlib import Path
+
+from benchmarks.chaos import check, drive, log, wait_drained
+from benchmarks.chaos_workload import Inbox
+from benchmarks.failover_faults import FailoverFaults, Progress
+from devenv.cluster import kafka_cluster, postgres_pair
+from devenv.cluster_cli import production_env
+from devenv.processes import ROOT, create_api_key, service_processes, start_all, stop_all
+from devenv.smtp_sink import SmtpSink
+from shared.settings import KafkaSettings
+
+TENANT = "chaos"  # the chaos run's check reads this tenant's Message-IDs
+
+
+def p99(values: list[float]) -> float:
+    """Nearest-rank 99th percentile (with a handful of faults: the largest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)] if ordered else float("nan")
+
+
+def plan(duration_s: float, faults: int) -> list[tuple[float, str]]:
+    """Broker and database faults alternating, spread over the workload's middle."""
+    kinds = ["broker", "db"] * faults
+    step = 0.8 * duration_s / len(kinds)
+    return [(0.1 * duration_s + i * step, kind) for i, kind in enumerate(kinds)]
+
+
+def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -> int:
+    with kafka_cluster(run_dir) as kafka_nodes, postgres_pair(run_dir) as pair:
+        prefix = f"failover-{secrets.token_hex(3)}."
+        env = production_env(kafka_nodes.bootstrap_servers, pair.url, sink.port, prefix)
+        env.update(
+            NOTIFICATIONS_DIGEST_WINDOW_S="0",
+            NOTIFICATIONS_RATE_LIMIT_EMAILS="1000000",
+            NOTIFICATIONS_LEASE_S="10",
+        )
+        services = service_processes(env, run_dir / "logs")
+        kafka = KafkaSettings(bootstrap_servers=kafka_nodes.bootstrap_servers, topic_prefix=prefix)
+        faults = FailoverFaults(kafka_nodes, pair, kafka, args.down_s, log)
+        progress = Progress(services)
+        try:
+            start_all(services)
+            key = create_api_key(env, TENANT, "failover")
+            progress.start()
+            schedule = plan(args.events / args.rate, args.faults)
+            log(f"faults planned: {[(round(at), kind) for at, kind in schedule]}")
+            thread = faults.run(schedule)
+            driver = asyncio.run(drive(args, kafka, services["profile"].url(""), key, inbox))
+            log(f"workload done: {driver.applied}; waiting for the remaining faults")
+            thread.join()
+            wait_drained(services, pair.url, kafka, args.drain_timeout)
+            progress.stop()
+            verdict = check(services["matching"], env["MATCHING_ADMIN_TOKEN"], pair.url, inbox)
+            exits = [s.name for s in services.values() if not s.alive]
+        finally:
+            progress.stop()
+            stop_all(services)
+    gaps = gaps_by_kind(faults, progress)
+    for kind, values in gaps.items():
+        print(f"{kind}_gaps_s={[round(v, 1) for v in values]}")
+    if exits or faults.errors:
+        print(f"service_exits={exits} fault_errors={faults.errors}")
+    equal = not verdict.verify_differ
+    for label, ids in (
+        ("missing_or_wrong_proposals", verdict.missing_proposals),
+        ("missing_emails", verdict.missing_emails),
+        ("duplicate_message_ids", verdict.duplicate_emails),
+        ("verify_differ", verdict.verify_differ),
+    ):
+        if ids:
+            print(f"{label} ({len(ids)}): {' '.join(ids[:50])}")
+    print(f"rate={args.rate}/s events={sum(driver.applied.values())} expected={verdict.expected}")
+    print(
+        f"broker_failovers={faults.broker_failovers} db_failovers={faults.db_failovers} "
+        f"lost={verdict.lost} duplicate_emails={len(verdict.duplicate_emails)} "
+        f"rankings_equal_truth={str(equal).lower()} "
+        f"leader_gap_p99_s={p99(gaps['broker']):.1f} db_gap_p99_s={p99(gaps['db']):.1f} "
+        "db_replication=synchronous",
+        flush=True,
+    )
+    ok = verdict.lost == 0 and not verdict.duplicate_emails and equal and verdict.expected > 0
+    return 0 if ok and not faults.errors and not exits else 1
+
+
+def gaps_by_kind(faults: FailoverFaults, progress: Progress) -> dict[str, list[float]]:
+    gaps: dict[str, list[float]] = {"broker": [], "db": []}
+    windows = [*faults.windows, ("end", time.monotonic())]
+    for (kind, started), (_, following) in itertools.pairwise(windows):
+        gaps[kind].append(progress.gap(started, following))
+    return gaps
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=3000, help="workload actions")
+    parser.add_argument("--rate", type=float, default=20.0, help="workload actions per second")
+    parser.add_argument("--faults", type=int, default=2, help="broker and database faults each")
+    parser.add_argument("--down-s", type=float, default=10.0, help="how long a victim stays down")
+    parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--drain-timeout", type=float, default=600.0)
+    parser.add_argument("--keep", action="store_true", help="keep the run folder")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    run_dir = ROOT / ".cache" / "failover" / time.strftime("%Y%m%d-%H%M%S")
+    run_dir.mkdir(parents=True)
+    run_dir.chmod(0o777)  # PostgreSQL runs as an unprivileged user inside it
+    log(f"run directory {run_dir} (service logs in logs/)")
+    inbox = Inbox()
+    try:
+        with SmtpSink() as sink:
+            sink.on_message(inbox.record)
+            code = run(args, run_dir, sink, inbox)
+    finally:
+        if not args.keep:  # the data goes; the logs stay
+            for data in [*run_dir.glob("kafka-*/logs"), *run_dir.glob("pg-*")]:
+                shutil.rmtree(data, ignore_errors=True)
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()
