@@ -3,7 +3,8 @@
 Three Kafka nodes and a PostgreSQL primary with a synchronous standby (devenv/cluster.py), the
 three services with KAFKA_PROFILE=production, and the chaos run's seeded workload (mentors,
 mentees, goals — about half of all actions set a goal — and link answers) at a steady --rate.
-Broker and database faults alternate (benchmarks/failover_faults.py), each --faults times.
+Broker and database faults alternate (benchmarks/failover_faults.py), each --faults times, one
+after another while the workload runs (the run fails if the workload ended before the last).
 When everything has drained, the chaos run's account compares the platform with the truth: a
 batch recompute of the final stored state, the emails that reached the SMTP sink by Message-ID,
 and matching's /admin/verify.
@@ -42,13 +43,6 @@ def p99(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def plan(duration_s: float, faults: int) -> list[tuple[float, str]]:
-    """Broker and database faults alternating, spread over the workload's middle."""
-    kinds = ["broker", "db"] * faults
-    step = 0.8 * duration_s / len(kinds)
-    return [(0.1 * duration_s + i * step, kind) for i, kind in enumerate(kinds)]
-
-
 def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -> int:
     with kafka_cluster(run_dir) as kafka_nodes, postgres_pair(run_dir) as pair:
         prefix = f"failover-{secrets.token_hex(3)}."
@@ -66,12 +60,13 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
             start_all(services)
             key = create_api_key(env, TENANT, "failover")
             progress.start()
-            schedule = plan(args.events / args.rate, args.faults)
-            log(f"faults planned: {[(round(at), kind) for at, kind in schedule]}")
-            thread = faults.run(schedule)
+            thread = faults.run(["broker", "db"] * args.faults, args.first_s, args.settle_s)
+            began = time.monotonic()
             driver = asyncio.run(drive(args, kafka, services["profile"].url(""), key, inbox))
+            workload_s, workload_end = time.monotonic() - began, time.monotonic()
             log(f"workload done: {driver.applied}; waiting for the remaining faults")
             thread.join()
+            under_load = faults.finished_at <= workload_end
             wait_drained(services, pair.url, kafka, args.drain_timeout)
             progress.stop()
             verdict = check(services["matching"], env["MATCHING_ADMIN_TOKEN"], pair.url, inbox)
@@ -79,7 +74,7 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         finally:
             progress.stop()
             stop_all(services)
-    gaps = gaps_by_kind(faults, progress)
+    gaps = gaps_by_kind(faults, progress, workload_end)
     for kind, values in gaps.items():
         print(f"{kind}_gaps_s={[round(v, 1) for v in values]}")
     if exits or faults.errors:
@@ -93,7 +88,11 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
     ):
         if ids:
             print(f"{label} ({len(ids)}): {' '.join(ids[:50])}")
-    print(f"rate={args.rate}/s events={sum(driver.applied.values())} expected={verdict.expected}")
+    events = sum(driver.applied.values())
+    print(
+        f"rate_asked={args.rate}/s rate_achieved={events / workload_s:.1f}/s events={events} "
+        f"expected_proposals={verdict.expected} faults_under_load={str(under_load).lower()}"
+    )
     print(
         f"broker_failovers={faults.broker_failovers} db_failovers={faults.db_failovers} "
         f"lost={verdict.lost} duplicate_emails={len(verdict.duplicate_emails)} "
@@ -103,12 +102,15 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         flush=True,
     )
     ok = verdict.lost == 0 and not verdict.duplicate_emails and equal and verdict.expected > 0
-    return 0 if ok and not faults.errors and not exits else 1
+    return 0 if ok and under_load and not faults.errors and not exits else 1
 
 
-def gaps_by_kind(faults: FailoverFaults, progress: Progress) -> dict[str, list[float]]:
+def gaps_by_kind(
+    faults: FailoverFaults, progress: Progress, workload_end: float
+) -> dict[str, list[float]]:
+    """Each fault's window ends where the next fault begins, the last one with the workload."""
     gaps: dict[str, list[float]] = {"broker": [], "db": []}
-    windows = [*faults.windows, ("end", time.monotonic())]
+    windows = [*faults.windows, ("end", workload_end)]
     for (kind, started), (_, following) in itertools.pairwise(windows):
         gaps[kind].append(progress.gap(started, following))
     return gaps
@@ -120,6 +122,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=20.0, help="workload actions per second")
     parser.add_argument("--faults", type=int, default=2, help="broker and database faults each")
     parser.add_argument("--down-s", type=float, default=10.0, help="how long a victim stays down")
+    parser.add_argument("--first-s", type=float, default=15.0, help="load before the first fault")
+    parser.add_argument("--settle-s", type=float, default=15.0, help="calm between faults")
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--keep", action="store_true", help="keep the run folder")

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections import Counter
@@ -96,19 +97,15 @@ class Progress:
                 self.moments.append(time.monotonic())
 
     def gap(self, start: float, end: float) -> float:
-        """The longest stretch without progress from `start` until `end` (or the first progress
-        after `end`, when the stall outlasted the window)."""
+        """The longest stretch without progress from `start` on, among the moments before `end`
+        (the next fault, or the workload's end). When nothing moved before `end`, the stall
+        lasts until the first progress after it."""
         after = [m for m in self.moments if m > start]
-        points, previous, longest = [m for m in after if m <= end], start, 0.0
-        if not points or points[-1] < end:
-            later = [m for m in after if m > end]
-            points += later[:1]
-        for moment in points:
-            longest = max(longest, moment - previous)
-            previous = moment
+        points = [m for m in after if m <= end] or after[:1]
         if not points:
-            longest = time.monotonic() - start
-        return longest
+            return time.monotonic() - start
+        edges = [start, *points]
+        return max(b - a for a, b in itertools.pairwise(edges))
 
 
 @dataclass
@@ -123,20 +120,26 @@ class FailoverFaults:
     windows: list[tuple[str, float]] = field(default_factory=list)  # (kind, started)
     errors: list[str] = field(default_factory=list)
 
-    def run(self, plan: list[tuple[float, str]]) -> threading.Thread:
-        thread = threading.Thread(target=self._run, args=(plan,), daemon=True)
+    finished_at: float = 0.0  # monotonic: when the last victim was back
+
+    def run(self, kinds: list[str], first_s: float, settle_s: float) -> threading.Thread:
+        """One fault after another: the first after `first_s`, each next `settle_s` after the
+        previous victim is back (so gaps do not overlap)."""
+        thread = threading.Thread(target=self._run, args=(kinds, first_s, settle_s), daemon=True)
         thread.start()
         return thread
 
-    def _run(self, plan: list[tuple[float, str]]) -> None:
-        started = time.monotonic()
-        for at, kind in plan:
-            time.sleep(max(0.0, started + at - time.monotonic()))
+    def _run(self, kinds: list[str], first_s: float, settle_s: float) -> None:
+        time.sleep(first_s)
+        for index, kind in enumerate(kinds):
+            if index:
+                time.sleep(settle_s)
             try:
                 self.broker() if kind == "broker" else self.database()
             except Exception as error:  # reported in the result line's exit code
                 self.errors.append(f"{kind}: {type(error).__name__}: {error}")
                 self.log(f"[red]{kind} fault failed: {error}")
+        self.finished_at = time.monotonic()
 
     def broker(self) -> None:
         node = asyncio.run(busiest_leader(self.settings))

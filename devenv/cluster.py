@@ -37,6 +37,8 @@ from devenv.processes import ApacheKafka, PostgresCluster, _pg_bin, _pg_user, _q
 
 NODES = 3
 KAFKA_NODE_HEAP = "-Xmx384m"  # three JVMs on a small machine
+# Three JVMs starting together on a busy 2-core machine took over a minute (start.sh's default).
+KAFKA_NODE_START_TIMEOUT_S = "240"
 
 
 def kafka_cluster_id() -> str:
@@ -72,6 +74,7 @@ class KafkaCluster:
     def start(self) -> None:
         """All at once: a node is ready only when a quorum of controllers answers."""
         os.environ.setdefault("KAFKA_HEAP_OPTS", KAFKA_NODE_HEAP)
+        os.environ.setdefault("KAFKA_START_TIMEOUT", KAFKA_NODE_START_TIMEOUT_S)
         with ThreadPoolExecutor(NODES) as pool:
             for future in [pool.submit(node.start) for node in self.nodes]:
                 future.result()

@@ -1,0 +1,123 @@
+"""Two of three Kafka nodes down: `min.insync.replicas=2` cannot be met (issue 27).
+
+Three KRaft nodes (devenv/cluster.py) and the services' own producer with the production profile
+(acks=all, idempotence, topics with replication 3 and min.insync.replicas 2). With two nodes
+SIGKILLed the producer must fail loudly instead of acknowledging; when they return, everything
+that was acknowledged is there, and what failed is delivered by sending it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from devenv.cluster import KafkaCluster, kafka_cluster
+from shared.kafka.connection import client_kwargs
+from shared.kafka.producer import kafka_producer
+from shared.settings import KafkaSettings
+from tests.support.polling import eventually
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[KafkaCluster]:
+    root = Path(tempfile.mkdtemp(prefix="mentorlink-kafka3-"))
+    try:
+        with kafka_cluster(root) as nodes:
+            yield nodes
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+async def settings(cluster: KafkaCluster) -> AsyncIterator[KafkaSettings]:
+    production = KafkaSettings(
+        profile="production",
+        bootstrap_servers=cluster.bootstrap_servers,
+        topic_prefix=f"isr{uuid.uuid4().hex[:8]}.",
+        connect_timeout_s=5,
+    )
+    admin = AIOKafkaAdminClient(**client_kwargs(production))
+    await admin.start()
+    try:
+        config = {"min.insync.replicas": str(production.min_insync_replicas)}
+        topic = NewTopic(production.group("events"), 1, production.replication_factor, config)
+        await admin.create_topics([topic])
+    finally:
+        await admin.close()
+    yield production
+
+
+async def leader_of(settings: KafkaSettings, topic: str) -> int:
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return int(described[0]["partitions"][0]["leader"])
+
+
+async def send(producer: AIOKafkaProducer, topic: str, value: bytes) -> bool:
+    """True once Kafka acknowledged; False when the producer failed (loudly, with an error)."""
+    try:
+        await asyncio.wait_for(producer.send_and_wait(topic, value), 30)
+    except Exception:  # any failure means "not acknowledged"; the test counts them
+        return False
+    return True
+
+
+async def read_all(settings: KafkaSettings, topic: str) -> set[bytes]:
+    consumer = AIOKafkaConsumer(
+        topic, **client_kwargs(settings), auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=5000)
+        return {record.value for records in batches.values() for record in records if record.value}
+    finally:
+        await consumer.stop()
+
+
+async def test_two_nodes_down_fail_loudly_and_lose_nothing_acknowledged(
+    cluster: KafkaCluster, settings: KafkaSettings
+) -> None:
+    topic = settings.group("events")
+    acknowledged: set[bytes] = set()
+    failed: list[bytes] = []
+    async with kafka_producer(settings, "isr-test") as producer:
+        for i in range(10):
+            assert await send(producer, topic, f"before-{i}".encode())
+            acknowledged.add(f"before-{i}".encode())
+
+        leader = await leader_of(settings, topic)
+        followers = [n for n in (1, 2, 3) if n != leader]
+        await asyncio.gather(*(asyncio.to_thread(cluster.kill, n) for n in followers))
+        for i in range(3):
+            value = f"during-{i}".encode()
+            (acknowledged.add if await send(producer, topic, value) else failed.append)(value)
+        assert failed == [f"during-{i}".encode() for i in range(3)], "acknowledged with 1 node"
+
+        await asyncio.gather(*(asyncio.to_thread(cluster.node_at(n).start) for n in followers))
+        for value in failed:  # what the outbox relay does: send again what was not acknowledged
+            await eventually(
+                lambda v=value: send(producer, topic, v), timeout=120, interval=1, what="resend"
+            )
+            acknowledged.add(value)
+
+    stored = await eventually(
+        lambda: _containing(settings, topic, acknowledged), timeout=60, what="every ack stored"
+    )
+    assert acknowledged <= stored
+
+
+async def _containing(settings: KafkaSettings, topic: str, wanted: set[bytes]) -> set[bytes]:
+    stored = await read_all(settings, topic)
+    return stored if wanted <= stored else set()

@@ -1,0 +1,35 @@
+"""`make bench-failover`'s gap: the longest stretch without a handled event after a fault."""
+
+from __future__ import annotations
+
+from benchmarks.failover import p99
+from benchmarks.failover_faults import Progress
+
+
+def progress_at(*moments: float) -> Progress:
+    return Progress(services={}, moments=list(moments))
+
+
+def test_the_gap_runs_from_the_fault_to_the_first_event_after_it() -> None:
+    progress = progress_at(9.0, 9.5, 18.0, 18.2, 18.4, 30.0)
+    assert progress.gap(start=10.0, end=25.0) == 8.0  # 10 -> 18
+
+
+def test_a_stall_that_outlasts_the_window_counts_until_the_first_event_after_it() -> None:
+    progress = progress_at(9.0, 40.0)
+    assert progress.gap(start=10.0, end=25.0) == 30.0  # 10 -> 40
+
+
+def test_the_quiet_after_the_window_does_not_count() -> None:
+    progress = progress_at(12.0, 12.5, 13.0, 60.0)  # the workload ended at 14
+    assert progress.gap(start=10.0, end=14.0) == 2.0
+
+
+def test_a_later_stall_within_the_window_counts_too() -> None:
+    progress = progress_at(10.5, 11.0, 20.0, 21.0)
+    assert progress.gap(start=10.0, end=25.0) == 9.0  # 11 -> 20
+
+
+def test_p99_of_a_few_faults_is_the_largest() -> None:
+    assert p99([3.0, 9.0, 4.0]) == 9.0
+    assert p99([float(i) for i in range(1, 201)]) == 198.0
