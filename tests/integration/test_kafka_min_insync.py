@@ -48,7 +48,9 @@ async def settings(cluster: KafkaCluster) -> AsyncIterator[KafkaSettings]:
     await admin.start()
     try:
         config = {"min.insync.replicas": str(production.min_insync_replicas)}
-        topic = NewTopic(production.group("events"), 1, production.replication_factor, config)
+        topic = NewTopic(
+            production.group("events"), 1, production.replication_factor, topic_configs=config
+        )
         await admin.create_topics([topic])
     finally:
         await admin.close()
