@@ -40,7 +40,7 @@ STATE = STATE_DIR / "state.json"
 def production_env(
     kafka_servers: str, database_url: str, smtp_port: int, prefix: str
 ) -> dict[str, str]:
-    """What a service gets in the production shape; tokens and the link key are fresh secrets."""
+    """What a service gets in the production shape; tokens and keys are fresh secrets."""
     token = secrets.token_urlsafe(16)
     return service_env(
         kafka_servers,
@@ -49,6 +49,7 @@ def production_env(
         prefix,
         KAFKA_PROFILE="production",
         LINK_SIGNING_KEYS=secrets.token_urlsafe(48),
+        ERASURE_HASH_KEYS=secrets.token_urlsafe(48),
         MATCHING_ADMIN_TOKEN=token,
         NOTIFICATIONS_SUPPORT_TOKEN=token,
     )
