@@ -71,13 +71,26 @@ class KafkaCluster:
     def bootstrap_servers(self) -> str:
         return ",".join(node.bootstrap_servers for node in self.nodes)
 
-    def start(self) -> None:
-        """All at once: a node is ready only when a quorum of controllers answers."""
+    def start(self, attempts: int = 3) -> None:
+        """All at once: a node is ready only when a quorum of controllers answers. A port picked
+        free can be taken before the node binds it (another process's outgoing connection):
+        then start over on fresh ports and empty folders."""
         os.environ.setdefault("KAFKA_HEAP_OPTS", KAFKA_NODE_HEAP)
         os.environ.setdefault("KAFKA_START_TIMEOUT", KAFKA_NODE_START_TIMEOUT_S)
-        with ThreadPoolExecutor(NODES) as pool:
-            for future in [pool.submit(node.start) for node in self.nodes]:
-                future.result()
+        for attempt in range(1, attempts + 1):
+            try:
+                with ThreadPoolExecutor(NODES) as pool:
+                    for future in [pool.submit(node.start) for node in self.nodes]:
+                        future.result()
+                return
+            except subprocess.CalledProcessError:
+                self.stop()
+                if attempt == attempts:
+                    raise
+                for node in self.nodes:
+                    shutil.rmtree(node.data_dir, ignore_errors=True)
+                self.nodes = []
+                self.__post_init__()
 
     def stop(self) -> None:
         with ThreadPoolExecutor(NODES) as pool:
@@ -131,9 +144,12 @@ class PostgresPair:
 
     @property
     def url(self) -> str:
-        """Both hosts; a client takes whichever accepts writes (libpq's and asyncpg's rule)."""
-        a, b = sorted((self.primary.port, self.standby.port))
-        hosts = f"127.0.0.1:{a},127.0.0.1:{b}"
+        """Both hosts, the first primary first (the URL never changes); a client takes whichever
+        accepts writes. asyncpg moves to the next host only when one refuses the connection or
+        answers "cannot connect now": a login error on a standby (a database created a moment
+        ago and not yet replayed there) ends the attempt, so the primary comes first."""
+        a, b = sorted((self.primary, self.standby), key=lambda server: server.data_dir.name)
+        hosts = f"127.0.0.1:{a.port},127.0.0.1:{b.port}"
         return f"postgresql://postgres@{hosts}/postgres?target_session_attrs=read-write"
 
     def start(self) -> None:
