@@ -110,11 +110,11 @@ class Faults:
         elif fault.startswith("kill "):
             self.kill(self.services[fault.split()[1]])
         elif fault == "kill-broker":
-            self.crash("kafka", self.kafka.kill, self.kafka.start)
             self.report.broker_kills += 1
+            self.crash("kafka", self.kafka.kill, self.kafka.start)
         elif fault == "kill-db":
-            self.crash("postgres", self.postgres.kill, self.postgres.start)
             self.report.db_kills += 1
+            self.crash("postgres", self.postgres.kill, self.postgres.start)
         else:
             self.read_only()
 

@@ -172,14 +172,16 @@ async def dead_letters(settings: KafkaSettings, suffix: str) -> list[DeadLetter]
     consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
     await consumer.start()
     try:
-        topics = await consumer.topics()
+        cluster = await consumer._client.fetch_all_metadata()  # every topic, not only known ones
         ours = sorted(
-            t for t in topics if t.startswith(settings.topic_prefix) and t.endswith(suffix)
+            t
+            for t in cluster.topics()
+            if t.startswith(settings.topic_prefix) and t.endswith(suffix)
         )
         partitions = [
             TopicPartition(topic, p)
             for topic in ours
-            for p in consumer.partitions_for_topic(topic) or ()
+            for p in cluster.partitions_for_topic(topic) or ()
         ]
         if not partitions:
             return []
@@ -194,7 +196,7 @@ async def dead_letters(settings: KafkaSettings, suffix: str) -> list[DeadLetter]
                     r.topic,
                     r.key,
                     r.value or b"",
-                    {k: v.decode(errors="replace") for k, v in r.headers},
+                    {k: bytes(v).decode(errors="replace") for k, v in r.headers},
                 )
                 for records in batches.values()
                 for r in records
