@@ -199,6 +199,7 @@ def run(args: argparse.Namespace, sink: SmtpSink, inbox: Inbox) -> int:
             thread = faults.run(schedule)
             kafka = KafkaSettings(bootstrap_servers=platform.kafka_servers, topic_prefix=prefix)
             driver = asyncio.run(drive(args, kafka, services["profile"].url(""), key, inbox))
+            (args.run_dir / "record.txt").write_text("\n".join(driver.record.lines()) + "\n")
             log(f"workload done: {driver.applied}; waiting for the remaining faults")
             thread.join()
             try:
@@ -272,7 +273,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--db-kills", type=int, default=2, help="PostgreSQL postmaster SIGKILLs")
     parser.add_argument("--readonly-s", type=float, default=15.0, help="read-only PostgreSQL")
     parser.add_argument("--net-faults", type=int, default=24, help="toxics on service paths")
-    parser.add_argument("--rate", type=float, default=40.0, help="workload actions per second")
+    parser.add_argument("--rate", type=float, default=25.0, help="workload actions per second")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--drain-timeout", type=float, default=900.0)
     parser.add_argument(

@@ -66,11 +66,16 @@ class Schedule:
     def random(
         cls, rng: random.Random, duration_s: float, counts: FaultCounts, services: list[str]
     ) -> Schedule:
-        faults: list[Fault] = [f"kill {services[i % len(services)]}" for i in range(counts.kills)]
-        faults += ["kill-broker"] * counts.broker_kills + ["kill-db"] * counts.db_kills
-        faults += ["readonly"] if counts.readonly_s > 0 else []
-        faults += [random_net_fault(rng, services) for _ in range(counts.net_faults)]
-        at = [(rng.uniform(0.05, 0.9) * duration_s, fault) for fault in faults]
+        """Service kills and network faults at random moments; the broker kills, database
+        kills and the read-only spell spread over the first two thirds, so that the workload
+        still runs into what they leave behind (faults run one at a time and fall behind)."""
+        infra: list[Fault] = ["kill-broker"] * counts.broker_kills
+        infra += ["kill-db"] * counts.db_kills + (["readonly"] if counts.readonly_s > 0 else [])
+        rng.shuffle(infra)
+        at = [((i + 0.5) / len(infra) * 0.65 * duration_s, f) for i, f in enumerate(infra)]
+        others: list[Fault] = [f"kill {services[i % len(services)]}" for i in range(counts.kills)]
+        others += [random_net_fault(rng, services) for _ in range(counts.net_faults)]
+        at += [(rng.uniform(0.05, 0.9) * duration_s, fault) for fault in others]
         return cls(sorted(at, key=lambda pair: pair[0]))
 
 

@@ -35,6 +35,7 @@ class Entry:
     user_id: str  # the person; the mentee for accept and decline
     body: ProfileFields | GoalFields | None = None
     mentor_id: str = ""  # accept and decline
+    proposal_id: str = ""  # accept and decline: the proposal whose link was followed
 
 
 @dataclass
@@ -52,9 +53,17 @@ class Record:
     def delete(self, user_id: str) -> None:
         self.entries.append(Entry("delete", user_id))
 
-    def feedback(self, mentee_id: str, mentor_id: str, accepted: bool) -> None:
+    def feedback(self, mentee_id: str, mentor_id: str, proposal_id: str, accepted: bool) -> None:
         kind: Kind = "accept" if accepted else "decline"
-        self.entries.append(Entry(kind, mentee_id, mentor_id=mentor_id))
+        self.entries.append(Entry(kind, mentee_id, None, mentor_id, proposal_id))
+
+    def lines(self) -> list[str]:
+        """One line per entry, for the run directory (what the truth was computed from)."""
+        return [
+            " ".join((e.kind, e.user_id, e.mentor_id, e.proposal_id)).rstrip()
+            + (f" {e.body.model_dump_json()}" if e.body is not None else "")
+            for e in self.entries
+        ]
 
 
 def partitioner(partitions: int) -> Callable[[str], int]:
@@ -66,6 +75,7 @@ def population(record: Record) -> Population:
     """Matching's inputs after every recorded action, applied in record order."""
     pop = Population()
     versions: dict[tuple[str, str], int] = {}
+    answered: set[tuple[str, str, str, str]] = set()
     for entry in record.entries:
         if isinstance(entry.body, ProfileFields | GoalFields):
             key = (entry.kind, entry.user_id)
@@ -79,7 +89,10 @@ def population(record: Record) -> Population:
             pop.goals[entry.user_id] = goal_from_payload(goal)
         elif entry.kind == "delete":
             _forget(pop, entry.user_id)
-        else:
+        elif (
+            link := (entry.user_id, entry.mentor_id, entry.proposal_id, entry.kind)
+        ) not in answered:
+            answered.add(link)  # the same link followed again has no further effect
             _feedback(pop, entry)
     return pop
 

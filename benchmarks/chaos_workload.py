@@ -197,7 +197,8 @@ class Driver:
         elif action.kind == "feedback":
             claims = link_claims(action.body)
             accepted = claims["action"] == "accept"
-            self.record.feedback(action.user_id, str(claims["mentor_id"]), accepted)
+            mentor, proposal = str(claims["mentor_id"]), str(claims["proposal_id"])
+            self.record.feedback(action.user_id, mentor, proposal, accepted)
         else:
             self.invalid_sent += 1
 

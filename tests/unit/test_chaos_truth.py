@@ -51,7 +51,7 @@ def test_the_truth_ranks_recorded_mentors_and_follows_declines_and_deletes() -> 
     record = record_with({"m1": 3, "m2": 3}, ["e1", "e2"])
     assert rankings(record)["e1"] == {"m1", "m2"}
 
-    record.feedback("e1", "m1", accepted=False)
+    record.feedback("e1", "m1", "p1", accepted=False)
     record.delete("m2")
     truth = rankings(record)
     assert truth["e1"] == frozenset()
@@ -63,13 +63,22 @@ def test_the_truth_ranks_recorded_mentors_and_follows_declines_and_deletes() -> 
 
 def test_accepts_take_seats_in_record_order_and_a_full_mentor_is_not_proposed() -> None:
     record = record_with({"m1": 1}, ["e1", "e2", "e3"])
-    record.feedback("e1", "m1", accepted=True)
+    record.feedback("e1", "m1", "p1", accepted=True)
     assert rankings(record) == {"e1": frozenset(), "e2": frozenset(), "e3": frozenset()}
 
     record.profile("m1", mentor("m1", capacity=3))  # room again: one seat of three is taken
     truth = rankings(record)
     assert truth["e2"] == truth["e3"] == {"m1"}
     assert truth["e1"] == frozenset()  # an answered pair is never proposed again
+
+
+def test_the_same_link_followed_twice_takes_one_seat() -> None:
+    record = record_with({"m1": 2}, ["e1", "e2"])
+    record.feedback("e1", "m1", "p1", accepted=True)
+    record.feedback("e1", "m1", "p1", accepted=True)  # the profile service answers it once
+    assert rankings(record)["e2"] == {"m1"}
+    record.feedback("e1", "m1", "p2", accepted=True)  # another proposal's link is a new answer
+    assert rankings(record)["e2"] == frozenset()
 
 
 def test_the_comparator_passes_when_emails_and_proposals_equal_the_truth() -> None:
