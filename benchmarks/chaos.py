@@ -68,7 +68,7 @@ async def drive(
 ) -> Driver:
     rng = random.Random(args.seed)
     # Enough seats that accepts do not use them all: the final check must have rankings to check.
-    workload = Workload(rng, mentors=max(10, args.events // 50))
+    workload = Workload(rng, mentors=max(40, args.events // 50))
     auth = {"Authorization": f"Bearer {key}"}
     async with (
         httpx.AsyncClient(base_url=profile_url, headers=auth, timeout=10) as http,
