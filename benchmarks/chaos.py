@@ -57,6 +57,7 @@ class Outcome:
     dead_lettered_valid: list[str]
     dead_letters: int
     duplicate_emails: list[str]
+    undrained: str = ""  # what was still pending when the run stopped waiting
 
     @property
     def lost(self) -> int:
@@ -116,8 +117,10 @@ def wait_drained(
     kafka: KafkaSettings,
     timeout_s: float,
     stall_s: float,
-) -> None:
-    """Until nothing moves (3 quiet polls), the timeout, or `stall_s` of the same backlog."""
+) -> str:
+    """Until nothing moves (3 quiet polls), the timeout, or `stall_s` of the same backlog.
+
+    Returns what was still pending ("" when everything drained)."""
     deadline, settled = time.monotonic() + timeout_s, 0
     last_report, last_state, since = 0.0, "", time.monotonic()
     while time.monotonic() < deadline and settled < 3:
@@ -130,13 +133,15 @@ def wait_drained(
             last_state, since = state or "", time.monotonic()
         elif state and time.monotonic() - since > stall_s:
             log(f"[yellow]stuck for {stall_s:.0f}s: {state}")
-            return
+            return state
         if state and time.monotonic() - last_report > 10:
             log(f"draining: {state}")
             last_report = time.monotonic()
         time.sleep(1)
     if settled < 3:
         log(f"[yellow]not drained within {timeout_s:.0f}s: {last_state}")
+        return last_state or "?"
+    return ""
 
 
 async def stored_proposals(database_url: str) -> dict[str, frozenset[str]]:
@@ -206,8 +211,11 @@ def run(args: argparse.Namespace, sink: SmtpSink, inbox: Inbox) -> int:
                 faults.wait_all_ready()
             except TimeoutError as error:  # a stuck service: account for what arrived, then fail
                 faults.report.errors.append(str(error))
-            wait_drained(services, platform.postgres.url, kafka, args.drain_timeout, args.stall_s)
+            undrained = wait_drained(
+                services, platform.postgres.url, kafka, args.drain_timeout, args.stall_s
+            )
             outcome = check(platform, kafka, driver, inbox)
+            outcome.undrained = undrained
         finally:
             stop_all(services)
     return report(args, driver, faults, outcome)
@@ -219,7 +227,7 @@ def report(args: argparse.Namespace, driver: Driver, faults: Faults, outcome: Ou
     print(f"kills_by_service={fault_report.kills} net_faults_by_kind={fault_report.net_faults}")
     print(f"unexpected_exits={fault_report.unexpected_exits} fault_errors={fault_report.errors}")
     print(f"dead_letters={outcome.dead_letters} invalid_sent={driver.invalid_sent}")
-    print(f"mentees_with_mentors={verdict.expected}")
+    print(f"mentees_with_mentors={verdict.expected} not_drained={outcome.undrained or 'none'}")
     for label, ids in (
         ("rejected_actions", driver.rejected),
         ("missing_emails", verdict.missing_emails),
