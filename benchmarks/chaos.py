@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import random
 import secrets
 import time
@@ -294,6 +295,10 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
+    # One link key and one erasure key for the run: the three services share them (service_env
+    # takes them from here), and the run's own settings objects need them too.
+    for name in ("LINK_SIGNING_KEYS", "ERASURE_HASH_KEYS"):
+        os.environ.setdefault(name, secrets.token_urlsafe(32))
     # The driver's own Kafka client logs every failed reconnect during the faults; we count them.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     log(f"run directory {args.run_dir} (service logs in logs/)")

@@ -51,13 +51,6 @@ def stack(
     """Everything started (the services not yet: `start_all`), and stopped again on exit."""
     postgres = PostgresCluster(run_dir / "postgres")
     kafka = ApacheKafka(run_dir / "kafka")
-    # service_env draws random keys per call: the three services must share them (links signed
-    # by notifications are checked by profile).
-    keys = service_env("", "", 0, "")
-    extra_env = {
-        **{name: keys[name] for name in ("LINK_SIGNING_KEYS", "ERASURE_HASH_KEYS") if name in keys},
-        **extra_env,
-    }
     with contextlib.ExitStack() as stop, Toxiproxy(run_dir / "logs" / "toxiproxy.log") as proxy:
         services: dict[str, ServiceProcess] = {}
         for name in SERVICES:
