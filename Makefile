@@ -67,5 +67,5 @@ bench-matching: install  ## Matching engine benchmark (50k mentors, 500k mentees
 bench-system: install  ## Whole pipeline as processes (Kafka, PostgreSQL, SMTP); ARGS="--rate 200 --duration 30"
 	$(UV) run --frozen python -m benchmarks.system $(ARGS)
 
-chaos: install  ## SIGKILLs, a Kafka and a PostgreSQL outage under load; ARGS="--events 600 --kills 3 --outage-s 5"
+chaos: install  ## Unclean faults under load, checked against the workload record; short: ARGS="--events 600 --rate 5 --kills 3 --broker-kills 1 --db-kills 1 --readonly-s 5 --net-faults 6"
 	$(UV) run --frozen python -m benchmarks.chaos $(ARGS)

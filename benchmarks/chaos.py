@@ -1,23 +1,28 @@
-"""`make chaos`: a seeded workload under SIGKILLs and outages, then an exact account.
+"""`make chaos`: a seeded workload under unclean faults, then a check against ground truth.
 
-The three services run as OS processes against Apache Kafka, PostgreSQL and an SMTP sink. A
-seeded workload (mentors, mentees, goals, accepts and declines; the API and the ingress topic)
-runs while one thread SIGKILLs services at random moments and restarts them, stops Apache Kafka
-and later PostgreSQL for --outage-s each. When everything has drained it checks:
-- proposals: every mentee whose batch recompute of the final stored state ranks mentors has a
-  stored proposal with exactly that mentor set;
-- emails: each of those final proposals arrived at the SMTP sink (by its stable Message-ID),
-  and no Message-ID arrived twice;
-- rankings: matching's /admin/verify (live engines against a batch recompute) differs nowhere.
-Last line: events=... kills=... outages=... lost=0 duplicate_emails=0 rankings_equal_batch=true
+The three services run as OS processes against Apache Kafka, PostgreSQL and an SMTP sink, each
+behind its own toxiproxy to Kafka and PostgreSQL (benchmarks/chaos_stack.py). A seeded workload
+(mentors, mentees, goals, accepts, declines, deletes; the API and the ingress topic, plus a few
+invalid ingress commands) runs while one thread injects faults (benchmarks/chaos_faults.py):
+SIGKILLs of services, of the Kafka broker and of the PostgreSQL postmaster, a read-only
+PostgreSQL with its sessions cut, and latency, resets and black holes on the network paths.
+When everything has drained it checks, against the workload's own record of what the platform
+acknowledged (benchmarks/chaos_truth.py, not matching's tables):
+- every mentee whose expected ranking is not empty has a latest email naming exactly those
+  mentors (`lost` counts those that do not, plus every dead-lettered valid event);
+- every dead letter of every `.dlq` topic is read: one that is not a deliberately invalid
+  command is a valid event given up on (`dead_lettered_valid`);
+- no Message-ID arrived twice; matching's current proposals equal the expected rankings.
+Last line: events=... kills=... broker_kills=... db_kills=... readonly_s=... net_faults=...
+lost=0 dead_lettered_valid=0 duplicate_emails=0 rankings_equal_truth=true
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
+import os
 import random
 import secrets
 import time
@@ -27,34 +32,19 @@ import asyncpg
 import httpx
 from rich.console import Console
 
-from benchmarks.chaos_faults import Faults, Schedule
-from benchmarks.chaos_workload import Driver, Inbox, Workload, paced
-from benchmarks.kafka_io import Publisher, groups_lag
-from devenv.processes import (
-    ROOT,
-    Infrastructure,
-    ServiceProcess,
-    create_api_key,
-    http_get,
-    infrastructure,
-    metric_sum,
-    service_env,
-    service_processes,
-    start_all,
-    stop_all,
-)
+from benchmarks.chaos_faults import FaultCounts, Faults, Schedule
+from benchmarks.chaos_stack import Stack, stack
+from benchmarks.chaos_truth import Verdict, compare, expected_rankings
+from benchmarks.chaos_workload import INVALID_MARK, Driver, Inbox, Workload, paced
+from benchmarks.kafka_io import Publisher, dead_letters, groups_lag
+from devenv.processes import ROOT, ServiceProcess, create_api_key, metric_sum, start_all, stop_all
 from devenv.smtp_sink import SmtpSink
-from services.matching.adapters.state_loader import load_engines
-from services.matching.domain.batch import recompute
-from services.matching.domain.engine import population
 from services.matching.settings import MatchingSettings
-from services.notifications.domain.email import message_id
-from shared.contracts.topics import INGRESS
-from shared.db.pool import create_pool
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.contracts.topics import DEAD_LETTER_SUFFIX, INGRESS
+from shared.settings import KafkaSettings
 
 TENANT = "chaos"
-MESSAGE_ID_DOMAIN = "mentorlink.local"
+PARTITIONS = 6
 console = Console(stderr=True)
 
 
@@ -63,24 +53,24 @@ def log(line: str) -> None:
 
 
 @dataclass
-class Verdict:
-    missing_proposals: list[str]
-    missing_emails: list[str]
+class Outcome:
+    verdict: Verdict
+    dead_lettered_valid: list[str]
+    dead_letters: int
     duplicate_emails: list[str]
-    verify_differ: list[str]
-    expected: int
+    undrained: str = ""  # what was still pending when the run stopped waiting
 
     @property
     def lost(self) -> int:
-        return len(self.missing_proposals) + len(self.missing_emails)
+        return self.verdict.lost + len(self.dead_lettered_valid)
 
 
 async def drive(
     args: argparse.Namespace, kafka: KafkaSettings, profile_url: str, key: str, inbox: Inbox
 ) -> Driver:
     rng = random.Random(args.seed)
-    # Enough seats that accepts do not use them all: the final check must have proposals to check.
-    workload = Workload(rng, mentors=max(10, args.events // 50))
+    # Enough seats that accepts do not use them all: the final check must have rankings to check.
+    workload = Workload(rng, mentors=max(40, args.events // 50))
     auth = {"Authorization": f"Bearer {key}"}
     async with (
         httpx.AsyncClient(base_url=profile_url, headers=auth, timeout=10) as http,
@@ -123,149 +113,181 @@ async def _queued_emails(database_url: str) -> int:
 
 
 def wait_drained(
-    services: dict[str, ServiceProcess], database_url: str, kafka: KafkaSettings, timeout_s: float
-) -> None:
+    services: dict[str, ServiceProcess],
+    database_url: str,
+    kafka: KafkaSettings,
+    timeout_s: float,
+    stall_s: float,
+) -> str:
+    """Until nothing moves (3 quiet polls), the timeout, or `stall_s` of the same backlog.
+
+    Returns what was still pending ("" when everything drained)."""
     deadline, settled = time.monotonic() + timeout_s, 0
-    last_report = 0.0
+    last_report, last_state, since = 0.0, "", time.monotonic()
     while time.monotonic() < deadline and settled < 3:
-        state = pending(services, database_url, kafka)
+        try:
+            state = pending(services, database_url, kafka)
+        except Exception as error:  # a broker or database still recovering: ask again
+            state = f"{type(error).__name__}: {error}"
         settled = settled + 1 if state is None else 0
+        if state != last_state:
+            last_state, since = state or "", time.monotonic()
+        elif state and time.monotonic() - since > stall_s:
+            log(f"[yellow]stuck for {stall_s:.0f}s: {state}")
+            return state
         if state and time.monotonic() - last_report > 10:
             log(f"draining: {state}")
             last_report = time.monotonic()
         time.sleep(1)
     if settled < 3:
-        log(
-            f"[yellow]not drained within {timeout_s:.0f}s: {pending(services, database_url, kafka)}"
-        )
+        log(f"[yellow]not drained within {timeout_s:.0f}s: {last_state}")
+        return last_state or "?"
+    return ""
 
 
-async def batch_expectations(database_url: str, partitions: int) -> dict[tuple[str, str], set[str]]:
-    """A batch recompute of the final stored state: mentee -> expected mentor set."""
-    settings = MatchingSettings(kafka=KafkaSettings(partitions=partitions))
-    pool = await create_pool(DatabaseSettings(database_url=database_url), "matching")
-    try:
-        engines = await load_engines(pool, range(partitions), settings.engine_config())
-    finally:
-        await pool.close()
-    expected: dict[tuple[str, str], set[str]] = {}
-    for tenant, engine in engines.items():
-        rankings = recompute(
-            population(engine), engine.config, engine.roster.partition_of.__getitem__
-        )
-        expected.update({(tenant, m): set(r) for m, r in rankings.items() if r})
-    return expected
-
-
-async def stored_proposals(database_url: str) -> dict[tuple[str, str], tuple[str, set[str]]]:
+async def stored_proposals(database_url: str) -> dict[str, frozenset[str]]:
     connection = await asyncpg.connect(database_url)
     try:
         rows = await connection.fetch(
-            "SELECT tenant_id, mentee_id, proposal_id, mentor_ids FROM matching.proposals"
+            "SELECT mentee_id, mentor_ids FROM matching.proposals WHERE tenant_id = $1", TENANT
         )
     finally:
         await connection.close()
-    return {(r[0], r[1]): (str(r[2]), set(r[3])) for r in rows}
+    return {r[0]: frozenset(r[1]) for r in rows}
 
 
-def check(matching: ServiceProcess, token: str, database_url: str, inbox: Inbox) -> Verdict:
-    status, body = http_get(matching.url("/admin/verify"), token, timeout_s=120)
-    differ = json.loads(body)["differ"] if status == 200 else [f"/admin/verify answered {status}"]
-    expected = asyncio.run(batch_expectations(database_url, 6))
-    stored = asyncio.run(stored_proposals(database_url))
+def check(platform: Stack, kafka: KafkaSettings, driver: Driver, inbox: Inbox) -> Outcome:
+    config = MatchingSettings(kafka=KafkaSettings(partitions=PARTITIONS)).engine_config()
+    expected = expected_rankings(driver.record, config, PARTITIONS)
+    proposals = asyncio.run(stored_proposals(platform.postgres.url))
+    verdict = compare(expected, inbox.latest_mentors(), proposals)
+    letters = asyncio.run(dead_letters(kafka, DEAD_LETTER_SUFFIX))
+    valid = [
+        f"{d.topic} {d.headers.get('x-dlq-reason', '?')}: {d.value[:120]!r}"
+        for d in letters
+        if INVALID_MARK.encode() not in d.value
+    ]
     received = inbox.received()
-    missing_proposals, missing_emails = [], []
-    for (tenant, mentee), mentors in sorted(expected.items()):
-        proposal = stored.get((tenant, mentee))
-        if proposal is None or proposal[1] != mentors:
-            missing_proposals.append(f"{tenant}/{mentee}")
-            continue
-        wanted = message_id(tenant, mentee, proposal[0], MESSAGE_ID_DOMAIN)
-        if not received.get(wanted):
-            missing_emails.append(f"{tenant}/{mentee} {wanted}")
     duplicates = sorted(f"{m} at {','.join(t)}" for m, t in received.items() if len(t) > 1)
-    mentees = json.loads(body).get("mentees", -1) if status == 200 else -1
-    log(f"verify: {mentees} mentees with a goal; {len(expected)} with a non-empty batch ranking")
-    return Verdict(missing_proposals, missing_emails, duplicates, differ, len(expected))
+    log(f"truth: {len(expected)} mentees with a goal, {verdict.expected} with mentors")
+    return Outcome(verdict, valid, len(letters), duplicates)
 
 
-def run(args: argparse.Namespace, infra: Infrastructure, sink: SmtpSink, inbox: Inbox) -> int:
-    token, prefix = secrets.token_urlsafe(12), f"chaos-{secrets.token_hex(3)}."
+def run(args: argparse.Namespace, sink: SmtpSink, inbox: Inbox) -> int:
+    prefix = f"chaos-{secrets.token_hex(3)}."
     extra = {
         "NOTIFICATIONS_DIGEST_WINDOW_S": "0",
         "NOTIFICATIONS_RATE_LIMIT_EMAILS": "1000000",
         "NOTIFICATIONS_RETRY_BASE_S": "0.2",
         "NOTIFICATIONS_RETRY_MAX_S": "5",
         "NOTIFICATIONS_LEASE_S": "10",
-        "MATCHING_ADMIN_TOKEN": token,
     }
-    env = service_env(infra.kafka_servers, infra.postgres.url, sink.port, prefix, **extra)
-    services = service_processes(env, args.run_dir / "logs")
-    assert infra.kafka is not None
-    try:
-        start_all(services)
-        key = create_api_key(env, TENANT, "chaos")
-        faults = Faults(services, infra.kafka, infra.postgres, args.outage_s, log)
-        schedule = Schedule.random(
-            random.Random(args.seed), args.events / args.rate, args.kills, list(services)
-        )
-        log(f"faults planned: {[(round(at), f) for at, f in schedule.at]}")
-        thread = faults.run(schedule)
-        kafka = KafkaSettings(bootstrap_servers=infra.kafka_servers, topic_prefix=prefix)
-        driver = asyncio.run(drive(args, kafka, services["profile"].url(""), key, inbox))
-        log(f"workload done: {driver.applied}; waiting for the remaining faults")
-        thread.join()
+    with stack(args.run_dir, sink.port, prefix, extra) as platform:
+        services = platform.services
         try:
-            faults.wait_all_ready()
-            drain_timeout = args.drain_timeout
-        except TimeoutError as error:  # a stuck service: account for what arrived, then fail
-            faults.report.errors.append(str(error))
-            drain_timeout = 60
-        wait_drained(services, infra.postgres.url, kafka, drain_timeout)
-        verdict = check(services["matching"], token, infra.postgres.url, inbox)
-    finally:
-        stop_all(services)
-    return report(driver, faults, verdict)
+            start_all(services)
+            key = create_api_key(services["profile"].env, TENANT, "chaos")
+            faults = Faults(
+                services,
+                platform.kafka,
+                platform.postgres,
+                platform.proxy,
+                args.readonly_s,
+                log,
+            )
+            counts = FaultCounts(
+                args.kills, args.broker_kills, args.db_kills, args.readonly_s, args.net_faults
+            )
+            schedule = Schedule.random(
+                random.Random(args.seed), args.events / args.rate, counts, list(services)
+            )
+            log(f"faults planned: {[(round(at), str(f)) for at, f in schedule.at]}")
+            thread = faults.run(schedule)
+            kafka = KafkaSettings(bootstrap_servers=platform.kafka_servers, topic_prefix=prefix)
+            driver = asyncio.run(drive(args, kafka, services["profile"].url(""), key, inbox))
+            (args.run_dir / "record.txt").write_text("\n".join(driver.record.lines()) + "\n")
+            log(f"workload done: {driver.applied}; waiting for the remaining faults")
+            thread.join()
+            try:
+                faults.wait_all_ready()
+            except TimeoutError as error:  # a stuck service: account for what arrived, then fail
+                faults.report.errors.append(str(error))
+            undrained = wait_drained(
+                services, platform.postgres.url, kafka, args.drain_timeout, args.stall_s
+            )
+            outcome = check(platform, kafka, driver, inbox)
+            outcome.undrained = undrained
+        finally:
+            stop_all(services)
+    return report(args, driver, faults, outcome)
 
 
-def report(driver: Driver, faults: Faults, verdict: Verdict) -> int:
-    fault_report = faults.report
+def report(args: argparse.Namespace, driver: Driver, faults: Faults, outcome: Outcome) -> int:
+    fault_report, verdict = faults.report, outcome.verdict
     print(f"applied={driver.applied} rejected={len(driver.rejected)} retries={driver.retries}")
-    print(f"kills_by_service={fault_report.kills} outages={fault_report.outages}")
-    print(f"readyz_not_ready_during_postgres_outage={fault_report.not_ready_seen}")
+    print(f"kills_by_service={fault_report.kills} net_faults_by_kind={fault_report.net_faults}")
     print(f"unexpected_exits={fault_report.unexpected_exits} fault_errors={fault_report.errors}")
-    print(f"expected_proposals={verdict.expected}")
+    print(f"dead_letters={outcome.dead_letters} invalid_sent={driver.invalid_sent}")
+    print(f"mentees_with_mentors={verdict.expected} not_drained={outcome.undrained or 'none'}")
     for label, ids in (
         ("rejected_actions", driver.rejected),
-        ("missing_or_wrong_proposals", verdict.missing_proposals),
         ("missing_emails", verdict.missing_emails),
-        ("duplicate_message_ids", verdict.duplicate_emails),
-        ("verify_differ", verdict.verify_differ),
+        ("wrong_latest_emails", verdict.wrong_emails),
+        ("dead_lettered_valid", outcome.dead_lettered_valid),
+        ("duplicate_message_ids", outcome.duplicate_emails),
+        ("rankings_differ_from_truth", verdict.ranking_differ),
     ):
         if ids:
-            print(f"{label} ({len(ids)}): {' '.join(ids[:200])}")
-    equal = not verdict.verify_differ
+            print(f"{label} ({len(ids)}): {' | '.join(ids[:50])}")
+    planned = (args.kills, args.broker_kills, args.db_kills, args.net_faults)
+    done = (
+        fault_report.kill_count,
+        fault_report.broker_kills,
+        fault_report.db_kills,
+        fault_report.net_fault_count,
+    )
+    if done != planned:
+        print(f"faults planned {planned} but done {done} (a failure)")
     if verdict.expected == 0:
-        print("no mentee has a ranking at the end: the checks prove nothing (a failure)")
+        print("no mentee has mentors at the end: the checks prove nothing (a failure)")
+    equal = not verdict.ranking_differ
     events = sum(driver.applied.values())
     print(
-        f"events={events} kills={fault_report.kill_count} outages={len(fault_report.outages)} "
-        f"lost={verdict.lost} duplicate_emails={len(verdict.duplicate_emails)} "
-        f"rankings_equal_batch={str(equal).lower()}",
+        f"events={events} kills={fault_report.kill_count} broker_kills={fault_report.broker_kills} "
+        f"db_kills={fault_report.db_kills} readonly_s={fault_report.readonly_s:.0f} "
+        f"net_faults={fault_report.net_fault_count} lost={outcome.lost} "
+        f"dead_lettered_valid={len(outcome.dead_lettered_valid)} "
+        f"duplicate_emails={len(outcome.duplicate_emails)} "
+        f"rankings_equal_truth={str(equal).lower()}",
         flush=True,
     )
-    ok = verdict.lost == 0 and not verdict.duplicate_emails and equal and verdict.expected > 0
-    return 0 if ok and not fault_report.errors else 1
+    ok = (
+        outcome.lost == 0
+        and not outcome.dead_lettered_valid
+        and not outcome.duplicate_emails
+        and equal
+        and verdict.expected > 0
+        and done == planned
+        and not fault_report.errors
+        and not driver.rejected
+    )
+    return 0 if ok else 1
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--kills", type=int, default=12)
-    parser.add_argument("--outage-s", type=float, default=15.0)
-    parser.add_argument("--rate", type=float, default=40.0, help="workload actions per second")
+    parser.add_argument("--kills", type=int, default=12, help="service SIGKILLs")
+    parser.add_argument("--broker-kills", type=int, default=2, help="Kafka broker SIGKILLs")
+    parser.add_argument("--db-kills", type=int, default=2, help="PostgreSQL postmaster SIGKILLs")
+    parser.add_argument("--readonly-s", type=float, default=15.0, help="read-only PostgreSQL")
+    parser.add_argument("--net-faults", type=int, default=24, help="toxics on service paths")
+    parser.add_argument("--rate", type=float, default=25.0, help="workload actions per second")
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--drain-timeout", type=float, default=1800.0)
+    parser.add_argument("--drain-timeout", type=float, default=900.0)
+    parser.add_argument(
+        "--stall-s", type=float, default=180.0, help="give up draining when stuck this long"
+    )
     args = parser.parse_args()
     args.run_dir = ROOT / ".cache" / "chaos" / time.strftime("%Y%m%d-%H%M%S")
     return args
@@ -273,13 +295,17 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    # The driver's own Kafka client logs every failed reconnect during the outage; we count them.
+    # One link key and one erasure key for the run: the three services share them (service_env
+    # takes them from here), and the run's own settings objects need them too.
+    for name in ("LINK_SIGNING_KEYS", "ERASURE_HASH_KEYS"):
+        os.environ.setdefault(name, secrets.token_urlsafe(32))
+    # The driver's own Kafka client logs every failed reconnect during the faults; we count them.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     log(f"run directory {args.run_dir} (service logs in logs/)")
     inbox = Inbox()
-    with infrastructure(args.run_dir) as infra, SmtpSink() as sink:
+    with SmtpSink() as sink:
         sink.on_message(inbox.record)
-        code = run(args, infra, sink, inbox)
+        code = run(args, sink, inbox)
     raise SystemExit(code)
 
 

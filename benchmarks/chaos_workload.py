@@ -1,8 +1,12 @@
 """The chaos run's seeded workload and the driver that pushes it through the API and ingress.
 
 Every action is retried until the platform takes it (a killed profile service, a Kafka or
-PostgreSQL outage): HTTP writes are idempotent (PUT of the full state; a link answers once) and
-an ingress command keeps its command_id across retries, so a retry never doubles an effect.
+PostgreSQL fault): HTTP writes are idempotent (PUT of the full state; a link answers once; a
+repeated DELETE answers 404) and an ingress command keeps its command_id across retries, so a
+retry never doubles an effect. What the platform acknowledged is appended to the run's
+`Record` (benchmarks/chaos_truth.py), the ground truth the run is checked against. A few
+deliberately invalid ingress commands (marked INVALID_MARK) must end in the dead-letter topic;
+any other dead letter is a valid event the platform gave up on.
 """
 
 from __future__ import annotations
@@ -23,12 +27,14 @@ from typing import Any
 import httpx
 
 from benchmarks import wire
+from benchmarks.chaos_truth import Record
 from benchmarks.kafka_io import Publisher
 from devenv.smtp_sink import ReceivedMail
-from shared.contracts.ingress import SetGoal, UpsertProfile
+from shared.contracts.ingress import DeleteProfile, SetGoal, UpsertProfile
 
 TOKEN = re.compile(r"/v1/links/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)")
 RETRY_S = 0.5
+INVALID_MARK = "chaos-invalid"
 Log = Callable[[str], None]
 
 
@@ -68,10 +74,23 @@ class Inbox:
         with self._lock:
             return sorted(self.links)
 
+    def latest_mentors(self) -> dict[str, frozenset[str]]:
+        """Per mentee, the mentors named (by their accept links) in the last email received."""
+        with self._lock:
+            latest = dict(self.links)
+        return {
+            mentee: frozenset(
+                str(claims["mentor_id"])
+                for claims in map(link_claims, tokens)
+                if claims["action"] == "accept"
+            )
+            for mentee, tokens in latest.items()
+        }
+
 
 @dataclass
 class Action:
-    kind: str  # mentor, mentee, goal, feedback
+    kind: str  # mentor, mentee, goal, feedback, delete, invalid
     channel: str  # api or ingress
     user_id: str
     body: Any = None
@@ -85,6 +104,7 @@ class Workload:
     mentors: int
     channel: dict[str, str] = field(default_factory=dict)
     goal_versions: dict[str, int] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)  # ids are never used again after a delete
 
     def seed_mentors(self) -> list[Action]:
         ids = [f"mentor-{i}" for i in range(self.mentors)]
@@ -93,17 +113,30 @@ class Workload:
     def next(self, index: int) -> Action:
         roll = self.rng.random()
         mentees = list(self.channel)
-        if not mentees or roll < 0.22:
+        if len(mentees) < 2 or roll < 0.22:
             return self.new_mentee(f"mentee-{index}")
         if roll < 0.25:
             mentor = f"mentor-{self.rng.randrange(self.mentors)}"
+            if mentor in self.deleted:
+                return self.goal(self.rng.choice(mentees))
+            if roll < 0.2505:  # about one mentor in 30 is erased over a 10,000-event run
+                return self.delete(mentor)
             return Action("mentor", "api", mentor, wire.mentor(self.rng, mentor))
         if roll < 0.30:
             mentee = self.rng.choice(mentees)
             return Action("mentee", self.channel[mentee], mentee, wire.mentee(self.rng, mentee))
+        if roll < 0.31:
+            return self.delete(self.rng.choice(mentees))
+        if roll < 0.315:
+            return Action("invalid", "ingress", self.rng.choice(mentees), f"{INVALID_MARK}-{index}")
         if roll < 0.48:
             return Action("feedback", "api", "")  # whose: decided when it runs, from the inbox
         return self.goal(self.rng.choice(mentees))
+
+    def delete(self, user_id: str) -> Action:
+        """Through the person's own channel, so it is ordered after their earlier commands."""
+        self.deleted.add(user_id)
+        return Action("delete", self.channel.pop(user_id, "api"), user_id)
 
     def new_mentee(self, mentee: str) -> Action:
         self.channel[mentee] = self.rng.choice(("api", "ingress"))
@@ -123,8 +156,11 @@ class Driver:
     inbox: Inbox
     rng: random.Random
     log: Log
+    record: Record = field(default_factory=Record)
+    deleted: set[str] = field(default_factory=set)
     applied: dict[str, int] = field(default_factory=dict)
     rejected: list[str] = field(default_factory=list)
+    invalid_sent: int = 0
     retries: int = 0
 
     async def run(self, action: Action) -> None:
@@ -132,6 +168,8 @@ class Driver:
         while True:
             try:
                 outcome = await attempt()
+                if outcome == "404" and action.kind == "delete" and tries:
+                    outcome = "ok"  # an earlier attempt erased them; its answer was lost
             except Exception as error:  # connection refused, timeouts, Kafka errors: all retried
                 outcome = f"retry: {type(error).__name__}"
             if not outcome.startswith("retry"):
@@ -143,12 +181,30 @@ class Driver:
             await asyncio.sleep(RETRY_S)
         if outcome == "ok":
             self.applied[action.kind] = self.applied.get(action.kind, 0) + 1
-        else:
+            self.remember(action)
+        elif outcome != "gone":
             self.rejected.append(f"{action.kind} {action.user_id}: {outcome}")
+
+    def remember(self, action: Action) -> None:
+        """Append an acknowledged action to the ground-truth record."""
+        if action.kind in ("mentor", "mentee"):
+            self.record.profile(action.user_id, action.body)
+        elif action.kind == "goal":
+            self.record.goal(action.user_id, action.body)
+        elif action.kind == "delete":
+            self.deleted.add(action.user_id)
+            self.record.delete(action.user_id)
+        elif action.kind == "feedback":
+            claims = link_claims(action.body)
+            accepted = claims["action"] == "accept"
+            mentor, proposal = str(claims["mentor_id"]), str(claims["proposal_id"])
+            self.record.feedback(action.user_id, mentor, proposal, accepted)
+        else:
+            self.invalid_sent += 1
 
     def feedback(self) -> Action | None:
         """A mentee follows a link of their newest email: decline mostly, accept sometimes."""
-        mentees = self.inbox.mentees()
+        mentees = [m for m in self.inbox.mentees() if m not in self.deleted]
         if not mentees:
             return None
         mentee = self.rng.choice(mentees)
@@ -159,6 +215,11 @@ class Driver:
     def attempt_for(self, action: Action) -> Callable[[], Any]:
         if action.kind == "feedback":
             return lambda: self.http_call("POST", f"/v1/links/{action.body}", None)
+        if action.kind == "delete" and action.channel == "api":
+            return lambda: self.http_call("DELETE", f"/v1/profiles/{action.user_id}", None)
+        if action.kind == "invalid":  # not a command at all: valid JSON of the wrong shape
+            invalid = json.dumps({"command_type": action.body, "tenant_id": self.tenant})
+            return lambda: self.publish(action.user_id, invalid.encode())
         if action.channel == "api":
             path = f"/v1/profiles/{action.user_id}" + ("/goal" if action.kind == "goal" else "")
             return lambda: self.http_call("PUT", path, action.body.model_dump(mode="json"))
@@ -169,14 +230,20 @@ class Driver:
         common = {"command_id": uuid.uuid4(), "tenant_id": self.tenant, "user_id": action.user_id}
         if action.kind == "goal":
             return SetGoal(**common, goal=action.body).model_dump_json().encode()
+        if action.kind == "delete":
+            return DeleteProfile(**common).model_dump_json().encode()
         return UpsertProfile(**common, profile=action.body).model_dump_json().encode()
 
     async def http_call(self, method: str, path: str, body: Any) -> str:
         response = await self.http.request(method, path, json=body)
         if response.status_code >= 500 or response.status_code == 429:
             return f"retry: {response.status_code}"
-        if response.status_code in (200, 201, 204, 410):  # 410: the link's proposal moved on
+        if response.status_code in (200, 201, 204):
             return "ok"
+        if response.status_code == 410:  # the link expired or a person in it was erased
+            return "gone"
+        if response.status_code == 404:
+            return "404"
         return f"{response.status_code} {response.text[:200]}"
 
     async def publish(self, key: str, command: bytes) -> str:

@@ -157,3 +157,50 @@ async def groups_lag(settings: KafkaSettings) -> dict[str, int]:
 async def _group_topics(admin: AIOKafkaAdminClient, group: str) -> set[str]:
     """The topics a group subscribes to: those it has committed offsets for."""
     return {tp.topic for tp in await admin.list_consumer_group_offsets(group)}
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: dict[str, str]
+
+
+async def dead_letters(settings: KafkaSettings, suffix: str) -> list[DeadLetter]:
+    """Every record of every topic named with the run's prefix and `suffix`, from the start."""
+    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
+    await consumer.start()
+    try:
+        cluster = await consumer._client.fetch_all_metadata()  # every topic, not only known ones
+        ours = sorted(
+            t
+            for t in cluster.topics()
+            if t.startswith(settings.topic_prefix) and t.endswith(suffix)
+        )
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in ours
+            for p in cluster.partitions_for_topic(topic) or ()
+        ]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        end = await consumer.end_offsets(partitions)
+        letters: list[DeadLetter] = []
+        while [tp for tp in partitions if await consumer.position(tp) < end[tp]]:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=1000)
+            letters += [
+                DeadLetter(
+                    r.topic,
+                    r.key,
+                    r.value or b"",
+                    {k: bytes(v).decode(errors="replace") for k, v in r.headers},
+                )
+                for records in batches.values()
+                for r in records
+            ]
+        return letters
+    finally:
+        await consumer.stop()

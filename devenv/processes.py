@@ -128,6 +128,15 @@ def metric_sum(metrics_text: str, name: str, **labels: str) -> float:
     return total
 
 
+@dataclass(frozen=True)
+class Listener:
+    """An extra broker listener on `port` that advertises `advertised_port` (a proxy's)."""
+
+    name: str
+    port: int
+    advertised_port: int
+
+
 @dataclass
 class ApacheKafka:
     """A single-node KRaft broker (scripts/kafka/start.sh); stop and start keep its data."""
@@ -135,6 +144,7 @@ class ApacheKafka:
     data_dir: Path
     port: int = field(default_factory=free_port_pair)
     node_options: tuple[str, ...] = ()  # a cluster's node: --node-id, --voters, ... (start.sh)
+    listeners: list[Listener] = field(default_factory=list)
 
     @property
     def bootstrap_servers(self) -> str:
@@ -142,11 +152,20 @@ class ApacheKafka:
 
     def start(self) -> None:
         script = str(KAFKA_SCRIPTS / "start.sh")
+        extra = [
+            arg
+            for listener in self.listeners
+            for arg in ("--listener", f"{listener.name}:{listener.port}:{listener.advertised_port}")
+        ]
         port, data = str(self.port), str(self.data_dir)
-        _quiet("bash", script, "--port", port, "--data-dir", data, *self.node_options)
+        _quiet("bash", script, "--port", port, "--data-dir", data, *self.node_options, *extra)
 
     def stop(self) -> None:
         _quiet("bash", str(KAFKA_SCRIPTS / "stop.sh"), "--data-dir", str(self.data_dir))
+
+    def kill(self) -> None:
+        """SIGKILL the broker: no controlled shutdown, the next start recovers its logs."""
+        kill_tree(self.pid())
 
     def pid(self) -> int | None:
         return _pid_in(self.data_dir / "kafka.pid")
@@ -226,6 +245,42 @@ class PostgresCluster:
     def pid(self) -> int | None:
         """The postmaster's: its backends are its children."""
         return _pid_in(self.data_dir / "postmaster.pid")
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster and its backends at once: the next start runs crash recovery."""
+        kill_tree(self.pid())
+
+
+def kill_tree(pid: int | None) -> None:
+    """SIGKILL a process and its direct children together (no child outlives it to hold a
+    port or shared memory), then wait until the process is gone."""
+    if pid is None:
+        return
+    children = [
+        int(stat.parent.name)
+        for stat in Path("/proc").glob("[0-9]*/stat")
+        if _parent_pid(stat) == pid
+    ]
+    for victim in (pid, *children):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while _stat_fields(Path(f"/proc/{pid}/stat"))[:1] not in ([], ["Z"]):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {pid} still there 30 s after SIGKILL")
+        time.sleep(0.05)
+
+
+def _stat_fields(stat: Path) -> list[str]:
+    """/proc/PID/stat after the command name: state, parent pid, ...; [] when it is gone."""
+    with contextlib.suppress(OSError, IndexError):
+        return stat.read_text().rsplit(")", 1)[1].split()
+    return []
+
+
+def _parent_pid(stat: Path) -> int | None:
+    fields = _stat_fields(stat)
+    return int(fields[1]) if len(fields) > 1 else None
 
 
 def _pid_in(pidfile: Path) -> int | None:

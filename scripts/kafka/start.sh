@@ -3,18 +3,23 @@
 # background, and wait until it serves clients.
 #   start.sh [--port 9092] [--data-dir DIR] [--pidfile FILE] [--log FILE]
 #            [--node-id 1 --voters 1@127.0.0.1:9093,... --cluster-id ID --replication 1]
+#            [--listener NAME:PORT:ADVERTISED_PORT]...
 # Controller listener: PORT+1. Defaults: DIR=${KAFKA_HOME_DIR:-<repo>/.cache/kafka}/data,
 # FILE=DIR/kafka.pid, LOG=DIR/kafka.log. Re-running on an existing DIR reuses
 # the formatted storage (restart). A node of a cluster (devenv/cluster.py) names every
 # voter and the shared cluster id; its start waits for a quorum, so start the nodes together.
-# --replication sets the internal topics' replication. Env: KAFKA_HEAP_OPTS (default
-# -Xmx512m), KAFKA_OPTS (extra JVM flags), KAFKA_START_TIMEOUT (default 60 s).
+# --replication sets the internal topics' replication. Each --listener adds a PLAINTEXT
+# listener on 127.0.0.1:PORT that advertises 127.0.0.1:ADVERTISED_PORT, so a client behind a
+# TCP proxy on that port keeps talking through the proxy (benchmarks/chaos_net.py).
+# Env: KAFKA_HEAP_OPTS (default -Xmx512m), KAFKA_OPTS (extra JVM flags), KAFKA_START_TIMEOUT
+# (default 60 s).
 # Last stdout line on success: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 home="${KAFKA_HOME_DIR:-$(cd "$here/../.." && pwd)/.cache/kafka}"
-port=9092 data_dir="$home/data" pidfile="" log=""
+port=9092 data_dir="$home/data" pidfile="" log="" extra_ports=()
 node_id=1 voters="" cluster_id="" replication=1
+listeners_extra="" advertised="" protocols="PLAINTEXT:PLAINTEXT"
 while (($#)); do
   case "$1" in
     --port) port="$2"; shift 2 ;;
@@ -25,7 +30,13 @@ while (($#)); do
     --voters) voters="$2"; shift 2 ;;
     --cluster-id) cluster_id="$2"; shift 2 ;;
     --replication) replication="$2"; shift 2 ;;
-    *) sed -n '2,13p' "$0" >&2; exit 2 ;;
+    --listener)
+      IFS=: read -r name lport aport <<<"$2"
+      extra_ports+=("$lport")
+      listeners_extra+=",$name://127.0.0.1:$lport" advertised+=",$name://127.0.0.1:$aport"
+      protocols+=",$name:PLAINTEXT"
+      shift 2 ;;
+    *) sed -n '2,15p' "$0" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$data_dir"
@@ -50,7 +61,7 @@ if [[ -n "$old_pid" ]] && ps -o args= -p "$old_pid" 2>/dev/null | grep -q 'kafka
   echo "start.sh: kafka already running (pid $old_pid), stop it first: stop.sh --pidfile $pidfile" >&2
   exit 1
 fi
-for p in "$port" "$((port + 1))"; do
+for p in "$port" "$((port + 1))" ${extra_ports[@]+"${extra_ports[@]}"}; do
   if port_open "$p"; then echo "start.sh: port $p is already in use" >&2; exit 1; fi
 done
 
@@ -61,11 +72,11 @@ cat >"$props" <<PROPS
 process.roles=broker,controller
 node.id=$node_id
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$((port + 1))
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port$listeners_extra,CONTROLLER://127.0.0.1:$((port + 1))
+advertised.listeners=PLAINTEXT://127.0.0.1:$port$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols,CONTROLLER:PLAINTEXT
 log.dirs=$data_dir/logs
 num.partitions=6
 auto.create.topics.enable=true

@@ -1,0 +1,113 @@
+"""The chaos run's ground truth and its comparator (benchmarks/chaos_truth.py): the truth
+follows the record (declines, accepts with seats, deletes), and the comparator flags a
+missing or wrong email and a proposal that differs from the truth."""
+
+from __future__ import annotations
+
+from benchmarks.chaos_truth import Record, compare, expected_rankings
+from services.matching.settings import MatchingSettings
+from shared.contracts.goals import GoalFields
+from shared.contracts.profiles import ProfileFields
+from shared.settings import KafkaSettings
+
+PARTITIONS = 6
+CONFIG = MatchingSettings(kafka=KafkaSettings(partitions=PARTITIONS)).engine_config()
+
+
+def mentor(name: str, capacity: int = 3) -> ProfileFields:
+    return ProfileFields(
+        roles=["mentor"],
+        display_name=name,
+        skills=[{"name": "python", "level": 4}],
+        capacity=capacity,
+    )
+
+
+def mentee(name: str) -> ProfileFields:
+    return ProfileFields(roles=["mentee"], display_name=name, email=f"{name}@example.org")
+
+
+def goal() -> GoalFields:
+    return GoalFields(
+        goal_id="g1", statement="Learn Python", target_skills=["python"], timeframe_months=6
+    )
+
+
+def record_with(mentors: dict[str, int], mentees: list[str]) -> Record:
+    record = Record()
+    for name, capacity in mentors.items():
+        record.profile(name, mentor(name, capacity))
+    for name in mentees:
+        record.profile(name, mentee(name))
+        record.goal(name, goal())
+    return record
+
+
+def rankings(record: Record) -> dict[str, frozenset[str]]:
+    return expected_rankings(record, CONFIG, PARTITIONS)
+
+
+def test_the_truth_ranks_recorded_mentors_and_follows_declines_and_deletes() -> None:
+    record = record_with({"m1": 3, "m2": 3}, ["e1", "e2"])
+    assert rankings(record)["e1"] == {"m1", "m2"}
+
+    record.feedback("e1", "m1", "p1", accepted=False)
+    record.delete("m2")
+    truth = rankings(record)
+    assert truth["e1"] == frozenset()
+    assert truth["e2"] == {"m1"}
+
+    record.delete("e2")
+    assert "e2" not in rankings(record)
+
+
+def test_accepts_take_seats_in_record_order_and_a_full_mentor_is_not_proposed() -> None:
+    record = record_with({"m1": 1}, ["e1", "e2", "e3"])
+    record.feedback("e1", "m1", "p1", accepted=True)
+    assert rankings(record) == {"e1": frozenset(), "e2": frozenset(), "e3": frozenset()}
+
+    record.profile("m1", mentor("m1", capacity=3))  # room again: one seat of three is taken
+    truth = rankings(record)
+    assert truth["e2"] == truth["e3"] == {"m1"}
+    assert truth["e1"] == frozenset()  # an answered pair is never proposed again
+
+
+def test_the_same_link_followed_twice_takes_one_seat() -> None:
+    record = record_with({"m1": 2}, ["e1", "e2"])
+    record.feedback("e1", "m1", "p1", accepted=True)
+    record.feedback("e1", "m1", "p1", accepted=True)  # the profile service answers it once
+    assert rankings(record)["e2"] == {"m1"}
+    record.feedback("e1", "m1", "p2", accepted=True)  # another proposal's link is a new answer
+    assert rankings(record)["e2"] == frozenset()
+
+
+def test_the_comparator_passes_when_emails_and_proposals_equal_the_truth() -> None:
+    expected = {"e1": frozenset({"m1", "m2"}), "e2": frozenset()}
+    verdict = compare(expected, {"e1": frozenset({"m1", "m2"})}, {"e1": frozenset({"m1", "m2"})})
+    assert verdict.lost == 0
+    assert not verdict.ranking_differ
+    assert verdict.expected == 1
+
+
+def test_the_comparator_flags_a_missing_email() -> None:
+    expected = {"e1": frozenset({"m1"}), "e2": frozenset({"m2"})}
+    proposals = dict(expected)
+    verdict = compare(expected, {"e1": frozenset({"m1"})}, proposals)
+    assert verdict.missing_emails == ["e2"]
+    assert verdict.lost == 1
+
+
+def test_the_comparator_flags_a_latest_email_with_other_mentors() -> None:
+    expected = {"e1": frozenset({"m1", "m2"})}
+    verdict = compare(expected, {"e1": frozenset({"m1", "m3"})}, dict(expected))
+    assert len(verdict.wrong_emails) == 1
+    assert verdict.lost == 1
+
+
+def test_the_comparator_flags_proposals_that_differ_from_the_truth() -> None:
+    expected = {"e1": frozenset({"m1"}), "e2": frozenset()}
+    emails = {"e1": frozenset({"m1"})}
+    verdict = compare(expected, emails, {"e1": frozenset({"m1"}), "e2": frozenset({"m9"})})
+    assert verdict.ranking_differ == ["e2 has ['m9'] want []"]
+    missing = compare(expected, emails, {})
+    assert missing.ranking_differ == ["e1 has [] want ['m1']"]
