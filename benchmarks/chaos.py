@@ -33,7 +33,7 @@ import httpx
 from rich.console import Console
 
 from benchmarks.chaos_faults import FaultCounts, Faults, Schedule
-from benchmarks.chaos_stack import Stack, stack
+from benchmarks.chaos_stack import stack
 from benchmarks.chaos_truth import Verdict, compare, expected_rankings
 from benchmarks.chaos_workload import INVALID_MARK, Driver, Inbox, Workload, paced
 from benchmarks.kafka_io import Publisher, dead_letters, groups_lag
@@ -156,10 +156,10 @@ async def stored_proposals(database_url: str) -> dict[str, frozenset[str]]:
     return {r[0]: frozenset(r[1]) for r in rows}
 
 
-def check(platform: Stack, kafka: KafkaSettings, driver: Driver, inbox: Inbox) -> Outcome:
+def check(database_url: str, kafka: KafkaSettings, driver: Driver, inbox: Inbox) -> Outcome:
     config = MatchingSettings(kafka=KafkaSettings(partitions=PARTITIONS)).engine_config()
     expected = expected_rankings(driver.record, config, PARTITIONS)
-    proposals = asyncio.run(stored_proposals(platform.postgres.url))
+    proposals = asyncio.run(stored_proposals(database_url))
     verdict = compare(expected, inbox.latest_mentors(), proposals)
     letters = asyncio.run(dead_letters(kafka, DEAD_LETTER_SUFFIX))
     valid = [
@@ -215,7 +215,7 @@ def run(args: argparse.Namespace, sink: SmtpSink, inbox: Inbox) -> int:
             undrained = wait_drained(
                 services, platform.postgres.url, kafka, args.drain_timeout, args.stall_s
             )
-            outcome = check(platform, kafka, driver, inbox)
+            outcome = check(platform.postgres.url, kafka, driver, inbox)
             outcome.undrained = undrained
         finally:
             stop_all(services)
