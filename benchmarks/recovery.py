@@ -18,6 +18,7 @@ import asyncpg
 import services.matching
 from benchmarks.measure import partition_of
 from services.matching.adapters.state_loader import load_engines
+from services.matching.adapters.stored_people import goal_to_json, person_to_json
 from services.matching.adapters.warm_up import compile_kernels
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
@@ -45,14 +46,14 @@ def people_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
             person.is_mentor,
             person.is_mentee,
             person.capacity,
-            person.to_json(),
+            person_to_json(person),
         )
 
 
 def goal_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
     for goal in engine.roster.goals.values():
         partition = engine.roster.partition_of[goal.mentee_id]
-        yield (TENANT, goal.mentee_id, goal.version, partition, goal.to_json())
+        yield (TENANT, goal.mentee_id, goal.version, partition, goal_to_json(goal))
 
 
 def list_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:

@@ -17,10 +17,10 @@ from services.matching.adapters.compiled_cache import seed_compiled_cache
 from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader
 from services.matching.adapters.warm_up import compile_kernels
-from services.matching.domain.events import MENTOR_FEED
 from services.matching.entrypoints.admin import admin_router
 from services.matching.entrypoints.consumers import PartitionOwnership, build_router
 from services.matching.service_layer.handlers import Matching
+from services.matching.service_layer.topics import MENTOR_FEED
 from services.matching.settings import SCHEMA, SERVICE_NAME, MatchingSettings
 from shared.contracts.topics import TOPICS
 from shared.db.retention import processed_events_rule, retention_loop

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from devenv.smtp_sink import SmtpSink
-from services.matching.domain.events import MENTOR_FEED
+from services.matching.service_layer.topics import MENTOR_FEED
 from shared.contracts.topics import FEEDBACK, GOALS, INGRESS, PROFILES, PROPOSALS, TopicSpec
 from shared.kafka.connection import client_kwargs, producer_kwargs
 from shared.settings import KafkaSettings

@@ -8,6 +8,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.matching.adapters.stored_people import goal_to_json, person_from_json, person_to_json
 from services.matching.domain.people import Goal, Person
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
@@ -54,7 +55,7 @@ class PostgresMatchingTransaction:
         raw = await self._conn.fetchval(
             "SELECT features FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
         )
-        return Person.from_json(raw) if raw else None
+        return person_from_json(raw) if raw else None
 
     async def save_person(self, tenant_id: str, person: Person, partition: int) -> None:
         await self._conn.execute(
@@ -71,7 +72,7 @@ class PostgresMatchingTransaction:
             person.is_mentor,
             person.is_mentee,
             person.capacity,
-            person.to_json(),
+            person_to_json(person),
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
@@ -104,7 +105,7 @@ class PostgresMatchingTransaction:
             goal.mentee_id,
             goal.version,
             partition,
-            goal.to_json(),
+            goal_to_json(goal),
         )
         return stored is not None
 

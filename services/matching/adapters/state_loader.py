@@ -9,9 +9,10 @@ from contextlib import contextmanager
 import asyncpg
 
 from services.matching.adapters.postgres import PARTITION_LOCK
+from services.matching.adapters.stored_people import goal_from_json, person_from_json
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import Restorer, TenantEngine
-from services.matching.domain.people import Goal, Person
+from services.matching.domain.people import Person
 
 # Rows are read through cursors, so that a restore never holds every stored row at once.
 ROWS_PER_FETCH = 2000
@@ -92,12 +93,12 @@ async def _load_engines(
             tenant_id,
             prefetch=ROWS_PER_FETCH,
         ):
-            restorer(row["tenant_id"]).mentor(Person.from_json(row["features"]), row["accepted"])
+            restorer(row["tenant_id"]).mentor(person_from_json(row["features"]), row["accepted"])
         async for r in conn.cursor(PEOPLE, owned, tenant_id, prefetch=ROWS_PER_FETCH):
             into = restorer(r["tenant_id"])
             into.person(_person(r, into.engine), r["partition"])
         async for r in conn.cursor(GOALS, owned, tenant_id, prefetch=ROWS_PER_FETCH):
-            restorer(r["tenant_id"]).goal(Goal.from_json(r["goal"]), r["partition"])
+            restorer(r["tenant_id"]).goal(goal_from_json(r["goal"]), r["partition"])
         for r in await conn.fetch(
             "SELECT tenant_id, mentee_id, mentor_id, partition FROM pairs"
             " WHERE partition = ANY($1) AND state <> 'accept_parked'"
@@ -134,4 +135,4 @@ def _person(row: asyncpg.Record, engine: TenantEngine) -> Person:
         mentor = engine.mentor(row["user_id"])
         if mentor is not None and mentor.version == row["version"]:
             return mentor
-    return Person.from_json(row["features"])
+    return person_from_json(row["features"])

@@ -13,7 +13,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.envelope import EventEnvelope
-from shared.contracts.topics import TopicSpec
 from shared.contracts.types import UserId
 
 
@@ -29,11 +28,3 @@ class MentorChanged(EventEnvelope):
     event_type: Literal["MentorChanged"] = "MentorChanged"
     schema_version: Literal[1] = 1
     payload: MentorChangedPayload
-
-
-MENTOR_FEED = TopicSpec(
-    name="matching.mentors",
-    key="mentor id (sent to an explicit partition)",
-    events=(MentorChanged,),
-    description="Internal to matching: one copy of each mentor change per mentee partition.",
-)

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import sys
 from collections.abc import Iterable
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
-
-import orjson
 
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload, WeeklySlot
@@ -53,28 +49,6 @@ class Person:
     week: int = 0  # bit h set: available in UTC hour h of the week (0 = Monday 00:00 UTC)
     utc_offset_minutes: int = 0
 
-    def to_json(self) -> str:
-        raw = asdict(self)
-        # The 168-bit week also as hex text, which orjson reads exactly (it reads integers past
-        # 64 bits as floats); "week" stays a number for instances that predate "week_hex".
-        raw["week_hex"] = f"{self.week:x}"
-        return json.dumps(raw, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> Person:
-        raw = orjson.loads(text)
-        week_hex = raw.pop("week_hex", None)
-        if week_hex is not None:
-            raw["week"] = int(week_hex, 16)
-        elif isinstance(raw.get("week"), float):  # written before "week_hex": read it exactly
-            raw = json.loads(text)
-        for name in ("industries", "functions", "languages", "styles"):
-            raw[name] = shared_names(raw[name])
-        raw["user_id"] = sys.intern(raw["user_id"])
-        raw["skills"] = {sys.intern(k): v for k, v in raw["skills"].items()}
-        raw["background"] = shared_background(raw["background"].items())
-        return cls(*in_field_order(cls, raw))
-
 
 @dataclass(frozen=True, slots=True)
 class Goal:
@@ -88,20 +62,6 @@ class Goal:
     styles: tuple[str, ...]
     weights: tuple[float, ...] = field(default=(1.0, 0.5, 0.3, 0.3, 0.3, 0.4, 0.5, 0.3))
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, text: str) -> Goal:
-        raw = orjson.loads(text)
-        raw["skills"] = interned_names(raw["skills"])
-        for name in ("industries", "functions", "styles"):
-            raw[name] = shared_names(raw[name])
-        raw["mentee_id"] = sys.intern(raw["mentee_id"])
-        raw["background_preference"] = sys.intern(raw["background_preference"])
-        raw["weights"] = shared_weights(raw["weights"])
-        return cls(*in_field_order(cls, raw))
-
 
 # Hundreds of thousands of people name the same few industries, functions, languages and
 # styles, hold the same few backgrounds, and keep the default weights: one shared object per
@@ -111,25 +71,6 @@ SHARED_KEPT = 65_536
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 _BACKGROUNDS: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 _WEIGHTS: dict[tuple[float, ...], tuple[float, ...]] = {}
-
-
-@functools.cache
-def _field_defaults(cls: type) -> tuple[tuple[str, ...], tuple[Any, ...]]:
-    specs = fields(cls)
-    return tuple(f.name for f in specs), tuple(f.default for f in specs)
-
-
-def in_field_order(cls: type, raw: dict[str, Any]) -> Iterable[Any]:
-    """A parsed object's values as positional arguments, defaults filled in: a restore builds
-    half a million people and goals, and keyword arguments cost more than twice as much (the
-    parser's keys are not interned, so each is matched to its parameter by comparing text)."""
-    names, defaults = _field_defaults(cls)
-    if tuple(raw) == names:  # as to_json writes it
-        return raw.values()
-    return [
-        raw[name] if name in raw or default is MISSING else default
-        for name, default in zip(names, defaults, strict=True)
-    ]
 
 
 def interned_names(names: Iterable[str]) -> tuple[str, ...]:

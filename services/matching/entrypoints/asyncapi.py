@@ -7,9 +7,10 @@ from typing import cast
 from faststream.kafka import KafkaBroker
 
 from services.matching.domain.constraints import EngineConfig
-from services.matching.domain.events import MENTOR_FEED, MentorChanged
+from services.matching.domain.events import MentorChanged
 from services.matching.entrypoints.consumers import PartitionOwnership, build_router
 from services.matching.service_layer.handlers import Matching
+from services.matching.service_layer.topics import MENTOR_FEED
 from services.matching.service_layer.unit_of_work import StateLoader, UnitOfWork
 from services.matching.settings import SERVICE_NAME
 from shared.contracts.matches import MatchProposed

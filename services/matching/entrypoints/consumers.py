@@ -18,9 +18,10 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, TypeAdapter
 
-from services.matching.domain.events import MENTOR_FEED, MentorChanged
+from services.matching.domain.events import MentorChanged
 from services.matching.service_layer import handlers
 from services.matching.service_layer.handlers import Delivery, Matching
+from services.matching.service_layer.topics import MENTOR_FEED
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated

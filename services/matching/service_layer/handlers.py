@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.events import MENTOR_FEED, MentorChanged, MentorChangedPayload
+from services.matching.domain.events import MentorChanged, MentorChangedPayload
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.search import PartRunner
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
+from services.matching.service_layer.topics import MENTOR_FEED
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
     StateLoader,

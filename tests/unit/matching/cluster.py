@@ -12,8 +12,8 @@ from collections import deque
 
 from services.matching.domain.batch import Population, recompute
 from services.matching.domain.constraints import EngineConfig
-from services.matching.domain.events import MENTOR_FEED
 from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
+from services.matching.service_layer.topics import MENTOR_FEED
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.matches import MatchProposed
 from tests.unit.matching.fake_store import FakeStateLoader, fake_unit_of_work
