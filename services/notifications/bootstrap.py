@@ -23,13 +23,9 @@ from services.notifications.domain.links import LinkSigner
 from services.notifications.domain.schedule import RateLimit
 from services.notifications.entrypoints.consumers import ConsumerDeps, build_router
 from services.notifications.entrypoints.http_support import delivery_log_router
-from services.notifications.service_layer.dispatcher import (
-    Dispatcher,
-    DispatchPolicy,
-    DispatchTools,
-    utc_now,
-)
+from services.notifications.service_layer.dispatcher import Dispatcher
 from services.notifications.service_layer.handlers import QueuePolicy
+from services.notifications.service_layer.sending import DispatchPolicy, DispatchTools, utc_now
 from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsSettings
 from shared.contracts.topics import TOPICS
 from shared.db.pool import create_pool

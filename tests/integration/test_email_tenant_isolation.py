@@ -26,13 +26,10 @@ from services.notifications.domain.email import Sender
 from services.notifications.domain.links import LinkSigner
 from services.notifications.domain.schedule import RateLimit
 from services.notifications.service_layer import handlers
-from services.notifications.service_layer.dispatcher import (
-    Dispatcher,
-    DispatchPolicy,
-    DispatchTools,
-)
+from services.notifications.service_layer.dispatcher import Dispatcher
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import ProposalOrigin, Release
+from services.notifications.service_layer.sending import DispatchPolicy, DispatchTools
 from shared.contracts.matches import MatchProposed, ProposedMentor
 from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
 from shared.db.migrations import apply_migrations

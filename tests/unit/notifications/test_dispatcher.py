@@ -17,12 +17,9 @@ from services.notifications.domain.delivery import Outcome, SendResult
 from services.notifications.domain.email import Contact, Sender
 from services.notifications.domain.links import LinkSigner
 from services.notifications.domain.schedule import RateLimit
-from services.notifications.service_layer.dispatcher import (
-    Dispatcher,
-    DispatchPolicy,
-    DispatchTools,
-)
+from services.notifications.service_layer.dispatcher import Dispatcher
 from services.notifications.service_layer.ports import ClaimedEmail, LeaseLost, Release
+from services.notifications.service_layer.sending import DispatchPolicy, DispatchTools
 from shared.supervision import SupervisionPolicy, supervisor
 from tests.support.polling import eventually
 from tests.unit.builders import TENANT, proposal

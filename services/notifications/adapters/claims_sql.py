@@ -1,0 +1,66 @@
+"""Claims of due emails and their leases: what a claim takes, and how only its holder writes
+the outcome."""
+
+# One statement claims due emails and reads what sending them needs: the contact and the
+# mentee's recent sends (all in the snapshot the claim took), so a send makes no read of its own.
+# Emails a mentee is waiting for go first (migration 0004), then by due time.
+CLAIM_DUE = """
+WITH claimed AS (
+    UPDATE emails SET state = 'sending', attempts = attempts + 1, updated_at = now(),
+           lease_until = now() + make_interval(secs => $2)
+     WHERE id IN (SELECT id FROM emails WHERE next_attempt_at <= now() AND
+                  (state = 'queued' OR (state = 'sending' AND lease_until < now()))
+                  ORDER BY awaited DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+    RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,
+              correlation_id, next_attempt_at, awaited, ranking_version
+)
+SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
+       c.quiet_hours_start, c.quiet_hours_end,
+       ARRAY(SELECT s.sent_at FROM emails s WHERE s.tenant_id = e.tenant_id
+              AND s.mentee_id = e.mentee_id AND s.state IN ('released', 'sent')
+              AND s.sent_at > now() - make_interval(secs => $3)) AS recent_sends,
+       EXISTS (SELECT 1 FROM emails n WHERE n.tenant_id = e.tenant_id
+               AND n.mentee_id = e.mentee_id AND n.state IN ('released', 'sent')
+               AND n.ranking_version > e.ranking_version) AS outdated
+  FROM claimed e LEFT JOIN contacts c ON c.tenant_id = e.tenant_id AND c.user_id = e.mentee_id
+ ORDER BY e.awaited DESC, e.next_attempt_at, e.id
+"""
+
+
+# Refreshes wait behind awaited emails for at most the hold: then they join them, in due order
+# (an index range scan over the held refreshes; it usually finds none).
+PROMOTE_HELD_REFRESHES = """
+UPDATE emails SET awaited = true
+ WHERE id IN (SELECT id FROM emails WHERE NOT awaited AND state IN ('queued', 'sending')
+                 AND next_attempt_at <= now() - make_interval(secs => $1)
+                 FOR UPDATE SKIP LOCKED)
+"""
+
+
+# Only the claim that holds the lease releases: the row is still `sending`, with this claim's
+# attempt number (each claim adds one) and a lease that has not run out (a claim takes only
+# rows whose lease has). The transaction keeps the row locked until its COMMIT, which goes out
+# with the end of the message; simple-query form (two integers inlined), so BEGIN and the
+# UPDATE cost one round trip.
+MARK_RELEASED = (
+    "BEGIN; UPDATE emails SET state = 'released', sent_at = now(), updated_at = now(),"
+    " lease_until = NULL, last_error = NULL"
+    " WHERE id = {id:d} AND state = 'sending' AND attempts = {attempt:d} AND lease_until > now()"
+)
+# An outcome ($1 the email, $2 the claim's attempt number) is written only by the claim that
+# took the email: still its attempt, and not given up, queued again or sent meanwhile.
+HELD_BY = "id = $1 AND attempts = $2 AND state IN ('sending', 'released')"
+MARK_SENT = (
+    "UPDATE emails SET state = 'sent', sent_at = coalesce(sent_at, now()), updated_at = now(),"
+    " lease_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[]) AND state = 'released'"
+)
+
+
+# A newer proposal queued while this email was being sent did not replace it (only waiting
+# emails are replaced); if this one now gives way to it, the mentee still waits for the newer.
+INHERIT_AWAITED = """
+UPDATE emails w SET awaited = true
+  FROM emails e
+ WHERE e.id = $1 AND e.awaited AND NOT w.awaited AND w.state = 'queued'
+   AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.id <> e.id
+"""
