@@ -4,8 +4,8 @@ Numba only uses a cache directory it can write to, and refuses to import a `cach
 when it finds none: the code's own `__pycache__` is read-only to the service's user, whose home
 does not exist. So the image sets NUMBA_CACHE_DIR to a writable directory under /tmp and ships the
 kernels compiled at build time in a seed directory (MATCHING_NUMBA_SEED_DIR). Copied into the empty
-cache before the first call, they are loaded instead of compiled: seconds sooner, and without the
-compiler's few hundred MB of peak memory on top of a restore.
+cache before the first call, they are loaded instead of compiled, so a restore waits for no
+compiler and does not carry its peak memory.
 """
 
 from __future__ import annotations

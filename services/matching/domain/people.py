@@ -65,8 +65,8 @@ class Goal:
 
 # Hundreds of thousands of people name the same few industries, functions, languages and
 # styles, hold the same few backgrounds, and keep the default weights: one shared object per
-# distinct value instead of one per person (tens of bytes each for a name, 50-300 for a tuple
-# or a dict). The first SHARED_KEPT distinct values of each kind are shared; later ones are not.
+# distinct value instead of one per person. The first SHARED_KEPT distinct values of each kind
+# are shared; later ones are not.
 SHARED_KEPT = 65_536
 _NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
 _BACKGROUNDS: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
@@ -101,7 +101,7 @@ def shared_background(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 
 def shared_weights(weights: Iterable[float]) -> tuple[float, ...]:
-    """A goal's weights (eight floats and their tuple: about 300 bytes) as one shared tuple."""
+    """A goal's weights (eight floats and their tuple) as one shared tuple."""
     key = tuple(weights)
     shared = _WEIGHTS.get(key)
     if shared is None:

@@ -73,8 +73,8 @@ def one_line(text: str) -> str:
 
 
 class ProposalMessage(EmailMessage):
-    """What `compose` returns: also its bytes as sent, written once it is built, since the
-    stdlib generator costs about as much again. Not to be changed afterwards."""
+    """What `compose` returns: also its bytes as sent, written once when it is built so that
+    sending does not run the stdlib generator a second time. Not to be changed afterwards."""
 
     wire: bytes = b""
 
