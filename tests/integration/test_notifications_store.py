@@ -122,7 +122,7 @@ async def test_an_answer_that_gives_way_to_a_newer_proposal_passes_on_its_priori
     """A refresh queued while the mentee's answer was being sent did not replace it; when the
     answer's send fails and it gives way, the refresh is what the mentee waits for."""
     answer = await add_email(pool, "u-ada", state="sending")
-    refresh = await add_email(pool, "u-ada", False)
+    refresh = await add_email(pool, "u-ada", False, version=2)
     other = await add_email(pool, "u-bob", False)
     store = PostgresNotificationsStore(pool)
     async with store.send_records() as records:
@@ -212,3 +212,18 @@ async def test_only_the_claim_that_holds_the_lease_records_an_outcome(
             await records.begin_mark_released(email, current.attempts)
         await records.mark_sent([email])
     assert await _state(pool, email) == ("sent", current.attempts)
+
+
+async def test_an_email_that_waits_again_does_not_give_way_to_an_older_one(
+    pool: asyncpg.Pool,
+) -> None:
+    """Seen in the chaos run: the newest proposal waited for the mentee's contact details while
+    an older one was still queued; it was withdrawn in favour of the older one, which was sent,
+    and the mentee never heard of the newest ranking. The older one gives way instead."""
+    older = await add_email(pool, "u-ada", version=1)
+    newest = await add_email(pool, "u-ada", version=4, state="sending")
+    store = PostgresNotificationsStore(pool)
+    async with store.send_records() as records:
+        await records.reschedule(newest, 0, 5.0, "waiting for contact details")
+    rows = await pool.fetch("SELECT id, state FROM emails ORDER BY id")
+    assert [tuple(r) for r in rows] == [(older, "superseded"), (newest, "queued")]

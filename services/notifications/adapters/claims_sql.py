@@ -58,9 +58,34 @@ MARK_SENT = (
 
 # A newer proposal queued while this email was being sent did not replace it (only waiting
 # emails are replaced); if this one now gives way to it, the mentee still waits for the newer.
-INHERIT_AWAITED = """
+# Another email of the same mentee, waiting, whose ranking is newer than e's: the one that e,
+# going back to wait, gives way to. An older one waiting gives way to e instead.
+NEWER_WAITING = (
+    "w.state = 'queued' AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
+    " AND w.ranking_version > e.ranking_version"
+)
+OLDER_WAITING = (
+    "w.state = 'queued' AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
+    " AND w.ranking_version < e.ranking_version"
+)
+
+INHERIT_AWAITED = f"""
 UPDATE emails w SET awaited = true
   FROM emails e
- WHERE e.id = $1 AND e.awaited AND NOT w.awaited AND w.state = 'queued'
-   AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.id <> e.id
-"""
+ WHERE e.id = $1 AND e.awaited AND NOT w.awaited AND {NEWER_WAITING}
+"""  # noqa: S608 - constants
+
+# e is about to wait again: an older email of the mentee still waiting (at most one waits,
+# emails_one_queued_per_mentee) is replaced by it first, and e takes over its priority, so the
+# mentee never gets an older ranking after, or instead of, a newer one.
+REPLACE_OLDER_WAITING = f"""
+WITH older AS (
+    UPDATE emails w SET state = 'superseded', superseded_by = e.proposal_id, updated_at = now(),
+           last_error = 'replaced by a newer proposal within the digest window'
+      FROM emails e
+     WHERE e.id = $1 AND {OLDER_WAITING}
+    RETURNING w.awaited
+)
+UPDATE emails SET awaited = true
+ WHERE id = $1 AND NOT awaited AND EXISTS (SELECT 1 FROM older WHERE older.awaited)
+"""  # noqa: S608 - constants

@@ -17,6 +17,8 @@ from services.notifications.adapters.claims_sql import (
     INHERIT_AWAITED,
     MARK_RELEASED,
     MARK_SENT,
+    NEWER_WAITING,
+    REPLACE_OLDER_WAITING,
 )
 from services.notifications.service_layer.ports import LeaseLost
 from shared.errors import TransientError
@@ -151,7 +153,8 @@ class PostgresSendRecords:
         *,
         count_attempt: bool = True,
     ) -> None:
-        """Back to `queued`, unless a newer proposal is already waiting: then superseded.
+        """Back to `queued`, unless a newer proposal is already waiting: then superseded. An
+        older one waiting is superseded by this one.
 
         The mentee's digest row is locked first, as the consumer does before it queues, so the
         two never both leave a waiting email for one mentee.
@@ -170,12 +173,12 @@ class PostgresSendRecords:
             if not held:
                 return  # claimed again after this claim's lease ran out: the new claim decides
             await conn.execute(INHERIT_AWAITED, email_id)
+            await conn.execute(REPLACE_OLDER_WAITING, email_id)
             await conn.execute(
-                "UPDATE emails e SET last_error = $3, updated_at = now(), lease_until = NULL,"
+                "UPDATE emails e SET last_error = $3, updated_at = now(), lease_until = NULL,"  # noqa: S608 - constants
                 " sent_at = NULL, attempts = attempts - $4::int,"
                 " next_attempt_at = now() + make_interval(secs => $2),"
-                " state = CASE WHEN EXISTS (SELECT 1 FROM emails w WHERE w.state = 'queued'"
-                "   AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.id <> e.id)"
+                f" state = CASE WHEN EXISTS (SELECT 1 FROM emails w WHERE {NEWER_WAITING})"
                 "   THEN 'superseded' ELSE 'queued' END"
                 " WHERE id = $1",
                 email_id,
