@@ -88,6 +88,8 @@ async def read_all(settings: KafkaSettings, topic: str) -> set[bytes]:
         await consumer.stop()
 
 
+@pytest.mark.needs_tool("java")
+@pytest.mark.own_infrastructure
 async def test_two_nodes_down_fail_loudly_and_lose_nothing_acknowledged(
     cluster: KafkaCluster, settings: KafkaSettings
 ) -> None:

@@ -27,6 +27,7 @@ EMBEDDED_BROKER_LIMITS = {
 TOOLS = {
     "kcat": ("kcat", "bash scripts/install-kcat.sh"),
     "chromium": ("chromium", "bash scripts/install-chromium.sh"),
+    "java": ("java", "install a JDK 17+ (Debian: apt-get install openjdk-17-jdk-headless)"),
 }
 
 
