@@ -4,6 +4,8 @@ person's newest record stays. (The defaults are a day: docs/operations.md.)"""
 
 from __future__ import annotations
 
+import pytest
+
 from shared.contracts.topics import PROFILES
 from shared.kafka.producer import kafka_producer
 from shared.kafka.topics import ensure_topics
@@ -14,6 +16,7 @@ from tests.support.polling import eventually
 SECOND_H = 1 / 3600
 
 
+@pytest.mark.broker_feature("compaction")
 async def test_a_tombstone_compacts_the_persons_records_away(kafka_endpoint, topic_prefix) -> None:
     kafka = kafka_settings(kafka_endpoint, topic_prefix).model_copy(
         update={

@@ -3,6 +3,7 @@ policy, and bring a topic created earlier without one up to date, keeping what a
 
 from __future__ import annotations
 
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from shared.contracts.topics import GOALS, PROFILES
@@ -16,6 +17,7 @@ HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 
 
+@pytest.mark.broker_feature("topic_configs")
 async def test_new_topics_get_their_policy(kafka_endpoint, topic_prefix) -> None:
     kafka = kafka_settings(kafka_endpoint, topic_prefix)
     await ensure_topics(kafka, [PROFILES, GOALS])
@@ -36,6 +38,7 @@ async def test_new_topics_get_their_policy(kafka_endpoint, topic_prefix) -> None
     assert goals["retention.ms"] == str(7 * DAY_MS)
 
 
+@pytest.mark.broker_feature("topic_configs")
 async def test_an_existing_topic_is_brought_up_to_date(kafka_endpoint, topic_prefix) -> None:
     kafka = kafka_settings(kafka_endpoint, topic_prefix)
     name = PROFILES.qualified(topic_prefix)

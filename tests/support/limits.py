@@ -18,6 +18,11 @@ EMBEDDED_BROKER_LIMITS = {
         "the embedded Tansu broker cannot serve librdkafka clients such as kcat "
         "(ApiVersionRequest failed: Local: Read underflow)"
     ),
+    "topic_configs": (
+        "the embedded Tansu broker keeps no topic configs: DescribeConfigs answers none and "
+        "AlterConfigs changes nothing, so retention and compaction policies cannot be read back"
+    ),
+    "compaction": "the embedded Tansu broker (memory storage) never compacts a topic",
     "offsets_api": (
         "the embedded Tansu broker's committed-offset answers cannot be read by aiokafka "
         "(struct.error: unpack requires a buffer of 4 bytes)"
