@@ -23,9 +23,18 @@ MAX_TOKEN_LENGTH = 2048
 
 
 class LinkAction(StrEnum):
+    """What a link does. `accept` on a proposal is the mentee's "Request an intro"."""
+
     ACCEPT = "accept"
     DECLINE = "decline"
     UNSUBSCRIBE = "unsubscribe"
+    MENTOR_ACCEPT = "mentor_accept"  # the mentor says yes to a request
+    MENTOR_DECLINE = "mentor_decline"  # the mentor says "Not now"
+    FIT_GOOD = "fit_good"  # either side: "going well"
+    FIT_BAD = "fit_bad"  # either side: "not a good fit", leads to the ending form
+    END = "end"  # either side ends the relationship, with a reason
+    UNDO_ADJUSTMENT = "undo_adjustment"  # the mentee undoes what the learning rule changed
+    WIDEN = "widen"  # the mentee widens their criteria when nothing suitable is left
 
 
 class LinkClaims(BaseModel):
@@ -39,6 +48,9 @@ class LinkClaims(BaseModel):
     mentor_id: UserId | None = None
     proposal_id: UUID | None = None
     goal_id: str | None = None
+    request_id: UUID | None = None  # the relationship a lifecycle link answers
+    adjustment_id: UUID | None = None  # the adjustment an undo link restores
+    actor_id: UserId | None = None  # who follows it, when not the mentee (the mentor)
     expires_at: int  # Unix seconds
 
 

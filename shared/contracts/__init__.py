@@ -7,12 +7,23 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet, GoalSetPayload
 from shared.contracts.ingress import DeleteProfile, SetGoal, UpsertProfile
+from shared.contracts.lifecycle import (
+    FitCheckRequested,
+    MatchEnded,
+    MatchRequested,
+    MatchStarted,
+    RequestDeclined,
+    RequestExpired,
+    RequestReminded,
+)
 from shared.contracts.matches import (
     CriterionReason,
     MatchProposed,
     MatchProposedPayload,
+    ProposalCause,
     ProposedMentor,
 )
+from shared.contracts.preferences import Adjustment, PreferencesAdjusted
 from shared.contracts.profiles import (
     ProfileDeleted,
     ProfileDeletedPayload,
@@ -36,20 +47,30 @@ __all__ = [
     "PROFILES",
     "PROPOSALS",
     "TOPICS",
+    "Adjustment",
     "CriterionReason",
     "DeleteProfile",
     "EventEnvelope",
+    "FitCheckRequested",
     "GoalSet",
     "GoalSetPayload",
     "MatchAccepted",
     "MatchDeclined",
+    "MatchEnded",
     "MatchProposed",
     "MatchProposedPayload",
+    "MatchRequested",
+    "MatchStarted",
+    "PreferencesAdjusted",
     "ProfileDeleted",
     "ProfileDeletedPayload",
     "ProfilePayload",
     "ProfileUpdated",
+    "ProposalCause",
     "ProposedMentor",
+    "RequestDeclined",
+    "RequestExpired",
+    "RequestReminded",
     "SetGoal",
     "TopicSpec",
     "UpsertProfile",

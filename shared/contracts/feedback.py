@@ -38,7 +38,9 @@ class _Feedback(EventEnvelope):
 
 
 class MatchAccepted(_Feedback):
-    """The mentee asked for an intro: matching takes one unit of the mentor's capacity."""
+    """Superseded by `MatchRequested` (shared/contracts/lifecycle.py): the profile service no
+    longer publishes it. Consumers still read the records already on the topic: each stands for
+    a request that the mentor accepted at once (an active relationship)."""
 
     event_type: Literal["MatchAccepted"] = "MatchAccepted"
     schema_version: Literal[1] = 1
@@ -46,8 +48,23 @@ class MatchAccepted(_Feedback):
 
 
 class MatchDeclinedPayload(MatchFeedbackPayload):
-    reason: Literal["not_a_fit", "no_time", "other"] | None = Field(
-        default=None, description="Optional reason the mentee chose."
+    reason: (
+        Literal[
+            "not_a_fit",
+            "no_time",
+            "other",
+            "style",
+            "availability",
+            "expertise",
+            "chemistry",
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="Optional reason the mentee chose. Version 2 added the reasons an ending "
+        "can give (`style`, `availability`, `expertise`, `chemistry`); the learning rule "
+        "applies them, more gently than after an ended relationship.",
+        examples=["style"],
     )
 
 
@@ -55,5 +72,5 @@ class MatchDeclined(_Feedback):
     """'Not for me': matching never proposes this mentor to this mentee again."""
 
     event_type: Literal["MatchDeclined"] = "MatchDeclined"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     payload: MatchDeclinedPayload

@@ -8,6 +8,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts.envelope import EventEnvelope
+from shared.contracts.preferences import Adjustment
 from shared.contracts.types import DisplayText, UserId
 
 
@@ -32,6 +33,49 @@ class ProposedMentor(_Strict):
     reasons: list[CriterionReason] = Field(default_factory=list, max_length=16)
 
 
+CauseKind = Literal[
+    "goal_set",
+    "goal_changed",
+    "preferences_changed",
+    "preferences_adjusted",
+    "profile_changed",
+    "proposal_declined",
+    "request_declined",
+    "request_expired",
+    "relationship_ended",
+    "others_changed",
+]
+
+
+class ProposalCause(_Strict):
+    """What made this proposal, so the email can say in one line what changed."""
+
+    kind: CauseKind = Field(
+        description="`goal_set`: a new goal. `goal_changed`: the same goal restated (statement, "
+        "skills, timeframe). `preferences_changed`: the mentee changed weights, styles or "
+        "background preference. `preferences_adjusted`: the learning rule changed them after an "
+        "ending or a decline (see `adjustment`). `profile_changed`: the mentee's profile. "
+        "`proposal_declined`: the mentee said 'Not for me'. `request_declined` / "
+        "`request_expired`: the mentor said 'Not now' or did not answer in time. "
+        "`relationship_ended`: the mentee's relationship ended. `others_changed`: other people "
+        "(mentors joining, leaving or filling up).",
+        examples=["request_declined"],
+    )
+    changed: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="With `goal_changed` / `preferences_changed`: the goal fields that changed.",
+        examples=[["preferred_styles"]],
+    )
+    mentor_id: UserId | None = Field(
+        default=None, description="The mentor the cause is about (who declined, who ended)."
+    )
+    mentor_name: DisplayText | None = Field(default=None, examples=["Grace Hopper"])
+    adjustment: Adjustment | None = Field(
+        default=None, description="With `preferences_adjusted`: what the learning rule changed."
+    )
+
+
 class MatchProposedPayload(_Strict):
     mentee_id: UserId
     goal_id: str = Field(max_length=64)
@@ -49,11 +93,17 @@ class MatchProposedPayload(_Strict):
         "awaited proposals first.",
         examples=[True],
     )
+    cause: ProposalCause | None = Field(
+        default=None,
+        description="What made this proposal (schema version 2). None in version 1 records.",
+    )
 
 
 class MatchProposed(EventEnvelope):
+    """Version 2 added `cause`; version 1 records still validate, with no cause."""
+
     event_type: Literal["MatchProposed"] = "MatchProposed"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     payload: MatchProposedPayload
 
     @model_validator(mode="after")

@@ -107,6 +107,13 @@ class ProfilePayload(ProfileFields):
         "overwrites a newer one.",
         examples=[3],
     )
+    seats_taken: int = Field(
+        default=0,
+        ge=0,
+        description="Mentors: held requests plus active relationships, counted by the profile "
+        "service, the one place seats are kept (schema version 2; 0 in version 1 records).",
+        examples=[1],
+    )
 
     @property
     def is_mentor(self) -> bool:
@@ -121,7 +128,7 @@ class ProfileUpdated(EventEnvelope):
     """A mentor's or mentee's profile as it is now (the full state, not a diff)."""
 
     event_type: Literal["ProfileUpdated"] = "ProfileUpdated"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 2
     payload: ProfilePayload
 
     @model_validator(mode="after")

@@ -10,7 +10,18 @@ from pydantic import BaseModel, Field, TypeAdapter
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.ingress import DeleteProfile, SetGoal, UpsertProfile
+from shared.contracts.lifecycle import (
+    LIFECYCLE_EVENTS,
+    FitCheckRequested,
+    MatchEnded,
+    MatchRequested,
+    MatchStarted,
+    RequestDeclined,
+    RequestExpired,
+    RequestReminded,
+)
 from shared.contracts.matches import MatchProposed
+from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 
 DEFAULT_PARTITIONS = 6
@@ -56,8 +67,9 @@ PROFILES = TopicSpec(
 GOALS = TopicSpec(
     name="goals",
     key="mentee id",
-    events=(GoalSet,),
-    description="Mentee goals published by the profile service.",
+    events=(GoalSet, PreferencesAdjusted),
+    description="Mentee goals published by the profile service: set by the mentee, or "
+    "adjusted by the learning rule after an ending or a decline.",
 )
 PROPOSALS = TopicSpec(
     name="proposals",
@@ -68,8 +80,10 @@ PROPOSALS = TopicSpec(
 FEEDBACK = TopicSpec(
     name="feedback",
     key="mentee id",
-    events=(MatchAccepted, MatchDeclined),
-    description="What mentees did with proposals, published by the profile service.",
+    events=(MatchDeclined, *LIFECYCLE_EVENTS, MatchAccepted),
+    description="What mentees and mentors did, published by the profile service: answers to "
+    "proposals and every step of a relationship, from the request to its end. `MatchAccepted` "
+    "is no longer published; older records of it are still read.",
 )
 INGRESS = TopicSpec(
     name="ingress",
@@ -80,10 +94,22 @@ INGRESS = TopicSpec(
 )
 TOPICS: tuple[TopicSpec, ...] = (PROFILES, GOALS, PROPOSALS, FEEDBACK, INGRESS)
 
-FeedbackEvent: TypeAlias = Annotated[
-    MatchAccepted | MatchDeclined, Field(discriminator="event_type")
-]
-FEEDBACK_EVENT: TypeAdapter[MatchAccepted | MatchDeclined] = TypeAdapter(FeedbackEvent)
+FeedbackUnion: TypeAlias = (
+    MatchAccepted
+    | MatchDeclined
+    | MatchRequested
+    | RequestReminded
+    | MatchStarted
+    | RequestDeclined
+    | RequestExpired
+    | FitCheckRequested
+    | MatchEnded
+)
+FeedbackEvent: TypeAlias = Annotated[FeedbackUnion, Field(discriminator="event_type")]
+FEEDBACK_EVENT: TypeAdapter[FeedbackUnion] = TypeAdapter(FeedbackEvent)
+
+GoalEvent: TypeAlias = Annotated[GoalSet | PreferencesAdjusted, Field(discriminator="event_type")]
+GOAL_EVENT: TypeAdapter[GoalSet | PreferencesAdjusted] = TypeAdapter(GoalEvent)
 
 ProfileEvent: TypeAlias = Annotated[
     ProfileUpdated | ProfileDeleted, Field(discriminator="event_type")

@@ -62,9 +62,17 @@ def test_display_name_may_contain_markup_characters() -> None:
 
 def test_unknown_schema_version_is_rejected() -> None:
     with pytest.raises(ValidationError, match="schema_version"):
-        ProfileUpdated.model_validate(_profile_json(schema_version=2))
+        ProfileUpdated.model_validate(_profile_json(schema_version=3))
     with pytest.raises(ValidationError, match="schema_version"):
-        PROFILE_EVENT.validate_python(_profile_json(schema_version=2))
+        PROFILE_EVENT.validate_python(_profile_json(schema_version=3))
+
+
+def test_a_version_1_profile_record_still_reads_with_no_seats_taken() -> None:
+    record = _profile_json(schema_version=1)
+    payload = record["payload"]
+    assert isinstance(payload, dict)
+    del payload["seats_taken"]
+    assert ProfileUpdated.model_validate(record).payload.seats_taken == 0
 
 
 def test_unknown_event_type_is_rejected_by_the_profile_topic_adapter() -> None:

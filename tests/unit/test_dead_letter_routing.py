@@ -44,7 +44,7 @@ INVALID_PROFILE_MESSAGES = [
     pytest.param(b"[1, 2]", "schema_violation", id="json-array"),
     pytest.param(_with(event_type="ProfileRenamed"), "unknown_event_type", id="unknown-type"),
     pytest.param(
-        _with(schema_version=2),
+        _with(schema_version=9),
         "unknown_schema_version",
         id="unknown-version",
     ),
@@ -189,7 +189,7 @@ def test_classify_unknown_schema_version_of_a_single_event_model() -> None:
 
 
 def test_classify_unknown_schema_version_through_the_profile_union() -> None:
-    body = _with(schema_version=2)
+    body = _with(schema_version=9)
     assert classify_invalid(body, _error(PROFILE_EVENT.validate_json, body))[0] == (
         "unknown_schema_version"
     )
