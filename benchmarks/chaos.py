@@ -34,7 +34,7 @@ from rich.console import Console
 
 from benchmarks.chaos_faults import FaultCounts, Faults, Schedule
 from benchmarks.chaos_stack import stack
-from benchmarks.chaos_truth import Verdict, compare, expected_rankings
+from benchmarks.chaos_truth import Verdict, compare, expected_rankings, seats_differ
 from benchmarks.chaos_workload import INVALID_MARK, Driver, Inbox, Workload, paced
 from benchmarks.kafka_io import Publisher, dead_letters, groups_lag
 from devenv.processes import ROOT, ServiceProcess, create_api_key, metric_sum, start_all, stop_all
@@ -58,6 +58,7 @@ class Outcome:
     dead_lettered_valid: list[str]
     dead_letters: int
     duplicate_emails: list[str]
+    seats_differ: list[str]  # a diagnosis: matching's seats taken that are not the truth's
     undrained: str = ""  # what was still pending when the run stopped waiting
 
     @property
@@ -145,21 +146,28 @@ def wait_drained(
     return ""
 
 
-async def stored_proposals(database_url: str) -> dict[str, frozenset[str]]:
+async def _rows(database_url: str, query: str) -> list[asyncpg.Record]:
     connection = await asyncpg.connect(database_url)
     try:
-        rows = await connection.fetch(
-            "SELECT mentee_id, mentor_ids FROM matching.proposals WHERE tenant_id = $1", TENANT
-        )
+        return list(await connection.fetch(query, TENANT))
     finally:
         await connection.close()
-    return {r[0]: frozenset(r[1]) for r in rows}
+
+
+def stored_proposals(database_url: str) -> dict[str, frozenset[str]]:
+    query = "SELECT mentee_id, mentor_ids FROM matching.proposals WHERE tenant_id = $1"
+    return {r[0]: frozenset(r[1]) for r in asyncio.run(_rows(database_url, query))}
+
+
+def stored_seats(database_url: str) -> dict[str, int]:
+    query = "SELECT mentor_id, accepted FROM matching.mentor_load WHERE tenant_id = $1"
+    return {r[0]: r[1] for r in asyncio.run(_rows(database_url, query)) if r[1]}
 
 
 def check(database_url: str, kafka: KafkaSettings, driver: Driver, inbox: Inbox) -> Outcome:
     config = MatchingSettings(kafka=KafkaSettings(partitions=PARTITIONS)).engine_config()
     expected = expected_rankings(driver.record, config, PARTITIONS)
-    proposals = asyncio.run(stored_proposals(database_url))
+    proposals = stored_proposals(database_url)
     verdict = compare(expected, inbox.latest_mentors(), proposals)
     letters = asyncio.run(dead_letters(kafka, DEAD_LETTER_SUFFIX))
     valid = [
@@ -170,7 +178,8 @@ def check(database_url: str, kafka: KafkaSettings, driver: Driver, inbox: Inbox)
     received = inbox.received()
     duplicates = sorted(f"{m} at {','.join(t)}" for m, t in received.items() if len(t) > 1)
     log(f"truth: {len(expected)} mentees with a goal, {verdict.expected} with mentors")
-    return Outcome(verdict, valid, len(letters), duplicates)
+    seats = seats_differ(driver.record, stored_seats(database_url))
+    return Outcome(verdict, valid, len(letters), duplicates, seats)
 
 
 def run(args: argparse.Namespace, sink: SmtpSink, inbox: Inbox) -> int:
@@ -236,6 +245,7 @@ def report(args: argparse.Namespace, driver: Driver, faults: Faults, outcome: Ou
         ("dead_lettered_valid", outcome.dead_lettered_valid),
         ("duplicate_message_ids", outcome.duplicate_emails),
         ("rankings_differ_from_truth", verdict.ranking_differ),
+        ("seats_differ_from_truth (a diagnosis)", outcome.seats_differ),
     ):
         if ids:
             print(f"{label} ({len(ids)}): {' | '.join(ids[:50])}")

@@ -3,7 +3,7 @@
 The driver appends every action the platform acknowledged to a `Record`, in the order it
 acknowledged them (one action at a time). `expected_rankings` replays that record into the
 matching domain's inputs (profile and goal payloads converted as matching converts them,
-declines and accepts as excluded pairs, seats taken in record order, deletes) and runs the
+declines and accepts as excluded pairs, seats as `Seats` defines them, deletes) and runs the
 batch reference (services/matching/domain/batch.py). Nothing here reads what the platform
 stored, so a lost or dead-lettered event shows as a difference.
 
@@ -22,7 +22,7 @@ from aiokafka.partitioner import murmur2
 
 from services.matching.domain.batch import Population, recompute
 from services.matching.domain.constraints import EngineConfig
-from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.domain.people import Person, goal_from_payload, person_from_profile
 from shared.contracts.goals import GoalFields, GoalSetPayload
 from shared.contracts.profiles import ProfileFields, ProfilePayload
 
@@ -73,7 +73,7 @@ def partitioner(partitions: int) -> Callable[[str], int]:
 
 def population(record: Record) -> Population:
     """Matching's inputs after every recorded action, applied in record order."""
-    pop = Population()
+    pop, seats = Population(), Seats()
     versions: dict[tuple[str, str], int] = {}
     answered: set[tuple[str, str, str, str]] = set()
     for entry in record.entries:
@@ -89,29 +89,64 @@ def population(record: Record) -> Population:
             pop.goals[entry.user_id] = goal_from_payload(goal)
         elif entry.kind == "delete":
             _forget(pop, entry.user_id)
+            seats.erase(entry.user_id)
         elif (
             link := (entry.user_id, entry.mentor_id, entry.proposal_id, entry.kind)
         ) not in answered:
             answered.add(link)  # the same link followed again has no further effect
-            _feedback(pop, entry)
+            _feedback(pop, seats, entry)
+    pop.accepted = seats.taken()
     return pop
 
 
 def _forget(pop: Population, user_id: str) -> None:
     pop.people.pop(user_id, None)
     pop.goals.pop(user_id, None)
-    pop.accepted.pop(user_id, None)
     pop.excluded = {pair for pair in pop.excluded if user_id not in pair}
 
 
-def _feedback(pop: Population, entry: Entry) -> None:
+def _feedback(pop: Population, seats: Seats, entry: Entry) -> None:
     """Either answer excludes the pair; an accept also takes a free seat of the mentor."""
     pop.excluded.add((entry.user_id, entry.mentor_id))
-    mentor = pop.people.get(entry.mentor_id)
-    if entry.kind == "accept" and mentor is not None and mentor.is_mentor:
-        taken = pop.accepted.get(entry.mentor_id, 0)
-        if taken < mentor.capacity:
-            pop.accepted[entry.mentor_id] = taken + 1
+    if entry.kind == "accept":
+        seats.accept(entry.user_id, pop.people.get(entry.mentor_id))
+
+
+@dataclass
+class Seats:
+    """Who holds which mentor's seats: the truth's one definition of seat accounting.
+
+    - An accept takes one of the mentor's seats if one is free at that point of the record
+      (seats go in record order; matching takes them in the order it processes the accepts).
+    - The erasure of the mentee gives the seat back; the erasure of the mentor ends them all.
+    - A decline after an accept of the same pair changes nothing (the seat stays taken).
+
+    Matching today keeps an erased mentee's seat taken when it processes the accept before
+    the erasure, and never takes it when the erasure comes first (it drops the late accept
+    of an erased person), so its seats depend on the order it consumed two topics in. This
+    truth follows the rule issue 28 states ("the erasure of either person frees seats"),
+    which is the same in both orders; tests/unit/matching/test_erasure_frees_seats.py holds
+    matching to it. The relationship lifecycle (held seats, mentor answers, endings) changes
+    these rules here and nowhere else.
+    """
+
+    holders: dict[str, list[str]] = field(default_factory=dict)  # mentor -> mentees
+
+    def accept(self, mentee_id: str, mentor: Person | None) -> None:
+        if mentor is None or not mentor.is_mentor:
+            return
+        held = self.holders.setdefault(mentor.user_id, [])
+        if len(held) < mentor.capacity:
+            held.append(mentee_id)
+
+    def erase(self, user_id: str) -> None:
+        self.holders.pop(user_id, None)
+        for held in self.holders.values():
+            while user_id in held:
+                held.remove(user_id)
+
+    def taken(self) -> dict[str, int]:
+        return {mentor: len(held) for mentor, held in self.holders.items() if held}
 
 
 def expected_rankings(
@@ -120,6 +155,19 @@ def expected_rankings(
     """Mentee -> the mentor set the batch reference ranks for them (empty sets included)."""
     rankings = recompute(population(record), config, partitioner(partitions))
     return {mentee: frozenset(mentors) for mentee, mentors in rankings.items()}
+
+
+def seats_differ(record: Record, stored: Mapping[str, int]) -> list[str]:
+    """Mentors whose seats taken in matching (`mentor_load`) are not the truth's `Seats`.
+
+    A diagnosis printed next to the verdict, not part of it: a seat count shows in the
+    rankings only when it decides whether a mentor is full."""
+    want = population(record).accepted
+    return [
+        f"{mentor} has {stored.get(mentor, 0)} want {want.get(mentor, 0)}"
+        for mentor in sorted(set(want) | set(stored))
+        if want.get(mentor, 0) != stored.get(mentor, 0)
+    ]
 
 
 @dataclass

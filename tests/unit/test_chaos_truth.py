@@ -111,3 +111,25 @@ def test_the_comparator_flags_proposals_that_differ_from_the_truth() -> None:
     assert verdict.ranking_differ == ["e2 has ['m9'] want []"]
     missing = compare(expected, emails, {})
     assert missing.ranking_differ == ["e1 has [] want ['m1']"]
+
+
+def test_an_erased_mentees_seat_is_free_again() -> None:
+    """The run of 6 Dec: mentor-111's seat, taken by a mentee erased later, counted as taken
+    for ever, so three mentees were expected to have no mentor where matching proposed it."""
+    record = record_with({"m1": 1}, ["e1", "e2"])
+    record.feedback("e1", "m1", "p1", accepted=True)
+    record.feedback("e1", "m1", "p1", accepted=False)  # a decline after it frees nothing
+    assert rankings(record)["e2"] == frozenset()
+    record.delete("e1")
+    assert rankings(record)["e2"] == {"m1"}
+
+
+def test_an_erased_mentor_is_gone_with_its_seats() -> None:
+    record = record_with({"m1": 1, "m2": 1}, ["e1", "e2", "e3"])
+    record.feedback("e1", "m1", "p1", accepted=True)
+    record.delete("m1")
+    record.delete("e1")
+    record.feedback("e2", "m2", "p2", accepted=True)
+    truth = rankings(record)
+    assert truth["e3"] == frozenset()  # m1 is gone, m2 is full
+    assert "e1" not in truth
