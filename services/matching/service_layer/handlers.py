@@ -20,6 +20,14 @@ from services.matching.domain.engine import TenantEngine
 from services.matching.domain.events import MentorChanged, MentorChangedPayload
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.search import PartRunner
+from services.matching.service_layer.causes import (
+    PROFILE_CHANGED,
+    QUIET,
+    Told,
+    about_mentor,
+    goal_told,
+    merged,
+)
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
 from services.matching.service_layer.topics import MENTOR_FEED
@@ -96,7 +104,8 @@ class Delivery:
     trace_headers: Mapping[str, str] = field(default_factory=dict)
 
 
-Apply = Callable[[Any, int, TenantEngine, MatchingTransaction, Matching], Awaitable[None]]
+# Applies one event; what it tells the next proposal of the person it is keyed by, if anything.
+Apply = Callable[[Any, int, TenantEngine, MatchingTransaction, Matching], Awaitable[Told | None]]
 
 
 @dataclass
@@ -105,16 +114,18 @@ class Pending:
 
     lists: set[tuple[str, str, int]] = field(default_factory=set)
     causes: dict[tuple[str, str], Delivery] = field(default_factory=dict)
-    by_mentee: set[tuple[str, str]] = field(default_factory=set)  # changed by their own event
+    told: dict[tuple[str, str], Told] = field(default_factory=dict)  # by the mentee's own events
 
-    def collect(self, engine: TenantEngine, cause: Delivery) -> None:
+    def collect(self, engine: TenantEngine, cause: Delivery, told: Told | None) -> None:
         tenant_id = cause.event.tenant_id
         changes = engine.drain()
         self.lists.update((tenant_id, m, p) for m, p in changes.lists)
         for mentee_id in changes.rankings:
             self.causes[(tenant_id, mentee_id)] = cause
-            if cause.event.key == mentee_id:  # goals, profiles and feedback are keyed by person
-                self.by_mentee.add((tenant_id, mentee_id))
+        own = (tenant_id, cause.event.key)  # goals, profiles and feedback are keyed by person
+        if told is not None and (cause.event.key in changes.rankings or told.forced):
+            self.causes[own] = cause
+            self.told[own] = merged(self.told.get(own), told)
 
 
 async def handle(event: EventEnvelope, partition: int, matching: Matching) -> None:
@@ -149,9 +160,9 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                     fresh.discard(event.event_id)  # a copy later in the same poll is a duplicate
                     engine = engines[event.tenant_id]
                     with continued_trace(delivery.trace_headers, matching.tracer, event.event_type):
-                        await _APPLY[type(event)](event, partition, engine, tx, matching)
+                        told = await _APPLY[type(event)](event, partition, engine, tx, matching)
                     RANKING_RECOMPUTES.labels("matching").inc()
-                    pending.collect(engine, delivery)
+                    pending.collect(engine, delivery, told)
             await _persist(tx, matching, engines, pending)
     except BaseException:
         matching.stale.update(tenants)
@@ -195,10 +206,8 @@ async def _persist(
     )
     by_tenant: dict[str, dict[str, Cause]] = {}
     for (tenant, mentee_id), delivery in pending.causes.items():
-        by_mentee = (tenant, mentee_id) in pending.by_mentee
-        cause = Cause(
-            delivery.event.correlation_id, delivery.trace_headers, matching.tracer, by_mentee
-        )
+        told = pending.told.get((tenant, mentee_id))
+        cause = Cause(delivery.event.correlation_id, delivery.trace_headers, matching.tracer, told)
         by_tenant.setdefault(tenant, {})[mentee_id] = cause
     for tenant in sorted(by_tenant):
         await propose(tx, engines[tenant], tenant, by_tenant[tenant])
@@ -227,16 +236,17 @@ async def record_profile(
     engine: TenantEngine,
     tx: MatchingTransaction,
     matching: Matching,
-) -> None:
+) -> Told | None:
     person = person_from_profile(event.payload)
     known = await tx.person_version(event.tenant_id, person.user_id)
     if known is not None and known >= person.version:
-        return  # an older or repeated update never overwrites a newer one
+        return None  # an older or repeated update never overwrites a newer one
     previous = await tx.stored_person(event.tenant_id, person.user_id)
     await tx.save_person(event.tenant_id, person, partition)
     engine.put_mentee(person, partition)
     if person.is_mentor or (previous is not None and previous.is_mentor):
         await _fan_out(tx, matching, event, person.user_id, "profile")
+    return PROFILE_CHANGED
 
 
 async def forget_profile(
@@ -245,11 +255,12 @@ async def forget_profile(
     engine: TenantEngine,
     tx: MatchingTransaction,
     matching: Matching,
-) -> None:
+) -> Told | None:
     user_id = event.payload.user_id
     await tx.forget_person(event.tenant_id, user_id)
     engine.forget(user_id)
     await _fan_out(tx, matching, event, user_id, "deleted")
+    return None
 
 
 async def record_goal(
@@ -258,10 +269,13 @@ async def record_goal(
     engine: TenantEngine,
     tx: MatchingTransaction,
     matching: Matching,
-) -> None:
+) -> Told | None:
     goal = goal_from_payload(event.payload)
-    if await tx.save_goal_if_newer(event.tenant_id, goal, partition):
-        engine.put_goal(goal, partition)  # an older or repeated goal changes nothing
+    if not await tx.save_goal_if_newer(event.tenant_id, goal, partition):
+        return None  # an older or repeated goal changes nothing
+    previous = engine.roster.goals.get(goal.mentee_id)
+    engine.put_goal(goal, partition)
+    return goal_told(previous, goal)
 
 
 async def record_feedback(
@@ -270,13 +284,23 @@ async def record_feedback(
     engine: TenantEngine,
     tx: MatchingTransaction,
     matching: Matching,
-) -> None:
+) -> Told | None:
     mentee_id, mentor_id = event.payload.mentee_id, event.payload.mentor_id
     if isinstance(event, MatchDeclined):
         await tx.save_pair(event.tenant_id, mentee_id, mentor_id, partition, "declined")
         engine.exclude(mentee_id, mentor_id, partition)
-    else:
-        await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
+        name = await mentor_name(tx, engine, event.tenant_id, mentor_id)
+        return Told(about_mentor("proposal_declined", mentor_id, name))
+    await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
+    return QUIET
+
+
+async def mentor_name(
+    tx: MatchingTransaction, engine: TenantEngine, tenant_id: str, mentor_id: str
+) -> str | None:
+    """The mentor's display name, for the proposal email's line about them."""
+    mentor = engine.mentor(mentor_id) or await tx.stored_person(tenant_id, mentor_id)
+    return mentor.display_name if mentor is not None else None
 
 
 async def _accept(
@@ -311,7 +335,7 @@ async def refresh_mentor(
     engine: TenantEngine,
     tx: MatchingTransaction,
     matching: Matching,
-) -> None:
+) -> Told | None:
     """Apply the mentor's stored state to this partition's lists (the store is the truth)."""
     mentor_id = event.payload.mentor_id
     person = await tx.stored_person(event.tenant_id, mentor_id)
@@ -325,6 +349,7 @@ async def refresh_mentor(
     engine.refresh_mentor(mentor_id, [partition])
     for mentee_id in [m for m, state in pairs if state == "accept_parked"]:
         await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
+    return None
 
 
 _APPLY: dict[type[EventEnvelope], Apply] = {

@@ -1,4 +1,5 @@
-"""Turn a changed ranking into a MatchProposed, when the change is material."""
+"""Turn a changed ranking into a MatchProposed, when the change is material or the mentee's
+own event asks for an answer, with the cause the email states in one line."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from services.matching.domain.criteria import explain
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import CRITERIA
+from services.matching.service_layer.causes import FIRST_FOR_GOAL, OTHERS_CHANGED, Told
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     MatchingTransaction,
@@ -19,6 +21,7 @@ from shared.contracts.matches import (
     CriterionReason,
     MatchProposed,
     MatchProposedPayload,
+    ProposalCause,
     ProposedMentor,
 )
 from shared.contracts.topics import PROPOSALS
@@ -35,6 +38,26 @@ def is_material(current: CurrentProposal | None, goal_id: str, mentor_ids: tuple
     if current is None:
         return bool(mentor_ids)
     return current.goal_id != goal_id or set(current.mentor_ids) != set(mentor_ids)
+
+
+def is_due(
+    current: CurrentProposal | None, goal_id: str, mentor_ids: tuple[str, ...], forced: bool
+) -> bool:
+    """Material, or forced by the mentee's own event: then even the same mentors (or none, once
+    a proposal for the goal went out) are sent, so the mentee hears what followed."""
+    if is_material(current, goal_id, mentor_ids):
+        return True
+    return forced and (bool(mentor_ids) or current is not None)
+
+
+def cause_of(current: CurrentProposal | None, goal_id: str, told: Told | None) -> ProposalCause:
+    """The told cause; the first proposal for a goal is `goal_set` unless the mentee's own
+    event says more than that their profile changed."""
+    first = current is None or current.goal_id != goal_id
+    said = told.cause if told is not None else None
+    if first and (said is None or said.kind in ("profile_changed", "others_changed")):
+        return FIRST_FOR_GOAL
+    return said or OTHERS_CHANGED
 
 
 def is_awaited(current: CurrentProposal | None, goal_id: str, by_mentee: bool) -> bool:
@@ -83,43 +106,52 @@ async def propose(
     tenant_id: str,
     causes: Mapping[str, Cause],
 ) -> None:
-    """Propose each of these mentees whose ranking changed materially: their stored proposals
-    read in one query, the new ones written in one `executemany`, each MatchProposed published
-    in the trace of the event behind it."""
+    """Propose each of these mentees whose ranking changed materially (or whose own event
+    forces an answer): their stored proposals read in one query, the new ones written in one
+    `executemany`, each MatchProposed published in the trace of the event behind it (a quiet
+    one is stored only)."""
     currents = await tx.current_proposals(tenant_id, sorted(causes))
     made = [
         (mentee_id, made)
         for mentee_id in sorted(causes)
-        if (made := _next_proposal(engine, mentee_id, currents.get(mentee_id))) is not None
+        if (made := _next_proposal(engine, mentee_id, currents.get(mentee_id), causes[mentee_id]))
+        is not None
     ]
     await tx.save_proposals(tenant_id, [stored for _, (stored, _) in made])
     for mentee_id, (stored, mentors) in made:
         cause = causes[mentee_id]
+        if cause.told is not None and cause.told.cause is None:
+            continue  # quiet
         current = currents.get(mentee_id)
-        awaited = is_awaited(current, stored.proposal.goal_id, cause.by_mentee)
-        event = _event(tenant_id, stored, mentors, cause.correlation_id, awaited)
+        goal_id = stored.proposal.goal_id
+        awaited = is_awaited(current, goal_id, cause.told is not None)
+        said = cause_of(current, goal_id, cause.told)
+        event = _event(tenant_id, stored, mentors, cause.correlation_id, awaited, said)
         with continued_trace(cause.trace_headers, cause.tracer, "matching propose"):
             await tx.publish(PROPOSALS, event)
 
 
 @dataclass(frozen=True)
 class Cause:
-    """The event that last changed a mentee's ranking (its correlation id and trace), and
-    whether an event of the mentee's own changed it in this transaction."""
+    """The event that last changed a mentee's ranking (its correlation id and trace), and what
+    the mentee's own events of this transaction told (None: only other people's changed it)."""
 
     correlation_id: str | None
     trace_headers: Mapping[str, str]
     tracer: Tracer | None = None
-    by_mentee: bool = False
+    told: Told | None = None
 
 
 def _next_proposal(
-    engine: TenantEngine, mentee_id: str, current: CurrentProposal | None
+    engine: TenantEngine, mentee_id: str, current: CurrentProposal | None, cause: Cause
 ) -> tuple[StoredProposal, list[ProposedMentor]] | None:
     goal = engine.roster.goals.get(mentee_id)
     mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
     goal_id = goal.goal_id if goal else current.goal_id if current else ""
-    if not is_material(current, goal_id, mentor_ids) or mentee_id not in engine.roster.partition_of:
+    forced = cause.told is not None and cause.told.forced
+    if mentee_id not in engine.roster.partition_of:
+        return None
+    if not is_due(current, goal_id, mentor_ids, forced):
         return None
     proposal = CurrentProposal(
         ranking_version=(current.ranking_version if current else 0) + 1,
@@ -138,6 +170,7 @@ def _event(
     mentors: list[ProposedMentor],
     correlation_id: str | None,
     awaited: bool,
+    cause: ProposalCause,
 ) -> MatchProposed:
     payload = MatchProposedPayload(
         mentee_id=stored.mentee_id,
@@ -146,6 +179,7 @@ def _event(
         ranking_version=stored.proposal.ranking_version,
         mentors=mentors,
         awaited=awaited,
+        cause=cause,
     )
     return MatchProposed(
         tenant_id=tenant_id, key=stored.mentee_id, payload=payload, correlation_id=correlation_id

@@ -1,0 +1,39 @@
+"""What changed in a mentee's own goal, in the goal contract's field names (for the one line
+a proposal email says about it)."""
+
+from __future__ import annotations
+
+from services.matching.domain.people import Goal
+
+# The goal's fields matching keeps, under their names in the GoalSet contract.
+GOAL_FIELDS = (
+    ("skills", "target_skills"),
+    ("industries", "target_industries"),
+    ("functions", "target_functions"),
+    ("background_preference", "background_preference"),
+    ("styles", "preferred_styles"),
+    ("weights", "criteria"),
+)
+# What the mentee wants from a mentor, as opposed to what the goal is about.
+PREFERENCE_FIELDS = frozenset({"background_preference", "preferred_styles", "criteria"})
+
+
+def goal_changes(previous: Goal, new: Goal) -> list[str]:
+    """The contract fields that differ (skills as a set: their order ranks nothing)."""
+    changed = []
+    for attribute, name in GOAL_FIELDS:
+        before, after = getattr(previous, attribute), getattr(new, attribute)
+        if attribute == "skills":
+            before, after = set(before), set(after)
+        if before != after:
+            changed.append(name)
+    return changed
+
+
+def is_new_goal(previous: Goal | None, new: Goal) -> bool:
+    return previous is None or previous.goal_id != new.goal_id
+
+
+def only_preferences(changed: list[str]) -> bool:
+    """Weights, styles or background preference only: the mentee changed their preferences."""
+    return bool(changed) and set(changed) <= PREFERENCE_FIELDS

@@ -1,0 +1,67 @@
+"""Why a mentee's next proposal goes out, as MatchProposed.cause says it.
+
+Each of the mentee's own events (a goal, their profile, a decline, a step of a relationship)
+tells what it means for their next proposal (`Told`); events of other people leave the cause
+`others_changed`. A proposal that is the first for its goal says `goal_set`, whatever brought it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.matching.domain.causes import goal_changes, is_new_goal, only_preferences
+from services.matching.domain.people import Goal
+from shared.contracts.matches import CauseKind, ProposalCause
+from shared.contracts.preferences import Adjustment
+
+OTHERS_CHANGED = ProposalCause(kind="others_changed")
+FIRST_FOR_GOAL = ProposalCause(kind="goal_set")
+
+
+@dataclass(frozen=True)
+class Told:
+    """What one of the mentee's own events means for their next proposal.
+
+    `cause` None: quiet, the ranking is stored but not sent (the mentee just asked a mentor,
+    an email now would only repeat what they know). `forced`: sent even with the same mentors
+    as the last proposal (the mentee changed what they want, or a relationship step moved
+    them on: they are told what follows, even when it is the same list).
+    """
+
+    cause: ProposalCause | None
+    forced: bool = False
+
+
+QUIET = Told(None)
+PROFILE_CHANGED = Told(ProposalCause(kind="profile_changed"))
+# A later event of the same batch does not hide these: an adjustment says more than the
+# ending that caused it.
+_KEPT_OVER = {"preferences_adjusted": frozenset({"relationship_ended", "proposal_declined"})}
+
+
+def merged(before: Told | None, after: Told) -> Told:
+    """Two own events of the mentee in one transaction: the later one speaks, unless it is
+    quiet or says less; either one forcing forces."""
+    if before is None:
+        return after
+    forced = before.forced or after.forced
+    if after.cause is None:
+        return Told(before.cause, forced)
+    if before.cause is not None and after.cause.kind in _KEPT_OVER.get(before.cause.kind, ()):
+        return Told(before.cause, forced)
+    return Told(after.cause, forced)
+
+
+def goal_told(previous: Goal | None, new: Goal, adjustment: Adjustment | None = None) -> Told:
+    """A newer goal (set by the mentee, or adjusted by the learning rule)."""
+    if adjustment is not None:
+        return Told(ProposalCause(kind="preferences_adjusted", adjustment=adjustment), True)
+    if previous is None or is_new_goal(previous, new):
+        return Told(ProposalCause(kind="goal_set"), True)
+    changed = goal_changes(previous, new)
+    kind: CauseKind = "preferences_changed" if only_preferences(changed) else "goal_changed"
+    return Told(ProposalCause(kind=kind, changed=changed), bool(changed))
+
+
+def about_mentor(kind: CauseKind, mentor_id: str, mentor_name: str | None) -> ProposalCause:
+    return ProposalCause(kind=kind, mentor_id=mentor_id, mentor_name=mentor_name)
