@@ -112,9 +112,7 @@ class Cluster:
                 if t == tenant and state != "accept_parked"
             },
         )
-        return recompute(
-            population, self.config, lambda user: partition_of(user, self.config.partitions)
-        )
+        return recompute(population, self.config)
 
     def stored_proposals(self, tenant: str) -> dict[str, set[str]]:
         return {
