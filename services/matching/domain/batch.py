@@ -56,6 +56,16 @@ def ranked_mentees(pop: Population) -> list[Person]:
     return [p for p in pop.people.values() if p.is_mentee and p.user_id in pop.goals]
 
 
+def may_meet(pop: Population, mentee: Person, mentor: Person) -> bool:
+    """The hard constraints of a pair, besides the mentor being open (ADR 0005): never self or
+    one's reporting line, never a pair excluded by feedback, and a goal skill the mentor holds."""
+    return (
+        allowed_pair(mentee, mentor)
+        and (mentee.user_id, mentor.user_id) not in pop.excluded
+        and skill_level_sum(pop.goals[mentee.user_id], mentor) > 0
+    )
+
+
 def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
     mentees = ranked_mentees(pop)
     allowed: dict[str, list[Candidate]] = defaultdict(list)
@@ -66,14 +76,9 @@ def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...
         budget = exposure_budget(free_seats(mentor, accepted), config)
         scored: list[tuple[float, int, str]] = []  # (-score, tiebreak, mentee id)
         for mentee in mentees:
-            goal = pop.goals[mentee.user_id]
-            if (
-                not allowed_pair(mentee, mentor)
-                or (mentee.user_id, mentor.user_id) in pop.excluded
-                or skill_level_sum(goal, mentor) == 0
-            ):
+            if not may_meet(pop, mentee, mentor):
                 continue
-            score = score_pair(goal, mentee, mentor).total
+            score = score_pair(pop.goals[mentee.user_id], mentee, mentor).total
             scored.append((-score, tiebreak(mentee.user_id), mentee.user_id))
         keys = [(s[0], s[1]) for s in scored] + pop.elsewhere.get(mentor.user_id, [])
         cutoff = exposure_cutoff(keys, budget)
