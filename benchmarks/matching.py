@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> None:
     print(f"exposure_gini={spread.gini:.3f}")
     print(f"exposure_most_per_seat={spread.most_per_seat:.2f}")
     print(f"unmatched_rankable_mentees={fair.unmatched_rankable_mentees}")
+    print(f"unmatched_if_proposals_counted={fair.unmatched_if_proposals_counted}")
     print(f"mentors_never_shown_with_free_seats={fair.mentors_never_shown_with_free_seats}")
     print(f"goalset_rank_p99_ms={p99(goal_ms):.2f}")
     print(f"mentor_update_p99_ms={p99(mentor_ms):.2f}")
