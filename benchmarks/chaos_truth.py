@@ -153,7 +153,7 @@ def expected_rankings(
     record: Record, config: EngineConfig, partitions: int
 ) -> dict[str, frozenset[str]]:
     """Mentee -> the mentor set the batch reference ranks for them (empty sets included)."""
-    rankings = recompute(population(record), config, partitioner(partitions))
+    rankings = recompute(population(record), config)
     return {mentee: frozenset(mentors) for mentee, mentors in rankings.items()}
 
 

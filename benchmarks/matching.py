@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from benchmarks.fairness import fairness
 from benchmarks.measure import (
     add_mentee,
     exposure,
@@ -108,6 +109,15 @@ def run(args: argparse.Namespace) -> None:
         f" at most {spread.most_per_seat:.2f} mentees per free seat"
         f" (cap {engine.config.exposure_per_seat}), Gini {spread.gini:.3f}"
     )
+    fair = fairness(engine)
+    say(
+        f"fairness: of {fair.rankable_mentees} mentees with a goal,"
+        f" {fair.unmatched_rankable_mentees} have no ranking though a mentor with exposure left"
+        f" may meet them ({fair.unmatched_if_proposals_counted} if exposure counted the rankings"
+        f" naming the mentor); of {fair.mentors_with_free_seats} mentors with free seats,"
+        f" {fair.mentors_never_shown_with_free_seats} are in no ranking though a mentee may meet"
+        " them"
+    )
 
     goal_ms = goalset_costs(engine, rng, mentee_ids, min(args.goals, len(mentee_ids)))
     say(
@@ -141,6 +151,9 @@ def run(args: argparse.Namespace) -> None:
 
     print(f"exposure_gini={spread.gini:.3f}")
     print(f"exposure_most_per_seat={spread.most_per_seat:.2f}")
+    print(f"unmatched_rankable_mentees={fair.unmatched_rankable_mentees}")
+    print(f"unmatched_if_proposals_counted={fair.unmatched_if_proposals_counted}")
+    print(f"mentors_never_shown_with_free_seats={fair.mentors_never_shown_with_free_seats}")
     print(f"goalset_rank_p99_ms={p99(goal_ms):.2f}")
     print(f"mentor_update_p99_ms={p99(mentor_ms):.2f}")
     print(f"full_recompute_ms={full_ms:.0f}")

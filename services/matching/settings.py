@@ -20,7 +20,8 @@ class MatchingSettings(ServiceSettings):
         default=3.0,
         gt=0,
         le=100,
-        description="A mentor is shown to at most this many mentees per free seat at once.",
+        description="A mentor is shown to at most this many mentees per free seat at once, across"
+        " the whole tenant.",
     )
     diversity: float = Field(
         default=0.3, ge=0, le=1, description="0 = pure relevance; higher = more varied mentors."

@@ -14,7 +14,6 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 
 from devenv.infra import KafkaEndpoint
 from services.matching.bootstrap import MatchingService, bootstrap
@@ -61,10 +60,7 @@ def expected_proposals(
         elif isinstance(event, GoalSet):
             pop.goals[event.key] = goal_from_payload(event.payload)
 
-    def partition_of(user_id: str) -> int:
-        return int(murmur2(user_id.encode()) & 0x7FFFFFFF) % PARTITIONS
-
-    ranked = recompute(pop, settings.engine_config(), partition_of)
+    ranked = recompute(pop, settings.engine_config())
     return {mentee_id: set(mentors) for mentee_id, mentors in ranked.items() if mentors}
 
 

@@ -181,3 +181,33 @@ class MatchingStoreContract:
         only_one = await loader.load({1}, CONFIG, TENANT)
         assert set(only_one) == {TENANT}
         assert set(only_one[TENANT].roster.goals) == {"x1"}
+
+    async def test_lists_owned_elsewhere_count_toward_the_tenant_wide_cap(
+        self, uow: UnitOfWork, loader: StateLoader
+    ) -> None:
+        """A mentor with one free seat and a budget of one mentee: its better mentee in
+        partition 0 takes it, so an instance owning only partition 1 shows nobody."""
+        one_each = EngineConfig(top_k=2, partitions=2, exposure_per_seat=1.0)
+        async with uow.transaction() as tx:
+            await tx.save_person(TENANT, person_from_profile(mentor("m1", capacity=1)), 1)
+            for index in range(2):
+                await tx.save_person(TENANT, person_from_profile(mentee(f"x{index}")), index)
+                await tx.save_goal_if_newer(TENANT, goal_from_payload(goal(f"x{index}")), index)
+            await tx.save_lists(
+                [
+                    (TENANT, "m1", 0, [("x0", 0.75)], False),
+                    (TENANT, "m1", 1, [("x1", 0.5)], False),
+                    (OTHER, "m1", 0, [("x0", 0.75)], False),
+                ]
+            )
+        async with uow.transaction() as tx:
+            assert await tx.lists_elsewhere(TENANT, "m1", {1}) == {0: [("x0", 0.75)]}
+            assert await tx.lists_elsewhere(TENANT, "m1", {0, 1}) == {}
+
+        both = (await loader.load({0, 1}, one_each))[TENANT]
+        assert both.ranking_ids() == {"x0": ("m1",), "x1": ()}
+        second = (await loader.load({1}, one_each, TENANT))[TENANT]
+        assert second.list_entries("m1", 1) == ([("x1", 0.5)], False)
+        assert second.ranking_ids() == {"x1": ()}
+        first = (await loader.load({0}, one_each, TENANT))[TENANT]
+        assert first.ranking_ids() == {"x0": ("m1",)}

@@ -22,12 +22,14 @@ from services.profile.settings import ProfileSettings
 from shared.settings import DatabaseSettings, KafkaSettings, TracingSettings
 
 
-def kafka_settings(endpoint: KafkaEndpoint, topic_prefix: str) -> KafkaSettings:
+def kafka_settings(
+    endpoint: KafkaEndpoint, topic_prefix: str, partitions: int = 3
+) -> KafkaSettings:
     return KafkaSettings(
         bootstrap_servers=endpoint.bootstrap_servers,
         enable_idempotence=endpoint.enable_idempotence,
         topic_prefix=topic_prefix,
-        partitions=3,
+        partitions=partitions,
     )
 
 
@@ -54,8 +56,9 @@ async def running_platform(
     smtp: SmtpSink,
     tenant: str = "acme",
     tracing: TracingSettings | None = None,
+    partitions: int = 3,
 ) -> AsyncIterator[Platform]:
-    kafka = kafka_settings(endpoint, topic_prefix)
+    kafka = kafka_settings(endpoint, topic_prefix, partitions)
     db = DatabaseSettings(database_url=database_url)
     traced = {"tracing": tracing} if tracing else {}
     async with AsyncExitStack() as stack:

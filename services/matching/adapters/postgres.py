@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
@@ -182,6 +182,18 @@ class PostgresMatchingTransaction:
                 " truncated = EXCLUDED.truncated",
                 kept,
             )
+
+    async def lists_elsewhere(
+        self, tenant_id: str, mentor_id: str, owned: Collection[int]
+    ) -> dict[int, list[tuple[str, float]]]:
+        rows = await self._conn.fetch(
+            "SELECT partition, mentee_ids, scores FROM mentor_lists WHERE tenant_id = $1"
+            " AND mentor_id = $2 AND NOT partition = ANY($3::int[])",
+            tenant_id,
+            mentor_id,
+            sorted(owned),
+        )
+        return {r["partition"]: list(zip(r["mentee_ids"], r["scores"], strict=True)) for r in rows}
 
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]

@@ -107,6 +107,17 @@ async def _load_engines(
             tenant_id,
         ):
             restorer(r["tenant_id"]).exclusion(r["mentee_id"], r["mentor_id"], r["partition"])
+        # The lists of the partitions other instances own count toward each mentor's
+        # tenant-wide exposure cap: their best entries come first (Restorer's order).
+        async for r in conn.cursor(
+            "SELECT tenant_id, mentor_id, partition, mentee_ids, scores FROM mentor_lists"
+            " WHERE NOT partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)",
+            owned,
+            tenant_id,
+            prefetch=ROWS_PER_FETCH,
+        ):
+            entries = list(zip(r["mentee_ids"], r["scores"], strict=True))
+            restorer(r["tenant_id"]).remote_list(r["mentor_id"], r["partition"], entries)
         async for r in conn.cursor(
             "SELECT tenant_id, mentor_id, partition, mentee_ids, scores, truncated"
             " FROM mentor_lists WHERE partition = ANY($1)"

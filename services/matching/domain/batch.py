@@ -7,16 +7,17 @@ and `rebuild --verify` uses it on a sample.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.matching.domain.constraints import (
     EngineConfig,
+    OrderKey,
     allowed_pair,
     exposure_budget,
+    exposure_cutoff,
     free_seats,
     open_to_mentees,
-    partition_share,
 )
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.diversify import Candidate, choose, jaccard
@@ -31,6 +32,9 @@ class Population:
     goals: dict[str, Goal] = field(default_factory=dict)
     accepted: dict[str, int] = field(default_factory=dict)
     excluded: set[tuple[str, str]] = field(default_factory=set)
+    # mentor -> order keys of its best mentees in partitions not in `goals` (owned elsewhere):
+    # they take their part of the tenant-wide cap
+    elsewhere: dict[str, list[OrderKey]] = field(default_factory=dict)
 
 
 Traits = tuple[frozenset[str], frozenset[str]]  # what makes two mentors the same type
@@ -52,9 +56,17 @@ def ranked_mentees(pop: Population) -> list[Person]:
     return [p for p in pop.people.values() if p.is_mentee and p.user_id in pop.goals]
 
 
-def recompute(
-    pop: Population, config: EngineConfig, partition_of: Callable[[str], int]
-) -> dict[str, tuple[str, ...]]:
+def may_meet(pop: Population, mentee: Person, mentor: Person) -> bool:
+    """The hard constraints of a pair, besides the mentor being open (ADR 0005): never self or
+    one's reporting line, never a pair excluded by feedback, and a goal skill the mentor holds."""
+    return (
+        allowed_pair(mentee, mentor)
+        and (mentee.user_id, mentor.user_id) not in pop.excluded
+        and skill_level_sum(pop.goals[mentee.user_id], mentor) > 0
+    )
+
+
+def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
     mentees = ranked_mentees(pop)
     allowed: dict[str, list[Candidate]] = defaultdict(list)
     for mentor in pop.people.values():
@@ -62,25 +74,18 @@ def recompute(
         if not open_to_mentees(mentor, accepted):
             continue
         budget = exposure_budget(free_seats(mentor, accepted), config)
-        by_partition: dict[int, list[tuple[float, int, str]]] = defaultdict(list)
+        scored: list[tuple[float, int, str]] = []  # (-score, tiebreak, mentee id)
         for mentee in mentees:
-            goal = pop.goals[mentee.user_id]
-            if (
-                not allowed_pair(mentee, mentor)
-                or (mentee.user_id, mentor.user_id) in pop.excluded
-                or skill_level_sum(goal, mentor) == 0
-            ):
+            if not may_meet(pop, mentee, mentor):
                 continue
-            score = score_pair(goal, mentee, mentor).total
-            by_partition[partition_of(mentee.user_id)].append(
-                (score, tiebreak(mentee.user_id), mentee.user_id)
-            )
-        for partition, scored in by_partition.items():
-            share = partition_share(budget, partition, mentor.user_id, config.partitions)
-            scored.sort(key=lambda s: (-s[0], s[1]))
-            for score, _, mentee_id in scored[:share]:
+            score = score_pair(pop.goals[mentee.user_id], mentee, mentor).total
+            scored.append((-score, tiebreak(mentee.user_id), mentee.user_id))
+        keys = [(s[0], s[1]) for s in scored] + pop.elsewhere.get(mentor.user_id, [])
+        cutoff = exposure_cutoff(keys, budget)
+        for negative, order, mentee_id in scored:
+            if cutoff is None or (negative, order) <= cutoff:
                 allowed[mentee_id].append(
-                    Candidate(mentor.user_id, score, tiebreak(mentor.user_id))
+                    Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id))
                 )
 
     def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import math
-import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from services.matching.domain.people import Person
@@ -13,7 +14,7 @@ from services.matching.domain.people import Person
 class EngineConfig:
     top_k: int = 5
     exposure_per_seat: float = 3.0  # a mentor is shown to at most this many mentees per free seat
-    partitions: int = 6  # mentee partitions; each owner enforces its share of the exposure cap
+    partitions: int = 6  # mentee partitions; the exposure cap holds over all of them together
     diversity: float = 0.3  # 0 = pure relevance; higher = more different mentors (MMR)
     pool_factor: int = 3  # MMR picks from the best pool_factor * top_k candidates
     search_threads: int = 2  # a mentor's search over many mentees runs in up to this many parts
@@ -41,17 +42,21 @@ def exposure_budget(seats: int, config: EngineConfig) -> int:
     return math.ceil(seats * config.exposure_per_seat) if seats > 0 else 0
 
 
-def partition_share(budget: int, partition: int, mentor_id: str, partitions: int) -> int:
-    """The part of a mentor's budget one mentee partition may use; the shares sum to budget.
-
-    The remainder goes to partitions chosen by the mentor's id, so small budgets are not always
-    spent on partition 0.
-    """
-    base, extra = divmod(budget, partitions)
-    first = zlib.crc32(mentor_id.encode()) % partitions
-    return base + (1 if (partition - first) % partitions < extra else 0)
+OrderKey = tuple[
+    float, int
+]  # (-score, tiebreak of the mentee): a mentee's place in a mentor's order
 
 
-def kept_length(share: int) -> int:
-    """How many of the best mentees a mentor list keeps: the share plus a reserve."""
-    return share + max(2, share) if share > 0 else 0
+def exposure_cutoff(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
+    """The exposure cap, tenant-wide: a mentor is shown to its `budget` best eligible mentees of
+    the whole tenant, whatever their partitions. Given the order keys of (at least) those best
+    mentees, the last key that is shown; None when fewer than `budget` are eligible (every
+    eligible mentee is shown). The batch reference and the engine both cut with this."""
+    best = heapq.nsmallest(budget, keys) if budget > 0 else []
+    return best[-1] if len(best) == budget and budget > 0 else None
+
+
+def kept_length(budget: int) -> int:
+    """How many of the best mentees of one partition a mentor list keeps: the whole budget (all
+    of a mentor's exposure may go to one partition) plus a reserve."""
+    return budget + max(2, budget) if budget > 0 else 0

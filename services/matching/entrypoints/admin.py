@@ -34,9 +34,7 @@ def admin_router(matching: Matching, token: str | None) -> APIRouter:
         differ: list[str] = []
         mentees = 0
         for tenant, engine in sorted(matching.engines.items()):
-            expected = recompute(
-                population(engine), engine.config, engine.roster.partition_of.__getitem__
-            )
+            expected = recompute(population(engine), engine.config)
             actual = engine.ranking_ids()
             mentees += len(expected)
             differ += [

@@ -115,11 +115,16 @@ class Pending:
     lists: set[tuple[str, str, int]] = field(default_factory=set)
     causes: dict[tuple[str, str], Delivery] = field(default_factory=dict)
     told: dict[tuple[str, str], Told] = field(default_factory=dict)  # by the mentee's own events
+    # mentors whose best mentees in a partition changed, to tell every partition (the cap is
+    # tenant-wide), with the event that changed them
+    exposure: dict[tuple[str, str], Delivery] = field(default_factory=dict)
 
     def collect(self, engine: TenantEngine, cause: Delivery, told: Told | None) -> None:
         tenant_id = cause.event.tenant_id
         changes = engine.drain()
         self.lists.update((tenant_id, m, p) for m, p in changes.lists)
+        for mentor_id in changes.exposure:
+            self.exposure[(tenant_id, mentor_id)] = cause
         for mentee_id in changes.rankings:
             self.causes[(tenant_id, mentee_id)] = cause
         own = (tenant_id, cause.event.key)  # goals, profiles and feedback are keyed by person
@@ -204,6 +209,8 @@ async def _persist(
             for tenant, mentor_id, partition in sorted(pending.lists)
         ]
     )
+    for (_, mentor_id), delivery in sorted(pending.exposure.items()):
+        await _fan_out(tx, matching, delivery.event, mentor_id, "exposure")
     by_tenant: dict[str, dict[str, Cause]] = {}
     for (tenant, mentee_id), delivery in pending.causes.items():
         told = pending.told.get((tenant, mentee_id))
@@ -218,7 +225,7 @@ async def _fan_out(
     matching: Matching,
     cause: EventEnvelope,
     mentor_id: str,
-    reason: Literal["profile", "seats", "deleted"],
+    reason: Literal["profile", "seats", "deleted", "exposure"],
 ) -> None:
     for partition in range(matching.config.partitions):
         changed = MentorChanged(
@@ -336,8 +343,15 @@ async def refresh_mentor(
     tx: MatchingTransaction,
     matching: Matching,
 ) -> Told | None:
-    """Apply the mentor's stored state to this partition's lists (the store is the truth)."""
+    """Apply the mentor's stored state to this partition's lists (the store is the truth).
+
+    For `exposure`, only the mentor's lists in the partitions other instances own are read
+    again: they decide how much of the tenant-wide cap this instance's lists may show."""
     mentor_id = event.payload.mentor_id
+    if event.payload.reason == "exposure":
+        elsewhere = await tx.lists_elsewhere(event.tenant_id, mentor_id, matching.owned)
+        engine.set_lists_elsewhere(mentor_id, elsewhere)
+        return None
     person = await tx.stored_person(event.tenant_id, mentor_id)
     if person is None:
         engine.drop_mentor(mentor_id)

@@ -79,6 +79,12 @@ class MatchingTransaction(Protocol):
         """Store mentors' lists (tenant, mentor, partition, entries, truncated); an empty,
         complete list deletes the row."""
 
+    async def lists_elsewhere(
+        self, tenant_id: str, mentor_id: str, owned: Collection[int]
+    ) -> dict[int, list[tuple[str, float]]]:
+        """The mentor's stored lists in the partitions not in `owned`: partition -> entries."""
+        ...
+
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]
     ) -> dict[str, CurrentProposal]:

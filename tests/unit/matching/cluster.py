@@ -100,9 +100,12 @@ class Cluster:
                 if tenant not in instance.stale:
                     engine.check_invariants()
 
-    def batch(self, tenant: str) -> dict[str, tuple[str, ...]]:
+    def batch(self, tenant: str, config: EngineConfig | None = None) -> dict[str, tuple[str, ...]]:
+        return recompute(self.population(tenant), config or self.config)
+
+    def population(self, tenant: str) -> Population:
         s = self.uow.state
-        population = Population(
+        return Population(
             people={u: p for (t, u), (p, _) in s.people.items() if t == tenant},
             goals={u: g for (t, u), (g, _) in s.goals.items() if t == tenant},
             accepted={m: n for (t, m), n in s.load.items() if t == tenant},
@@ -112,9 +115,20 @@ class Cluster:
                 if t == tenant and state != "accept_parked"
             },
         )
-        return recompute(
-            population, self.config, lambda user: partition_of(user, self.config.partitions)
-        )
+
+    def shown(self, tenant: str) -> dict[str, set[str]]:
+        """Mentor -> the mentees whose candidates it is among (what the cap counts), over every
+        instance's engine."""
+        found: dict[str, set[str]] = {}
+        for instance in self.instances:
+            engine = instance.engines.get(tenant)
+            if engine is None:
+                continue
+            for slot, mentors in engine.lists.shown_by.items():
+                mentee_id = engine.search.mentee_id(slot)
+                for mentor_id in mentors:
+                    found.setdefault(mentor_id, set()).add(mentee_id)
+        return found
 
     def stored_proposals(self, tenant: str) -> dict[str, set[str]]:
         return {

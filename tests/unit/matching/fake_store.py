@@ -116,6 +116,15 @@ class FakeMatchingTransaction:
             else:
                 self.s.lists[tenant_id, mentor_id, partition] = (list(entries), truncated)
 
+    async def lists_elsewhere(
+        self, tenant_id: str, mentor_id: str, owned: Collection[int]
+    ) -> dict[int, list[tuple[str, float]]]:
+        return {
+            partition: list(entries)
+            for (t, m, partition), (entries, _) in sorted(self.s.lists.items())
+            if t == tenant_id and m == mentor_id and partition not in owned
+        }
+
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]
     ) -> dict[str, CurrentProposal]:
@@ -174,6 +183,9 @@ class FakeStateLoader:
         for (tenant, mentee, mentor), (partition, state) in sorted(s.pairs.items()):
             if state != "accept_parked" and wanted(tenant, partition):
                 restorer(tenant).exclusion(mentee, mentor, partition)
+        for (tenant, mentor, partition), (entries, _) in sorted(s.lists.items()):
+            if partition not in partitions and wanted(tenant):
+                restorer(tenant).remote_list(mentor, partition, entries)
         for (tenant, mentor, partition), (entries, truncated) in sorted(s.lists.items()):
             if wanted(tenant, partition):
                 restorer(tenant).mentor_list(mentor, partition, entries, truncated)

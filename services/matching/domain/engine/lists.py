@@ -1,6 +1,9 @@
 """Every mentor list of one tenant, with what follows from them: floors, memberships, shown-by.
 
 A list per (mentor, partition) holds the mentor's best mentees there (mentor_lists.MentorList).
+How many of them are shown follows from the mentor's tenant-wide exposure cutoff, taken over
+the best entries of every partition: the lists here, and for partitions another instance owns,
+their best order keys as stored (`remote`, set by the service from the shared store).
 Kept with the lists, and only changed with them:
 - floors: per partition and mentor slot, the lowest score that can still enter the list (what
   a goal's search compares against);
@@ -14,16 +17,17 @@ from __future__ import annotations
 import bisect
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
+from services.matching.domain.constraints import OrderKey, exposure_cutoff
 from services.matching.domain.mentor_lists import Entry, MentorList
-from services.matching.domain.people import Person
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
 
 ListKey = tuple[str, int]  # (mentor id, partition)
-Share = Callable[[Person, int], int]  # a mentor's share of its exposure in one partition
+Budget = Callable[[str], int]  # a mentor's tenant-wide exposure budget now (0: not open)
+Shown = dict[int, float]  # mentee slot -> score: what one list shows
 
 
 class Floors:
@@ -54,18 +58,20 @@ class MentorLists:
         self,
         partitions: int,
         search: SearchIndex,
-        share: Share,
+        budget: Budget,
         noticed: Callable[[int, float], None],
     ) -> None:
         self.partitions = partitions
         self.search = search
-        self.share = share
+        self.budget = budget
         self.noticed = noticed
         self.by_key: dict[ListKey, MentorList] = {}
+        self.remote: dict[str, dict[int, list[OrderKey]]] = {}  # mentor -> partition -> best keys
         self.floors = Floors(partitions)
         self.member_of = Memberships()  # mentee slot -> ids of the mentors listing it
         self.shown_by: dict[int, dict[str, float]] = defaultdict(dict)
         self.changed: set[ListKey] = set()  # lists to persist
+        self.best_changed: set[str] = set()  # mentors whose best entries in a partition changed
 
     def get(self, key: ListKey) -> MentorList | None:
         return self.by_key.get(key)
@@ -95,13 +101,12 @@ class MentorLists:
             closed = not mentor_list.truncated and len(mentor_list.entries) >= mentor_list.length
             self.floors.set(slot, partition, mentor_list.floor(), closed)
         else:
-            mentor = self.search.mentor_at(slot)
-            self.floors.set(slot, partition, -1.0 if self.share(mentor, partition) > 0 else 2.0)
+            self.floors.set(slot, partition, -1.0 if self.budget(mentor_id) > 0 else 2.0)
 
     def replace(self, key: ListKey, fresh: MentorList) -> None:
         """The list becomes `fresh` (an empty, complete one is dropped)."""
         old = self.by_key.get(key)
-        old_shown = {e[2]: -e[0] for e in old.shown()} if old else {}
+        before = shown_of(old.shown()) if old else {}
         old_members = {e[2] for e in old.entries} if old else set()
         if fresh.entries or fresh.truncated:
             self.by_key[key] = fresh
@@ -113,7 +118,9 @@ class MentorLists:
             self.member_of.discard(mentee, mentor_id)
         for mentee in new_members - old_members:
             self.member_of.add(mentee, mentor_id)
-        self._update_shown(mentor_id, old_shown, {e[2]: -e[0] for e in fresh.shown()})
+        if (old.best_keys() if old else []) != fresh.best_keys():
+            self.best_changed.add(mentor_id)
+        self.reshare(mentor_id, {partition: before})
         self.set_floor(mentor_id, partition)
         if old is not None or key in self.by_key:
             self.changed.add(key)
@@ -123,8 +130,8 @@ class MentorLists:
         return sorted(self.member_of.pop(mentee))
 
     def remove(self, key: ListKey, mentee: int) -> bool:
-        """Take a mentee out of a list in place: the first of the reserve moves up into the
-        shown part. False when the reserve is spent and the list must be searched again."""
+        """Take a mentee out of a list in place: the first of the reserve moves up. False when
+        the reserve is spent and the list must be searched again."""
         mentor_id, partition = key
         self.member_of.discard(mentee, mentor_id)
         mentor_list = self.by_key.get(key)
@@ -133,18 +140,15 @@ class MentorLists:
         if mentor_list is None or index is None:
             self.set_floor(mentor_id, partition)
             return True
-        if mentor_list.truncated and len(entries) <= mentor_list.share:
+        if mentor_list.truncated and len(entries) <= mentor_list.budget:
             return False
-        removed, share = entries.pop(index), mentor_list.share
-        if index < share:
-            self._hide(mentee, mentor_id)
-            self.noticed(mentee, -removed[0])
-            if len(entries) >= share:
-                moved_up = entries[share - 1]
-                self.shown_by[moved_up[2]][mentor_id] = -moved_up[0]
-                self.noticed(moved_up[2], -moved_up[0])
+        before = shown_of(mentor_list.shown()) if index < mentor_list.budget else None
+        entries.pop(index)
         if not entries and not mentor_list.truncated:
             del self.by_key[key]
+        if before is not None:
+            self.best_changed.add(mentor_id)
+            self.reshare(mentor_id, {partition: before})
         self.set_floor(mentor_id, partition)
         self.changed.add(key)
         return True
@@ -155,28 +159,23 @@ class MentorLists:
         key = (mentor_id, partition)
         mentor_list = self.by_key.get(key)
         if mentor_list is None:
-            share = self.share(self.search.mentor_at(mentor_slot), partition)
-            mentor_list = self.by_key[key] = MentorList(share)
-        if not mentor_list.share:
-            return
+            budget = self.budget(mentor_id)
+            if not budget:
+                return
+            mentor_list = self.by_key[key] = MentorList(budget)
         entries = mentor_list.entries
         if mentor_list.truncated and (not entries or entry >= entries[-1]):
             return
         position = bisect.bisect_left(entries, entry)
+        before = shown_of(mentor_list.shown()) if position < mentor_list.budget else None
         entries.insert(position, entry)
-        mentee = entry[2]
-        self.member_of.add(mentee, mentor_id)
-        if position < mentor_list.share:
-            self.shown_by[mentee][mentor_id] = -entry[0]
-            self.noticed(mentee, -entry[0])
-            if len(entries) > mentor_list.share:
-                pushed = entries[mentor_list.share][2]  # was shown, now in the reserve
-                lost = self._hide(pushed, mentor_id)
-                if lost is not None:
-                    self.noticed(pushed, lost)
+        self.member_of.add(entry[2], mentor_id)
         if len(entries) > mentor_list.length:
             mentor_list.truncated = True
             self.member_of.discard(entries.pop()[2], mentor_id)
+        if before is not None:  # the partition's best changed; below them, only the reserve
+            self.best_changed.add(mentor_id)
+            self.reshare(mentor_id, {partition: before})
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add(key)
@@ -192,6 +191,54 @@ class MentorLists:
     def release(self, mentee: int) -> None:
         """The mentee's slot is freed: no mentor shows it any more."""
         self.shown_by.pop(mentee, None)
+
+    # ----------------------------------------------------------------- the tenant-wide cap
+    def set_remote(self, mentor_id: str, best: Mapping[int, list[OrderKey]]) -> None:
+        """The mentor's best order keys in partitions owned elsewhere, as stored there."""
+        if best:
+            self.remote[mentor_id] = dict(best)
+        else:
+            self.remote.pop(mentor_id, None)
+        self.reshare(mentor_id)
+
+    def reshare(self, mentor_id: str, before: Mapping[int, Shown] | None = None) -> None:
+        """Show in each of the mentor's lists here the entries within its tenant-wide cutoff.
+
+        `before`: what the lists changed in place since the last reshare showed then; the
+        other lists' entries are unchanged, only how many of them are shown may differ."""
+        before = before or {}
+        for partition, mentor_list, count in self._counts(mentor_id):
+            if partition in before:
+                mentor_list.shown_count = count
+                new = shown_of(mentor_list.shown())
+                if new != before[partition]:
+                    self._update_shown(mentor_id, before[partition], new)
+            elif count != mentor_list.shown_count:
+                old = shown_of(mentor_list.shown())
+                mentor_list.shown_count = count
+                self._update_shown(mentor_id, old, shown_of(mentor_list.shown()))
+        for partition, old in before.items():
+            if old and (mentor_id, partition) not in self.by_key:
+                self._update_shown(mentor_id, old, {})
+
+    def _counts(self, mentor_id: str) -> Iterator[tuple[int, MentorList, int]]:
+        """Each of the mentor's lists here, with how many of its entries the cap shows."""
+        budget = self.budget(mentor_id)
+        lists = [
+            (partition, mentor_list)
+            for partition in range(self.partitions)
+            if (mentor_list := self.by_key.get((mentor_id, partition))) is not None
+        ]
+        best = [(e[0], e[1]) for _, mentor_list in lists for e in mentor_list.entries[:budget]]
+        for keys in self.remote.get(mentor_id, {}).values():
+            best.extend(keys[:budget])
+        cutoff = exposure_cutoff(best, budget)
+        for partition, mentor_list in lists:
+            entries = mentor_list.entries
+            highest = min(len(entries), budget)
+            if cutoff is not None:
+                highest = bisect.bisect_right(entries, cutoff, hi=highest, key=order_key)
+            yield partition, mentor_list, highest
 
     def _update_shown(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
         for mentee in old.keys() - new.keys():
@@ -227,6 +274,8 @@ class MentorLists:
                 members[mentee].add(mentor_id)
             for score, _, mentee in mentor_list.shown():
                 shown[mentee][mentor_id] = -score
+            counts = {p: count for p, _, count in self._counts(mentor_id)}
+            assert mentor_list.shown_count == counts[partition], (mentor_id, partition)
             slot = self.search.mentor_slot(mentor_id)
             if slot is not None:
                 closed = not mentor_list.truncated and len(entries) >= mentor_list.length
@@ -235,6 +284,14 @@ class MentorLists:
         held = {mentee: set(self.member_of.of(mentee)) for mentee in self.member_of.mentees()}
         assert held == members
         assert {m: by for m, by in self.shown_by.items() if by} == shown
+
+
+def shown_of(entries: list[Entry]) -> Shown:
+    return {entry[2]: -entry[0] for entry in entries}
+
+
+def order_key(entry: Entry) -> OrderKey:
+    return entry[0], entry[1]
 
 
 def compacted(shown_by: dict[str, float]) -> dict[str, float]:

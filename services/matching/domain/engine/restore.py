@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.matching.domain.engine.tenant import TenantEngine
-from services.matching.domain.mentor_lists import MentorList
+from services.matching.domain.mentor_lists import MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.search import MenteeRow
 
 
 class Restorer:
-    """Fed in this order: mentors, people, goals, exclusions, lists, proposals, then finish().
+    """Fed in this order: mentors, people, goals, exclusions, lists owned elsewhere (their best
+    keys), lists, proposals, then finish().
 
     Each list is applied as it arrives (rather than all held until the end), so the mentees'
     table rows are complete before the first one.
@@ -25,6 +26,7 @@ class Restorer:
         self._rows: list[MenteeRow] = []  # table rows not yet written
         self._goals_started = False
         self._mentees_done = False
+        self._lists_started = False
 
     def mentor(self, person: Person, accepted: int) -> None:
         self.engine.roster.accepted[person.user_id] = accepted
@@ -65,23 +67,31 @@ class Restorer:
             self.engine.search.rebuild_postings()
             self._mentees_done = True
 
+    def remote_list(self, mentor_id: str, partition: int, entries: list[tuple[str, float]]) -> None:
+        """The mentor's list in a partition another instance owns: its best order keys count
+        toward the mentor's tenant-wide cap. Fed before the lists of the owned partitions."""
+        assert not self._lists_started, "lists owned elsewhere come before the owned ones"
+        best = stored_best(entries, self.engine.budget(mentor_id))
+        self.engine.lists.remote.setdefault(mentor_id, {})[partition] = best
+
     def mentor_list(
         self, mentor_id: str, partition: int, entries: list[tuple[str, float]], truncated: bool
     ) -> None:
         self._finish_mentees()
+        self._lists_started = True
         e = self.engine
         mentor = e.mentor(mentor_id)
         if mentor is None:
             return
         slot_of, is_ranked = e.search.mentee_slot, e.search.is_ranked
-        restored = MentorList(e.share(mentor, partition), truncated=truncated)
+        restored = MentorList(e.budget(mentor_id), truncated=truncated)
         slots = ((slot_of(mentee_id), mentee_id, score) for mentee_id, score in entries)
         restored.entries = sorted(
             (-score, tiebreak(mentee_id), slot)
             for slot, mentee_id, score in slots
             if slot is not None and is_ranked(slot)
         )[: restored.length]
-        if restored.truncated and len(restored.entries) < restored.share:
+        if restored.spent():
             e.refresh_mentor(mentor_id, [partition])
         else:
             e.lists.replace((mentor_id, partition), restored)

@@ -18,7 +18,7 @@ pools and dirtiness).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,13 +30,12 @@ from services.matching.domain.constraints import (
     free_seats,
     kept_length,
     open_to_mentees,
-    partition_share,
 )
 from services.matching.domain.criteria import PairScore, score_pair
 from services.matching.domain.engine.lists import ListKey, MentorLists
 from services.matching.domain.engine.rankings import Ranked, Rankings
 from services.matching.domain.engine.roster import Roster
-from services.matching.domain.mentor_lists import Entry, MentorList
+from services.matching.domain.mentor_lists import Entry, MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.search import Contenders, PartRunner, SearchIndex, in_order
 
@@ -45,6 +44,7 @@ from services.matching.domain.search import Contenders, PartRunner, SearchIndex,
 class Changes:
     rankings: set[str] = field(default_factory=set)  # mentee ids whose ranking changed
     lists: set[ListKey] = field(default_factory=set)  # mentor lists to persist
+    exposure: set[str] = field(default_factory=set)  # mentors whose best in a partition changed
 
 
 class TenantEngine:
@@ -54,7 +54,7 @@ class TenantEngine:
         self.roster = Roster()
         self.search = SearchIndex((config.search_threads, config.min_search_part), run)
         self.rankings = Rankings(config, self.search)
-        self.lists = MentorLists(config.partitions, self.search, self.share, self.rankings.note)
+        self.lists = MentorLists(config.partitions, self.search, self.budget, self.rankings.note)
 
     def run_searches_with(self, run: PartRunner) -> None:
         self.search.run = run
@@ -71,6 +71,7 @@ class TenantEngine:
                 self.lists.set_floor(person.user_id, partition)
         else:
             self.search.remove_mentor(person.user_id)
+        self.lists.reshare(person.user_id)  # the budget may have changed
 
     def put_mentee(self, person: Person, partition: int) -> None:
         self.roster.profiles[person.user_id] = person
@@ -89,6 +90,7 @@ class TenantEngine:
         self.roster.partition_of.pop(user_id, None)
         self._touch_mentees_of(user_id)
         self.search.remove_mentor(user_id)
+        self.lists.reshare(user_id)
         self._rerank_dirty()
 
     def drop_mentor(self, mentor_id: str) -> None:
@@ -96,6 +98,7 @@ class TenantEngine:
         self._touch_mentees_of(mentor_id)
         self.search.remove_mentor(mentor_id)
         self.roster.accepted.pop(mentor_id, None)
+        self.lists.reshare(mentor_id)
 
     def set_accepted(self, mentor_id: str, count: int) -> None:
         """Seats taken, as stored; lists follow with refresh_mentor."""
@@ -105,6 +108,7 @@ class TenantEngine:
             self.search.set_open(mentor_id, open_to_mentees(mentor, count))
             for partition in range(self.config.partitions):
                 self.lists.set_floor(mentor_id, partition)
+            self.lists.reshare(mentor_id)
 
     def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> None:
         """Never propose this mentor to this mentee again (declined, or already accepted)."""
@@ -134,24 +138,37 @@ class TenantEngine:
         self._rebuild_lists(mentor_id, sorted(set(partitions)))
         self._rerank_dirty()
 
-    def share(self, mentor: Person, partition: int) -> int:
-        """The mentor's exposure budget in one partition, from its free seats now."""
-        seats = free_seats(mentor, self.roster.accepted.get(mentor.user_id, 0))
-        budget = exposure_budget(seats, self.config) if mentor.is_mentor and mentor.opted_in else 0
-        return partition_share(budget, partition, mentor.user_id, self.config.partitions)
+    def budget(self, mentor_id: str) -> int:
+        """The mentor's tenant-wide exposure budget, from its free seats now (0: not in the
+        table, or not open to mentees)."""
+        mentor = self.search.mentor(mentor_id)
+        if mentor is None or not mentor.is_mentor or not mentor.opted_in:
+            return 0
+        seats = free_seats(mentor, self.roster.accepted.get(mentor_id, 0))
+        return exposure_budget(seats, self.config)
+
+    def set_lists_elsewhere(
+        self, mentor_id: str, stored: Mapping[int, list[tuple[str, float]]]
+    ) -> None:
+        """The mentor's lists in the partitions other instances own, as stored there: with the
+        lists here, their best entries decide how many of this engine's entries the cap shows."""
+        budget = self.budget(mentor_id)
+        best = {p: stored_best(entries, budget) for p, entries in stored.items()}
+        self.lists.set_remote(mentor_id, {p: keys for p, keys in best.items() if keys})
+        self._rerank_dirty()
 
     def _rebuild_lists(self, mentor_id: str, partitions: list[int]) -> None:
+        budget = self.budget(mentor_id)
         mentor = self.search.mentor(mentor_id)
-        shares = {p: 0 if mentor is None else self.share(mentor, p) for p in partitions}
         best: dict[int, Contenders] = {}
-        if mentor is not None:
-            lengths = {p: kept_length(share) for p, share in shares.items()}
+        if mentor is not None and budget > 0:
+            lengths = dict.fromkeys(partitions, kept_length(budget))
             excluded = self.roster.excluded_by_mentor.get(mentor_id) or {}
             best = self.search.best_mentees(mentor, lengths, excluded)
-        for partition, share in shares.items():
-            fresh = MentorList(share)
+        for partition in partitions:
+            fresh = MentorList(budget)
             found = best.get(partition)
-            if found is not None and share > 0:
+            if found is not None:
                 fresh.entries, fresh.truncated = self._top(found, fresh.length)
             self.lists.replace((mentor_id, partition), fresh)
 
@@ -213,8 +230,8 @@ class TenantEngine:
 
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:
-        changes = Changes(self.rankings.changed, self.lists.changed)
-        self.rankings.changed, self.lists.changed = set(), set()
+        changes = Changes(self.rankings.changed, self.lists.changed, self.lists.best_changed)
+        self.rankings.changed, self.lists.changed, self.lists.best_changed = set(), set(), set()
         return changes
 
     def ranking(self, mentee_id: str) -> tuple[Ranked, ...]:
@@ -260,4 +277,8 @@ def population(engine: TenantEngine) -> Population:
         goals=dict(roster.goals),
         accepted=dict(roster.accepted),
         excluded={(x, m) for x, mentors in roster.excluded.items() for m in mentors},
+        elsewhere={
+            mentor_id: [key for keys in best.values() for key in keys[: engine.budget(mentor_id)]]
+            for mentor_id, best in engine.lists.remote.items()
+        },
     )
