@@ -1,30 +1,68 @@
-"""The statement that takes an erased mentor out of other mentees' emails (docs/email.md).
+"""The statements that take an erased mentor out of other mentees' emails (docs/email.md).
 
 Every email row naming the mentor, in any state, loses them from its stored proposal and from
 the original MatchProposed bytes kept for its dead letter; the mentors left are ranked again
 from 1. A waiting email is recomposed from that row when it is sent, so it no longer names them;
 one that named only them is withdrawn (`superseded`): an email with no mentor is never sent.
+The dead letters of undeliverable emails still in the outbox lose them the same way.
+
+An erasure holds the tenant's erasure lock (exclusive) and a poll of proposals holds it shared
+from before it reads who was erased: a poll that read "not erased" commits before the erasure
+deletes and rewrites rows, and a poll that starts during the erasure reads it.
 """
 
 from __future__ import annotations
 
-FORGET_MENTOR = """
+ERASURE_LOCK = 7_402  # advisory lock class: (ERASURE_LOCK, hashtext(tenant_id))
+LOCK_FOR_ERASURE = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+LOCK_AGAINST_ERASURE = (
+    "SELECT pg_advisory_xact_lock_shared($1, h)"
+    " FROM (SELECT DISTINCT hashtext(t) AS h FROM unnest($2::text[]) AS t ORDER BY 1) AS tenants"
+)
+
+
+def _without_mentor(mentors: str) -> str:
+    """SQL: the jsonb array `mentors` without mentor $2, ranked again from 1."""
+    return f"""(SELECT coalesce(jsonb_agg(jsonb_set(k.m, '{{rank}}', to_jsonb(k.rank))
+                                 ORDER BY k.rank), '[]'::jsonb)
+         FROM (SELECT x.m, row_number() OVER (ORDER BY x.o) AS rank
+                 FROM jsonb_array_elements({mentors}) WITH ORDINALITY AS x(m, o)
+                WHERE x.m ->> 'mentor_id' <> $2) AS k)"""  # noqa: S608 - constants only
+
+
+def _names_mentor(mentors: str) -> str:
+    return f"{mentors} @> jsonb_build_array(jsonb_build_object('mentor_id', $2::text))"
+
+
+_LETTER_MENTORS = "(convert_from(value, 'UTF8')::jsonb -> 'payload' -> 'mentors')"
+
+FORGET_MENTOR_IN_DEAD_LETTERS = f"""
 WITH named AS (
-    SELECT id, (SELECT coalesce(jsonb_agg(jsonb_set(k.m, '{rank}', to_jsonb(k.rank))
-                                          ORDER BY k.rank), '[]'::jsonb)
-                  FROM (SELECT x.m, row_number() OVER (ORDER BY x.o) AS rank
-                          FROM jsonb_array_elements(proposal -> 'mentors')
-                               WITH ORDINALITY AS x(m, o)
-                         WHERE x.m ->> 'mentor_id' <> $2) AS k) AS kept
+    SELECT id, {_without_mentor(_LETTER_MENTORS)} AS kept
+      FROM outbox
+     WHERE headers ->> 'tenant_id' = $1 AND headers ->> 'x-dlq-reason' = $3
+       AND {_names_mentor(_LETTER_MENTORS)}
+       FOR UPDATE
+)
+UPDATE outbox o
+   SET value = convert_to(jsonb_set(convert_from(o.value, 'UTF8')::jsonb,
+                                    '{{payload,mentors}}', n.kept)::text, 'UTF8')
+  FROM named n
+ WHERE o.id = n.id
+"""  # noqa: S608 - built from the constants above only
+
+FORGET_MENTOR = f"""
+WITH named AS (
+    SELECT id, {_without_mentor("proposal -> 'mentors'")} AS kept
       FROM emails
      WHERE tenant_id = $1
-       AND proposal -> 'mentors' @> jsonb_build_array(jsonb_build_object('mentor_id', $2::text))
+       AND {_names_mentor("proposal -> 'mentors'")}
        FOR UPDATE
 )
 UPDATE emails e
-   SET proposal = jsonb_set(e.proposal, '{mentors}', n.kept),
+   SET proposal = jsonb_set(e.proposal, '{{mentors}}', n.kept),
        source_value = convert_to(jsonb_set(convert_from(e.source_value, 'UTF8')::jsonb,
-                                           '{payload,mentors}', n.kept)::text, 'UTF8'),
+                                           '{{payload,mentors}}', n.kept)::text, 'UTF8'),
        state = CASE WHEN e.state = 'queued' AND n.kept = '[]'::jsonb
                     THEN 'superseded' ELSE e.state END,
        last_error = CASE WHEN e.state = 'queued' AND n.kept = '[]'::jsonb
@@ -33,4 +71,4 @@ UPDATE emails e
        updated_at = now()
   FROM named n
  WHERE e.id = n.id
-"""
+"""  # noqa: S608 - built from the constants above only

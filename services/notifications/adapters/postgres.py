@@ -12,13 +12,19 @@ from uuid import UUID
 import asyncpg
 
 from services.notifications.adapters.claims_sql import CLAIM_DUE, PROMOTE_HELD_REFRESHES
-from services.notifications.adapters.erasure_sql import FORGET_MENTOR
+from services.notifications.adapters.erasure_sql import (
+    ERASURE_LOCK,
+    FORGET_MENTOR,
+    FORGET_MENTOR_IN_DEAD_LETTERS,
+    LOCK_AGAINST_ERASURE,
+    LOCK_FOR_ERASURE,
+)
 from services.notifications.adapters.proposals_sql import (
     BEGIN_PROPOSALS,
     QUEUE_EMAILS,
     SETTLE_DIGESTS,
 )
-from services.notifications.adapters.send_records import PostgresSendRecords
+from services.notifications.adapters.send_records import GAVE_UP, PostgresSendRecords
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import (
@@ -107,6 +113,7 @@ class PostgresNotificationsTransaction:
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
+        await self._conn.execute(LOCK_FOR_ERASURE, ERASURE_LOCK, tenant_id)  # polls end first
         for sql in (
             "DELETE FROM contacts WHERE tenant_id = $1 AND user_id = $2",
             "DELETE FROM emails WHERE tenant_id = $1 AND mentee_id = $2",
@@ -117,6 +124,7 @@ class PostgresNotificationsTransaction:
         ):
             await self._conn.execute(sql, tenant_id, user_id)
         await self._conn.execute(FORGET_MENTOR, tenant_id, user_id)  # in other mentees' emails
+        await self._conn.execute(FORGET_MENTOR_IN_DEAD_LETTERS, tenant_id, user_id, GAVE_UP)
 
     async def begin_proposals(
         self,
@@ -126,6 +134,10 @@ class PostgresNotificationsTransaction:
         people: Sequence[Person] = (),
     ) -> PollState:
         by_hash = self._keys.lookup(people)
+        # Before the read of who was erased, so no erasure commits between it and our commit.
+        await self._conn.execute(
+            LOCK_AGAINST_ERASURE, ERASURE_LOCK, sorted({t for t, _ in mentees})
+        )
         rows = await self._conn.fetch(
             BEGIN_PROPOSALS,
             CONSUMER,

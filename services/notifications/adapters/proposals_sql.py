@@ -1,6 +1,9 @@
-"""The three statements of a poll of proposals (ADR 0009), whatever the poll's size."""
+"""The three statements of a poll of proposals (ADR 0009), whatever the poll's size, after
+the tenant's erasure lock (adapters/erasure_sql.py)."""
 
-# A poll of proposals costs three statements, whatever its size (ADR 0009). The first records
+# A poll of proposals costs three statements, whatever its size (ADR 0009), after it took the
+# tenant's erasure lock (shared, so that no erasure commits between its read of who was
+# erased and its commit). The first records
 # the event ids (idempotency), locks the mentees' digests in a fixed order (as a requeue does,
 # so the two never leave two waiting emails) and reads their versions, the dedupe keys that
 # exist and which of the poll's people were erased (shared/erasure.py); the handler applies

@@ -84,13 +84,14 @@ async def record_proposals(
     """Queue the emails of one poll's proposals in one transaction; returns how many were newly
     queued (the dispatcher sends them).
 
-    The poll costs the same few statements whatever its size: one records the event ids, locks
-    the mentees' digests and reads their versions (and which emails exist); the digest rule is
-    applied in memory, in order (`domain.digest`); one statement advances the versions and
-    supersedes the waiting emails, one inserts the new rows. The result is that of applying the
-    proposals one at a time: within the digest window a newer proposal replaces the waiting one
-    and keeps its due time, a lower ranking version is stale, and an empty proposal (every
-    mentor gone) withdraws a waiting email and sends nothing.
+    The poll costs the same few statements whatever its size: one waits for an erasure of
+    the tenant in progress (and holds one off until the poll commits); one records the event
+    ids, locks the mentees' digests and reads their versions (and which emails exist); the
+    digest rule is applied in memory, in order (`domain.digest`); one statement advances the
+    versions and supersedes the waiting emails, one inserts the new rows. The result is that
+    of applying the proposals one at a time: within the digest window a newer proposal
+    replaces the waiting one and keeps its due time, a lower ranking version is stale, and an
+    empty proposal (every mentor gone) withdraws a waiting email and sends nothing.
     """
     async with store.transaction() as tx:
         poll = [_proposed(consumed.event) for consumed in batch]

@@ -1,0 +1,102 @@
+"""Erasure on the notifications side while a poll of proposals is in flight, on real PostgreSQL,
+and the dead letters of undeliverable emails.
+
+The chaos run left a queued email about an erased mentee: a poll that read "not erased" and
+then queued the email committed after the erasure had deleted the person's (then invisible)
+rows. Here the poll is held between that read and its insert by another transaction's
+uncommitted email of the same mentee (the one-queued-email-per-mentee index makes the insert
+wait), while the erasure runs; then the other transaction rolls back and the poll goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from services.notifications.adapters.postgres import PostgresNotificationsStore
+from services.notifications.adapters.send_records import GAVE_UP
+from services.notifications.service_layer.handlers import forget_person, record_proposals
+from shared.contracts.matches import MatchProposed
+from tests.integration import test_notifications_erasure as erasure
+from tests.integration.test_notifications_erasure import (
+    GRACE,
+    HOUR_S,
+    POLICY,
+    consumed,
+    mentor,
+    rows_naming,
+)
+from tests.support.polling import eventually
+from tests.unit.builders import profile_deleted
+
+ALAN = "u-alan"
+pool = erasure.pool  # the same fixture: a pool on a migrated notifications schema
+
+
+async def waiting_on_a_lock(pool: asyncpg.Pool, statement: str) -> bool:
+    return bool(
+        await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND position($1 in query) > 0",
+            statement,
+        )
+    )
+
+
+@pytest.mark.parametrize("erased", ["u-ada", GRACE], ids=["mentee", "mentor"])
+async def test_an_erasure_during_a_poll_leaves_no_email_about_the_person(
+    pool: asyncpg.Pool, erased: str
+) -> None:
+    store = PostgresNotificationsStore(pool)
+    blocker = await pool.acquire()
+    blocking = blocker.transaction()
+    await blocking.start()
+    await blocker.execute(
+        "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal)"
+        " VALUES ('blocker', 'acme', 'u-ada', gen_random_uuid(), 'm@x', '{}')"
+    )
+    batch = [consumed("u-ada", mentor(GRACE, "Grace Hopper", 1), mentor(ALAN, "Alan Turing", 2))]
+    poll = asyncio.create_task(record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)))
+    erasure = None
+    try:
+        await eventually(lambda: waiting_on_a_lock(pool, "INSERT INTO emails (dedupe_key"))
+        erasure = asyncio.create_task(forget_person(profile_deleted(erased), store))
+        await eventually(
+            lambda: erasure.done() or waiting_on_a_lock(pool, "pg_advisory_xact_lock("),
+            what="the erasure ran, or waits for the poll",
+        )
+    finally:
+        await blocking.rollback()
+        await pool.release(blocker)
+    await asyncio.gather(poll, *([erasure] if erasure else []))
+
+    assert await rows_naming(pool, erased) == []
+    if erased == GRACE:  # the other mentor's email still goes out, without Grace
+        claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+        assert [[m.mentor_id for m in c.proposal.mentors] for c in claimed] == [[ALAN]]
+
+
+async def test_an_erased_mentor_leaves_the_dead_letters_of_other_mentees_emails(
+    pool: asyncpg.Pool,
+) -> None:
+    store = PostgresNotificationsStore(pool)
+    now = lambda: datetime.now(UTC)  # noqa: E731
+    both = (mentor(GRACE, "Grace Hopper", 1), mentor(ALAN, "Alan Turing", 2))
+    assert await record_proposals([consumed("u-ada", *both)], store, POLICY, now) == 1
+    [claimed] = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+    async with store.send_records() as records:
+        await records.give_up(claimed.id, claimed.attempts, "550 mailbox unavailable")
+    letter = await pool.fetchrow("SELECT value, headers FROM outbox")
+    assert GRACE.encode() in letter["value"]
+
+    await forget_person(profile_deleted(GRACE), store)
+
+    [row] = await pool.fetch("SELECT value, headers FROM outbox")
+    assert GRACE.encode() not in row["value"] and b"Grace Hopper" not in row["value"]
+    assert row["headers"] == letter["headers"]  # the same dead letter, still replayable
+    kept = MatchProposed.model_validate_json(row["value"])
+    assert [(m.mentor_id, m.rank) for m in kept.payload.mentors] == [(ALAN, 1)]
+    assert GAVE_UP in row["headers"]
