@@ -10,6 +10,7 @@ form fields (application/x-www-form-urlencoded), the RFC 8058 one-click body
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 from uuid import UUID
 
@@ -28,6 +29,7 @@ from shared.links import ExpiredLink, InvalidLink, LinkAction, LinkClaims, verif
 router = APIRouter(prefix="/v1", tags=["email links"])
 PROPOSAL_ACTIONS = (LinkAction.ACCEPT, LinkAction.DECLINE)
 MAX_FORM_BYTES = 4096
+_LONG_AGO = datetime.fromtimestamp(0, UTC)
 
 
 def _verified(request: Request, token: str) -> LinkClaims | HTMLResponse:
@@ -35,7 +37,12 @@ def _verified(request: Request, token: str) -> LinkClaims | HTMLResponse:
     try:
         claims = verify_link(token, request.app.state.link_keys, clock.now())
     except ExpiredLink:
-        return link_pages.render(link_pages.EXPIRED, 410)
+        # The signature is good: its action, read as of long ago, picks the page.
+        action = verify_link(token, request.app.state.link_keys, _LONG_AGO).action
+        about_proposals = action in (*PROPOSAL_ACTIONS, LinkAction.UNSUBSCRIBE)
+        return link_pages.render(
+            link_pages.EXPIRED if about_proposals else lifecycle_pages.EXPIRED, 410
+        )
     except InvalidLink:
         return link_pages.render(link_pages.INVALID, 404)
     if claims.action in PROPOSAL_ACTIONS and None in (
