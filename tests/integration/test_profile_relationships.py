@@ -246,9 +246,7 @@ async def test_requests_accepted_before_relationships_become_active_and_are_coun
             rows = await conn.fetch(
                 "SELECT mentee_id, mentor_id, state, goal_id FROM relationships"
             )
-            grace = await conn.fetchval(
-                "SELECT profile FROM profiles WHERE user_id = 'u-grace'"
-            )
+            grace = await conn.fetchval("SELECT profile FROM profiles WHERE user_id = 'u-grace'")
             published = await conn.fetchval("SELECT count(*) FROM outbox")
     finally:
         await pool.close()
