@@ -18,14 +18,22 @@ from services.profile.adapters.ingress_queue import PostgresIngressQueue
 from services.profile.adapters.postgres import PostgresUnitOfWork
 from services.profile.adapters.postgres_requests import purge_expired_requests
 from services.profile.adapters.retention import retention_rules
-from services.profile.entrypoints import http_goals, http_links, http_profiles
+from services.profile.entrypoints import (
+    http_goals,
+    http_links,
+    http_profiles,
+    http_relationships,
+)
 from services.profile.entrypoints.asyncapi import document_broker
 from services.profile.entrypoints.http_fairness import tenant_gate
 from services.profile.entrypoints.http_limits import BodySizeLimit
 from services.profile.entrypoints.http_support import install_domain_problems
 from services.profile.entrypoints.ingress import build_ingress_router, ingress_applier
 from services.profile.service_layer.ingress_queue import IngressWorker
+from services.profile.service_layer.lifecycle import Lifecycle
+from services.profile.service_layer.timers import lifecycle_timers, reconcile_seats
 from services.profile.settings import SCHEMA, SERVICE_NAME, ProfileSettings
+from shared.clock import Clock, clock_from_env
 from shared.contracts.topics import TOPICS
 from shared.db.retention import retention_loop
 from shared.errors import TRANSIENT_ERRORS
@@ -51,7 +59,12 @@ class ProfileService:
 
 
 def create_app(
-    core: ServiceCore, broker: KafkaBroker, settings: ProfileSettings, queue: PostgresIngressQueue
+    core: ServiceCore,
+    broker: KafkaBroker,
+    settings: ProfileSettings,
+    queue: PostgresIngressQueue,
+    life: Lifecycle,
+    clock: Clock,
 ) -> FastAPI:
     app = FastAPI(
         title="Mentorlink profile API",
@@ -59,14 +72,22 @@ def create_app(
         description="Integrators create mentor and mentee profiles and set goals here; "
         "mentees answer proposal emails here. See docs/integrators.md.",
     )
-    app.state.uow = PostgresUnitOfWork(core.pool, settings.kafka.topic_prefix)
+    app.state.uow = life.uow
+    app.state.lifecycle = life
+    app.state.clock = clock
     app.state.api_keys = ApiKeys(core.pool)
     app.state.link_keys = settings.links.keys()
     app.state.tenant_gate = tenant_gate(settings)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     install_problem_handlers(app)
     install_domain_problems(app)
-    for router in (http_profiles.router, http_goals.router, http_links.router):
+    routers = (
+        http_profiles.router,
+        http_goals.router,
+        http_links.router,
+        http_relationships.router,
+    )
+    for router in routers:
         app.include_router(router)
     documented = document_broker(settings.kafka)
     staged = {"ingress_staged": backlog_refresher(SERVICE_NAME, queue.depth, INGRESS_STAGED)}
@@ -90,7 +111,9 @@ def purge_idempotency_keys(pool: asyncpg.Pool, window_s: float) -> Loop:
 
 
 @asynccontextmanager
-async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
+async def bootstrap(
+    settings: ProfileSettings, clock: Clock | None = None
+) -> AsyncIterator[ProfileService]:
     async with service_core(SPEC, settings) as core:
         window = settings.idempotency_window_s
         core.start_loop("idem-purge", purge_idempotency_keys(core.pool, window))
@@ -108,6 +131,12 @@ async def bootstrap(settings: ProfileSettings) -> AsyncIterator[ProfileService]:
         )
         core.start_loop("ingress-worker", worker.run)
         broker.include_router(build_ingress_router(settings.kafka, queue, worker, dead_letters))
+        clock = clock or clock_from_env(settings.kafka.profile)
+        life = Lifecycle(uow, settings.lifecycle_terms())
+        await reconcile_seats(life)
+        core.start_loop(
+            "lifecycle-timers", lifecycle_timers(life, clock, settings.lifecycle_tick_s)
+        )
         await core.start_broker(broker)
-        app = create_app(core, broker, settings, queue)
+        app = create_app(core, broker, settings, queue, life, clock)
         yield ProfileService(app, core.pool, core.relay, app.state.api_keys, broker, core.loops)

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.profile.domain.relationships import LifecycleTerms
 from shared.settings import LinkSettings, ServiceSettings
 
 SCHEMA = "profile"
@@ -45,10 +48,42 @@ class ProfileSettings(ServiceSettings):
         le=1000,
         description="Staged ingress commands applied per tenant in each round (ADR 0006).",
     )
+    request_deadline_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Days a mentor has to answer a request (a tenant may set its own).",
+    )
+    fit_check_days: int = Field(
+        default=14,
+        ge=1,
+        le=180,
+        description="Days into a relationship when both are asked whether it is going well.",
+    )
+    open_requests_limit: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Requests a mentee may have waiting for a mentor's answer at once.",
+    )
+    lifecycle_tick_s: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often the lifecycle timers look for reminders, expiries, fit checks.",
+    )
     tenant_limits: dict[str, TenantLimits] = Field(
         default_factory=dict,
         description='Per-tenant overrides, JSON: {"acme": {"rate_per_s": 100, "burst": 200}}.',
     )
+
+    def lifecycle_terms(self) -> LifecycleTerms:
+        """The service-wide defaults; tenant_settings rows override them per tenant."""
+        return LifecycleTerms(
+            timedelta(days=self.request_deadline_days),
+            timedelta(days=self.fit_check_days),
+            self.open_requests_limit,
+        )
 
     @model_validator(mode="after")
     def _no_tenant_holds_the_whole_pool(self) -> ProfileSettings:

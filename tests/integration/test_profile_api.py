@@ -18,6 +18,7 @@ from devenv.infra import KafkaEndpoint, PostgresEndpoint
 from services.profile.adapters.postgres_requests import purge_expired_requests
 from services.profile.bootstrap import ProfileService, bootstrap
 from services.profile.settings import ProfileSettings
+from shared.clock import Clock
 from shared.settings import DatabaseSettings, KafkaSettings, LinkSettings
 from tests.support.people import goal_body, mentee_body, mentor_body
 
@@ -42,7 +43,10 @@ class RunningProfile:
 
 @asynccontextmanager
 async def running_profile(
-    kafka_endpoint: KafkaEndpoint, postgres: PostgresEndpoint, **overrides: Any
+    kafka_endpoint: KafkaEndpoint,
+    postgres: PostgresEndpoint,
+    clock: Clock | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[RunningProfile]:
     """The profile service alone, in-process, on a fresh database and topic prefix."""
     unique = uuid.uuid4().hex[:10]
@@ -64,7 +68,7 @@ async def running_profile(
         **overrides,
     )
     try:
-        async with bootstrap(settings) as service:
+        async with bootstrap(settings, clock) as service:
             transport = httpx.ASGITransport(app=service.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://profile") as http:
                 yield RunningProfile(service, http, kafka, url)

@@ -62,7 +62,7 @@ async def leave_traces(profile: RunningProfile, tenant: str, user: str, email: s
     key = {"Idempotency-Key": str(uuid.uuid4())}
     await http.put(
         f"/v1/profiles/{user}",
-        json=mentee_body("Erin Erased", email, roles=["mentee", "mentor"]),
+        json=mentee_body("Erin Erased", email, roles=["mentee", "mentor"], capacity=2),
         headers={**auth, **key},
     )
     goal_key = {"Idempotency-Key": str(uuid.uuid4())}
@@ -74,6 +74,7 @@ async def leave_traces(profile: RunningProfile, tenant: str, user: str, email: s
     )
     for mentee, mentor in ((user, "u-mentor"), ("u-other", user)):
         assert (await http.post(link(tenant, mentee, mentor, LinkAction.ACCEPT))).is_success
+        assert (await http.post(link(tenant, mentee, mentor, LinkAction.DECLINE))).is_success
     unsubscribe = link(tenant, user, "u-mentor", LinkAction.UNSUBSCRIBE)
     assert (await http.post(unsubscribe)).is_success
 
@@ -86,7 +87,9 @@ async def test_delete_leaves_no_row_mentioning_the_person(kafka_endpoint, postgr
         auth = await profile.key_for(tenant)
         await eventually(profile.relayed, what="outbox relayed")
         before = await rows_mentioning(profile.database_url, user, email)
-        assert {"profiles", "goals", "idempotency_keys", "link_responses"} <= set(before)
+        assert {"profiles", "goals", "idempotency_keys", "link_responses", "relationships"} <= set(
+            before
+        )
 
         deleted = await profile.http.delete(f"/v1/profiles/{user}", headers=auth)
         assert deleted.status_code == 204

@@ -7,7 +7,8 @@ import uuid
 
 import pytest
 
-from shared.contracts.feedback import MatchAccepted, MatchDeclined
+from shared.contracts.feedback import MatchDeclined
+from shared.contracts.lifecycle import LifecycleEvent, MatchRequested
 from shared.contracts.profiles import ProfileUpdated
 from shared.contracts.topics import FEEDBACK, FEEDBACK_EVENT, PROFILES
 from shared.links import LinkAction, LinkClaims, sign_link
@@ -57,10 +58,10 @@ class People:
         token = sign_link(LinkClaims(**(fields | claims)), LINK_KEY.encode())
         return f"/v1/links/{token}"
 
-    async def feedback(self, expected: int) -> list[MatchAccepted | MatchDeclined]:
+    async def feedback(self, expected: int) -> list[MatchDeclined | LifecycleEvent]:
         topic = FEEDBACK.qualified(self.profile.kafka.topic_prefix)
 
-        async def mine() -> list[MatchAccepted | MatchDeclined]:
+        async def mine() -> list[MatchDeclined | LifecycleEvent]:
             await eventually(self.profile.relayed, what="outbox relayed")
             records = await read_all(self.profile.kafka, topic)
             events = [FEEDBACK_EVENT.validate_json(r.value) for r in records]
@@ -89,23 +90,24 @@ async def test_get_shows_a_confirmation_page_and_changes_nothing(people: People)
     assert isinstance(only, MatchDeclined)
 
 
-async def test_accept_publishes_match_accepted_once_however_often_it_is_posted(
+async def test_request_an_intro_publishes_match_requested_once_however_often_it_is_posted(
     people: People,
 ) -> None:
     proposal = uuid.uuid4()
     url = people.link(LinkAction.ACCEPT, proposal)
     answers = [await people.profile.http.post(url) for _ in range(3)]
     assert {a.status_code for a in answers} == {200}
-    assert "Request sent" in answers[-1].text
+    assert "Request sent" in answers[0].text and "until" in answers[0].text
+    assert "You already asked" in answers[-1].text and "Nothing was sent again" in answers[-1].text
 
     decline = await people.profile.http.post(
         people.link(LinkAction.DECLINE, proposal), content=b"", headers=ONE_CLICK
     )
     assert decline.status_code == 200
-    accepted, declined = await people.feedback(2)
-    assert isinstance(accepted, MatchAccepted) and isinstance(declined, MatchDeclined)
-    assert accepted.key == people.mentee and accepted.payload.mentor_id == people.mentor
-    assert accepted.payload.proposal_id == proposal and accepted.payload.goal_id == "g1"
+    requested, declined = await people.feedback(2)
+    assert isinstance(requested, MatchRequested) and isinstance(declined, MatchDeclined)
+    assert requested.key == people.mentee and requested.payload.mentor_id == people.mentor
+    assert requested.payload.proposal_id == proposal and requested.payload.goal_id == "g1"
     await eventually(people.profile.relayed, what="outbox relayed")
     assert len(await people.feedback(2)) == 2
 

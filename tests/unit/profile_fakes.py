@@ -22,6 +22,7 @@ from shared.contracts.topics import TopicSpec
 from shared.erasure import Erasure
 from tests.unit.builders import TENANT
 from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
+from tests.unit.relationship_fakes import MemoryRelationships, RelationshipState
 
 
 @dataclass
@@ -38,12 +39,14 @@ class ProfileState:
     active_tenants: set[str] = field(default_factory=lambda: {TENANT})
     tombstones: list[tuple[TopicSpec, str, str]] = field(default_factory=list)
     erased: dict[bytes, Erasure] = field(default_factory=dict)
+    relationships: RelationshipState = field(default_factory=RelationshipState)
 
 
 class FakeProfileTransaction:
     def __init__(self, state: ProfileState) -> None:
         self.s = state
         self.erasures = MemoryErasureLog(state.erased)
+        self.relationships = MemoryRelationships(state.relationships)
 
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
@@ -93,6 +96,7 @@ class FakeProfileTransaction:
         self.s.profiles.pop((tenant_id, user_id), None)
         self.s.goals.pop((tenant_id, user_id), None)
         self.s.unsubscribed.discard((tenant_id, user_id))
+        self.relationships.erase(tenant_id, user_id)
         self.s.requests = {
             k: v for k, v in self.s.requests.items() if (k[0], v[0].user_id) != (tenant_id, user_id)
         }

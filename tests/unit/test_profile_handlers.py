@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.profile.domain.commands import (
+    DeclineProposal,
     DeleteProfile,
-    RespondToProposal,
     SetGoal,
     Unsubscribe,
     UpsertProfile,
@@ -19,8 +19,9 @@ from services.profile.domain.goal_clarity import VagueGoal
 from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
 from services.profile.service_layer import handlers
 from services.profile.service_layer.ingress import UnknownTenant, handle_ingress_command
-from shared.contracts.feedback import MatchAccepted, MatchDeclined
+from shared.contracts.feedback import MatchDeclined
 from shared.contracts.goals import GoalSet
+from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfilePayload, ProfileUpdated
 from shared.contracts.topics import FEEDBACK, GOALS, PROFILES
 from tests.unit.builders import TENANT, as_goal_fields, as_profile_fields
@@ -218,34 +219,45 @@ async def test_delete_of_an_unknown_person_or_a_stale_version_changes_nothing() 
     assert (TENANT, "u-ada") in uow.state.profiles
 
 
-def answer(accepted: bool, proposal_id: UUID) -> RespondToProposal:
-    return RespondToProposal(TENANT, "u-ada", "u-grace", proposal_id, "g1", accepted, "link-1")
+def decline(proposal_id: UUID, reason: str | None = None) -> DeclineProposal:
+    return DeclineProposal(TENANT, "u-ada", "u-grace", proposal_id, "g1", "link-1", reason)
 
 
-async def test_each_answer_to_a_proposal_is_published_once() -> None:
+async def test_a_decline_is_published_once_however_often_it_is_given() -> None:
     uow = FakeUnitOfWork()
     await with_mentee(uow)
     await handlers.upsert_profile(upsert("u-grace"), uow)
     proposal = uuid4()
-    results = [await handlers.respond_to_proposal(answer(True, proposal), uow) for _ in range(2)]
-    results.append(await handlers.respond_to_proposal(answer(False, proposal), uow))
+    results = [await handlers.decline_proposal(decline(proposal), uow) for _ in range(2)]
 
-    feedback = [(t, e) for t, e in uow.published if t == FEEDBACK]
-    assert results == [True, False, True]
-    assert [type(e) for _, e in feedback] == [MatchAccepted, MatchDeclined]
-    accepted = feedback[0][1]
-    assert isinstance(accepted, MatchAccepted)
-    assert accepted.key == "u-ada" and accepted.payload.mentor_id == "u-grace"
-    assert accepted.payload.proposal_id == proposal
+    feedback = [e for t, e in uow.published if t == FEEDBACK]
+    assert [r.first for r in results] == [True, False]
+    (declined,) = feedback
+    assert isinstance(declined, MatchDeclined) and declined.schema_version == 2
+    assert declined.key == "u-ada" and declined.payload.mentor_id == "u-grace"
+    assert declined.payload.proposal_id == proposal and declined.payload.reason is None
 
 
-async def test_answers_about_people_who_are_gone_raise() -> None:
+async def test_a_declines_reason_adjusts_the_goal_gently() -> None:
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    await handlers.set_goal(set_goal(goal_id="g1"), uow)
+    await handlers.upsert_profile(upsert("u-grace", roles=["mentor"]), uow)
+    result = await handlers.decline_proposal(decline(uuid4(), "availability"), uow)
+
+    assert result.learned
+    adjusted = [e for t, e in uow.published if t == GOALS][-1]
+    assert isinstance(adjusted, PreferencesAdjusted)
+    assert adjusted.payload.adjustment.trigger == "proposal_declined"
+    (change,) = adjusted.payload.adjustment.weights
+    assert (change.criterion, change.before, change.after) == ("availability", 0.3, 0.45)
+    assert adjusted.payload.version == 2 and uow.state.goals[TENANT, "u-ada"].version == 2
+
+
+async def test_declines_about_people_who_are_gone_raise() -> None:
     uow = FakeUnitOfWork()
     with pytest.raises(ProfileNotFound):
-        await handlers.respond_to_proposal(answer(False, uuid4()), uow)
-    await with_mentee(uow)
-    with pytest.raises(ProfileNotFound):  # accepting a deleted mentor
-        await handlers.respond_to_proposal(answer(True, uuid4()), uow)
+        await handlers.decline_proposal(decline(uuid4()), uow)
     assert not [e for t, e in uow.published if t == FEEDBACK]
 
 
@@ -255,7 +267,7 @@ async def test_declining_an_erased_mentor_records_nothing_about_them() -> None:
     await handlers.upsert_profile(upsert("u-grace", roles=["mentor"]), uow)
     await handlers.delete_profile(DeleteProfile(TENANT, "u-grace"), uow)
     with pytest.raises(ProfileNotFound):
-        await handlers.respond_to_proposal(answer(False, uuid4()), uow)
+        await handlers.decline_proposal(decline(uuid4()), uow)
     assert uow.state.link_responses == set()
 
 

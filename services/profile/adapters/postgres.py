@@ -9,6 +9,10 @@ from typing import Any
 
 import asyncpg
 
+from services.profile.adapters.postgres_relationships import (
+    PostgresRelationships,
+    erase_relationships,
+)
 from services.profile.adapters.postgres_requests import PostgresRequestRecords
 from services.profile.service_layer.unit_of_work import ProfileQuery
 from shared.contracts.envelope import EventEnvelope
@@ -49,6 +53,7 @@ class PostgresProfileTransaction(PostgresRequestRecords):
         super().__init__(conn)
         self._prefix = topic_prefix
         self.erasures = PostgresErasureLog(conn, keys)
+        self.relationships = PostgresRelationships(conn)
 
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
@@ -150,6 +155,7 @@ class PostgresProfileTransaction(PostgresRequestRecords):
             " AND (mentee_id = $2 OR mentor_id = $2)",
         ):
             await self._conn.execute(statement, tenant_id, user_id)
+        await erase_relationships(self._conn, tenant_id, user_id)
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
         key = topic.record_key(event.tenant_id, event.key)

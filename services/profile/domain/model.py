@@ -67,9 +67,17 @@ def next_profile(
     if current is not None and _same(current, fields):
         return current
     version = (current.version if current else 0) + 1
+    seats = current.seats_taken if current else 0  # counted by relationships, not integrators
     return ProfilePayload.model_validate(
-        {**fields.model_dump(), "user_id": user_id, "version": version}
+        {**fields.model_dump(), "user_id": user_id, "version": version, "seats_taken": seats}
     )
+
+
+def with_seats(profile: ProfilePayload, seats_taken: int) -> ProfilePayload:
+    """The mentor's profile with a new seat count, one version on (unchanged: itself)."""
+    if profile.seats_taken == seats_taken:
+        return profile
+    return profile.model_copy(update={"seats_taken": seats_taken, "version": profile.version + 1})
 
 
 def next_goal(

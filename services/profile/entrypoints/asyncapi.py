@@ -5,8 +5,10 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 
 from services.profile.entrypoints.ingress import document_ingress
-from shared.contracts.feedback import MatchAccepted, MatchDeclined
+from shared.contracts.feedback import MatchDeclined
 from shared.contracts.goals import GoalSet
+from shared.contracts.lifecycle import LIFECYCLE_EVENTS
+from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, TopicSpec
 from shared.settings import KafkaSettings
@@ -18,8 +20,9 @@ def document_broker(kafka: KafkaSettings) -> KafkaBroker:
         (PROFILES, ProfileUpdated),
         (PROFILES, ProfileDeleted),
         (GOALS, GoalSet),
-        (FEEDBACK, MatchAccepted),
+        (GOALS, PreferencesAdjusted),
         (FEEDBACK, MatchDeclined),
+        *((FEEDBACK, event) for event in LIFECYCLE_EVENTS),
     ]
     for topic, event in published:
         broker.publisher(

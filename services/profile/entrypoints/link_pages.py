@@ -22,6 +22,18 @@ class Page:
     title: str
     message: str
     button: str | None = None
+    reasons: tuple[tuple[str, str], ...] = ()  # optional radio choices (value, label)
+    reasons_legend: str = ""
+    ending: bool = False  # the ending form: rating and "don't match us again" too
+
+
+DECLINE_REASONS = (
+    ("style", "Their mentoring style"),
+    ("availability", "Their availability"),
+    ("expertise", "Their expertise"),
+    ("chemistry", "Not the right person for me"),
+    ("other", "Something else"),
+)
 
 
 def confirmation(action: LinkAction, mentor_name: str) -> Page:
@@ -37,15 +49,22 @@ def confirmation(action: LinkAction, mentor_name: str) -> Page:
             "Not the right mentor?",
             f"We will not suggest {mentor_name} to you again and will look for an alternative.",
             "Not for me",
+            DECLINE_REASONS,
+            "Why not? (optional: it helps us choose better)",
         )
     return Page("Unsubscribe", "Stop receiving mentor proposals by email?", "Unsubscribe")
 
 
-def done(action: LinkAction, mentor_name: str) -> Page:
-    if action is LinkAction.ACCEPT:
-        return Page("Request sent", f"We asked {mentor_name} for an introduction. Thank you!")
-    if action is LinkAction.DECLINE:
-        return Page("Thanks, noted", "We will look for a mentor who suits you better.")
+def declined(mentor_name: str, learned: bool) -> Page:
+    more = " Your next proposals take your reason into account." if learned else ""
+    return Page(
+        "Thanks, noted",
+        f"We will not suggest {mentor_name} to you again and will look for a mentor who suits "
+        f"you better.{more}",
+    )
+
+
+def unsubscribed() -> Page:
     return Page("You are unsubscribed", "You will not receive mentor proposals by email.")
 
 
@@ -65,6 +84,11 @@ GONE = Page(
 
 def render(page: Page, status: int = 200) -> HTMLResponse:
     html = _TEMPLATES.get_template("link.html.j2").render(
-        title=page.title, message=page.message, button=page.button
+        title=page.title,
+        message=page.message,
+        button=page.button,
+        reasons=page.reasons,
+        reasons_legend=page.reasons_legend,
+        ending=page.ending,
     )
     return HTMLResponse(html, status_code=status, headers=_HEADERS)

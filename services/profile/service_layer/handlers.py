@@ -7,10 +7,12 @@ or an ingress command id commits with the change); the plain variants open their
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import cast
 
 from services.profile.domain.commands import (
+    DeclineProposal,
     DeleteProfile,
-    RespondToProposal,
     SetGoal,
     Unsubscribe,
     UpsertProfile,
@@ -23,14 +25,12 @@ from services.profile.domain.model import (
     next_profile,
     profile_fields,
 )
+from services.profile.service_layer.learning import learn_from
+from services.profile.service_layer.lifecycle import close_for_erasure
 from services.profile.service_layer.unit_of_work import LinkResponse, ProfileTransaction, UnitOfWork
-from shared.contracts.feedback import (
-    MatchAccepted,
-    MatchDeclined,
-    MatchDeclinedPayload,
-    MatchFeedbackPayload,
-)
+from shared.contracts.feedback import MatchDeclined, MatchDeclinedPayload
 from shared.contracts.goals import GoalSet, GoalSetPayload
+from shared.contracts.lifecycle import ENDING_REASONS, EndingReason
 from shared.contracts.profiles import (
     ProfileDeleted,
     ProfileDeletedPayload,
@@ -104,6 +104,8 @@ async def delete_profile_in(tx: ProfileTransaction, cmd: DeleteProfile) -> None:
         fields = profile_fields(report).model_copy(update={"manager_id": None})
         updated = next_profile(report.user_id, fields, report)
         await _announce_profile(tx, cmd.tenant_id, updated, cmd.correlation_id)
+    now = datetime.now(UTC)  # the rows are erased: no clock would be seen
+    await close_for_erasure(tx, cmd.tenant_id, cmd.user_id, now, cmd.correlation_id)
     await tx.erase_person(cmd.tenant_id, cmd.user_id)
     event = ProfileDeleted(
         tenant_id=cmd.tenant_id,
@@ -121,40 +123,45 @@ async def delete_profile(cmd: DeleteProfile, uow: UnitOfWork) -> None:
         await delete_profile_in(tx, cmd)
 
 
-async def respond_to_proposal(cmd: RespondToProposal, uow: UnitOfWork) -> bool:
-    """Publish MatchAccepted / MatchDeclined once per (proposal, mentor, answer).
+@dataclass(frozen=True)
+class Declined:
+    first: bool  # False: this answer was recorded before, nothing changed now
+    learned: bool = False  # the reason adjusted the mentee's goal (PreferencesAdjusted)
 
-    Returns False when this answer was already recorded (a repeated click changes nothing).
-    """
+
+async def decline_proposal(cmd: DeclineProposal, uow: UnitOfWork) -> Declined:
+    """The mentee's "Not for me": MatchDeclined once per (proposal, mentor), and what its
+    optional reason teaches (the learning rule, gently)."""
     async with uow.transaction() as tx:
         if await tx.get_profile(cmd.tenant_id, cmd.mentee_id) is None:
             raise ProfileNotFound()
-        if await tx.get_profile(cmd.tenant_id, cmd.mentor_id) is None:
-            mentor = (cmd.tenant_id, cmd.mentor_id)
-            if cmd.accepted or await tx.erasures.find([mentor]):
-                raise ProfileNotFound()  # a decline of an erased mentor would store their id
-        action = "accept" if cmd.accepted else "decline"
-        record = LinkResponse(cmd.tenant_id, cmd.mentee_id, cmd.mentor_id, cmd.proposal_id, action)
+        mentor = (cmd.tenant_id, cmd.mentor_id)
+        if await tx.get_profile(*mentor) is None and await tx.erasures.find([mentor]):
+            raise ProfileNotFound()  # a decline of an erased mentor would store their id
+        record = LinkResponse(
+            cmd.tenant_id, cmd.mentee_id, cmd.mentor_id, cmd.proposal_id, "decline"
+        )
         if not await tx.first_link_response(record):
-            return False
-        common = {
-            "tenant_id": cmd.tenant_id,
-            "key": cmd.mentee_id,
-            "correlation_id": cmd.correlation_id,
-        }
-        fields = {
-            "mentee_id": cmd.mentee_id,
-            "mentor_id": cmd.mentor_id,
-            "proposal_id": cmd.proposal_id,
-            "goal_id": cmd.goal_id,
-        }
-        event: MatchAccepted | MatchDeclined = (
-            MatchAccepted(payload=MatchFeedbackPayload(**fields), **common)
-            if cmd.accepted
-            else MatchDeclined(payload=MatchDeclinedPayload(**fields), **common)
+            return Declined(first=False)
+        payload = MatchDeclinedPayload(
+            mentee_id=cmd.mentee_id,
+            mentor_id=cmd.mentor_id,
+            proposal_id=cmd.proposal_id,
+            goal_id=cmd.goal_id,
+            reason=cmd.reason,
+        )
+        event = MatchDeclined(
+            tenant_id=cmd.tenant_id,
+            key=cmd.mentee_id,
+            payload=payload,
+            correlation_id=cmd.correlation_id,
         )
         await tx.publish(FEEDBACK, event)
-        return True
+        learned = None
+        if payload.reason in ENDING_REASONS:
+            reason = cast(EndingReason, payload.reason)
+            learned = await learn_from(tx, cmd, reason, "proposal_declined", cmd.correlation_id)
+        return Declined(first=True, learned=learned is not None)
 
 
 async def unsubscribe(cmd: Unsubscribe, uow: UnitOfWork) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from services.profile.service_layer.relationship_port import RelationshipStore
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
@@ -64,6 +65,11 @@ class ProfileTransaction(Protocol):
     @property
     def erasures(self) -> ErasureLog:
         """Who was erased (shared/erasure.py)."""
+        ...
+
+    @property
+    def relationships(self) -> RelationshipStore:
+        """Relationships, lifecycle terms and learning adjustments."""
         ...
 
     async def get_profile(
