@@ -25,12 +25,14 @@ from services.matching.domain.people import Goal, Person, tiebreak
 
 @dataclass
 class Population:
-    """The final state: people, goals, mentors' accepted counts, excluded (mentee, mentor) pairs."""
+    """The final state: people, goals, mentors' seats taken, excluded (mentee, mentor) pairs, and
+    mentees whose goal waits (an active relationship for it: not ranked)."""
 
     people: dict[str, Person] = field(default_factory=dict)
     goals: dict[str, Goal] = field(default_factory=dict)
     accepted: dict[str, int] = field(default_factory=dict)
     excluded: set[tuple[str, str]] = field(default_factory=set)
+    paused: set[str] = field(default_factory=set)
 
 
 Traits = tuple[frozenset[str], frozenset[str]]  # what makes two mentors the same type
@@ -49,7 +51,11 @@ def mentor_similarity(a: Person, b: Person) -> float:
 
 
 def ranked_mentees(pop: Population) -> list[Person]:
-    return [p for p in pop.people.values() if p.is_mentee and p.user_id in pop.goals]
+    return [
+        p
+        for p in pop.people.values()
+        if p.is_mentee and p.user_id in pop.goals and p.user_id not in pop.paused
+    ]
 
 
 def recompute(

@@ -98,7 +98,7 @@ class TenantEngine:
         self.roster.accepted.pop(mentor_id, None)
 
     def set_accepted(self, mentor_id: str, count: int) -> None:
-        """Seats taken, as stored; lists follow with refresh_mentor."""
+        """Seats taken, from the mentor's stored profile; lists follow with refresh_mentor."""
         self.roster.accepted[mentor_id] = count
         mentor = self.search.mentor(mentor_id)
         if mentor is not None:
@@ -107,7 +107,7 @@ class TenantEngine:
                 self.lists.set_floor(mentor_id, partition)
 
     def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> None:
-        """Never propose this mentor to this mentee again (declined, or already accepted)."""
+        """Do not propose this mentor to this mentee (see domain/relationships.py)."""
         if not self.roster.exclude(mentee_id, mentor_id, partition):
             return
         mentee = self.search.mentee_slot(mentee_id)
@@ -118,6 +118,22 @@ class TenantEngine:
         if mentor_list is not None and mentor_list.contains(mentee):
             self._remove_from_list(key, mentee)
         self._rerank_dirty()
+
+    def set_blocks(
+        self, mentee_id: str, partition: int, excluded: Iterable[str], paused: bool
+    ) -> None:
+        """The mentee's exclusions and whether their goal waits, as the store's relationships
+        and answers give them now (domain/relationships.blocks); the mentee is re-ranked if
+        either changed."""
+        changed = self.roster.set_excluded(mentee_id, excluded, partition)
+        if paused != (mentee_id in self.roster.paused):
+            changed = True
+            if paused:
+                self.roster.paused.add(mentee_id)
+            else:
+                self.roster.paused.discard(mentee_id)
+        if changed:
+            self._refresh_mentee(mentee_id)
 
     def reset_exclusions(self, mentor_id: str, partition: int, mentee_ids: Iterable[str]) -> None:
         """Make the mentor's exclusions in one partition those stored; refresh_mentor follows.
@@ -186,7 +202,8 @@ class TenantEngine:
             for mentor_id in self.lists.leave(slot):
                 self._remove_from_list((mentor_id, partition), slot)
         person, goal = self.roster.profiles.get(mentee_id), self.roster.goals.get(mentee_id)
-        if person is None or goal is None or not person.is_mentee:
+        waits = mentee_id in self.roster.paused
+        if person is None or goal is None or not person.is_mentee or waits:
             if slot is not None:
                 self.lists.release(slot)
                 self.rankings.release(mentee_id, slot)
@@ -260,4 +277,5 @@ def population(engine: TenantEngine) -> Population:
         goals=dict(roster.goals),
         accepted=dict(roster.accepted),
         excluded={(x, m) for x, mentors in roster.excluded.items() for m in mentors},
+        paused=set(roster.paused),
     )
