@@ -160,7 +160,11 @@ def stored_proposals(database_url: str) -> dict[str, frozenset[str]]:
 
 
 def stored_seats(database_url: str) -> dict[str, int]:
-    query = "SELECT mentor_id, accepted FROM matching.mentor_load WHERE tenant_id = $1"
+    # the mentors' seats taken as matching holds them: from their profiles (issue 28)
+    query = (
+        "SELECT user_id, (features::jsonb ->> 'seats_taken')::int FROM matching.people"
+        " WHERE tenant_id = $1 AND is_mentor"
+    )
     return {r[0]: r[1] for r in asyncio.run(_rows(database_url, query)) if r[1]}
 
 

@@ -158,7 +158,8 @@ def expected_rankings(
 
 
 def seats_differ(record: Record, stored: Mapping[str, int]) -> list[str]:
-    """Mentors whose seats taken in matching (`mentor_load`) are not the truth's `Seats`.
+    """Mentors whose seats taken in matching (their profiles' `seats_taken`) are not the
+    truth's `Seats`.
 
     A diagnosis printed next to the verdict, not part of it: a seat count shows in the
     rankings only when it decides whether a mentor is full."""

@@ -1,10 +1,10 @@
-"""Matching's PostgreSQL store: seats under concurrent accepts, and restoring engines."""
+"""Matching's PostgreSQL store: the lifecycle migration, and restoring engines."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import asyncpg
@@ -13,6 +13,7 @@ import pytest
 from services.matching import bootstrap
 from services.matching.adapters.postgres import PostgresUnitOfWork
 from services.matching.adapters.state_loader import PostgresStateLoader, load_engines
+from services.matching.adapters.stored_people import person_to_json
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import population
 from services.matching.domain.people import goal_from_payload, person_from_profile
@@ -44,19 +45,34 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-async def test_concurrent_accepts_never_take_more_seats_than_capacity(pool: asyncpg.Pool) -> None:
-    uow = PostgresUnitOfWork(pool, "t.")
-    async with uow.transaction() as tx:
-        await tx.save_person(TENANT, person_from_profile(mentor("m1", capacity=3)), 0)
-
-    async def accept() -> int | None:
-        async with uow.transaction() as tx:
-            return await tx.take_seat(TENANT, "m1")
-
-    results = await asyncio.gather(*(accept() for _ in range(20)))
-    assert sorted(r for r in results if r is not None) == [1, 2, 3]
-    async with uow.transaction() as tx:
-        assert await tx.seats_taken(TENANT, "m1") == 3
+async def test_the_lifecycle_migration_keeps_seats_taken_and_accepts_as_they_were(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Seats matching counted (`mentor_load`) move into the stored mentor until the profile
+    service's next ProfileUpdated; an accept parked for an unknown mentor keeps the pair apart."""
+    for name in ("0001_read_model.sql", "0002_incremental_engine.sql"):
+        (tmp_path / name).write_text((MIGRATIONS / name).read_text())
+    pool = await create_pool(DatabaseSettings(database_url=database_url), "matching")
+    try:
+        await apply_migrations(pool, "matching", tmp_path)
+        before = person_from_profile(mentor("m1", capacity=3))
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO people (tenant_id, user_id, version, partition, is_mentor,"
+                " is_mentee, capacity, features) VALUES ($1, 'm1', 1, 0, true, false, 3, $2)",
+                TENANT,
+                person_to_json(before),
+            )
+            await conn.execute("INSERT INTO mentor_load VALUES ($1, 'm1', 2)", TENANT)
+            await conn.execute(
+                "INSERT INTO pairs VALUES ($1, 'x1', 'm9', 0, 'accept_parked')", TENANT
+            )
+        await apply_migrations(pool, "matching", MIGRATIONS)
+        async with PostgresUnitOfWork(pool, "t.").transaction() as tx:
+            assert await tx.stored_person(TENANT, "m1") == replace(before, seats_taken=2)
+            assert await tx.declined_mentors(TENANT, "x1") == ["m9"]
+    finally:
+        await pool.close()
 
 
 async def test_restored_engines_rank_like_the_ones_that_wrote_the_store(pool: asyncpg.Pool) -> None:

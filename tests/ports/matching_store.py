@@ -9,12 +9,14 @@ the port alone, so the fake the property test runs on is shown to behave like th
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.domain.relationships import Relationship, State
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     StateLoader,
@@ -25,6 +27,13 @@ from tests.unit.builders import goal, mentee, mentor
 
 TENANT, OTHER = "tenant-a", "tenant-b"
 CONFIG = EngineConfig(top_k=2, partitions=2)
+
+
+def relationship(
+    mentee_id: str, mentor_id: str, state: State, version: int, goal_id: str = "g1"
+) -> Relationship:
+    request_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{mentee_id}/{mentor_id}/{goal_id}"))
+    return Relationship(request_id, mentee_id, mentor_id, goal_id, state, version)
 
 
 def proposal(mentee_id: str, mentor_ids: tuple[str, ...], version: int = 1) -> StoredProposal:
@@ -73,34 +82,56 @@ class MatchingStoreContract:
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 3)), 0)
             assert await tx.save_goal_if_newer(OTHER, goal_from_payload(goal("x", 1)), 0)
 
-    async def test_seats_are_taken_up_to_the_capacity(self, uow: UnitOfWork) -> None:
+    async def test_a_mentors_seats_taken_are_its_profiles(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
-            await tx.save_person(TENANT, person_from_profile(mentor("m1", capacity=2)), 0)
-            await tx.save_person(TENANT, person_from_profile(mentee("x1")), 0)
+            await tx.save_person(TENANT, person_from_profile(mentor("m1", seats_taken=2)), 0)
         async with uow.transaction() as tx:
-            assert [await tx.take_seat(TENANT, "m1") for _ in range(3)] == [1, 2, None]
-            assert await tx.take_seat(TENANT, "x1") is None  # no mentor
-            assert await tx.take_seat(TENANT, "nobody") is None
-            assert await tx.seats_taken(TENANT, "m1") == 2
-            assert await tx.seats_taken(TENANT, "x1") == 0
-            assert await tx.seats_taken(OTHER, "m1") == 0
+            stored = await tx.stored_person(TENANT, "m1")
+            assert stored is not None and stored.seats_taken == 2
 
-    async def test_a_mentors_pairs_are_read_per_partition_in_mentee_order(
+    async def test_a_mentors_exclusions_are_read_per_partition_in_mentee_order(
         self, uow: UnitOfWork
     ) -> None:
         async with uow.transaction() as tx:
             await tx.save_pair(TENANT, "x2", "m1", 0, "declined")
-            await tx.save_pair(TENANT, "x1", "m1", 0, "accept_parked")
             await tx.save_pair(TENANT, "x3", "m1", 1, "accepted")
             await tx.save_pair(TENANT, "x1", "m2", 0, "declined")
-            await tx.save_pair(TENANT, "x1", "m1", 0, "accepted")  # a later state replaces it
+            await tx.save_pair(TENANT, "x1", "m1", 0, "accepted")
+            await tx.save_pair(TENANT, "x1", "m1", 0, "declined")  # a later answer replaces it
         async with uow.transaction() as tx:
-            assert await tx.mentor_pairs(TENANT, "m1", 0) == [
-                ("x1", "accepted"),
-                ("x2", "declined"),
+            assert await tx.excluded_mentees(TENANT, "m1", 0) == ["x1", "x2"]
+            assert await tx.excluded_mentees(TENANT, "m1", 1) == ["x3"]
+            assert await tx.excluded_mentees(OTHER, "m1", 0) == []
+            assert await tx.declined_mentors(TENANT, "x1") == ["m1", "m2"]
+            assert await tx.declined_mentors(OTHER, "x1") == []
+
+    async def test_relationships_keep_their_newest_version_and_exclude_by_the_rule(
+        self, uow: UnitOfWork
+    ) -> None:
+        asked = relationship("x1", "m1", "requested", 1)
+        async with uow.transaction() as tx:
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x1")), 0)
+            assert await tx.save_relationship_if_newer(TENANT, asked, 0)
+            assert await tx.save_relationship_if_newer(
+                TENANT, replace(asked, state="declined", version=3), 0
+            )
+            assert not await tx.save_relationship_if_newer(
+                TENANT, replace(asked, state="active", version=2), 0
+            )
+            assert not await tx.save_relationship_if_newer(TENANT, replace(asked, version=3), 0)
+            other_goal = relationship("x2", "m1", "ended", 3, goal_id="g0")
+            assert await tx.save_relationship_if_newer(TENANT, other_goal, 0)
+            assert await tx.save_relationship_if_newer(
+                TENANT, relationship("x3", "m1", "active", 2), 1
+            )
+        async with uow.transaction() as tx:
+            assert await tx.relationships_of(TENANT, "x1") == [
+                replace(asked, state="declined", version=3)
             ]
-            assert await tx.mentor_pairs(TENANT, "m1", 1) == [("x3", "accepted")]
-            assert await tx.mentor_pairs(OTHER, "m1", 0) == []
+            assert await tx.relationships_of(OTHER, "x1") == []
+            # x1: declined for its current goal g1; x2: ended for g0, and x2 has no goal now
+            assert await tx.excluded_mentees(TENANT, "m1", 0) == ["x1"]
+            assert await tx.excluded_mentees(TENANT, "m1", 1) == ["x3"]  # active: any goal
 
     async def test_proposals_are_read_back_for_the_mentees_asked(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
@@ -118,7 +149,9 @@ class MatchingStoreContract:
             await tx.save_person(TENANT, person_from_profile(mentor("p", capacity=2)), 0)
             await tx.save_person(OTHER, person_from_profile(mentor("p", capacity=2)), 0)
             await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("p")), 0)
-            assert await tx.take_seat(TENANT, "p") == 1
+            await tx.save_relationship_if_newer(TENANT, relationship("p", "m1", "active", 2), 0)
+            await tx.save_relationship_if_newer(TENANT, relationship("x1", "p", "requested", 1), 0)
+            await tx.save_relationship_if_newer(TENANT, relationship("x1", "m1", "requested", 1), 0)
             await tx.save_pair(TENANT, "p", "m1", 0, "declined")  # as mentee
             await tx.save_pair(TENANT, "x1", "p", 0, "accepted")  # as mentor
             await tx.save_pair(TENANT, "x1", "m1", 0, "declined")  # not theirs
@@ -127,9 +160,10 @@ class MatchingStoreContract:
             await tx.forget_person(TENANT, "p")
         async with uow.transaction() as tx:
             assert await tx.stored_person(TENANT, "p") is None
-            assert await tx.seats_taken(TENANT, "p") == 0
-            assert await tx.mentor_pairs(TENANT, "p", 0) == []
-            assert await tx.mentor_pairs(TENANT, "m1", 0) == [("x1", "declined")]
+            assert await tx.excluded_mentees(TENANT, "p", 0) == []
+            assert await tx.excluded_mentees(TENANT, "m1", 0) == ["x1"]
+            assert await tx.relationships_of(TENANT, "p") == []
+            assert [r.mentor_id for r in await tx.relationships_of(TENANT, "x1")] == ["m1"]
             assert await tx.current_proposals(TENANT, ["p"]) == {}
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("p")), 0)
             assert await tx.person_version(OTHER, "p") == 1  # the other tenant's person stays
@@ -211,3 +245,28 @@ class MatchingStoreContract:
         assert second.ranking_ids() == {"x1": ()}
         first = (await loader.load({0}, one_each, TENANT))[TENANT]
         assert first.ranking_ids() == {"x0": ("m1",)}
+
+    async def test_a_restore_brings_back_seats_exclusions_and_waiting_goals(
+        self, uow: UnitOfWork, loader: StateLoader
+    ) -> None:
+        async with uow.transaction() as tx:
+            for name in ("m0", "m1", "m2"):
+                await tx.save_person(TENANT, person_from_profile(mentor(name, capacity=2)), 0)
+            full = mentor("m3", capacity=1, seats_taken=1)
+            await tx.save_person(TENANT, person_from_profile(full), 0)
+            for mentee_id, goal_id in (("x0", "g1"), ("x1", "g1")):
+                await tx.save_person(TENANT, person_from_profile(mentee(mentee_id)), 0)
+                await tx.save_goal_if_newer(
+                    TENANT, goal_from_payload(goal(mentee_id, goal_id=goal_id)), 0
+                )
+            await tx.save_relationship_if_newer(TENANT, relationship("x0", "m0", "requested", 1), 0)
+            await tx.save_relationship_if_newer(TENANT, relationship("x0", "m1", "expired", 2), 0)
+            await tx.save_relationship_if_newer(
+                TENANT, relationship("x0", "m2", "ended", 3, goal_id="g0"), 0
+            )
+            await tx.save_relationship_if_newer(TENANT, relationship("x1", "m0", "active", 2), 0)
+        engine = (await loader.load({0}, CONFIG))[TENANT]
+        assert engine.roster.accepted["m3"] == 1
+        assert engine.roster.excluded["x0"] == {"m0", "m1"}  # m2 ended for another goal
+        assert engine.roster.paused == {"x1"}
+        assert "x1" not in engine.search.ranked_mentee_ids()

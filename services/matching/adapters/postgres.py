@@ -10,6 +10,7 @@ import asyncpg
 
 from services.matching.adapters.stored_people import goal_to_json, person_from_json, person_to_json
 from services.matching.domain.people import Goal, Person
+from services.matching.domain.relationships import Relationship, excludes
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     PairState,
@@ -25,6 +26,32 @@ from shared.outbox import OutboxBatch
 from shared.settings import ErasureSettings
 
 CONSUMER = "matching"
+# Each with the columns `relationship` reads.
+MENTEE_RELATIONSHIPS = (
+    "SELECT request_id, mentee_id, mentor_id, goal_id, state, version, never_again"
+    " FROM relationships WHERE tenant_id = $1 AND mentee_id = $2 ORDER BY request_id"
+)
+MENTOR_RELATIONSHIPS = (
+    "SELECT r.request_id, r.mentee_id, r.mentor_id, r.goal_id, r.state, r.version,"
+    " r.never_again, g.goal::jsonb ->> 'goal_id' AS current_goal"
+    " FROM relationships r LEFT JOIN goals g"
+    " ON g.tenant_id = r.tenant_id AND g.mentee_id = r.mentee_id"
+    " WHERE r.tenant_id = $1 AND r.mentor_id = $2 AND r.partition = $3"
+)
+
+
+def relationship(row: asyncpg.Record) -> Relationship:
+    return Relationship(
+        str(row["request_id"]),
+        row["mentee_id"],
+        row["mentor_id"],
+        row["goal_id"],
+        row["state"],
+        row["version"],
+        row["never_again"],
+    )
+
+
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 
 
@@ -87,10 +114,12 @@ class PostgresMatchingTransaction:
             "DELETE FROM proposals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
         )
         await conn.execute(
-            "DELETE FROM mentor_load WHERE tenant_id = $1 AND mentor_id = $2", tenant_id, user_id
+            "DELETE FROM pairs WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
+            tenant_id,
+            user_id,
         )
         await conn.execute(
-            "DELETE FROM pairs WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
+            "DELETE FROM relationships WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
             tenant_id,
             user_id,
         )
@@ -109,31 +138,6 @@ class PostgresMatchingTransaction:
         )
         return stored is not None
 
-    async def seats_taken(self, tenant_id: str, mentor_id: str) -> int:
-        taken = await self._conn.fetchval(
-            "SELECT accepted FROM mentor_load WHERE tenant_id = $1 AND mentor_id = $2",
-            tenant_id,
-            mentor_id,
-        )
-        return int(taken or 0)
-
-    async def take_seat(self, tenant_id: str, mentor_id: str) -> int | None:
-        await self._conn.execute(
-            "INSERT INTO mentor_load (tenant_id, mentor_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            tenant_id,
-            mentor_id,
-        )
-        # The row lock serialises concurrent accepts; the capacity check runs after the lock.
-        taken: int | None = await self._conn.fetchval(
-            "UPDATE mentor_load AS l SET accepted = l.accepted + 1 FROM people AS p"
-            " WHERE l.tenant_id = $1 AND l.mentor_id = $2 AND p.tenant_id = $1"
-            " AND p.user_id = $2 AND p.is_mentor AND l.accepted < p.capacity"
-            " RETURNING l.accepted",
-            tenant_id,
-            mentor_id,
-        )
-        return taken
-
     async def save_pair(
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None:
@@ -148,17 +152,57 @@ class PostgresMatchingTransaction:
             state,
         )
 
-    async def mentor_pairs(
-        self, tenant_id: str, mentor_id: str, partition: int
-    ) -> list[tuple[str, PairState]]:
+    async def declined_mentors(self, tenant_id: str, mentee_id: str) -> list[str]:
         rows = await self._conn.fetch(
-            "SELECT mentee_id, state FROM pairs WHERE tenant_id = $1 AND mentor_id = $2"
-            " AND partition = $3 ORDER BY mentee_id",
+            "SELECT mentor_id FROM pairs WHERE tenant_id = $1 AND mentee_id = $2 ORDER BY 1",
+            tenant_id,
+            mentee_id,
+        )
+        return [r["mentor_id"] for r in rows]
+
+    async def excluded_mentees(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+        pairs = await self._conn.fetch(
+            "SELECT mentee_id FROM pairs WHERE tenant_id = $1 AND mentor_id = $2"
+            " AND partition = $3",
             tenant_id,
             mentor_id,
             partition,
         )
-        return [(r["mentee_id"], r["state"]) for r in rows]
+        rows = await self._conn.fetch(
+            MENTOR_RELATIONSHIPS,
+            tenant_id,
+            mentor_id,
+            partition,
+        )
+        held = {r["mentee_id"] for r in rows if excludes(relationship(r), r["current_goal"])}
+        return sorted(held | {r["mentee_id"] for r in pairs})
+
+    async def save_relationship_if_newer(
+        self, tenant_id: str, relationship: Relationship, partition: int
+    ) -> bool:
+        r = relationship
+        stored = await self._conn.fetchval(
+            "INSERT INTO relationships (tenant_id, request_id, mentee_id, mentor_id, goal_id,"
+            " partition, state, version, never_again) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            " ON CONFLICT (tenant_id, request_id) DO UPDATE SET state = EXCLUDED.state,"
+            " version = EXCLUDED.version, never_again = EXCLUDED.never_again,"
+            " goal_id = EXCLUDED.goal_id, partition = EXCLUDED.partition"
+            " WHERE relationships.version < EXCLUDED.version RETURNING true",
+            tenant_id,
+            UUID(r.request_id),
+            r.mentee_id,
+            r.mentor_id,
+            r.goal_id,
+            partition,
+            r.state,
+            r.version,
+            r.never_again,
+        )
+        return stored is not None
+
+    async def relationships_of(self, tenant_id: str, mentee_id: str) -> list[Relationship]:
+        rows = await self._conn.fetch(MENTEE_RELATIONSHIPS, tenant_id, mentee_id)
+        return [relationship(r) for r in rows]
 
     async def save_lists(self, lists: Sequence[StoredList]) -> None:
         emptied = [(t, m, p) for t, m, p, entries, cut in lists if not entries and not cut]

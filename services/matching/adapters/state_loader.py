@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import asyncpg
 
-from services.matching.adapters.postgres import PARTITION_LOCK
+from services.matching.adapters.postgres import PARTITION_LOCK, relationship
 from services.matching.adapters.stored_people import goal_from_json, person_from_json
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import Restorer, TenantEngine
@@ -27,6 +27,11 @@ WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
 """
 GOALS = """
 SELECT tenant_id, goal, partition FROM goals
+WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
+"""
+RELATIONSHIPS = """
+SELECT tenant_id, partition, request_id, mentee_id, mentor_id, goal_id, state, version,
+never_again FROM relationships
 WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
 """
 
@@ -87,22 +92,22 @@ async def _load_engines(
         for partition in owned:
             await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", PARTITION_LOCK, partition)
         async for row in conn.cursor(
-            "SELECT p.tenant_id, p.features, coalesce(l.accepted, 0) AS accepted FROM people p"
-            " LEFT JOIN mentor_load l ON l.tenant_id = p.tenant_id AND l.mentor_id = p.user_id"
-            " WHERE p.is_mentor AND ($1::text IS NULL OR p.tenant_id = $1)",
+            "SELECT tenant_id, features FROM people"
+            " WHERE is_mentor AND ($1::text IS NULL OR tenant_id = $1)",
             tenant_id,
             prefetch=ROWS_PER_FETCH,
         ):
-            restorer(row["tenant_id"]).mentor(person_from_json(row["features"]), row["accepted"])
+            restorer(row["tenant_id"]).mentor(person_from_json(row["features"]))
         async for r in conn.cursor(PEOPLE, owned, tenant_id, prefetch=ROWS_PER_FETCH):
             into = restorer(r["tenant_id"])
             into.person(_person(r, into.engine), r["partition"])
+        for r in await conn.fetch(RELATIONSHIPS, owned, tenant_id):
+            restorer(r["tenant_id"]).relationship(relationship(r), r["partition"])
         async for r in conn.cursor(GOALS, owned, tenant_id, prefetch=ROWS_PER_FETCH):
             restorer(r["tenant_id"]).goal(goal_from_json(r["goal"]), r["partition"])
         for r in await conn.fetch(
             "SELECT tenant_id, mentee_id, mentor_id, partition FROM pairs"
-            " WHERE partition = ANY($1) AND state <> 'accept_parked'"
-            " AND ($2::text IS NULL OR tenant_id = $2)",
+            " WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)",
             owned,
             tenant_id,
         ):

@@ -26,7 +26,8 @@ from services.matching.domain.people import Goal, Person, tiebreak
 
 @dataclass
 class Population:
-    """The final state: people, goals, mentors' accepted counts, excluded (mentee, mentor) pairs."""
+    """The final state: people, goals, mentors' seats taken, excluded (mentee, mentor) pairs, and
+    mentees whose goal waits (an active relationship for it: not ranked)."""
 
     people: dict[str, Person] = field(default_factory=dict)
     goals: dict[str, Goal] = field(default_factory=dict)
@@ -35,6 +36,7 @@ class Population:
     # mentor -> order keys of its best mentees in partitions not in `goals` (owned elsewhere):
     # they take their part of the tenant-wide cap
     elsewhere: dict[str, list[OrderKey]] = field(default_factory=dict)
+    paused: set[str] = field(default_factory=set)
 
 
 Traits = tuple[frozenset[str], frozenset[str]]  # what makes two mentors the same type
@@ -53,7 +55,11 @@ def mentor_similarity(a: Person, b: Person) -> float:
 
 
 def ranked_mentees(pop: Population) -> list[Person]:
-    return [p for p in pop.people.values() if p.is_mentee and p.user_id in pop.goals]
+    return [
+        p
+        for p in pop.people.values()
+        if p.is_mentee and p.user_id in pop.goals and p.user_id not in pop.paused
+    ]
 
 
 def may_meet(pop: Population, mentee: Person, mentor: Person) -> bool:

@@ -48,6 +48,7 @@ class Person:
     manager_id: str | None
     week: int = 0  # bit h set: available in UTC hour h of the week (0 = Monday 00:00 UTC)
     utc_offset_minutes: int = 0
+    seats_taken: int = 0  # mentors: held requests + active relationships, as the profile says
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,7 @@ def person_from_profile(profile: ProfilePayload) -> Person:
         manager_id=profile.manager_id,
         week=week_mask(profile.availability, profile.timezone),
         utc_offset_minutes=utc_offset_minutes(profile.timezone),
+        seats_taken=profile.seats_taken,
     )
 
 

@@ -22,10 +22,10 @@ from services.matching.domain.events import MentorChanged
 from services.matching.service_layer import handlers
 from services.matching.service_layer.handlers import Delivery, Matching
 from services.matching.service_layer.topics import MENTOR_FEED
-from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
+from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
-from shared.contracts.topics import FEEDBACK, GOALS, PROFILES
+from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, FeedbackUnion
 from shared.kafka.batch import BatchHandling, consume_batch, headers_of, raw_bodies
 from shared.kafka.consumer import subscriber_options
 from shared.kafka.dead_letter import DeadLetterMiddleware
@@ -33,13 +33,11 @@ from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
-MatchingEvent: TypeAlias = Annotated[
-    ProfileUpdated | ProfileDeleted | GoalSet | MatchAccepted | MatchDeclined | MentorChanged,
-    Field(discriminator="event_type"),
-]
-EVENTS: TypeAdapter[
-    ProfileUpdated | ProfileDeleted | GoalSet | MatchAccepted | MatchDeclined | MentorChanged
-] = TypeAdapter(MatchingEvent)  # type: ignore[arg-type, unused-ignore]  # mypy: Annotated union
+MatchingUnion: TypeAlias = (
+    ProfileUpdated | ProfileDeleted | GoalSet | PreferencesAdjusted | FeedbackUnion | MentorChanged
+)
+MatchingEvent: TypeAlias = Annotated[MatchingUnion, Field(discriminator="event_type")]
+EVENTS: TypeAdapter[MatchingUnion] = TypeAdapter(MatchingEvent)  # type: ignore[arg-type, unused-ignore]  # mypy: Annotated union
 CONSUMED = (PROFILES, GOALS, FEEDBACK, MENTOR_FEED)
 
 
@@ -97,8 +95,9 @@ def build_router(
         partition_assignment_strategy=(RangePartitionAssignor,),
         listener=ownership,
         title="matching/on_matching_events",
-        description="Profiles, goals, feedback and mentor fan-out, co-partitioned by mentee; "
-        "each poll's events are handled in order in one transaction.",
+        description="Profiles, goals (set or adjusted), feedback and relationship steps, and "
+        "mentor fan-out, co-partitioned by mentee; each poll's events are handled in order in "
+        "one transaction.",
     )
     async def on_matching_events(bodies: list[bytes], message: KafkaMessage) -> None:
         records = message.raw_message

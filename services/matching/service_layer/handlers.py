@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from services.matching.domain.causes import is_new_goal
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.events import MentorChanged, MentorChangedPayload
@@ -28,17 +29,21 @@ from services.matching.service_layer.causes import (
     goal_told,
     merged,
 )
+from services.matching.service_layer.lifecycle import apply_blocks, mentor_name, record_relationship
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
 from services.matching.service_layer.topics import MENTOR_FEED
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
+    PairState,
     StateLoader,
     UnitOfWork,
 )
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
+from shared.contracts.lifecycle import LIFECYCLE_EVENTS, LifecycleEvent
+from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.contracts.topics import PROFILES
 from shared.erasure import Person, admit
@@ -181,18 +186,23 @@ async def _bury_again(tx: MatchingTransaction, event: EventEnvelope) -> None:
         await tx.publish_tombstone(PROFILES, event.tenant_id, event.key)
 
 
+PAIR_EVENTS = MatchAccepted | MatchDeclined | LifecycleEvent  # about a mentee and a mentor
+
+
 def mentor_named(event: EventEnvelope) -> list[Person]:
-    """The mentor of feedback: a mentee may answer an old email after the mentor was erased."""
-    if isinstance(event, MatchAccepted | MatchDeclined):
+    """The mentor of feedback and of relationships: a mentee may answer an old email after
+    the mentor was erased."""
+    if isinstance(event, PAIR_EVENTS):
         return [(event.tenant_id, event.payload.mentor_id)]
     return []
 
 
 def people_of(event: EventEnvelope) -> list[Person]:
-    """Whom an event is about, for erasure: the person, and the mentor of feedback."""
-    if isinstance(event, MatchAccepted | MatchDeclined):
+    """Whom an event is about, for erasure: the person, and the mentor of feedback and of
+    relationships."""
+    if isinstance(event, PAIR_EVENTS):
         return [(event.tenant_id, event.key), (event.tenant_id, event.payload.mentor_id)]
-    if isinstance(event, ProfileUpdated | ProfileDeleted | GoalSet):
+    if isinstance(event, ProfileUpdated | ProfileDeleted | GoalSet | PreferencesAdjusted):
         return [(event.tenant_id, event.key)]
     return []  # the mentor fan-out follows a profile event that was admitted
 
@@ -271,18 +281,22 @@ async def forget_profile(
 
 
 async def record_goal(
-    event: GoalSet,
+    event: GoalSet | PreferencesAdjusted,
     partition: int,
     engine: TenantEngine,
     tx: MatchingTransaction,
     matching: Matching,
 ) -> Told | None:
+    """A goal set by the mentee, or adjusted by the learning rule: one version order."""
     goal = goal_from_payload(event.payload)
     if not await tx.save_goal_if_newer(event.tenant_id, goal, partition):
         return None  # an older or repeated goal changes nothing
     previous = engine.roster.goals.get(goal.mentee_id)
+    if is_new_goal(previous, goal):  # what the mentee's relationships block depends on it
+        await apply_blocks(tx, engine, event.tenant_id, goal.mentee_id, partition, goal.goal_id)
     engine.put_goal(goal, partition)
-    return goal_told(previous, goal)
+    adjustment = event.payload.adjustment if isinstance(event, PreferencesAdjusted) else None
+    return goal_told(previous, goal, adjustment)
 
 
 async def record_feedback(
@@ -292,48 +306,17 @@ async def record_feedback(
     tx: MatchingTransaction,
     matching: Matching,
 ) -> Told | None:
+    """'Not for me': the mentor is never proposed to the mentee again. An accept is an old
+    record (the profile service now publishes MatchRequested): it keeps the pair apart, quietly,
+    and takes no seat (the mentor's profile says which seats are taken)."""
     mentee_id, mentor_id = event.payload.mentee_id, event.payload.mentor_id
-    if isinstance(event, MatchDeclined):
-        await tx.save_pair(event.tenant_id, mentee_id, mentor_id, partition, "declined")
-        engine.exclude(mentee_id, mentor_id, partition)
-        name = await mentor_name(tx, engine, event.tenant_id, mentor_id)
-        return Told(about_mentor("proposal_declined", mentor_id, name))
-    await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
-    return QUIET
-
-
-async def mentor_name(
-    tx: MatchingTransaction, engine: TenantEngine, tenant_id: str, mentor_id: str
-) -> str | None:
-    """The mentor's display name, for the proposal email's line about them."""
-    mentor = engine.mentor(mentor_id) or await tx.stored_person(tenant_id, mentor_id)
-    return mentor.display_name if mentor is not None else None
-
-
-async def _accept(
-    tx: MatchingTransaction,
-    engine: TenantEngine,
-    matching: Matching,
-    cause: EventEnvelope,
-    mentee_id: str,
-    mentor_id: str,
-    partition: int,
-) -> None:
-    """Take one of the mentor's seats, atomically, in the store: the only place seats change.
-
-    An accept for a mentor not known yet is parked until the mentor arrives. A mentor with no
-    seat left cannot take the mentee; the pair is not proposed again either way.
-    """
-    tenant_id = cause.tenant_id
-    if await tx.stored_person(tenant_id, mentor_id) is None:
-        await tx.save_pair(tenant_id, mentee_id, mentor_id, partition, "accept_parked")
-        return
-    taken = await tx.take_seat(tenant_id, mentor_id)
-    state: Literal["accepted", "declined"] = "accepted" if taken is not None else "declined"
-    await tx.save_pair(tenant_id, mentee_id, mentor_id, partition, state)
+    state: PairState = "declined" if isinstance(event, MatchDeclined) else "accepted"
+    await tx.save_pair(event.tenant_id, mentee_id, mentor_id, partition, state)
     engine.exclude(mentee_id, mentor_id, partition)
-    if taken is not None:
-        await _fan_out(tx, matching, cause, mentor_id, "seats")
+    if isinstance(event, MatchAccepted):
+        return QUIET
+    name = await mentor_name(tx, engine, event.tenant_id, mentor_id)
+    return Told(about_mentor("proposal_declined", mentor_id, name))
 
 
 async def refresh_mentor(
@@ -343,7 +326,8 @@ async def refresh_mentor(
     tx: MatchingTransaction,
     matching: Matching,
 ) -> Told | None:
-    """Apply the mentor's stored state to this partition's lists (the store is the truth).
+    """Apply the mentor's stored state (profile, seats taken, who it is not proposed to) to
+    this partition's lists (the store is the truth).
 
     For `exposure`, only the mentor's lists in the partitions other instances own are read
     again: they decide how much of the tenant-wide cap this instance's lists may show."""
@@ -356,13 +340,11 @@ async def refresh_mentor(
     if person is None:
         engine.drop_mentor(mentor_id)
     else:
-        engine.set_accepted(mentor_id, await tx.seats_taken(event.tenant_id, mentor_id))
+        engine.set_accepted(mentor_id, person.seats_taken)
         engine.put_mentor_data(person)
-    pairs = await tx.mentor_pairs(event.tenant_id, mentor_id, partition)
-    engine.reset_exclusions(mentor_id, partition, [m for m, s in pairs if s != "accept_parked"])
+    excluded = await tx.excluded_mentees(event.tenant_id, mentor_id, partition)
+    engine.reset_exclusions(mentor_id, partition, excluded)
     engine.refresh_mentor(mentor_id, [partition])
-    for mentee_id in [m for m, state in pairs if state == "accept_parked"]:
-        await _accept(tx, engine, matching, event, mentee_id, mentor_id, partition)
     return None
 
 
@@ -370,7 +352,9 @@ _APPLY: dict[type[EventEnvelope], Apply] = {
     ProfileUpdated: record_profile,
     ProfileDeleted: forget_profile,
     GoalSet: record_goal,
+    PreferencesAdjusted: record_goal,
     MatchAccepted: record_feedback,
     MatchDeclined: record_feedback,
     MentorChanged: refresh_mentor,
+    **dict.fromkeys(LIFECYCLE_EVENTS, record_relationship),
 }

@@ -11,11 +11,12 @@ from uuid import UUID
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import Goal, Person
+from services.matching.domain.relationships import Relationship
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
 from shared.erasure import ErasureLog
 
-PairState = Literal["accepted", "declined", "accept_parked"]
+PairState = Literal["accepted", "declined"]
 # tenant, mentor, partition, (mentee, score) entries, truncated
 StoredList = tuple[str, str, int, list[tuple[str, float]], bool]
 
@@ -55,25 +56,36 @@ class MatchingTransaction(Protocol):
     async def save_person(self, tenant_id: str, person: Person, partition: int) -> None: ...
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        """Delete every row about the person as mentee, mentor or pair member."""
+        """Delete every row about the person as mentee, mentor, pair or relationship member."""
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         """Store the goal unless the mentee's stored goal is as new or newer; True if stored."""
         ...
 
-    async def seats_taken(self, tenant_id: str, mentor_id: str) -> int: ...
-
-    async def take_seat(self, tenant_id: str, mentor_id: str) -> int | None:
-        """Atomically take one seat if the mentor has a free one; the new count, else None."""
-
     async def save_pair(
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None: ...
 
-    async def mentor_pairs(
-        self, tenant_id: str, mentor_id: str, partition: int
-    ) -> list[tuple[str, PairState]]:
-        """The mentor's pairs with mentees of one partition, with their state."""
+    async def declined_mentors(self, tenant_id: str, mentee_id: str) -> list[str]:
+        """The mentors of the mentee's stored pairs (declined, or accepted in old records)."""
+        ...
+
+    async def excluded_mentees(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+        """The mentees of one partition the mentor is not proposed to: their stored pairs, and
+        their relationships that exclude the mentor for their current goal
+        (domain/relationships.excludes)."""
+        ...
+
+    async def save_relationship_if_newer(
+        self, tenant_id: str, relationship: Relationship, partition: int
+    ) -> bool:
+        """Store the relationship's state unless a version as new or newer is stored; True if
+        stored."""
+        ...
+
+    async def relationships_of(self, tenant_id: str, mentee_id: str) -> list[Relationship]:
+        """The mentee's stored relationships, any state."""
+        ...
 
     async def save_lists(self, lists: Sequence[StoredList]) -> None:
         """Store mentors' lists (tenant, mentor, partition, entries, truncated); an empty,

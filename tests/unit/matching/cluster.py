@@ -8,10 +8,11 @@ they name, and a rebalance moves partitions between instances, which restore fro
 from __future__ import annotations
 
 import zlib
-from collections import deque
+from collections import defaultdict, deque
 
 from services.matching.domain.batch import Population, recompute
 from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.relationships import Relationship, blocks
 from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
 from services.matching.service_layer.topics import MENTOR_FEED
 from shared.contracts.envelope import EventEnvelope
@@ -100,21 +101,35 @@ class Cluster:
                 if tenant not in instance.stale:
                     engine.check_invariants()
 
+    def population(self, tenant: str) -> Population:
+        """The stored state as the batch reference reads it: seats from the mentors' profiles,
+        exclusions and waiting goals by the one rule (domain/relationships.blocks)."""
+        s = self.uow.state
+        people = {u: p for (t, u), (p, _) in s.people.items() if t == tenant}
+        goals = {u: g for (t, u), (g, _) in s.goals.items() if t == tenant}
+        declined: dict[str, list[str]] = defaultdict(list)
+        for t, mentee, mentor in s.pairs:
+            if t == tenant:
+                declined[mentee].append(mentor)
+        relationships: dict[str, list[Relationship]] = defaultdict(list)
+        for (t, _), (relationship, _) in s.relationships.items():
+            if t == tenant:
+                relationships[relationship.mentee_id].append(relationship)
+        population = Population(
+            people=people,
+            goals=goals,
+            accepted={u: p.seats_taken for u, p in people.items() if p.is_mentor},
+        )
+        for mentee in declined.keys() | relationships.keys():
+            goal = goals.get(mentee)
+            found = blocks(goal.goal_id if goal else None, declined[mentee], relationships[mentee])
+            population.excluded.update((mentee, mentor) for mentor in found.excluded)
+            if found.paused:
+                population.paused.add(mentee)
+        return population
+
     def batch(self, tenant: str, config: EngineConfig | None = None) -> dict[str, tuple[str, ...]]:
         return recompute(self.population(tenant), config or self.config)
-
-    def population(self, tenant: str) -> Population:
-        s = self.uow.state
-        return Population(
-            people={u: p for (t, u), (p, _) in s.people.items() if t == tenant},
-            goals={u: g for (t, u), (g, _) in s.goals.items() if t == tenant},
-            accepted={m: n for (t, m), n in s.load.items() if t == tenant},
-            excluded={
-                (x, m)
-                for (t, x, m), (_, state) in s.pairs.items()
-                if t == tenant and state != "accept_parked"
-            },
-        )
 
     def shown(self, tenant: str) -> dict[str, set[str]]:
         """Mentor -> the mentees whose candidates it is among (what the cap counts), over every

@@ -9,6 +9,7 @@ from uuid import UUID
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import Restorer, TenantEngine
 from services.matching.domain.people import Goal, Person
+from services.matching.domain.relationships import Relationship, excludes
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     PairState,
@@ -35,8 +36,8 @@ class StoreState:
     processed: set[UUID] = field(default_factory=set)
     people: dict[Key, tuple[Person, int]] = field(default_factory=dict)
     goals: dict[Key, tuple[Goal, int]] = field(default_factory=dict)
-    load: dict[Key, int] = field(default_factory=dict)
     pairs: dict[tuple[str, str, str], tuple[int, PairState]] = field(default_factory=dict)
+    relationships: dict[Key, tuple[Relationship, int]] = field(default_factory=dict)
     lists: dict[tuple[str, str, int], tuple[list[tuple[str, float]], bool]] = field(
         default_factory=dict
     )
@@ -71,10 +72,15 @@ class FakeMatchingTransaction:
         self.s.people[tenant_id, person.user_id] = (person, partition)
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        for table in (self.s.people, self.s.goals, self.s.load, self.s.proposals):
+        for table in (self.s.people, self.s.goals, self.s.proposals):
             table.pop((tenant_id, user_id), None)
         self.s.pairs = {
             k: v for k, v in self.s.pairs.items() if k[0] != tenant_id or user_id not in k[1:]
+        }
+        self.s.relationships = {
+            k: (r, p)
+            for k, (r, p) in self.s.relationships.items()
+            if k[0] != tenant_id or user_id not in (r.mentee_id, r.mentor_id)
         }
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
@@ -84,29 +90,44 @@ class FakeMatchingTransaction:
         self.s.goals[tenant_id, goal.mentee_id] = (goal, partition)
         return True
 
-    async def seats_taken(self, tenant_id: str, mentor_id: str) -> int:
-        return self.s.load.get((tenant_id, mentor_id), 0)
-
-    async def take_seat(self, tenant_id: str, mentor_id: str) -> int | None:
-        found = self.s.people.get((tenant_id, mentor_id))
-        taken = self.s.load.get((tenant_id, mentor_id), 0)
-        if found is None or not found[0].is_mentor or taken >= found[0].capacity:
-            return None
-        self.s.load[tenant_id, mentor_id] = taken + 1
-        return taken + 1
-
     async def save_pair(
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None:
         self.s.pairs[tenant_id, mentee_id, mentor_id] = (partition, state)
 
-    async def mentor_pairs(
-        self, tenant_id: str, mentor_id: str, partition: int
-    ) -> list[tuple[str, PairState]]:
-        return sorted(
-            (k[1], state)
-            for k, (p, state) in self.s.pairs.items()
+    async def declined_mentors(self, tenant_id: str, mentee_id: str) -> list[str]:
+        return sorted(k[2] for k in self.s.pairs if k[:2] == (tenant_id, mentee_id))
+
+    async def excluded_mentees(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+        pairs = {
+            k[1]
+            for k, (p, _) in self.s.pairs.items()
             if k[0] == tenant_id and k[2] == mentor_id and p == partition
+        }
+        for (tenant, _), (r, p) in self.s.relationships.items():
+            if (tenant, r.mentor_id, p) == (tenant_id, mentor_id, partition):
+                goal = self.s.goals.get((tenant_id, r.mentee_id))
+                if excludes(r, goal[0].goal_id if goal else None):
+                    pairs.add(r.mentee_id)
+        return sorted(pairs)
+
+    async def save_relationship_if_newer(
+        self, tenant_id: str, relationship: Relationship, partition: int
+    ) -> bool:
+        found = self.s.relationships.get((tenant_id, relationship.request_id))
+        if found is not None and found[0].version >= relationship.version:
+            return False
+        self.s.relationships[tenant_id, relationship.request_id] = (relationship, partition)
+        return True
+
+    async def relationships_of(self, tenant_id: str, mentee_id: str) -> list[Relationship]:
+        return sorted(
+            (
+                r
+                for (t, _), (r, _) in self.s.relationships.items()
+                if t == tenant_id and r.mentee_id == mentee_id
+            ),
+            key=lambda r: r.request_id,
         )
 
     async def save_lists(self, lists: Sequence[StoredList]) -> None:
@@ -171,17 +192,20 @@ class FakeStateLoader:
             in_partition = partition is None or partition in partitions
             return in_partition and tenant_id in (None, tenant)
 
-        for (tenant, user), (stored, _) in sorted(s.people.items()):
+        for (tenant, _), (stored, _) in sorted(s.people.items()):
             if stored.is_mentor and wanted(tenant):
-                restorer(tenant).mentor(stored, s.load.get((tenant, user), 0))
+                restorer(tenant).mentor(stored)
         for (tenant, _), (person, partition) in sorted(s.people.items()):
             if wanted(tenant, partition):
                 restorer(tenant).person(person, partition)
+        for (tenant, _), (relationship, partition) in sorted(s.relationships.items()):
+            if wanted(tenant, partition):
+                restorer(tenant).relationship(relationship, partition)
         for (tenant, _), (goal, partition) in sorted(s.goals.items()):
             if wanted(tenant, partition):
                 restorer(tenant).goal(goal, partition)
-        for (tenant, mentee, mentor), (partition, state) in sorted(s.pairs.items()):
-            if state != "accept_parked" and wanted(tenant, partition):
+        for (tenant, mentee, mentor), (partition, _) in sorted(s.pairs.items()):
+            if wanted(tenant, partition):
                 restorer(tenant).exclusion(mentee, mentor, partition)
         for (tenant, mentor, partition), (entries, _) in sorted(s.lists.items()):
             if partition not in partitions and wanted(tenant):

@@ -103,28 +103,30 @@ def test_a_decline_brings_an_alternative_and_the_mentor_never_returns() -> None:
     assert proposed(cluster, "x1") == [("m1",), ("m2",)]
 
 
-def test_accepts_never_take_more_seats_than_the_mentor_has() -> None:
-    mentees = [f"x{i}" for i in range(4)]
+def test_an_old_accept_keeps_the_pair_apart_quietly_and_takes_no_seat() -> None:
+    """MatchAccepted is no longer published; its old records still read: the mentor's seats
+    are the profile's (`seats_taken`), the pair is not proposed again, and no email follows."""
+    mentees = [f"x{i}" for i in range(3)]
     cluster = run(
-        profile(mentor("m1", capacity=2)),
+        profile(mentor("m1", capacity=1)),
         *(profile(mentee(x)) for x in mentees),
         *(goal_set(x) for x in mentees),
-        *(feedback(MatchAccepted, x, "m1") for x in mentees),
+        *(feedback(MatchAccepted, x, "m1") for x in mentees[:2]),
     )
-    assert cluster.uow.state.load == {(TENANT, "m1"): 2}
-    states = sorted(state for (_, _, m), (_, state) in cluster.uow.state.pairs.items())
-    assert states == ["accepted", "accepted", "declined", "declined"]
-    assert all(not r for r in cluster.rankings(TENANT).values())  # full: shown to nobody
+    assert proposed(cluster, "x0") == [("m1",)]  # the quiet (empty) one is stored, not sent
+    assert cluster.stored_proposals(TENANT)["x0"] == set()
+    assert cluster.rankings(TENANT)["x2"] == ("m1",)  # its one seat is still free
+    states = sorted(state for _, state in cluster.uow.state.pairs.values())
+    assert states == ["accepted", "accepted"]
 
 
-def test_an_accept_for_an_unknown_mentor_waits_for_the_mentor() -> None:
+def test_an_old_accept_for_an_unknown_mentor_keeps_the_pair_apart_once_it_arrives() -> None:
     cluster = run(
         profile(mentee("x1")),
         goal_set("x1"),
         feedback(MatchAccepted, "x1", "m1"),
         profile(mentor("m1", capacity=1)),
     )
-    assert cluster.uow.state.load == {(TENANT, "m1"): 1}
     assert proposed(cluster, "x1") == []
 
 

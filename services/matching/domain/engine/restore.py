@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from services.matching.domain.engine.tenant import TenantEngine
 from services.matching.domain.mentor_lists import MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
+from services.matching.domain.relationships import Blocks, Relationship, blocks
 from services.matching.domain.search import MenteeRow
 
 
 class Restorer:
-    """Fed in this order: mentors, people, goals, exclusions, lists owned elsewhere (their best
-    keys), lists, proposals, then finish().
+    """Fed in this order: mentors, people, relationships, goals, exclusions, lists owned
+    elsewhere (their best keys), lists, proposals, then finish().
 
     Each list is applied as it arrives (rather than all held until the end), so the mentees'
     table rows are complete before the first one.
@@ -23,13 +24,15 @@ class Restorer:
     def __init__(self, engine: TenantEngine) -> None:
         self.engine = engine
         self._proposed: dict[str, set[str]] = {}
+        self._relationships: dict[str, list[Relationship]] = {}
+        self._partition_of: dict[str, int] = {}  # the partition of each such mentee
         self._rows: list[MenteeRow] = []  # table rows not yet written
         self._goals_started = False
         self._mentees_done = False
         self._lists_started = False
 
-    def mentor(self, person: Person, accepted: int) -> None:
-        self.engine.roster.accepted[person.user_id] = accepted
+    def mentor(self, person: Person) -> None:
+        self.engine.roster.accepted[person.user_id] = person.seats_taken
         self.engine.put_mentor_data(person)
 
     def person(self, person: Person, partition: int) -> None:
@@ -37,6 +40,16 @@ class Restorer:
         assert not self._goals_started, "people come before goals"
         self.engine.roster.partition_of[person.user_id] = partition
         self.engine.roster.profiles[person.user_id] = person
+
+    def relationship(self, relationship: Relationship, partition: int) -> None:
+        """A stored relationship; fed before any goal (a goal may wait on it)."""
+        assert not self._goals_started, "relationships come before goals"
+        self._relationships.setdefault(relationship.mentee_id, []).append(relationship)
+        self._partition_of[relationship.mentee_id] = partition
+
+    def _blocks(self, mentee_id: str) -> Blocks:
+        goal = self.engine.roster.goals.get(mentee_id)
+        return blocks(goal.goal_id if goal else None, (), self._relationships.get(mentee_id, ()))
 
     def goal(self, goal: Goal, partition: int) -> None:
         """A stored goal: with its mentee's profile (restored before it), a row of the table."""
@@ -48,7 +61,9 @@ class Restorer:
         roster.partition_of[mentee_id] = partition
         roster.goals[mentee_id] = goal
         person = roster.profiles.get(mentee_id)
-        if person is None or not person.is_mentee:
+        if self._blocks(mentee_id).paused:
+            roster.paused.add(mentee_id)
+        if person is None or not person.is_mentee or mentee_id in roster.paused:
             return
         self._rows.append(self.engine.search.mentee_row(mentee_id, person, goal, partition))
         if len(self._rows) >= self.ROWS_PER_WRITE:
@@ -63,6 +78,10 @@ class Restorer:
 
     def _finish_mentees(self) -> None:
         if not self._mentees_done:
+            roster = self.engine.roster
+            for mentee_id, partition in self._partition_of.items():
+                for mentor_id in self._blocks(mentee_id).excluded:
+                    roster.exclude(mentee_id, mentor_id, partition)
             self._write_rows()
             self.engine.search.rebuild_postings()
             self._mentees_done = True

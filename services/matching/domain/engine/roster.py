@@ -1,4 +1,5 @@
-"""The people one engine knows: owned mentees' profiles and goals, seats taken, exclusions."""
+"""The people one engine knows: owned mentees' profiles and goals, seats taken, exclusions,
+and the mentees whose goal waits (domain/relationships.py)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ class Roster:
     profiles: dict[str, Person] = field(default_factory=dict)  # owned (and parked) mentees
     goals: dict[str, Goal] = field(default_factory=dict)
     partition_of: dict[str, int] = field(default_factory=dict)
-    accepted: dict[str, int] = field(default_factory=dict)  # mentor id -> seats taken
+    # mentor id -> seats taken (held + active), from the mentor's profile (Person.seats_taken)
+    accepted: dict[str, int] = field(default_factory=dict)
     # (mentee, mentor) pairs never to propose, both ways round: mentee -> mentors, and
     # mentor -> mentee -> the mentee's partition
     excluded: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     excluded_by_mentor: defaultdict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(dict)
     )
+    paused: set[str] = field(default_factory=set)  # mentees in an active relationship for the goal
 
     def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> bool:
         """Record the pair; False if it was already."""
@@ -30,9 +33,22 @@ class Roster:
         self.excluded_by_mentor[mentor_id][mentee_id] = partition
         return True
 
+    def set_excluded(self, mentee_id: str, mentor_ids: Iterable[str], partition: int) -> bool:
+        """Make the mentee's exclusions exactly these; False if they already were."""
+        held, wanted = self.excluded.get(mentee_id, set()), set(mentor_ids)
+        if held == wanted:
+            return False
+        for mentor_id in held - wanted:
+            self.excluded_by_mentor[mentor_id].pop(mentee_id, None)
+        for mentor_id in wanted - held:
+            self.excluded_by_mentor[mentor_id][mentee_id] = partition
+        self.excluded[mentee_id] = wanted
+        return True
+
     def forget(self, user_id: str) -> None:
         """Everything about the person, except its partition (the caller's last step)."""
         self.profiles.pop(user_id, None)
+        self.paused.discard(user_id)
         self.goals.pop(user_id, None)
         self.accepted.pop(user_id, None)
         for mentor_id in self.excluded.pop(user_id, set()):

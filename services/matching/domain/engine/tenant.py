@@ -101,7 +101,7 @@ class TenantEngine:
         self.lists.reshare(mentor_id)
 
     def set_accepted(self, mentor_id: str, count: int) -> None:
-        """Seats taken, as stored; lists follow with refresh_mentor."""
+        """Seats taken, from the mentor's stored profile; lists follow with refresh_mentor."""
         self.roster.accepted[mentor_id] = count
         mentor = self.search.mentor(mentor_id)
         if mentor is not None:
@@ -111,7 +111,7 @@ class TenantEngine:
             self.lists.reshare(mentor_id)
 
     def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> None:
-        """Never propose this mentor to this mentee again (declined, or already accepted)."""
+        """Do not propose this mentor to this mentee (see domain/relationships.py)."""
         if not self.roster.exclude(mentee_id, mentor_id, partition):
             return
         mentee = self.search.mentee_slot(mentee_id)
@@ -122,6 +122,22 @@ class TenantEngine:
         if mentor_list is not None and mentor_list.contains(mentee):
             self._remove_from_list(key, mentee)
         self._rerank_dirty()
+
+    def set_blocks(
+        self, mentee_id: str, partition: int, excluded: Iterable[str], paused: bool
+    ) -> None:
+        """The mentee's exclusions and whether their goal waits, as the store's relationships
+        and answers give them now (domain/relationships.blocks); the mentee is re-ranked if
+        either changed."""
+        changed = self.roster.set_excluded(mentee_id, excluded, partition)
+        if paused != (mentee_id in self.roster.paused):
+            changed = True
+            if paused:
+                self.roster.paused.add(mentee_id)
+            else:
+                self.roster.paused.discard(mentee_id)
+        if changed:
+            self._refresh_mentee(mentee_id)
 
     def reset_exclusions(self, mentor_id: str, partition: int, mentee_ids: Iterable[str]) -> None:
         """Make the mentor's exclusions in one partition those stored; refresh_mentor follows.
@@ -203,7 +219,8 @@ class TenantEngine:
             for mentor_id in self.lists.leave(slot):
                 self._remove_from_list((mentor_id, partition), slot)
         person, goal = self.roster.profiles.get(mentee_id), self.roster.goals.get(mentee_id)
-        if person is None or goal is None or not person.is_mentee:
+        waits = mentee_id in self.roster.paused
+        if person is None or goal is None or not person.is_mentee or waits:
             if slot is not None:
                 self.lists.release(slot)
                 self.rankings.release(mentee_id, slot)
@@ -281,4 +298,5 @@ def population(engine: TenantEngine) -> Population:
             mentor_id: [key for keys in best.values() for key in keys[: engine.budget(mentor_id)]]
             for mentor_id, best in engine.lists.remote.items()
         },
+        paused=set(roster.paused),
     )
