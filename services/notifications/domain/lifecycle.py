@@ -156,7 +156,7 @@ def plan_emails(event: LifecycleEvent, facts: Facts) -> list[LifecycleEmail]:
 # available" reads the same from either side.
 _BOTH = re.compile(r"(\byou are both\b)")
 _FOR_MENTOR = (
-    (re.compile(r"\bas you asked\b"), "as they asked"),
+    (re.compile(r"\byou (asked|prefer|want|are|were|have|need)\b"), r"they \1"),
     (re.compile(r"\byour\b"), "their"),
     (re.compile(r"\byou\b"), "them"),
 )
