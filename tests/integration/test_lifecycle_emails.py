@@ -17,7 +17,12 @@ from devenv.smtp_sink import SmtpSink
 from services.notifications.bootstrap import NotificationsService
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, PROPOSALS
-from tests.integration.test_notifications_delivery import notifications, publish, rows_mentioning
+from tests.integration.test_notifications_delivery import (
+    delivery,
+    notifications,
+    publish,
+    rows_mentioning,
+)
 from tests.support.polling import eventually
 from tests.unit.builders import (
     goal,
@@ -98,7 +103,13 @@ async def test_each_step_of_a_relationship_emails_the_right_people_once(
             lambda: people.mails(people.grace_email, "relationship has ended"), what="the end"
         )
         await eventually(lambda: people.mails(people.ada_email, "How is it going"), what="fit")
+        logged = await delivery(service, r.request_id)  # the newest email of the relationship
 
+    assert (logged["kind"], logged["mentee_id"], logged["ranking_version"]) == (
+        "relationship_ended",
+        people.grace,
+        5,
+    )
     request_text = text_of(request)
     assert "Lead our migration to Kubernetes" in request_text  # from GoalSet
     assert "expert in kubernetes, one of their goal skills" in request_text  # from the proposal

@@ -142,6 +142,7 @@ class Delivery:
     updated_at: datetime
     next_attempt_at: datetime | None
     sent_at: datetime | None
+    kind: str = "proposal"
 
 
 @dataclass(frozen=True)
