@@ -60,7 +60,8 @@ PROMISES: dict[str, Promise] = {
         (("END", "profile"), ("MatchEnded", "profile"), ("MatchEnded", "matching")),
     ),
     "reason_shapes_next": Promise(
-        "If you tell us why it ended, your next suggestions take it into account, and the "
+        "If you end it because of the mentor's style, availability or expertise, or the "
+        "chemistry between you, say so: your next suggestions take it into account, and the "
         "email that brings them says how (with a link to undo it).",
         (
             ("PreferencesAdjusted", "profile"),
