@@ -3,6 +3,8 @@ the outcome."""
 
 # One statement claims due emails and reads what sending them needs: the contact and the
 # mentee's recent sends (all in the snapshot the claim took), so a send makes no read of its own.
+# The rate limit and the ranking order concern proposals only: a lifecycle email (migration 0006)
+# answers something the recipient did or was asked, and goes when it is due.
 # Emails a mentee is waiting for go first (migration 0004), then by due time.
 CLAIM_DUE = """
 WITH claimed AS (
@@ -12,16 +14,18 @@ WITH claimed AS (
                   (state = 'queued' OR (state = 'sending' AND lease_until < now()))
                   ORDER BY awaited DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
     RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,
-              correlation_id, next_attempt_at, awaited, ranking_version
+              correlation_id, next_attempt_at, awaited, ranking_version, kind, lifecycle
 )
 SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
        c.quiet_hours_start, c.quiet_hours_end,
        ARRAY(SELECT s.sent_at FROM emails s WHERE s.tenant_id = e.tenant_id
               AND s.mentee_id = e.mentee_id AND s.state IN ('released', 'sent')
+              AND s.kind = 'proposal'
               AND s.sent_at > now() - make_interval(secs => $3)) AS recent_sends,
-       EXISTS (SELECT 1 FROM emails n WHERE n.tenant_id = e.tenant_id
+       e.kind = 'proposal' AND EXISTS (
+               SELECT 1 FROM emails n WHERE n.tenant_id = e.tenant_id
                AND n.mentee_id = e.mentee_id AND n.state IN ('released', 'sent')
-               AND n.ranking_version > e.ranking_version) AS outdated
+               AND n.kind = 'proposal' AND n.ranking_version > e.ranking_version) AS outdated
   FROM claimed e LEFT JOIN contacts c ON c.tenant_id = e.tenant_id AND c.user_id = e.mentee_id
  ORDER BY e.awaited DESC, e.next_attempt_at, e.id
 """
@@ -61,11 +65,13 @@ MARK_SENT = (
 # Another email of the same mentee, waiting, whose ranking is newer than e's: the one that e,
 # going back to wait, gives way to. An older one waiting gives way to e instead.
 NEWER_WAITING = (
-    "w.state = 'queued' AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
+    "w.state = 'queued' AND w.kind = 'proposal' AND e.kind = 'proposal'"
+    " AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
     " AND w.ranking_version > e.ranking_version"
 )
 OLDER_WAITING = (
-    "w.state = 'queued' AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
+    "w.state = 'queued' AND w.kind = 'proposal' AND e.kind = 'proposal'"
+    " AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
     " AND w.ranking_version < e.ranking_version"
 )
 

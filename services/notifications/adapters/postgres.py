@@ -19,6 +19,14 @@ from services.notifications.adapters.erasure_sql import (
     LOCK_AGAINST_ERASURE,
     LOCK_FOR_ERASURE,
 )
+from services.notifications.adapters.lifecycle_sql import (
+    ADVANCE_RELATIONSHIP,
+    EXPLANATIONS,
+    FORGET_IN_LIFECYCLE,
+    QUEUE_LIFECYCLE_EMAILS,
+    SAVE_GOAL_STATEMENT,
+    WITHDRAW_ASKING,
+)
 from services.notifications.adapters.proposals_sql import (
     BEGIN_PROPOSALS,
     QUEUE_EMAILS,
@@ -27,9 +35,12 @@ from services.notifications.adapters.proposals_sql import (
 from services.notifications.adapters.send_records import GAVE_UP, PostgresSendRecords
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
+from services.notifications.domain.lifecycle import LifecycleEmail
 from services.notifications.service_layer.ports import (
     ClaimedEmail,
+    LifecycleFacts,
     NewEmail,
+    NewLifecycleEmail,
     PollState,
 )
 from shared.contracts.matches import MatchProposedPayload
@@ -62,13 +73,18 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
         tenant_id=row["tenant_id"],
         mentee_id=row["mentee_id"],
         message_id=row["message_id"],
-        proposal=MatchProposedPayload.model_validate_json(row["proposal"]),
+        proposal=(
+            MatchProposedPayload.model_validate_json(row["proposal"]) if row["proposal"] else None
+        ),
         attempts=row["attempts"],
         created_at=row["created_at"],
         correlation_id=row["correlation_id"],
         contact=_contact(row) if row["user_id"] is not None else None,
         recent_sends=tuple(row["recent_sends"]),
         outdated=row["outdated"],
+        lifecycle=(
+            LifecycleEmail.model_validate_json(row["lifecycle"]) if row["lifecycle"] else None
+        ),
     )
 
 
@@ -125,6 +141,8 @@ class PostgresNotificationsTransaction:
             await self._conn.execute(sql, tenant_id, user_id)
         await self._conn.execute(FORGET_MENTOR, tenant_id, user_id)  # in other mentees' emails
         await self._conn.execute(FORGET_MENTOR_IN_DEAD_LETTERS, tenant_id, user_id, GAVE_UP)
+        for sql in FORGET_IN_LIFECYCLE:
+            await self._conn.execute(sql, tenant_id, user_id)
 
     async def begin_proposals(
         self,
@@ -205,6 +223,67 @@ class PostgresNotificationsTransaction:
             [json.dumps(e.origin.headers) for e in emails],
             [e.superseded_by for e in emails],
             [e.awaited for e in emails],
+        )
+        return inserted
+
+    async def save_goal_statement(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, statement: str
+    ) -> None:
+        await self._conn.execute(
+            SAVE_GOAL_STATEMENT, tenant_id, mentee_id, goal_id, version, statement
+        )
+
+    async def advance_relationship(self, tenant_id: str, request_id: UUID, version: int) -> bool:
+        advanced = await self._conn.fetchval(ADVANCE_RELATIONSHIP, tenant_id, request_id, version)
+        return advanced is not None
+
+    async def lifecycle_facts(
+        self,
+        tenant_id: str,
+        people: tuple[str, str],
+        goal_id: str,
+        proposal_id: UUID | None,
+    ) -> LifecycleFacts:
+        mentee, mentor = people
+        rows = await self._conn.fetch(
+            "SELECT * FROM contacts WHERE tenant_id = $1 AND user_id = ANY($2::text[])",
+            tenant_id,
+            list(people),
+        )
+        statement: str | None = await self._conn.fetchval(
+            "SELECT statement FROM goal_statements"
+            " WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3",
+            tenant_id,
+            mentee,
+            goal_id,
+        )
+        explanations = []
+        if proposal_id is not None:
+            found = await self._conn.fetch(EXPLANATIONS, tenant_id, mentee, proposal_id, mentor)
+            explanations = [r["explanation"] for r in found]
+        contacts = {r["user_id"]: _contact(r) for r in rows}
+        return LifecycleFacts(contacts, statement, explanations)
+
+    async def withdraw_asking(self, tenant_id: str, request_id: UUID) -> None:
+        await self._conn.execute(WITHDRAW_ASKING, tenant_id, request_id)
+
+    async def queue_lifecycle_emails(self, emails: Sequence[NewLifecycleEmail]) -> int:
+        inserted: int = await self._conn.fetchval(
+            QUEUE_LIFECYCLE_EMAILS,
+            [e.dedupe_key for e in emails],
+            [e.tenant_id for e in emails],
+            [e.email.recipient_id for e in emails],
+            [e.email.request_id for e in emails],
+            [e.message_id for e in emails],
+            [e.email.kind for e in emails],
+            [e.email.model_dump_json() for e in emails],
+            [e.correlation_id for e in emails],
+            [e.email.version for e in emails],
+            [e.origin.topic for e in emails],
+            [e.origin.partition for e in emails],
+            [e.origin.offset for e in emails],
+            [e.origin.value for e in emails],
+            [json.dumps(e.origin.headers) for e in emails],
         )
         return inserted
 

@@ -1,4 +1,4 @@
-"""The delivery log, read for support staff: one row per proposal email, newest first."""
+"""The delivery log, read for support staff: one row per email, newest first."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class PostgresDeliveryLog:
 
     async def deliveries(self, query: DeliveryQuery) -> list[Delivery]:
         rows = await self._pool.fetch(
-            "SELECT id, mentee_id, proposal_id, ranking_version, state, last_error, attempts,"
+            "SELECT id, kind, mentee_id, proposal_id, ranking_version, state, last_error, attempts,"
             " message_id, created_at, updated_at, sent_at,"
             " CASE WHEN state IN ('queued', 'sending') THEN next_attempt_at END AS next_attempt_at"
             " FROM emails WHERE tenant_id = $1"
@@ -41,6 +41,7 @@ class PostgresDeliveryLog:
                 updated_at=r["updated_at"],
                 next_attempt_at=r["next_attempt_at"],
                 sent_at=r["sent_at"],
+                kind=r["kind"],
             )
             for r in rows
         ]

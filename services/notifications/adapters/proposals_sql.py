@@ -48,6 +48,7 @@ WITH advanced AS (
            last_error = 'replaced by a newer proposal within the digest window'
       FROM unnest($4::text[], $5::text[], $6::uuid[]) AS s(tenant_id, mentee_id, by)
      WHERE e.tenant_id = s.tenant_id AND e.mentee_id = s.mentee_id AND e.state = 'queued'
+       AND e.kind = 'proposal'
     RETURNING e.tenant_id, e.mentee_id, e.next_attempt_at, e.awaited
 )
 SELECT (SELECT count(*) FROM advanced) AS advanced, NULL AS tenant_id, NULL AS mentee_id,

@@ -76,7 +76,7 @@ class PostgresSendRecords:
         async with self._session() as conn:
             rows = await conn.fetch(
                 "SELECT sent_at FROM emails WHERE tenant_id = $1 AND mentee_id = $2"
-                " AND state IN ('released', 'sent') AND sent_at > $3",
+                " AND state IN ('released', 'sent') AND kind = 'proposal' AND sent_at > $3",
                 tenant_id,
                 mentee_id,
                 since,

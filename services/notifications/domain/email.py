@@ -61,10 +61,13 @@ class Sender:
     message_id_domain: str
 
 
-def message_id(tenant_id: str, mentee_id: str, proposal_id: str, domain: str) -> str:
-    """Stable across attempts, so a resent copy is recognised as the same message."""
+def message_id(
+    tenant_id: str, mentee_id: str, proposal_id: str, domain: str, kind: str = "proposal"
+) -> str:
+    """Stable across attempts, so a resent copy is recognised as the same message. `kind` names
+    the email (a proposal, or a lifecycle email: domain/lifecycle.py)."""
     digest = hashlib.sha256(f"{tenant_id}\x00{mentee_id}\x00{proposal_id}".encode()).hexdigest()
-    return f"<proposal.{digest[:32]}@{domain}>"
+    return f"<{kind}.{digest[:32]}@{domain}>"
 
 
 def one_line(text: str) -> str:
@@ -106,26 +109,46 @@ def compose(
     links: ProposalLinks,
     now: datetime | None = None,
 ) -> EmailMessage:
-    if contact.email is None:
-        raise ValueError("contact has no email address")
     count = len(proposal.mentors)
     context = {"name": contact.display_name, "proposal": proposal, "count": count, "links": links}
+    envelope = Envelope(contact, sender, msg_id, links.unsubscribe, now)
+    return render_message(envelope, subject(count), "proposal", context)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Who an email goes to, from whom, under which Message-ID, and its unsubscribe link."""
+
+    contact: Contact
+    sender: Sender
+    msg_id: str
+    unsubscribe: str
+    now: datetime | None = None
+
+
+def render_message(
+    envelope: Envelope, subject_line: str, template: str, context: dict[str, object]
+) -> ProposalMessage:
+    """A multipart email from `template`.txt.j2 and `template`.html.j2 (templates/)."""
+    contact, sender = envelope.contact, envelope.sender
+    if contact.email is None:
+        raise ValueError("contact has no email address")
     message = ProposalMessage()
     to = (one_line(contact.display_name), Address(addr_spec=contact.email).addr_spec)
-    _header(message, "Subject", subject(count))
+    _header(message, "Subject", one_line(subject_line))
     _header(message, "From", one_line(sender.mail_from))
     _header(message, "Reply-To", one_line(sender.reply_to))
     _header(message, "To", formataddr(to))
-    _header(message, "Date", format_datetime(now or datetime.now(UTC)))
-    _header(message, "Message-ID", one_line(msg_id))
-    _header(message, "List-Unsubscribe", f"<{links.unsubscribe}>")
+    _header(message, "Date", format_datetime(envelope.now or datetime.now(UTC)))
+    _header(message, "Message-ID", one_line(envelope.msg_id))
+    _header(message, "List-Unsubscribe", f"<{envelope.unsubscribe}>")
     _header(message, "List-Unsubscribe-Post", ONE_CLICK)
     _header(message, "Auto-Submitted", "auto-generated")
     message.set_raw("MIME-Version", "1.0")
     message.set_raw("Content-Type", _CONTENT_TYPES["multipart/alternative"])
     bodies = {
-        "plain": _quoted_printable(_templates.get_template("proposal.txt.j2").render(context)),
-        "html": _quoted_printable(_templates.get_template("proposal.html.j2").render(context)),
+        "plain": _quoted_printable(_templates.get_template(f"{template}.txt.j2").render(context)),
+        "html": _quoted_printable(_templates.get_template(f"{template}.html.j2").render(context)),
     }
     parts = {subtype: _text_part(subtype, body) for subtype, body in bodies.items()}
     message.set_payload(list[Message | str](parts.values()))

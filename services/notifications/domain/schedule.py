@@ -59,3 +59,10 @@ def rate_limited_until(
 def later_of(*moments: datetime | None) -> datetime | None:
     present = [m for m in moments if m is not None]
     return max(present) if present else None
+
+
+def local_time(moment: datetime, timezone: str) -> str:
+    """A moment as the recipient reads it: "Friday 11 December 2026, 18:42 (Europe/London)"."""
+    zone = _zone(timezone)
+    local = moment.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y, %H:%M} ({zone.key})"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 
-from services.notifications.service_layer import handlers
+from services.notifications.service_layer import handlers, lifecycle_handlers
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import (
     Checkpoint,
@@ -19,9 +19,18 @@ from services.notifications.service_layer.ports import (
     ProposalOrigin,
     no_checkpoint,
 )
+from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileUpdated
-from shared.contracts.topics import PROFILES, PROPOSALS, ProfileEvent
+from shared.contracts.topics import (
+    FEEDBACK,
+    GOALS,
+    PROFILES,
+    PROPOSALS,
+    FeedbackEvent,
+    GoalEvent,
+    ProfileEvent,
+)
 from shared.kafka.batch import BatchHandling, consume_batch, headers_of, raw_bodies
 from shared.kafka.consumer import subscriber_options
 from shared.kafka.dead_letter import DeadLetterMiddleware
@@ -43,15 +52,8 @@ class ConsumerDeps:
 
 
 def parse_proposal(record: Any) -> ConsumedProposal:
-    value = record.value or b""
-    origin = ProposalOrigin(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        value=value,
-        headers=headers_of(record),
-    )
-    return ConsumedProposal(MatchProposed.model_validate_json(value), origin)
+    origin = _origin(record)
+    return ConsumedProposal(MatchProposed.model_validate_json(origin.value), origin)
 
 
 def proposal_handling(deps: ConsumerDeps) -> BatchHandling[ConsumedProposal]:
@@ -100,4 +102,40 @@ def build_router(
         assert isinstance(records, tuple)  # a batch subscriber
         await consume_batch(records, handling, dead_letters)
 
+    @router.subscriber(
+        GOALS.qualified(kafka.topic_prefix),
+        **subscriber_options(f"{group}.goals", kafka),
+        title="notifications/on_goals",
+        description=f"{GOALS.description} The goal statement is quoted to the mentor asked.",
+    )
+    async def on_goals(event: GoalEvent) -> None:
+        bind_event(event.event_id, event.correlation_id)
+        await lifecycle_handlers.record_goal(event, deps.store)
+
+    @router.subscriber(
+        FEEDBACK.qualified(kafka.topic_prefix),
+        **subscriber_options(f"{group}.feedback", kafka),
+        title="notifications/on_feedback",
+        description=f"{FEEDBACK.description} Relationship events become emails "
+        "(docs/lifecycle.md); answers to proposals are matching's.",
+    )
+    async def on_feedback(event: FeedbackEvent, message: KafkaMessage) -> None:
+        if isinstance(event, MatchAccepted | MatchDeclined):
+            return  # answers to proposals: matching's
+        bind_event(event.event_id, event.correlation_id)
+        origin = _origin(message.raw_message)
+        domain = deps.policy.message_id_domain
+        if await lifecycle_handlers.record_lifecycle(event, origin, deps.store, domain):
+            deps.on_queued()
+
     return router
+
+
+def _origin(record: Any) -> ProposalOrigin:
+    return ProposalOrigin(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        value=record.value or b"",
+        headers=headers_of(record),
+    )

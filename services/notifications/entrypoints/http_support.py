@@ -22,9 +22,22 @@ UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="mentorlink-support"'}
 
 
 class DeliveryView(BaseModel):
-    proposal_id: UUID
-    mentee_id: str = Field(examples=["u-1042"])
-    ranking_version: int
+    kind: str = Field(
+        default="proposal",
+        description="proposal, or a relationship's email: mentor_request, request_reminder, "
+        "introduction, fit_check, relationship_ended (docs/lifecycle-emails.md).",
+        examples=["proposal"],
+    )
+    proposal_id: UUID = Field(
+        description="The proposal; for a relationship's email, its request id."
+    )
+    mentee_id: str = Field(
+        description="The recipient (a mentor, for a relationship's email to the mentor).",
+        examples=["u-1042"],
+    )
+    ranking_version: int = Field(
+        description="The proposal's ranking version; for a relationship's email, the event version."
+    )
     state: str = Field(
         description="queued, sending, released (handed to the SMTP server; its reply was not "
         "recorded, e.g. the service stopped: counts as sent), sent, failed, suppressed (opted "
@@ -53,6 +66,7 @@ class DeliveryPage(BaseModel):
 
 def _view(d: Delivery) -> DeliveryView:
     return DeliveryView(
+        kind=d.kind,
         proposal_id=d.proposal_id,
         mentee_id=d.mentee_id,
         ranking_version=d.ranking_version,

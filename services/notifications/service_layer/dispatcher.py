@@ -180,5 +180,5 @@ def _each_mentee_oldest_first(claimed: list[ClaimedEmail]) -> list[ClaimedEmail]
         first_at.setdefault((email.tenant_id, email.mentee_id), index)
     return sorted(
         claimed,
-        key=lambda e: (first_at[(e.tenant_id, e.mentee_id)], e.proposal.ranking_version),
+        key=lambda e: (first_at[(e.tenant_id, e.mentee_id)], e.order),
     )

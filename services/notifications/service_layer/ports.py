@@ -13,6 +13,7 @@ from uuid import UUID
 from services.notifications.domain.delivery import SendResult
 from services.notifications.domain.digest import Mentee, Waiting
 from services.notifications.domain.email import Contact
+from services.notifications.domain.lifecycle import LifecycleEmail
 from shared.contracts.matches import MatchProposed, MatchProposedPayload
 from shared.erasure import Erasure, ErasureLog, Person
 
@@ -60,6 +61,27 @@ class NewEmail:
 
 
 @dataclass(frozen=True)
+class NewLifecycleEmail:
+    """A lifecycle email to queue: what it says, and the event it came from (its dead letter)."""
+
+    dedupe_key: str
+    message_id: str
+    tenant_id: str
+    email: LifecycleEmail
+    correlation_id: str | None
+    origin: ProposalOrigin
+
+
+@dataclass(frozen=True)
+class LifecycleFacts:
+    """What the store knows about a relationship's people when one of its events arrives."""
+
+    contacts: dict[str, Contact]  # of the two people, by user id, when known
+    goal_statement: str | None
+    explanations: list[str]  # the reasons the mentee was shown for this mentor, if any
+
+
+@dataclass(frozen=True)
 class PollState:
     """What the store knew when a poll of proposals began (read in one statement)."""
 
@@ -76,9 +98,9 @@ class ClaimedEmail:
 
     id: int
     tenant_id: str
-    mentee_id: str
+    mentee_id: str  # the recipient
     message_id: str
-    proposal: MatchProposedPayload
+    proposal: MatchProposedPayload | None
     attempts: int
     created_at: datetime
     correlation_id: str | None
@@ -87,6 +109,21 @@ class ClaimedEmail:
     # a newer proposal of the mentee went out already (e.g. this one's lease expired after a
     # crash while the newer one, sent first, was waiting): it is superseded, not sent
     outdated: bool = False
+    # a lifecycle email (domain/lifecycle.py) instead of a proposal; `proposal` is then None
+    lifecycle: LifecycleEmail | None = None
+
+    @property
+    def order(self) -> int:
+        """One recipient's emails go out in this order: lifecycle emails, then rankings."""
+        return self.proposal.ranking_version if self.proposal else 0
+
+    @property
+    def subject_id(self) -> UUID:
+        """The proposal, or the relationship, the email is about (logs)."""
+        if self.proposal:
+            return self.proposal.proposal_id
+        assert self.lifecycle is not None
+        return self.lifecycle.request_id
 
 
 @dataclass(frozen=True)
@@ -105,6 +142,7 @@ class Delivery:
     updated_at: datetime
     next_attempt_at: datetime | None
     sent_at: datetime | None
+    kind: str = "proposal"
 
 
 @dataclass(frozen=True)
@@ -153,6 +191,36 @@ class NotificationsTransaction(Protocol):
     async def queue_emails(self, emails: Sequence[NewEmail]) -> int:
         """Insert the emails in order (queued, or superseded when `superseded_by` is set);
         an existing dedupe key inserts nothing. Returns how many were inserted."""
+        ...
+
+    async def save_goal_statement(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, statement: str
+    ) -> None:
+        """Keep the statement unless a newer goal version is stored already."""
+        ...
+
+    async def advance_relationship(self, tenant_id: str, request_id: UUID, version: int) -> bool:
+        """Record the relationship's newest event version; False (nothing recorded) when
+        `version` is not newer than the one stored."""
+        ...
+
+    async def lifecycle_facts(
+        self,
+        tenant_id: str,
+        people: tuple[str, str],
+        goal_id: str,
+        proposal_id: UUID | None,
+    ) -> LifecycleFacts:
+        """The contacts of `people` (mentee, mentor), the mentee's goal statement and, with a
+        proposal, the reasons its email gave for the mentor."""
+        ...
+
+    async def withdraw_asking(self, tenant_id: str, request_id: UUID) -> None:
+        """A waiting request or reminder of the relationship is withdrawn (`superseded`)."""
+        ...
+
+    async def queue_lifecycle_emails(self, emails: Sequence[NewLifecycleEmail]) -> int:
+        """Insert the emails, queued and due now; an existing dedupe key inserts nothing."""
         ...
 
 

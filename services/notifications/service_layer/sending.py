@@ -12,9 +12,12 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 
 from services.notifications.domain.delivery import Outcome, retry_delay
 from services.notifications.domain.email import Contact, Sender, compose
+from services.notifications.domain.lifecycle_email import compose_lifecycle
+from services.notifications.domain.lifecycle_links import lifecycle_links
 from services.notifications.domain.links import LinkSigner, proposal_links
 from services.notifications.domain.schedule import (
     RateLimit,
@@ -89,7 +92,7 @@ class Delivery:
     async def deliver(self, claimed: Claimed, records: SendRecords) -> bool:
         """Send the email, or record why not; True when it went out."""
         email, contact = claimed.email, claimed.email.contact
-        bind_event(email.proposal.proposal_id, email.correlation_id)
+        bind_event(email.subject_id, email.correlation_id)
         if email.outdated:
             await records.mark_failed(
                 email.id, email.attempts, "superseded", "a newer proposal was sent first"
@@ -121,11 +124,13 @@ class Delivery:
             now, contact.timezone, contact.quiet_hours_start, contact.quiet_hours_end
         )
         limit = self._policy.rate_limit
-        sends = email.recent_sends
-        if not claimed.sends_current:
-            since = now - limit.period
-            sends = tuple(await records.recent_sends(email.tenant_id, email.mentee_id, since))
-        limited = rate_limited_until(sends, now, limit)
+        limited = None  # lifecycle emails answer the recipient's own step: no rate limit
+        if email.proposal is not None:
+            sends = email.recent_sends
+            if not claimed.sends_current:
+                since = now - limit.period
+                sends = tuple(await records.recent_sends(email.tenant_id, email.mentee_id, since))
+            limited = rate_limited_until(sends, now, limit)
         until = later_of(quiet, limited)
         if until is None:
             return False
@@ -137,16 +142,22 @@ class Delivery:
             f"deferred: {reason}",
             count_attempt=False,
         )
-        log.info("proposal email deferred until %s: %s", until.isoformat(), reason)
+        log.info("%s email deferred until %s: %s", _kind(email), until.isoformat(), reason)
         return True
 
+    def _compose(self, email: ClaimedEmail, contact: Contact) -> EmailMessage:
+        now, signer, sender = self._tools.clock(), self._tools.signer, self._tools.sender
+        if email.lifecycle is not None:
+            about = email.lifecycle
+            links = lifecycle_links(email.tenant_id, about, signer, now)
+            return compose_lifecycle(about, contact, sender, email.message_id, links, now)
+        assert email.proposal is not None
+        offers = proposal_links(email.tenant_id, email.proposal, signer, now)
+        return compose(email.proposal, contact, sender, email.message_id, offers, now)
+
     async def _send(self, email: ClaimedEmail, contact: Contact, records: SendRecords) -> bool:
-        now = self._tools.clock()
-        links = proposal_links(email.tenant_id, email.proposal, self._tools.signer, now)
         try:
-            message = compose(
-                email.proposal, contact, self._tools.sender, email.message_id, links, now
-            )
+            message = self._compose(email, contact)
         except ValueError as exc:  # e.g. an address that cannot be encoded without SMTPUTF8
             await records.mark_failed(
                 email.id, email.attempts, "failed", f"cannot compose: {type(exc).__name__}"
@@ -200,6 +211,10 @@ async def _settled(recording: list[Awaitable[None]]) -> None:
         await asyncio.shield(recording[0])  # a shutdown must not cancel the record mid-way
     except Exception as exc:
         log.warning("released record not committed: %s", type(exc).__name__)
+
+
+def _kind(email: ClaimedEmail) -> str:
+    return email.lifecycle.kind if email.lifecycle else "proposal"
 
 
 def _seconds(delta: timedelta) -> float:

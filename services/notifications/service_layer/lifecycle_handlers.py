@@ -1,0 +1,96 @@
+"""Relationship lifecycle events become emails, once per (relationship, event version) and
+recipient; goal statements are kept for the mentor's request email."""
+
+from __future__ import annotations
+
+import logging
+
+from services.notifications.domain.email import message_id
+from services.notifications.domain.lifecycle import (
+    ASKING,
+    Facts,
+    LifecycleEmail,
+    kind_of,
+    mentor_side,
+    plan_emails,
+)
+from services.notifications.service_layer.ports import (
+    NewLifecycleEmail,
+    NotificationsStore,
+    ProposalOrigin,
+)
+from shared.contracts.goals import GoalSet
+from shared.contracts.lifecycle import LifecycleEvent
+from shared.contracts.preferences import PreferencesAdjusted
+from shared.erasure import admit
+
+log = logging.getLogger(__name__)
+
+
+async def record_goal(event: GoalSet | PreferencesAdjusted, store: NotificationsStore) -> None:
+    goal = event.payload
+    async with store.transaction() as tx:
+        if not await tx.first_delivery(event.event_id):
+            return
+        person = (event.tenant_id, goal.mentee_id)
+        if not await admit(event, [person], await tx.erasures.find([person]), tx.erasures):
+            return  # from before the mentee's erasure
+        await tx.save_goal_statement(
+            event.tenant_id, goal.mentee_id, goal.goal_id, goal.version, goal.statement
+        )
+
+
+async def record_lifecycle(
+    event: LifecycleEvent, origin: ProposalOrigin, store: NotificationsStore, domain: str
+) -> int:
+    """Queue the emails the event brings; returns how many were queued (the dispatcher sends
+    them). A repeated event, or one older than the relationship's newest, sends nothing."""
+    p, tenant = event.payload, event.tenant_id
+    async with store.transaction() as tx:
+        if not await tx.first_delivery(event.event_id):
+            return 0
+        if not await tx.advance_relationship(tenant, p.request_id, p.version):
+            log.info("lifecycle event %s v%d is stale: no email", event.event_type, p.version)
+            return 0
+        await tx.withdraw_asking(tenant, p.request_id)  # settled, or asked again
+        kind = kind_of(event)
+        if kind is None:
+            return 0
+        people = [(tenant, p.mentee_id), (tenant, p.mentor_id)]
+        erased = await tx.erasures.find(people)
+        gone = frozenset(
+            user
+            for (_, user), erasure in erased.items()
+            if erasure.hides_unrestored(event.occurred_at)
+        )
+        proposal = getattr(p, "proposal_id", None) if kind in ASKING else None
+        known = await tx.lifecycle_facts(tenant, (p.mentee_id, p.mentor_id), p.goal_id, proposal)
+        facts = Facts(
+            contacts=dict(known.contacts),
+            goal_statement=known.goal_statement,
+            reasons=[mentor_side(text) for text in known.explanations],
+            erased=gone,
+        )
+        emails = [
+            _new_email(tenant, email, event.correlation_id, origin, domain)
+            for email in plan_emails(event, facts)
+        ]
+        return await tx.queue_lifecycle_emails(emails) if emails else 0
+
+
+def _new_email(
+    tenant: str,
+    email: LifecycleEmail,
+    correlation_id: str | None,
+    origin: ProposalOrigin,
+    domain: str,
+) -> NewLifecycleEmail:
+    about = f"{email.request_id}:{email.version}"
+    return NewLifecycleEmail(
+        dedupe_key=f"{tenant}:{email.kind}:{about}:{email.recipient_id}",
+        message_id=message_id(tenant, email.recipient_id, about, domain, email.kind),
+        tenant_id=tenant,
+        email=email,
+        correlation_id=correlation_id,
+        origin=origin,
+    )
