@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.events import MentorChanged, MentorChangedPayload
+from services.matching.domain.goal_changes import goal_change
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.search import PartRunner
 from services.matching.service_layer.proposals import Cause, propose
@@ -31,6 +32,7 @@ from services.matching.service_layer.unit_of_work import (
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
+from shared.contracts.matches import ProposalCause
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.contracts.topics import PROFILES
 from shared.erasure import Person, admit
@@ -96,7 +98,11 @@ class Delivery:
     trace_headers: Mapping[str, str] = field(default_factory=dict)
 
 
-Apply = Callable[[Any, int, TenantEngine, MatchingTransaction, Matching], Awaitable[None]]
+# A handler returns the proposal's cause when the mentee's own change must be proposed even if
+# their ranking stays the same (a new goal, other preferences); None leaves it to the ranking.
+Apply = Callable[
+    [Any, int, TenantEngine, MatchingTransaction, Matching], Awaitable[ProposalCause | None]
+]
 
 
 @dataclass
@@ -106,12 +112,19 @@ class Pending:
     lists: set[tuple[str, str, int]] = field(default_factory=set)
     causes: dict[tuple[str, str], Delivery] = field(default_factory=dict)
     by_mentee: set[tuple[str, str]] = field(default_factory=set)  # changed by their own event
+    told: dict[tuple[str, str], ProposalCause] = field(default_factory=dict)  # proposed anyway
 
-    def collect(self, engine: TenantEngine, cause: Delivery) -> None:
+    def collect(
+        self, engine: TenantEngine, cause: Delivery, told: ProposalCause | None = None
+    ) -> None:
         tenant_id = cause.event.tenant_id
         changes = engine.drain()
         self.lists.update((tenant_id, m, p) for m, p in changes.lists)
-        for mentee_id in changes.rankings:
+        mentees = set(changes.rankings)
+        if told is not None:
+            self.told[(tenant_id, cause.event.key)] = told
+            mentees.add(cause.event.key)
+        for mentee_id in mentees:
             self.causes[(tenant_id, mentee_id)] = cause
             if cause.event.key == mentee_id:  # goals, profiles and feedback are keyed by person
                 self.by_mentee.add((tenant_id, mentee_id))
@@ -149,9 +162,9 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                     fresh.discard(event.event_id)  # a copy later in the same poll is a duplicate
                     engine = engines[event.tenant_id]
                     with continued_trace(delivery.trace_headers, matching.tracer, event.event_type):
-                        await _APPLY[type(event)](event, partition, engine, tx, matching)
+                        told = await _APPLY[type(event)](event, partition, engine, tx, matching)
                     RANKING_RECOMPUTES.labels("matching").inc()
-                    pending.collect(engine, delivery)
+                    pending.collect(engine, delivery, told)
             await _persist(tx, matching, engines, pending)
     except BaseException:
         matching.stale.update(tenants)
@@ -197,7 +210,11 @@ async def _persist(
     for (tenant, mentee_id), delivery in pending.causes.items():
         by_mentee = (tenant, mentee_id) in pending.by_mentee
         cause = Cause(
-            delivery.event.correlation_id, delivery.trace_headers, matching.tracer, by_mentee
+            delivery.event.correlation_id,
+            delivery.trace_headers,
+            matching.tracer,
+            by_mentee,
+            pending.told.get((tenant, mentee_id)),
         )
         by_tenant.setdefault(tenant, {})[mentee_id] = cause
     for tenant in sorted(by_tenant):
@@ -258,10 +275,17 @@ async def record_goal(
     engine: TenantEngine,
     tx: MatchingTransaction,
     matching: Matching,
-) -> None:
+) -> ProposalCause | None:
+    """Rank the mentee for the goal; a new goal or other preferences are proposed (and emailed)
+    even when the ranking stays the same, once the mentee's profile is known."""
     goal = goal_from_payload(event.payload)
-    if await tx.save_goal_if_newer(event.tenant_id, goal, partition):
-        engine.put_goal(goal, partition)  # an older or repeated goal changes nothing
+    before = engine.roster.goals.get(goal.mentee_id)
+    if not await tx.save_goal_if_newer(event.tenant_id, goal, partition):
+        return None  # an older or repeated goal changes nothing
+    engine.put_goal(goal, partition)
+    if goal.mentee_id not in engine.roster.profiles:
+        return None  # ranked, and proposed, when the profile arrives
+    return goal_change(before, goal)
 
 
 async def record_feedback(

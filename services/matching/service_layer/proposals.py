@@ -1,4 +1,5 @@
-"""Turn a changed ranking into a MatchProposed, when the change is material."""
+"""Turn a changed ranking into a MatchProposed, when the change is material or the mentee's
+own change must be told (a new goal, other preferences: `Cause.told`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from shared.contracts.matches import (
     CriterionReason,
     MatchProposed,
     MatchProposedPayload,
+    ProposalCause,
     ProposedMentor,
 )
 from shared.contracts.topics import PROPOSALS
@@ -90,36 +92,40 @@ async def propose(
     made = [
         (mentee_id, made)
         for mentee_id in sorted(causes)
-        if (made := _next_proposal(engine, mentee_id, currents.get(mentee_id))) is not None
+        if (made := _next_proposal(engine, mentee_id, currents.get(mentee_id), causes[mentee_id]))
+        is not None
     ]
     await tx.save_proposals(tenant_id, [stored for _, (stored, _) in made])
     for mentee_id, (stored, mentors) in made:
         cause = causes[mentee_id]
         current = currents.get(mentee_id)
         awaited = is_awaited(current, stored.proposal.goal_id, cause.by_mentee)
-        event = _event(tenant_id, stored, mentors, cause.correlation_id, awaited)
+        event = _event(tenant_id, stored, mentors, cause, awaited)
         with continued_trace(cause.trace_headers, cause.tracer, "matching propose"):
             await tx.publish(PROPOSALS, event)
 
 
 @dataclass(frozen=True)
 class Cause:
-    """The event that last changed a mentee's ranking (its correlation id and trace), and
-    whether an event of the mentee's own changed it in this transaction."""
+    """The event that last changed a mentee's ranking (its correlation id and trace), whether
+    an event of the mentee's own changed it in this transaction, and `told`: what the mentee
+    changed that they must hear about even if their mentors stay the same."""
 
     correlation_id: str | None
     trace_headers: Mapping[str, str]
     tracer: Tracer | None = None
     by_mentee: bool = False
+    told: ProposalCause | None = None
 
 
 def _next_proposal(
-    engine: TenantEngine, mentee_id: str, current: CurrentProposal | None
+    engine: TenantEngine, mentee_id: str, current: CurrentProposal | None, cause: Cause
 ) -> tuple[StoredProposal, list[ProposedMentor]] | None:
     goal = engine.roster.goals.get(mentee_id)
     mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
     goal_id = goal.goal_id if goal else current.goal_id if current else ""
-    if not is_material(current, goal_id, mentor_ids) or mentee_id not in engine.roster.partition_of:
+    wanted = cause.told is not None or is_material(current, goal_id, mentor_ids)
+    if not wanted or mentee_id not in engine.roster.partition_of:
         return None
     proposal = CurrentProposal(
         ranking_version=(current.ranking_version if current else 0) + 1,
@@ -136,7 +142,7 @@ def _event(
     tenant_id: str,
     stored: StoredProposal,
     mentors: list[ProposedMentor],
-    correlation_id: str | None,
+    cause: Cause,
     awaited: bool,
 ) -> MatchProposed:
     payload = MatchProposedPayload(
@@ -146,7 +152,11 @@ def _event(
         ranking_version=stored.proposal.ranking_version,
         mentors=mentors,
         awaited=awaited,
+        cause=cause.told,
     )
     return MatchProposed(
-        tenant_id=tenant_id, key=stored.mentee_id, payload=payload, correlation_id=correlation_id
+        tenant_id=tenant_id,
+        key=stored.mentee_id,
+        payload=payload,
+        correlation_id=cause.correlation_id,
     )

@@ -125,7 +125,7 @@ def test_an_accept_for_an_unknown_mentor_waits_for_the_mentor() -> None:
         profile(mentor("m1", capacity=1)),
     )
     assert cluster.uow.state.load == {(TENANT, "m1"): 1}
-    assert proposed(cluster, "x1") == []
+    assert proposed(cluster, "x1") == [()]  # the goal's answer: nobody yet; m1 then full
 
 
 def test_deleting_a_person_removes_every_trace_in_the_store() -> None:
@@ -170,4 +170,56 @@ def test_the_first_proposal_with_mentors_for_a_goal_is_awaited_whatever_brought_
         profile(mentor("m1", version=2, opted_in=False)),  # the list empties
         profile(mentor("m2")),
     )
-    assert awaited(cluster, "x1") == [(("m1",), True), ((), False), (("m2",), True)]
+    # the goal itself is answered at once, empty: the mentee is told nobody fits yet
+    assert awaited(cluster, "x1") == [((), True), (("m1",), True), ((), False), (("m2",), True)]
+
+
+def causes(cluster: Cluster, mentee_id: str) -> list[tuple[tuple[str, ...], Any]]:
+    return [
+        (
+            tuple(m.mentor_id for m in p.payload.mentors),
+            p.payload.cause and (p.payload.cause.kind, p.payload.cause.changed),
+        )
+        for p in cluster.proposals
+        if p.payload.mentee_id == mentee_id
+    ]
+
+
+def test_a_new_goal_with_the_same_ranking_is_proposed_again_for_the_new_goal() -> None:
+    cluster = run(
+        profile(mentor("m1")),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        goal_set("x1", version=2, goal_id="g2"),
+    )
+    assert causes(cluster, "x1") == [(("m1",), ("goal_set", [])), (("m1",), ("goal_set", []))]
+    assert [p.payload.goal_id for p in cluster.proposals] == ["g1", "g2"]
+    assert all(p.payload.awaited for p in cluster.proposals)
+
+
+def test_changed_preferences_with_the_same_ranking_are_proposed_with_what_changed() -> None:
+    styles = {"preferred_styles": ["challenging"], "criteria": {"style": 0.4}}
+    cluster = run(
+        profile(mentor("m1", mentoring_styles=["challenging", "sounding_board"])),
+        profile(mentee("x1")),
+        goal_set("x1", **styles),
+        goal_set("x1", version=2, preferred_styles=["sounding_board"], criteria={"style": 0.9}),
+        goal_set("x1", version=3, preferred_styles=["sounding_board"], criteria={"style": 0.9}),
+        goal_set("x1", version=4, target_skills=["kubernetes", "go"], criteria={"style": 0.9}),
+    )
+    assert causes(cluster, "x1") == [
+        (("m1",), ("goal_set", [])),
+        (("m1",), ("preferences_changed", ["preferred_styles", "criteria.style"])),
+        # version 3 changed nothing that scoring uses: no proposal
+        (("m1",), ("goal_changed", ["target_skills", "preferred_styles"])),
+    ]
+
+
+def test_other_peoples_changes_that_keep_the_set_stay_quiet() -> None:
+    cluster = run(
+        profile(mentor("m1")),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        profile(mentor("m1", version=2, headline="Now at a new company")),
+    )
+    assert causes(cluster, "x1") == [(("m1",), ("goal_set", []))]
