@@ -223,3 +223,20 @@ def test_other_peoples_changes_that_keep_the_set_stay_quiet() -> None:
         profile(mentor("m1", version=2, headline="Now at a new company")),
     )
     assert causes(cluster, "x1") == [(("m1",), ("goal_set", []))]
+
+
+def test_the_background_the_mentee_asked_for_is_among_the_reasons_shown() -> None:
+    """Issue 26, defect 4: four generic reasons used to crowd out the one the mentee asked for."""
+    shared = {"industries": ["fintech"], "languages": ["en"], "background": {"path": "changer"}}
+    cluster = run(
+        profile(mentor("m1", years_experience=15, timezone="Europe/Berlin", **shared)),
+        profile(mentee("x1", years_experience=3, timezone="Europe/London", **shared)),
+        goal_set("x1", background_preference="similar"),
+    )
+    [first] = cluster.proposals[-1].payload.mentors
+    shown = [r.criterion for r in first.reasons]
+    assert len(shown) == 4
+    # skills, weighted highest (1.0 by default), and the background asked for lead the generic
+    assert shown[:2] == ["skills", "background"]
+    explanations = [r.explanation for r in first.reasons]
+    assert "shares part of your background, as you asked" in explanations
