@@ -1,4 +1,4 @@
-"""The signed links in proposal emails: accept, decline, unsubscribe.
+"""The signed links in proposal emails: accept, decline, unsubscribe, widen (http_widen.py).
 
 GET shows a confirmation page and changes nothing (mail scanners prefetch links); POST acts.
 No API key: the signed token is the authority and names the tenant. POST also takes the
@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from services.profile.domain.commands import RespondToProposal, Unsubscribe
 from services.profile.domain.model import ProfileNotFound
-from services.profile.entrypoints import link_pages
+from services.profile.entrypoints import http_widen, link_pages
 from services.profile.entrypoints.http_support import Uow
 from services.profile.service_layer import handlers
 from shared.links import ExpiredLink, InvalidLink, LinkAction, LinkClaims, verify_link
@@ -29,6 +29,9 @@ def _verified(request: Request, token: str) -> LinkClaims | HTMLResponse:
         return link_pages.render(link_pages.EXPIRED, 410)
     except InvalidLink:
         return link_pages.render(link_pages.INVALID, 404)
+    if claims.action is LinkAction.WIDEN:  # names the goal and the email, no mentor
+        valid = None not in (claims.proposal_id, claims.goal_id)
+        return claims if valid else link_pages.render(link_pages.INVALID, 404)
     answers_proposal = claims.action is not LinkAction.UNSUBSCRIBE
     if answers_proposal and None in (claims.mentor_id, claims.proposal_id, claims.goal_id):
         return link_pages.render(link_pages.INVALID, 404)
@@ -64,6 +67,8 @@ async def confirm_link(token: str, request: Request, uow: Uow) -> HTMLResponse:
     claims = _verified(request, token)
     if isinstance(claims, HTMLResponse):
         return claims
+    if claims.action is LinkAction.WIDEN:
+        return await http_widen.confirm(claims, uow)
     page = link_pages.confirmation(claims.action, await _mentor_name(uow, claims))
     return link_pages.render(page)
 
@@ -74,6 +79,8 @@ async def follow_link(token: str, request: Request, uow: Uow) -> HTMLResponse:
     claims = _verified(request, token)
     if isinstance(claims, HTMLResponse):
         return claims
+    if claims.action is LinkAction.WIDEN:
+        return await http_widen.follow(claims, uow)
     command = _command(claims, f"link-{uuid.uuid4().hex[:16]}")
     try:
         if isinstance(command, Unsubscribe):
