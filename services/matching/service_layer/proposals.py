@@ -127,7 +127,10 @@ def _next_proposal(
     goal = engine.roster.goals.get(mentee_id)
     mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
     goal_id = goal.goal_id if goal else current.goal_id if current else ""
-    wanted = cause.told is not None or is_material(current, goal_id, mentor_ids)
+    # The mentee's own change is told even with the same mentors, or with none once they had a
+    # proposal; a first goal with nobody to suggest yet waits for a mentor, as before.
+    told = cause.told is not None and (current is not None or bool(mentor_ids))
+    wanted = told or is_material(current, goal_id, mentor_ids)
     if not wanted or mentee_id not in engine.roster.partition_of:
         return None
     proposal = CurrentProposal(

@@ -125,7 +125,7 @@ def test_an_accept_for_an_unknown_mentor_waits_for_the_mentor() -> None:
         profile(mentor("m1", capacity=1)),
     )
     assert cluster.uow.state.load == {(TENANT, "m1"): 1}
-    assert proposed(cluster, "x1") == [()]  # the goal's answer: nobody yet; m1 then full
+    assert proposed(cluster, "x1") == []
 
 
 def test_deleting_a_person_removes_every_trace_in_the_store() -> None:
@@ -170,8 +170,7 @@ def test_the_first_proposal_with_mentors_for_a_goal_is_awaited_whatever_brought_
         profile(mentor("m1", version=2, opted_in=False)),  # the list empties
         profile(mentor("m2")),
     )
-    # the goal itself is answered at once, empty: the mentee is told nobody fits yet
-    assert awaited(cluster, "x1") == [((), True), (("m1",), True), ((), False), (("m2",), True)]
+    assert awaited(cluster, "x1") == [(("m1",), True), ((), False), (("m2",), True)]
 
 
 def causes(cluster: Cluster, mentee_id: str) -> list[tuple[tuple[str, ...], Any]]:
@@ -206,12 +205,14 @@ def test_changed_preferences_with_the_same_ranking_are_proposed_with_what_change
         goal_set("x1", version=2, preferred_styles=["sounding_board"], criteria={"style": 0.9}),
         goal_set("x1", version=3, preferred_styles=["sounding_board"], criteria={"style": 0.9}),
         goal_set("x1", version=4, target_skills=["kubernetes", "go"], criteria={"style": 0.9}),
+        goal_set("x1", version=5, goal_id="g2", target_skills=["rust"]),
     )
     assert causes(cluster, "x1") == [
         (("m1",), ("goal_set", [])),
         (("m1",), ("preferences_changed", ["preferred_styles", "criteria.style"])),
         # version 3 changed nothing that scoring uses: no proposal
         (("m1",), ("goal_changed", ["target_skills", "preferred_styles"])),
+        ((), ("goal_set", [])),  # nobody for the new goal: told, with the waiting list
     ]
 
 
