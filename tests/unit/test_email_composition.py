@@ -125,7 +125,9 @@ def test_headers_are_present() -> None:
     assert message["Message-ID"].endswith("@mentorlink.test>")
 
 
-@pytest.mark.parametrize(("count", "subject"), [(0, "0 mentors"), (2, "2 mentors")])
+@pytest.mark.parametrize(
+    ("count", "subject"), [(0, "You are on the waiting list"), (1, "1 mentor "), (2, "2 mentors")]
+)
 def test_subject_counts_mentors(count: int, subject: str) -> None:
     mentors = [
         m.model_copy(update={"mentor_id": f"u-{i}", "rank": i + 1})

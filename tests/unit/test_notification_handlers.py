@@ -105,12 +105,12 @@ async def test_profile_deleted_forgets_everything_about_the_person() -> None:
     assert uow.state.contacts == {} and uow.state.digests == {} and uow.state.emails == []
 
 
-async def test_an_empty_proposal_withdraws_the_waiting_email_and_sends_nothing() -> None:
+async def test_an_empty_proposal_replaces_the_waiting_email_with_the_waiting_list_one() -> None:
     uow = store()
     await propose(uow, 1)
     empty = match_proposed(proposal("u-ada", ranking_version=2, mentors=[]))
-    assert not await handlers.record_proposal(empty, ORIGIN, uow, POLICY, lambda: NOW)
-    assert queued(uow) == []
+    assert await handlers.record_proposal(empty, ORIGIN, uow, POLICY, lambda: NOW)
+    assert [e.proposal.mentors for e in queued(uow)] == [[]]
 
 
 async def test_an_empty_proposal_after_the_mentees_erasure_leaves_no_trace() -> None:

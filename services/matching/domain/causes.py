@@ -3,7 +3,7 @@ a proposal email says about it)."""
 
 from __future__ import annotations
 
-from services.matching.domain.people import Goal
+from services.matching.domain.people import CRITERIA, Goal
 
 # The goal's fields matching keeps, under their names in the GoalSet contract.
 GOAL_FIELDS = (
@@ -12,21 +12,26 @@ GOAL_FIELDS = (
     ("functions", "target_functions"),
     ("background_preference", "background_preference"),
     ("styles", "preferred_styles"),
-    ("weights", "criteria"),
 )
 # What the mentee wants from a mentor, as opposed to what the goal is about.
-PREFERENCE_FIELDS = frozenset({"background_preference", "preferred_styles", "criteria"})
+PREFERENCE_FIELDS = frozenset({"background_preference", "preferred_styles"})
 
 
 def goal_changes(previous: Goal, new: Goal) -> list[str]:
-    """The contract fields that differ (skills as a set: their order ranks nothing)."""
+    """The contract fields that differ (lists as sets: their order ranks nothing), and each
+    changed weight as `criteria.<criterion>`."""
     changed = []
     for attribute, name in GOAL_FIELDS:
         before, after = getattr(previous, attribute), getattr(new, attribute)
-        if attribute == "skills":
+        if attribute in ("skills", "industries", "functions", "styles"):
             before, after = set(before), set(after)
         if before != after:
             changed.append(name)
+    changed.extend(
+        f"criteria.{criterion}"
+        for criterion, old, weight in zip(CRITERIA, previous.weights, new.weights, strict=True)
+        if old != weight
+    )
     return changed
 
 
@@ -36,4 +41,6 @@ def is_new_goal(previous: Goal | None, new: Goal) -> bool:
 
 def only_preferences(changed: list[str]) -> bool:
     """Weights, styles or background preference only: the mentee changed their preferences."""
-    return bool(changed) and set(changed) <= PREFERENCE_FIELDS
+    return bool(changed) and all(
+        name in PREFERENCE_FIELDS or name.startswith("criteria.") for name in changed
+    )

@@ -116,6 +116,19 @@ def score_pair(goal: Goal, mentee: Person, mentor: Person) -> PairScore:
     return PairScore(acc / total_weight, tuple(p / total_weight for p in parts))
 
 
+def asked_for(goal: Goal, mentee: Person) -> frozenset[str]:
+    """The criteria the mentee made their own: a background preference, preferred styles, and
+    the criteria they weighted highest. A proposal's reasons name these first."""
+    weights = active_weights(goal, mentee)
+    top = max(weights)
+    asked = {name for name, weight in zip(CRITERIA, weights, strict=True) if weight == top > 0}
+    if goal.background_preference in (BACKGROUND_SIMILAR, BACKGROUND_DIFFERENT):
+        asked.add("background")
+    if goal.styles:
+        asked.add("style")
+    return frozenset(asked)
+
+
 def explain(goal: Goal, mentee: Person, mentor: Person, criterion: str) -> str:
     """A short, human reason for one criterion's contribution."""
     if criterion == "skills":

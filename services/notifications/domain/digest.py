@@ -4,11 +4,13 @@ The store reads what a poll needs once (which events are new, each mentee's newe
 version, which emails exist already) and writes the outcome in a few set-based statements. This
 module decides that outcome so it equals applying the poll's proposals one at a time, in order:
 - an event seen before, or earlier in the same poll, is a duplicate and changes nothing;
-- a ranking version not above the mentee's newest is stale; an empty proposal for a mentee
-  with no digest yet is too (it never creates state);
-- every other proposal replaces the mentee's waiting email and, if it names mentors, becomes
-  the waiting email itself, keeping the due time of the one it replaced. So several proposals
-  of one mentee in one poll leave the last one waiting and the earlier ones superseded.
+- a ranking version not above the mentee's newest is stale;
+- every other proposal replaces the mentee's waiting email and becomes the waiting email
+  itself, keeping the due time of the one it replaced. So several proposals of one mentee in
+  one poll leave the last one waiting and the earlier ones superseded. An empty proposal (no
+  suitable mentor left) is an email too: it tells the mentee they are on the waiting list.
+  Only a proposal that the erasure of its mentors emptied here is no email: it withdraws the
+  waiting one (matching ranks again and proposes), and creates no state for an unknown mentee.
 - an email is awaited (claimed before refreshes) if its proposal is, or if the email it
   replaced was: a mentee still waiting for an answer keeps waiting for the newer one.
 """
@@ -27,7 +29,7 @@ Mentee = tuple[str, str]  # tenant_id, mentee_id
 class Outcome(enum.Enum):
     DUPLICATE = "duplicate"  # the event was handled before (or earlier in the poll)
     STALE = "stale"  # the ranking version is not newer: nothing changes
-    EMPTY = "empty"  # no mentors left: the waiting email is withdrawn, none is queued
+    EMPTIED = "emptied"  # its mentors were erased: the waiting email is withdrawn, none is queued
     TAKEN = "taken"  # an email for this proposal exists already: the waiting one is withdrawn
     QUEUED = "queued"  # a new email row
 
@@ -40,7 +42,7 @@ class Proposed:
     mentee: Mentee
     proposal_id: UUID
     ranking_version: int
-    has_mentors: bool
+    sendable: bool  # False: its mentors were erased after matching proposed them
     dedupe_key: str
     awaited: bool = True
 
@@ -111,8 +113,8 @@ class _Running:
         self.seen.add(proposed.event_id)
         mentee, plan = proposed.mentee, self.plan
         current = self.newest.get(mentee)
-        if current is None and not proposed.has_mentors:
-            return Outcome.STALE  # an empty proposal only withdraws: it never creates state
+        if current is None and not proposed.sendable:
+            return Outcome.STALE  # emptied by an erasure, it only withdraws: no new state
         if current is not None and current >= proposed.ranking_version:
             return Outcome.STALE
         self.newest[mentee] = plan.versions[mentee] = proposed.ranking_version
@@ -122,8 +124,8 @@ class _Running:
         elif isinstance(replaced, int):
             plan.rows[replaced].superseded_by = proposed.proposal_id
         self.waiting[mentee] = None
-        if not proposed.has_mentors:
-            return Outcome.EMPTY
+        if not proposed.sendable:
+            return Outcome.EMPTIED
         if proposed.dedupe_key in self.keys:
             return Outcome.TAKEN
         self.keys.add(proposed.dedupe_key)

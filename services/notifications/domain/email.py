@@ -14,6 +14,7 @@ from email.utils import format_datetime, formataddr
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from services.notifications.domain.changes import what_changed
 from services.notifications.domain.links import ProposalLinks
 from shared.contracts.matches import MatchProposedPayload
 
@@ -98,6 +99,8 @@ _templates = Environment(
 
 
 def subject(count: int) -> str:
+    if count == 0:
+        return "You are on the waiting list for a mentor"
     return one_line(f"{count} mentor{'s' if count != 1 else ''} picked for your goal")
 
 
@@ -110,7 +113,13 @@ def compose(
     now: datetime | None = None,
 ) -> EmailMessage:
     count = len(proposal.mentors)
-    context = {"name": contact.display_name, "proposal": proposal, "count": count, "links": links}
+    context = {
+        "name": contact.display_name,
+        "proposal": proposal,
+        "count": count,
+        "links": links,
+        "changed": what_changed(proposal.cause),
+    }
     envelope = Envelope(contact, sender, msg_id, links.unsubscribe, now)
     return render_message(envelope, subject(count), "proposal", context)
 

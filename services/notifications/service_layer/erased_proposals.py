@@ -4,7 +4,8 @@ A MatchProposed is made by matching, on its own clock, and travels on another to
 ProfileDeleted: it can arrive after the erasure (a late copy, a replayed dead letter). An erased
 mentee's proposal is dropped; an erased mentor is taken out of the proposal (and out of the
 original bytes kept for its dead letter) before it is queued, and a proposal left with no
-mentor is empty, which withdraws a waiting email. As the proposal's time comes from another
+mentor is emptied, which withdraws a waiting email (an empty proposal as matching made it is
+the waiting-list email instead). As the proposal's time comes from another
 clock than the erasure's, a person counts as erased until a profile created after the erasure
 was seen (Erasure.hides_unrestored).
 """

@@ -91,19 +91,20 @@ async def record_proposals(
     versions and supersedes the waiting emails, one inserts the new rows. The result is that
     of applying the proposals one at a time: within the digest window a newer proposal
     replaces the waiting one and keeps its due time, a lower ranking version is stale, and an
-    empty proposal (every mentor gone) withdraws a waiting email and sends nothing.
+    empty proposal (nobody suitable left) replaces a waiting email with the waiting-list email.
     """
     async with store.transaction() as tx:
-        poll = [_proposed(consumed.event) for consumed in batch]
+        empty = {c.event.event_id for c in batch if not c.event.payload.mentors}
+        poll = [_proposed(consumed.event, empty) for consumed in batch]
         known = await tx.begin_proposals(
             list(dict.fromkeys(p.event_id for p in poll)),
             list(dict.fromkeys(p.mentee for p in poll)),
-            [p.dedupe_key for p in poll if p.has_mentors],
+            [p.dedupe_key for p in poll if p.sendable],
             people_in(batch),
         )
         if known.erased:  # drop, or take erased mentors out of, proposals about them
             batch = without_erased(batch, known.erased)
-            poll = [_proposed(consumed.event) for consumed in batch]
+            poll = [_proposed(consumed.event, empty) for consumed in batch]
         plan = plan_poll(poll, known.first_seen, known.versions, known.taken)
         for consumed, outcome in zip(batch, plan.outcomes, strict=True):
             event = consumed.event
@@ -131,14 +132,16 @@ async def record_proposal(
     return await record_proposals([ConsumedProposal(event, origin)], store, policy, clock) == 1
 
 
-def _proposed(event: MatchProposed) -> Proposed:
+def _proposed(event: MatchProposed, empty_as_made: set[UUID]) -> Proposed:
+    """`empty_as_made`: the events matching made empty (nobody suitable left), which are
+    emailed, unlike those that an erasure emptied here."""
     proposal = event.payload
     return Proposed(
         event_id=event.event_id,
         mentee=(event.tenant_id, proposal.mentee_id),
         proposal_id=proposal.proposal_id,
         ranking_version=proposal.ranking_version,
-        has_mentors=bool(proposal.mentors),
+        sendable=bool(proposal.mentors) or event.event_id in empty_as_made,
         dedupe_key=f"{event.tenant_id}:{proposal.mentee_id}:{proposal.proposal_id}",
         awaited=proposal.awaited,
     )
@@ -148,9 +151,11 @@ def _log_outcome(event: MatchProposed, outcome: Outcome) -> None:
     version = event.payload.ranking_version
     if outcome is Outcome.STALE:
         log.info("stale proposal ignored (ranking version %d)", version)
-    elif outcome is Outcome.EMPTY:
-        # nobody left to propose: a waiting email was withdrawn, none is sent
-        log.info("empty proposal: nothing to email (ranking version %d)", version)
+    elif outcome is Outcome.EMPTIED:
+        # its mentors were erased: a waiting email was withdrawn, none is sent
+        log.info("emptied proposal: nothing to email (ranking version %d)", version)
+    elif outcome is Outcome.QUEUED and not event.payload.mentors:
+        log.info("empty proposal: the waiting-list email (ranking version %d)", version)
 
 
 def _new_email(

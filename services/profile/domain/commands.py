@@ -103,3 +103,14 @@ class UndoAdjustment:
     mentee_id: str
     adjustment_id: UUID
     correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WidenGoal:
+    """The mentee followed "Widen my criteria" in the email that found nobody for `goal_id`."""
+
+    tenant_id: str
+    mentee_id: str
+    goal_id: str
+    proposal_id: UUID
+    correlation_id: str | None = None

@@ -1,5 +1,6 @@
 """The signed links in emails: a proposal's "Request an intro" / "Not for me" / unsubscribe,
-and the relationship links (http_lifecycle_links.py).
+the waiting-list email's "widen" (http_widen.py), and the relationship links
+(http_lifecycle_links.py).
 
 GET shows a confirmation page and changes nothing (mail scanners prefetch links); POST acts.
 No API key: the signed token is the authority and names the tenant. POST takes the page's
@@ -19,7 +20,12 @@ from fastapi.responses import HTMLResponse
 
 from services.profile.domain.commands import DeclineProposal, RequestIntro, Unsubscribe
 from services.profile.domain.model import ProfileNotFound
-from services.profile.entrypoints import http_lifecycle_links, lifecycle_pages, link_pages
+from services.profile.entrypoints import (
+    http_lifecycle_links,
+    http_widen,
+    lifecycle_pages,
+    link_pages,
+)
 from services.profile.entrypoints.http_support import Uow
 from services.profile.service_layer import handlers
 from services.profile.service_layer.lifecycle import Lifecycle, RetryLater, request_intro
@@ -45,6 +51,9 @@ def _verified(request: Request, token: str) -> LinkClaims | HTMLResponse:
         )
     except InvalidLink:
         return link_pages.render(link_pages.INVALID, 404)
+    if claims.action is LinkAction.WIDEN:  # names the goal and the email, no mentor
+        valid = None not in (claims.proposal_id, claims.goal_id)
+        return claims if valid else link_pages.render(link_pages.INVALID, 404)
     if claims.action in PROPOSAL_ACTIONS and None in (
         claims.mentor_id,
         claims.proposal_id,
@@ -81,6 +90,8 @@ async def confirm_link(token: str, request: Request, uow: Uow) -> HTMLResponse:
     claims = _verified(request, token)
     if isinstance(claims, HTMLResponse):
         return claims
+    if claims.action is LinkAction.WIDEN:
+        return await http_widen.confirm(claims, uow)
     if claims.action not in (*PROPOSAL_ACTIONS, LinkAction.UNSUBSCRIBE):
         return await http_lifecycle_links.confirm(claims, request)
     page = link_pages.confirmation(claims.action, await _mentor_name(uow, claims))
@@ -135,6 +146,8 @@ async def follow_link(token: str, request: Request, uow: Uow) -> HTMLResponse:
     claims = _verified(request, token)
     if isinstance(claims, HTMLResponse):
         return claims
+    if claims.action is LinkAction.WIDEN:
+        return await http_widen.follow(claims, uow)
     correlation = f"link-{uuid.uuid4().hex[:16]}"
     try:
         if claims.action is LinkAction.ACCEPT:

@@ -173,3 +173,73 @@ def test_the_first_proposal_with_mentors_for_a_goal_is_awaited_whatever_brought_
         profile(mentor("m2")),
     )
     assert awaited(cluster, "x1") == [(("m1",), True), ((), False), (("m2",), True)]
+
+
+def causes(cluster: Cluster, mentee_id: str) -> list[tuple[tuple[str, ...], Any]]:
+    return [
+        (
+            tuple(m.mentor_id for m in p.payload.mentors),
+            p.payload.cause and (p.payload.cause.kind, p.payload.cause.changed),
+        )
+        for p in cluster.proposals
+        if p.payload.mentee_id == mentee_id
+    ]
+
+
+def test_a_new_goal_with_the_same_ranking_is_proposed_again_for_the_new_goal() -> None:
+    cluster = run(
+        profile(mentor("m1")),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        goal_set("x1", version=2, goal_id="g2"),
+    )
+    assert causes(cluster, "x1") == [(("m1",), ("goal_set", [])), (("m1",), ("goal_set", []))]
+    assert [p.payload.goal_id for p in cluster.proposals] == ["g1", "g2"]
+    assert all(p.payload.awaited for p in cluster.proposals)
+
+
+def test_changed_preferences_with_the_same_ranking_are_proposed_with_what_changed() -> None:
+    styles = {"preferred_styles": ["challenging"], "criteria": {"style": 0.4}}
+    cluster = run(
+        profile(mentor("m1", mentoring_styles=["challenging", "sounding_board"])),
+        profile(mentee("x1")),
+        goal_set("x1", **styles),
+        goal_set("x1", version=2, preferred_styles=["sounding_board"], criteria={"style": 0.9}),
+        goal_set("x1", version=3, preferred_styles=["sounding_board"], criteria={"style": 0.9}),
+        goal_set("x1", version=4, target_skills=["kubernetes", "go"], criteria={"style": 0.9}),
+        goal_set("x1", version=5, goal_id="g2", target_skills=["rust"]),
+    )
+    assert causes(cluster, "x1") == [
+        (("m1",), ("goal_set", [])),
+        (("m1",), ("preferences_changed", ["preferred_styles", "criteria.style"])),
+        # version 3 changed nothing that scoring uses: no proposal
+        (("m1",), ("goal_changed", ["target_skills", "preferred_styles"])),
+        ((), ("goal_set", [])),  # nobody for the new goal: told, with the waiting list
+    ]
+
+
+def test_other_peoples_changes_that_keep_the_set_stay_quiet() -> None:
+    cluster = run(
+        profile(mentor("m1")),
+        profile(mentee("x1")),
+        goal_set("x1"),
+        profile(mentor("m1", version=2, headline="Now at a new company")),
+    )
+    assert causes(cluster, "x1") == [(("m1",), ("goal_set", []))]
+
+
+def test_the_background_the_mentee_asked_for_is_among_the_reasons_shown() -> None:
+    """Issue 26, defect 4: four generic reasons used to crowd out the one the mentee asked for."""
+    shared = {"industries": ["fintech"], "languages": ["en"], "background": {"path": "changer"}}
+    cluster = run(
+        profile(mentor("m1", years_experience=15, timezone="Europe/Berlin", **shared)),
+        profile(mentee("x1", years_experience=3, timezone="Europe/London", **shared)),
+        goal_set("x1", background_preference="similar"),
+    )
+    [first] = cluster.proposals[-1].payload.mentors
+    shown = [r.criterion for r in first.reasons]
+    assert len(shown) == 4
+    # skills, weighted highest (1.0 by default), and the background asked for lead the generic
+    assert shown[:2] == ["skills", "background"]
+    explanations = [r.explanation for r in first.reasons]
+    assert "shares part of your background, as you asked" in explanations

@@ -55,7 +55,7 @@ def test_changed_weights_and_background_preference_are_named() -> None:
     )
     assert causes(cluster)[-1] == (
         "preferences_changed",
-        ["background_preference", "criteria"],
+        ["background_preference", "criteria.industry"],
         None,
     )
 

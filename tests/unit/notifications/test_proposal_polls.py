@@ -89,21 +89,35 @@ async def test_a_duplicate_later_in_the_poll_and_a_stale_version_change_nothing(
     assert uow.state.digests == {("acme", "u-ada"): 3}
 
 
-async def test_an_empty_proposal_within_a_poll_withdraws_and_the_next_opens_a_new_window() -> None:
+async def test_an_empty_proposal_is_the_waiting_list_email_in_place_of_the_waiting_one() -> None:
     uow = store()
     await poll(uow, [proposed("u-ada", 1)], at=NOW)
-    later = NOW + timedelta(seconds=20)
     empty = proposed("u-ada", 2, mentors=[])
     third = proposed("u-ada", 3)
-    assert await poll(uow, [empty, third], at=later) == 1
-    assert rows(uow) == [(1, "superseded", empty.payload.proposal_id), (3, "queued", None)]
-    assert uow.state.emails[-1]["email"].due_at == later + WINDOW
+    assert await poll(uow, [empty, third], at=NOW + timedelta(seconds=20)) == 2
+    assert rows(uow) == [
+        (1, "superseded", empty.payload.proposal_id),
+        (2, "superseded", third.payload.proposal_id),
+        (3, "queued", None),
+    ]
+    assert uow.state.emails[-1]["email"].due_at == NOW + WINDOW  # the first one's window
 
 
-async def test_an_empty_proposal_for_an_unknown_mentee_does_not_make_later_ones_stale() -> None:
+async def test_an_empty_proposal_for_a_mentee_new_here_is_emailed() -> None:
     uow = store()
-    assert await poll(uow, [proposed("u-ada", 5, mentors=[]), proposed("u-ada", 2)]) == 1
-    assert rows(uow) == [(2, "queued", None)] and uow.state.digests == {("acme", "u-ada"): 2}
+    assert await poll(uow, [proposed("u-ada", 1, mentors=[])]) == 1
+    assert rows(uow) == [(1, "queued", None)] and uow.state.digests == {("acme", "u-ada"): 1}
+
+
+async def test_a_proposal_emptied_by_its_mentors_erasure_withdraws_and_opens_a_new_window() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1)], at=NOW)
+    await handlers.forget_person(profile_deleted("u-grace"), uow)
+    later = NOW + timedelta(seconds=20)
+    assert await poll(uow, [proposed("u-ada", 2)], at=later) == 0  # it named only u-grace
+    assert [(version, state) for version, state, _ in rows(uow)] == [(1, "superseded")]
+    assert await poll(uow, [proposed("u-ada", 3, mentors=[])], at=later) == 1
+    assert uow.state.emails[-1]["email"].due_at == later + WINDOW
 
 
 async def test_each_row_keeps_its_own_event_correlation_and_origin() -> None:
