@@ -19,7 +19,11 @@ import pytest
 from services.notifications.adapters.postgres import PostgresNotificationsStore
 from services.notifications.adapters.send_records import GAVE_UP
 from services.notifications.service_layer.handlers import forget_person, record_proposals
+from services.notifications.service_layer.lifecycle_handlers import record_goal
+from shared.contracts.goals import GoalSet
 from shared.contracts.matches import MatchProposed
+from shared.kafka.dead_letter import DeadLetter
+from shared.outbox import add_dead_letter
 from tests.integration import test_notifications_erasure as erasure
 from tests.integration.test_notifications_erasure import (
     GRACE,
@@ -30,9 +34,16 @@ from tests.integration.test_notifications_erasure import (
     rows_naming,
 )
 from tests.support.polling import eventually
-from tests.unit.builders import profile_deleted
+from tests.unit.builders import TENANT, goal, profile_deleted
+from tests.unit.notifications.lifecycle_builders import Relationship
 
 ALAN = "u-alan"
+
+
+def goal_set_event(mentee_id: str) -> GoalSet:
+    return GoalSet(tenant_id=TENANT, key=mentee_id, payload=goal(mentee_id))
+
+
 pool = erasure.pool  # the same fixture: a pool on a migrated notifications schema
 
 
@@ -79,6 +90,36 @@ async def test_an_erasure_during_a_poll_leaves_no_email_about_the_person(
         assert [[m.mentor_id for m in c.proposal.mentors] for c in claimed] == [[ALAN]]
 
 
+async def test_an_erasure_while_a_goal_statement_is_saved_leaves_no_statement(
+    pool: asyncpg.Pool,
+) -> None:
+    """The goals topic is another topic than the erasure's: its consumer can save a goal
+    statement (read for lifecycle emails) while the mentee is being erased."""
+    store = PostgresNotificationsStore(pool)
+    blocker = await pool.acquire()
+    blocking = blocker.transaction()
+    await blocking.start()
+    await blocker.execute(
+        "INSERT INTO goal_statements (tenant_id, mentee_id, goal_id, version, statement)"
+        " VALUES ('acme', 'u-ada', 'g1', 0, 'blocker')"
+    )
+    saving = asyncio.create_task(record_goal(goal_set_event("u-ada"), store))
+    erasure = None
+    try:
+        await eventually(lambda: waiting_on_a_lock(pool, "INSERT INTO goal_statements AS g"))
+        erasure = asyncio.create_task(forget_person(profile_deleted("u-ada"), store))
+        await eventually(
+            lambda: erasure.done() or waiting_on_a_lock(pool, "pg_advisory_xact_lock("),
+            what="the erasure ran, or waits for the goal's transaction",
+        )
+    finally:
+        await blocking.rollback()
+        await pool.release(blocker)
+    await asyncio.gather(saving, *([erasure] if erasure else []))
+
+    assert await pool.fetchval("SELECT count(*) FROM goal_statements") == 0
+
+
 async def test_an_erased_mentor_leaves_the_dead_letters_of_other_mentees_emails(
     pool: asyncpg.Pool,
 ) -> None:
@@ -100,3 +141,32 @@ async def test_an_erased_mentor_leaves_the_dead_letters_of_other_mentees_emails(
     kept = MatchProposed.model_validate_json(row["value"])
     assert [(m.mentor_id, m.rank) for m in kept.payload.mentors] == [(ALAN, 1)]
     assert GAVE_UP in row["headers"]
+
+
+@pytest.mark.parametrize("erased", ["u-ada", GRACE], ids=["mentee", "mentor"])
+async def test_an_erasure_removes_the_dead_letters_of_relationship_emails_naming_them(
+    pool: asyncpg.Pool, erased: str
+) -> None:
+    """A relationship email to one person that gave up: its dead letter (the lifecycle event)
+    names both; the other person's own letters stay."""
+    asked = Relationship(mentee_id="u-ada", mentor_id=GRACE).requested()
+    other = Relationship(mentee_id="u-bob", mentor_id=ALAN).requested()
+    async with pool.acquire() as conn:
+        for event in (asked, other):
+            letter = DeadLetter(
+                source_topic="t.feedback",
+                partition=0,
+                offset=1,
+                key=event.payload.mentor_id.encode(),  # the email went to the mentor
+                value=event.to_bytes(),
+                reason=GAVE_UP,
+                error="550 mailbox unavailable",
+                service="notifications",
+                original_headers={"tenant_id": event.tenant_id},
+            )
+            await add_dead_letter(conn, letter)
+
+    await forget_person(profile_deleted(erased), PostgresNotificationsStore(pool))
+
+    values = [bytes(r["value"]) for r in await pool.fetch("SELECT value FROM outbox")]
+    assert values == [other.to_bytes()]
