@@ -11,7 +11,9 @@ wait), while the erasure runs; then the other transaction rolls back and the pol
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -57,32 +59,50 @@ async def waiting_on_a_lock(pool: asyncpg.Pool, statement: str) -> bool:
     )
 
 
+async def erase_while_held(
+    pool: asyncpg.Pool,
+    blocking_row: str,
+    held_at: str,
+    writer: Coroutine[Any, Any, object],
+    erased: str,
+) -> None:
+    """Run `writer` until it waits at the statement starting `held_at` (on `blocking_row`,
+    inserted by another transaction and not committed), erase `erased` meanwhile, then let
+    the writer go on (the other transaction rolls back) and wait for both."""
+    store = PostgresNotificationsStore(pool)
+    blocker = await pool.acquire()
+    blocking = blocker.transaction()
+    await blocking.start()
+    await blocker.execute(blocking_row)
+    writing = asyncio.create_task(writer)
+    erasure = None
+    try:
+        await eventually(lambda: waiting_on_a_lock(pool, held_at), what="the writer waits")
+        erasure = asyncio.create_task(forget_person(profile_deleted(erased), store))
+        await eventually(
+            lambda: erasure.done() or waiting_on_a_lock(pool, "pg_advisory_xact_lock("),
+            what="the erasure ran, or waits for the writer",
+        )
+    finally:
+        await blocking.rollback()
+        await pool.release(blocker)
+    await asyncio.gather(writing, *([erasure] if erasure else []))
+
+
 @pytest.mark.parametrize("erased", ["u-ada", GRACE], ids=["mentee", "mentor"])
 async def test_an_erasure_during_a_poll_leaves_no_email_about_the_person(
     pool: asyncpg.Pool, erased: str
 ) -> None:
     store = PostgresNotificationsStore(pool)
-    blocker = await pool.acquire()
-    blocking = blocker.transaction()
-    await blocking.start()
-    await blocker.execute(
-        "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal)"
-        " VALUES ('blocker', 'acme', 'u-ada', gen_random_uuid(), 'm@x', '{}')"
-    )
     batch = [consumed("u-ada", mentor(GRACE, "Grace Hopper", 1), mentor(ALAN, "Alan Turing", 2))]
-    poll = asyncio.create_task(record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)))
-    erasure = None
-    try:
-        await eventually(lambda: waiting_on_a_lock(pool, "INSERT INTO emails (dedupe_key"))
-        erasure = asyncio.create_task(forget_person(profile_deleted(erased), store))
-        await eventually(
-            lambda: erasure.done() or waiting_on_a_lock(pool, "pg_advisory_xact_lock("),
-            what="the erasure ran, or waits for the poll",
-        )
-    finally:
-        await blocking.rollback()
-        await pool.release(blocker)
-    await asyncio.gather(poll, *([erasure] if erasure else []))
+    await erase_while_held(
+        pool,
+        "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal)"
+        " VALUES ('blocker', 'acme', 'u-ada', gen_random_uuid(), 'm@x', '{}')",
+        "INSERT INTO emails (dedupe_key",
+        record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)),
+        erased,
+    )
 
     assert await rows_naming(pool, erased) == []
     if erased == GRACE:  # the other mentor's email still goes out, without Grace
@@ -95,27 +115,14 @@ async def test_an_erasure_while_a_goal_statement_is_saved_leaves_no_statement(
 ) -> None:
     """The goals topic is another topic than the erasure's: its consumer can save a goal
     statement (read for lifecycle emails) while the mentee is being erased."""
-    store = PostgresNotificationsStore(pool)
-    blocker = await pool.acquire()
-    blocking = blocker.transaction()
-    await blocking.start()
-    await blocker.execute(
+    await erase_while_held(
+        pool,
         "INSERT INTO goal_statements (tenant_id, mentee_id, goal_id, version, statement)"
-        " VALUES ('acme', 'u-ada', 'g1', 0, 'blocker')"
+        " VALUES ('acme', 'u-ada', 'g1', 0, 'blocker')",
+        "INSERT INTO goal_statements AS g",
+        record_goal(goal_set_event("u-ada"), PostgresNotificationsStore(pool)),
+        "u-ada",
     )
-    saving = asyncio.create_task(record_goal(goal_set_event("u-ada"), store))
-    erasure = None
-    try:
-        await eventually(lambda: waiting_on_a_lock(pool, "INSERT INTO goal_statements AS g"))
-        erasure = asyncio.create_task(forget_person(profile_deleted("u-ada"), store))
-        await eventually(
-            lambda: erasure.done() or waiting_on_a_lock(pool, "pg_advisory_xact_lock("),
-            what="the erasure ran, or waits for the goal's transaction",
-        )
-    finally:
-        await blocking.rollback()
-        await pool.release(blocker)
-    await asyncio.gather(saving, *([erasure] if erasure else []))
 
     assert await pool.fetchval("SELECT count(*) FROM goal_statements") == 0
 
