@@ -313,6 +313,9 @@ def main() -> None:
     # takes them from here), and the run's own settings objects need them too.
     for name in ("LINK_SIGNING_KEYS", "ERASURE_HASH_KEYS"):
         os.environ.setdefault(name, secrets.token_urlsafe(32))
+    # A broker restarted after its SIGKILL recovers every partition's log first; on a busy
+    # machine that took longer than start.sh's default 60 s, and the run lost its broker.
+    os.environ.setdefault("KAFKA_START_TIMEOUT", "240")
     # The driver's own Kafka client logs every failed reconnect during the faults; we count them.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     log(f"run directory {args.run_dir} (service logs in logs/)")

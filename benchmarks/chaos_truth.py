@@ -14,6 +14,7 @@ for every mentee (none or an empty one where the truth is empty).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,8 +22,9 @@ from typing import Literal
 from aiokafka.partitioner import murmur2
 
 from services.matching.domain.batch import Population, recompute
-from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.constraints import EngineConfig, open_to_mentees
 from services.matching.domain.people import Person, goal_from_payload, person_from_profile
+from services.profile.settings import ProfileSettings
 from shared.contracts.goals import GoalFields, GoalSetPayload
 from shared.contracts.profiles import ProfileFields, ProfilePayload
 
@@ -36,6 +38,7 @@ class Entry:
     body: ProfileFields | GoalFields | None = None
     mentor_id: str = ""  # accept and decline
     proposal_id: str = ""  # accept and decline: the proposal whose link was followed
+    goal_id: str = ""  # accept and decline: the goal the proposal was for
 
 
 @dataclass
@@ -53,14 +56,17 @@ class Record:
     def delete(self, user_id: str) -> None:
         self.entries.append(Entry("delete", user_id))
 
-    def feedback(self, mentee_id: str, mentor_id: str, proposal_id: str, accepted: bool) -> None:
+    def feedback(
+        self, mentee_id: str, mentor_id: str, proposal_id: str, accepted: bool, goal_id: str = ""
+    ) -> None:
+        """A link of a proposal email followed: "Request an intro" (accept) or "Not for me"."""
         kind: Kind = "accept" if accepted else "decline"
-        self.entries.append(Entry(kind, mentee_id, None, mentor_id, proposal_id))
+        self.entries.append(Entry(kind, mentee_id, None, mentor_id, proposal_id, goal_id))
 
     def lines(self) -> list[str]:
         """One line per entry, for the run directory (what the truth was computed from)."""
         return [
-            " ".join((e.kind, e.user_id, e.mentor_id, e.proposal_id)).rstrip()
+            " ".join((e.kind, e.user_id, e.mentor_id, e.proposal_id, e.goal_id)).rstrip()
             + (f" {e.body.model_dump_json()}" if e.body is not None else "")
             for e in self.entries
         ]
@@ -75,7 +81,7 @@ def population(record: Record) -> Population:
     """Matching's inputs after every recorded action, applied in record order."""
     pop, seats = Population(), Seats()
     versions: dict[tuple[str, str], int] = {}
-    answered: set[tuple[str, str, str, str]] = set()
+    declined: set[tuple[str, str, str]] = set()
     for entry in record.entries:
         if isinstance(entry.body, ProfileFields | GoalFields):
             key = (entry.kind, entry.user_id)
@@ -90,11 +96,13 @@ def population(record: Record) -> Population:
         elif entry.kind == "delete":
             _forget(pop, entry.user_id)
             seats.erase(entry.user_id)
-        elif (
-            link := (entry.user_id, entry.mentor_id, entry.proposal_id, entry.kind)
-        ) not in answered:
-            answered.add(link)  # the same link followed again has no further effect
-            _feedback(pop, seats, entry)
+        elif entry.kind == "accept":
+            mentor = pop.people.get(entry.mentor_id)
+            if seats.request(entry.user_id, mentor, entry.goal_id):
+                pop.excluded.add((entry.user_id, entry.mentor_id))  # the asked mentor leaves
+        elif (entry.user_id, entry.mentor_id, entry.proposal_id) not in declined:
+            declined.add((entry.user_id, entry.mentor_id, entry.proposal_id))  # once per link
+            pop.excluded.add((entry.user_id, entry.mentor_id))
     pop.accepted = seats.taken()
     return pop
 
@@ -105,48 +113,43 @@ def _forget(pop: Population, user_id: str) -> None:
     pop.excluded = {pair for pair in pop.excluded if user_id not in pair}
 
 
-def _feedback(pop: Population, seats: Seats, entry: Entry) -> None:
-    """Either answer excludes the pair; an accept also takes a free seat of the mentor."""
-    pop.excluded.add((entry.user_id, entry.mentor_id))
-    if entry.kind == "accept":
-        seats.accept(entry.user_id, pop.people.get(entry.mentor_id))
+OPEN_REQUESTS_LIMIT = ProfileSettings.model_fields["open_requests_limit"].default
 
 
 @dataclass
 class Seats:
-    """Who holds which mentor's seats: the truth's one definition of seat accounting.
+    """Requests and the seats they hold: the truth's one definition of seat accounting, the
+    rules of the relationship lifecycle (docs/lifecycle.md) as the workload meets them.
 
-    - An accept takes one of the mentor's seats if one is free at that point of the record
-      (seats go in record order; matching takes them in the order it processes the accepts).
-    - The erasure of the mentee gives the seat back; the erasure of the mentor ends them all.
-    - A decline after an accept of the same pair changes nothing (the seat stays taken).
-
-    Matching today keeps an erased mentee's seat taken when it processes the accept before
-    the erasure, and never takes it when the erasure comes first (it drops the late accept
-    of an erased person), so its seats depend on the order it consumed two topics in. This
-    truth follows the rule issue 28 states ("the erasure of either person frees seats"),
-    which is the same in both orders; tests/unit/matching/test_erasure_frees_seats.py holds
-    matching to it. The relationship lifecycle (held seats, mentor answers, endings) changes
-    these rules here and nowhere else.
+    - "Request an intro" (the accept link) holds one of the mentor's seats, unless the profile
+      service refuses it: this mentee already asked this mentor for this goal (the same link
+      again, or another proposal's), the mentor is not open to mentees or has no free seat,
+      or the mentee already has `OPEN_REQUESTS_LIMIT` requests waiting. A refused request
+      changes nothing, so the mentor stays in the mentee's proposals.
+    - The erasure of either person frees the seats of their requests.
+    - A "Not for me" after a request changes nothing here (it only excludes the pair).
+    No mentor answers in the run and no deadline passes, so every request stays waiting; the
+    mentor's answers, expiries, fit checks and endings would change these rules here.
     """
 
-    holders: dict[str, list[str]] = field(default_factory=dict)  # mentor -> mentees
+    waiting: dict[tuple[str, str, str], None] = field(default_factory=dict)  # mentee, mentor, goal
 
-    def accept(self, mentee_id: str, mentor: Person | None) -> None:
-        if mentor is None or not mentor.is_mentor:
-            return
-        held = self.holders.setdefault(mentor.user_id, [])
-        if len(held) < mentor.capacity:
-            held.append(mentee_id)
+    def request(self, mentee_id: str, mentor: Person | None, goal_id: str) -> bool:
+        """True when the request is made (and holds a seat), False when it is refused."""
+        if mentor is None or (mentee_id, mentor.user_id, goal_id) in self.waiting:
+            return False
+        if not open_to_mentees(mentor, self.taken().get(mentor.user_id, 0)):
+            return False
+        if sum(1 for mentee, _, _ in self.waiting if mentee == mentee_id) >= OPEN_REQUESTS_LIMIT:
+            return False
+        self.waiting[mentee_id, mentor.user_id, goal_id] = None
+        return True
 
     def erase(self, user_id: str) -> None:
-        self.holders.pop(user_id, None)
-        for held in self.holders.values():
-            while user_id in held:
-                held.remove(user_id)
+        self.waiting = {k: None for k in self.waiting if user_id not in (k[0], k[1])}
 
     def taken(self) -> dict[str, int]:
-        return {mentor: len(held) for mentor, held in self.holders.items() if held}
+        return dict(Counter(mentor for _, mentor, _ in self.waiting))
 
 
 def expected_rankings(

@@ -198,7 +198,8 @@ class Driver:
             claims = link_claims(action.body)
             accepted = claims["action"] == "accept"
             mentor, proposal = str(claims["mentor_id"]), str(claims["proposal_id"])
-            self.record.feedback(action.user_id, mentor, proposal, accepted)
+            goal = str(claims["goal_id"])
+            self.record.feedback(action.user_id, mentor, proposal, accepted, goal)
         else:
             self.invalid_sent += 1
 

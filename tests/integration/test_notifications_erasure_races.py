@@ -11,7 +11,9 @@ wait), while the erasure runs; then the other transaction rolls back and the pol
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -19,7 +21,11 @@ import pytest
 from services.notifications.adapters.postgres import PostgresNotificationsStore
 from services.notifications.adapters.send_records import GAVE_UP
 from services.notifications.service_layer.handlers import forget_person, record_proposals
+from services.notifications.service_layer.lifecycle_handlers import record_goal
+from shared.contracts.goals import GoalSet
 from shared.contracts.matches import MatchProposed
+from shared.kafka.dead_letter import DeadLetter
+from shared.outbox import add_dead_letter
 from tests.integration import test_notifications_erasure as erasure
 from tests.integration.test_notifications_erasure import (
     GRACE,
@@ -30,9 +36,16 @@ from tests.integration.test_notifications_erasure import (
     rows_naming,
 )
 from tests.support.polling import eventually
-from tests.unit.builders import profile_deleted
+from tests.unit.builders import TENANT, goal, profile_deleted
+from tests.unit.notifications.lifecycle_builders import Relationship
 
 ALAN = "u-alan"
+
+
+def goal_set_event(mentee_id: str) -> GoalSet:
+    return GoalSet(tenant_id=TENANT, key=mentee_id, payload=goal(mentee_id))
+
+
 pool = erasure.pool  # the same fixture: a pool on a migrated notifications schema
 
 
@@ -46,37 +59,72 @@ async def waiting_on_a_lock(pool: asyncpg.Pool, statement: str) -> bool:
     )
 
 
+async def erase_while_held(
+    pool: asyncpg.Pool,
+    blocking_row: str,
+    held_at: str,
+    writer: Coroutine[Any, Any, object],
+    erased: str,
+) -> None:
+    """Run `writer` until it waits at the statement starting `held_at` (on `blocking_row`,
+    inserted by another transaction and not committed), erase `erased` meanwhile, then let
+    the writer go on (the other transaction rolls back) and wait for both."""
+    store = PostgresNotificationsStore(pool)
+    blocker = await pool.acquire()
+    blocking = blocker.transaction()
+    await blocking.start()
+    await blocker.execute(blocking_row)
+    writing = asyncio.create_task(writer)
+    erasure = None
+    try:
+        await eventually(lambda: waiting_on_a_lock(pool, held_at), what="the writer waits")
+        erasure = asyncio.create_task(forget_person(profile_deleted(erased), store))
+        await eventually(
+            lambda: erasure.done() or waiting_on_a_lock(pool, "pg_advisory_xact_lock("),
+            what="the erasure ran, or waits for the writer",
+        )
+    finally:
+        await blocking.rollback()
+        await pool.release(blocker)
+    await asyncio.gather(writing, *([erasure] if erasure else []))
+
+
 @pytest.mark.parametrize("erased", ["u-ada", GRACE], ids=["mentee", "mentor"])
 async def test_an_erasure_during_a_poll_leaves_no_email_about_the_person(
     pool: asyncpg.Pool, erased: str
 ) -> None:
     store = PostgresNotificationsStore(pool)
-    blocker = await pool.acquire()
-    blocking = blocker.transaction()
-    await blocking.start()
-    await blocker.execute(
-        "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal)"
-        " VALUES ('blocker', 'acme', 'u-ada', gen_random_uuid(), 'm@x', '{}')"
-    )
     batch = [consumed("u-ada", mentor(GRACE, "Grace Hopper", 1), mentor(ALAN, "Alan Turing", 2))]
-    poll = asyncio.create_task(record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)))
-    erasure = None
-    try:
-        await eventually(lambda: waiting_on_a_lock(pool, "INSERT INTO emails (dedupe_key"))
-        erasure = asyncio.create_task(forget_person(profile_deleted(erased), store))
-        await eventually(
-            lambda: erasure.done() or waiting_on_a_lock(pool, "pg_advisory_xact_lock("),
-            what="the erasure ran, or waits for the poll",
-        )
-    finally:
-        await blocking.rollback()
-        await pool.release(blocker)
-    await asyncio.gather(poll, *([erasure] if erasure else []))
+    await erase_while_held(
+        pool,
+        "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal)"
+        " VALUES ('blocker', 'acme', 'u-ada', gen_random_uuid(), 'm@x', '{}')",
+        "INSERT INTO emails (dedupe_key",
+        record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)),
+        erased,
+    )
 
     assert await rows_naming(pool, erased) == []
     if erased == GRACE:  # the other mentor's email still goes out, without Grace
         claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
         assert [[m.mentor_id for m in c.proposal.mentors] for c in claimed] == [[ALAN]]
+
+
+async def test_an_erasure_while_a_goal_statement_is_saved_leaves_no_statement(
+    pool: asyncpg.Pool,
+) -> None:
+    """The goals topic is another topic than the erasure's: its consumer can save a goal
+    statement (read for lifecycle emails) while the mentee is being erased."""
+    await erase_while_held(
+        pool,
+        "INSERT INTO goal_statements (tenant_id, mentee_id, goal_id, version, statement)"
+        " VALUES ('acme', 'u-ada', 'g1', 0, 'blocker')",
+        "INSERT INTO goal_statements AS g",
+        record_goal(goal_set_event("u-ada"), PostgresNotificationsStore(pool)),
+        "u-ada",
+    )
+
+    assert await pool.fetchval("SELECT count(*) FROM goal_statements") == 0
 
 
 async def test_an_erased_mentor_leaves_the_dead_letters_of_other_mentees_emails(
@@ -100,3 +148,32 @@ async def test_an_erased_mentor_leaves_the_dead_letters_of_other_mentees_emails(
     kept = MatchProposed.model_validate_json(row["value"])
     assert [(m.mentor_id, m.rank) for m in kept.payload.mentors] == [(ALAN, 1)]
     assert GAVE_UP in row["headers"]
+
+
+@pytest.mark.parametrize("erased", ["u-ada", GRACE], ids=["mentee", "mentor"])
+async def test_an_erasure_removes_the_dead_letters_of_relationship_emails_naming_them(
+    pool: asyncpg.Pool, erased: str
+) -> None:
+    """A relationship email to one person that gave up: its dead letter (the lifecycle event)
+    names both; the other person's own letters stay."""
+    asked = Relationship(mentee_id="u-ada", mentor_id=GRACE).requested()
+    other = Relationship(mentee_id="u-bob", mentor_id=ALAN).requested()
+    async with pool.acquire() as conn:
+        for event in (asked, other):
+            letter = DeadLetter(
+                source_topic="t.feedback",
+                partition=0,
+                offset=1,
+                key=event.payload.mentor_id.encode(),  # the email went to the mentor
+                value=event.to_bytes(),
+                reason=GAVE_UP,
+                error="550 mailbox unavailable",
+                service="notifications",
+                original_headers={"tenant_id": event.tenant_id},
+            )
+            await add_dead_letter(conn, letter)
+
+    await forget_person(profile_deleted(erased), PostgresNotificationsStore(pool))
+
+    values = [bytes(r["value"]) for r in await pool.fetch("SELECT value FROM outbox")]
+    assert values == [other.to_bytes()]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -171,3 +172,38 @@ async def test_invalid_commands_are_dead_lettered_with_a_reason_and_the_original
     assert (
         ProfileUpdated.model_validate_json(updated.value).payload.display_name == "After the poison"
     )
+
+
+async def test_a_command_made_before_its_persons_erasure_recreates_nobody(
+    profile: RunningProfile,
+) -> None:
+    """A live command carries its event time in the record's timestamp: one an integrator sent
+    before the person was erased (still in the topic, or a producer's late retry) is not
+    applied after the erasure; one sent after it makes a new person."""
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    auth = await profile.key_for(tenant)
+    user = f"u-{uuid.uuid4().hex[:8]}"
+    created = await profile.http.put(f"/v1/profiles/{user}", json=mentee_body("Ada"), headers=auth)
+    assert created.status_code in (200, 201), created.text
+    before_erasure = int(time.time() * 1000) - 1
+    erased = await profile.http.delete(f"/v1/profiles/{user}", headers=auth)
+    assert erased.status_code == 204, erased.text
+
+    topic = INGRESS.qualified(profile.kafka.topic_prefix)
+    stale = ingress_upsert(user, tenant, body=mentee_body("Stale"))
+    fresh = ingress_upsert(user, tenant, body=mentee_body("Fresh"))
+    async with kafka_producer(profile.kafka, "ingress-test") as producer:
+        for command, at in ((stale, before_erasure), (fresh, None)):
+            value = json.dumps(command).encode()
+            await producer.send_and_wait(topic, value=value, key=user.encode(), timestamp_ms=at)
+
+    async def names_once_fresh_arrived() -> list[str]:
+        records = await read_all(profile.kafka, PROFILES.qualified(profile.kafka.topic_prefix))
+        names = [
+            ProfileUpdated.model_validate_json(r.value).payload.display_name
+            for r in records
+            if about(r.key, user) and r.value and b'"ProfileUpdated"' in r.value
+        ]
+        return names if "Fresh" in names else []
+
+    assert await eventually(names_once_fresh_arrived, timeout=60) == ["Ada", "Fresh"]

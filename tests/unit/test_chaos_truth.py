@@ -4,7 +4,13 @@ missing or wrong email and a proposal that differs from the truth."""
 
 from __future__ import annotations
 
-from benchmarks.chaos_truth import Record, compare, expected_rankings
+from benchmarks.chaos_truth import (
+    OPEN_REQUESTS_LIMIT,
+    Record,
+    compare,
+    expected_rankings,
+    population,
+)
 from services.matching.settings import MatchingSettings
 from shared.contracts.goals import GoalFields
 from shared.contracts.profiles import ProfileFields
@@ -72,13 +78,28 @@ def test_accepts_take_seats_in_record_order_and_a_full_mentor_is_not_proposed() 
     assert truth["e1"] == frozenset()  # an answered pair is never proposed again
 
 
-def test_the_same_link_followed_twice_takes_one_seat() -> None:
-    record = record_with({"m1": 2}, ["e1", "e2"])
+def test_one_request_per_mentor_and_goal_holds_one_seat() -> None:
+    record = record_with({"m1": 3}, ["e1", "e2"])
+    record.feedback("e1", "m1", "p1", accepted=True, goal_id="g1")
+    record.feedback("e1", "m1", "p1", accepted=True, goal_id="g1")  # the same link again
+    record.feedback("e1", "m1", "p2", accepted=True, goal_id="g1")  # already asked for g1
+    assert population(record).accepted == {"m1": 1}
+    record.feedback("e1", "m1", "p3", accepted=True, goal_id="g2")  # a new goal: a new request
+    assert population(record).accepted == {"m1": 2}
+
+
+def test_a_refused_request_holds_nothing_and_leaves_the_mentor_proposed() -> None:
+    """The profile service refuses a request to a full mentor, and a mentee's fourth waiting
+    request (PROFILE_OPEN_REQUESTS_LIMIT, 3)."""
+    record = record_with({"m1": 1, "m2": 3, "m3": 3, "m4": 3, "m5": 3}, ["e1", "e2"])
     record.feedback("e1", "m1", "p1", accepted=True)
-    record.feedback("e1", "m1", "p1", accepted=True)  # the profile service answers it once
-    assert rankings(record)["e2"] == {"m1"}
-    record.feedback("e1", "m1", "p2", accepted=True)  # another proposal's link is a new answer
-    assert rankings(record)["e2"] == frozenset()
+    record.feedback("e2", "m1", "p2", accepted=True)  # no free seat: refused
+    for mentor_id in ("m2", "m3", "m4", "m5"):  # the fourth is over the limit: refused
+        record.feedback("e2", mentor_id, f"p-{mentor_id}", accepted=True)
+    assert OPEN_REQUESTS_LIMIT == 3
+    assert population(record).accepted == {"m1": 1, "m2": 1, "m3": 1, "m4": 1}
+    record.profile("m1", mentor("m1", capacity=2))  # room again: e2 was never excluded
+    assert "m1" in rankings(record)["e2"] and "m5" in rankings(record)["e2"]
 
 
 def test_the_comparator_passes_when_emails_and_proposals_equal_the_truth() -> None:
@@ -114,8 +135,9 @@ def test_the_comparator_flags_proposals_that_differ_from_the_truth() -> None:
 
 
 def test_an_erased_mentees_seat_is_free_again() -> None:
-    """The run of 6 Dec: mentor-111's seat, taken by a mentee erased later, counted as taken
-    for ever, so three mentees were expected to have no mentor where matching proposed it."""
+    """The run of 6 Dec: mentor-111's seat, taken by a mentee erased later, was counted as
+    taken for ever, so three mentees were expected to have no mentor where matching proposed
+    it (matching had seen the erasure first and never counted the seat)."""
     record = record_with({"m1": 1}, ["e1", "e2"])
     record.feedback("e1", "m1", "p1", accepted=True)
     record.feedback("e1", "m1", "p1", accepted=False)  # a decline after it frees nothing

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from uuid import UUID, uuid4
 
 import pytest
@@ -17,6 +19,7 @@ from services.profile.domain.commands import (
 )
 from services.profile.domain.goal_clarity import VagueGoal
 from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.entrypoints.ingress import ingress_applier, parse_staged
 from services.profile.service_layer import handlers
 from services.profile.service_layer.ingress import UnknownTenant, handle_ingress_command
 from shared.contracts.feedback import MatchDeclined
@@ -306,12 +309,39 @@ async def test_a_replayed_ingress_command_from_before_an_erasure_recreates_nobod
     await handlers.delete_profile(DeleteProfile(TENANT, "u-ada"), uow)  # ...the person left
 
     replayed = [
-        await handle_ingress_command(uuid4(), command, uow, dead_lettered_at=failed_at)
+        await handle_ingress_command(uuid4(), command, uow, made_at=failed_at)
         for command in (upsert(), set_goal())
     ]
 
     assert replayed == [False, False]
     assert (TENANT, "u-ada") not in uow.state.profiles and uow.state.goals == {}
     later = failed_at + timedelta(hours=1)  # a letter that failed after the erasure is new
-    assert await handle_ingress_command(uuid4(), upsert(), uow, dead_lettered_at=later)
+    assert await handle_ingress_command(uuid4(), upsert(), uow, made_at=later)
     assert (TENANT, "u-ada") in uow.state.profiles
+
+
+async def test_a_live_ingress_command_made_before_the_erasure_recreates_nobody() -> None:
+    """The record's timestamp is a live command's event time (entrypoints/ingress.py)."""
+    uow = FakeUnitOfWork()
+    await with_mentee(uow)
+    made_before = datetime.now(UTC) - timedelta(seconds=1)
+    await handlers.delete_profile(DeleteProfile(TENANT, "u-ada"), uow)
+    command = {
+        "command_type": "UpsertProfile",
+        "command_id": str(uuid4()),
+        "tenant_id": TENANT,
+        "user_id": "u-ada",
+        "profile": as_profile_fields().model_dump(mode="json"),
+    }
+    record = SimpleNamespace(
+        topic="ingress",
+        partition=0,
+        offset=7,
+        key=b"u-ada",
+        value=json.dumps(command).encode(),
+        headers=[],
+        timestamp=int(made_before.timestamp() * 1000),
+    )
+
+    assert await ingress_applier(uow)(parse_staged(record)) is None  # not refused: skipped
+    assert (TENANT, "u-ada") not in uow.state.profiles

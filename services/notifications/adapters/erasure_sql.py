@@ -6,9 +6,10 @@ from 1. A waiting email is recomposed from that row when it is sent, so it no lo
 one that named only them is withdrawn (`superseded`): an email with no mentor is never sent.
 The dead letters of undeliverable emails still in the outbox lose them the same way.
 
-An erasure holds the tenant's erasure lock (exclusive) and a poll of proposals holds it shared
-from before it reads who was erased: a poll that read "not erased" commits before the erasure
-deletes and rewrites rows, and a poll that starts during the erasure reads it.
+An erasure holds the tenant's erasure lock (exclusive); a poll of proposals, and every other
+transaction that reads who was erased (a goal statement, a relationship email), holds it
+shared from before that read: one that read "not erased" commits before the erasure deletes
+and rewrites rows, and one that starts during the erasure reads it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ UPDATE outbox o
   FROM named n
  WHERE o.id = n.id
 """  # noqa: S608 - built from the constants above only
+
+# After that, a dead letter of an undeliverable email that still names the person is one of
+# the relationship emails (its event names the mentee and the mentor): it goes, as the email
+# rows naming them do; a replay of it would be dropped as about an erased person anyway.
+FORGET_IN_OTHER_DEAD_LETTERS = """
+DELETE FROM outbox
+ WHERE headers ->> 'tenant_id' = $1 AND headers ->> 'x-dlq-reason' = $3
+   AND $2 IN (convert_from(value, 'UTF8')::jsonb -> 'payload' ->> 'mentee_id',
+              convert_from(value, 'UTF8')::jsonb -> 'payload' ->> 'mentor_id')
+"""
 
 FORGET_MENTOR = f"""
 WITH named AS (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
@@ -14,6 +14,7 @@ import asyncpg
 from services.notifications.adapters.claims_sql import CLAIM_DUE, PROMOTE_HELD_REFRESHES
 from services.notifications.adapters.erasure_sql import (
     ERASURE_LOCK,
+    FORGET_IN_OTHER_DEAD_LETTERS,
     FORGET_MENTOR,
     FORGET_MENTOR_IN_DEAD_LETTERS,
     LOCK_AGAINST_ERASURE,
@@ -88,11 +89,24 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
     )
 
 
+class _ErasureLogAfterLock(PostgresErasureLog):
+    """Reads who was erased only once it holds the tenants' erasure lock (shared, until the
+    transaction ends): no erasure then commits between that read and this transaction's
+    writes about the same people (adapters/erasure_sql.py)."""
+
+    async def find(self, people: Iterable[Person]) -> dict[Person, Erasure]:
+        people = list(people)
+        await self._conn.execute(
+            LOCK_AGAINST_ERASURE, ERASURE_LOCK, sorted({tenant for tenant, _ in people})
+        )
+        return await super().find(people)
+
+
 class PostgresNotificationsTransaction:
     def __init__(self, conn: DbConnection, keys: ErasureKeys) -> None:
         self._conn = conn
         self._keys = keys
-        self.erasures = PostgresErasureLog(conn, keys)
+        self.erasures = _ErasureLogAfterLock(conn, keys)
 
     async def first_delivery(self, event_id: UUID) -> bool:
         return await first_delivery(self._conn, CONSUMER, event_id)
@@ -140,7 +154,8 @@ class PostgresNotificationsTransaction:
         ):
             await self._conn.execute(sql, tenant_id, user_id)
         await self._conn.execute(FORGET_MENTOR, tenant_id, user_id)  # in other mentees' emails
-        await self._conn.execute(FORGET_MENTOR_IN_DEAD_LETTERS, tenant_id, user_id, GAVE_UP)
+        for sql in (FORGET_MENTOR_IN_DEAD_LETTERS, FORGET_IN_OTHER_DEAD_LETTERS):
+            await self._conn.execute(sql, tenant_id, user_id, GAVE_UP)
         for sql in FORGET_IN_LIFECYCLE:
             await self._conn.execute(sql, tenant_id, user_id)
 

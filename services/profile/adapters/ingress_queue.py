@@ -13,8 +13,9 @@ from shared.outbox import add_dead_letter
 
 STAGE = """
 INSERT INTO ingress_queue (tenant_id, user_id, command_id, source_topic, source_partition,
-                           source_offset, source_key, source_value, source_headers)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+                           source_offset, source_key, source_value, source_headers,
+                           produced_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
 ON CONFLICT (command_id) DO NOTHING
 """
 
@@ -38,6 +39,7 @@ def _staged(row: asyncpg.Record) -> StagedCommand:
         key=row["source_key"],
         value=row["source_value"],
         headers=json.loads(row["source_headers"]),
+        produced_at=row["produced_at"],
     )
     return StagedCommand(row["tenant_id"], row["user_id"], row["command_id"], origin, row["seq"])
 
@@ -58,6 +60,7 @@ class PostgresIngressQueue:
                 c.origin.key,
                 c.origin.value,
                 json.dumps(c.origin.headers),
+                c.origin.produced_at,
             )
             for c in commands
         ]

@@ -79,12 +79,26 @@ def _dead_lettered_at(headers: dict[str, str]) -> datetime | None:
     return datetime.fromtimestamp(int(value) / 1000, UTC)
 
 
+def _produced_at(record: Any) -> datetime | None:
+    """The record's timestamp (CreateTime: the producer's clock when it sent the command)."""
+    timestamp = getattr(record, "timestamp", None)
+    if not isinstance(timestamp, int) or timestamp <= 0:
+        return None
+    return datetime.fromtimestamp(timestamp / 1000, UTC)
+
+
 def parse_staged(record: Any) -> StagedCommand:
     """A record as a staged command; ValidationError for one that can never be valid."""
     value = record.value or b""
     command = wire.INGRESS_COMMAND.validate_json(value)
     origin = Origin(
-        record.topic, record.partition, record.offset, record.key, value, headers_of(record)
+        record.topic,
+        record.partition,
+        record.offset,
+        record.key,
+        value,
+        headers_of(record),
+        _produced_at(record),
     )
     return StagedCommand(command.tenant_id, command.user_id, command.command_id, origin)
 
@@ -99,9 +113,9 @@ def ingress_applier(uow: UnitOfWork) -> Callable[[StagedCommand], Awaitable[Refu
         if staged.origin.key != command.user_id.encode():
             return Refusal("key_mismatch", "the message key must equal user_id")
         domain = to_domain(command, correlation)
-        failed_at = _dead_lettered_at(staged.origin.headers)
+        made_at = _dead_lettered_at(staged.origin.headers) or staged.origin.produced_at
         try:
-            await handle_ingress_command(command.command_id, domain, uow, failed_at)
+            await handle_ingress_command(command.command_id, domain, uow, made_at)
         except tuple(REFUSALS) as exc:
             return Refusal(REFUSALS[type(exc)], _detail(exc))
         return None

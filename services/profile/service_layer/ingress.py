@@ -24,19 +24,20 @@ async def handle_ingress_command(
     command_id: UUID,
     command: UpsertProfile | SetGoal | DeleteProfile,
     uow: UnitOfWork,
-    dead_lettered_at: datetime | None = None,
+    made_at: datetime | None = None,
 ) -> bool:
-    """Apply `command` once per `command_id`; False when it was applied before, or when it
-    is a replayed dead letter from before its person's erasure (`dead_lettered_at`: when the
-    original failed, shared/erasure.py)."""
+    """Apply `command` once per `command_id`; False when it was applied before, or when it was
+    made before its person's erasure (`made_at`, shared/erasure.py: the Kafka record's
+    timestamp, or for a replayed dead letter when the original failed), so that a command
+    still in the topic or replayed from a dead letter recreates nobody."""
     async with uow.transaction() as tx:
         if not await tx.first_delivery(INGRESS_CONSUMER, command_id):
             return False
-        if dead_lettered_at is not None:
+        if made_at is not None:
             subject = command.mentee_id if isinstance(command, SetGoal) else command.user_id
             person = (command.tenant_id, subject)
             erasure = (await tx.erasures.find([person])).get(person)
-            if erasure is not None and erasure.hides(dead_lettered_at):
+            if erasure is not None and erasure.hides(made_at):
                 return False
         if not await tx.tenant_is_active(command.tenant_id):
             raise UnknownTenant(command.tenant_id)

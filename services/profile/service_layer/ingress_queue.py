@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -33,6 +34,7 @@ class Origin:
     key: bytes | None
     value: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    produced_at: datetime | None = None  # the record's timestamp: the command's event time
 
 
 @dataclass(frozen=True)
