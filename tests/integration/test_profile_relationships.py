@@ -4,12 +4,14 @@ the migration of requests accepted before relationships existed (issue 28)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+from click.testing import Result
 
 from services.profile.adapters.postgres import PostgresUnitOfWork
 from services.profile.bootstrap import MIGRATIONS
@@ -285,3 +287,19 @@ async def _old_rows(conn: asyncpg.Connection) -> None:
             action,
             mentee_id,
         )
+
+
+async def test_a_programme_manager_sets_the_tenants_terms(database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from services.profile.entrypoints.cli import cli
+
+    async def run(*args: str) -> Result:
+        env = {"DATABASE_URL": database_url}
+        return await asyncio.to_thread(CliRunner().invoke, cli, ["tenants", "set", *args], env=env)
+
+    first = await run("--tenant", "acme", "--request-deadline-days", "7")
+    assert "acme: 7 days to answer a request, fit check after 14 days, 3 open" in first.output
+    second = await run("--tenant", "acme", "--open-requests-limit", "2")
+    assert "acme: 7 days to answer a request, fit check after 14 days, 2 open" in second.output
+    assert (await run("--tenant", "acme", "--fit-check-days", "0")).exit_code != 0
