@@ -183,3 +183,19 @@ async def test_erasing_the_mentee_ends_everything_and_frees_the_seat() -> None:
     assert ended.payload.ended_by == "system"
     assert seats(life) == [0, 1, 0]
     assert uow_of(life).state.profiles[TENANT, "u-grace"].seats_taken == 0
+
+
+async def test_a_mentor_closing_to_mentees_withdraws_waiting_requests_only() -> None:
+    life = await setup(mentees=("u-ada", "u-bob"))
+    waiting = (await ask(life, "u-ada")).relationship
+    started = (await ask(life, "u-bob")).relationship
+    assert waiting and started
+    await answer(life, started.request_id, True, T0)
+    closed = upsert("u-grace", roles=["mentor"], capacity=2, opted_in=False)
+    profile = await handlers.upsert_profile(closed, life.uow)
+
+    (declined,) = events(life, RequestDeclined)
+    assert declined.payload.request_id == waiting.request_id
+    assert declined.payload.declined_by == "mentor_left"
+    assert profile.seats_taken == 1 and seats(life) == [0, 1, 2, 1]
+    assert not events(life, MatchEnded)

@@ -23,10 +23,11 @@ from services.profile.domain.model import (
     check_version,
     next_goal,
     next_profile,
+    open_to_mentees,
     profile_fields,
 )
 from services.profile.service_layer.learning import learn_from
-from services.profile.service_layer.lifecycle import close_for_erasure
+from services.profile.service_layer.lifecycle import close_for_erasure, withdraw_waiting_requests
 from services.profile.service_layer.unit_of_work import LinkResponse, ProfileTransaction, UnitOfWork
 from shared.contracts.feedback import MatchDeclined, MatchDeclinedPayload
 from shared.contracts.goals import GoalSet, GoalSetPayload
@@ -63,6 +64,12 @@ async def upsert_profile_in(tx: ProfileTransaction, cmd: UpsertProfile) -> Profi
         cmd.user_id, cmd.fields, current, cmd.expected_version, unsubscribed=unsubscribed
     )
     if profile is not current:
+        if current is not None and open_to_mentees(current) and not open_to_mentees(profile):
+            now = datetime.now(UTC)
+            taken = await withdraw_waiting_requests(
+                tx, cmd.tenant_id, cmd.user_id, now, cmd.correlation_id
+            )
+            profile = profile.model_copy(update={"seats_taken": taken})
         await _announce_profile(tx, cmd.tenant_id, profile, cmd.correlation_id)
     return profile
 

@@ -19,9 +19,8 @@ from services.profile.domain.commands import (
     EndRelationship,
     RequestIntro,
 )
-from services.profile.domain.model import ProfileNotFound, with_seats
+from services.profile.domain.model import ProfileNotFound, open_to_mentees, with_seats
 from services.profile.domain.relationships import (
-    Answer,
     LifecycleTerms,
     Move,
     Refusal,
@@ -98,7 +97,7 @@ async def request_intro(cmd: RequestIntro, life: Lifecycle, now: datetime) -> Re
         open_for_goal = await tx.relationships.open_for_goal(tenant, mentee_id, cmd.goal_id)
         facts = Requester(
             mentor_capacity=mentor.capacity,
-            mentor_open_to_mentees=mentor.opted_in and mentor.is_mentor,
+            mentor_open_to_mentees=open_to_mentees(mentor),
             seats_taken=await tx.relationships.seats_taken(tenant, mentor_id),
             mentee_open_requests=await tx.relationships.open_requests(tenant, mentee_id),
             open_with_this_mentor=any(r.mentor_id == mentor_id for r in open_for_goal),
@@ -189,6 +188,32 @@ async def answer_fit(cmd: AnswerFit, life: Lifecycle) -> Move:
         return move
 
 
+async def _mentor_left(
+    tx: ProfileTransaction, r: Relationship, now: datetime, correlation_id: str | None
+) -> None:
+    """A waiting request whose mentor left: declined (`mentor_left`), so matching proposes the
+    mentee someone else; past its deadline it expires instead."""
+    move = rel.decline(r, now)
+    if move.changed:
+        await store_move(tx, move.after, correlation_id, mentor_left=not move.expired)
+
+
+async def withdraw_waiting_requests(
+    tx: ProfileTransaction,
+    tenant_id: str,
+    mentor_id: str,
+    now: datetime,
+    correlation_id: str | None,
+) -> int:
+    """The mentor closed to mentees (no longer opted in, or no longer a mentor): their waiting
+    requests are declined as `mentor_left`; active relationships go on. Returns the seats still
+    taken. The mentor's row is locked by the caller."""
+    for r in await tx.relationships.open_of(tenant_id, mentor_id, for_update=True):
+        if r.mentor_id == mentor_id and r.state == "requested":
+            await _mentor_left(tx, r, now, correlation_id)
+    return await tx.relationships.seats_taken(tenant_id, mentor_id)
+
+
 async def close_for_erasure(
     tx: ProfileTransaction, tenant_id: str, user_id: str, now: datetime, correlation_id: str | None
 ) -> None:
@@ -199,9 +224,11 @@ async def close_for_erasure(
     for mentor_id in sorted({r.mentor_id for r in waiting} - {user_id}):
         await tx.get_profile(tenant_id, mentor_id, for_update=True)  # the one lock order
     for r in await tx.relationships.open_of(tenant_id, user_id, for_update=True):
-        left = r.mentor_id == user_id and r.state == "requested"
-        move = rel.decline(r, now) if left else rel.end(r, rel.Ending("system"), now)
-        if move.answer is Answer.DONE or move.expired:
-            await store_move(tx, move.after, correlation_id, mentor_left=left and not move.expired)
-        if r.mentee_id == user_id:
+        if r.mentor_id == user_id and r.state == "requested":
+            await _mentor_left(tx, r, now, correlation_id)
+            continue
+        move = rel.end(r, rel.Ending("system"), now)
+        if move.changed:
+            await store_move(tx, move.after, correlation_id)
+        if r.mentor_id != user_id:  # an erased mentor's profile is not published again
             await announce_seats(tx, tenant_id, r.mentor_id, correlation_id)
