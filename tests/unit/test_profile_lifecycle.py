@@ -43,7 +43,13 @@ async def setup(capacity: int = 2, mentees: tuple[str, ...] = ("u-ada",)) -> Lif
     for mentee in mentees:
         await with_mentee(uow, mentee)
         await handlers.set_goal(set_goal(mentee, goal_id="g1"), uow)
-    mentor = upsert("u-grace", roles=["mentor"], capacity=capacity, mentoring_styles=["coaching"])
+    mentor = upsert(
+        "u-grace",
+        roles=["mentor"],
+        email="grace@example.org",
+        capacity=capacity,
+        mentoring_styles=["coaching"],
+    )
     await handlers.upsert_profile(mentor, uow)
     return Lifecycle(uow, TERMS)
 
@@ -191,7 +197,7 @@ async def test_a_mentor_closing_to_mentees_withdraws_waiting_requests_only() -> 
     started = (await ask(life, "u-bob")).relationship
     assert waiting and started
     await answer(life, started.request_id, True, T0)
-    closed = upsert("u-grace", roles=["mentor"], capacity=2, opted_in=False)
+    closed = upsert("u-grace", roles=["mentor"], email="g@example.org", capacity=2, opted_in=False)
     profile = await handlers.upsert_profile(closed, life.uow)
 
     (declined,) = events(life, RequestDeclined)

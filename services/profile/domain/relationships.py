@@ -79,6 +79,7 @@ class Refusal(StrEnum):
     """Why a request was not made: each is a page that says what happens instead."""
 
     NO_SEAT = "no_seat"
+    UNREACHABLE = "unreachable"  # the mentor has no email address or opted out of email
     LIMIT_REACHED = "limit_reached"
     ALREADY_ASKED = "already_asked"
     HAS_MENTOR = "has_mentor"
@@ -91,6 +92,7 @@ class Requester:
 
     mentor_capacity: int
     mentor_open_to_mentees: bool
+    mentor_reachable: bool  # an email address, and email not opted out: they can be asked
     seats_taken: int  # the mentor's held requests plus active relationships
     mentee_open_requests: int  # the mentee's requests waiting for an answer
     open_with_this_mentor: bool  # a request or relationship with this mentor for this goal
@@ -111,6 +113,8 @@ def refusal(facts: Requester, terms: LifecycleTerms) -> Refusal | None:
         facts.mentor_capacity, facts.seats_taken
     ):
         return Refusal.NO_SEAT
+    if not facts.mentor_reachable:
+        return Refusal.UNREACHABLE
     if facts.mentee_open_requests >= terms.open_requests_limit:
         return Refusal.LIMIT_REACHED
     return None

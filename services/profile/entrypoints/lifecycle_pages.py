@@ -61,6 +61,12 @@ def refused(refusal: Refusal, mentor: str, terms: LifecycleTerms) -> Page:
             f"{mentor} has no free place for a new mentee right now, so we did not send your "
             "request. You can request an intro to another mentor from your email.",
         )
+    if refusal is Refusal.UNREACHABLE:
+        return Page(
+            "We cannot ask this mentor",
+            f"{mentor} cannot be reached by email right now, so we did not send your request. "
+            "You can request an intro to another mentor from your email.",
+        )
     if refusal is Refusal.LIMIT_REACHED:
         return Page(
             "Too many open requests",

@@ -98,6 +98,7 @@ async def request_intro(cmd: RequestIntro, life: Lifecycle, now: datetime) -> Re
         facts = Requester(
             mentor_capacity=mentor.capacity,
             mentor_open_to_mentees=open_to_mentees(mentor),
+            mentor_reachable=bool(mentor.email and mentor.notification_preferences.email_opt_in),
             seats_taken=await tx.relationships.seats_taken(tenant, mentor_id),
             mentee_open_requests=await tx.relationships.open_requests(tenant, mentee_id),
             open_with_this_mentor=any(r.mentor_id == mentor_id for r in open_for_goal),
