@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from services.profile.domain.commands import (
     AnswerRequest,
+    DeclineProposal,
     DeleteProfile,
     EndRelationship,
     RequestIntro,
@@ -205,3 +206,15 @@ async def test_a_mentor_closing_to_mentees_withdraws_waiting_requests_only() -> 
     assert declined.payload.declined_by == "mentor_left"
     assert profile.seats_taken == 1 and seats(life) == [0, 1, 2, 1]
     assert not events(life, MatchEnded)
+
+
+async def test_not_for_me_after_asking_withdraws_the_request_and_frees_the_seat() -> None:
+    life = await setup()
+    proposal = uuid4()
+    r = (await ask(life, proposal=proposal)).relationship
+    assert r
+    decline = DeclineProposal(TENANT, "u-ada", "u-grace", proposal, "g1", "c")
+    await handlers.decline_proposal(decline, life.uow)
+    (ended,) = events(life, MatchEnded)
+    assert (ended.payload.request_id, ended.payload.ended_by) == (r.request_id, "mentee")
+    assert seats(life) == [0, 1, 0]

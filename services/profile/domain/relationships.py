@@ -233,10 +233,12 @@ class Ending:
     never_again: bool = False
 
 
-def end(r: Relationship, ending: Ending, now: datetime) -> Move:
-    """Either side ends an active relationship; the system also withdraws a waiting request
-    (one of the two was erased). Ending twice ends once."""
-    if r.state == "active" or (r.state == "requested" and ending.by == "system"):
+def end(r: Relationship, ending: Ending, now: datetime, *, withdraw: bool = False) -> Move:
+    """Either side ends an active relationship. A waiting request ends only by withdrawal: the
+    system's (one of the two was erased) or the mentee's (they said "Not for me" to the mentor
+    after asking). Ending twice ends once."""
+    withdrawn = r.state == "requested" and (withdraw or ending.by == "system")
+    if r.state == "active" or withdrawn:
         after = r._next(
             state="ended",
             ended_at=now,

@@ -27,7 +27,11 @@ from services.profile.domain.model import (
     profile_fields,
 )
 from services.profile.service_layer.learning import learn_from
-from services.profile.service_layer.lifecycle import close_for_erasure, withdraw_waiting_requests
+from services.profile.service_layer.lifecycle import (
+    close_for_erasure,
+    withdraw_request,
+    withdraw_waiting_requests,
+)
 from services.profile.service_layer.unit_of_work import LinkResponse, ProfileTransaction, UnitOfWork
 from shared.contracts.feedback import MatchDeclined, MatchDeclinedPayload
 from shared.contracts.goals import GoalSet, GoalSetPayload
@@ -164,6 +168,7 @@ async def decline_proposal(cmd: DeclineProposal, uow: UnitOfWork) -> Declined:
             correlation_id=cmd.correlation_id,
         )
         await tx.publish(FEEDBACK, event)
+        await withdraw_request(tx, cmd, datetime.now(UTC))
         learned = None
         if payload.reason in ENDING_REASONS:
             reason = cast(EndingReason, payload.reason)

@@ -189,6 +189,20 @@ async def answer_fit(cmd: AnswerFit, life: Lifecycle) -> Move:
         return move
 
 
+async def withdraw_request(tx: ProfileTransaction, cmd: RequestIntro, now: datetime) -> None:
+    """The mentee said "Not for me" to a mentor they had asked: the waiting request ends
+    (MatchEnded by the mentee) and its seat is free; an active relationship is left alone."""
+    waiting = await tx.relationships.open_for_goal(cmd.tenant_id, cmd.mentee_id, cmd.goal_id)
+    for found in waiting:
+        if found.mentor_id != cmd.mentor_id or found.state != "requested":
+            continue
+        r = await locked_relationship(tx, cmd.tenant_id, found.request_id)
+        move = rel.end(r, rel.Ending("mentee"), now, withdraw=True)
+        if move.changed:
+            await store_move(tx, move.after, cmd.correlation_id)
+            await announce_seats(tx, cmd.tenant_id, r.mentor_id, cmd.correlation_id)
+
+
 async def _mentor_left(
     tx: ProfileTransaction, r: Relationship, now: datetime, correlation_id: str | None
 ) -> None:
