@@ -40,7 +40,7 @@ class UnknownRelationship(Exception):  # noqa: N818
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """What every lifecycle handler needs besides the command: the store, the time, and the
+    """What every lifecycle handler needs besides the command and the time: the store, and the
     service-wide terms a tenant may override."""
 
     uow: UnitOfWork
