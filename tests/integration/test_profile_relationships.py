@@ -303,3 +303,29 @@ async def test_a_programme_manager_sets_the_tenants_terms(database_url: str) -> 
     second = await run("--tenant", "acme", "--open-requests-limit", "2")
     assert "acme: 7 days to answer a request, fit check after 14 days, 2 open" in second.output
     assert (await run("--tenant", "acme", "--fit-check-days", "0")).exit_code != 0
+
+
+async def test_an_integrator_ends_on_the_mentees_behalf_and_the_reason_teaches(
+    programme: Programme,
+) -> None:
+    mentor, mentee = await programme.mentor(), await programme.mentee()
+    r = await active(programme, mentee, mentor)
+    body = {"on_behalf_of": "mentee", "reason": "expertise", "rating": 3, "never_again": True}
+    answer = await programme.http.post(
+        f"/v1/relationships/{r['request_id']}/end", json=body, headers=programme.auth
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"] == "ended" and answer.json()["ended_by"] == "integrator"
+    (ended,) = await programme.feedback(MatchEnded)
+    assert (ended.payload.reason, ended.payload.rating, ended.payload.never_again) == (
+        "expertise",
+        3,
+        True,
+    )
+    _, adjusted = await programme.goals()
+    moved = {w.criterion: w.after for w in adjusted.payload.adjustment.weights}
+    assert moved == {"experience": 0.7}  # skills were at 1 already
+    refused = await programme.http.post(
+        f"/v1/relationships/{r['request_id']}/end", json={"rating": 9}, headers=programme.auth
+    )
+    assert refused.status_code == 422

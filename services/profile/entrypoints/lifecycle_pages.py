@@ -129,11 +129,12 @@ def answered(accept: bool, mentee: str, move: Move) -> Page:
 
 
 def _state(r: Relationship, other: str) -> str:
+    """Where the relationship stands, in words true for either of the two."""
     return {
-        "requested": f"The request from {other} is waiting for an answer.",
-        "active": f"You accepted the request from {other}.",
-        "declined": f"The request from {other} was answered with not now.",
-        "expired": f"The request from {other} expired on {day(r.deadline)}.",
+        "requested": "This request is still waiting for an answer.",
+        "active": f"The relationship with {other} is active.",
+        "declined": "This request was answered with not now.",
+        "expired": f"This request expired on {day(r.deadline)}.",
         "ended": f"The relationship with {other} ended on {day(r.ended_at or r.deadline)}.",
     }[r.state]
 
