@@ -99,11 +99,16 @@ async def test_request_an_intro_publishes_match_requested_once_however_often_it_
     assert {a.status_code for a in answers} == {200}
     assert "Request sent" in answers[0].text and "until" in answers[0].text
     assert "You already asked" in answers[-1].text and "Nothing was sent again" in answers[-1].text
+    again = await people.profile.http.get(url)  # the page says where the request stands
+    assert "You already asked" in again.text and "<form" not in again.text
 
     decline = await people.profile.http.post(
         people.link(LinkAction.DECLINE, proposal), content=b"", headers=ONE_CLICK
     )
-    assert decline.status_code == 200
+    assert (
+        decline.status_code == 200
+        and "request to Grace &lt;Hopper&gt; is withdrawn" in decline.text
+    )
     # "Not for me" after asking the same mentor withdraws the request: its seat is free again
     requested, declined, withdrawn = await people.feedback(3)
     assert isinstance(requested, MatchRequested) and isinstance(declined, MatchDeclined)

@@ -138,6 +138,7 @@ async def delete_profile(cmd: DeleteProfile, uow: UnitOfWork) -> None:
 class Declined:
     first: bool  # False: this answer was recorded before, nothing changed now
     learned: bool = False  # the reason adjusted the mentee's goal (PreferencesAdjusted)
+    withdrew: bool = False  # the mentee's waiting request to this mentor ended
 
 
 async def decline_proposal(cmd: DeclineProposal, uow: UnitOfWork) -> Declined:
@@ -168,12 +169,12 @@ async def decline_proposal(cmd: DeclineProposal, uow: UnitOfWork) -> Declined:
             correlation_id=cmd.correlation_id,
         )
         await tx.publish(FEEDBACK, event)
-        await withdraw_request(tx, cmd, datetime.now(UTC))
+        withdrew = await withdraw_request(tx, cmd, datetime.now(UTC))
         learned = None
         if payload.reason in ENDING_REASONS:
             reason = cast(EndingReason, payload.reason)
             learned = await learn_from(tx, cmd, reason, "proposal_declined", cmd.correlation_id)
-        return Declined(first=True, learned=learned is not None)
+        return Declined(first=True, learned=learned is not None, withdrew=withdrew)
 
 
 async def unsubscribe(cmd: Unsubscribe, uow: UnitOfWork) -> None:

@@ -189,9 +189,11 @@ async def answer_fit(cmd: AnswerFit, life: Lifecycle) -> Move:
         return move
 
 
-async def withdraw_request(tx: ProfileTransaction, cmd: RequestIntro, now: datetime) -> None:
+async def withdraw_request(tx: ProfileTransaction, cmd: RequestIntro, now: datetime) -> bool:
     """The mentee said "Not for me" to a mentor they had asked: the waiting request ends
-    (MatchEnded by the mentee) and its seat is free; an active relationship is left alone."""
+    (MatchEnded by the mentee) and its seat is free; an active relationship is left alone.
+    True when a request was withdrawn."""
+    withdrawn = False
     waiting = await tx.relationships.open_for_goal(cmd.tenant_id, cmd.mentee_id, cmd.goal_id)
     for found in waiting:
         if found.mentor_id != cmd.mentor_id or found.state != "requested":
@@ -201,6 +203,8 @@ async def withdraw_request(tx: ProfileTransaction, cmd: RequestIntro, now: datet
         if move.changed:
             await store_move(tx, move.after, cmd.correlation_id)
             await announce_seats(tx, cmd.tenant_id, r.mentor_id, cmd.correlation_id)
+            withdrawn = True
+    return withdrawn
 
 
 async def _mentor_left(
