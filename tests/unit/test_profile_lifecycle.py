@@ -3,6 +3,7 @@ that the mentor's seats are counted in one place."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -218,3 +219,15 @@ async def test_not_for_me_after_asking_withdraws_the_request_and_frees_the_seat(
     (ended,) = events(life, MatchEnded)
     assert (ended.payload.request_id, ended.payload.ended_by) == (r.request_id, "mentee")
     assert seats(life) == [0, 1, 0]
+
+
+async def test_a_relationship_that_cannot_move_does_not_stop_the_timers() -> None:
+    life = await setup(mentees=("u-ada", "u-bob"))
+    broken = (await ask(life, "u-ada")).relationship
+    fine = (await ask(life, "u-bob")).relationship
+    assert broken and fine
+    rows = uow_of(life).state.relationships.rows
+    rows[broken.request_id] = replace(broken, proposal_id=None)  # its event cannot be written
+    assert await run_due(life, fine.deadline) == 1
+    (expired,) = events(life, RequestExpired)
+    assert expired.payload.request_id == fine.request_id
