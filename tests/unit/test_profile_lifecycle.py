@@ -231,3 +231,13 @@ async def test_a_relationship_that_cannot_move_does_not_stop_the_timers() -> Non
     assert await run_due(life, fine.deadline) == 1
     (expired,) = events(life, RequestExpired)
     assert expired.payload.request_id == fine.request_id
+
+
+async def test_an_import_that_closes_a_mentor_withdraws_their_waiting_requests() -> None:
+    life = await setup()
+    await ask(life)
+    closed = upsert("u-grace", roles=["mentor"], email="g@example.org", capacity=2, opted_in=False)
+    await handlers.import_profiles(TENANT, [closed], life.uow)
+    (declined,) = events(life, RequestDeclined)
+    assert declined.payload.declined_by == "mentor_left"
+    assert uow_of(life).state.profiles[TENANT, "u-grace"].seats_taken == 0

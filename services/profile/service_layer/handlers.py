@@ -51,6 +51,23 @@ class GoalResult:
     advice: tuple[GoalAdvice, ...]
 
 
+async def _announce_change(
+    tx: ProfileTransaction,
+    tenant_id: str,
+    before: ProfilePayload | None,
+    after: ProfilePayload,
+    correlation_id: str | None,
+) -> ProfilePayload:
+    """Store and publish a changed profile; a mentor closing to mentees withdraws the requests
+    still waiting for their answer, in the same transaction (the mentor's row is locked)."""
+    if before is not None and open_to_mentees(before) and not open_to_mentees(after):
+        now = datetime.now(UTC)
+        taken = await withdraw_waiting_requests(tx, tenant_id, after.user_id, now, correlation_id)
+        after = after.model_copy(update={"seats_taken": taken})
+    await _announce_profile(tx, tenant_id, after, correlation_id)
+    return after
+
+
 async def _announce_profile(
     tx: ProfileTransaction, tenant_id: str, profile: ProfilePayload, correlation_id: str | None
 ) -> None:
@@ -68,13 +85,7 @@ async def upsert_profile_in(tx: ProfileTransaction, cmd: UpsertProfile) -> Profi
         cmd.user_id, cmd.fields, current, cmd.expected_version, unsubscribed=unsubscribed
     )
     if profile is not current:
-        if current is not None and open_to_mentees(current) and not open_to_mentees(profile):
-            now = datetime.now(UTC)
-            taken = await withdraw_waiting_requests(
-                tx, cmd.tenant_id, cmd.user_id, now, cmd.correlation_id
-            )
-            profile = profile.model_copy(update={"seats_taken": taken})
-        await _announce_profile(tx, cmd.tenant_id, profile, cmd.correlation_id)
+        return await _announce_change(tx, cmd.tenant_id, current, profile, cmd.correlation_id)
     return profile
 
 
@@ -217,6 +228,7 @@ async def import_profiles(
                 continue
             counts.created += before is None
             counts.updated += before is not None
-            await _announce_profile(tx, tenant_id, after, row.correlation_id)
-            current[row.user_id] = after
+            current[row.user_id] = await _announce_change(
+                tx, tenant_id, before, after, row.correlation_id
+            )
     return counts
