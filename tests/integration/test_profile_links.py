@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from shared.contracts.feedback import MatchDeclined
-from shared.contracts.lifecycle import LifecycleEvent, MatchRequested
+from shared.contracts.lifecycle import LifecycleEvent, MatchEnded, MatchRequested
 from shared.contracts.profiles import ProfileUpdated
 from shared.contracts.topics import FEEDBACK, FEEDBACK_EVENT, PROFILES
 from shared.links import LinkAction, LinkClaims, sign_link
@@ -99,17 +99,24 @@ async def test_request_an_intro_publishes_match_requested_once_however_often_it_
     assert {a.status_code for a in answers} == {200}
     assert "Request sent" in answers[0].text and "until" in answers[0].text
     assert "You already asked" in answers[-1].text and "Nothing was sent again" in answers[-1].text
+    again = await people.profile.http.get(url)  # the page says where the request stands
+    assert "You already asked" in again.text and "<form" not in again.text
 
     decline = await people.profile.http.post(
         people.link(LinkAction.DECLINE, proposal), content=b"", headers=ONE_CLICK
     )
-    assert decline.status_code == 200
-    requested, declined = await people.feedback(2)
+    assert (
+        decline.status_code == 200
+        and "request to Grace &lt;Hopper&gt; is withdrawn" in decline.text
+    )
+    # "Not for me" after asking the same mentor withdraws the request: its seat is free again
+    requested, declined, withdrawn = await people.feedback(3)
     assert isinstance(requested, MatchRequested) and isinstance(declined, MatchDeclined)
+    assert isinstance(withdrawn, MatchEnded) and withdrawn.payload.ended_by == "mentee"
     assert requested.key == people.mentee and requested.payload.mentor_id == people.mentor
     assert requested.payload.proposal_id == proposal and requested.payload.goal_id == "g1"
     await eventually(people.profile.relayed, what="outbox relayed")
-    assert len(await people.feedback(2)) == 2
+    assert len(await people.feedback(3)) == 3
 
 
 async def test_one_click_unsubscribe_is_sticky(people: People) -> None:

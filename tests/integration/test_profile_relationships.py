@@ -4,12 +4,14 @@ the migration of requests accepted before relationships existed (issue 28)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
+from click.testing import Result
 
 from services.profile.adapters.postgres import PostgresUnitOfWork
 from services.profile.bootstrap import MIGRATIONS
@@ -285,3 +287,45 @@ async def _old_rows(conn: asyncpg.Connection) -> None:
             action,
             mentee_id,
         )
+
+
+async def test_a_programme_manager_sets_the_tenants_terms(database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from services.profile.entrypoints.cli import cli
+
+    async def run(*args: str) -> Result:
+        env = {"DATABASE_URL": database_url}
+        return await asyncio.to_thread(CliRunner().invoke, cli, ["tenants", "set", *args], env=env)
+
+    first = await run("--tenant", "acme", "--request-deadline-days", "7")
+    assert "acme: 7 days to answer a request, fit check after 14 days, 3 open" in first.output
+    second = await run("--tenant", "acme", "--open-requests-limit", "2")
+    assert "acme: 7 days to answer a request, fit check after 14 days, 2 open" in second.output
+    assert (await run("--tenant", "acme", "--fit-check-days", "0")).exit_code != 0
+
+
+async def test_an_integrator_ends_on_the_mentees_behalf_and_the_reason_teaches(
+    programme: Programme,
+) -> None:
+    mentor, mentee = await programme.mentor(), await programme.mentee()
+    r = await active(programme, mentee, mentor)
+    body = {"on_behalf_of": "mentee", "reason": "expertise", "rating": 3, "never_again": True}
+    answer = await programme.http.post(
+        f"/v1/relationships/{r['request_id']}/end", json=body, headers=programme.auth
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"] == "ended" and answer.json()["ended_by"] == "integrator"
+    (ended,) = await programme.feedback(MatchEnded)
+    assert (ended.payload.reason, ended.payload.rating, ended.payload.never_again) == (
+        "expertise",
+        3,
+        True,
+    )
+    _, adjusted = await programme.goals()
+    moved = {w.criterion: w.after for w in adjusted.payload.adjustment.weights}
+    assert moved == {"experience": 0.7}  # skills were at 1 already
+    refused = await programme.http.post(
+        f"/v1/relationships/{r['request_id']}/end", json={"rating": 9}, headers=programme.auth
+    )
+    assert refused.status_code == 422

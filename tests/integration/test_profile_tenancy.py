@@ -4,13 +4,15 @@ case here fails this test."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 
-from tests.integration.test_profile_api import RunningProfile, running_profile
+from shared.links import LinkAction, LinkClaims, sign_link
+from tests.integration.test_profile_api import LINK_KEY, RunningProfile, running_profile
 from tests.support.people import goal_body, mentee_body, mentor_body
 
 Call = Callable[[httpx.AsyncClient, dict[str, str], str], Awaitable[httpx.Response]]
@@ -32,7 +34,14 @@ CASES: dict[tuple[str, str], Call] = {
     ("PUT", "/v1/profiles/{user_id}/goal"): lambda http, auth, u: http.put(
         f"/v1/profiles/{u}/goal", json=goal_body(goal_id="intruder"), headers=auth
     ),
+    ("GET", "/v1/relationships"): lambda http, auth, u: http.get(
+        "/v1/relationships", params={"mentee_id": u}, headers=auth
+    ),
+    ("POST", "/v1/relationships/{request_id}/end"): lambda http, auth, u: http.post(
+        f"/v1/relationships/{REQUESTS[u]}/end", json={"reason": "other"}, headers=auth
+    ),
 }
+REQUESTS: dict[str, str] = {}  # each mentee's request to their mentor, by mentee id
 TOKEN_AUTHORISED = ("/v1/links/",)  # the signed token names the tenant; see test_profile_links
 
 
@@ -43,12 +52,27 @@ async def profile(kafka_endpoint, postgres_endpoint):
 
 
 async def _tenant_with_a_mentee(profile: RunningProfile) -> tuple[dict[str, str], str, str]:
-    auth = await profile.key_for(f"a-{uuid.uuid4().hex[:8]}")
+    tenant = f"a-{uuid.uuid4().hex[:8]}"
+    auth = await profile.key_for(tenant)
     user = f"u-{uuid.uuid4().hex[:8]}"
     secret = f"ada-{uuid.uuid4().hex[:8]}@example.org"
     await profile.http.put(f"/v1/profiles/{user}", json=mentee_body("Ada", secret), headers=auth)
     await profile.http.put(f"/v1/profiles/{user}/goal", json=goal_body(), headers=auth)
-    await profile.http.put(f"/v1/profiles/u-mentor-{user}", json=mentor_body(), headers=auth)
+    mentor = f"u-mentor-{user}"
+    await profile.http.put(f"/v1/profiles/{mentor}", json=mentor_body(), headers=auth)
+    claims = LinkClaims(
+        action=LinkAction.ACCEPT,
+        tenant_id=tenant,
+        mentee_id=user,
+        mentor_id=mentor,
+        proposal_id=uuid.uuid4(),
+        goal_id="g1",
+        expires_at=int(time.time()) + 600,
+    )
+    asked = await profile.http.post(f"/v1/links/{sign_link(claims, LINK_KEY.encode())}")
+    assert "Request sent" in asked.text, asked.text
+    mine = await profile.http.get("/v1/relationships", params={"mentee_id": user}, headers=auth)
+    REQUESTS[user] = mine.json()["items"][0]["request_id"]
     return auth, user, secret
 
 
@@ -78,8 +102,10 @@ async def test_another_tenants_key_neither_reads_nor_changes_our_data(
     assert secret not in response.text and user not in response.text.replace(
         f"/v1/profiles/{user}", ""
     )
-    if route == ("GET", "/v1/profiles"):
+    if route in (("GET", "/v1/profiles"), ("GET", "/v1/relationships")):
         assert response.json()["items"] == []
+    mine = await profile.http.get("/v1/relationships", headers=ours)
+    assert [r["state"] for r in mine.json()["items"]] == ["requested"]
     assert (await profile.http.get(f"/v1/profiles/{user}", headers=ours)).json() == before_profile
     after_goal = await profile.http.get(f"/v1/profiles/{user}/goal", headers=ours)
     assert after_goal.json() == before_goal

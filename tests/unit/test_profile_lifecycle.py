@@ -3,11 +3,13 @@ that the mentor's seats are counted in one place."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from services.profile.domain.commands import (
     AnswerRequest,
+    DeclineProposal,
     DeleteProfile,
     EndRelationship,
     RequestIntro,
@@ -43,7 +45,13 @@ async def setup(capacity: int = 2, mentees: tuple[str, ...] = ("u-ada",)) -> Lif
     for mentee in mentees:
         await with_mentee(uow, mentee)
         await handlers.set_goal(set_goal(mentee, goal_id="g1"), uow)
-    mentor = upsert("u-grace", roles=["mentor"], capacity=capacity, mentoring_styles=["coaching"])
+    mentor = upsert(
+        "u-grace",
+        roles=["mentor"],
+        email="grace@example.org",
+        capacity=capacity,
+        mentoring_styles=["coaching"],
+    )
     await handlers.upsert_profile(mentor, uow)
     return Lifecycle(uow, TERMS)
 
@@ -182,4 +190,54 @@ async def test_erasing_the_mentee_ends_everything_and_frees_the_seat() -> None:
     (ended,) = events(life, MatchEnded)
     assert ended.payload.ended_by == "system"
     assert seats(life) == [0, 1, 0]
+    assert uow_of(life).state.profiles[TENANT, "u-grace"].seats_taken == 0
+
+
+async def test_a_mentor_closing_to_mentees_withdraws_waiting_requests_only() -> None:
+    life = await setup(mentees=("u-ada", "u-bob"))
+    waiting = (await ask(life, "u-ada")).relationship
+    started = (await ask(life, "u-bob")).relationship
+    assert waiting and started
+    await answer(life, started.request_id, True, T0)
+    closed = upsert("u-grace", roles=["mentor"], email="g@example.org", capacity=2, opted_in=False)
+    profile = await handlers.upsert_profile(closed, life.uow)
+
+    (declined,) = events(life, RequestDeclined)
+    assert declined.payload.request_id == waiting.request_id
+    assert declined.payload.declined_by == "mentor_left"
+    assert profile.seats_taken == 1 and seats(life) == [0, 1, 2, 1]
+    assert not events(life, MatchEnded)
+
+
+async def test_not_for_me_after_asking_withdraws_the_request_and_frees_the_seat() -> None:
+    life = await setup()
+    proposal = uuid4()
+    r = (await ask(life, proposal=proposal)).relationship
+    assert r
+    decline = DeclineProposal(TENANT, "u-ada", "u-grace", proposal, "g1", "c")
+    await handlers.decline_proposal(decline, life.uow)
+    (ended,) = events(life, MatchEnded)
+    assert (ended.payload.request_id, ended.payload.ended_by) == (r.request_id, "mentee")
+    assert seats(life) == [0, 1, 0]
+
+
+async def test_a_relationship_that_cannot_move_does_not_stop_the_timers() -> None:
+    life = await setup(mentees=("u-ada", "u-bob"))
+    broken = (await ask(life, "u-ada")).relationship
+    fine = (await ask(life, "u-bob")).relationship
+    assert broken and fine
+    rows = uow_of(life).state.relationships.rows
+    rows[broken.request_id] = replace(broken, proposal_id=None)  # its event cannot be written
+    assert await run_due(life, fine.deadline) == 1
+    (expired,) = events(life, RequestExpired)
+    assert expired.payload.request_id == fine.request_id
+
+
+async def test_an_import_that_closes_a_mentor_withdraws_their_waiting_requests() -> None:
+    life = await setup()
+    await ask(life)
+    closed = upsert("u-grace", roles=["mentor"], email="g@example.org", capacity=2, opted_in=False)
+    await handlers.import_profiles(TENANT, [closed], life.uow)
+    (declined,) = events(life, RequestDeclined)
+    assert declined.payload.declined_by == "mentor_left"
     assert uow_of(life).state.profiles[TENANT, "u-grace"].seats_taken == 0

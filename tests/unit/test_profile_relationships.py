@@ -26,6 +26,7 @@ def facts(**overrides: object) -> rel.Requester:
     fields: dict[str, object] = {
         "mentor_capacity": 2,
         "mentor_open_to_mentees": True,
+        "mentor_reachable": True,
         "seats_taken": 0,
         "mentee_open_requests": 0,
         "open_with_this_mentor": False,
@@ -51,6 +52,7 @@ def test_the_seat_rule_and_the_request_limit() -> None:
     assert rel.refusal(facts(), TERMS) is None
     assert rel.refusal(facts(seats_taken=2), TERMS) is Refusal.NO_SEAT
     assert rel.refusal(facts(mentor_open_to_mentees=False), TERMS) is Refusal.NO_SEAT
+    assert rel.refusal(facts(mentor_reachable=False), TERMS) is Refusal.UNREACHABLE
     assert rel.refusal(facts(mentee_open_requests=2), TERMS) is Refusal.LIMIT_REACHED
     assert rel.refusal(facts(open_with_this_mentor=True), TERMS) is Refusal.ALREADY_ASKED
     assert rel.refusal(facts(active_for_goal=True), TERMS) is Refusal.HAS_MENTOR

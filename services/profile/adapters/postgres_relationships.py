@@ -279,3 +279,26 @@ async def erase_relationships(conn: DbConnection, tenant_id: str, user_id: str) 
         " AND (mentee_id = $2 OR mentor_id = $2)",
     ):
         await conn.execute(statement, tenant_id, user_id)
+
+
+async def set_tenant_terms(
+    conn: DbConnection,
+    tenant_id: str,
+    request_deadline_days: int | None,
+    fit_check_days: int | None,
+    open_requests_limit: int | None,
+) -> None:
+    """A tenant's own lifecycle terms; a None keeps (or, new, leaves to the default) that one."""
+    await conn.execute(
+        "INSERT INTO tenant_settings"
+        " (tenant_id, request_deadline_days, fit_check_days, open_requests_limit)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET"
+        " request_deadline_days = coalesce($2, tenant_settings.request_deadline_days),"
+        " fit_check_days = coalesce($3, tenant_settings.fit_check_days),"
+        " open_requests_limit = coalesce($4, tenant_settings.open_requests_limit),"
+        " updated_at = now()",
+        tenant_id,
+        request_deadline_days,
+        fit_check_days,
+        open_requests_limit,
+    )

@@ -73,6 +73,12 @@ def next_profile(
     )
 
 
+def open_to_mentees(profile: ProfilePayload) -> bool:
+    """A mentor who takes requests: closing (opting out, or no longer a mentor) withdraws the
+    requests still waiting for their answer."""
+    return profile.is_mentor and profile.opted_in
+
+
 def with_seats(profile: ProfilePayload, seats_taken: int) -> ProfilePayload:
     """The mentor's profile with a new seat count, one version on (unchanged: itself)."""
     if profile.seats_taken == seats_taken:

@@ -79,6 +79,7 @@ class Refusal(StrEnum):
     """Why a request was not made: each is a page that says what happens instead."""
 
     NO_SEAT = "no_seat"
+    UNREACHABLE = "unreachable"  # the mentor has no email address or opted out of email
     LIMIT_REACHED = "limit_reached"
     ALREADY_ASKED = "already_asked"
     HAS_MENTOR = "has_mentor"
@@ -91,6 +92,7 @@ class Requester:
 
     mentor_capacity: int
     mentor_open_to_mentees: bool
+    mentor_reachable: bool  # an email address, and email not opted out: they can be asked
     seats_taken: int  # the mentor's held requests plus active relationships
     mentee_open_requests: int  # the mentee's requests waiting for an answer
     open_with_this_mentor: bool  # a request or relationship with this mentor for this goal
@@ -111,6 +113,8 @@ def refusal(facts: Requester, terms: LifecycleTerms) -> Refusal | None:
         facts.mentor_capacity, facts.seats_taken
     ):
         return Refusal.NO_SEAT
+    if not facts.mentor_reachable:
+        return Refusal.UNREACHABLE
     if facts.mentee_open_requests >= terms.open_requests_limit:
         return Refusal.LIMIT_REACHED
     return None
@@ -229,10 +233,12 @@ class Ending:
     never_again: bool = False
 
 
-def end(r: Relationship, ending: Ending, now: datetime) -> Move:
-    """Either side ends an active relationship; the system also withdraws a waiting request
-    (one of the two was erased). Ending twice ends once."""
-    if r.state == "active" or (r.state == "requested" and ending.by == "system"):
+def end(r: Relationship, ending: Ending, now: datetime, *, withdraw: bool = False) -> Move:
+    """Either side ends an active relationship. A waiting request ends only by withdrawal: the
+    system's (one of the two was erased) or the mentee's (they said "Not for me" to the mentor
+    after asking). Ending twice ends once."""
+    withdrawn = r.state == "requested" and (withdraw or ending.by == "system")
+    if r.state == "active" or withdrawn:
         after = r._next(
             state="ended",
             ended_at=now,

@@ -29,6 +29,10 @@ T = TypeVar("T")
 cli = typer.Typer(help="Mentorlink profile service.", no_args_is_help=False, add_completion=False)
 keys = typer.Typer(help="Tenant API keys (only their hashes are stored).", no_args_is_help=True)
 cli.add_typer(keys, name="keys")
+tenants = typer.Typer(
+    help="Per-tenant lifecycle settings (docs/lifecycle.md).", no_args_is_help=True
+)
+cli.add_typer(tenants, name="tenants")
 err = Console(stderr=True)
 
 
@@ -118,6 +122,33 @@ def list_keys(tenant: str = typer.Option(..., help="Tenant id.")) -> None:
             f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "",
         )
     Console().print(table)
+
+
+@tenants.command("set")
+def set_tenant(
+    tenant: str = typer.Option(..., help="Tenant id."),
+    request_deadline_days: int | None = typer.Option(None, min=1, max=60),
+    fit_check_days: int | None = typer.Option(None, min=1, max=180),
+    open_requests_limit: int | None = typer.Option(None, min=1, max=20),
+) -> None:
+    """Set a tenant's own lifecycle terms (a setting left out keeps its value or default)."""
+    from services.profile.adapters.postgres_relationships import (
+        PostgresRelationships,
+        set_tenant_terms,
+    )
+
+    async def work(pool: asyncpg.Pool, settings: ProfileSettings) -> str:
+        async with pool.acquire() as conn:
+            await set_tenant_terms(
+                conn, tenant, request_deadline_days, fit_check_days, open_requests_limit
+            )
+            terms = await PostgresRelationships(conn).terms(tenant, settings.lifecycle_terms())
+        return (
+            f"{tenant}: {terms.request_deadline.days} days to answer a request, fit check after "
+            f"{terms.fit_check_after.days} days, {terms.open_requests_limit} open requests"
+        )
+
+    typer.echo(_with_pool(work))
 
 
 @cli.command("import-csv")

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from services.profile.domain.commands import DeclineProposal, RequestIntro, Unsubscribe
 from services.profile.domain.model import ProfileNotFound
+from services.profile.domain.relationships import Relationship
 from services.profile.entrypoints import (
     http_lifecycle_links,
     http_widen,
@@ -94,8 +95,19 @@ async def confirm_link(token: str, request: Request, uow: Uow) -> HTMLResponse:
         return await http_widen.confirm(claims, uow)
     if claims.action not in (*PROPOSAL_ACTIONS, LinkAction.UNSUBSCRIBE):
         return await http_lifecycle_links.confirm(claims, request)
-    page = link_pages.confirmation(claims.action, await _mentor_name(uow, claims))
-    return link_pages.render(page)
+    mentor = await _mentor_name(uow, claims)
+    if claims.action is LinkAction.ACCEPT and (earlier := await _earlier_request(uow, claims)):
+        return link_pages.render(lifecycle_pages.asked_before(mentor, earlier))
+    return link_pages.render(link_pages.confirmation(claims.action, mentor))
+
+
+async def _earlier_request(uow: Uow, claims: LinkClaims) -> Relationship | None:
+    """The request this "Request an intro" link made already, if any."""
+    assert claims.mentor_id and claims.proposal_id  # checked in _verified
+    async with uow.transaction() as tx:
+        return await tx.relationships.for_proposal(
+            claims.tenant_id, claims.proposal_id, claims.mentor_id
+        )
 
 
 def _about_proposal(claims: LinkClaims) -> tuple[str, str, str, UUID, str]:
@@ -135,7 +147,8 @@ async def _decline(
         *_about_proposal(claims), correlation, reason if reason in known else None
     )
     declined = await handlers.decline_proposal(command, uow)
-    page = link_pages.declined(await _mentor_name(uow, claims), declined.learned)
+    mentor = await _mentor_name(uow, claims)
+    page = link_pages.declined(mentor, declined.learned, declined.withdrew)
     return link_pages.render(page)
 
 

@@ -61,6 +61,12 @@ def refused(refusal: Refusal, mentor: str, terms: LifecycleTerms) -> Page:
             f"{mentor} has no free place for a new mentee right now, so we did not send your "
             "request. You can request an intro to another mentor from your email.",
         )
+    if refusal is Refusal.UNREACHABLE:
+        return Page(
+            "We cannot ask this mentor",
+            f"{mentor} cannot be reached by email right now, so we did not send your request. "
+            "You can request an intro to another mentor from your email.",
+        )
     if refusal is Refusal.LIMIT_REACHED:
         return Page(
             "Too many open requests",
@@ -123,11 +129,12 @@ def answered(accept: bool, mentee: str, move: Move) -> Page:
 
 
 def _state(r: Relationship, other: str) -> str:
+    """Where the relationship stands, in words true for either of the two."""
     return {
-        "requested": f"The request from {other} is waiting for an answer.",
-        "active": f"You accepted the request from {other}.",
-        "declined": f"The request from {other} was answered with not now.",
-        "expired": f"The request from {other} expired on {day(r.deadline)}.",
+        "requested": "This request is still waiting for an answer.",
+        "active": f"The relationship with {other} is active.",
+        "declined": "This request was answered with not now.",
+        "expired": f"This request expired on {day(r.deadline)}.",
         "ended": f"The relationship with {other} ended on {day(r.ended_at or r.deadline)}.",
     }[r.state]
 

@@ -55,12 +55,13 @@ def confirmation(action: LinkAction, mentor_name: str) -> Page:
     return Page("Unsubscribe", "Stop receiving mentor proposals by email?", "Unsubscribe")
 
 
-def declined(mentor_name: str, learned: bool) -> Page:
+def declined(mentor_name: str, learned: bool, withdrew: bool) -> Page:
+    withdrawn = f" Your request to {mentor_name} is withdrawn." if withdrew else ""
     more = " Your next proposals take your reason into account." if learned else ""
     return Page(
         "Thanks, noted",
         f"We will not suggest {mentor_name} to you again and will look for a mentor who suits "
-        f"you better.{more}",
+        f"you better.{withdrawn}{more}",
     )
 
 

@@ -23,10 +23,15 @@ from services.profile.domain.model import (
     check_version,
     next_goal,
     next_profile,
+    open_to_mentees,
     profile_fields,
 )
 from services.profile.service_layer.learning import learn_from
-from services.profile.service_layer.lifecycle import close_for_erasure
+from services.profile.service_layer.lifecycle import (
+    close_for_erasure,
+    withdraw_request,
+    withdraw_waiting_requests,
+)
 from services.profile.service_layer.unit_of_work import LinkResponse, ProfileTransaction, UnitOfWork
 from shared.contracts.feedback import MatchDeclined, MatchDeclinedPayload
 from shared.contracts.goals import GoalSet, GoalSetPayload
@@ -46,6 +51,23 @@ class GoalResult:
     advice: tuple[GoalAdvice, ...]
 
 
+async def _announce_change(
+    tx: ProfileTransaction,
+    tenant_id: str,
+    before: ProfilePayload | None,
+    after: ProfilePayload,
+    correlation_id: str | None,
+) -> ProfilePayload:
+    """Store and publish a changed profile; a mentor closing to mentees withdraws the requests
+    still waiting for their answer, in the same transaction (the mentor's row is locked)."""
+    if before is not None and open_to_mentees(before) and not open_to_mentees(after):
+        now = datetime.now(UTC)
+        taken = await withdraw_waiting_requests(tx, tenant_id, after.user_id, now, correlation_id)
+        after = after.model_copy(update={"seats_taken": taken})
+    await _announce_profile(tx, tenant_id, after, correlation_id)
+    return after
+
+
 async def _announce_profile(
     tx: ProfileTransaction, tenant_id: str, profile: ProfilePayload, correlation_id: str | None
 ) -> None:
@@ -63,7 +85,7 @@ async def upsert_profile_in(tx: ProfileTransaction, cmd: UpsertProfile) -> Profi
         cmd.user_id, cmd.fields, current, cmd.expected_version, unsubscribed=unsubscribed
     )
     if profile is not current:
-        await _announce_profile(tx, cmd.tenant_id, profile, cmd.correlation_id)
+        return await _announce_change(tx, cmd.tenant_id, current, profile, cmd.correlation_id)
     return profile
 
 
@@ -127,6 +149,7 @@ async def delete_profile(cmd: DeleteProfile, uow: UnitOfWork) -> None:
 class Declined:
     first: bool  # False: this answer was recorded before, nothing changed now
     learned: bool = False  # the reason adjusted the mentee's goal (PreferencesAdjusted)
+    withdrew: bool = False  # the mentee's waiting request to this mentor ended
 
 
 async def decline_proposal(cmd: DeclineProposal, uow: UnitOfWork) -> Declined:
@@ -157,11 +180,12 @@ async def decline_proposal(cmd: DeclineProposal, uow: UnitOfWork) -> Declined:
             correlation_id=cmd.correlation_id,
         )
         await tx.publish(FEEDBACK, event)
+        withdrew = await withdraw_request(tx, cmd, datetime.now(UTC))
         learned = None
         if payload.reason in ENDING_REASONS:
             reason = cast(EndingReason, payload.reason)
             learned = await learn_from(tx, cmd, reason, "proposal_declined", cmd.correlation_id)
-        return Declined(first=True, learned=learned is not None)
+        return Declined(first=True, learned=learned is not None, withdrew=withdrew)
 
 
 async def unsubscribe(cmd: Unsubscribe, uow: UnitOfWork) -> None:
@@ -204,6 +228,7 @@ async def import_profiles(
                 continue
             counts.created += before is None
             counts.updated += before is not None
-            await _announce_profile(tx, tenant_id, after, row.correlation_id)
-            current[row.user_id] = after
+            current[row.user_id] = await _announce_change(
+                tx, tenant_id, before, after, row.correlation_id
+            )
     return counts

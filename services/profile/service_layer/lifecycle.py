@@ -19,9 +19,8 @@ from services.profile.domain.commands import (
     EndRelationship,
     RequestIntro,
 )
-from services.profile.domain.model import ProfileNotFound, with_seats
+from services.profile.domain.model import ProfileNotFound, open_to_mentees, with_seats
 from services.profile.domain.relationships import (
-    Answer,
     LifecycleTerms,
     Move,
     Refusal,
@@ -41,7 +40,7 @@ class UnknownRelationship(Exception):  # noqa: N818
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """What every lifecycle handler needs besides the command: the store, the time, and the
+    """What every lifecycle handler needs besides the command and the time: the store, and the
     service-wide terms a tenant may override."""
 
     uow: UnitOfWork
@@ -98,7 +97,8 @@ async def request_intro(cmd: RequestIntro, life: Lifecycle, now: datetime) -> Re
         open_for_goal = await tx.relationships.open_for_goal(tenant, mentee_id, cmd.goal_id)
         facts = Requester(
             mentor_capacity=mentor.capacity,
-            mentor_open_to_mentees=mentor.opted_in and mentor.is_mentor,
+            mentor_open_to_mentees=open_to_mentees(mentor),
+            mentor_reachable=bool(mentor.email and mentor.notification_preferences.email_opt_in),
             seats_taken=await tx.relationships.seats_taken(tenant, mentor_id),
             mentee_open_requests=await tx.relationships.open_requests(tenant, mentee_id),
             open_with_this_mentor=any(r.mentor_id == mentor_id for r in open_for_goal),
@@ -189,6 +189,50 @@ async def answer_fit(cmd: AnswerFit, life: Lifecycle) -> Move:
         return move
 
 
+async def withdraw_request(tx: ProfileTransaction, cmd: RequestIntro, now: datetime) -> bool:
+    """The mentee said "Not for me" to a mentor they had asked: the waiting request ends
+    (MatchEnded by the mentee) and its seat is free; an active relationship is left alone.
+    True when a request was withdrawn."""
+    withdrawn = False
+    waiting = await tx.relationships.open_for_goal(cmd.tenant_id, cmd.mentee_id, cmd.goal_id)
+    for found in waiting:
+        if found.mentor_id != cmd.mentor_id or found.state != "requested":
+            continue
+        r = await locked_relationship(tx, cmd.tenant_id, found.request_id)
+        move = rel.end(r, rel.Ending("mentee"), now, withdraw=True)
+        if move.changed:
+            await store_move(tx, move.after, cmd.correlation_id)
+            await announce_seats(tx, cmd.tenant_id, r.mentor_id, cmd.correlation_id)
+            withdrawn = True
+    return withdrawn
+
+
+async def _mentor_left(
+    tx: ProfileTransaction, r: Relationship, now: datetime, correlation_id: str | None
+) -> None:
+    """A waiting request whose mentor left: declined (`mentor_left`), so matching proposes the
+    mentee someone else; past its deadline it expires instead."""
+    move = rel.decline(r, now)
+    if move.changed:
+        await store_move(tx, move.after, correlation_id, mentor_left=not move.expired)
+
+
+async def withdraw_waiting_requests(
+    tx: ProfileTransaction,
+    tenant_id: str,
+    mentor_id: str,
+    now: datetime,
+    correlation_id: str | None,
+) -> int:
+    """The mentor closed to mentees (no longer opted in, or no longer a mentor): their waiting
+    requests are declined as `mentor_left`; active relationships go on. Returns the seats still
+    taken. The mentor's row is locked by the caller."""
+    for r in await tx.relationships.open_of(tenant_id, mentor_id, for_update=True):
+        if r.mentor_id == mentor_id and r.state == "requested":
+            await _mentor_left(tx, r, now, correlation_id)
+    return await tx.relationships.seats_taken(tenant_id, mentor_id)
+
+
 async def close_for_erasure(
     tx: ProfileTransaction, tenant_id: str, user_id: str, now: datetime, correlation_id: str | None
 ) -> None:
@@ -199,9 +243,11 @@ async def close_for_erasure(
     for mentor_id in sorted({r.mentor_id for r in waiting} - {user_id}):
         await tx.get_profile(tenant_id, mentor_id, for_update=True)  # the one lock order
     for r in await tx.relationships.open_of(tenant_id, user_id, for_update=True):
-        left = r.mentor_id == user_id and r.state == "requested"
-        move = rel.decline(r, now) if left else rel.end(r, rel.Ending("system"), now)
-        if move.answer is Answer.DONE or move.expired:
-            await store_move(tx, move.after, correlation_id, mentor_left=left and not move.expired)
-        if r.mentee_id == user_id:
+        if r.mentor_id == user_id and r.state == "requested":
+            await _mentor_left(tx, r, now, correlation_id)
+            continue
+        move = rel.end(r, rel.Ending("system"), now)
+        if move.changed:
+            await store_move(tx, move.after, correlation_id)
+        if r.mentor_id != user_id:  # an erased mentor's profile is not published again
             await announce_seats(tx, tenant_id, r.mentor_id, correlation_id)

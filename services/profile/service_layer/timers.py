@@ -52,6 +52,10 @@ async def run_due(life: Lifecycle, now: datetime, limit: int = BATCH) -> int:
                 moved += await _move_due(tx, item, now)
         except UnknownRelationship:
             continue  # erased meanwhile
+        except TRANSIENT_ERRORS:
+            raise  # the whole turn waits for the dependency
+        except Exception:  # one relationship that cannot move must not stop the others
+            log.exception("relationship %s could not move; the others go on", item.request_id)
     return moved
 
 
