@@ -198,7 +198,9 @@ class PostgresNotificationsTransaction:
             # get here (the others are locked): redo the poll from a fresh read.
             raise TransientError("a mentee's ranking version changed under the poll")
         return {
-            (r["tenant_id"], r["mentee_id"]): Waiting(r["next_attempt_at"], r["awaited"])
+            (r["tenant_id"], r["mentee_id"]): Waiting(
+                r["next_attempt_at"], r["awaited"], r["cause"]
+            )
             for r in rows
             if r["advanced"] is None
         }
