@@ -27,6 +27,7 @@ from services.notifications.service_layer.dispatcher import Dispatcher
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.sending import DispatchPolicy, DispatchTools, utc_now
 from services.notifications.settings import SCHEMA, SERVICE_NAME, NotificationsSettings
+from shared.clock import Clock, clock_from_env
 from shared.contracts.topics import TOPICS
 from shared.db.pool import create_pool
 from shared.db.retention import retention_loop
@@ -52,13 +53,17 @@ class NotificationsService:
 
 
 def build_dispatcher(
-    settings: NotificationsSettings, store: PostgresNotificationsStore, mailer: SmtpMailer
+    settings: NotificationsSettings,
+    store: PostgresNotificationsStore,
+    mailer: SmtpMailer,
+    clock: Clock,
 ) -> Dispatcher:
     links = settings.links
     tools = DispatchTools(
         sender=Sender(settings.mail_from, settings.reply_to, settings.message_id_domain),
         signer=LinkSigner(links.base_url, links.keys()[0], timedelta(days=links.ttl_days)),
         clock=utc_now,
+        link_clock=clock.now,
         checkpoint=mailer.checkpoint,
     )
     policy = DispatchPolicy(
@@ -85,8 +90,13 @@ def send_slot_pool(settings: NotificationsSettings) -> DatabaseSettings:
 
 
 @asynccontextmanager
-async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[NotificationsService]:
+async def bootstrap(
+    settings: NotificationsSettings, clock: Clock | None = None
+) -> AsyncIterator[NotificationsService]:
+    """`clock` (shared/clock.py) dates the links: the profile service checks their expiry on
+    its clock, so both read the same one. Due times stay on the database's clock."""
     checkpoint = crash_at(settings.crash_at)
+    clock = clock or clock_from_env(settings.kafka.profile)
     async with service_core(SPEC, settings) as core:
         slot_pool = await create_pool(send_slot_pool(settings), SCHEMA)
         core.stack.push_async_callback(slot_pool.close)
@@ -94,7 +104,7 @@ async def bootstrap(settings: NotificationsSettings) -> AsyncIterator[Notificati
         store = PostgresNotificationsStore(core.pool, SERVICE_NAME, slot_pool, keys)
         mailer = SmtpMailer(settings.smtp, checkpoint)
         core.stack.push_async_callback(mailer.close)
-        dispatcher = build_dispatcher(settings, store, mailer)
+        dispatcher = build_dispatcher(settings, store, mailer, clock)
         core.start_loop("email-dispatcher", dispatcher.run)
         retention = settings.retention
         rules = retention_rules(retention)

@@ -214,3 +214,20 @@ async def test_erasing_the_mentee_leaves_no_row_that_names_them(
     assert {"goal_statements", "emails", "contacts"} <= {t for t, n in before.items() if n}
     assert "Ada" not in text_of(notice)
     assert "because your mentee left Mentorlink" in text_of(notice)
+
+
+async def test_a_request_withdrawn_before_an_answer_is_not_called_a_relationship(
+    kafka_endpoint, database_url, topic_prefix, sink: SmtpSink, unique
+) -> None:
+    async with notifications(kafka_endpoint, database_url, topic_prefix, sink) as service:
+        people = People(service, topic_prefix, unique, sink)
+        r = await people.meet()
+        await people.send(FEEDBACK, r.requested())
+        await eventually(lambda: people.mails(people.grace_email, "asks you"), what="the request")
+        await people.send(FEEDBACK, r.ended(by="mentee", version=2))
+        (withdrawn,) = await eventually(
+            lambda: people.mails(people.grace_email, "withdrew"), what="the withdrawal"
+        )
+    assert str(withdrawn.message["Subject"]) == "Ada Lovelace withdrew their request"
+    assert "ended your mentoring relationship" not in text_of(withdrawn)
+    assert not people.mails(people.grace_email, "has ended")

@@ -4,6 +4,7 @@ anyone can see what a mentor and a mentee get (docs/lifecycle.md shows them)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,18 +37,19 @@ FACTS = Facts(
     ],
 )
 R = Relationship()
-# (image, event, recipient, solid green buttons in it)
+# (image, event, recipient, solid green buttons in it, whether the relationship had started)
 EMAILS = [
-    ("lifecycle-mentor-request", R.requested(), "u-grace", 1),
-    ("lifecycle-reminder", R.reminded(), "u-grace", 1),
-    ("lifecycle-introduction", R.started(), "u-ada", 0),
-    ("lifecycle-fit-check", R.fit_check(), "u-grace", 1),
-    ("lifecycle-ended", R.ended(by="mentee"), "u-grace", 0),
+    ("lifecycle-mentor-request", R.requested(), "u-grace", 1, False),
+    ("lifecycle-reminder", R.reminded(), "u-grace", 1, False),
+    ("lifecycle-withdrawn", R.ended(by="mentee"), "u-grace", 0, False),
+    ("lifecycle-introduction", R.started(), "u-ada", 0, True),
+    ("lifecycle-fit-check", R.fit_check(), "u-grace", 1, True),
+    ("lifecycle-ended", R.ended(by="mentee"), "u-grace", 0, True),
 ]
 
 
-def html_of(event, recipient: str) -> str:
-    (email,) = [e for e in plan_emails(event, FACTS) if e.recipient_id == recipient]
+def html_of(event, recipient: str, facts: Facts = FACTS) -> str:
+    (email,) = [e for e in plan_emails(event, facts) if e.recipient_id == recipient]
     contact = FACTS.contacts[recipient]
     assert contact is not None
     signer = LinkSigner("https://mentorlink.example", b"screenshot-key", timedelta(days=14))
@@ -60,13 +62,13 @@ def html_of(event, recipient: str) -> str:
 
 @pytest.mark.needs_tool("chromium")
 @pytest.mark.parametrize(
-    ("image", "event", "recipient", "buttons"), EMAILS, ids=[e[0] for e in EMAILS]
+    ("image", "event", "recipient", "buttons", "started"), EMAILS, ids=[e[0] for e in EMAILS]
 )
 def test_each_lifecycle_email_renders_in_chromium_and_is_saved_under_docs(
-    tmp_path: Path, image: str, event, recipient: str, buttons: int
+    tmp_path: Path, image: str, event, recipient: str, buttons: int, started: bool
 ) -> None:
     html = tmp_path / f"{image}.html"
-    html.write_text(html_of(event, recipient), encoding="utf-8")
+    html.write_text(html_of(event, recipient, replace(FACTS, started=started)), encoding="utf-8")
     out = IMAGES / f"{image}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     screenshot(html, out, tmp_path / "chromium-profile")

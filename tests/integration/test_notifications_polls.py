@@ -17,7 +17,7 @@ from services.notifications.adapters.postgres import PostgresNotificationsStore
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
-from shared.contracts.matches import MatchProposed
+from shared.contracts.matches import MatchProposed, ProposalCause
 from shared.db.migrations import apply_migrations
 from tests.unit.builders import proposal
 
@@ -179,4 +179,24 @@ async def test_a_refresh_of_a_waiting_answer_stays_awaited_and_a_lone_refresh_do
         ("u-ada", 1, "superseded", True),
         ("u-ada", 2, "queued", True),
         ("u-bob", 1, "queued", False),
+    ]
+
+
+async def test_a_refresh_replacing_a_waiting_email_keeps_its_cause_across_polls(
+    counted: tuple[asyncpg.Pool, list[str]],
+) -> None:
+    pool, _ = counted
+    store = PostgresNotificationsStore(pool)
+    declined = ProposalCause(kind="request_declined", mentor_id="u-grace", mentor_name="Grace")
+    first = proposal("u-ada", ranking_version=1, cause=declined)
+    refresh = proposal("u-ada", ranking_version=2, cause=ProposalCause(kind="others_changed"))
+    for n, payload in enumerate((first, refresh)):
+        await handlers.record_proposals([consumed("acme", n, payload)], store, POLICY, lambda: NOW)
+    rows = await pool.fetch(
+        "SELECT state, proposal -> 'cause' ->> 'kind' AS kind FROM emails"
+        " WHERE tenant_id = 'acme' AND mentee_id = 'u-ada' ORDER BY id"
+    )
+    assert [(r["state"], r["kind"]) for r in rows] == [
+        ("superseded", "request_declined"),
+        ("queued", "request_declined"),
     ]

@@ -10,10 +10,12 @@ ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE
 
 # Row-locked, so two copies of a relationship's events in flight agree on which is newer.
 ADVANCE_RELATIONSHIP = """
-INSERT INTO relationship_versions AS r (tenant_id, request_id, version) VALUES ($1, $2, $3)
-ON CONFLICT (tenant_id, request_id) DO UPDATE SET version = EXCLUDED.version
+INSERT INTO relationship_versions AS r (tenant_id, request_id, version, started)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (tenant_id, request_id) DO UPDATE
+   SET version = EXCLUDED.version, started = r.started OR EXCLUDED.started
  WHERE r.version < EXCLUDED.version
-RETURNING 1
+RETURNING started
 """
 
 # The reasons the mentee's proposal email gave for the mentor (from the stored proposal).

@@ -213,7 +213,9 @@ class PostgresNotificationsTransaction:
             # get here (the others are locked): redo the poll from a fresh read.
             raise TransientError("a mentee's ranking version changed under the poll")
         return {
-            (r["tenant_id"], r["mentee_id"]): Waiting(r["next_attempt_at"], r["awaited"])
+            (r["tenant_id"], r["mentee_id"]): Waiting(
+                r["next_attempt_at"], r["awaited"], r["cause"]
+            )
             for r in rows
             if r["advanced"] is None
         }
@@ -248,9 +250,13 @@ class PostgresNotificationsTransaction:
             SAVE_GOAL_STATEMENT, tenant_id, mentee_id, goal_id, version, statement
         )
 
-    async def advance_relationship(self, tenant_id: str, request_id: UUID, version: int) -> bool:
-        advanced = await self._conn.fetchval(ADVANCE_RELATIONSHIP, tenant_id, request_id, version)
-        return advanced is not None
+    async def advance_relationship(
+        self, tenant_id: str, request_id: UUID, version: int, started: bool
+    ) -> bool | None:
+        now_started: bool | None = await self._conn.fetchval(
+            ADVANCE_RELATIONSHIP, tenant_id, request_id, version, started
+        )
+        return now_started
 
     async def lifecycle_facts(
         self,

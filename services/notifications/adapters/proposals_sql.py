@@ -33,7 +33,8 @@ SELECT 'erased', encode(person_hash, 'hex'), NULL, NULL, erased_at, restored_at
   FROM erased_people WHERE person_hash = ANY($6::bytea[])
 """
 # The second records each advanced mentee's newest version (only ever upwards) and supersedes
-# the waiting emails the poll replaces, returning when they were due (the new rows keep it).
+# the waiting emails the poll replaces, returning when they were due and what they said changed
+# (the new rows keep the due time, and a refresh keeps the cause).
 # Its first row counts the digests that advanced.
 SETTLE_DIGESTS = """
 WITH advanced AS (
@@ -49,12 +50,13 @@ WITH advanced AS (
       FROM unnest($4::text[], $5::text[], $6::uuid[]) AS s(tenant_id, mentee_id, by)
      WHERE e.tenant_id = s.tenant_id AND e.mentee_id = s.mentee_id AND e.state = 'queued'
        AND e.kind = 'proposal'
-    RETURNING e.tenant_id, e.mentee_id, e.next_attempt_at, e.awaited
+    RETURNING e.tenant_id, e.mentee_id, e.next_attempt_at, e.awaited,
+              nullif(e.proposal -> 'cause', 'null'::jsonb)::text AS cause
 )
 SELECT (SELECT count(*) FROM advanced) AS advanced, NULL AS tenant_id, NULL AS mentee_id,
-       NULL::timestamptz AS next_attempt_at, NULL::boolean AS awaited
+       NULL::timestamptz AS next_attempt_at, NULL::boolean AS awaited, NULL::text AS cause
 UNION ALL
-SELECT NULL, tenant_id, mentee_id, next_attempt_at, awaited FROM replaced
+SELECT NULL, tenant_id, mentee_id, next_attempt_at, awaited, cause FROM replaced
 """
 # The third inserts the new rows in poll order: the last of each mentee's is the waiting email,
 # the earlier ones are stored as superseded by the next, as if each had been replaced in turn.

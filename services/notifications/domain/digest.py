@@ -13,6 +13,9 @@ module decides that outcome so it equals applying the poll's proposals one at a 
   waiting one (matching ranks again and proposes), and creates no state for an unknown mentee.
 - an email is awaited (claimed before refreshes) if its proposal is, or if the email it
   replaced was: a mentee still waiting for an answer keeps waiting for the newer one.
+- a refresh (its cause: only other people changed) that replaces a waiting email keeps that
+  email's cause, so "Grace cannot take you on now" or a learning adjustment with its undo link
+  is still said: the refresh's ranking came after it and still reflects it.
 """
 
 from __future__ import annotations
@@ -45,14 +48,18 @@ class Proposed:
     sendable: bool  # False: its mentors were erased after matching proposed them
     dedupe_key: str
     awaited: bool = True
+    cause: str | None = None  # the proposal's cause (JSON), what its email says changed
+    refresh: bool = False  # its cause says only that other people changed
 
 
 @dataclass(frozen=True)
 class Waiting:
-    """When a waiting email is due, and whether the mentee is waiting for it."""
+    """When a waiting email is due, whether the mentee is waiting for it, and the cause it
+    says (JSON)."""
 
     due_at: datetime
     awaited: bool
+    cause: str | None = None
 
 
 class _Stored(enum.Enum):
@@ -152,7 +159,8 @@ def waiting_rows(
         else:
             kept = None
         if kept is None:
-            rows.append(Waiting(new_window(), proposed.awaited))
+            rows.append(Waiting(new_window(), proposed.awaited, proposed.cause))
         else:
-            rows.append(Waiting(kept.due_at, proposed.awaited or kept.awaited))
+            cause = kept.cause if proposed.refresh and kept.cause else proposed.cause
+            rows.append(Waiting(kept.due_at, proposed.awaited or kept.awaited, cause))
     return rows

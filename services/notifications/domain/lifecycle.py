@@ -6,7 +6,8 @@ A relationship's events (shared/contracts/lifecycle.py) become emails:
 - RequestReminded: the mentor is asked once more, the same way;
 - MatchStarted: both are introduced, each with the other's address (shared only now);
 - FitCheckRequested: both are asked whether it is going well;
-- MatchEnded: the other side is told (both, when an integrator or the system ended it).
+- MatchEnded: the other side is told (both, when an integrator or the system ended it); a
+  relationship that never started was a request, withdrawn: the mentor is told that.
 RequestDeclined and RequestExpired email nobody here: the mentee hears about them in the next
 proposal email, which matching sends with the cause.
 
@@ -34,7 +35,12 @@ from shared.contracts.lifecycle import (
 )
 
 LifecycleKind = Literal[
-    "mentor_request", "request_reminder", "introduction", "fit_check", "relationship_ended"
+    "mentor_request",
+    "request_reminder",
+    "request_withdrawn",
+    "introduction",
+    "fit_check",
+    "relationship_ended",
 ]
 # A newer event of the relationship withdraws these while they wait: the question is settled.
 ASKING: tuple[LifecycleKind, ...] = ("mentor_request", "request_reminder")
@@ -79,15 +85,18 @@ class Facts:
     goal_statement: str | None
     reasons: list[str]
     erased: frozenset[str] = frozenset()
+    started: bool = True  # the relationship started (MatchStarted was seen)
 
 
-def recipients(event: LifecycleEvent) -> list[tuple[str, Role]]:
+def recipients(event: LifecycleEvent, started: bool = True) -> list[tuple[str, Role]]:
     """Who is emailed about the event: (user id, role)."""
     p = event.payload
     mentor: tuple[str, Role] = (p.mentor_id, "mentor")
     mentee: tuple[str, Role] = (p.mentee_id, "mentee")
     if isinstance(event, MatchRequested | RequestReminded):
         return [mentor]
+    if isinstance(event, MatchEnded) and not started:
+        return [mentor]  # a request withdrawn: the mentor was asked, the mentee withdrew it
     if isinstance(event, MatchStarted | FitCheckRequested):
         return [mentee, mentor]
     if isinstance(event, MatchEnded):
@@ -100,7 +109,9 @@ def recipients(event: LifecycleEvent) -> list[tuple[str, Role]]:
     return []  # RequestDeclined, RequestExpired: the next proposal email tells the mentee
 
 
-def kind_of(event: LifecycleEvent) -> LifecycleKind | None:
+def kind_of(event: LifecycleEvent, started: bool = True) -> LifecycleKind | None:
+    if isinstance(event, MatchEnded) and not started:
+        return "request_withdrawn"
     if isinstance(event, MatchRequested):
         return "mentor_request"
     if isinstance(event, RequestReminded):
@@ -117,12 +128,12 @@ def kind_of(event: LifecycleEvent) -> LifecycleKind | None:
 def plan_emails(event: LifecycleEvent, facts: Facts) -> list[LifecycleEmail]:
     """The emails `event` brings, given what the store knows. Nobody erased is emailed, and
     nobody erased is named."""
-    kind = kind_of(event)
+    kind = kind_of(event, facts.started)
     if kind is None:
         return []
     p = event.payload
     emails = []
-    for recipient, role in recipients(event):
+    for recipient, role in recipients(event, facts.started):
         if recipient in facts.erased:
             continue
         other = p.mentee_id if role == "mentor" else p.mentor_id

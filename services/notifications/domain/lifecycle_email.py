@@ -14,6 +14,7 @@ from services.notifications.domain.schedule import local_time
 TEMPLATES = {
     "mentor_request": "mentor_request",
     "request_reminder": "mentor_request",
+    "request_withdrawn": "request_withdrawn",
     "introduction": "introduction",
     "fit_check": "fit_check",
     "relationship_ended": "relationship_ended",
@@ -37,12 +38,18 @@ def subject(email: LifecycleEmail) -> str:
         return f"Meet your {role}, {other}"
     if email.kind == "fit_check":
         return f"How is it going with {other}?"
+    if email.kind == "request_withdrawn":
+        return f"{other} withdrew their request" if email.other_id else "A request was withdrawn"
     return "Your mentoring relationship has ended"
 
 
 def what_ended(email: LifecycleEmail) -> str:
-    """The first sentence of the ending notice: who ended it."""
+    """The first sentence of the ending notice (or the withdrawal): who ended it."""
     other = other_name(email)
+    if email.kind == "request_withdrawn":
+        if email.other_id is None:
+            return "A request for an introduction to you was withdrawn: the mentee left Mentorlink."
+        return f"{other} withdrew their request for an introduction to you."
     if email.ended_by in ("mentee", "mentor"):
         return f"{other} ended your mentoring relationship."
     if email.ended_by == "integrator":

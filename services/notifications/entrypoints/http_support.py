@@ -25,7 +25,7 @@ class DeliveryView(BaseModel):
     kind: str = Field(
         default="proposal",
         description="proposal, or a relationship's email: mentor_request, request_reminder, "
-        "introduction, fit_check, relationship_ended (docs/lifecycle-emails.md).",
+        "introduction, fit_check, relationship_ended (docs/lifecycle.md#emails).",
         examples=["proposal"],
     )
     proposal_id: UUID = Field(

@@ -19,7 +19,7 @@ from services.notifications.service_layer.ports import (
     NotificationsStore,
     ProposalOrigin,
 )
-from shared.contracts.matches import MatchProposed
+from shared.contracts.matches import MatchProposed, ProposalCause
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.erasure import admit
 from shared.logs import bind_event
@@ -144,6 +144,8 @@ def _proposed(event: MatchProposed, empty_as_made: set[UUID]) -> Proposed:
         sendable=bool(proposal.mentors) or event.event_id in empty_as_made,
         dedupe_key=f"{event.tenant_id}:{proposal.mentee_id}:{proposal.proposal_id}",
         awaited=proposal.awaited,
+        cause=proposal.cause.model_dump_json() if proposal.cause else None,
+        refresh=proposal.cause is None or proposal.cause.kind == "others_changed",
     )
 
 
@@ -167,11 +169,15 @@ def _new_email(
 ) -> NewEmail:
     event = consumed.event
     tenant, mentee = proposed.mentee
+    proposal = event.payload
+    if waiting.cause != proposed.cause:  # a refresh keeps the cause of the email it replaced
+        kept = ProposalCause.model_validate_json(waiting.cause) if waiting.cause else None
+        proposal = proposal.model_copy(update={"cause": kept})
     return NewEmail(
         dedupe_key=proposed.dedupe_key,
         message_id=message_id(tenant, mentee, str(proposed.proposal_id), policy.message_id_domain),
         tenant_id=tenant,
-        proposal=event.payload,
+        proposal=proposal,
         correlation_id=event.correlation_id,
         origin=consumed.origin,
         due_at=waiting.due_at,

@@ -20,7 +20,7 @@ from services.notifications.service_layer.ports import (
     ProposalOrigin,
 )
 from shared.contracts.goals import GoalSet
-from shared.contracts.lifecycle import LifecycleEvent
+from shared.contracts.lifecycle import FitCheckRequested, LifecycleEvent, MatchStarted
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.erasure import admit
 
@@ -49,11 +49,13 @@ async def record_lifecycle(
     async with store.transaction() as tx:
         if not await tx.first_delivery(event.event_id):
             return 0
-        if not await tx.advance_relationship(tenant, p.request_id, p.version):
+        begun = isinstance(event, MatchStarted | FitCheckRequested)
+        started = await tx.advance_relationship(tenant, p.request_id, p.version, begun)
+        if started is None:
             log.info("lifecycle event %s v%d is stale: no email", event.event_type, p.version)
             return 0
         await tx.withdraw_asking(tenant, p.request_id)  # settled, or asked again
-        kind = kind_of(event)
+        kind = kind_of(event, started)
         if kind is None:
             return 0
         people = [(tenant, p.mentee_id), (tenant, p.mentor_id)]
@@ -70,6 +72,7 @@ async def record_lifecycle(
             goal_statement=known.goal_statement,
             reasons=[mentor_side(text) for text in known.explanations],
             erased=gone,
+            started=started,
         )
         emails = [
             _new_email(tenant, email, event.correlation_id, origin, domain)

@@ -199,9 +199,12 @@ class NotificationsTransaction(Protocol):
         """Keep the statement unless a newer goal version is stored already."""
         ...
 
-    async def advance_relationship(self, tenant_id: str, request_id: UUID, version: int) -> bool:
-        """Record the relationship's newest event version; False (nothing recorded) when
-        `version` is not newer than the one stored."""
+    async def advance_relationship(
+        self, tenant_id: str, request_id: UUID, version: int, started: bool
+    ) -> bool | None:
+        """Record the relationship's newest event version, and that it `started` (once true,
+        it stays); return whether it started, or None (nothing recorded) when `version` is not
+        newer than the one stored."""
         ...
 
     async def lifecycle_facts(

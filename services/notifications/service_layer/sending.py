@@ -58,12 +58,14 @@ class DispatchPolicy:
 
 @dataclass(frozen=True)
 class DispatchTools:
-    """What the dispatcher writes with: the sender identity, link signing, the clock."""
+    """What the dispatcher writes with: the sender identity, link signing, the clocks."""
 
     sender: Sender
     signer: LinkSigner
     clock: Clock
     checkpoint: Checkpoint = no_checkpoint
+    # links expire on the profile service's clock (shared/clock.py: an offset clock in tests)
+    link_clock: Clock | None = None
 
 
 @dataclass(frozen=True)
@@ -147,12 +149,13 @@ class Delivery:
 
     def _compose(self, email: ClaimedEmail, contact: Contact) -> EmailMessage:
         now, signer, sender = self._tools.clock(), self._tools.signer, self._tools.sender
+        signed = (self._tools.link_clock or self._tools.clock)()
         if email.lifecycle is not None:
             about = email.lifecycle
-            links = lifecycle_links(email.tenant_id, about, signer, now)
+            links = lifecycle_links(email.tenant_id, about, signer, signed)
             return compose_lifecycle(about, contact, sender, email.message_id, links, now)
         assert email.proposal is not None
-        offers = proposal_links(email.tenant_id, email.proposal, signer, now)
+        offers = proposal_links(email.tenant_id, email.proposal, signer, signed)
         return compose(email.proposal, contact, sender, email.message_id, offers, now)
 
     async def _send(self, email: ClaimedEmail, contact: Contact, records: SendRecords) -> bool:

@@ -79,7 +79,9 @@ class FakeTransaction:
         for e in self.s.emails:
             if e["who"] in supersede and e["state"] == "queued":
                 e["state"], e["superseded_by"] = "superseded", supersede[e["who"]]
-                replaced[e["who"]] = Waiting(e["email"].due_at, e["email"].awaited)
+                cause = e["email"].proposal.cause
+                said = cause.model_dump_json() if cause else None
+                replaced[e["who"]] = Waiting(e["email"].due_at, e["email"].awaited, said)
         return replaced
 
     async def queue_emails(self, emails: Sequence[NewEmail]) -> int:

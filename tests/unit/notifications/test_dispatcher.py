@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -15,14 +16,17 @@ import pytest
 
 from services.notifications.domain.delivery import Outcome, SendResult
 from services.notifications.domain.email import Contact, Sender
+from services.notifications.domain.lifecycle import Facts, plan_emails
 from services.notifications.domain.links import LinkSigner
 from services.notifications.domain.schedule import RateLimit
 from services.notifications.service_layer.dispatcher import Dispatcher
 from services.notifications.service_layer.ports import ClaimedEmail, LeaseLost, Release
 from services.notifications.service_layer.sending import DispatchPolicy, DispatchTools
+from shared.links import verify_link
 from shared.supervision import SupervisionPolicy, supervisor
 from tests.support.polling import eventually
 from tests.unit.builders import TENANT, proposal
+from tests.unit.notifications.lifecycle_builders import Relationship
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -498,3 +502,37 @@ async def test_a_dispatcher_ended_by_an_unclassified_error_is_restarted_and_send
         await eventually(lambda: store.calls == [("sent", 1)], timeout=5, what="sent after restart")
         assert loops.restarts("email-dispatcher") == 1
         assert loops.running()
+
+
+def lifecycle_claimed(email_id: int = 1) -> ClaimedEmail:
+    """A claimed introduction to Ada (domain/lifecycle.py), as the claim reads it."""
+    r = Relationship()
+    facts = Facts(
+        {"u-ada": contact(), "u-grace": contact("u-grace", display_name="Grace")}, None, []
+    )
+    (email,) = [e for e in plan_emails(r.started(), facts) if e.recipient_id == "u-ada"]
+    base = claimed(email_id)
+    return replace(base, proposal=None, lifecycle=email, message_id=f"<introduction.{email_id}@x>")
+
+
+async def test_a_lifecycle_email_is_sent_whatever_the_proposal_rate_limit() -> None:
+    dispatcher, store, mailer = arrange(lifecycle_claimed(4))
+    store.sends["u-ada"] = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)]
+    await dispatcher.dispatch_once()
+    assert store.calls == [("sent", 4)]
+    (message,) = mailer.sent
+    assert message["Subject"] == "Meet your mentor, Grace"
+
+
+async def test_links_are_dated_by_the_link_clock_the_profile_service_checks_them_with() -> None:
+    later = NOW + timedelta(days=20)  # the platform's offset clock, moved on by a test
+    tools = replace(TOOLS, link_clock=lambda: later)
+    store = FakeStore(queue=[lifecycle_claimed(5)])
+    store.contacts[TENANT, "u-ada"] = contact()
+    mailer = FakeMailer(SendResult(Outcome.SENT))
+    await Dispatcher(store, mailer, tools, POLICY).dispatch_once()
+    text = mailer.sent[0].get_body(preferencelist=("plain",)).get_content()
+    token = re.search(r"/v1/links/([\w.-]+)", text)
+    assert token
+    claims = verify_link(token.group(1), [b"k"], later)  # still valid 20 days on
+    assert claims.expires_at == int((later + timedelta(days=14)).timestamp())

@@ -58,6 +58,17 @@ def test_each_event_emails_the_people_the_design_names() -> None:
     assert list(rendered(R.ended(by="mentor"))) == ["u-ada"]
     assert list(rendered(R.ended(by="integrator"))) == ["u-ada", "u-grace"]
     assert rendered(R.declined()) == {} and rendered(R.expired()) == {}
+    withdrawn = replace(FACTS, started=False)
+    assert list(rendered(R.ended(by="mentee"), withdrawn)) == ["u-grace"]
+    assert list(rendered(R.ended(by="system"), withdrawn)) == ["u-grace"]
+
+
+def test_a_relationship_ended_before_it_started_is_a_request_withdrawn() -> None:
+    message, text, _ = rendered(R.ended(by="mentee"), replace(FACTS, started=False))["u-grace"]
+    assert message["Subject"] == "Ada Lovelace withdrew their request"
+    assert "Ada Lovelace withdrew their request for an introduction to you." in text
+    assert "ended your mentoring relationship" not in text
+    assert set(links_in(text)) == {LinkAction.UNSUBSCRIBE}
 
 
 def test_the_mentor_is_asked_with_the_goal_the_reasons_the_deadline_and_two_links() -> None:

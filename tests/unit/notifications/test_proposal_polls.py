@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from services.notifications.service_layer import handlers
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
-from shared.contracts.matches import MatchProposed
+from shared.contracts.matches import MatchProposed, ProposalCause
 from tests.unit.builders import match_proposed, profile_deleted, proposal
 from tests.unit.fakes import CopyOnCommitUnitOfWork
 from tests.unit.notifications.store_fakes import FakeTransaction, State, store
@@ -252,3 +252,37 @@ async def test_a_poll_ends_as_its_proposals_one_at_a_time(scenario: list[Any]) -
             elif between == "erased":
                 await handlers.forget_person(profile_deleted(who, event_id=UUID(int=0)), uow)
         at += timedelta(seconds=12)
+
+
+def causes(uow: Store, who: str = "u-ada") -> list[tuple[int, str, str | None]]:
+    return [
+        (
+            e["email"].proposal.ranking_version,
+            e["state"],
+            c.kind if (c := e["email"].proposal.cause) else None,
+        )
+        for e in uow.state.emails
+        if e["who"][1] == who
+    ]
+
+
+DECLINED = ProposalCause(kind="request_declined", mentor_id="u-grace", mentor_name="Grace Hopper")
+OTHERS = ProposalCause(kind="others_changed")
+
+
+async def test_a_refresh_that_replaces_a_waiting_email_keeps_what_it_said_changed() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1, cause=DECLINED)])
+    await poll(uow, [proposed("u-ada", 2, cause=OTHERS)], at=NOW + timedelta(seconds=5))
+    assert causes(uow) == [(1, "superseded", "request_declined"), (2, "queued", "request_declined")]
+    (waiting,) = [e["email"] for e in uow.state.emails if e["state"] == "queued"]
+    assert waiting.proposal.cause == DECLINED
+
+
+async def test_in_one_poll_too_and_a_newer_cause_of_the_mentees_own_wins() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1, cause=DECLINED), proposed("u-ada", 2, cause=OTHERS)])
+    assert causes(uow)[-1] == (2, "queued", "request_declined")
+    changed = ProposalCause(kind="goal_changed", changed=["statement"])
+    await poll(uow, [proposed("u-ada", 3, cause=changed)], at=NOW + timedelta(seconds=5))
+    assert causes(uow)[-1] == (3, "queued", "goal_changed")
