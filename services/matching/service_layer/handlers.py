@@ -329,8 +329,8 @@ async def refresh_mentor(
     """Apply the mentor's stored state (profile, seats taken, who it is not proposed to) to
     this partition's lists (the store is the truth).
 
-    For `exposure`, only the mentor's lists in the partitions other instances own are read
-    again: they decide how much of the tenant-wide cap this instance's lists may show."""
+    The mentor's lists in the partitions other instances own decide how much of the
+    tenant-wide cap this instance's lists may show: for `exposure`, only they are read again."""
     mentor_id = event.payload.mentor_id
     if event.payload.reason == "exposure":
         elsewhere = await tx.lists_elsewhere(event.tenant_id, mentor_id, matching.owned)
@@ -345,6 +345,10 @@ async def refresh_mentor(
     excluded = await tx.excluded_mentees(event.tenant_id, mentor_id, partition)
     engine.reset_exclusions(mentor_id, partition, excluded)
     engine.refresh_mentor(mentor_id, [partition])
+    # Read again what other instances' partitions hold of the mentor: their notices were
+    # not sent while it was out of their table, and its budget may have changed here.
+    elsewhere = await tx.lists_elsewhere(event.tenant_id, mentor_id, matching.owned)
+    engine.set_lists_elsewhere(mentor_id, elsewhere)
     return None
 
 

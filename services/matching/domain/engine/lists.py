@@ -119,7 +119,7 @@ class MentorLists:
         for mentee in new_members - old_members:
             self.member_of.add(mentee, mentor_id)
         if (old.best_keys() if old else []) != fresh.best_keys():
-            self.best_changed.add(mentor_id)
+            self._best_changed(mentor_id)
         self.reshare(mentor_id, {partition: before})
         self.set_floor(mentor_id, partition)
         if old is not None or key in self.by_key:
@@ -147,7 +147,7 @@ class MentorLists:
         if not entries and not mentor_list.truncated:
             del self.by_key[key]
         if before is not None:
-            self.best_changed.add(mentor_id)
+            self._best_changed(mentor_id)
             self.reshare(mentor_id, {partition: before})
         self.set_floor(mentor_id, partition)
         self.changed.add(key)
@@ -174,7 +174,7 @@ class MentorLists:
             mentor_list.truncated = True
             self.member_of.discard(entries.pop()[2], mentor_id)
         if before is not None:  # the partition's best changed; below them, only the reserve
-            self.best_changed.add(mentor_id)
+            self._best_changed(mentor_id)
             self.reshare(mentor_id, {partition: before})
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
@@ -220,6 +220,13 @@ class MentorLists:
         for partition, old in before.items():
             if old and (mentor_id, partition) not in self.by_key:
                 self._update_shown(mentor_id, old, {})
+
+    def _best_changed(self, mentor_id: str) -> None:
+        """Other partitions are told, unless the mentor left the table (deleted, or no longer a
+        mentor): its own change then reaches every partition, which reads the lists there
+        again, and no notice names a person after their erasure."""
+        if self.search.mentor(mentor_id) is not None:
+            self.best_changed.add(mentor_id)
 
     def _counts(self, mentor_id: str) -> Iterator[tuple[int, MentorList, int]]:
         """Each of the mentor's lists here, with how many of its entries the cap shows."""
