@@ -179,17 +179,30 @@ class MentorLists:
             self._best_changed(mentor_id)
         if before is not None:  # within the cutoff: it moves up
             self.reshare(mentor_id, {partition: before})
-        kept = mentor_list.length
-        if len(entries) > kept:  # what lies past the shown part and its reserve
-            if kept < mentor_list.budget:  # some of the partition's best go
-                self._best_changed(mentor_id)
-            mentor_list.truncated = True
-            for dropped in entries[kept:]:
-                self.member_of.discard(dropped[2], mentor_id)
-            del entries[kept:]
+        self._trim(mentor_id, mentor_list)
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add(key)
+
+    def trim(self, key: ListKey) -> None:
+        """Keep only the shown part and its reserve (a list searched afresh holds the whole
+        budget until it knows its cutoff)."""
+        mentor_list = self.by_key.get(key)
+        if mentor_list is not None and self._trim(key[0], mentor_list):
+            self.set_floor(*key)
+            self.changed.add(key)
+
+    def _trim(self, mentor_id: str, mentor_list: MentorList) -> bool:
+        entries, kept = mentor_list.entries, mentor_list.length
+        if len(entries) <= kept:
+            return False
+        if kept < mentor_list.budget:  # some of the partition's best go
+            self._best_changed(mentor_id)
+        mentor_list.truncated = True
+        for dropped in entries[kept:]:
+            self.member_of.discard(dropped[2], mentor_id)
+        del entries[kept:]
+        return True
 
     def left_out(self, mentor_slots: IntArray, partition: int) -> None:
         """Full lists that a candidate did not enter now have candidates beyond them."""

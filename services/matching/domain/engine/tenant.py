@@ -187,6 +187,8 @@ class TenantEngine:
             if found is not None:
                 fresh.entries, fresh.truncated = self._top(found, kept_length(budget))
             self.lists.replace((mentor_id, partition), fresh)
+        for partition in partitions:  # now that the cutoff is known
+            self.lists.trim((mentor_id, partition))
 
     def _top(self, found: Contenders, length: int) -> tuple[list[Entry], bool]:
         slots, totals = found.slots, found.totals
