@@ -270,3 +270,10 @@ class MatchingStoreContract:
         assert engine.roster.excluded["x0"] == {"m0", "m1"}  # m2 ended for another goal
         assert engine.roster.paused == {"x1"}
         assert "x1" not in engine.search.ranked_mentee_ids()
+
+    async def test_a_keyed_reference_names_a_person_without_their_id(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            ref = tx.person_ref(TENANT, "m1")
+            assert "m1" not in ref
+            assert tx.person_refs(TENANT, ["m0", "m1"])[ref] == "m1"
+            assert ref not in tx.person_refs(OTHER, ["m1"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from contextlib import asynccontextmanager
 from uuid import UUID
 
@@ -59,6 +59,7 @@ class PostgresMatchingTransaction:
     def __init__(self, conn: DbConnection, topic_prefix: str, keys: ErasureKeys) -> None:
         self._conn = conn
         self._prefix = topic_prefix
+        self._keys = keys
         self.erasures = PostgresErasureLog(conn, keys)
         self._outbox = OutboxBatch()  # written by `flush`, just before the commit
 
@@ -238,6 +239,13 @@ class PostgresMatchingTransaction:
             sorted(owned),
         )
         return {r["partition"]: list(zip(r["mentee_ids"], r["scores"], strict=True)) for r in rows}
+
+    def person_ref(self, tenant_id: str, user_id: str) -> str:
+        return self._keys.current((tenant_id, user_id)).hex()
+
+    def person_refs(self, tenant_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+        found = self._keys.lookup((tenant_id, user_id) for user_id in user_ids)
+        return {ref.hex(): person[1] for ref, person in found.items()}
 
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]

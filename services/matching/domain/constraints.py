@@ -56,7 +56,8 @@ def exposure_cutoff(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
     return best[-1] if len(best) == budget and budget > 0 else None
 
 
-def kept_length(budget: int) -> int:
-    """How many of the best mentees of one partition a mentor list keeps: the whole budget (all
-    of a mentor's exposure may go to one partition) plus a reserve."""
-    return budget + max(2, budget) if budget > 0 else 0
+def kept_length(shown: int) -> int:
+    """How many of the best mentees of one partition a mentor list keeps, `shown` of them within
+    the mentor's cutoff: those and a reserve. A list searched afresh keeps this for its whole
+    budget, which may all go to one partition."""
+    return shown + max(2, shown)

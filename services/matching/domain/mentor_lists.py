@@ -1,12 +1,12 @@
 """Each mentor's best mentees in one partition, kept exact incrementally.
 
 A list holds the true top entries among all eligible mentees of its partition, ordered by
-(-score, tiebreak). It keeps the mentor's whole exposure budget and a reserve, because the
-budget is tenant-wide (constraints.exposure_cutoff): all of it may go to this partition. The
-first `shown` entries are those within the mentor's tenant-wide cutoff, which the engine sets
-from every partition's best entries; the rest is a reserve that refills the best part when a
-mentee leaves. `truncated` says candidates exist beyond the list (all worse than its last
-entry); a truncated list that keeps fewer than its budget must be recomputed from scratch.
+(-score, tiebreak). The first `shown_count` are those within the mentor's tenant-wide cutoff
+(constraints.exposure_cutoff), which the engine sets from every partition's best entries; a
+reserve follows, which moves up when the cutoff moves down or a shown mentee leaves.
+`truncated` says candidates exist beyond the list (all worse than its last entry). A truncated
+list whose every entry is shown is `spent`: candidates beyond it may be within the cutoff, so
+it must be searched again (for up to the whole budget, which may all go to one partition).
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ class MentorList:
     entries: list[Entry] = field(default_factory=list)
     truncated: bool = False
     shown_count: int = 0  # set by the engine from the tenant-wide cutoff
-    length: int = field(init=False)  # fixed with the budget; read on every insert
 
-    def __post_init__(self) -> None:
-        self.length = kept_length(self.budget)
+    @property
+    def length(self) -> int:
+        """How many entries an insert keeps: the shown ones and a reserve."""
+        return kept_length(self.shown_count) if self.budget else 0
 
     def shown(self) -> list[Entry]:
         return self.entries[: self.shown_count]
@@ -45,8 +46,8 @@ class MentorList:
         return -1.0
 
     def spent(self) -> bool:
-        """Truncated, and keeping fewer than its budget: the partition's best are not known."""
-        return self.truncated and len(self.entries) < self.budget
+        """Truncated, with every entry shown: what lies beyond may be shown too."""
+        return self.truncated and self.shown_count >= len(self.entries)
 
     def contains(self, slot: int) -> bool:
         return any(entry[2] == slot for entry in self.entries)

@@ -7,7 +7,7 @@ from typing import cast
 from faststream.kafka import KafkaBroker
 
 from services.matching.domain.constraints import EngineConfig
-from services.matching.domain.events import MentorChanged
+from services.matching.domain.events import ExposureChanged, MentorChanged
 from services.matching.entrypoints.consumers import PartitionOwnership, build_router
 from services.matching.service_layer.handlers import Matching
 from services.matching.service_layer.topics import MENTOR_FEED
@@ -32,6 +32,12 @@ def document_broker(kafka: KafkaSettings) -> KafkaBroker:
         MENTOR_FEED.qualified(kafka.topic_prefix),
         title="matching/MentorChanged",
         schema=MentorChanged,
+        description=f"{MENTOR_FEED.description} Key: {MENTOR_FEED.key}.",
+    )
+    broker.publisher(
+        MENTOR_FEED.qualified(kafka.topic_prefix),
+        title="matching/ExposureChanged",
+        schema=ExposureChanged,
         description=f"{MENTOR_FEED.description} Key: {MENTOR_FEED.key}.",
     )
     broker.publisher(

@@ -18,7 +18,7 @@ from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, TypeAdapter
 
-from services.matching.domain.events import MentorChanged
+from services.matching.domain.events import ExposureChanged, MentorChanged
 from services.matching.service_layer import handlers
 from services.matching.service_layer.handlers import Delivery, Matching
 from services.matching.service_layer.topics import MENTOR_FEED
@@ -34,7 +34,13 @@ from shared.settings import KafkaSettings
 log = logging.getLogger(__name__)
 
 MatchingUnion: TypeAlias = (
-    ProfileUpdated | ProfileDeleted | GoalSet | PreferencesAdjusted | FeedbackUnion | MentorChanged
+    ProfileUpdated
+    | ProfileDeleted
+    | GoalSet
+    | PreferencesAdjusted
+    | FeedbackUnion
+    | MentorChanged
+    | ExposureChanged
 )
 MatchingEvent: TypeAlias = Annotated[MatchingUnion, Field(discriminator="event_type")]
 EVENTS: TypeAdapter[MatchingUnion] = TypeAdapter(MatchingEvent)  # type: ignore[arg-type, unused-ignore]  # mypy: Annotated union

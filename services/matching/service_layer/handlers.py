@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from services.matching.domain.causes import is_new_goal
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.events import MentorChanged, MentorChangedPayload
+from services.matching.domain.events import ExposureChanged, MentorChanged, MentorChangedPayload
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.search import PartRunner
 from services.matching.service_layer.causes import (
@@ -28,6 +28,11 @@ from services.matching.service_layer.causes import (
     about_mentor,
     goal_told,
     merged,
+)
+from services.matching.service_layer.exposure import (
+    MentorRefs,
+    read_lists_elsewhere,
+    tell_every_partition,
 )
 from services.matching.service_layer.lifecycle import apply_blocks, mentor_name, record_relationship
 from services.matching.service_layer.proposals import Cause, propose
@@ -75,6 +80,7 @@ class Matching:
     stale: set[str] = field(default_factory=set)
     tracer: Tracer | None = None  # spans for proposals, in the trace of the event behind each
     run: PartRunner = field(default_factory=helper_threads)  # a split search's parts, at once
+    mentor_refs: MentorRefs = field(default_factory=MentorRefs)  # how exposure notices name them
 
     async def take_partitions(self, partitions: Collection[int]) -> None:
         """After a rebalance: restore the engines of exactly these partitions from the store."""
@@ -220,7 +226,7 @@ async def _persist(
         ]
     )
     for (_, mentor_id), delivery in sorted(pending.exposure.items()):
-        await _fan_out(tx, matching, delivery.event, mentor_id, "exposure")
+        await tell_every_partition(tx, matching.config.partitions, delivery.event, mentor_id)
     by_tenant: dict[str, dict[str, Cause]] = {}
     for (tenant, mentee_id), delivery in pending.causes.items():
         told = pending.told.get((tenant, mentee_id))
@@ -235,7 +241,7 @@ async def _fan_out(
     matching: Matching,
     cause: EventEnvelope,
     mentor_id: str,
-    reason: Literal["profile", "seats", "deleted", "exposure"],
+    reason: Literal["profile", "seats", "deleted"],
 ) -> None:
     for partition in range(matching.config.partitions):
         changed = MentorChanged(
@@ -329,13 +335,9 @@ async def refresh_mentor(
     """Apply the mentor's stored state (profile, seats taken, who it is not proposed to) to
     this partition's lists (the store is the truth).
 
-    For `exposure`, only the mentor's lists in the partitions other instances own are read
-    again: they decide how much of the tenant-wide cap this instance's lists may show."""
+    The mentor's lists in the partitions other instances own decide how much of the
+    tenant-wide cap this instance's lists may show: they are read again too."""
     mentor_id = event.payload.mentor_id
-    if event.payload.reason == "exposure":
-        elsewhere = await tx.lists_elsewhere(event.tenant_id, mentor_id, matching.owned)
-        engine.set_lists_elsewhere(mentor_id, elsewhere)
-        return None
     person = await tx.stored_person(event.tenant_id, mentor_id)
     if person is None:
         engine.drop_mentor(mentor_id)
@@ -345,6 +347,23 @@ async def refresh_mentor(
     excluded = await tx.excluded_mentees(event.tenant_id, mentor_id, partition)
     engine.reset_exclusions(mentor_id, partition, excluded)
     engine.refresh_mentor(mentor_id, [partition])
+    # Their notices were not sent while the mentor was out of their table, and its budget
+    # may have changed here.
+    await read_lists_elsewhere(tx, engine, matching.owned, event.tenant_id, mentor_id)
+    return None
+
+
+async def reweigh_exposure(
+    event: ExposureChanged,
+    partition: int,
+    engine: TenantEngine,
+    tx: MatchingTransaction,
+    matching: Matching,
+) -> Told | None:
+    """A mentor's best mentees changed in some partition: read its lists elsewhere again."""
+    mentor_id = matching.mentor_refs.find(tx, engine, event.tenant_id, event.payload.mentor_ref)
+    if mentor_id is not None:
+        await read_lists_elsewhere(tx, engine, matching.owned, event.tenant_id, mentor_id)
     return None
 
 
@@ -356,5 +375,6 @@ _APPLY: dict[type[EventEnvelope], Apply] = {
     MatchAccepted: record_feedback,
     MatchDeclined: record_feedback,
     MentorChanged: refresh_mentor,
+    ExposureChanged: reweigh_exposure,
     **dict.fromkeys(LIFECYCLE_EVENTS, record_relationship),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -95,6 +95,14 @@ class MatchingTransaction(Protocol):
         self, tenant_id: str, mentor_id: str, owned: Collection[int]
     ) -> dict[int, list[tuple[str, float]]]:
         """The mentor's stored lists in the partitions not in `owned`: partition -> entries."""
+        ...
+
+    def person_ref(self, tenant_id: str, user_id: str) -> str:
+        """A keyed hash of the person (hex), as exposure notices name a mentor."""
+        ...
+
+    def person_refs(self, tenant_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+        """Every keyed hash that may stand for one of these people (each key), and whom."""
         ...
 
     async def current_proposals(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -145,6 +145,13 @@ class FakeMatchingTransaction:
             for (t, m, partition), (entries, _) in sorted(self.s.lists.items())
             if t == tenant_id and m == mentor_id and partition not in owned
         }
+
+    def person_ref(self, tenant_id: str, user_id: str) -> str:
+        return MemoryErasureLog.KEYS.current((tenant_id, user_id)).hex()
+
+    def person_refs(self, tenant_id: str, user_ids: Iterable[str]) -> dict[str, str]:
+        found = MemoryErasureLog.KEYS.lookup((tenant_id, user_id) for user_id in user_ids)
+        return {ref.hex(): person[1] for ref, person in found.items()}
 
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]

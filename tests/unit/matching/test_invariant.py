@@ -177,6 +177,8 @@ def test_incremental_rankings_equal_a_batch_recompute(
         expected = cluster.batch(TENANT)
         event(f"mentees with a proposal: {min(sum(1 for r in expected.values() if r), 4)}")
         event(f"partitions restored: {min(cluster.loader.loads, 4)}")
+        elsewhere = sum(len(e.lists.remote) for i in cluster.instances for e in i.engines.values())
+        event(f"mentors weighed from lists owned elsewhere: {min(elsewhere, 3)}")
         assert cluster.rankings(TENANT) == expected
         stored = cluster.stored_proposals(TENANT)
         for mentee_id, ranking in expected.items():

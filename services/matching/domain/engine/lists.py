@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
 
 ListKey = tuple[str, int]  # (mentor id, partition)
+UNKNOWN = (-2.0, -1)  # a cutoff not computed yet: every entry is treated as within it
 Budget = Callable[[str], int]  # a mentor's tenant-wide exposure budget now (0: not open)
 Shown = dict[int, float]  # mentee slot -> score: what one list shows
 
@@ -72,6 +73,8 @@ class MentorLists:
         self.shown_by: dict[int, dict[str, float]] = defaultdict(dict)
         self.changed: set[ListKey] = set()  # lists to persist
         self.best_changed: set[str] = set()  # mentors whose best entries in a partition changed
+        self.spent: set[ListKey] = set()  # lists to search again (MentorList.spent)
+        self.cutoffs: dict[str, OrderKey | None] = {}  # each mentor's, as the last reshare set it
 
     def get(self, key: ListKey) -> MentorList | None:
         return self.by_key.get(key)
@@ -119,7 +122,7 @@ class MentorLists:
         for mentee in new_members - old_members:
             self.member_of.add(mentee, mentor_id)
         if (old.best_keys() if old else []) != fresh.best_keys():
-            self.best_changed.add(mentor_id)
+            self._best_changed(mentor_id)
         self.reshare(mentor_id, {partition: before})
         self.set_floor(mentor_id, partition)
         if old is not None or key in self.by_key:
@@ -129,9 +132,9 @@ class MentorLists:
         """The mentee leaves every list's memberships; the ids of the mentors that held it."""
         return sorted(self.member_of.pop(mentee))
 
-    def remove(self, key: ListKey, mentee: int) -> bool:
-        """Take a mentee out of a list in place: the first of the reserve moves up. False when
-        the reserve is spent and the list must be searched again."""
+    def remove(self, key: ListKey, mentee: int) -> None:
+        """Take a mentee out of a list in place: the first of the reserve moves up (a list left
+        spent is noted in `spent`)."""
         mentor_id, partition = key
         self.member_of.discard(mentee, mentor_id)
         mentor_list = self.by_key.get(key)
@@ -139,19 +142,19 @@ class MentorLists:
         index = next((i for i, entry in enumerate(entries) if entry[2] == mentee), None)
         if mentor_list is None or index is None:
             self.set_floor(mentor_id, partition)
-            return True
-        if mentor_list.truncated and len(entries) <= mentor_list.budget:
-            return False
-        before = shown_of(mentor_list.shown()) if index < mentor_list.budget else None
+            return
+        before = shown_of(mentor_list.shown()) if index < mentor_list.shown_count else None
         entries.pop(index)
         if not entries and not mentor_list.truncated:
             del self.by_key[key]
-        if before is not None:
-            self.best_changed.add(mentor_id)
+        if index < mentor_list.budget:
+            self._best_changed(mentor_id)
+        if before is not None:  # a shown mentee left: the cutoff moves down
             self.reshare(mentor_id, {partition: before})
+        elif mentor_list.spent() and self.budget(mentor_id) > 0:
+            self.spent.add(key)
         self.set_floor(mentor_id, partition)
         self.changed.add(key)
-        return True
 
     def insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
         """Offer one mentee to one mentor list, in place."""
@@ -167,18 +170,39 @@ class MentorLists:
         if mentor_list.truncated and (not entries or entry >= entries[-1]):
             return
         position = bisect.bisect_left(entries, entry)
-        before = shown_of(mentor_list.shown()) if position < mentor_list.budget else None
+        cutoff = self.cutoffs.get(mentor_id, UNKNOWN)
+        shown = cutoff is None or cutoff is UNKNOWN or (entry[0], entry[1]) < cutoff
+        before = shown_of(mentor_list.shown()) if shown else None
         entries.insert(position, entry)
         self.member_of.add(entry[2], mentor_id)
-        if len(entries) > mentor_list.length:
-            mentor_list.truncated = True
-            self.member_of.discard(entries.pop()[2], mentor_id)
-        if before is not None:  # the partition's best changed; below them, only the reserve
-            self.best_changed.add(mentor_id)
+        if position < mentor_list.budget:  # the partition's best changed
+            self._best_changed(mentor_id)
+        if before is not None:  # within the cutoff: it moves up
             self.reshare(mentor_id, {partition: before})
+        self._trim(mentor_id, mentor_list)
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add(key)
+
+    def trim(self, key: ListKey) -> None:
+        """Keep only the shown part and its reserve (a list searched afresh holds the whole
+        budget until it knows its cutoff)."""
+        mentor_list = self.by_key.get(key)
+        if mentor_list is not None and self._trim(key[0], mentor_list):
+            self.set_floor(*key)
+            self.changed.add(key)
+
+    def _trim(self, mentor_id: str, mentor_list: MentorList) -> bool:
+        entries, kept = mentor_list.entries, mentor_list.length
+        if len(entries) <= kept:
+            return False
+        if kept < mentor_list.budget:  # some of the partition's best go
+            self._best_changed(mentor_id)
+        mentor_list.truncated = True
+        for dropped in entries[kept:]:
+            self.member_of.discard(dropped[2], mentor_id)
+        del entries[kept:]
+        return True
 
     def left_out(self, mentor_slots: IntArray, partition: int) -> None:
         """Full lists that a candidate did not enter now have candidates beyond them."""
@@ -207,22 +231,36 @@ class MentorLists:
         `before`: what the lists changed in place since the last reshare showed then; the
         other lists' entries are unchanged, only how many of them are shown may differ."""
         before = before or {}
-        for partition, mentor_list, count in self._counts(mentor_id):
+        open_to_more = self.budget(mentor_id) > 0
+        self.cutoffs[mentor_id], counts = self._counts(mentor_id)
+        for partition, mentor_list, count in counts:
+            moved = count != mentor_list.shown_count
             if partition in before:
                 mentor_list.shown_count = count
                 new = shown_of(mentor_list.shown())
                 if new != before[partition]:
                     self._update_shown(mentor_id, before[partition], new)
-            elif count != mentor_list.shown_count:
+            elif moved:
                 old = shown_of(mentor_list.shown())
                 mentor_list.shown_count = count
                 self._update_shown(mentor_id, old, shown_of(mentor_list.shown()))
+            if open_to_more and mentor_list.spent():
+                self.spent.add((mentor_id, partition))
+            if moved:
+                self.set_floor(mentor_id, partition)  # the kept length follows the shown part
         for partition, old in before.items():
             if old and (mentor_id, partition) not in self.by_key:
                 self._update_shown(mentor_id, old, {})
 
-    def _counts(self, mentor_id: str) -> Iterator[tuple[int, MentorList, int]]:
-        """Each of the mentor's lists here, with how many of its entries the cap shows."""
+    def _best_changed(self, mentor_id: str) -> None:
+        """Other partitions are told, unless the mentor left the table (deleted, or no longer a
+        mentor): its own change then reaches every partition, which reads the lists there
+        again, and no notice names a person after their erasure."""
+        if self.search.mentor(mentor_id) is not None:
+            self.best_changed.add(mentor_id)
+
+    def _counts(self, mentor_id: str) -> tuple[OrderKey | None, list[tuple[int, MentorList, int]]]:
+        """The mentor's cutoff, and each of its lists here with how many entries it shows."""
         budget = self.budget(mentor_id)
         lists = [
             (partition, mentor_list)
@@ -233,12 +271,14 @@ class MentorLists:
         for keys in self.remote.get(mentor_id, {}).values():
             best.extend(keys[:budget])
         cutoff = exposure_cutoff(best, budget)
+        counts = []
         for partition, mentor_list in lists:
             entries = mentor_list.entries
             highest = min(len(entries), budget)
             if cutoff is not None:
                 highest = bisect.bisect_right(entries, cutoff, hi=highest, key=order_key)
-            yield partition, mentor_list, highest
+            counts.append((partition, mentor_list, highest))
+        return cutoff, counts
 
     def _update_shown(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
         for mentee in old.keys() - new.keys():
@@ -269,13 +309,15 @@ class MentorLists:
         for (mentor_id, partition), mentor_list in self.by_key.items():
             entries = mentor_list.entries
             assert entries == sorted(set(entries)), (mentor_id, partition)
-            assert len(entries) <= mentor_list.length, (mentor_id, partition)
+            assert not (self.budget(mentor_id) and mentor_list.spent()), (mentor_id, partition)
             for _, _, mentee in entries:
                 members[mentee].add(mentor_id)
             for score, _, mentee in mentor_list.shown():
                 shown[mentee][mentor_id] = -score
-            counts = {p: count for p, _, count in self._counts(mentor_id)}
+            cutoff, listed = self._counts(mentor_id)
+            counts = {p: count for p, _, count in listed}
             assert mentor_list.shown_count == counts[partition], (mentor_id, partition)
+            assert self.cutoffs.get(mentor_id, UNKNOWN) in (cutoff, UNKNOWN), mentor_id
             slot = self.search.mentor_slot(mentor_id)
             if slot is not None:
                 closed = not mentor_list.truncated and len(entries) >= mentor_list.length

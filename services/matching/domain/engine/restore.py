@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from services.matching.domain.constraints import kept_length
 from services.matching.domain.engine.tenant import TenantEngine
 from services.matching.domain.mentor_lists import MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
@@ -103,17 +104,16 @@ class Restorer:
         if mentor is None:
             return
         slot_of, is_ranked = e.search.mentee_slot, e.search.is_ranked
-        restored = MentorList(e.budget(mentor_id), truncated=truncated)
+        budget = e.budget(mentor_id)
         slots = ((slot_of(mentee_id), mentee_id, score) for mentee_id, score in entries)
-        restored.entries = sorted(
+        kept = sorted(
             (-score, tiebreak(mentee_id), slot)
             for slot, mentee_id, score in slots
             if slot is not None and is_ranked(slot)
-        )[: restored.length]
-        if restored.spent():
-            e.refresh_mentor(mentor_id, [partition])
-        else:
-            e.lists.replace((mentor_id, partition), restored)
+        )
+        restored = MentorList(budget, truncated=truncated or len(kept) > kept_length(budget))
+        restored.entries = kept[: kept_length(budget)]
+        e.lists.replace((mentor_id, partition), restored)  # a spent one is searched in finish()
 
     def proposal(self, mentee_id: str, mentor_ids: Iterable[str]) -> None:
         """The mentee's last proposal, as stored."""
@@ -129,6 +129,7 @@ class Restorer:
         """
         e = self.engine
         self._finish_mentees()
+        e.search_spent()
         shown_by = e.lists.shown_by
         e.rankings.mark(slot for slot, mentors in shown_by.items() if mentors)  # others: none
         e.rankings.rerank_dirty(shown_by)

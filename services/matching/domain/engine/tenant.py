@@ -120,7 +120,7 @@ class TenantEngine:
         key = (mentor_id, self.roster.partition_of[mentee_id])
         mentor_list = self.lists.get(key)
         if mentor_list is not None and mentor_list.contains(mentee):
-            self._remove_from_list(key, mentee)
+            self.lists.remove(key, mentee)
         self._rerank_dirty()
 
     def set_blocks(
@@ -185,8 +185,10 @@ class TenantEngine:
             fresh = MentorList(budget)
             found = best.get(partition)
             if found is not None:
-                fresh.entries, fresh.truncated = self._top(found, fresh.length)
+                fresh.entries, fresh.truncated = self._top(found, kept_length(budget))
             self.lists.replace((mentor_id, partition), fresh)
+        for partition in partitions:  # now that the cutoff is known
+            self.lists.trim((mentor_id, partition))
 
     def _top(self, found: Contenders, length: int) -> tuple[list[Entry], bool]:
         slots, totals = found.slots, found.totals
@@ -200,9 +202,16 @@ class TenantEngine:
         )
         return entries[:length], found.eligible > length
 
-    def _remove_from_list(self, key: ListKey, mentee: int) -> None:
-        if not self.lists.remove(key, mentee):
-            self._rebuild_lists(key[0], [key[1]])  # the reserve is spent: search again
+    def search_spent(self) -> None:
+        """Search again each list whose every entry is shown while more lie beyond it: the
+        mentor's cutoff moved down past what the list keeps (a mentee left, or the mentor's
+        best elsewhere did). A list searched afresh keeps the whole budget, so it is not spent
+        again, and each search only raises the cutoff: the loop ends."""
+        while self.lists.spent:
+            mentor_id, partition = self.lists.spent.pop()
+            mentor_list = self.lists.get((mentor_id, partition))
+            if mentor_list is not None and mentor_list.spent() and self.budget(mentor_id) > 0:
+                self._rebuild_lists(mentor_id, [partition])
 
     def _touch_mentees_of(self, mentor_id: str) -> None:
         """Rankings skip mentors not in the table and weigh their data (diversity): a mentor
@@ -217,7 +226,7 @@ class TenantEngine:
             self.search.clear_mentee(slot)  # first: a list recomputed below no longer sees it
             partition = self.search.mentee_partition(slot)
             for mentor_id in self.lists.leave(slot):
-                self._remove_from_list((mentor_id, partition), slot)
+                self.lists.remove((mentor_id, partition), slot)
         person, goal = self.roster.profiles.get(mentee_id), self.roster.goals.get(mentee_id)
         waits = mentee_id in self.roster.paused
         if person is None or goal is None or not person.is_mentee or waits:
@@ -243,6 +252,7 @@ class TenantEngine:
             self.lists.insert(mentor_slot, partition, (-score, own_key, slot))
 
     def _rerank_dirty(self) -> None:
+        self.search_spent()
         self.rankings.rerank_dirty(self.lists.shown_by)
 
     # ----------------------------------------------------------------- queries
