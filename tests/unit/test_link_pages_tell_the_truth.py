@@ -75,6 +75,7 @@ STATEMENTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("MatchDeclined", "profile"),
         ("MatchDeclined", "matching"),
     ),
+    r"Your request to .+ is withdrawn": (("MatchEnded", "profile"), ("MatchEnded", "matching")),
     r"You will not receive mentor proposals by email": (("UNSUBSCRIBE", "profile"),),
     r"a new email will bring fresh suggestions": (("MatchProposed", "matching"),),
     r"You can request an intro to another mentor from your email": (("ACCEPT", "profile"),),
@@ -127,7 +128,11 @@ def every_page() -> list[link_pages.Page]:
     found += [pages.undone(True), pages.undone(False), pages.UNKNOWN, pages.EXPIRED]
     for action in (LinkAction.ACCEPT, LinkAction.DECLINE, LinkAction.UNSUBSCRIBE):
         found.append(link_pages.confirmation(action, "Grace Hopper"))
-    found += [link_pages.declined("Grace Hopper", learned) for learned in (True, False)]
+    found += [
+        link_pages.declined("Grace Hopper", learned, withdrew)
+        for learned in (True, False)
+        for withdrew in (True, False)
+    ]
     found += [link_pages.unsubscribed(), link_pages.INVALID, link_pages.EXPIRED, link_pages.GONE]
     return found
 

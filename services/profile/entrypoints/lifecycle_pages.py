@@ -63,7 +63,7 @@ def refused(refusal: Refusal, mentor: str, terms: LifecycleTerms) -> Page:
         )
     if refusal is Refusal.UNREACHABLE:
         return Page(
-            "We cannot ask this mentor",
+            "This mentor cannot be reached",
             f"{mentor} cannot be reached by email right now, so we did not send your request. "
             "You can request an intro to another mentor from your email.",
         )
