@@ -20,7 +20,8 @@ from services.notifications.service_layer.handlers import (
     record_proposals,
 )
 from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
-from shared.contracts.matches import MatchProposed, ProposedMentor
+from shared.contracts.matches import MatchProposed, ProposalCause, ProposedMentor
+from shared.contracts.preferences import Adjustment
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
@@ -82,6 +83,41 @@ async def test_a_deleted_mentor_leaves_every_other_mentees_emails(pool: asyncpg.
     raw = await pool.fetchval("SELECT source_value FROM emails WHERE mentee_id = 'u-ada'")
     letter = MatchProposed.model_validate_json(raw)  # the dead letter it may carry still parses
     assert [m.mentor_id for m in letter.payload.mentors] == ["u-alan"]
+
+
+async def test_a_deleted_mentor_leaves_the_what_changed_line_of_other_mentees_emails(
+    pool: asyncpg.Pool,
+) -> None:
+    """The cause a proposal carries may name a mentor (who declined, whose relationship ended,
+    whose ending taught an adjustment): the erasure takes them out of it too, stored or late."""
+    store = PostgresNotificationsStore(pool)
+    alan = mentor("u-alan", "Alan Turing", 1)
+    declined = ProposalCause(kind="request_declined", mentor_id=GRACE, mentor_name="Grace Hopper")
+    learned = Adjustment(adjustment_id=uuid.uuid4(), trigger="relationship_ended", mentor_id=GRACE)
+    adjusted = ProposalCause(
+        kind="preferences_adjusted", mentor_id=GRACE, mentor_name="Grace Hopper", adjustment=learned
+    )
+    batch = [
+        with_cause(consumed("u-ada", alan), declined),
+        with_cause(consumed("u-bob"), adjusted),  # the waiting-list email
+    ]
+    assert await record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)) == 2
+    assert len(await rows_naming(pool, GRACE, "Grace Hopper")) == 2
+
+    await forget_person(profile_deleted(GRACE), store)
+
+    assert await rows_naming(pool, GRACE, "Grace Hopper") == []
+    states = dict(await pool.fetch("SELECT mentee_id, state FROM emails"))
+    assert states == {"u-ada": "queued", "u-bob": "queued"}  # still told, without her name
+    late = with_cause(consumed("u-cy", alan), declined)
+    assert await record_proposals([late], store, POLICY, lambda: datetime.now(UTC)) == 1
+    assert await rows_naming(pool, GRACE, "Grace Hopper") == []
+
+
+def with_cause(item: ConsumedProposal, cause: ProposalCause) -> ConsumedProposal:
+    payload = item.event.payload.model_copy(update={"cause": cause})
+    event = item.event.model_copy(update={"payload": payload})
+    return ConsumedProposal(event, ProposalOrigin("t.proposals", 0, 1, event.to_bytes()))
 
 
 async def test_old_events_about_erased_people_queue_no_email_and_no_contact(

@@ -4,7 +4,9 @@ Every email row naming the mentor, in any state, loses them from its stored prop
 the original MatchProposed bytes kept for its dead letter; the mentors left are ranked again
 from 1. A waiting email is recomposed from that row when it is sent, so it no longer names them;
 one that named only them is withdrawn (`superseded`): an email with no mentor is never sent.
-The dead letters of undeliverable emails still in the outbox lose them the same way.
+The dead letters of undeliverable emails still in the outbox lose them the same way. A
+proposal's cause (what changed, MatchProposed v2) loses the mentor's id and name wherever it
+names them, so the email says "a mentor" instead.
 
 An erasure holds the tenant's erasure lock (exclusive); a poll of proposals, and every other
 transaction that reads who was erased (a goal statement, a relationship email), holds it
@@ -82,4 +84,41 @@ UPDATE emails e
        updated_at = now()
   FROM named n
  WHERE e.id = n.id
+"""  # noqa: S608 - built from the constants above only
+
+
+def _cause_without_mentor(cause: str) -> str:
+    """SQL: the jsonb cause `cause` without mentor $2 (its id and name, and the adjustment's
+    mentor id); a cause that does not name them is returned as it is."""
+    named = f"(CASE WHEN {cause} ->> 'mentor_id' = $2 THEN {cause} - 'mentor_id' - 'mentor_name'"
+    named += f" ELSE {cause} END)"
+    return (
+        f"(CASE WHEN {named} -> 'adjustment' ->> 'mentor_id' = $2"
+        f" THEN {named} #- '{{adjustment,mentor_id}}' ELSE {named} END)"
+    )
+
+
+def _cause_names_mentor(cause: str) -> str:
+    return f"({cause} ->> 'mentor_id' = $2 OR {cause} -> 'adjustment' ->> 'mentor_id' = $2)"
+
+
+_CAUSE = "(proposal -> 'cause')"
+_SOURCE = "convert_from(source_value, 'UTF8')::jsonb"
+_LETTER = "convert_from(value, 'UTF8')::jsonb"
+
+FORGET_MENTOR_IN_CAUSES = f"""
+UPDATE emails
+   SET proposal = jsonb_set(proposal, '{{cause}}', {_cause_without_mentor(_CAUSE)}),
+       source_value = convert_to(jsonb_set({_SOURCE}, '{{payload,cause}}',
+           {_cause_without_mentor(f"({_SOURCE} -> 'payload' -> 'cause')")})::text, 'UTF8'),
+       updated_at = now()
+ WHERE tenant_id = $1 AND {_cause_names_mentor(_CAUSE)}
+"""  # noqa: S608 - built from the constants above only
+
+FORGET_MENTOR_IN_DEAD_LETTER_CAUSES = f"""
+UPDATE outbox
+   SET value = convert_to(jsonb_set({_LETTER}, '{{payload,cause}}',
+           {_cause_without_mentor(f"({_LETTER} -> 'payload' -> 'cause')")})::text, 'UTF8')
+ WHERE headers ->> 'tenant_id' = $1 AND headers ->> 'x-dlq-reason' = $3
+   AND {_cause_names_mentor(f"({_LETTER} -> 'payload' -> 'cause')")}
 """  # noqa: S608 - built from the constants above only

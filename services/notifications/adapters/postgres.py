@@ -16,6 +16,8 @@ from services.notifications.adapters.erasure_sql import (
     ERASURE_LOCK,
     FORGET_IN_OTHER_DEAD_LETTERS,
     FORGET_MENTOR,
+    FORGET_MENTOR_IN_CAUSES,
+    FORGET_MENTOR_IN_DEAD_LETTER_CAUSES,
     FORGET_MENTOR_IN_DEAD_LETTERS,
     LOCK_AGAINST_ERASURE,
     LOCK_FOR_ERASURE,
@@ -154,7 +156,13 @@ class PostgresNotificationsTransaction:
         ):
             await self._conn.execute(sql, tenant_id, user_id)
         await self._conn.execute(FORGET_MENTOR, tenant_id, user_id)  # in other mentees' emails
-        for sql in (FORGET_MENTOR_IN_DEAD_LETTERS, FORGET_IN_OTHER_DEAD_LETTERS):
+        await self._conn.execute(FORGET_MENTOR_IN_CAUSES, tenant_id, user_id)
+        dead_letters = (
+            FORGET_MENTOR_IN_DEAD_LETTERS,
+            FORGET_IN_OTHER_DEAD_LETTERS,
+            FORGET_MENTOR_IN_DEAD_LETTER_CAUSES,
+        )
+        for sql in dead_letters:
             await self._conn.execute(sql, tenant_id, user_id, GAVE_UP)
         for sql in FORGET_IN_LIFECYCLE:
             await self._conn.execute(sql, tenant_id, user_id)

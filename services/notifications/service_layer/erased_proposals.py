@@ -7,7 +7,8 @@ original bytes kept for its dead letter) before it is queued, and a proposal lef
 mentor is emptied, which withdraws a waiting email (an empty proposal as matching made it is
 the waiting-list email instead). As the proposal's time comes from another
 clock than the erasure's, a person counts as erased until a profile created after the erasure
-was seen (Erasure.hides_unrestored).
+was seen (Erasure.hides_unrestored). An erased mentor named by the proposal's cause (who
+declined, whose relationship ended) loses their id and name there too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from services.notifications.service_layer.ports import ConsumedProposal
-from shared.contracts.matches import MatchProposed
+from shared.contracts.matches import MatchProposed, ProposalCause
 from shared.erasure import Erasure, Person
 
 
@@ -38,21 +39,46 @@ def without_erased(
             for m in event.payload.mentors
             if not _hidden(erased, (event.tenant_id, m.mentor_id), event)
         ]
-        if len(mentors) == len(event.payload.mentors):
+        cause = _cause_without_erased(event, erased)
+        if len(mentors) == len(event.payload.mentors) and cause == event.payload.cause:
             kept.append(consumed)
             continue
         ranked = [m.model_copy(update={"rank": rank}) for rank, m in enumerate(mentors, 1)]
-        payload = event.payload.model_copy(update={"mentors": ranked})
+        payload = event.payload.model_copy(update={"mentors": ranked, "cause": cause})
         changed = event.model_copy(update={"payload": payload})
         kept.append(ConsumedProposal(changed, replace(consumed.origin, value=changed.to_bytes())))
     return kept
 
 
+def _cause_without_erased(
+    event: MatchProposed, erased: dict[Person, Erasure]
+) -> ProposalCause | None:
+    """The cause without an erased mentor's id and name (the email then says "a mentor")."""
+    cause = event.payload.cause
+    if cause is None:
+        return None
+    if cause.mentor_id and _hidden(erased, (event.tenant_id, cause.mentor_id), event):
+        cause = cause.model_copy(update={"mentor_id": None, "mentor_name": None})
+    learned = cause.adjustment
+    if (
+        learned
+        and learned.mentor_id
+        and _hidden(erased, (event.tenant_id, learned.mentor_id), event)
+    ):
+        learned = learned.model_copy(update={"mentor_id": None})
+        cause = cause.model_copy(update={"adjustment": learned})
+    return cause
+
+
 def _people(event: MatchProposed) -> list[Person]:
-    tenant = event.tenant_id
-    return [(tenant, event.payload.mentee_id)] + [
-        (tenant, m.mentor_id) for m in event.payload.mentors
-    ]
+    tenant, cause = event.tenant_id, event.payload.cause
+    learned = cause.adjustment if cause else None
+    named = [cause.mentor_id if cause else None, learned.mentor_id if learned else None]
+    return (
+        [(tenant, event.payload.mentee_id)]
+        + [(tenant, m.mentor_id) for m in event.payload.mentors]
+        + [(tenant, mentor_id) for mentor_id in named if mentor_id]
+    )
 
 
 def _hidden(erased: dict[Person, Erasure], person: Person, event: MatchProposed) -> bool:
