@@ -92,7 +92,9 @@ async def test_not_for_me_brings_an_alternative_and_erasure_leaves_no_trace(
                 m.message.get_body(preferencelist=("plain",)).get_content()
                 for m in smtp_sink.messages(to=mentee_email)
             ]
-            return [t for t in texts if "Alan Turing" in t and "Grace Hopper" not in t]
+            # Grace is named only in the line saying what changed, no longer as a mentor
+            proposed = [re.findall(r"^\d+\. (.+?) \(", t, re.MULTILINE) for t in texts]
+            return [t for t, names in zip(texts, proposed, strict=True) if names == ["Alan Turing"]]
 
         await eventually(alternative, timeout=60, what="a new proposal without the declined mentor")
 

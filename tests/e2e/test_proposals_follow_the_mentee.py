@@ -148,7 +148,8 @@ async def test_declining_everyone_ends_on_the_waiting_list_and_a_new_mentor_is_e
     async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
         email, waiting = await decline_everyone(platform, smtp_sink, unique)
         assert "Right now we have no mentor to suggest for your goal." in waiting
-        assert "You are on the waiting list" in waiting and "Grace Hopper" not in waiting
+        assert waiting.startswith("Hello Ada Lovelace,\n\nYou told us Grace Hopper is not for you.")
+        assert "You are on the waiting list" in waiting and "Request an intro" not in waiting
         widen = link(waiting, "Widen your criteria with one click")
         assert claims(widen)["action"] == "widen" and claims(widen)["goal_id"] == "g1"
         [message] = [m for m in smtp_sink.messages(to=email)][1:2]
