@@ -34,7 +34,7 @@ from rich.console import Console
 
 from benchmarks.chaos_faults import FaultCounts, Faults, Schedule
 from benchmarks.chaos_stack import stack
-from benchmarks.chaos_truth import Verdict, compare, expected_rankings, seats_differ
+from benchmarks.chaos_truth import Verdict, asked, compare, expected_rankings, seats_differ
 from benchmarks.chaos_workload import INVALID_MARK, Driver, Inbox, Workload, paced
 from benchmarks.kafka_io import Publisher, dead_letters, groups_lag
 from devenv.processes import ROOT, ServiceProcess, create_api_key, metric_sum, start_all, stop_all
@@ -172,7 +172,7 @@ def check(database_url: str, kafka: KafkaSettings, driver: Driver, inbox: Inbox)
     config = MatchingSettings(kafka=KafkaSettings(partitions=PARTITIONS)).engine_config()
     expected = expected_rankings(driver.record, config, PARTITIONS)
     proposals = stored_proposals(database_url)
-    verdict = compare(expected, inbox.latest_mentors(), proposals)
+    verdict = compare(expected, inbox.latest_mentors(), proposals, asked(driver.record))
     letters = asyncio.run(dead_letters(kafka, DEAD_LETTER_SUFFIX))
     valid = [
         f"{d.topic} {d.headers.get('x-dlq-reason', '?')}: {d.value[:120]!r}"
@@ -250,6 +250,7 @@ def report(args: argparse.Namespace, driver: Driver, faults: Faults, outcome: Ou
         ("duplicate_message_ids", outcome.duplicate_emails),
         ("rankings_differ_from_truth", verdict.ranking_differ),
         ("seats_differ_from_truth (a diagnosis)", outcome.seats_differ),
+        ("latest_email_names_mentors_asked_since (not lost)", verdict.asked_since),
     ):
         if ids:
             print(f"{label} ({len(ids)}): {' | '.join(ids[:50])}")

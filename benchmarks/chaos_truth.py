@@ -79,6 +79,18 @@ def partitioner(partitions: int) -> Callable[[str], int]:
 
 def population(record: Record) -> Population:
     """Matching's inputs after every recorded action, applied in record order."""
+    return _replay(record)[0]
+
+
+def asked(record: Record) -> dict[str, frozenset[str]]:
+    """Mentee -> the mentors they have a request waiting with, at the end of the record."""
+    found: dict[str, set[str]] = {}
+    for mentee, mentor, _ in _replay(record)[1].waiting:
+        found.setdefault(mentee, set()).add(mentor)
+    return {mentee: frozenset(mentors) for mentee, mentors in found.items()}
+
+
+def _replay(record: Record) -> tuple[Population, Seats]:
     pop, seats = Population(), Seats()
     versions: dict[tuple[str, str], int] = {}
     declined: set[tuple[str, str, str]] = set()
@@ -104,7 +116,7 @@ def population(record: Record) -> Population:
             declined.add((entry.user_id, entry.mentor_id, entry.proposal_id))  # once per link
             pop.excluded.add((entry.user_id, entry.mentor_id))
     pop.accepted = seats.taken()
-    return pop
+    return pop, seats
 
 
 def _forget(pop: Population, user_id: str) -> None:
@@ -180,6 +192,7 @@ class Verdict:
     missing_emails: list[str] = field(default_factory=list)
     wrong_emails: list[str] = field(default_factory=list)
     ranking_differ: list[str] = field(default_factory=list)
+    asked_since: list[str] = field(default_factory=list)  # not lost: see `compare`
 
     @property
     def lost(self) -> int:
@@ -190,8 +203,14 @@ def compare(
     expected: Mapping[str, frozenset[str]],
     latest_emails: Mapping[str, frozenset[str]],
     proposals: Mapping[str, frozenset[str]],
+    asked_mentors: Mapping[str, frozenset[str]] | None = None,
 ) -> Verdict:
-    """Hold the latest email per mentee and matching's proposals to the expected rankings."""
+    """Hold the latest email per mentee and matching's proposals to the expected rankings.
+
+    Asking a mentor takes them out of the mentee's ranking quietly (docs/lifecycle.md: no
+    email, the mentee knows), so a latest email may still name mentors the mentee has asked
+    since; beyond those it must name exactly the expected mentors."""
+    asked_mentors = asked_mentors or {}
     verdict = Verdict(expected=sum(1 for mentors in expected.values() if mentors))
     for mentee, mentors in sorted(expected.items()):
         if not mentors:
@@ -199,6 +218,10 @@ def compare(
         email = latest_emails.get(mentee)
         if email is None:
             verdict.missing_emails.append(mentee)
+        elif email - asked_mentors.get(mentee, frozenset()) == mentors and email != mentors:
+            verdict.asked_since.append(
+                f"{mentee} got {sorted(email)}, asked {sorted(email - mentors)}"
+            )
         elif email != mentors:
             verdict.wrong_emails.append(f"{mentee} got {sorted(email)} want {sorted(mentors)}")
     for mentee in sorted(set(expected) | set(proposals)):

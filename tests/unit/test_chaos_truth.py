@@ -7,6 +7,7 @@ from __future__ import annotations
 from benchmarks.chaos_truth import (
     OPEN_REQUESTS_LIMIT,
     Record,
+    asked,
     compare,
     expected_rankings,
     population,
@@ -155,3 +156,20 @@ def test_an_erased_mentor_is_gone_with_its_seats() -> None:
     truth = rankings(record)
     assert truth["e3"] == frozenset()  # m1 is gone, m2 is full
     assert "e1" not in truth
+
+
+def test_a_latest_email_may_still_name_a_mentor_asked_since_and_nothing_else() -> None:
+    """The full run of 6 Dec after issue 28: mentee-3497 asked mentor-97 from an email naming
+    mentor-3 and mentor-97; the asked mentor left the ranking quietly (no email), so that
+    email stayed the latest. A mentor not asked, or one missing, is still a wrong email."""
+    record = record_with({"m3": 3, "m97": 3}, ["e1"])
+    record.feedback("e1", "m97", "p1", accepted=True, goal_id="g1")
+    expected = rankings(record)
+    assert expected["e1"] == {"m3"} and asked(record) == {"e1": {"m97"}}
+
+    quiet = compare(expected, {"e1": frozenset({"m3", "m97"})}, expected, asked(record))
+    assert quiet.lost == 0 and quiet.asked_since == ["e1 got ['m3', 'm97'], asked ['m97']"]
+    other = compare(expected, {"e1": frozenset({"m3", "m5"})}, expected, asked(record))
+    assert other.lost == 1
+    short = compare(expected, {"e1": frozenset({"m97"})}, expected, asked(record))
+    assert short.lost == 1
