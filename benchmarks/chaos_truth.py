@@ -93,7 +93,6 @@ def asked(record: Record) -> dict[str, frozenset[str]]:
 def _replay(record: Record) -> tuple[Population, Seats]:
     pop, seats = Population(), Seats()
     versions: dict[tuple[str, str], int] = {}
-    declined: set[tuple[str, str, str]] = set()
     for entry in record.entries:
         if isinstance(entry.body, ProfileFields | GoalFields):
             key = (entry.kind, entry.user_id)
@@ -101,7 +100,9 @@ def _replay(record: Record) -> tuple[Population, Seats]:
             fields = {**entry.body.model_dump(), "version": versions[key]}
         if entry.kind == "profile":
             payload = ProfilePayload(**fields, user_id=entry.user_id)
-            pop.people[entry.user_id] = person_from_profile(payload)
+            person = pop.people[entry.user_id] = person_from_profile(payload)
+            if not (person.is_mentor and person.opted_in):
+                seats.close(entry.user_id)
         elif entry.kind == "goal":
             goal = GoalSetPayload(**fields, mentee_id=entry.user_id)
             pop.goals[entry.user_id] = goal_from_payload(goal)
@@ -112,8 +113,8 @@ def _replay(record: Record) -> tuple[Population, Seats]:
             mentor = pop.people.get(entry.mentor_id)
             if seats.request(entry.user_id, mentor, entry.goal_id):
                 pop.excluded.add((entry.user_id, entry.mentor_id))  # the asked mentor leaves
-        elif (entry.user_id, entry.mentor_id, entry.proposal_id) not in declined:
-            declined.add((entry.user_id, entry.mentor_id, entry.proposal_id))  # once per link
+        else:  # "Not for me": never proposed again, and a request waiting for them withdrawn
+            seats.withdraw(entry.user_id, entry.mentor_id, entry.goal_id)
             pop.excluded.add((entry.user_id, entry.mentor_id))
     pop.accepted = seats.taken()
     return pop, seats
@@ -138,8 +139,9 @@ class Seats:
       again, or another proposal's), the mentor is not open to mentees or has no free seat,
       or the mentee already has `OPEN_REQUESTS_LIMIT` requests waiting. A refused request
       changes nothing, so the mentor stays in the mentee's proposals.
-    - The erasure of either person frees the seats of their requests.
-    - A "Not for me" after a request changes nothing here (it only excludes the pair).
+    - The erasure of either person frees the seats of their requests; so does a mentor closing
+      to mentees (opted out, or no longer a mentor) for the requests waiting for them.
+    - A "Not for me" to the mentor the mentee asked for that goal withdraws the request.
     No mentor answers in the run and no deadline passes, so every request stays waiting; the
     mentor's answers, expiries, fit checks and endings would change these rules here.
     """
@@ -156,6 +158,12 @@ class Seats:
             return False
         self.waiting[mentee_id, mentor.user_id, goal_id] = None
         return True
+
+    def withdraw(self, mentee_id: str, mentor_id: str, goal_id: str) -> None:
+        self.waiting.pop((mentee_id, mentor_id, goal_id), None)
+
+    def close(self, mentor_id: str) -> None:
+        self.waiting = {k: None for k in self.waiting if k[1] != mentor_id}
 
     def erase(self, user_id: str) -> None:
         self.waiting = {k: None for k in self.waiting if user_id not in (k[0], k[1])}

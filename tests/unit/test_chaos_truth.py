@@ -141,7 +141,6 @@ def test_an_erased_mentees_seat_is_free_again() -> None:
     it (matching had seen the erasure first and never counted the seat)."""
     record = record_with({"m1": 1}, ["e1", "e2"])
     record.feedback("e1", "m1", "p1", accepted=True)
-    record.feedback("e1", "m1", "p1", accepted=False)  # a decline after it frees nothing
     assert rankings(record)["e2"] == frozenset()
     record.delete("e1")
     assert rankings(record)["e2"] == {"m1"}
@@ -173,3 +172,15 @@ def test_a_latest_email_may_still_name_a_mentor_asked_since_and_nothing_else() -
     assert other.lost == 1
     short = compare(expected, {"e1": frozenset({"m97"})}, expected, asked(record))
     assert short.lost == 1
+
+
+def test_not_for_me_to_the_asked_mentor_and_a_mentor_closing_withdraw_requests() -> None:
+    record = record_with({"m1": 1, "m2": 1}, ["e1", "e2", "e3"])
+    record.feedback("e1", "m1", "p1", accepted=True, goal_id="g1")
+    record.feedback("e2", "m2", "p2", accepted=True, goal_id="g1")
+    assert population(record).accepted == {"m1": 1, "m2": 1}
+    record.feedback("e1", "m1", "p1", accepted=False, goal_id="g1")  # withdrawn
+    closed = mentor("m2", capacity=1).model_copy(update={"opted_in": False})
+    record.profile("m2", closed)  # closing to mentees withdraws e2's request
+    assert population(record).accepted == {}
+    assert rankings(record)["e3"] == {"m1"}
