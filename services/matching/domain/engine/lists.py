@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import sys
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -261,24 +261,13 @@ class MentorLists:
 
     def _counts(self, mentor_id: str) -> tuple[OrderKey | None, list[tuple[int, MentorList, int]]]:
         """The mentor's cutoff, and each of its lists here with how many entries it shows."""
-        budget = self.budget(mentor_id)
         lists = [
             (partition, mentor_list)
             for partition in range(self.partitions)
             if (mentor_list := self.by_key.get((mentor_id, partition))) is not None
         ]
-        best = [(e[0], e[1]) for _, mentor_list in lists for e in mentor_list.entries[:budget]]
-        for keys in self.remote.get(mentor_id, {}).values():
-            best.extend(keys[:budget])
-        cutoff = exposure_cutoff(best, budget)
-        counts = []
-        for partition, mentor_list in lists:
-            entries = mentor_list.entries
-            highest = min(len(entries), budget)
-            if cutoff is not None:
-                highest = bisect.bisect_right(entries, cutoff, hi=highest, key=order_key)
-            counts.append((partition, mentor_list, highest))
-        return cutoff, counts
+        elsewhere = self.remote.get(mentor_id, {}).values()
+        return shown_counts(lists, elsewhere, self.budget(mentor_id))
 
     def _update_shown(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
         for mentee in old.keys() - new.keys():
@@ -303,29 +292,53 @@ class MentorLists:
         return score
 
     def check_invariants(self) -> None:
-        """Memberships and shown-by are the lists read the other way; floors are theirs."""
-        members: dict[int, set[str]] = defaultdict(set)
-        shown: dict[int, dict[str, float]] = defaultdict(dict)
-        for (mentor_id, partition), mentor_list in self.by_key.items():
-            entries = mentor_list.entries
-            assert entries == sorted(set(entries)), (mentor_id, partition)
-            assert not (self.budget(mentor_id) and mentor_list.spent()), (mentor_id, partition)
-            for _, _, mentee in entries:
-                members[mentee].add(mentor_id)
-            for score, _, mentee in mentor_list.shown():
-                shown[mentee][mentor_id] = -score
-            cutoff, listed = self._counts(mentor_id)
-            counts = {p: count for p, _, count in listed}
-            assert mentor_list.shown_count == counts[partition], (mentor_id, partition)
-            assert self.cutoffs.get(mentor_id, UNKNOWN) in (cutoff, UNKNOWN), mentor_id
-            slot = self.search.mentor_slot(mentor_id)
-            if slot is not None:
-                closed = not mentor_list.truncated and len(entries) >= mentor_list.length
-                assert self.floors.values[partition, slot] == mentor_list.floor()
-                assert self.floors.closed[partition, slot] == closed, (mentor_id, partition)
-        held = {mentee: set(self.member_of.of(mentee)) for mentee in self.member_of.mentees()}
-        assert held == members
-        assert {m: by for m, by in self.shown_by.items() if by} == shown
+        check_lists(self)
+
+
+def check_lists(lists: MentorLists) -> None:
+    """Memberships and shown-by are the lists read the other way; floors and shown parts are
+    theirs."""
+    members: dict[int, set[str]] = defaultdict(set)
+    shown: dict[int, dict[str, float]] = defaultdict(dict)
+    for (mentor_id, partition), mentor_list in lists.by_key.items():
+        entries = mentor_list.entries
+        assert entries == sorted(set(entries)), (mentor_id, partition)
+        assert not (lists.budget(mentor_id) and mentor_list.spent()), (mentor_id, partition)
+        for _, _, mentee in entries:
+            members[mentee].add(mentor_id)
+        for score, _, mentee in mentor_list.shown():
+            shown[mentee][mentor_id] = -score
+        cutoff, listed = lists._counts(mentor_id)
+        counts = {p: count for p, _, count in listed}
+        assert mentor_list.shown_count == counts[partition], (mentor_id, partition)
+        assert lists.cutoffs.get(mentor_id, UNKNOWN) in (cutoff, UNKNOWN), mentor_id
+        slot = lists.search.mentor_slot(mentor_id)
+        if slot is not None:
+            closed = not mentor_list.truncated and len(entries) >= mentor_list.length
+            assert lists.floors.values[partition, slot] == mentor_list.floor()
+            assert lists.floors.closed[partition, slot] == closed, (mentor_id, partition)
+    held = {mentee: set(lists.member_of.of(mentee)) for mentee in lists.member_of.mentees()}
+    assert held == members
+    assert {m: by for m, by in lists.shown_by.items() if by} == shown
+
+
+def shown_counts(
+    lists: list[tuple[int, MentorList]], elsewhere: Iterable[list[OrderKey]], budget: int
+) -> tuple[OrderKey | None, list[tuple[int, MentorList, int]]]:
+    """The cutoff over the best entries of these lists and of the partitions owned elsewhere,
+    and how many entries of each list are within it."""
+    best = [(e[0], e[1]) for _, mentor_list in lists for e in mentor_list.entries[:budget]]
+    for keys in elsewhere:
+        best.extend(keys[:budget])
+    cutoff = exposure_cutoff(best, budget)
+    counts = []
+    for partition, mentor_list in lists:
+        entries = mentor_list.entries
+        highest = min(len(entries), budget)
+        if cutoff is not None:
+            highest = bisect.bisect_right(entries, cutoff, hi=highest, key=order_key)
+        counts.append((partition, mentor_list, highest))
+    return cutoff, counts
 
 
 def shown_of(entries: list[Entry]) -> Shown:
