@@ -75,12 +75,12 @@ STATEMENTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("MatchDeclined", "profile"),
         ("MatchDeclined", "matching"),
     ),
-    r"Your request to .+ is withdrawn": (("MatchEnded", "profile"), ("MatchEnded", "matching")),
-    r"You will not receive mentor proposals by email": (("UNSUBSCRIBE", "profile"),),
     r"Your request to .+ is withdrawn": (
         ("MatchEnded", "profile"),
+        ("MatchEnded", "matching"),
         ("MatchEnded", "notifications"),
     ),
+    r"You will not receive mentor proposals by email": (("UNSUBSCRIBE", "profile"),),
     r"a new email will bring fresh suggestions": (("MatchProposed", "matching"),),
     r"You can request an intro to another mentor from your email": (("ACCEPT", "profile"),),
     r"you can ask again|you can request another introduction": (("ACCEPT", "profile"),),
@@ -88,7 +88,7 @@ STATEMENTS: dict[str, tuple[tuple[str, str], ...]] = {
 # Sentences that say nothing happened, or describe the page or the person's situation.
 STATUS = re.compile(
     r"Nothing was (changed|sent again)|we did not send|so we did not send|Stop receiving"
-    r"|Would you like an introduction|We cannot ask",
+    r"|Would you like an introduction",
     re.IGNORECASE,
 )
 
