@@ -75,7 +75,11 @@ STATEMENTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("MatchDeclined", "profile"),
         ("MatchDeclined", "matching"),
     ),
-    r"Your request to .+ is withdrawn": (("MatchEnded", "profile"), ("MatchEnded", "matching")),
+    r"Your request to .+ is withdrawn": (
+        ("MatchEnded", "profile"),
+        ("MatchEnded", "matching"),
+        ("MatchEnded", "notifications"),
+    ),
     r"You will not receive mentor proposals by email": (("UNSUBSCRIBE", "profile"),),
     r"a new email will bring fresh suggestions": (("MatchProposed", "matching"),),
     r"You can request an intro to another mentor from your email": (("ACCEPT", "profile"),),
@@ -84,7 +88,7 @@ STATEMENTS: dict[str, tuple[tuple[str, str], ...]] = {
 # Sentences that say nothing happened, or describe the page or the person's situation.
 STATUS = re.compile(
     r"Nothing was (changed|sent again)|we did not send|so we did not send|Stop receiving"
-    r"|Would you like an introduction|If you accept, we will introduce you to",
+    r"|Would you like an introduction",
     re.IGNORECASE,
 )
 
