@@ -47,7 +47,8 @@ def link_claims(token: str) -> dict[str, Any]:
 
 @dataclass
 class Inbox:
-    """The newest proposal email's links per mentee, and every Message-ID with its count."""
+    """The newest proposal email's links per mentee, and every Message-ID with its count
+    (relationship emails included)."""
 
     links: dict[str, list[str]] = field(default_factory=dict)
     message_ids: dict[str, list[str]] = field(default_factory=dict)  # id -> receive times
@@ -59,6 +60,8 @@ class Inbox:
         tokens = sorted(set(TOKEN.findall(text)))
         with self._lock:
             self.message_ids.setdefault(mail.message_id, []).append(time.strftime("%H:%M:%S"))
+            if not mail.message_id.startswith("<proposal."):
+                return  # a relationship email (to a mentor, or an introduction) proposes nobody
             for recipient in mail.recipients:
                 self.links[recipient.split("@")[0]] = tokens
 

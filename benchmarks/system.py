@@ -166,7 +166,7 @@ async def seed(run: Run, publisher: Publisher) -> None:
 
 async def profile_update(run: Run, publisher: Publisher) -> None:
     """Re-publish a mentor, or a mentee who already has a goal, with a new version."""
-    with_goals = [m for m in run.mentees if wire.mentee_email(m) in run.published_at]
+    with_goals = [m for m in run.mentees if wire.email_address(m) in run.published_at]
     if with_goals and run.rng.random() < 0.5:
         user_id, fields = (m := run.rng.choice(with_goals)), wire.mentee(run.rng, m)
     else:
@@ -190,7 +190,7 @@ async def measure(run: Run, publisher: Publisher) -> None:
             fields = wire.goal(run.rng, mentee_id, 1)
             event = wire.goal_set(TENANT, mentee_id, fields, 1, f"bench-{index}")
             run.goal_event_ids[mentee_id] = event.event_id
-            run.published_at[wire.mentee_email(mentee_id)] = time.time()
+            run.published_at[wire.email_address(mentee_id)] = time.time()
             await publisher.publish(run.topic("goals"), event)
             if update_every and index % update_every == update_every - 1:
                 await profile_update(run, publisher)
@@ -282,7 +282,7 @@ async def stage_latencies(run: Run) -> dict[str, float]:
     arrived = dict(run.arrivals.first)
     spans: dict[str, list[float]] = {"picked": [], "queued": [], "sent": [], "accepted": []}
     for mentee_id, picked, queued, sent in rows:
-        email = wire.mentee_email(mentee_id)
+        email = wire.email_address(mentee_id)
         if sent is None or email not in arrived:
             continue
         marks = (run.published_at[email], float(picked), float(queued), float(sent), arrived[email])

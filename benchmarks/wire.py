@@ -18,7 +18,9 @@ MAIL_DOMAIN = "bench.example.org"
 MAX_SLOTS = 28
 
 
-def mentee_email(user_id: str) -> str:
+def email_address(user_id: str) -> str:
+    """Everyone has an address, as in a real directory: a mentor without one could not be
+    asked for an introduction (the profile service refuses such a request)."""
     return f"{user_id}@{MAIL_DOMAIN}"
 
 
@@ -43,7 +45,7 @@ def profile_fields(person: Person) -> ProfileFields:
     return ProfileFields(
         roles=["mentor"] if person.is_mentor else ["mentee"],
         display_name=person.user_id,
-        email=None if person.is_mentor else mentee_email(person.user_id),
+        email=email_address(person.user_id),
         skills=[{"name": name, "level": level} for name, level in person.skills.items()],
         years_experience=person.years,
         industries=list(person.industries),
