@@ -70,7 +70,10 @@ class RelationshipStoreContract:
     async def test_open_relationships_hold_seats_and_closed_ones_do_not(
         self, uow: UnitOfWork
     ) -> None:
-        waiting, started, declined = asked("x1"), asked("x2"), asked("x3")
+        # distinct times: "oldest first" is the order asserted below
+        waiting, started, declined = (
+            asked(f"x{n}", at=T0 + timedelta(minutes=n)) for n in (1, 2, 3)
+        )
         elsewhere = asked("x4", tenant=OTHER)
         async with uow.transaction() as tx:
             for r in (waiting, started, declined, elsewhere):

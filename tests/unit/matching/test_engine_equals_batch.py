@@ -18,7 +18,9 @@ from services.matching.domain.engine import TenantEngine, population
 from services.matching.service_layer.search_threads import helper_threads
 from tests.support import population as people
 
-pytestmark = pytest.mark.slow  # the batch recompute scores 10 million pairs in Python
+# The batch recompute scores 10 million pairs in Python: minutes, more than the suite's
+# default per-test timeout allows on a busy 2-core machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 SEED = 20261125  # benchmarks/matching.py's default
 # The cap split over partitions gave e043a981fb24dfb6: it hid mentors from the partitions whose
 # share of their budget rounded to 0. The tenant-wide cap shows them there, so rankings moved.
