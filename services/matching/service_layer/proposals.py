@@ -152,8 +152,8 @@ def _next_proposal(
     mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
     goal_id = goal.goal_id if goal else current.goal_id if current else ""
     forced = cause.told is not None and cause.told.forced
-    if mentee_id not in engine.roster.partition_of or mentee_id in engine.roster.paused:
-        return None  # gone, or the goal waits on an active relationship: nothing to propose
+    if mentee_id not in engine.roster.partition_of:
+        return None
     if not is_due(current, goal_id, mentor_ids, forced):
         return None
     proposal = CurrentProposal(

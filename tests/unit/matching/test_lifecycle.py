@@ -236,11 +236,3 @@ def test_a_mentor_erased_first_still_lets_the_mentee_move_on() -> None:
     assert causes(cluster)[-1] == ("request_declined", None)  # the erased mentor is not named
     assert cluster.proposals[-1].payload.cause.mentor_id is None  # type: ignore[union-attr]
     assert "'m1'" not in repr(cluster.uow.state.relationships)
-
-
-def test_a_goal_that_waits_gets_no_proposal_even_when_the_mentee_changes_it() -> None:
-    steps = [requested("x1", "m1"), started("x1", "m1")]
-    cluster = run(*TWO_MENTORS, *steps, goal_set("x1", 2, preferred_styles=["coaching"]))
-    assert proposed(cluster, "x1") == [("m1", "m2")]
-    cluster = run(*TWO_MENTORS, *steps, adjusted("x1", 2, preferred_styles=["coaching"]))
-    assert proposed(cluster, "x1") == [("m1", "m2")]
