@@ -36,7 +36,10 @@ QUIET = Told(None)
 PROFILE_CHANGED = Told(ProposalCause(kind="profile_changed"))
 # A later event of the same batch does not hide these: an adjustment says more than the
 # ending that caused it.
-_KEPT_OVER = {"preferences_adjusted": frozenset({"relationship_ended", "proposal_declined"})}
+_KEPT_OVER = {
+    "preferences_adjusted": frozenset({"relationship_ended", "proposal_declined"}),
+    "proposal_declined": frozenset({"relationship_ended"}),  # 'Not for me' withdrew a request
+}
 
 
 def merged(before: Told | None, after: Told) -> Told:

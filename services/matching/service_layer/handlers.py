@@ -34,7 +34,13 @@ from services.matching.service_layer.exposure import (
     read_lists_elsewhere,
     tell_every_partition,
 )
-from services.matching.service_layer.lifecycle import apply_blocks, mentor_name, record_relationship
+from services.matching.service_layer.lifecycle import (
+    apply_blocks,
+    mentor_left,
+    mentor_name,
+    record_relationship,
+    resume_waiting,
+)
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
 from services.matching.service_layer.topics import MENTOR_FEED
@@ -51,7 +57,7 @@ from shared.contracts.lifecycle import LIFECYCLE_EVENTS, LifecycleEvent
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.contracts.topics import PROFILES
-from shared.erasure import Person, admit
+from shared.erasure import Erasure, Person, admit
 from shared.errors import TransientError
 from shared.metrics import RANKING_RECOMPUTES
 from shared.tracing import continued_trace
@@ -171,6 +177,9 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                 named = mentor_named(event)
                 if not await admit(event, people_of(event), erased, tx.erasures, named):
                     await _bury_again(tx, event)
+                    if event.event_id in fresh and await mentee_admitted(event, erased, tx):
+                        fresh.discard(event.event_id)  # only its mentor is erased
+                        pending.collect(engines[event.tenant_id], delivery, mentor_left(event))
                     continue  # from before its person's erasure: a replay or a late copy
                 if event.event_id in fresh:
                     fresh.discard(event.event_id)  # a copy later in the same poll is a duplicate
@@ -193,6 +202,16 @@ async def _bury_again(tx: MatchingTransaction, event: EventEnvelope) -> None:
 
 
 PAIR_EVENTS = MatchAccepted | MatchDeclined | LifecycleEvent  # about a mentee and a mentor
+
+
+async def mentee_admitted(
+    event: EventEnvelope, erased: dict[Person, Erasure], tx: MatchingTransaction
+) -> bool:
+    """A relationship step dropped because it names an erased mentor, about a mentee who is
+    not erased: the mentee still moves on (lifecycle.mentor_left)."""
+    if not isinstance(event, LifecycleEvent):
+        return False
+    return await admit(event, [(event.tenant_id, event.key)], erased, tx.erasures)
 
 
 def mentor_named(event: EventEnvelope) -> list[Person]:
@@ -341,6 +360,7 @@ async def refresh_mentor(
     person = await tx.stored_person(event.tenant_id, mentor_id)
     if person is None:
         engine.drop_mentor(mentor_id)
+        await resume_waiting(tx, engine, event.tenant_id, partition)
     else:
         engine.set_accepted(mentor_id, person.seats_taken)
         engine.put_mentor_data(person)

@@ -14,6 +14,7 @@ from services.matching.domain.engine import TenantEngine
 from services.matching.domain.relationships import Relationship, State, blocks
 from services.matching.service_layer.causes import QUIET, Told, about_mentor
 from services.matching.service_layer.unit_of_work import MatchingTransaction
+from shared.contracts.envelope import EventEnvelope
 from shared.contracts.lifecycle import (
     FitCheckRequested,
     LifecycleEvent,
@@ -24,7 +25,7 @@ from shared.contracts.lifecycle import (
     RequestExpired,
     RequestReminded,
 )
-from shared.contracts.matches import CauseKind
+from shared.contracts.matches import CauseKind, ProposalCause
 
 if TYPE_CHECKING:
     from services.matching.service_layer.handlers import Matching
@@ -86,6 +87,25 @@ def told_moving_on(
     goal = engine.roster.goals.get(relationship.mentee_id)
     current = goal is not None and goal.goal_id == relationship.goal_id
     return Told(about_mentor(kind, relationship.mentor_id, name), forced=current)
+
+
+def mentor_left(event: EventEnvelope) -> Told | None:
+    """A step the profile service took because the mentor was erased, seen after the erasure:
+    nothing about the mentor is stored or said (their rows went with them); a waiting request
+    or a relationship that ended sends the mentee's next proposal."""
+    state = STATE_AFTER.get(type(event))
+    kind = MOVES_ON.get(state) if state is not None else None
+    return None if kind is None else Told(ProposalCause(kind=kind), forced=True)
+
+
+async def resume_waiting(
+    tx: MatchingTransaction, engine: TenantEngine, tenant_id: str, partition: int
+) -> None:
+    """A mentor was erased: the goals of this partition that waited may have waited on a
+    relationship with them, which went with their rows."""
+    roster = engine.roster
+    for mentee_id in sorted(m for m in roster.paused if roster.partition_of.get(m) == partition):
+        await apply_blocks(tx, engine, tenant_id, mentee_id, partition)
 
 
 async def apply_blocks(

@@ -93,6 +93,15 @@ class Cluster:
                 found.update(instance.engines[tenant].ranking_ids())
         return found
 
+    def waiting(self, tenant: str) -> set[str]:
+        """The mentees whose goal waits, as the engines hold them."""
+        return {
+            mentee
+            for instance in self.instances
+            if tenant in instance.engines
+            for mentee in instance.engines[tenant].roster.paused
+        }
+
     def check_invariants(self) -> None:
         """Every part of every engine in use keeps its invariants (a stale engine, left by a
         transaction that rolled back, is reloaded before its next event)."""

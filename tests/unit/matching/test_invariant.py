@@ -1,17 +1,23 @@
 """The incremental engine, driven through the real handlers, always equals a batch recompute.
 
-Any sequence of profile, goal, accept, decline and delete events, in any interleaving the
-partitioning allows, with redeliveries, stale versions, several events per transaction (a poll)
-and rebalances between two instances (which then restore from the store), ends in rankings
-equal to a from-scratch recompute of the final stored state, and in stored proposals that name
-exactly those mentors; and no partition hides a mentor that has exposure left
-(assert_no_mentor_hidden). After every step, every engine's parts keep their own invariants
-(TenantEngine.check_invariants).
+Any sequence of profile, goal, adjusted-preferences, accept, decline and delete events and every
+step of a relationship (request, 'Not now', expiry, start, reminder, fit check, ending, 'don't
+match us again', and the endings an erasure brings), with the mentor's seats published as the
+profile service does (tests/unit/matching/profile_side.py), in any interleaving the partitioning
+allows, with redeliveries, stale versions and late copies, several events per transaction (a
+poll) and rebalances between two instances (which then restore from the store), ends in:
+- rankings equal to a from-scratch recompute of the final stored state, and stored proposals
+  that name exactly those mentors (a goal that waits on an active relationship keeps its last);
+- each mentor's seats taken (from its profile, as matching stored it) equal to its held
+  requests plus active relationships, never over capacity, and no full mentor proposed.
+- no partition hides a mentor that has exposure left (assert_no_mentor_hidden).
+After every step, every engine's parts keep their own invariants (TenantEngine.check_invariants).
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import replace
 from typing import Any
 
@@ -24,11 +30,14 @@ from services.matching.domain.constraints import (
     free_seats,
     open_to_mentees,
 )
+from services.matching.domain.relationships import HOLDING
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
+from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
 from tests.unit.builders import TENANT, goal, mentee
 from tests.unit.matching.cluster import Cluster
+from tests.unit.matching.profile_side import ANSWERS, ProfileSide
 
 USERS = [f"u{i}" for i in range(6)]
 SKILLS = ["go", "kubernetes", "python", "sql"]
@@ -60,6 +69,7 @@ goals = st.fixed_dictionaries(
         "target_skills": st.lists(st.sampled_from(SKILLS), min_size=1, max_size=3, unique=True),
         "background_preference": st.sampled_from(["similar", "different", "no_preference"]),
         "preferred_styles": st.lists(st.sampled_from(["coaching", "advising"]), max_size=1),
+        "goal_id": st.sampled_from(["g1", "g1", "g2"]),
         "criteria": st.fixed_dictionaries(
             {"skills": st.floats(0, 1), "industry": st.floats(0, 1), "style": st.floats(0, 1)}
         ),
@@ -68,15 +78,18 @@ goals = st.fixed_dictionaries(
 actions = st.lists(
     st.one_of(
         st.tuples(st.just("profile"), users, profiles),
-        st.tuples(st.just("goal"), users, goals),
+        st.tuples(st.sampled_from(["goal", "adjust"]), users, goals),
         st.tuples(st.sampled_from(["accept", "decline"]), users, users),
+        st.tuples(st.just("request"), users, st.integers(0, 5)),
+        st.tuples(st.just("answer"), st.integers(0, 7), st.sampled_from(ANSWERS)),
+        st.tuples(st.just("replay"), st.integers(0, 63), st.booleans()),
         st.tuples(st.just("delete"), users, st.none()),
         st.tuples(st.just("deliver"), st.integers(0, PARTITIONS - 1), st.booleans()),
         st.tuples(st.just("poll"), st.integers(0, 1), st.integers(2, 6)),
         st.tuples(st.just("rebalance"), st.integers(0, 2**PARTITIONS - 1), st.none()),
     ),
     min_size=6,
-    max_size=60,
+    max_size=70,
 )
 configs = st.builds(
     EngineConfig,
@@ -91,22 +104,30 @@ configs = st.builds(
 
 
 class Script:
-    """Turns drawn actions into events with sensible per-user versions."""
+    """Turns drawn actions into events with sensible per-user versions; relationships and seats
+    as the profile service keeps them (`side`)."""
 
     def __init__(self, cluster: Cluster, tenant: str = TENANT) -> None:
         self.cluster = cluster
         self.tenant = tenant
         self.versions: dict[str, int] = {}
         self.goal_versions: dict[str, int] = {}
+        self.profiles: dict[str, dict[str, Any]] = {}  # each live person's last drawn fields
+        self.goal_ids: dict[str, str] = {}
+        self.side = ProfileSide(tenant, cluster.submit, self._republish)
 
     async def run(self, action: tuple[str, Any, Any]) -> None:
         kind, first, second = action
         if kind == "profile":
             self._profile(first, dict(second))
-        elif kind == "goal":
-            self.goal_versions[first] = self.goal_versions.get(first, 0) + 1
-            goal_payload = goal(first, self.goal_versions[first], **second)
-            self.cluster.submit(GoalSet(tenant_id=self.tenant, key=first, payload=goal_payload))
+        elif kind in ("goal", "adjust"):
+            self._goal(kind, first, second)
+        elif kind == "request":
+            self._request(first, second)
+        elif kind == "answer":
+            self.side.answer(first, second)
+        elif kind == "replay":
+            self.side.replay(first, second)
         elif kind in ("accept", "decline") and first != second:
             event_type = MatchAccepted if kind == "accept" else MatchDeclined
             payload = {
@@ -121,6 +142,9 @@ class Script:
                 )
             )
         elif kind == "delete":
+            self.side.erase(first)
+            self.profiles.pop(first, None)
+            self.goal_ids.pop(first, None)
             self.cluster.submit(
                 ProfileDeleted(
                     tenant_id=self.tenant, key=first, payload=ProfileDeletedPayload(user_id=first)
@@ -138,10 +162,52 @@ class Script:
         fields["skills"] = [{"name": n, "level": lvl} for n, lvl in fields["skills"].items()]
         if fields["manager_id"] == user:
             fields["manager_id"] = None
+        seats = self.side.seats(user)
+        fields["capacity"] = max(fields["capacity"], seats)  # capacity never drops below seats
+        if not stale:
+            self.profiles[user] = fields
         version = self.versions.get(user, 0) - 1 if stale else self.versions.get(user, 0) + 1
         self.versions[user] = max(version, self.versions.get(user, 0))
-        payload = mentee(user, version, display_name=f"Person {user}", **fields)
+        self._submit_profile(user, version, fields, seats)
+
+    def _submit_profile(self, user: str, version: int, fields: dict[str, Any], seats: int) -> None:
+        payload = mentee(user, version, display_name=f"Person {user}", seats_taken=seats, **fields)
         self.cluster.submit(ProfileUpdated(tenant_id=self.tenant, key=user, payload=payload))
+
+    def _republish(self, mentor_id: str, seats: int) -> None:
+        """The mentor's profile again, with the seats now taken and a newer version."""
+        if mentor_id in self.profiles:
+            self.versions[mentor_id] += 1
+            self._submit_profile(
+                mentor_id, self.versions[mentor_id], self.profiles[mentor_id], seats
+            )
+
+    def _goal(self, kind: str, user: str, fields: dict[str, Any]) -> None:
+        self.goal_versions[user] = self.goal_versions.get(user, 0) + 1
+        payload = goal(user, self.goal_versions[user], **fields)
+        self.goal_ids[user] = payload.goal_id
+        if kind == "goal":
+            self.cluster.submit(GoalSet(tenant_id=self.tenant, key=user, payload=payload))
+            return
+        adjustment = {"adjustment_id": str(uuid.uuid4()), "trigger": "relationship_ended"}
+        adjusted = {**payload.model_dump(), "adjustment": adjustment}
+        self.cluster.submit(
+            PreferencesAdjusted.model_validate(
+                {"tenant_id": self.tenant, "key": user, "payload": adjusted}
+            )
+        )
+
+    def _request(self, mentee_id: str, index: int) -> None:
+        """'Request an intro' of a live mentee with a goal, to the index-th (round) live mentor
+        open to mentees."""
+        mentors = sorted(
+            (user, fields)
+            for user, fields in self.profiles.items()
+            if "mentor" in fields["roles"] and fields["opted_in"] and user != mentee_id
+        )
+        if mentee_id in self.profiles and mentee_id in self.goal_ids and mentors:
+            mentor_id, fields = mentors[index % len(mentors)]
+            self.side.request(mentee_id, mentor_id, self.goal_ids[mentee_id], fields["capacity"])
 
 
 @settings(
@@ -154,16 +220,24 @@ class Script:
     cast=st.tuples(
         st.lists(profiles, min_size=6, max_size=6), st.lists(goals, min_size=6, max_size=6)
     ),
+    asked=st.lists(st.tuples(users, st.integers(0, 5)), min_size=1, max_size=6),
+    answered=st.lists(st.tuples(st.integers(0, 7), st.sampled_from(ANSWERS)), max_size=6),
     script=actions,
 )
 def test_incremental_rankings_equal_a_batch_recompute(
     config: EngineConfig,
     cast: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    asked: list[tuple[str, int]],
+    answered: list[tuple[int, str]],
     script: list[tuple[str, Any, Any]],
 ) -> None:
-    """Everyone first gets a profile and a goal (so that rankings are rarely empty), then chaos."""
+    """Everyone first gets a profile and a goal (so that rankings are rarely empty), some ask
+    mentors for an intro and some mentors answer (so that relationships are rarely absent),
+    then chaos."""
     opening = [("profile", u, p) for u, p in zip(USERS, cast[0], strict=True)]
     opening += [("goal", u, g) for u, g in zip(USERS, cast[1], strict=True)]
+    opening += [("request", mentee_id, mentor) for mentee_id, mentor in asked]
+    opening += [("answer", index, answer) for index, answer in answered]
 
     async def scenario() -> None:
         cluster = Cluster(config, instances=2)
@@ -179,12 +253,26 @@ def test_incremental_rankings_equal_a_batch_recompute(
         event(f"partitions restored: {min(cluster.loader.loads, 4)}")
         elsewhere = sum(len(e.lists.remote) for i in cluster.instances for e in i.engines.values())
         event(f"mentors weighed from lists owned elsewhere: {min(elsewhere, 3)}")
+        relationships = [r for r, _ in cluster.uow.state.relationships.values()]
+        event(f"relationships stored: {min(len(relationships), 4)}")
+        for state in sorted({r.state for r in relationships}):
+            event(f"a relationship {state}")
         assert cluster.rankings(TENANT) == expected
         stored = cluster.stored_proposals(TENANT)
         for mentee_id, ranking in expected.items():
             assert stored.get(mentee_id, set()) == set(ranking), mentee_id
-        assert all(not mentors for m, mentors in stored.items() if m not in expected)
+        waiting = cluster.population(TENANT).paused
+        assert all(
+            not mentors for m, mentors in stored.items() if m not in expected.keys() | waiting
+        )
+        check_seats(cluster, expected, runner.side)
         assert_no_mentor_hidden(cluster, TENANT)
+        assert cluster.waiting(TENANT) == waiting
+        # every partition moves: the engines restored from the store rank as the live ones did
+        await cluster.assign({p: 1 - (p % 2) for p in range(PARTITIONS)})
+        cluster.check_invariants()
+        assert cluster.rankings(TENANT) == expected
+        assert cluster.waiting(TENANT) == waiting
 
     asyncio.run(scenario())
 
@@ -211,6 +299,25 @@ def assert_no_mentor_hidden(cluster: Cluster, tenant: str) -> None:
             if config.diversity == 0:
                 assert mentor_id in rankings.get(mentee_id, ()), (mentee_id, mentor_id)
             assert mentee_id in held, (mentee_id, mentor_id)
+
+
+def check_seats(cluster: Cluster, rankings: dict[str, tuple[str, ...]], side: ProfileSide) -> None:
+    """Seats used (the mentor's profile, as matching stored it) == held requests + active
+    relationships (the profile service's), never over capacity; every relationship matching
+    holds as holding a seat holds one there too (matching may miss one: a step naming a mentor
+    erased and created again is dropped until matching has seen the new profile); no mentor
+    without a free seat is in any ranking."""
+    state = cluster.uow.state
+    truth = {r.request_id: r for r in side.relationships}
+    for (tenant, request_id), (relationship, _) in state.relationships.items():
+        if tenant == TENANT and relationship.state in HOLDING:
+            assert truth[request_id].state in HOLDING, request_id
+    people = {u: p for (t, u), (p, _) in state.people.items() if t == TENANT}
+    for user_id, person in people.items():
+        assert person.seats_taken == side.seats(user_id), user_id
+        assert person.seats_taken <= person.capacity, user_id
+    for ranking in rankings.values():
+        assert all(people[m].seats_taken < people[m].capacity for m in ranking)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,6 +19,7 @@ from shared.contracts.lifecycle import (
 from shared.contracts.preferences import PreferencesAdjusted
 from tests.unit.builders import TENANT, goal, mentee, mentor
 from tests.unit.matching.cluster import Cluster
+from tests.unit.matching.test_erased_stay_erased import deleted
 from tests.unit.matching.test_handlers import goal_set, profile, proposed, run
 
 LATER = datetime(2026, 12, 11, 18, 0, tzinfo=UTC)
@@ -216,3 +217,22 @@ def test_adjusted_preferences_rerank_like_a_goal_and_say_why() -> None:
     assert cause.adjustment is not None and cause.adjustment.styles_favoured == ["coaching"]
     stale = run(*styled, goal_set("x1", 3), adjusted("x1", 2, preferred_styles=["coaching"]))
     assert [c for c, _ in causes(stale)] == ["goal_set", "preferences_changed"]
+
+
+def test_a_mentor_erased_first_still_lets_the_mentee_move_on() -> None:
+    """The profile service ends what an erased mentor was part of; matching may see the
+    erasure first, and then drops those steps (they name the erased mentor). The mentee's goal
+    resumes all the same, and a waiting request is answered with the next proposal."""
+    steps = [requested("x1", "m1"), started("x1", "m1")]
+    cluster = run(*TWO_MENTORS, *steps, deleted("m1"), ended("x1", "m1", ended_by="system"))
+    assert cluster.rankings(TENANT)["x1"] == ("m2",)
+    assert proposed(cluster, "x1")[-1] == ("m2",)
+    cluster = run(
+        *TWO_MENTORS,
+        requested("x1", "m1"),
+        deleted("m1"),
+        declined("x1", "m1", declined_by="mentor_left"),
+    )
+    assert causes(cluster)[-1] == ("request_declined", None)  # the erased mentor is not named
+    assert cluster.proposals[-1].payload.cause.mentor_id is None  # type: ignore[union-attr]
+    assert "'m1'" not in repr(cluster.uow.state.relationships)
