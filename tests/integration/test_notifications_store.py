@@ -144,16 +144,16 @@ async def test_a_slot_records_over_its_connection_and_replaces_it_when_it_breaks
     first, second = sorted(e.id for e in await store.claim_due(10, 30.0, HOUR_S, HOUR_S))
     async with store.send_records() as records:
         await (await records.begin_mark_released(first, 1))
-        await records.mark_sent([first])
+        await records.mark_sent([(first, 1)])
         backend = await pool.fetchval(
             "SELECT pid FROM pg_stat_activity WHERE state = 'idle' AND pid <> pg_backend_pid()"
             " AND query LIKE 'UPDATE emails SET state = %' ORDER BY state_change DESC LIMIT 1"
         )
         await pool.execute("SELECT pg_terminate_backend($1)", backend)
         with contextlib.suppress(*TRANSIENT_ERRORS):  # unless the pool noticed first
-            await records.mark_sent([second])  # on the connection that is gone
+            await records.mark_sent([(second, 1)])  # on the connection that is gone
         await (await records.begin_mark_released(second, 1))  # on a new connection
-        await records.mark_sent([second])
+        await records.mark_sent([(second, 1)])
     states = await pool.fetch("SELECT id, state FROM emails ORDER BY id")
     assert [(r["id"], r["state"]) for r in states] == [(first, "sent"), (second, "sent")]
 
@@ -199,7 +199,7 @@ async def test_only_the_claim_that_holds_the_lease_records_an_outcome(
         assert current.attempts == slow.attempts + 1
         with pytest.raises(LeaseLost):
             await records.begin_mark_released(email, slow.attempts)
-        await records.mark_sent([email])  # not released: left alone
+        await records.mark_sent([(email, slow.attempts)])  # not its claim: left alone
         # The stale claim's outcomes (its SMTP attempt failed late) change nothing either:
         await records.reschedule(email, slow.attempts, 60.0, "421 too late")
         await records.mark_failed(email, slow.attempts, "failed", "550 too late")
@@ -210,7 +210,7 @@ async def test_only_the_claim_that_holds_the_lease_records_an_outcome(
         assert await _state(pool, email) == ("released", current.attempts)
         with pytest.raises(LeaseLost):  # once released, nobody releases it again
             await records.begin_mark_released(email, current.attempts)
-        await records.mark_sent([email])
+        await records.mark_sent([(email, current.attempts)])
     assert await _state(pool, email) == ("sent", current.attempts)
 
 
@@ -227,3 +227,30 @@ async def test_an_email_that_waits_again_does_not_give_way_to_an_older_one(
         await records.reschedule(newest, 0, 5.0, "waiting for contact details")
     rows = await pool.fetch("SELECT id, state FROM emails ORDER BY id")
     assert [tuple(r) for r in rows] == [(older, "superseded"), (newest, "queued")]
+
+
+async def _claimable(pool: asyncpg.Pool, email_id: int) -> bool:
+    query = "SELECT lease_until IS NULL OR lease_until < now() FROM emails WHERE id = $1"
+    return bool(await pool.fetchval(query, email_id))
+
+
+async def test_an_email_whose_released_record_was_lost_is_recorded_sent_by_its_claim(
+    pool: asyncpg.Pool,
+) -> None:
+    """Seen in the chaos run (PostgreSQL SIGKILLed at 23:30:51): the `released` UPDATE ran but
+    its COMMIT never did, the end of the message was written and the server took it. The 250's
+    `sent` record committed once PostgreSQL was back, yet matched only `released` rows: the row
+    stayed `sending`, its lease expired and the email went out again 10 s later."""
+    email = await add_email(pool, "u-ada")
+    store = PostgresNotificationsStore(pool)
+    (claim,) = await store.claim_due(10, 0.5, HOUR_S, HOUR_S)
+    async with store.send_records() as records:
+        release = await records.begin_mark_released(email, claim.attempts)
+        records._conn.terminate()  # type: ignore[attr-defined,union-attr]  # gone before COMMIT
+        with contextlib.suppress(Exception):
+            await release  # the dispatcher logs "released record not committed" and goes on
+        assert await _state(pool, email) == ("sending", claim.attempts)  # the COMMIT was lost
+        await records.mark_sent([(email, claim.attempts)])  # the 250 for this claim's message
+    await eventually(lambda: _claimable(pool, email), timeout=10, what="the lease to end")
+    assert await _state(pool, email) == ("sent", claim.attempts)
+    assert await store.claim_due(10, 30.0, HOUR_S, HOUR_S) == []  # never sent a second time

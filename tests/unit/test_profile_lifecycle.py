@@ -221,6 +221,22 @@ async def test_not_for_me_after_asking_withdraws_the_request_and_frees_the_seat(
     assert seats(life) == [0, 1, 0]
 
 
+async def test_not_for_me_again_after_asking_withdraws_the_request_and_frees_the_seat() -> None:
+    """Seen in the chaos run (mentor-109): "Not for me", then "Request an intro" on the same
+    proposal, then "Not for me" again. The second decline was taken for a replay of the first
+    (same proposal, mentor and action) and withdrew nothing: the seat stayed taken."""
+    life = await setup()
+    proposal = uuid4()
+    decline = DeclineProposal(TENANT, "u-ada", "u-grace", proposal, "g1", "c")
+    await handlers.decline_proposal(decline, life.uow)
+    r = (await ask(life, proposal=proposal)).relationship
+    assert r
+    await handlers.decline_proposal(decline, life.uow)
+    (ended,) = events(life, MatchEnded)
+    assert (ended.payload.request_id, ended.payload.ended_by) == (r.request_id, "mentee")
+    assert seats(life) == [0, 1, 0]
+
+
 async def test_a_relationship_that_cannot_move_does_not_stop_the_timers() -> None:
     life = await setup(mentees=("u-ada", "u-bob"))
     broken = (await ask(life, "u-ada")).relationship

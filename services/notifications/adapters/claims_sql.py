@@ -56,7 +56,10 @@ MARK_RELEASED = (
 HELD_BY = "id = $1 AND attempts = $2 AND state IN ('sending', 'released')"
 MARK_SENT = (
     "UPDATE emails SET state = 'sent', sent_at = coalesce(sent_at, now()), updated_at = now(),"
-    " lease_until = NULL, last_error = NULL WHERE id = ANY($1::bigint[]) AND state = 'released'"
+    " lease_until = NULL, last_error = NULL"
+    " FROM unnest($1::bigint[], $2::int[]) AS held(id, attempt)"
+    " WHERE emails.id = held.id AND emails.attempts = held.attempt"
+    " AND emails.state IN ('sending', 'released')"
 )
 
 

@@ -83,9 +83,9 @@ class PostgresSendRecords:
             )
         return [r["sent_at"] for r in rows]
 
-    async def mark_sent(self, email_ids: Sequence[int]) -> None:
+    async def mark_sent(self, claims: Sequence[tuple[int, int]]) -> None:
         async with self._session() as conn:
-            await conn.execute(MARK_SENT, email_ids)
+            await conn.execute(MARK_SENT, [c[0] for c in claims], [c[1] for c in claims])
 
     async def begin_mark_released(self, email_id: int, attempt: int) -> Awaitable[None]:
         async with self._session() as conn:

@@ -239,8 +239,9 @@ class SendRecords(Protocol):
         self, tenant_id: str, mentee_id: str, since: datetime
     ) -> list[datetime]: ...
 
-    async def mark_sent(self, email_ids: Sequence[int]) -> None:
-        """`released` -> `sent`; rows in any other state are left alone."""
+    async def mark_sent(self, claims: Sequence[tuple[int, int]]) -> None:
+        """(email, attempt) pairs: `sent`, while that claim holds the email (`sending` when its
+        `released` record was lost, or `released`); rows claimed again since are left alone."""
         ...
 
     async def begin_mark_released(self, email_id: int, attempt: int) -> Awaitable[None]:

@@ -180,7 +180,7 @@ class Delivery:
             return False
         await _settled(recording)  # whatever is written next must come after it
         if result.outcome is Outcome.SENT:
-            await self._sent_records.record(email.id)
+            await self._sent_records.record(email.id, email.attempts)
             self._tools.checkpoint("sent_recorded")
             EMAILS.labels(SERVICE, "sent").inc()
             log.info("proposal email sent (attempt %d)", email.attempts)

@@ -18,13 +18,13 @@ class SentRecords:
 
     def __init__(self, store: NotificationsStore) -> None:
         self._store = store
-        self._due: dict[int, asyncio.Future[None]] = {}
+        self._due: dict[tuple[int, int], asyncio.Future[None]] = {}
         self._more = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
 
-    async def record(self, email_id: int) -> None:
+    async def record(self, email_id: int, attempt: int) -> None:
         recorded = asyncio.get_running_loop().create_future()
-        self._due[email_id] = recorded
+        self._due[email_id, attempt] = recorded
         self._more.set()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write())
@@ -65,7 +65,7 @@ def _settle(future: asyncio.Future[None], failure: BaseException | None = None) 
         future.set_exception(failure)
 
 
-async def _record_sent(records: SendRecords, email_ids: list[int]) -> None:
+async def _record_sent(records: SendRecords, claims: list[tuple[int, int]]) -> None:
     """The server has the emails: recording that waits out an outage rather than giving up,
     since an email whose `released` record did not commit would be claimed again when its lease
     expires. The retries stay frequent (a connection attempt each), so the record commits within
@@ -74,7 +74,7 @@ async def _record_sent(records: SendRecords, email_ids: list[int]) -> None:
     delay = 0.05
     while True:
         try:
-            await records.mark_sent(email_ids)
+            await records.mark_sent(claims)
             return
         except TRANSIENT_ERRORS as exc:
             log.warning("sent email not recorded yet, retrying: %s", type(exc).__name__)

@@ -165,7 +165,10 @@ async def decline_proposal(cmd: DeclineProposal, uow: UnitOfWork) -> Declined:
             cmd.tenant_id, cmd.mentee_id, cmd.mentor_id, cmd.proposal_id, "decline"
         )
         if not await tx.first_link_response(record):
-            return Declined(first=False)
+            # The same "Not for me" again, but a request may have been made since (the
+            # accept link of this proposal): the withdrawal is idempotent, so it runs anyway.
+            withdrew = await withdraw_request(tx, cmd, datetime.now(UTC))
+            return Declined(first=False, withdrew=withdrew)
         payload = MatchDeclinedPayload(
             mentee_id=cmd.mentee_id,
             mentor_id=cmd.mentor_id,

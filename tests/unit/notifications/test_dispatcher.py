@@ -94,7 +94,8 @@ class FakeStore:
     async def give_up(self, email_id: int, attempt: int, reason: str) -> None:
         self.calls.append(("gave up", email_id, reason))
 
-    async def mark_sent(self, email_ids: Sequence[int]) -> None:
+    async def mark_sent(self, claims: Sequence[tuple[int, int]]) -> None:
+        email_ids = [email_id for email_id, _ in claims]
         if self.outage_calls > 0:
             self.outage_calls -= 1
             raise ConnectionRefusedError("the database is away")
