@@ -18,7 +18,7 @@ MALFORMED = {
 }
 CONSUMERS = {
     PROFILES: {"matching", "notifications"},
-    GOALS: {"matching"},
+    GOALS: {"matching", "notifications"},
     PROPOSALS: {"notifications"},
 }
 

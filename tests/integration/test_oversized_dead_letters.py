@@ -31,8 +31,8 @@ SMALL_INVALID = b'{"event_type": "GoalSet", "payload": '
 LARGE_INVALID = b'{"padding": "' + b"x" * 1_200_000  # never closed: invalid JSON
 CONSUMERS: dict[TopicSpec, set[str]] = {
     PROFILES: {"matching", "notifications"},  # a batch consumer and a single-message one
-    GOALS: {"matching"},
-    FEEDBACK: {"matching"},
+    GOALS: {"matching", "notifications"},  # notifications quotes the goal to the mentor asked
+    FEEDBACK: {"matching", "notifications"},  # and emails each step of a relationship
     PROPOSALS: {"notifications"},  # batch
     INGRESS: {"profile"},  # single-message
     MENTOR_FEED: {"matching"},  # matching's internal fan-out
