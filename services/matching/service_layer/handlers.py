@@ -87,6 +87,9 @@ class Matching:
     tracer: Tracer | None = None  # spans for proposals, in the trace of the event behind each
     run: PartRunner = field(default_factory=helper_threads)  # a split search's parts, at once
     mentor_refs: MentorRefs = field(default_factory=MentorRefs)  # how exposure notices name them
+    # An adjustment that arrived while its goal still waited on the relationship whose ending
+    # caused it (the ending travels on another topic): said when that goal resumes.
+    held: dict[tuple[str, str], Told] = field(default_factory=dict)
 
     async def take_partitions(self, partitions: Collection[int]) -> None:
         """After a rebalance: restore the engines of exactly these partitions from the store."""
@@ -321,7 +324,11 @@ async def record_goal(
         await apply_blocks(tx, engine, event.tenant_id, goal.mentee_id, partition, goal.goal_id)
     engine.put_goal(goal, partition)
     adjustment = event.payload.adjustment if isinstance(event, PreferencesAdjusted) else None
-    return goal_told(previous, goal, adjustment)
+    told = goal_told(previous, goal, adjustment)
+    if adjustment is not None and goal.mentee_id in engine.roster.paused:
+        matching.held[(event.tenant_id, goal.mentee_id)] = told
+        return QUIET  # nothing to propose yet; the resumed goal's proposal says it
+    return told
 
 
 async def record_feedback(

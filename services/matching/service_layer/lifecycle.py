@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.relationships import Relationship, State, blocks
-from services.matching.service_layer.causes import QUIET, Told, about_mentor
+from services.matching.service_layer.causes import QUIET, Told, about_mentor, merged
 from services.matching.service_layer.unit_of_work import MatchingTransaction
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.lifecycle import (
@@ -76,7 +76,9 @@ async def record_relationship(
     if kind is None:
         return QUIET
     name = await mentor_name(tx, engine, event.tenant_id, relationship.mentor_id)
-    return told_moving_on(engine, relationship, kind, name)
+    told = told_moving_on(engine, relationship, kind, name)
+    held = matching.held.pop((event.tenant_id, relationship.mentee_id), None)
+    return told if held is None else merged(held, told)  # the adjustment says more
 
 
 def told_moving_on(

@@ -236,3 +236,20 @@ def test_a_mentor_erased_first_still_lets_the_mentee_move_on() -> None:
     assert causes(cluster)[-1] == ("request_declined", None)  # the erased mentor is not named
     assert cluster.proposals[-1].payload.cause.mentor_id is None  # type: ignore[union-attr]
     assert "'m1'" not in repr(cluster.uow.state.relationships)
+
+
+def test_an_adjustment_read_before_its_ending_is_said_when_the_goal_resumes() -> None:
+    """The ending (feedback topic) and the adjustment it caused (goals topic) may be read in
+    either order; read first, the adjustment is held while the goal still waits on the
+    relationship, then the proposal that resumes the goal says it, not an empty one before."""
+    active = [*TWO_MENTORS, requested("x1", "m1"), started("x1", "m1")]
+    cluster = run(*active, adjusted("x1", 2), ended("x1", "m1"))
+    assert proposed(cluster, "x1") == [("m1", "m2"), ("m2",)]
+    cause = cluster.proposals[-1].payload.cause
+    assert cause is not None and cause.kind == "preferences_adjusted"
+    assert cause.adjustment is not None and cause.adjustment.reason == "style"
+    other_order = run(*active, ended("x1", "m1"), adjusted("x1", 2))
+    assert [kind for kind, _ in causes(other_order)][-2:] == [
+        "relationship_ended",
+        "preferences_adjusted",
+    ]
