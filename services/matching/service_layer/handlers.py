@@ -43,6 +43,7 @@ from services.matching.service_layer.lifecycle import (
 )
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
+from services.matching.service_layer.subjects import mentor_named, people_of
 from services.matching.service_layer.topics import MENTOR_FEED
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
@@ -204,9 +205,6 @@ async def _bury_again(tx: MatchingTransaction, event: EventEnvelope) -> None:
         await tx.publish_tombstone(PROFILES, event.tenant_id, event.key)
 
 
-PAIR_EVENTS = MatchAccepted | MatchDeclined | LifecycleEvent  # about a mentee and a mentor
-
-
 async def mentee_admitted(
     event: EventEnvelope, erased: dict[Person, Erasure], tx: MatchingTransaction
 ) -> bool:
@@ -215,24 +213,6 @@ async def mentee_admitted(
     if not isinstance(event, LifecycleEvent):
         return False
     return await admit(event, [(event.tenant_id, event.key)], erased, tx.erasures)
-
-
-def mentor_named(event: EventEnvelope) -> list[Person]:
-    """The mentor of feedback and of relationships: a mentee may answer an old email after
-    the mentor was erased."""
-    if isinstance(event, PAIR_EVENTS):
-        return [(event.tenant_id, event.payload.mentor_id)]
-    return []
-
-
-def people_of(event: EventEnvelope) -> list[Person]:
-    """Whom an event is about, for erasure: the person, and the mentor of feedback and of
-    relationships."""
-    if isinstance(event, PAIR_EVENTS):
-        return [(event.tenant_id, event.key), (event.tenant_id, event.payload.mentor_id)]
-    if isinstance(event, ProfileUpdated | ProfileDeleted | GoalSet | PreferencesAdjusted):
-        return [(event.tenant_id, event.key)]
-    return []  # the mentor fan-out follows a profile event that was admitted
 
 
 async def _persist(
