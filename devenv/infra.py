@@ -20,7 +20,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -29,6 +29,11 @@ KAFKA_SCRIPTS = Path(__file__).resolve().parent.parent / "scripts" / "kafka"
 KAFKA_LIBS = KAFKA_SCRIPTS.parent.parent / ".cache" / "kafka" / "libs"
 MIN_JAVA = 17
 POSTGRES_IMAGE = "postgres:18"
+# Tansu answers a consumer's JoinGroup only after half the session timeout (at least 1 s), and
+# FastStream starts a service's subscribers one after another: with the default 10 s, each
+# consumer group cost 5 s, and starting the three services 30 s. 2 s still lets a consumer
+# miss three heartbeats before the group drops it.
+EMBEDDED_GROUP_TIMING = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
 
 
 @dataclass(frozen=True)
@@ -37,11 +42,22 @@ class KafkaEndpoint:
     kind: str  # "external", "testcontainers", "apache" or "embedded"
     enable_idempotence: bool
     reason: str = ""  # why this broker was chosen, for `make dev`'s banner and test headers
+    # Consumer group timing (KafkaSettings' session_timeout_ms, heartbeat_interval_ms) where
+    # this broker needs other values than the settings' defaults.
+    group_timing: dict[str, int] = field(default_factory=dict)
+
+    def settings(self) -> dict[str, object]:
+        """KafkaSettings fields that reach this broker (the services read them as KAFKA_*)."""
+        return {
+            "bootstrap_servers": self.bootstrap_servers,
+            "enable_idempotence": self.enable_idempotence,
+            **self.group_timing,
+        }
 
     def env(self) -> dict[str, str]:
         return {
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-            "KAFKA_ENABLE_IDEMPOTENCE": str(self.enable_idempotence).lower(),
+            f"KAFKA_{name.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
+            for name, value in self.settings().items()
         }
 
 
@@ -166,7 +182,11 @@ def embedded_kafka(reason: str = "") -> Iterator[KafkaEndpoint]:
     try:
         wait_for_port("127.0.0.1", port, 30, process)
         yield KafkaEndpoint(
-            f"127.0.0.1:{port}", "embedded", enable_idempotence=False, reason=reason
+            f"127.0.0.1:{port}",
+            "embedded",
+            enable_idempotence=False,
+            reason=reason,
+            group_timing=dict(EMBEDDED_GROUP_TIMING),
         )
     finally:
         process.terminate()

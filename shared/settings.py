@@ -71,6 +71,20 @@ class KafkaSettings(BaseSettings):
         description="Bytes a fetch waits for (up to fetch_max_wait_ms); larger values mean "
         "fewer, fuller polls under load.",
     )
+    session_timeout_ms: int = Field(
+        default=10_000,
+        ge=1000,
+        description="Consumer group session timeout: a member silent this long is dropped and "
+        "its partitions go to the others. Apache Kafka accepts 6000 to 1800000 by default "
+        "(group.min/max.session.timeout.ms). The embedded Tansu broker holds every group join "
+        "for half of it (at least a second), so devenv lowers it there.",
+    )
+    heartbeat_interval_ms: int = Field(
+        default=3000,
+        ge=100,
+        description="How often a consumer tells its group it is alive; below "
+        "session_timeout_ms (a third of it is usual).",
+    )
     retention_days: float = Field(
         default=7,
         gt=0,
@@ -106,6 +120,8 @@ class KafkaSettings(BaseSettings):
             _require_durable(self)
         if self.min_insync_replicas > self.replication_factor:
             raise ValueError("min_insync_replicas cannot exceed replication_factor")
+        if self.heartbeat_interval_ms >= self.session_timeout_ms:
+            raise ValueError("heartbeat_interval_ms must be below session_timeout_ms")
         if self.compaction_max_lag_hours < self.erasure_grace_hours:
             raise ValueError("compaction_max_lag_hours cannot be below erasure_grace_hours")
         return self

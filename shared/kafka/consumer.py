@@ -37,12 +37,14 @@ def subscriber_options(group_id: str, kafka: KafkaSettings | None = None) -> dic
     Handlers run one message at a time per subscriber, so the commit of the consumed position
     that FastStream's ack performs never covers an unfinished message.
     """
-    fetching = kafka or KafkaSettings()
+    tuning = kafka or KafkaSettings()
     return {
         "group_id": group_id,
         "ack_policy": AckPolicy.NACK_ON_ERROR,
         "auto_offset_reset": "earliest",
-        "fetch_max_wait_ms": fetching.fetch_max_wait_ms,
-        "fetch_min_bytes": fetching.fetch_min_bytes,
+        "fetch_max_wait_ms": tuning.fetch_max_wait_ms,
+        "fetch_min_bytes": tuning.fetch_min_bytes,
         "max_poll_records": 100,
+        "session_timeout_ms": tuning.session_timeout_ms,
+        "heartbeat_interval_ms": tuning.heartbeat_interval_ms,
     }

@@ -39,8 +39,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 async def profile(kafka_endpoint, database_url, topic_prefix) -> AsyncIterator[Profile]:
     settings = ProfileSettings(
         kafka=KafkaSettings(
-            bootstrap_servers=kafka_endpoint.bootstrap_servers,
-            enable_idempotence=kafka_endpoint.enable_idempotence,
+            **kafka_endpoint.settings(),
             topic_prefix=topic_prefix,
             partitions=3,
         ),

@@ -95,8 +95,7 @@ async def matching_instance(settings: MatchingSettings) -> AsyncIterator[Matchin
 
 def settings_for(endpoint: KafkaEndpoint, topic_prefix: str, database_url: str) -> MatchingSettings:
     kafka = KafkaSettings(
-        bootstrap_servers=endpoint.bootstrap_servers,
-        enable_idempotence=endpoint.enable_idempotence,
+        **endpoint.settings(),
         topic_prefix=topic_prefix,
         partitions=PARTITIONS,
     )

@@ -23,8 +23,7 @@ PARTITIONS = 2
 @pytest.fixture
 def settings(kafka_endpoint: KafkaEndpoint, topic_prefix: str) -> KafkaSettings:
     return KafkaSettings(
-        bootstrap_servers=kafka_endpoint.bootstrap_servers,
-        enable_idempotence=kafka_endpoint.enable_idempotence,
+        **kafka_endpoint.settings(),
         topic_prefix=topic_prefix,
         partitions=PARTITIONS,
     )

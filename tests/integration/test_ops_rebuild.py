@@ -26,8 +26,7 @@ async def matching_url(
     kafka_endpoint: KafkaEndpoint, topic_prefix: str, database_url: str
 ) -> AsyncIterator[str]:
     kafka = KafkaSettings(
-        bootstrap_servers=kafka_endpoint.bootstrap_servers,
-        enable_idempotence=kafka_endpoint.enable_idempotence,
+        **kafka_endpoint.settings(),
         topic_prefix=topic_prefix,
         partitions=2,
     )

@@ -56,8 +56,7 @@ async def running_profile(
     await admin.close()
     url = postgres.database(name)
     kafka = KafkaSettings(  # not tests.support.platform: this runs the profile service alone
-        bootstrap_servers=kafka_endpoint.bootstrap_servers,
-        enable_idempotence=kafka_endpoint.enable_idempotence,
+        **kafka_endpoint.settings(),
         topic_prefix=f"p{unique}.",
         partitions=3,
     )

@@ -25,12 +25,7 @@ from shared.settings import DatabaseSettings, KafkaSettings, TracingSettings
 def kafka_settings(
     endpoint: KafkaEndpoint, topic_prefix: str, partitions: int = 3
 ) -> KafkaSettings:
-    return KafkaSettings(
-        bootstrap_servers=endpoint.bootstrap_servers,
-        enable_idempotence=endpoint.enable_idempotence,
-        topic_prefix=topic_prefix,
-        partitions=partitions,
-    )
+    return KafkaSettings(**endpoint.settings(), topic_prefix=topic_prefix, partitions=partitions)
 
 
 @dataclass
