@@ -58,6 +58,15 @@ def _needs(request: pytest.FixtureRequest) -> None:
         pytest.skip(limits.EMBEDDED_BROKER_LIMITS[features[0]])
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `session_broker` the tests whose fixtures reach the session's broker: CI runs these
+    once more on the embedded broker; for the others that pass would repeat the first."""
+    for item in items:
+        if "kafka_endpoint" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.session_broker)
+
+
 def pytest_report_header() -> str:
     return "infrastructure: resolved by devenv.infra (README, 'Real infrastructure')"
 
