@@ -29,10 +29,10 @@ KAFKA_SCRIPTS = Path(__file__).resolve().parent.parent / "scripts" / "kafka"
 KAFKA_LIBS = KAFKA_SCRIPTS.parent.parent / ".cache" / "kafka" / "libs"
 MIN_JAVA = 17
 POSTGRES_IMAGE = "postgres:18"
-# Tansu answers a consumer's JoinGroup only after half the session timeout (at least 1 s), and
-# FastStream starts a service's subscribers one after another: with the default 10 s, each
-# consumer group cost 5 s, and starting the three services 30 s. 2 s still lets a consumer
-# miss three heartbeats before the group drops it.
+# Tansu answers a consumer's JoinGroup only after half the session timeout (at least 1 s): with
+# the default 10 s every consumer group of a starting service waited 5 s, and the tests start
+# services over a hundred times. 2 s still lets a consumer miss three heartbeats before the group
+# drops it.
 EMBEDDED_GROUP_TIMING = {"session_timeout_ms": 2000, "heartbeat_interval_ms": 500}
 
 

@@ -33,7 +33,7 @@ from shared.http.health import (
     partitions_progressing,
     postgres_ready,
 )
-from shared.kafka.broker import build_broker
+from shared.kafka.broker import build_broker, start_broker
 from shared.kafka.consumer import install_dead_letter
 from shared.kafka.dead_letter import DeadLetterMiddleware
 from shared.kafka.producer import kafka_producer
@@ -99,7 +99,7 @@ class ServiceCore:
         return broker, dead_letters
 
     async def start_broker(self, broker: KafkaBroker) -> None:
-        await broker.start()
+        await start_broker(broker)
         self.stack.push_async_callback(broker.stop)
 
     def install_operations(
