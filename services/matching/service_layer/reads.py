@@ -167,7 +167,7 @@ class Reads:
                 ),
                 summary=f"Not proposed: {excluded.detail}.",
             )
-        return _compared(view, mentor, _ranked(view, proposed, people))
+        return compared(view, mentor, _ranked(view, proposed, people))
 
     async def preview(
         self, tenant_id: str, mentee_id: str, goal_id: str, weights: tuple[float, ...]
@@ -190,7 +190,7 @@ class Reads:
         )
 
 
-def _compared(view: MenteeGoal, mentor: Person, proposed: list[RankedMentor]) -> Explanation:
+def compared(view: MenteeGoal, mentor: Person, proposed: list[RankedMentor]) -> Explanation:
     """No hard rule: the mentor's score next to the last proposed mentor's, criterion by
     criterion, and in one sentence why that puts them in or out."""
     mine = ranked_mentor(view, mentor, 1)

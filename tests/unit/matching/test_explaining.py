@@ -18,6 +18,7 @@ from services.matching.domain.people import (
     tiebreak,
 )
 from services.matching.domain.relationships import Relationship
+from services.matching.service_layer.reads import compared, ranked_mentor
 from tests.unit.builders import goal, mentee, mentor
 
 CONFIG = EngineConfig(top_k=2, exposure_per_seat=1.0)
@@ -115,3 +116,19 @@ def test_preview_ranking_follows_the_weights_and_the_cap() -> None:
     # better: left out whatever the weights
     full = {"speaker": [(-1.0, tiebreak(f"x{i}")) for i in range(3)]}
     assert ranking(view.with_weights(language_first), mentors, full, CONFIG) == ("skilled",)
+
+
+def test_a_mentor_no_rule_keeps_out_is_compared_with_the_last_proposed() -> None:
+    strong = _mentor("strong", skills=[{"name": "kubernetes", "level": 5}])
+    weak = _mentor("weak", skills=[{"name": "kubernetes", "level": 1}])
+    view = _view()
+    answer = compared(view, weak, [ranked_mentor(view, strong, 1)])
+    assert not answer.proposed and answer.excluded_by is None
+    assert answer.last_proposed is not None and answer.last_proposed.mentor_id == "strong"
+    assert "below Mentor strong" in answer.summary, answer.summary
+    skills = answer.criteria[0]
+    assert skills.criterion == "skills"
+    assert skills.last_proposed is not None and skills.mentor < skills.last_proposed
+    # scored above the last proposed, yet left out: the proposal's variety
+    above = compared(view, strong, [ranked_mentor(view, weak, 1)])
+    assert "different types of mentor" in above.summary, above.summary
