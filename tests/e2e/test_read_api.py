@@ -24,7 +24,7 @@ from devenv.smtp_sink import SmtpSink
 from shared.contracts.goals import CriteriaWeights
 from shared.kafka.connection import client_kwargs
 from shared.settings import KafkaSettings
-from tests.support.erasure_scan import SCHEMAS, platform_topics
+from tests.support.erasure_scan import SCHEMAS, outboxes_empty, platform_topics
 from tests.support.people import goal_body, mentee_body, mentor_body
 from tests.support.platform import Platform, running_platform
 from tests.support.polling import eventually
@@ -66,15 +66,6 @@ async def table_digests(database_url: str) -> dict[str, str]:
         return digests
     finally:
         await conn.close()
-
-
-async def outboxes_empty(database_url: str) -> bool:
-    conn = await asyncpg.connect(database_url)
-    try:
-        counts = [await conn.fetchval(f'SELECT count(*) FROM "{s}".outbox') for s in SCHEMAS]
-    finally:
-        await conn.close()
-    return not any(counts)
 
 
 async def create_people(platform: Platform, u: str) -> dict[str, str]:
