@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from devenv.infra import free_port
 from devenv.smtp_sink import SmtpSink
+from ops.lag import consumer_lag
 from shared.contracts.goals import CriteriaWeights
 from shared.kafka.connection import client_kwargs
 from shared.settings import KafkaSettings
@@ -41,6 +42,7 @@ from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
 TOKEN = "read-token-for-tests"
+State = tuple[dict[str, int], dict[str, str]]
 
 
 async def end_offsets(kafka: KafkaSettings) -> dict[str, int]:
@@ -76,6 +78,22 @@ async def table_digests(database_url: str) -> dict[str, str]:
         return digests
     finally:
         await conn.close()
+
+
+async def at_rest(kafka: KafkaSettings, database_url: str) -> State:
+    """Kafka end offsets and table digests once nothing moves: outboxes empty, every consumer
+    group caught up, and the same state seen twice in a row."""
+    seen: list[State] = []
+
+    async def probe() -> State | None:
+        lagging = any(row.lag for row in await consumer_lag(kafka))
+        if lagging or not await outboxes_empty(database_url):
+            seen.clear()
+            return None
+        seen.append((await end_offsets(kafka), await table_digests(database_url)))
+        return seen[-1] if len(seen) > 1 and seen[-1] == seen[-2] else None
+
+    return await eventually(probe, timeout=60, interval=0.5, what="the platform at rest")
 
 
 async def create_people(platform: Platform, u: str) -> dict[str, str]:
@@ -190,11 +208,10 @@ async def test_proposals_explain_and_preview_through_the_profile_api(
         def preview(criteria: dict[str, float], headers: dict[str, str] = auth) -> Any:
             return http.post(f"{base}/preview", json={"criteria": criteria}, headers=headers)
 
-        await eventually(lambda: outboxes_empty(database_url), what="outboxes drained")
         await eventually(
             lambda: smtp_sink.messages(to=f"x-{u}@example.org"), timeout=60, what="the email"
         )
-        before = (await end_offsets(platform.kafka), await table_digests(database_url))
+        before = await at_rest(platform.kafka, database_url)
         same = await preview(CriteriaWeights().model_dump())  # the goal's: the defaults
         assert same.status_code == 200, same.text
         assert [m["mentor_id"] for m in same.json()["items"]] == seen
@@ -213,7 +230,7 @@ async def test_proposals_explain_and_preview_through_the_profile_api(
             headers={**auth, "Content-Type": "application/json"},
         )
         assert nan.status_code == 422, nan.text
-        after = (await end_offsets(platform.kafka), await table_digests(database_url))
+        after = await at_rest(platform.kafka, database_url)
         assert after[0] == before[0], "preview published something"
         changed = [t for t in before[1] if before[1][t] != after[1].get(t)]
         assert not changed, f"preview changed {changed}"
