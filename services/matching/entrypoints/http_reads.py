@@ -27,6 +27,7 @@ from shared.http.cursors import decode_cursor, encode_cursor, not_a_cursor
 from shared.http.problems import problem
 
 UserId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
+TenantId = Annotated[str, Path(pattern=IDENTIFIER_PATTERN)]
 GoalId = Annotated[str, Path(pattern=r"^[A-Za-z0-9._:-]+$", max_length=64)]
 
 
@@ -46,7 +47,7 @@ def reads_router(reads: Reads, token: str | None) -> APIRouter:
 
     @router.get(PROPOSALS_PATH, response_model=ProposalsPage)
     async def proposals(
-        tenant_id: str,
+        tenant_id: TenantId,
         mentee_id: UserId,
         goal_id: GoalId,
         limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX)] = 20,
@@ -60,7 +61,7 @@ def reads_router(reads: Reads, token: str | None) -> APIRouter:
 
     @router.get(EXPLAIN_PATH, response_model=Explanation)
     async def explain(
-        tenant_id: str,
+        tenant_id: TenantId,
         mentee_id: UserId,
         goal_id: GoalId,
         mentor_id: Annotated[str, Query(pattern=IDENTIFIER_PATTERN)],
@@ -69,7 +70,7 @@ def reads_router(reads: Reads, token: str | None) -> APIRouter:
 
     @router.post(PREVIEW_PATH, response_model=Preview)
     async def preview(
-        tenant_id: str, mentee_id: UserId, goal_id: GoalId, body: PreviewRequest
+        tenant_id: TenantId, mentee_id: UserId, goal_id: GoalId, body: PreviewRequest
     ) -> Preview:
         weights = tuple(float(getattr(body.criteria, name)) for name in CRITERIA)
         return await reads.preview(tenant_id, mentee_id, goal_id, weights)
