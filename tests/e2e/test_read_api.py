@@ -319,3 +319,53 @@ async def test_the_example_page_shows_proposals_and_why_not_in_chromium(
     assert (width, height) == (680, 440)
     why_background = bytes((0xF4, 0xF1, 0xEA))
     assert any(why_background * 40 in row for row in rows), "no 'why not' answer on the page"
+
+
+async def test_explain_names_the_exposure_cap_from_the_stored_lists(
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique
+) -> None:
+    """One mentor with one free seat is shown to its 3 best mentees (3 per seat); the fourth,
+    whom the mentor fits worst, asks why not: the cap, read from the mentor lists in the store."""
+    u = unique
+    async with running_platform(
+        kafka_endpoint, database_url, topic_prefix, smtp_sink, read_token=TOKEN
+    ) as platform:
+        http, auth = platform.http, platform.auth
+        solo = f"solo-{u}"
+        body = mentor_body("Katherine Johnson", capacity=1, years_experience=15)
+        assert (await http.put(f"/v1/profiles/{solo}", json=body, headers=auth)).status_code == 200
+        mentees = {f"a{i}-{u}": 3 for i in range(3)} | {f"late-{u}": 14}  # 12 years' gap: best
+        for mentee_id, years in mentees.items():
+            body = mentee_body("Mentee", f"{mentee_id}@example.org", years_experience=years)
+            response = await http.put(f"/v1/profiles/{mentee_id}", json=body, headers=auth)
+            assert response.status_code == 200, response.text
+            response = await http.put(
+                f"/v1/profiles/{mentee_id}/goal", json=goal_body(), headers=auth
+            )
+            assert response.status_code == 200, response.text
+
+        async def proposed(mentee_id: str) -> list[str] | None:
+            path = f"/v1/profiles/{mentee_id}/goals/g1/proposals"
+            response = await http.get(path, headers=auth)
+            if response.status_code != 200:
+                return None
+            return [m["mentor_id"] for m in response.json()["items"]] or None
+
+        for mentee_id in list(mentees)[:3]:
+            assert await eventually(lambda m=mentee_id: proposed(m), timeout=60) == [solo]
+        late = f"/v1/profiles/late-{u}/goals/g1"
+
+        async def capped() -> dict[str, Any] | None:
+            response = await http.get(f"{late}/explain", params={"mentor_id": solo}, headers=auth)
+            found: dict[str, Any] = response.json() if response.status_code == 200 else {}
+            return found if (found.get("excluded_by") or {}).get("rule") == "exposure_cap" else None
+
+        answer = await eventually(capped, timeout=60, what="explain naming the exposure cap")
+        assert "at most 3 mentees at once" in answer["excluded_by"]["detail"], answer
+        page = (await http.get(f"{late}/proposals", headers=auth)).json()
+        assert page["items"] == [] and page["proposal_id"] is None, page
+        # the goal's own weights: the cap keeps the mentor out of the preview too
+        weights = {"criteria": CriteriaWeights().model_dump()}
+        preview = await http.post(f"{late}/preview", json=weights, headers=auth)
+        assert preview.status_code == 200, preview.text
+        assert preview.json()["items"] == [], preview.json()
