@@ -21,13 +21,15 @@ class PostgresReadSnapshot:
     def __init__(self, conn: DbConnection) -> None:
         self._conn = conn
 
-    async def mentee_goal(self, tenant_id: str, mentee_id: str) -> MenteeGoal | None:
+    async def mentee_goal(self, tenant_id: str, mentee_id: str, goal_id: str) -> MenteeGoal | None:
+        # By goal id, so the query holds whether a mentee has one goal row or one per goal.
         row = await self._conn.fetchrow(
             "SELECT p.features, g.goal FROM goals g JOIN people p"
             " ON p.tenant_id = g.tenant_id AND p.user_id = g.mentee_id"
-            " WHERE g.tenant_id = $1 AND g.mentee_id = $2",
+            " WHERE g.tenant_id = $1 AND g.mentee_id = $2 AND g.goal::jsonb ->> 'goal_id' = $3",
             tenant_id,
             mentee_id,
+            goal_id,
         )
         if row is None:
             return None
@@ -44,12 +46,13 @@ class PostgresReadSnapshot:
             relationships=tuple(relationship(r) for r in found),
         )
 
-    async def proposal(self, tenant_id: str, mentee_id: str) -> SentProposal | None:
+    async def proposal(self, tenant_id: str, mentee_id: str, goal_id: str) -> SentProposal | None:
         row = await self._conn.fetchrow(
             "SELECT goal_id, ranking_version, proposal_id, mentor_ids, proposed_at"
-            " FROM proposals WHERE tenant_id = $1 AND mentee_id = $2",
+            " FROM proposals WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3",
             tenant_id,
             mentee_id,
+            goal_id,
         )
         if row is None:
             return None

@@ -53,9 +53,13 @@ class SentProposal:
 class ReadSnapshot(Protocol):
     """One consistent, read-only view of matching's store."""
 
-    async def mentee_goal(self, tenant_id: str, mentee_id: str) -> MenteeGoal | None: ...
+    async def mentee_goal(
+        self, tenant_id: str, mentee_id: str, goal_id: str
+    ) -> MenteeGoal | None: ...
 
-    async def proposal(self, tenant_id: str, mentee_id: str) -> SentProposal | None: ...
+    async def proposal(self, tenant_id: str, mentee_id: str, goal_id: str) -> SentProposal | None:
+        """The proposal last stored for this goal; None before the first."""
+        ...
 
     async def mentors(self, tenant_id: str, mentor_ids: Sequence[str]) -> dict[str, Person]:
         """These people (mentors or not) of the tenant; the unknown ones are left out."""
@@ -77,8 +81,8 @@ class ReadStore(Protocol):
 
 
 async def _goal(db: ReadSnapshot, tenant_id: str, mentee_id: str, goal_id: str) -> MenteeGoal:
-    view = await db.mentee_goal(tenant_id, mentee_id)
-    if view is None or view.goal.goal_id != goal_id:
+    view = await db.mentee_goal(tenant_id, mentee_id, goal_id)
+    if view is None:
         raise NotFound("No such goal")
     return view
 
@@ -126,9 +130,7 @@ class Reads:
         """The mentors last proposed for this goal, best first, from rank `after` + 1."""
         async with self.store.snapshot() as db:
             view = await _goal(db, tenant_id, mentee_id, goal_id)
-            sent = await db.proposal(tenant_id, mentee_id)
-            if sent is not None and sent.goal_id != goal_id:
-                sent = None
+            sent = await db.proposal(tenant_id, mentee_id, goal_id)
             ids = sent.mentor_ids if sent else ()
             people = await db.mentors(tenant_id, ids)
         everyone = _ranked(view, ids, people)
@@ -142,7 +144,7 @@ class Reads:
             proposed_at=sent.proposed_at if sent else None,
             waiting=view.blocks.paused,
             items=page,
-            next_cursor=str(after + limit) if more else None,
+            next_cursor=str(after + limit) if more else None,  # a rank: made opaque at the edge
         )
 
     async def explain(
@@ -150,8 +152,8 @@ class Reads:
     ) -> Explanation:
         async with self.store.snapshot() as db:
             view = await _goal(db, tenant_id, mentee_id, goal_id)
-            sent = await db.proposal(tenant_id, mentee_id)
-            proposed = sent.mentor_ids if sent and sent.goal_id == goal_id else ()
+            sent = await db.proposal(tenant_id, mentee_id, goal_id)
+            proposed = sent.mentor_ids if sent else ()
             people = await db.mentors(tenant_id, [mentor_id, *proposed])
             if mentor_id not in people:
                 raise NotFound("No such mentor")
