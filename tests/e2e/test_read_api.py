@@ -202,7 +202,10 @@ async def test_proposals_explain_and_preview_through_the_profile_api(
         await eventually(
             lambda: smtp_sink.messages(to=f"x-{u}@example.org"), timeout=60, what="the email"
         )
-        before = await at_rest(platform.kafka, database_url)
+        # the embedded broker cannot answer offset and lag requests (verified-facts.md): there
+        # the rankings are checked, and the absence of side effects only on Apache Kafka
+        offsets = kafka_endpoint.kind != "embedded"
+        before = await at_rest(platform.kafka, database_url) if offsets else None
         same = await preview(CriteriaWeights().model_dump())  # the goal's: the defaults
         assert same.status_code == 200, same.text
         assert [m["mentor_id"] for m in same.json()["items"]] == seen
@@ -221,10 +224,11 @@ async def test_proposals_explain_and_preview_through_the_profile_api(
             headers={**auth, "Content-Type": "application/json"},
         )
         assert nan.status_code == 422, nan.text
-        after = await at_rest(platform.kafka, database_url)
-        assert after[0] == before[0], "preview published something"
-        changed = [t for t in before[1] if before[1][t] != after[1].get(t)]
-        assert not changed, f"preview changed {changed}"
+        if before is not None:
+            after = await at_rest(platform.kafka, database_url)
+            assert after[0] == before[0], "preview published something"
+            changed = [t for t in before[1] if before[1][t] != after[1].get(t)]
+            assert not changed, f"preview changed {changed}"
 
         # tenant isolation: another tenant's goal or mentor is a 404 exactly like an unknown one
         unknown_goal = await http.get(f"/v1/profiles/nobody-{u}/goals/g1/proposals", headers=auth)
