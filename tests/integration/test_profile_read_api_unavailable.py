@@ -4,6 +4,7 @@ every other route unaffected; the request is still authenticated and validated f
 from __future__ import annotations
 
 from devenv.infra import free_port
+from shared.contracts.goals import CriteriaWeights
 from tests.integration.test_profile_api import running_profile
 from tests.support.people import mentee_body
 
@@ -31,21 +32,7 @@ async def test_without_matching_the_read_routes_answer_503_and_the_rest_works(
             assert answer.json()["detail"] == "ConnectError", answer.json()
         # authentication and validation come first
         assert (await http.get(f"{base}/proposals")).status_code == 401
-        zero = {
-            "criteria": dict.fromkeys(
-                (
-                    "skills",
-                    "experience",
-                    "industry",
-                    "function",
-                    "background",
-                    "style",
-                    "language",
-                    "availability",
-                ),
-                0,
-            )
-        }
+        zero = {"criteria": dict.fromkeys(CriteriaWeights().model_dump(), 0)}
         refused = await http.post(f"{base}/preview", json=zero, headers=auth)
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "criteria"
         assert (await http.get("/v1/profiles/x-1", headers=auth)).status_code == 200
