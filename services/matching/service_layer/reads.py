@@ -99,16 +99,11 @@ def ranked_mentor(view: MenteeGoal, mentor: Person, rank: int) -> RankedMentor:
             CriterionScore(criterion=name, contribution=round(part, 4))
             for name, part in zip(CRITERIA, score.contributions, strict=True)
         ],
-        reasons=_reasons(view, mentor),
+        reasons=[
+            CriterionReason(criterion=name, contribution=round(part, 4), explanation=sentence)
+            for name, part, sentence in criteria.reasons(view.goal, view.mentee, mentor, score)
+        ],
     )
-
-
-def _reasons(view: MenteeGoal, mentor: Person) -> list[CriterionReason]:
-    score = criteria.score_pair(view.goal, view.mentee, mentor)
-    return [
-        CriterionReason(criterion=name, contribution=round(part, 4), explanation=sentence)
-        for name, part, sentence in criteria.reasons(view.goal, view.mentee, mentor, score)
-    ]
 
 
 def _ranked(
