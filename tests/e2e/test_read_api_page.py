@@ -52,9 +52,9 @@ def integrator_backend(profile_app: Any, api_key: str) -> Starlette:
 
 @pytest.mark.needs_tool("chromium")
 async def test_the_example_page_shows_proposals_and_why_not_in_chromium(
-    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique, tmp_path: Path
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, tmp_path: Path
 ) -> None:
-    u = unique
+    u = "demo"  # a fresh database and topic prefix per test: fixed ids, the same screenshot
     async with running_platform(
         kafka_endpoint, database_url, topic_prefix, smtp_sink, read_token=TOKEN
     ) as platform:
