@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MAIL_DIR = ROOT / ".cache" / "dev" / "mail"
 PORTS = {"profile": 8000, "matching": 8001, "notifications": 8002}
 TENANT = "demo"
-DEV_TOKEN = secrets.token_urlsafe(16)  # this run's support-log and matching-admin token
+DEV_TOKEN = secrets.token_urlsafe(16)  # this run's support-log, matching-admin and read token
 # This run's link signing key: never a published one, so links of a dev run cannot be forged.
 DEV_LINK_KEYS = os.environ.get("LINK_SIGNING_KEYS") or secrets.token_urlsafe(32)
 # make dev's PostgreSQL lives as long as the run, so a per-run erasure key loses nothing.
@@ -95,6 +95,9 @@ def main() -> None:
             "NOTIFICATIONS_DIGEST_WINDOW_S": os.environ.get("NOTIFICATIONS_DIGEST_WINDOW_S", "2"),
             "NOTIFICATIONS_SUPPORT_TOKEN": os.environ.get("NOTIFICATIONS_SUPPORT_TOKEN", DEV_TOKEN),
             "MATCHING_ADMIN_TOKEN": os.environ.get("MATCHING_ADMIN_TOKEN", DEV_TOKEN),
+            # the read API: profile forwards to matching's internal routes (ADR 0011)
+            "MATCHING_READ_TOKEN": os.environ.get("MATCHING_READ_TOKEN", DEV_TOKEN),
+            "PROFILE_MATCHING_URL": f"http://127.0.0.1:{PORTS['matching']}",
             "LINK_SIGNING_KEYS": DEV_LINK_KEYS,
             "ERASURE_HASH_KEYS": DEV_ERASURE_KEYS,
         }

@@ -15,11 +15,14 @@ from faststream.kafka import KafkaBroker
 
 from services.matching.adapters.compiled_cache import seed_compiled_cache
 from services.matching.adapters.postgres import PostgresUnitOfWork
+from services.matching.adapters.postgres_reads import PostgresReadStore
 from services.matching.adapters.state_loader import PostgresStateLoader
 from services.matching.adapters.warm_up import compile_kernels
 from services.matching.entrypoints.admin import admin_router
 from services.matching.entrypoints.consumers import PartitionOwnership, build_router
+from services.matching.entrypoints.http_reads import install_reads
 from services.matching.service_layer.handlers import Matching
+from services.matching.service_layer.reads import Reads
 from services.matching.service_layer.topics import MENTOR_FEED
 from services.matching.settings import SCHEMA, SERVICE_NAME, MatchingSettings
 from shared.contracts.topics import TOPICS
@@ -72,5 +75,8 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
         install_problem_handlers(app)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         app.include_router(admin_router(matching, token))
+        reads = Reads(PostgresReadStore(core.pool), settings.engine_config())
+        read_token = settings.read_token.get_secret_value() if settings.read_token else None
+        install_reads(app, reads, read_token)
         core.install_operations(app, broker, "Mentorlink matching")
         yield MatchingService(app, broker, core.pool, core.relay, core.loops, matching, ownership)

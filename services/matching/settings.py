@@ -45,6 +45,11 @@ class MatchingSettings(ServiceSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token for /admin endpoints; unset disables them."
     )
+    read_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token the profile service sends to the internal read routes "
+        "(/internal/v1, ADR 0011); unset disables them.",
+    )
 
     def engine_config(self) -> EngineConfig:
         return EngineConfig(

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.profile.adapters.api_keys import ApiKeys
 from services.profile.adapters.ingress_queue import PostgresIngressQueue
+from services.profile.adapters.matching_reads import MatchingReads
 from services.profile.adapters.postgres import PostgresUnitOfWork
 from services.profile.adapters.postgres_requests import purge_expired_requests
 from services.profile.adapters.retention import retention_rules
@@ -27,6 +29,7 @@ from services.profile.entrypoints import (
 from services.profile.entrypoints.asyncapi import document_broker
 from services.profile.entrypoints.http_fairness import tenant_gate
 from services.profile.entrypoints.http_limits import BodySizeLimit
+from services.profile.entrypoints.http_reads import install_reads
 from services.profile.entrypoints.http_support import install_domain_problems
 from services.profile.entrypoints.ingress import build_ingress_router, ingress_applier
 from services.profile.service_layer.ingress_queue import IngressWorker
@@ -139,4 +142,20 @@ async def bootstrap(
         )
         await core.start_broker(broker)
         app = create_app(core, broker, settings, queue, life, clock)
-        yield ProfileService(app, core.pool, core.relay, app.state.api_keys, broker, core.loops)
+        reads = matching_reads(settings)
+        install_reads(app, reads)
+        try:
+            yield ProfileService(app, core.pool, core.relay, app.state.api_keys, broker, core.loops)
+        finally:
+            await reads.aclose()
+
+
+def matching_reads(settings: ProfileSettings) -> MatchingReads:
+    """The client that forwards the read API to matching (ADR 0011); none without an address."""
+    token = settings.matching_read_token
+    client = (
+        httpx.AsyncClient(base_url=settings.matching_url, timeout=settings.matching_timeout_s)
+        if settings.matching_url
+        else None
+    )
+    return MatchingReads(client, token.get_secret_value() if token else None)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.profile.domain.relationships import LifecycleTerms
@@ -71,6 +71,20 @@ class ProfileSettings(ServiceSettings):
         gt=0,
         le=3600,
         description="How often the lifecycle timers look for reminders, expiries, fit checks.",
+    )
+    matching_url: str | None = Field(
+        default=None,
+        description="Matching's internal HTTP address (http://host:port), where the read API "
+        "(proposals, explain, preview; ADR 0011) is answered; unset: those routes answer 503.",
+    )
+    matching_read_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("MATCHING_READ_TOKEN", "matching_read_token"),
+        description="The bearer token matching's internal read routes expect (the same "
+        "MATCHING_READ_TOKEN as matching's).",
+    )
+    matching_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="How long a forwarded read may take."
     )
     tenant_limits: dict[str, TenantLimits] = Field(
         default_factory=dict,

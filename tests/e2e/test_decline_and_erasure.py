@@ -16,14 +16,13 @@ import re
 import time
 from urllib.parse import urlsplit
 
-import asyncpg
 import pytest
 
 from devenv.smtp_sink import SmtpSink
 from shared.contracts.topics import PROFILES
 from tests.support.erasure_scan import (
-    SCHEMAS,
     Mention,
+    outboxes_empty,
     rows_mentioning,
     topic_mentions,
     topic_policies,
@@ -41,15 +40,6 @@ def decline_link(text: str, mentor_name: str) -> str:
     match = re.search(r"Not for me:\s+(\S+)", block)
     assert match, text
     return urlsplit(match.group(1)).path
-
-
-async def outboxes_empty(database_url: str) -> bool:
-    conn = await asyncpg.connect(database_url)
-    try:
-        counts = [await conn.fetchval(f'SELECT count(*) FROM "{s}".outbox') for s in SCHEMAS]
-    finally:
-        await conn.close()
-    return not any(counts)
 
 
 async def create_people(platform: Platform, unique: str, mentee_email: str) -> None:

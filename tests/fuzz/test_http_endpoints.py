@@ -54,7 +54,11 @@ async def apps(
 ) -> AsyncIterator[Apps]:
     monkeypatch.setenv("NOTIFICATIONS_SUPPORT_TOKEN", SUPPORT_TOKEN)  # so their APIs are live
     monkeypatch.setenv("MATCHING_ADMIN_TOKEN", ADMIN_TOKEN)
-    async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as p:
+    # the admin token reads too, so matching's internal read routes are fuzzed as well, and
+    # the profile service's read API forwards to them (ADR 0011)
+    async with running_platform(
+        kafka_endpoint, database_url, topic_prefix, smtp_sink, read_token=ADMIN_TOKEN
+    ) as p:
         services = {"profile": p.profile.app, "matching": p.matching.app}
         services["notifications"] = p.notifications.app
         clients = {

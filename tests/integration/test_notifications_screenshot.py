@@ -91,7 +91,16 @@ def chromium() -> str:
     return path
 
 
-def screenshot(html: Path, out: Path, profile: Path) -> None:
+def screenshot(
+    html: Path | str,
+    out: Path,
+    profile: Path,
+    size: tuple[int, int] = (WIDTH, HEIGHT),
+    wait_ms: int = 0,
+    dump_dom: bool = False,
+) -> str:
+    """Render a file or a URL; `wait_ms` of virtual time lets a page's own requests finish.
+    Returns the rendered DOM when `dump_dom` (Chromium writes it instead of a screenshot)."""
     flags = [
         "--headless",
         "--no-sandbox",
@@ -103,12 +112,15 @@ def screenshot(html: Path, out: Path, profile: Path) -> None:
         "--disable-sync",
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
-        f"--screenshot={out}",
-        f"--window-size={WIDTH},{HEIGHT}",
+        "--dump-dom" if dump_dom else f"--screenshot={out}",
+        f"--window-size={size[0]},{size[1]}",
+        *([f"--virtual-time-budget={wait_ms}"] if wait_ms else []),
     ]
-    subprocess.run(
-        [chromium(), *flags, html.as_uri()], check=True, capture_output=True, timeout=120
+    target = html.as_uri() if isinstance(html, Path) else html
+    done = subprocess.run(
+        [chromium(), *flags, target], check=True, capture_output=True, timeout=120
     )
+    return done.stdout.decode()
 
 
 def rgb_pixels(png: bytes) -> tuple[int, int, list[bytes]]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from typer.testing import CliRunner, Result
 
 from devenv.infra import KafkaEndpoint, free_port
@@ -16,6 +14,7 @@ from ops.cli import app
 from services.matching.bootstrap import bootstrap
 from services.matching.settings import MatchingSettings
 from shared.settings import DatabaseSettings, KafkaSettings
+from tests.support.platform import served
 from tests.support.polling import eventually
 
 TOKEN = "test-admin-token"
@@ -36,14 +35,8 @@ async def matching_url(
     port = free_port()
     async with bootstrap(settings) as service:
         await eventually(lambda: service.ownership.assigned, timeout=60, what="partitions")
-        config = uvicorn.Config(service.app, port=port, lifespan="off", log_config=None)
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-        await eventually(lambda: server.started, what="HTTP server")
-        yield f"http://127.0.0.1:{port}"
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        async with served(service.app, port):
+            yield f"http://127.0.0.1:{port}"
 
 
 async def cli(*args: str) -> Result:

@@ -111,3 +111,12 @@ async def topic_policies(kafka: KafkaSettings, names: list[str]) -> dict[str, di
         return await topic_level_configs(admin, names)
     finally:
         await admin.close()
+
+
+async def outboxes_empty(database_url: str) -> bool:
+    conn = await asyncpg.connect(database_url)
+    try:
+        counts = [await conn.fetchval(f'SELECT count(*) FROM "{s}".outbox') for s in SCHEMAS]
+    finally:
+        await conn.close()
+    return not any(counts)

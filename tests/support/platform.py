@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
+import uvicorn
 
-from devenv.infra import KafkaEndpoint
+from devenv.infra import KafkaEndpoint, free_port
 from devenv.smtp_sink import SmtpSink
 from services.matching.bootstrap import MatchingService
 from services.matching.bootstrap import bootstrap as matching_bootstrap
@@ -20,6 +24,7 @@ from services.profile.bootstrap import ProfileService
 from services.profile.bootstrap import bootstrap as profile_bootstrap
 from services.profile.settings import ProfileSettings
 from shared.settings import DatabaseSettings, KafkaSettings, TracingSettings
+from tests.support.polling import eventually
 
 
 def kafka_settings(
@@ -44,6 +49,21 @@ class Platform:
 
 
 @asynccontextmanager
+async def served(app: Any, port: int) -> AsyncIterator[None]:
+    """An ASGI app served over HTTP on 127.0.0.1:port while the context lasts."""
+    config = uvicorn.Config(app, port=port, lifespan="off", log_config=None)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: server.started, what="HTTP server")
+        yield
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@asynccontextmanager
 async def running_platform(
     endpoint: KafkaEndpoint,
     database_url: str,
@@ -52,17 +72,28 @@ async def running_platform(
     tenant: str = "acme",
     tracing: TracingSettings | None = None,
     partitions: int = 3,
+    read_token: str | None = None,
 ) -> AsyncIterator[Platform]:
+    """With `read_token`, matching's app is served over HTTP on a free port, and the profile
+    service forwards the read API there (ADR 0011) with that token."""
     kafka = kafka_settings(endpoint, topic_prefix, partitions)
     db = DatabaseSettings(database_url=database_url)
-    traced = {"tracing": tracing} if tracing else {}
+    traced: dict[str, Any] = {"tracing": tracing} if tracing else {}
+    port = free_port()
+    reads = {"matching_url": f"http://127.0.0.1:{port}", "matching_read_token": read_token}
     async with AsyncExitStack() as stack:
         profile = await stack.enter_async_context(
-            profile_bootstrap(ProfileSettings(kafka=kafka, db=db, **traced))
+            profile_bootstrap(
+                ProfileSettings(kafka=kafka, db=db, **traced, **(reads if read_token else {}))
+            )
         )
         matching = await stack.enter_async_context(
-            matching_bootstrap(MatchingSettings(kafka=kafka, db=db, **traced))
+            matching_bootstrap(
+                MatchingSettings(kafka=kafka, db=db, read_token=read_token, **traced)
+            )
         )
+        if read_token:
+            await stack.enter_async_context(served(matching.app, port))
         notifications = await stack.enter_async_context(
             notifications_bootstrap(
                 NotificationsSettings(

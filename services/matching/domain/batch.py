@@ -18,6 +18,7 @@ from services.matching.domain.constraints import (
     exposure_cutoff,
     free_seats,
     open_to_mentees,
+    within_cap,
 )
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.diversify import Candidate, choose, jaccard
@@ -89,7 +90,7 @@ def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...
         keys = [(s[0], s[1]) for s in scored] + pop.elsewhere.get(mentor.user_id, [])
         cutoff = exposure_cutoff(keys, budget)
         for negative, order, mentee_id in scored:
-            if cutoff is None or (negative, order) <= cutoff:
+            if within_cap((negative, order), cutoff):
                 allowed[mentee_id].append(
                     Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id))
                 )

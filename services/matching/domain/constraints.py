@@ -56,6 +56,11 @@ def exposure_cutoff(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
     return best[-1] if len(best) == budget and budget > 0 else None
 
 
+def within_cap(key: OrderKey, cutoff: OrderKey | None) -> bool:
+    """Whether a mentee with this order key is among those a mentor is shown to."""
+    return cutoff is None or key <= cutoff
+
+
 def kept_length(shown: int) -> int:
     """How many of the best mentees of one partition a mentor list keeps, `shown` of them within
     the mentor's cutoff: those and a reserve. A list searched afresh keeps this for its whole

@@ -15,6 +15,7 @@ IDEAL_GAP_MIN, IDEAL_GAP_MAX = 3, 15
 ENOUGH_COMMON_HOURS = 2
 TIMEZONE_TOLERANCE_MINUTES = 480
 BACKGROUND_SIMILAR, BACKGROUND_DIFFERENT = "similar", "different"
+MAX_REASONS = 4
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,23 @@ def explain(goal: Goal, mentee: Person, mentor: Person, criterion: str) -> str:
         hours = (mentee.week & mentor.week).bit_count()
         return f"{hours} hours a week when you are both available"
     return "works in a nearby time zone"
+
+
+def reasons(
+    goal: Goal, mentee: Person, mentor: Person, score: PairScore, limit: int = MAX_REASONS
+) -> list[tuple[str, float, str]]:
+    """(criterion, contribution, sentence) for the criteria that count for this mentor: those
+    the mentee asked for first (a wanted background or style, their highest weights), then by
+    their share of the score. What an email, the read API and `explain` say."""
+    asked = asked_for(goal, mentee)
+    ranked = sorted(
+        (c for c in zip(CRITERIA, score.contributions, strict=True) if c[1] > 0),
+        key=lambda c: (c[0] not in asked, -c[1]),
+    )
+    return [
+        (name, contribution, explain(goal, mentee, mentor, name))
+        for name, contribution in ranked[:limit]
+    ]
 
 
 CRITERION_INDEX = {name: i for i, name in enumerate(CRITERIA)}

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import hmac
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException
+from fastapi import APIRouter, Depends
 
 from services.matching.domain.batch import recompute
 from services.matching.domain.engine import population
 from services.matching.service_layer.handlers import Matching
+from shared.http.bearer import bearer_only
 
 
 def admin_router(matching: Matching, token: str | None) -> APIRouter:
-    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
-        expected = f"Bearer {token}" if token else None
-        if expected is None or not hmac.compare_digest(
-            (authorization or "").encode(), expected.encode()
-        ):
-            raise HTTPException(status_code=401, detail="admin token required")
-
-    router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(authorised)])
+    router = APIRouter(
+        prefix="/admin", tags=["admin"], dependencies=[Depends(bearer_only(token, "admin token"))]
+    )
 
     @router.post("/rebuild")
     async def rebuild() -> dict[str, Any]:

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from services.matching.domain.criteria import asked_for, explain
+from services.matching.domain import criteria
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.people import CRITERIA
 from services.matching.service_layer.causes import FIRST_FOR_GOAL, OTHERS_CHANGED, Told
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
@@ -29,8 +28,6 @@ from shared.tracing import continued_trace
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
-
-MAX_REASONS = 4
 
 
 def is_material(current: CurrentProposal | None, goal_id: str, mentor_ids: tuple[str, ...]) -> bool:
@@ -67,21 +64,10 @@ def is_awaited(current: CurrentProposal | None, goal_id: str, by_mentee: bool) -
 
 
 def reasons(engine: TenantEngine, mentee_id: str, mentor_id: str) -> list[CriterionReason]:
-    """The criteria that count for this mentor, those the mentee asked for first (a wanted
-    background or style, their highest weights), then by their share of the score."""
     score, goal, mentee, mentor = engine.explain(mentee_id, mentor_id)
-    asked = asked_for(goal, mentee)
-    ranked = sorted(
-        (c for c in zip(CRITERIA, score.contributions, strict=True) if c[1] > 0),
-        key=lambda c: (c[0] not in asked, -c[1]),
-    )
     return [
-        CriterionReason(
-            criterion=name,
-            contribution=round(contribution, 4),
-            explanation=explain(goal, mentee, mentor, name),
-        )
-        for name, contribution in ranked[:MAX_REASONS]
+        CriterionReason(criterion=name, contribution=round(part, 4), explanation=sentence)
+        for name, part, sentence in criteria.reasons(goal, mentee, mentor, score)
     ]
 
 

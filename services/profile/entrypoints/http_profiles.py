@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import re
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.profile.domain.commands import DeleteProfile, UpsertProfile
@@ -23,6 +19,7 @@ from services.profile.service_layer.unit_of_work import (
 )
 from shared.contracts.profiles import ProfileFields, ProfilePayload
 from shared.contracts.types import IDENTIFIER_PATTERN, NO_NUL_PATTERN, Role
+from shared.http.cursors import decode_cursor, encode_cursor, not_a_cursor
 
 UserIdPath = Annotated[
     str, Path(pattern=IDENTIFIER_PATTERN, description="The integrator's user id.")
@@ -41,28 +38,16 @@ class ProfilePage(BaseModel):
 
 
 def _encode_cursor(user_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": user_id}).encode()).decode().rstrip("=")
+    return encode_cursor({"after": user_id})
 
 
 def _decode_cursor(cursor: str | None) -> str:
     if cursor is None:
         return ""
-    try:
-        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))["after"]
-        if isinstance(after, str) and _USER_ID.match(after):
-            return after
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        pass
-    raise RequestValidationError(
-        [
-            {
-                "type": "value_error",
-                "loc": ("query", "cursor"),
-                "msg": "not a cursor returned by this API; start again without one",
-                "input": cursor,
-            }
-        ]
-    )
+    after = decode_cursor(cursor).get("after")
+    if isinstance(after, str) and _USER_ID.match(after):
+        return after
+    raise not_a_cursor(cursor)
 
 
 @router.put("/profiles/{user_id}", response_model=ProfilePayload)

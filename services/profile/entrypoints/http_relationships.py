@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +23,7 @@ from services.profile.service_layer.relationship_port import RelationshipQuery
 from shared.clock import Clock
 from shared.contracts.lifecycle import EndingReason
 from shared.contracts.types import IDENTIFIER_PATTERN
+from shared.http.cursors import decode_cursor, encode_cursor, not_a_cursor
 from shared.http.problems import problem
 
 router = APIRouter(prefix="/v1", tags=["relationships"])
@@ -83,21 +80,17 @@ class EndBody(BaseModel):
 
 
 def _encode(r: Relationship) -> str:
-    after = {"at": r.requested_at.isoformat(), "id": str(r.request_id)}
-    return base64.urlsafe_b64encode(json.dumps(after).encode()).decode().rstrip("=")
+    return encode_cursor({"at": r.requested_at.isoformat(), "id": str(r.request_id)})
 
 
 def _decode(cursor: str | None) -> tuple[datetime, UUID] | None:
     if cursor is None:
         return None
+    after = decode_cursor(cursor)
     try:
-        after = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         return datetime.fromisoformat(after["at"]), UUID(after["id"])
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        pass
-    message = "not a cursor returned by this API; start again without one"
-    error = {"type": "value_error", "loc": ("query", "cursor"), "msg": message, "input": cursor}
-    raise RequestValidationError([error])
+    except (ValueError, KeyError, TypeError):
+        raise not_a_cursor(cursor) from None
 
 
 @router.get("/relationships", response_model=RelationshipPage)
