@@ -3,8 +3,10 @@ batch reference over one mentee, with the other mentees' places in each mentor's
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from typing import Any
+from pathlib import Path
+from typing import Any, get_args
 
 import pytest
 
@@ -19,6 +21,7 @@ from services.matching.domain.people import (
 )
 from services.matching.domain.relationships import Relationship
 from services.matching.service_layer.reads import compared, ranked_mentor
+from shared.contracts.reads import ExclusionRule
 from tests.unit.builders import goal, mentee, mentor
 
 CONFIG = EngineConfig(top_k=2, exposure_per_seat=1.0)
@@ -132,3 +135,12 @@ def test_a_mentor_no_rule_keeps_out_is_compared_with_the_last_proposed() -> None
     # scored above the last proposed, yet left out: the proposal's variety
     above = compared(view, strong, [ranked_mentor(view, weak, 1)])
     assert "different types of mentor" in above.summary, above.summary
+
+
+def test_every_rule_the_domain_names_is_one_the_contract_carries() -> None:
+    named = {"same_person", "reporting_line", "not_a_mentor", "declined", "in_relationship"}
+    named |= {"not_again_for_goal", "goal_waiting", "not_taking_mentees", "no_free_seat"}
+    named |= {"no_goal_skill", "exposure_cap"}
+    source = (Path(__file__).parents[3] / "services/matching/domain/explaining.py").read_text()
+    assert set(re.findall(r'Excluded\("(\w+)"', source)) == named
+    assert set(get_args(ExclusionRule)) == named
