@@ -7,6 +7,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.contracts.envelope import EventEnvelope
+from shared.contracts.musts import Musts
 from shared.contracts.types import LongText, MentoringStyle, Slug, UserId
 
 
@@ -45,6 +46,12 @@ class GoalFields(BaseModel):
     )
     preferred_styles: list[MentoringStyle] = Field(default_factory=list, max_length=6)
     criteria: CriteriaWeights = Field(default_factory=CriteriaWeights)
+    musts: Musts = Field(
+        default_factory=Musts,
+        description="Hard requirements beside the weights: a mentor lacking one is never "
+        "proposed for this goal. Default: no musts.",
+        examples=[{"languages": ["de"], "industries": [], "styles": ["sounding_board"]}],
+    )
 
 
 class GoalSetPayload(GoalFields):

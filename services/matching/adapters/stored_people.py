@@ -16,6 +16,7 @@ from services.matching.domain.people import (
     Person,
     interned_names,
     shared_background,
+    shared_musts,
     shared_names,
     shared_weights,
 )
@@ -56,6 +57,8 @@ def goal_from_json(text: str) -> Goal:
     raw["mentee_id"] = sys.intern(raw["mentee_id"])
     raw["background_preference"] = sys.intern(raw["background_preference"])
     raw["weights"] = shared_weights(raw["weights"])
+    if "musts" in raw:  # goals stored before musts have none
+        raw["musts"] = shared_musts(raw["musts"])
     return Goal(*in_field_order(Goal, raw))
 
 

@@ -22,6 +22,7 @@ from services.matching.domain.constraints import (
 )
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.diversify import Candidate, choose, jaccard
+from services.matching.domain.musts import meets
 from services.matching.domain.people import Goal, Person, tiebreak
 
 
@@ -65,11 +66,14 @@ def ranked_mentees(pop: Population) -> list[Person]:
 
 def may_meet(pop: Population, mentee: Person, mentor: Person) -> bool:
     """The hard constraints of a pair, besides the mentor being open (ADR 0005): never self or
-    one's reporting line, never a pair excluded by feedback, and a goal skill the mentor holds."""
+    one's reporting line, never a pair excluded by feedback, a goal skill the mentor holds, and
+    every must of the goal met (domain/musts.py)."""
+    goal = pop.goals[mentee.user_id]
     return (
         allowed_pair(mentee, mentor)
         and (mentee.user_id, mentor.user_id) not in pop.excluded
-        and skill_level_sum(pop.goals[mentee.user_id], mentor) > 0
+        and skill_level_sum(goal, mentor) > 0
+        and meets(goal, mentor)
     )
 
 

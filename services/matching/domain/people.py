@@ -62,6 +62,8 @@ class Goal:
     background_preference: str
     styles: tuple[str, ...]
     weights: tuple[float, ...] = field(default=(1.0, 0.5, 0.3, 0.3, 0.3, 0.4, 0.5, 0.3))
+    # (kind, value) pairs a mentor must hold, kind one of MUST_KINDS (domain/musts.py), sorted
+    musts: tuple[tuple[str, str], ...] = ()
 
 
 # Hundreds of thousands of people name the same few industries, functions, languages and
@@ -110,6 +112,12 @@ def shared_weights(weights: Iterable[float]) -> tuple[float, ...]:
         if len(_WEIGHTS) < SHARED_KEPT:
             _WEIGHTS[key] = key
     return shared
+
+
+def shared_musts(pairs: Iterable[Iterable[str]]) -> tuple[tuple[str, str], ...]:
+    """A goal's musts, sorted, as interned strings (most goals have none: one shared ())."""
+    found = sorted((sys.intern(kind), sys.intern(value)) for kind, value in pairs)
+    return tuple(found) if found else ()
 
 
 def _utc_hours(slot: WeeklySlot, zone: ZoneInfo) -> range:
@@ -172,6 +180,7 @@ def goal_from_payload(goal: GoalSetPayload) -> Goal:
         background_preference=sys.intern(goal.background_preference),
         styles=shared_names(sorted({str(s) for s in goal.preferred_styles})),
         weights=shared_weights(float(getattr(weights, name)) for name in CRITERIA),
+        musts=shared_musts(goal.musts.pairs()),
     )
 
 

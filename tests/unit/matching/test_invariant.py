@@ -1,11 +1,12 @@
 """The incremental engine, driven through the real handlers, always equals a batch recompute.
 
-Any sequence of profile, goal, adjusted-preferences, accept, decline and delete events and every
-step of a relationship (request, 'Not now', expiry, start, reminder, fit check, ending, 'don't
-match us again', and the endings an erasure brings), with the mentor's seats published as the
-profile service does (tests/unit/matching/profile_side.py), in any interleaving the partitioning
-allows, with redeliveries, stale versions and late copies, several events per transaction (a
-poll) and rebalances between two instances (which then restore from the store), ends in:
+Any sequence of profile, goal (with or without musts), adjusted-preferences, accept, decline and
+delete events and every step of a relationship (request, 'Not now', expiry, start, reminder, fit
+check, ending, 'don't match us again', and the endings an erasure brings), with the mentor's seats
+published as the profile service does (tests/unit/matching/profile_side.py), in any interleaving
+the partitioning allows, with redeliveries, stale versions and late copies, several events per
+transaction (a poll) and rebalances between two instances (which then restore from the store), ends
+in:
 - rankings equal to a from-scratch recompute of the final stored state, and stored proposals
   that name exactly those mentors (a goal that waits on an active relationship keeps its last);
 - each mentor's seats taken (from its profile, as matching stored it) equal to its held
@@ -73,6 +74,15 @@ goals = st.fixed_dictionaries(
         "criteria": st.fixed_dictionaries(
             {"skills": st.floats(0, 1), "industry": st.floats(0, 1), "style": st.floats(0, 1)}
         ),
+        # must-have criteria (domain/musts.py): often none, sometimes one or two
+        "musts": st.fixed_dictionaries(
+            {
+                "languages": st.lists(st.sampled_from(["en", "fr"]), max_size=1),
+                "industries": st.lists(st.sampled_from(["fintech", "health"]), max_size=1),
+                "styles": st.lists(st.sampled_from(["coaching", "advising"]), max_size=1),
+            }
+        )
+        | st.just({}),
     }
 )
 actions = st.lists(

@@ -1,9 +1,9 @@
 """One score: every compiled search scores a pair exactly as criteria.score_pair does.
 
 Hypothesis draws small tenants (goals, mentees, mentors) through the contracts, as the service
-receives them: duplicate names, goals without skills, zero weights, and value ids past the
-64-bit masks of the packed rows (the vocabularies are padded first). Over every
-(goal, mentee, mentor) triple:
+receives them: duplicate names, goals without skills, zero weights, musts (some no mentor
+meets), and value ids past the 64-bit masks of the packed rows (the vocabularies are padded
+first). Over every (goal, mentee, mentor) triple, eligible meaning also every must met:
 - a mentor's search (kernels.best_mentees), unpruned, finds exactly the eligible mentees with
   score_pair's total, to the last bit; pruned to its best `length`, it keeps their scores;
 - a goal's search (kernels.mentors_reaching) finds exactly the eligible mentors with that total;
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from services.matching.domain.constraints import allowed_pair, open_to_mentees
 from services.matching.domain.criteria import score_pair, skill_level_sum
+from services.matching.domain.musts import meets
 from services.matching.domain.people import (
     CRITERIA,
     Goal,
@@ -79,6 +80,14 @@ goal_fields = st.fixed_dictionaries(
         "background_preference": st.sampled_from(["similar", "different", "no_preference"]),
         "preferred_styles": st.lists(st.sampled_from(STYLES), max_size=3),
         "criteria": st.fixed_dictionaries(dict.fromkeys(CRITERIA, weights)),
+        "musts": st.fixed_dictionaries(  # "nl": a language no mentor speaks
+            {
+                "languages": st.lists(st.sampled_from([*LANGUAGES, "nl"]), max_size=2, unique=True),
+                "industries": st.lists(st.sampled_from(INDUSTRIES), max_size=1),
+                "styles": st.lists(st.sampled_from(STYLES), max_size=2, unique=True),
+            }
+        )
+        | st.just({}),
     }
 )
 tenants = st.fixed_dictionaries(
@@ -134,6 +143,7 @@ def exact(
         and allowed_pair(person, m)
         and wanted.skills
         and skill_level_sum(wanted, m) > 0
+        and meets(wanted, m)
     }
 
 

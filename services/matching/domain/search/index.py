@@ -22,6 +22,7 @@ from services.matching.domain.criteria import (
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.search import packed_rows
 from services.matching.domain.search.diversity import diversified_each
+from services.matching.domain.search.must_index import MustIndex
 from services.matching.domain.search.postings import Postings, Reach
 from services.matching.domain.search.pruning import (
     Contenders,
@@ -53,6 +54,7 @@ class SearchIndex:
         self.mentors = MentorTable(vocab)
         self.mentees = MenteeTable(vocab)
         self.postings = Postings()
+        self.musts = MustIndex()
         self.split = split  # a mentor's search: up to this many parts, of at least this many
         self.run = run
 
@@ -125,12 +127,15 @@ class SearchIndex:
     def put_mentee(self, mentee_id: str, person: Person, goal: Goal, partition: int) -> int:
         row = self.mentee_row(mentee_id, person, goal, partition)
         self.mentees.fill([row])
+        self.musts.put(row.slot, goal.musts)
         self.postings.add(row.slot, self.mentees.goal_skills[row.slot], self.mentees)
         return row.slot
 
     def fill(self, rows: Sequence[MenteeRow]) -> None:
         """Write many rows at once (a restore); rebuild_postings() follows."""
         self.mentees.fill(rows)
+        for row in rows:
+            self.musts.put(row.slot, row.goal.musts)
 
     def rebuild_postings(self) -> None:
         self.postings.rebuild(self.mentees)
@@ -138,6 +143,7 @@ class SearchIndex:
     def clear_mentee(self, slot: int) -> None:
         """No longer ranked; searches skip the slot until it is written again."""
         self.mentees.clear(slot)
+        self.musts.clear(slot)
 
     def release_mentee(self, mentee_id: str) -> None:
         self.mentees.slots.release(mentee_id)
@@ -156,7 +162,8 @@ class SearchIndex:
     def best_mentees(
         self, mentor: Person, lengths: dict[int, int], excluded: Iterable[str]
     ) -> dict[int, Contenders]:
-        """Per partition, the open mentor's best `lengths[p]` mentees (and possibly more)."""
+        """Per partition, the open mentor's best `lengths[p]` mentees (and possibly more), never
+        one whose goal has a must the mentor lacks."""
         slot = self.mentors.slots.slot_of[mentor.user_id]
         if not self.mentors.open[slot] or not any(lengths.values()):
             return {}
@@ -164,10 +171,12 @@ class SearchIndex:
         if candidates[0].size == 0:
             return {}
         slot_of = self.mentees.slots.slot_of
+        ruled_out = [slot_of[m] for m in excluded if m in slot_of]
+        ruled_out.extend(self.musts.mentees_ruled_out(mentor))
         constraints = (
             self.person_ids.id(mentor.user_id),
             self.manager_id(mentor),
-            np.array([slot_of[m] for m in excluded if m in slot_of], np.int64),
+            np.array(ruled_out, np.int64),
         )
         t, m = self.mentees, self.mentors
         return best_mentees(t, m, mentor, candidates, lengths, constraints, self.split, self.run)
@@ -175,13 +184,15 @@ class SearchIndex:
     def mentors_reaching(
         self, slot: int, excluded: Iterable[str], floors: tuple[FloatArray, BoolArray]
     ) -> Reaching:
-        """The mentors whose list in the mentee's partition the mentee reaches (floors)."""
+        """The mentors whose list in the mentee's partition the mentee reaches (floors), never
+        one lacking a must of the mentee's goal."""
         t, m = self.mentees, self.mentors
-        constraints = (
-            int(t.uid[slot]),
-            int(t.manager[slot]),
-            np.array([m.slots.slot_of[x] for x in excluded if x in m.slots.slot_of], np.int64),
-        )
+        slot_of = m.slots.slot_of
+        ruled_out = np.array([slot_of[x] for x in excluded if x in slot_of], np.int64)
+        musts = self.musts.of_slot.get(slot)
+        if musts:
+            ruled_out = np.concatenate([ruled_out, self.musts.mentors_ruled_out(musts, m)])
+        constraints = (int(t.uid[slot]), int(t.manager[slot]), ruled_out)
         return mentors_reaching(t, m, slot, constraints, floors, run=self.run)
 
     def diversified(
@@ -225,6 +236,7 @@ class SearchIndex:
         for name, column, counts in (*masked, ("styles", t.styles, t.n_sty)):
             expected = [packed_rows.row_mask(column, s, int(counts[s])) for s in ranked.tolist()]
             assert (packed[name] == np.array(expected, np.uint64)).all(), name
+        self.musts.check_invariants(set(ranked.tolist()))
         for slot in ranked.tolist():
             for skill in t.goal_skills[slot].tolist():
                 assert skill < 0 or self.postings.holds(skill, slot), (slot, skill)

@@ -1,0 +1,74 @@
+"""Must-have criteria (domain/musts.py) are hard constraints: the engine never ranks a mentor
+lacking one of the goal's musts, however well it scores, and a mentor update that makes it
+meet or stop meeting a must re-ranks the mentee incrementally, as the batch reference does."""
+
+from __future__ import annotations
+
+from services.matching.domain.batch import recompute
+from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine import TenantEngine, population
+from services.matching.domain.musts import meets, unmet, without
+from services.matching.domain.people import goal_from_payload, person_from_profile
+from tests.unit.builders import goal, mentee, mentor
+
+GERMAN = {"languages": ["de"]}
+
+
+def _engine() -> TenantEngine:
+    engine = TenantEngine(EngineConfig(top_k=3))
+    # the best-scored mentor (level 5, fintech) speaks only English
+    best = mentor("best", skills=[{"name": "kubernetes", "level": 5}], languages=["en"])
+    other = mentor("other", skills=[{"name": "kubernetes", "level": 2}], languages=["de", "en"])
+    for person in (best, other):
+        engine.put_mentor_data(person_from_profile(person))
+        engine.refresh_mentor(person.user_id, range(engine.config.partitions))
+    engine.put_mentee(person_from_profile(mentee("ada", languages=["de"])), 0)
+    return engine
+
+
+def _ranked(engine: TenantEngine) -> tuple[str, ...]:
+    engine.check_invariants()
+    ids = engine.ranking_ids()
+    assert ids == recompute(population(engine), engine.config)
+    return ids.get("ada", ())
+
+
+def test_the_rule_names_what_a_mentor_lacks() -> None:
+    wanted = goal_from_payload(goal("ada", musts={"languages": ["de"], "styles": ["coaching"]}))
+    speaker = person_from_profile(mentor("m", languages=["de"], mentoring_styles=["coaching"]))
+    english = person_from_profile(mentor("n", languages=["en"], mentoring_styles=["coaching"]))
+    assert meets(wanted, speaker) and unmet(wanted, speaker) == ()
+    assert not meets(wanted, english)
+    assert unmet(wanted, english) == (("languages", "de"),)
+    assert without(wanted, ("languages", "de")) == (("styles", "coaching"),)
+
+
+def test_a_required_language_excludes_the_best_scored_mentor() -> None:
+    engine = _engine()
+    engine.put_goal(goal_from_payload(goal("ada")), 0)
+    assert _ranked(engine)[0] == "best"
+    engine.put_goal(goal_from_payload(goal("ada", version=2, musts=GERMAN)), 0)
+    assert _ranked(engine) == ("other",)
+
+
+def test_a_mentor_update_that_meets_or_stops_meeting_a_must_re_ranks() -> None:
+    engine = _engine()
+    engine.put_goal(goal_from_payload(goal("ada", musts=GERMAN)), 0)
+    assert _ranked(engine) == ("other",)
+    engine.drain()
+    learned = mentor("best", 2, skills=[{"name": "kubernetes", "level": 5}], languages=["de"])
+    engine.put_mentor_data(person_from_profile(learned))
+    engine.refresh_mentor("best", range(engine.config.partitions))
+    assert _ranked(engine) == ("best", "other")
+    assert "ada" in engine.drain().rankings
+    forgot = mentor("other", 2, skills=[{"name": "kubernetes", "level": 2}], languages=["en"])
+    engine.put_mentor_data(person_from_profile(forgot))
+    engine.refresh_mentor("other", range(engine.config.partitions))
+    assert _ranked(engine) == ("best",)
+    assert "ada" in engine.drain().rankings
+
+
+def test_a_must_no_mentor_meets_leaves_the_ranking_empty() -> None:
+    engine = _engine()
+    engine.put_goal(goal_from_payload(goal("ada", musts={"languages": ["nl"]})), 0)
+    assert _ranked(engine) == ()
