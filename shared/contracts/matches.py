@@ -33,6 +33,33 @@ class ProposedMentor(_Strict):
     reasons: list[CriterionReason] = Field(default_factory=list, max_length=16)
 
 
+class MustAlternative(_Strict):
+    mentor_id: UserId
+    display_name: DisplayText
+    headline: DisplayText | None = None
+
+
+class UnmetMust(_Strict):
+    """One of the goal's musts, when no mentor meets them all: whether anyone meets it, and
+    whom the mentee could get by dropping it."""
+
+    kind: Literal["languages", "industries", "styles"] = Field(
+        description="Which list of the goal's `musts` it is in.", examples=["languages"]
+    )
+    value: str = Field(max_length=64, examples=["de"])
+    met_by_nobody: bool = Field(
+        description="True: no mentor with a free seat and one of the goal's skills meets this "
+        "must, even on its own."
+    )
+    alternatives: list[MustAlternative] = Field(
+        default_factory=list,
+        max_length=3,
+        description="Without this must (the others kept): the best-scored mentors with a free "
+        "seat and one of the goal's skills who meet the other musts, best first. Empty: "
+        "dropping this must alone would not help.",
+    )
+
+
 CauseKind = Literal[
     "goal_set",
     "goal_changed",
@@ -97,13 +124,21 @@ class MatchProposedPayload(_Strict):
         default=None,
         description="What made this proposal (schema version 2). None in version 1 records.",
     )
+    unmet_musts: list[UnmetMust] = Field(
+        default_factory=list,
+        max_length=9,
+        description="Set only on an empty proposal whose goal has musts that no mentor with a "
+        "free seat meets together, while mentors without those musts exist: each must, "
+        "whether anyone meets it, and whom dropping it would give (schema version 3). "
+        "Empty otherwise, and in older records.",
+    )
 
 
 class MatchProposed(EventEnvelope):
-    """Version 2 added `cause`; version 1 records still validate, with no cause."""
+    """Version 2 added `cause`, version 3 `unmet_musts`; older records still validate."""
 
     event_type: Literal["MatchProposed"] = "MatchProposed"
-    schema_version: Literal[1, 2] = 2
+    schema_version: Literal[1, 2, 3] = 3
     payload: MatchProposedPayload
 
     @model_validator(mode="after")

@@ -256,6 +256,33 @@ async def test_a_retried_write_with_an_idempotency_key_has_one_effect(profile, a
     assert reused.json()["errors"][0]["field"] == "Idempotency-Key"
 
 
+@pytest.mark.parametrize(
+    ("musts", "overrides", "field"),
+    [
+        ({"skills": ["kubernetes"]}, {}, "musts.skills"),  # an unknown must
+        ({"styles": ["cheerleading"]}, {}, "musts.styles.0"),  # not a mentoring style
+        ({"languages": ["de", "de"]}, {}, "musts"),  # the same value twice
+        ({"languages": ["de"]}, {"criteria": {"language": 0}}, "musts.languages"),
+        ({"styles": ["coaching"]}, {"preferred_styles": ["advising"]}, "musts.styles"),
+    ],
+)
+async def test_an_unknown_or_contradictory_must_is_refused_naming_the_field(
+    profile, auth, musts, overrides, field
+) -> None:
+    mentee = new_id()
+    await put(profile, auth, mentee, mentee_body())
+    url = f"/v1/profiles/{mentee}/goal"
+    refused = await profile.http.put(url, json=goal_body(musts=musts, **overrides), headers=auth)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert field in {e["field"] for e in refused.json()["errors"]}, refused.text
+    assert (await profile.http.get(url, headers=auth)).status_code == 404  # nothing was set
+
+    kept = await profile.http.put(url, json=goal_body(musts={"languages": ["DE"]}), headers=auth)
+    assert kept.status_code == 200, kept.text
+    assert kept.json()["musts"] == {"languages": ["de"], "industries": [], "styles": []}
+
+
 async def test_concurrent_requests_with_one_idempotency_key_apply_once(profile, auth) -> None:
     user = new_id()
     await put(profile, auth, user, mentor_body("Before"))

@@ -18,7 +18,13 @@ from services.notifications.domain.email import (
     wire_bytes,
 )
 from services.notifications.domain.links import LinkSigner, proposal_links
-from shared.contracts.matches import CriterionReason, MatchProposedPayload, ProposedMentor
+from shared.contracts.matches import (
+    CriterionReason,
+    MatchProposedPayload,
+    MustAlternative,
+    ProposedMentor,
+    UnmetMust,
+)
 from shared.links import LinkAction, verify_link
 from tests.unit.builders import TENANT, proposal
 
@@ -220,3 +226,36 @@ def test_the_html_part_is_escaped_but_links_are_intact() -> None:
     html = parts(build(hostile_proposal()))["text/html"]
     assert len(link_tokens(html)) == 3
     assert 'href="https://mentorlink.test/v1/links/' in html
+
+
+def test_a_waiting_list_email_names_the_must_nobody_meets_and_the_alternatives() -> None:
+    unmet = [
+        UnmetMust(
+            kind="languages",
+            value="de",
+            met_by_nobody=True,
+            alternatives=[
+                MustAlternative(mentor_id="u-grace", display_name="Grace Hopper"),
+                MustAlternative(mentor_id="u-alan", display_name=f"Alan {SCRIPT}"),
+            ],
+        ),
+        UnmetMust(kind="styles", value="sounding_board", met_by_nobody=False),
+    ]
+    bodies = parts(build(proposal(mentors=[], unmet_musts=unmet)))
+    plain, html = bodies["text/plain"], bodies["text/html"]
+    assert "no mentor with room and your goal's skills meets all your musts together" in plain
+    assert "None of them speaks de." in plain
+    assert (
+        "Without the must that your mentor speaks de (your other musts kept), we could suggest: "
+        f"Grace Hopper, Alan {SCRIPT}." in plain
+    )
+    assert "sounding board" not in plain  # met by someone, and dropping it alone gives no one
+    assert "The mentors with its skills are fully booked" not in plain
+    assert "None of them speaks de." in html and SCRIPT not in html  # escaped
+    assert "waiting list" in plain
+
+
+def test_a_waiting_list_email_without_unmet_musts_says_what_it_said_before() -> None:
+    plain = parts(build(proposal(mentors=[])))["text/plain"]
+    assert "The mentors with its skills are fully booked" in plain
+    assert "musts" not in plain

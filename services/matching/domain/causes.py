@@ -12,9 +12,10 @@ GOAL_FIELDS = (
     ("functions", "target_functions"),
     ("background_preference", "background_preference"),
     ("styles", "preferred_styles"),
+    ("musts", "musts"),
 )
 # What the mentee wants from a mentor, as opposed to what the goal is about.
-PREFERENCE_FIELDS = frozenset({"background_preference", "preferred_styles"})
+PREFERENCE_FIELDS = frozenset({"background_preference", "preferred_styles", "musts"})
 
 
 def goal_changes(previous: Goal, new: Goal) -> list[str]:
@@ -23,7 +24,7 @@ def goal_changes(previous: Goal, new: Goal) -> list[str]:
     changed = []
     for attribute, name in GOAL_FIELDS:
         before, after = getattr(previous, attribute), getattr(new, attribute)
-        if attribute in ("skills", "industries", "functions", "styles"):
+        if attribute in ("skills", "industries", "functions", "styles", "musts"):
             before, after = set(before), set(after)
         if before != after:
             changed.append(name)
@@ -40,7 +41,8 @@ def is_new_goal(previous: Goal | None, new: Goal) -> bool:
 
 
 def only_preferences(changed: list[str]) -> bool:
-    """Weights, styles or background preference only: the mentee changed their preferences."""
+    """Weights, styles, background preference or musts only: the mentee changed their
+    preferences."""
     return bool(changed) and all(
         name in PREFERENCE_FIELDS or name.startswith("criteria.") for name in changed
     )

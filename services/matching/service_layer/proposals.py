@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from services.matching.domain import criteria
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.engine.relaxed import unmet_musts
 from services.matching.service_layer.causes import FIRST_FOR_GOAL, OTHERS_CHANGED, Told
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
@@ -20,8 +21,10 @@ from shared.contracts.matches import (
     CriterionReason,
     MatchProposed,
     MatchProposedPayload,
+    MustAlternative,
     ProposalCause,
     ProposedMentor,
+    UnmetMust,
 )
 from shared.contracts.topics import PROPOSALS
 from shared.tracing import continued_trace
@@ -38,13 +41,18 @@ def is_material(current: CurrentProposal | None, goal_id: str, mentor_ids: tuple
 
 
 def is_due(
-    current: CurrentProposal | None, goal_id: str, mentor_ids: tuple[str, ...], forced: bool
+    current: CurrentProposal | None,
+    goal_id: str,
+    mentor_ids: tuple[str, ...],
+    forced: bool,
+    musts_unmet: bool = False,
 ) -> bool:
     """Material, or forced by the mentee's own event: then even the same mentors (or none, once
-    a proposal for the goal went out) are sent, so the mentee hears what followed."""
+    a proposal for the goal went out, or when the goal's musts are why there is none) are
+    sent, so the mentee hears what followed."""
     if is_material(current, goal_id, mentor_ids):
         return True
-    return forced and (bool(mentor_ids) or current is not None)
+    return forced and (bool(mentor_ids) or current is not None or musts_unmet)
 
 
 def cause_of(current: CurrentProposal | None, goal_id: str, told: Told | None) -> ProposalCause:
@@ -106,8 +114,9 @@ async def propose(
         if (made := _next_proposal(engine, mentee_id, currents.get(mentee_id), causes[mentee_id]))
         is not None
     ]
-    await tx.save_proposals(tenant_id, [stored for _, (stored, _) in made])
-    for mentee_id, (stored, mentors) in made:
+    await tx.save_proposals(tenant_id, [made.stored for _, made in made])
+    for mentee_id, next_one in made:
+        stored = next_one.stored
         cause = causes[mentee_id]
         if cause.told is not None and cause.told.cause is None:
             continue  # quiet
@@ -115,7 +124,7 @@ async def propose(
         goal_id = stored.proposal.goal_id
         awaited = is_awaited(current, goal_id, cause.told is not None)
         said = cause_of(current, goal_id, cause.told)
-        event = _event(tenant_id, stored, mentors, cause.correlation_id, awaited, said)
+        event = _event(tenant_id, next_one, cause.correlation_id, awaited, said)
         with continued_trace(cause.trace_headers, cause.tracer, "matching propose"):
             await tx.publish(PROPOSALS, event)
 
@@ -131,16 +140,24 @@ class Cause:
     told: Told | None = None
 
 
+@dataclass(frozen=True)
+class NextProposal:
+    stored: StoredProposal
+    mentors: list[ProposedMentor]
+    unmet_musts: list[UnmetMust]
+
+
 def _next_proposal(
     engine: TenantEngine, mentee_id: str, current: CurrentProposal | None, cause: Cause
-) -> tuple[StoredProposal, list[ProposedMentor]] | None:
+) -> NextProposal | None:
     goal = engine.roster.goals.get(mentee_id)
     mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
     goal_id = goal.goal_id if goal else current.goal_id if current else ""
     forced = cause.told is not None and cause.told.forced
     if mentee_id not in engine.roster.partition_of:
         return None
-    if not is_due(current, goal_id, mentor_ids, forced):
+    unmet = [] if mentor_ids else told_musts(engine, mentee_id)
+    if not is_due(current, goal_id, mentor_ids, forced, bool(unmet)):
         return None
     proposal = CurrentProposal(
         ranking_version=(current.ranking_version if current else 0) + 1,
@@ -150,17 +167,46 @@ def _next_proposal(
     stored = StoredProposal(
         mentee_id, engine.roster.partition_of[mentee_id], proposal, uuid.uuid4()
     )
-    return stored, proposed_mentors(engine, mentee_id)
+    return NextProposal(stored, proposed_mentors(engine, mentee_id), unmet)
+
+
+def told_musts(engine: TenantEngine, mentee_id: str) -> list[UnmetMust]:
+    """The goal's musts when they are why it has no mentor (domain/engine/relaxed.py)."""
+    told = []
+    for relaxed in unmet_musts(engine, mentee_id):
+        alternatives = []
+        for ranked in relaxed.alternatives:
+            mentor = engine.mentor(ranked.mentor_id)
+            assert mentor is not None
+            alternatives.append(
+                MustAlternative(
+                    mentor_id=mentor.user_id,
+                    display_name=mentor.display_name,
+                    headline=mentor.headline,
+                )
+            )
+        kind, value = relaxed.must
+        told.append(
+            UnmetMust.model_validate(
+                {
+                    "kind": kind,
+                    "value": value,
+                    "met_by_nobody": relaxed.met_by_nobody,
+                    "alternatives": alternatives,
+                }
+            )
+        )
+    return told
 
 
 def _event(
     tenant_id: str,
-    stored: StoredProposal,
-    mentors: list[ProposedMentor],
+    made: NextProposal,
     correlation_id: str | None,
     awaited: bool,
     cause: ProposalCause,
 ) -> MatchProposed:
+    stored, mentors = made.stored, made.mentors
     payload = MatchProposedPayload(
         mentee_id=stored.mentee_id,
         goal_id=stored.proposal.goal_id,
@@ -169,6 +215,7 @@ def _event(
         mentors=mentors,
         awaited=awaited,
         cause=cause,
+        unmet_musts=made.unmet_musts,
     )
     return MatchProposed(
         tenant_id=tenant_id, key=stored.mentee_id, payload=payload, correlation_id=correlation_id

@@ -21,6 +21,7 @@ _FIELDS = {
     "timeframe_months": "your goal's timeframe",
     "background_preference": "your background preference",
     "preferred_styles": "your preferred mentoring styles",
+    "musts": "your must-haves",
 }
 _CRITERIA = {
     "skills": "skills",

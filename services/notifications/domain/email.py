@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from services.notifications.domain.changes import what_changed
 from services.notifications.domain.links import ProposalLinks
+from services.notifications.domain.musts_told import musts_sentences
 from shared.contracts.matches import MatchProposedPayload
 
 # Headers fold at 998 characters on the wire: a List-Unsubscribe URL longer than 78 characters
@@ -119,6 +120,7 @@ def compose(
         "count": count,
         "links": links,
         "changed": what_changed(proposal.cause),
+        "musts": musts_sentences(proposal),
     }
     envelope = Envelope(contact, sender, msg_id, links.unsubscribe, now)
     return render_message(envelope, subject(count), "proposal", context)

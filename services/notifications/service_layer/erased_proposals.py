@@ -8,7 +8,8 @@ mentor is emptied, which withdraws a waiting email (an empty proposal as matchin
 the waiting-list email instead). As the proposal's time comes from another
 clock than the erasure's, a person counts as erased until a profile created after the erasure
 was seen (Erasure.hides_unrestored). An erased mentor named by the proposal's cause (who
-declined, whose relationship ended) loses their id and name there too.
+declined, whose relationship ended) loses their id and name there too, and one named as an
+alternative to an unmet must is left out of those.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from services.notifications.service_layer.ports import ConsumedProposal
-from shared.contracts.matches import MatchProposed, ProposalCause
+from shared.contracts.matches import MatchProposed, ProposalCause, UnmetMust
 from shared.erasure import Erasure, Person
 
 
@@ -40,14 +41,36 @@ def without_erased(
             if not _hidden(erased, (event.tenant_id, m.mentor_id), event)
         ]
         cause = _cause_without_erased(event, erased)
-        if len(mentors) == len(event.payload.mentors) and cause == event.payload.cause:
+        unmet = _musts_without_erased(event, erased)
+        if (
+            len(mentors) == len(event.payload.mentors)
+            and cause == event.payload.cause
+            and unmet == event.payload.unmet_musts
+        ):
             kept.append(consumed)
             continue
         ranked = [m.model_copy(update={"rank": rank}) for rank, m in enumerate(mentors, 1)]
-        payload = event.payload.model_copy(update={"mentors": ranked, "cause": cause})
+        update = {"mentors": ranked, "cause": cause, "unmet_musts": unmet}
+        payload = event.payload.model_copy(update=update)
         changed = event.model_copy(update={"payload": payload})
         kept.append(ConsumedProposal(changed, replace(consumed.origin, value=changed.to_bytes())))
     return kept
+
+
+def _musts_without_erased(event: MatchProposed, erased: dict[Person, Erasure]) -> list[UnmetMust]:
+    """The alternatives of each unmet must without erased mentors."""
+    return [
+        unmet.model_copy(
+            update={
+                "alternatives": [
+                    a
+                    for a in unmet.alternatives
+                    if not _hidden(erased, (event.tenant_id, a.mentor_id), event)
+                ]
+            }
+        )
+        for unmet in event.payload.unmet_musts
+    ]
 
 
 def _cause_without_erased(
@@ -77,6 +100,7 @@ def _people(event: MatchProposed) -> list[Person]:
     return (
         [(tenant, event.payload.mentee_id)]
         + [(tenant, m.mentor_id) for m in event.payload.mentors]
+        + [(tenant, a.mentor_id) for u in event.payload.unmet_musts for a in u.alternatives]
         + [(tenant, mentor_id) for mentor_id in named if mentor_id]
     )
 

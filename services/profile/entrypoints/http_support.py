@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from services.profile.adapters.api_keys import ApiKeys
 from services.profile.domain.goal_clarity import VagueGoal
 from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.domain.musts import ContradictoryMusts
 from services.profile.entrypoints.http_fairness import TenantGate, TooManyRequests
 from services.profile.service_layer.idempotency import Action, IdempotencyKeyReused, run_once
 from services.profile.service_layer.unit_of_work import (
@@ -179,6 +180,12 @@ def install_domain_problems(app: FastAPI) -> None:
             "names nothing concrete: no target skill or area and no measurable result",
             suggestions=[{"term": a.term, "suggestion": a.suggestion} for a in exc.advice],
         )
+
+    @app.exception_handler(ContradictoryMusts)
+    async def _contradictory(_r: Request, exc: ContradictoryMusts) -> JSONResponse:
+        errors = [{"field": field, "message": message} for field, message in exc.problems]
+        fields = ", ".join(sorted({field for field, _ in exc.problems}))
+        return problem(422, "The goal's musts contradict it", f"invalid: {fields}", errors=errors)
 
     @app.exception_handler(TooManyRequests)
     async def _too_many(_r: Request, exc: TooManyRequests) -> JSONResponse:

@@ -19,6 +19,7 @@ from faststream.kafka.annotations import KafkaMessage
 from services.profile.domain import commands
 from services.profile.domain.goal_clarity import VagueGoal
 from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.domain.musts import ContradictoryMusts
 from services.profile.service_layer.ingress import UnknownTenant, handle_ingress_command
 from services.profile.service_layer.ingress_queue import (
     IngressQueue,
@@ -44,6 +45,7 @@ REFUSALS: dict[type[Exception], str] = {
     NotAMentee: "not_a_mentee",
     ProfileNotFound: "unknown_user",
     VagueGoal: "vague_goal",
+    ContradictoryMusts: "contradictory_musts",
 }
 
 

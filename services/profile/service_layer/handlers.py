@@ -26,6 +26,7 @@ from services.profile.domain.model import (
     open_to_mentees,
     profile_fields,
 )
+from services.profile.domain.musts import require_consistent_musts
 from services.profile.service_layer.learning import learn_from
 from services.profile.service_layer.lifecycle import (
     close_for_erasure,
@@ -96,6 +97,7 @@ async def upsert_profile(cmd: UpsertProfile, uow: UnitOfWork) -> ProfilePayload:
 
 async def set_goal_in(tx: ProfileTransaction, cmd: SetGoal) -> GoalResult:
     advice = require_clear_goal(cmd.fields)
+    require_consistent_musts(cmd.fields)
     mentee = await tx.get_profile(cmd.tenant_id, cmd.mentee_id, for_update=True)
     current = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, for_update=True)
     goal = next_goal(mentee, cmd.fields, current, cmd.expected_version)

@@ -1,6 +1,8 @@
 """Must-have criteria (domain/musts.py) are hard constraints: the engine never ranks a mentor
 lacking one of the goal's musts, however well it scores, and a mentor update that makes it
-meet or stop meeting a must re-ranks the mentee incrementally, as the batch reference does."""
+meet or stop meeting a must re-ranks the mentee incrementally, as the batch reference does.
+When the musts are why a goal has no mentor, its (empty) proposal says which must nobody meets
+and whom dropping each would give."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from services.matching.domain.engine import TenantEngine, population
 from services.matching.domain.musts import meets, unmet, without
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from tests.unit.builders import goal, mentee, mentor
+from tests.unit.matching.cluster import Cluster
+from tests.unit.matching.test_handlers import goal_set, profile, proposed, run
 
 GERMAN = {"languages": ["de"]}
 
@@ -72,3 +76,52 @@ def test_a_must_no_mentor_meets_leaves_the_ranking_empty() -> None:
     engine = _engine()
     engine.put_goal(goal_from_payload(goal("ada", musts={"languages": ["nl"]})), 0)
     assert _ranked(engine) == ()
+
+
+def _told(cluster: Cluster) -> list[tuple[str, str, bool, list[str]]]:
+    last = [p for p in cluster.proposals if p.payload.mentee_id == "x1"][-1]
+    assert last.payload.mentors == []
+    return [
+        (u.kind, u.value, u.met_by_nobody, [a.display_name for a in u.alternatives])
+        for u in last.payload.unmet_musts
+    ]
+
+
+KUBERNETES = [{"name": "kubernetes", "level": 5}]
+PEOPLE = [
+    profile(mentor("m1", display_name="Grace", skills=KUBERNETES, languages=["en"])),
+    profile(
+        mentor(
+            "m2",
+            display_name="Alan",
+            skills=[{"name": "kubernetes", "level": 3}],
+            languages=["de"],
+            mentoring_styles=["advising"],
+        )
+    ),
+    profile(mentee("x1")),
+]
+
+
+def test_a_first_goal_whose_musts_nobody_meets_is_answered_with_the_alternatives() -> None:
+    cluster = run(*PEOPLE, goal_set("x1", musts={"languages": ["nl"]}))
+    assert _told(cluster) == [("languages", "nl", True, ["Grace", "Alan"])]
+
+
+def test_musts_met_apart_but_not_together_name_whom_dropping_each_gives() -> None:
+    cluster = run(*PEOPLE, goal_set("x1", musts={"languages": ["de"], "styles": ["coaching"]}))
+    assert _told(cluster) == [
+        ("languages", "de", False, []),  # nobody offers coaching: dropping German alone won't do
+        ("styles", "coaching", True, ["Alan"]),
+    ]
+
+
+def test_a_goal_whose_skills_nobody_holds_is_not_blamed_on_its_musts() -> None:
+    cluster = run(*PEOPLE, goal_set("x1", target_skills=["cobol"], musts={"languages": ["de"]}))
+    assert all(not p.payload.unmet_musts for p in cluster.proposals)
+
+
+def test_met_musts_send_the_ranking_and_tell_nothing_more() -> None:
+    cluster = run(*PEOPLE, goal_set("x1", musts={"languages": ["de"]}))
+    assert proposed(cluster, "x1") == [("m2",)]
+    assert all(not p.payload.unmet_musts for p in cluster.proposals)

@@ -28,7 +28,7 @@ def sent(cluster: Cluster, mentee_id: str = "x1") -> list[MatchProposed]:
 def test_a_new_goal_says_goal_set() -> None:
     cluster = run(*PEOPLE)
     assert causes(cluster) == [("goal_set", [], None)]
-    assert sent(cluster)[0].schema_version == 2
+    assert sent(cluster)[0].schema_version == 3
 
 
 def test_changed_preferences_are_answered_even_with_the_same_mentors() -> None:

@@ -19,6 +19,7 @@ from services.matching.domain.criteria import (
     industry_targets,
     weight_total,
 )
+from services.matching.domain.musts import Must
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.search import packed_rows
 from services.matching.domain.search.diversity import diversified_each
@@ -182,18 +183,32 @@ class SearchIndex:
         return best_mentees(t, m, mentor, candidates, lengths, constraints, self.split, self.run)
 
     def mentors_reaching(
-        self, slot: int, excluded: Iterable[str], floors: tuple[FloatArray, BoolArray]
+        self,
+        slot: int,
+        excluded: Iterable[str],
+        floors: tuple[FloatArray, BoolArray],
+        musts: tuple[Must, ...] | None = None,
     ) -> Reaching:
         """The mentors whose list in the mentee's partition the mentee reaches (floors), never
-        one lacking a must of the mentee's goal."""
+        one lacking a must of the mentee's goal (or of `musts`, when given)."""
         t, m = self.mentees, self.mentors
         slot_of = m.slots.slot_of
         ruled_out = np.array([slot_of[x] for x in excluded if x in slot_of], np.int64)
-        musts = self.musts.of_slot.get(slot)
+        musts = self.musts.of_slot.get(slot) if musts is None else musts
         if musts:
             ruled_out = np.concatenate([ruled_out, self.musts.mentors_ruled_out(musts, m)])
         constraints = (int(t.uid[slot]), int(t.manager[slot]), ruled_out)
         return mentors_reaching(t, m, slot, constraints, floors, run=self.run)
+
+    def eligible_mentors(
+        self, slot: int, excluded: Iterable[str], musts: tuple[Must, ...]
+    ) -> Reaching:
+        """Every open mentor holding a goal skill that may meet the mentee and meets `musts`
+        (instead of the goal's), exactly scored: what the mentee would get with those musts,
+        before the exposure cap."""
+        capacity = self.mentor_capacity()
+        floors = (np.full(capacity, -1.0), np.zeros(capacity, np.bool_))
+        return self.mentors_reaching(slot, excluded, floors, musts)
 
     def diversified(
         self, pools: list[list[PoolEntry]], top_k: int, diversity: float
