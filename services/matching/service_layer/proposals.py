@@ -172,31 +172,25 @@ def _next_proposal(
 
 def told_musts(engine: TenantEngine, mentee_id: str) -> list[UnmetMust]:
     """The goal's musts when they are why it has no mentor (domain/engine/relaxed.py)."""
-    told = []
-    for relaxed in unmet_musts(engine, mentee_id):
-        alternatives = []
-        for ranked in relaxed.alternatives:
-            mentor = engine.mentor(ranked.mentor_id)
-            assert mentor is not None
-            alternatives.append(
-                MustAlternative(
-                    mentor_id=mentor.user_id,
-                    display_name=mentor.display_name,
-                    headline=mentor.headline,
-                )
-            )
-        kind, value = relaxed.must
-        told.append(
-            UnmetMust.model_validate(
-                {
-                    "kind": kind,
-                    "value": value,
-                    "met_by_nobody": relaxed.met_by_nobody,
-                    "alternatives": alternatives,
-                }
-            )
+    return [
+        UnmetMust.model_validate(
+            {
+                "kind": relaxed.must[0],
+                "value": relaxed.must[1],
+                "met_by_nobody": relaxed.met_by_nobody,
+                "alternatives": [_alternative(engine, r.mentor_id) for r in relaxed.alternatives],
+            }
         )
-    return told
+        for relaxed in unmet_musts(engine, mentee_id)
+    ]
+
+
+def _alternative(engine: TenantEngine, mentor_id: str) -> MustAlternative:
+    mentor = engine.mentor(mentor_id)
+    assert mentor is not None
+    return MustAlternative(
+        mentor_id=mentor_id, display_name=mentor.display_name, headline=mentor.headline
+    )
 
 
 def _event(
