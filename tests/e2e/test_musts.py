@@ -1,0 +1,89 @@
+"""Issue 25 item 3, through the API and the emails alone, on real Kafka, PostgreSQL and SMTP
+(the three services in-process):
+
+- a required language excludes the best-scored mentor: the email names the others only;
+- when nobody meets the musts the mentee is emailed so, with whom dropping the must would
+  give, and a mentor who comes to meet it is proposed as soon as their profile says so.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from devenv.smtp_sink import SmtpSink
+from tests.e2e.test_proposals_follow_the_mentee import (
+    WAIT_S,
+    mentee_with_goal,
+    nth_email,
+    put,
+    texts,
+)
+from tests.support.people import goal_body, mentor_body
+from tests.support.platform import running_platform
+from tests.support.polling import eventually
+
+pytestmark = pytest.mark.e2e
+KUBERNETES = {"name": "kubernetes", "level": 5}
+
+
+def mentors_named(text: str) -> list[str]:
+    """The mentors an email proposes, in order ("1. Grace Hopper (...)")."""
+    return [
+        line.split(". ", 1)[1].split(" (")[0]
+        for line in text.splitlines()
+        if line[:1].isdigit() and ". " in line
+    ]
+
+
+async def test_a_required_language_excludes_the_best_scored_mentor(
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique
+) -> None:
+    async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
+        best = mentor_body("Grace Hopper", languages=["en"])
+        german = mentor_body(
+            "Alan Turing", skills=[{"name": "kubernetes", "level": 3}], languages=["de", "en"]
+        )
+        for user, body in ((f"m1-{unique}", best), (f"m2-{unique}", german)):
+            await put(platform, f"/v1/profiles/{user}", body)
+        email = await mentee_with_goal(platform, unique, goal_body(), languages=["de", "en"])
+        both = ["Grace Hopper", "Alan Turing"]  # Grace first: she scores best without musts
+        await eventually(
+            lambda: [t for t in texts(smtp_sink, email) if mentors_named(t) == both],
+            timeout=WAIT_S,
+            what="an email proposing both, Grace first",
+        )
+        sent = len(texts(smtp_sink, email))
+
+        musts = goal_body(musts={"languages": ["de"]})
+        await put(platform, f"/v1/profiles/x-{unique}/goal", musts)
+        told = await nth_email(smtp_sink, email, sent + 1, "the email of the goal needing German")
+        assert "You changed your must-haves." in told, told
+        assert mentors_named(told) == ["Alan Turing"], told
+
+
+async def test_nobody_meeting_the_musts_is_emailed_with_the_alternative(
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique
+) -> None:
+    async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
+        grace = mentor_body("Grace Hopper", languages=["en"])
+        await put(platform, f"/v1/profiles/m1-{unique}", grace)
+        # Once another mentee is proposed Grace, matching knows her: the Dutch goal's answer is
+        # then about the musts, not about an empty tenant (which gets no email at all).
+        probe = await mentee_with_goal(platform, f"probe-{unique}", goal_body())
+        assert mentors_named(await nth_email(smtp_sink, probe, 1, "Grace proposed")) == [
+            "Grace Hopper"
+        ]
+        goal = goal_body(musts={"languages": ["nl"]})
+        email = await mentee_with_goal(platform, unique, goal)
+        told = await nth_email(smtp_sink, email, 1, "the email that nobody speaks Dutch")
+        assert "meets all your musts together" in told, told
+        assert "None of them speaks nl." in told, told
+        assert (
+            "Without the must that your mentor speaks nl (your other musts kept), "
+            "we could suggest: Grace Hopper." in told
+        ), told
+        assert "You are on the waiting list" in told and mentors_named(told) == []
+
+        await put(platform, f"/v1/profiles/m1-{unique}", {**grace, "languages": ["en", "nl"]})
+        proposed = await nth_email(smtp_sink, email, 2, "the proposal once Grace speaks Dutch")
+        assert mentors_named(proposed) == ["Grace Hopper"], proposed
