@@ -20,7 +20,13 @@ from services.notifications.service_layer.handlers import (
     record_proposals,
 )
 from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
-from shared.contracts.matches import MatchProposed, ProposalCause, ProposedMentor
+from shared.contracts.matches import (
+    MatchProposed,
+    MustAlternative,
+    ProposalCause,
+    ProposedMentor,
+    UnmetMust,
+)
 from shared.contracts.preferences import Adjustment
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
@@ -111,6 +117,37 @@ async def test_a_deleted_mentor_leaves_the_what_changed_line_of_other_mentees_em
     assert states == {"u-ada": "queued", "u-bob": "queued"}  # still told, without her name
     late = with_cause(consumed("u-cy", alan), declined)
     assert await record_proposals([late], store, POLICY, lambda: datetime.now(UTC)) == 1
+    assert await rows_naming(pool, GRACE, "Grace Hopper") == []
+
+
+async def test_a_deleted_mentor_leaves_the_alternatives_of_unmet_musts(
+    pool: asyncpg.Pool,
+) -> None:
+    """A waiting-list email may name mentors as alternatives to an unmet must: the erasure
+    takes them out of it, stored or late."""
+    store = PostgresNotificationsStore(pool)
+    alternatives = [
+        MustAlternative(mentor_id=GRACE, display_name="Grace Hopper"),
+        MustAlternative(mentor_id="u-alan", display_name="Alan Turing"),
+    ]
+    unmet = [UnmetMust(kind="languages", value="nl", met_by_nobody=True, alternatives=alternatives)]
+
+    def told(mentee_id: str) -> ConsumedProposal:
+        payload = consumed(mentee_id).event.payload.model_copy(update={"unmet_musts": unmet})
+        event = match_proposed(payload)
+        return ConsumedProposal(event, ProposalOrigin("t.proposals", 0, 1, event.to_bytes()))
+
+    assert await record_proposals([told("u-ada")], store, POLICY, lambda: datetime.now(UTC)) == 1
+    assert len(await rows_naming(pool, GRACE, "Grace Hopper")) == 1
+
+    await forget_person(profile_deleted(GRACE), store)
+
+    assert await rows_naming(pool, GRACE, "Grace Hopper") == []
+    assert len(await rows_naming(pool, "Alan Turing")) == 1  # the other alternative stays
+    raw = await pool.fetchval("SELECT source_value FROM emails WHERE mentee_id = 'u-ada'")
+    letter = MatchProposed.model_validate_json(raw)
+    assert [a.mentor_id for a in letter.payload.unmet_musts[0].alternatives] == ["u-alan"]
+    assert await record_proposals([told("u-cy")], store, POLICY, lambda: datetime.now(UTC)) == 1
     assert await rows_naming(pool, GRACE, "Grace Hopper") == []
 
 

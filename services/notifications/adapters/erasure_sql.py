@@ -6,7 +6,8 @@ from 1. A waiting email is recomposed from that row when it is sent, so it no lo
 one that named only them is withdrawn (`superseded`): an email with no mentor is never sent.
 The dead letters of undeliverable emails still in the outbox lose them the same way. A
 proposal's cause (what changed, MatchProposed v2) loses the mentor's id and name wherever it
-names them, so the email says "a mentor" instead.
+names them, so the email says "a mentor" instead; and the alternatives named for an unmet must
+(MatchProposed v3) lose them.
 
 An erasure holds the tenant's erasure lock (exclusive); a poll of proposals, and every other
 transaction that reads who was erased (a goal statement, a relationship email), holds it
@@ -15,6 +16,8 @@ and rewrites rows, and one that starts during the erasure reads it.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 ERASURE_LOCK = 7_402  # advisory lock class: (ERASURE_LOCK, hashtext(tenant_id))
 LOCK_FOR_ERASURE = "SELECT pg_advisory_xact_lock($1, hashtext($2))"
@@ -102,23 +105,57 @@ def _cause_names_mentor(cause: str) -> str:
     return f"({cause} ->> 'mentor_id' = $2 OR {cause} -> 'adjustment' ->> 'mentor_id' = $2)"
 
 
-_CAUSE = "(proposal -> 'cause')"
 _SOURCE = "convert_from(source_value, 'UTF8')::jsonb"
 _LETTER = "convert_from(value, 'UTF8')::jsonb"
+SqlOf = Callable[[str], str]
 
-FORGET_MENTOR_IN_CAUSES = f"""
+
+def _forget_in_emails(field: str, without: SqlOf, names: SqlOf) -> str:
+    """SQL: the emails whose proposal's `field` names mentor $2, without them."""
+    stored = f"(proposal -> '{field}')"
+    return f"""
 UPDATE emails
-   SET proposal = jsonb_set(proposal, '{{cause}}', {_cause_without_mentor(_CAUSE)}),
-       source_value = convert_to(jsonb_set({_SOURCE}, '{{payload,cause}}',
-           {_cause_without_mentor(f"({_SOURCE} -> 'payload' -> 'cause')")})::text, 'UTF8'),
+   SET proposal = jsonb_set(proposal, '{{{field}}}', {without(stored)}),
+       source_value = convert_to(jsonb_set({_SOURCE}, '{{payload,{field}}}',
+           {without(f"({_SOURCE} -> 'payload' -> '{field}')")})::text, 'UTF8'),
        updated_at = now()
- WHERE tenant_id = $1 AND {_cause_names_mentor(_CAUSE)}
+ WHERE tenant_id = $1 AND {names(stored)}
 """  # noqa: S608 - built from the constants above only
 
-FORGET_MENTOR_IN_DEAD_LETTER_CAUSES = f"""
+
+def _forget_in_dead_letters(field: str, without: SqlOf, names: SqlOf) -> str:
+    """SQL: the dead letters (reason $3) whose proposal's `field` names mentor $2, without them."""
+    letter = f"({_LETTER} -> 'payload' -> '{field}')"
+    return f"""
 UPDATE outbox
-   SET value = convert_to(jsonb_set({_LETTER}, '{{payload,cause}}',
-           {_cause_without_mentor(f"({_LETTER} -> 'payload' -> 'cause')")})::text, 'UTF8')
+   SET value = convert_to(jsonb_set({_LETTER}, '{{payload,{field}}}',
+           {without(letter)})::text, 'UTF8')
  WHERE headers ->> 'tenant_id' = $1 AND headers ->> 'x-dlq-reason' = $3
-   AND {_cause_names_mentor(f"({_LETTER} -> 'payload' -> 'cause')")}
+   AND {names(letter)}
 """  # noqa: S608 - built from the constants above only
+
+
+FORGET_MENTOR_IN_CAUSES = _forget_in_emails("cause", _cause_without_mentor, _cause_names_mentor)
+FORGET_MENTOR_IN_DEAD_LETTER_CAUSES = _forget_in_dead_letters(
+    "cause", _cause_without_mentor, _cause_names_mentor
+)
+
+
+def _musts_without_mentor(unmet: str) -> str:
+    """SQL: the jsonb array of unmet musts `unmet`, each without mentor $2 in its alternatives."""
+    return f"""(SELECT coalesce(jsonb_agg(jsonb_set(u.m, '{{alternatives}}',
+            (SELECT coalesce(jsonb_agg(a.x ORDER BY a.o), '[]'::jsonb)
+               FROM jsonb_array_elements(u.m -> 'alternatives') WITH ORDINALITY AS a(x, o)
+              WHERE a.x ->> 'mentor_id' <> $2)) ORDER BY u.o), '[]'::jsonb)
+         FROM jsonb_array_elements({unmet}) WITH ORDINALITY AS u(m, o))"""  # noqa: S608
+
+
+def _musts_name_mentor(unmet: str) -> str:
+    alternative = "jsonb_build_array(jsonb_build_object('mentor_id', $2::text))"
+    return f"{unmet} @> jsonb_build_array(jsonb_build_object('alternatives', {alternative}))"
+
+
+FORGET_MENTOR_IN_MUSTS = _forget_in_emails("unmet_musts", _musts_without_mentor, _musts_name_mentor)
+FORGET_MENTOR_IN_DEAD_LETTER_MUSTS = _forget_in_dead_letters(
+    "unmet_musts", _musts_without_mentor, _musts_name_mentor
+)

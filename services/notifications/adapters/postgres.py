@@ -18,7 +18,9 @@ from services.notifications.adapters.erasure_sql import (
     FORGET_MENTOR,
     FORGET_MENTOR_IN_CAUSES,
     FORGET_MENTOR_IN_DEAD_LETTER_CAUSES,
+    FORGET_MENTOR_IN_DEAD_LETTER_MUSTS,
     FORGET_MENTOR_IN_DEAD_LETTERS,
+    FORGET_MENTOR_IN_MUSTS,
     LOCK_AGAINST_ERASURE,
     LOCK_FOR_ERASURE,
 )
@@ -157,10 +159,12 @@ class PostgresNotificationsTransaction:
             await self._conn.execute(sql, tenant_id, user_id)
         await self._conn.execute(FORGET_MENTOR, tenant_id, user_id)  # in other mentees' emails
         await self._conn.execute(FORGET_MENTOR_IN_CAUSES, tenant_id, user_id)
+        await self._conn.execute(FORGET_MENTOR_IN_MUSTS, tenant_id, user_id)
         dead_letters = (
             FORGET_MENTOR_IN_DEAD_LETTERS,
             FORGET_IN_OTHER_DEAD_LETTERS,
             FORGET_MENTOR_IN_DEAD_LETTER_CAUSES,
+            FORGET_MENTOR_IN_DEAD_LETTER_MUSTS,
         )
         for sql in dead_letters:
             await self._conn.execute(sql, tenant_id, user_id, GAVE_UP)
