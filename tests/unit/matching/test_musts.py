@@ -6,6 +6,9 @@ and whom dropping each would give."""
 
 from __future__ import annotations
 
+import json
+
+from services.matching.adapters.stored_people import goal_from_json, goal_to_json
 from services.matching.domain.batch import recompute
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine, population
@@ -125,3 +128,12 @@ def test_met_musts_send_the_ranking_and_tell_nothing_more() -> None:
     cluster = run(*PEOPLE, goal_set("x1", musts={"languages": ["de"]}))
     assert proposed(cluster, "x1") == [("m2",)]
     assert all(not p.payload.unmet_musts for p in cluster.proposals)
+
+
+def test_musts_survive_the_store_and_older_stored_goals_have_none() -> None:
+    wanted = goal_from_payload(goal("ada", musts={"languages": ["de"], "industries": ["fintech"]}))
+    assert wanted.musts == (("industries", "fintech"), ("languages", "de"))
+    assert goal_from_json(goal_to_json(wanted)) == wanted
+    older = json.loads(goal_to_json(wanted))
+    del older["musts"]  # as stored before musts existed
+    assert goal_from_json(json.dumps(older)).musts == ()
