@@ -14,7 +14,7 @@ import resource
 import statistics
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from devenv.infra import postgres
 from services.matching.adapters.warm_up import compile_kernels
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.people import Goal
 from services.matching.service_layer.handlers import keep_out_of_collections
 from services.matching.service_layer.search_threads import helper_threads
 from tests.support import population
@@ -61,7 +62,8 @@ def build(args: argparse.Namespace, rng: random.Random) -> tuple[TenantEngine, l
     start, step = time.perf_counter(), max(1, args.mentees // 20)
     for index in range(args.mentees):
         mentee_id = f"mentee-{index:07d}"
-        add_mentee(engine, population.mentee(rng, mentee_id), population.goal(rng, mentee_id))
+        mentee = population.mentee(rng, mentee_id)
+        add_mentee(engine, mentee, args.dress(population.goal(rng, mentee_id)))
         if (index + 1) % step == 0 or index + 1 == args.mentees:
             elapsed = time.perf_counter() - start
             left = elapsed / (index + 1) * (args.mentees - index - 1)
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace) -> None:
         " them"
     )
 
-    goal_ms = goalset_costs(engine, rng, mentee_ids, min(args.goals, len(mentee_ids)))
+    goal_ms = goalset_costs(engine, rng, mentee_ids, min(args.goals, len(mentee_ids)), args.dress)
     say(
         f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms,"
         f" peak rss {rss_mb():.0f} MB"
@@ -173,9 +175,26 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--recompute-sample", type=int, default=2_000, help="mentees timed")
     parser.add_argument("--events", type=int, default=2_000, help="mixed stream length")
     parser.add_argument(
+        "--musts-share",
+        type=float,
+        default=0.0,
+        help="share of goals (built and timed) with one must; 0 keeps the population as before",
+    )
+    parser.add_argument(
         "--no-recovery", dest="recovery", action="store_false", help="skip PostgreSQL"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.dress = musts_dress(args.musts_share, args.seed)
+    return args
+
+
+def musts_dress(share: float, seed: int) -> Callable[[Goal], Goal]:
+    """Adds one must to `share` of the goals, from its own random stream: with 0 the
+    population and the timed goals are those of a run without the option."""
+    if share <= 0:
+        return lambda goal: goal
+    draws = random.Random(f"musts-{seed}")
+    return lambda goal: population.with_musts(draws, goal) if draws.random() < share else goal
 
 
 if __name__ == "__main__":

@@ -66,10 +66,15 @@ def new_mentor_profile(rng: random.Random, engine: TenantEngine, mentor_id: str)
 
 
 def goalset_costs(
-    engine: TenantEngine, rng: random.Random, mentee_ids: Sequence[str], count: int
+    engine: TenantEngine,
+    rng: random.Random,
+    mentee_ids: Sequence[str],
+    count: int,
+    dress: Callable[[Goal], Goal] = lambda goal: goal,
 ) -> list[float]:
+    """`dress`: what to add to each drawn goal (musts, for a share of them)."""
     return [
-        timed_ms(lambda m=m: set_goal(engine, new_goal(rng, engine, m)))  # type: ignore[misc]
+        timed_ms(lambda m=m: set_goal(engine, dress(new_goal(rng, engine, m))))  # type: ignore[misc]
         for m in rng.sample(mentee_ids, count)
     ]
 

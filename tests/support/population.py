@@ -11,7 +11,7 @@ import bisect
 import itertools
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.matching.domain.people import (
     HOURS_PER_WEEK,
@@ -144,3 +144,16 @@ def goal(rng: random.Random, mentee_id: str, version: int = 1) -> Goal:
         background_preference=rng.choice(PREFERENCES),
         styles=shared_names(sorted(rng.sample(STYLES, rng.choice((0, 1, 1, 2))))),
     )
+
+
+def with_musts(rng: random.Random, drawn: Goal) -> Goal:
+    """The goal with one must (domain/musts.py): a language as often as an industry and a
+    style together, each drawn as profiles hold them (so most musts are met by someone)."""
+    kind = rng.choice(("languages", "languages", "industries", "styles"))
+    if kind == "languages":
+        value = LANGUAGE_DRAW.distinct(rng, 1)[0]
+    elif kind == "industries":
+        value = INDUSTRY_DRAW.distinct(rng, 1)[0]
+    else:
+        value = rng.choice(STYLES)
+    return replace(drawn, musts=((kind, value),))
