@@ -172,12 +172,10 @@ class SearchIndex:
         if candidates[0].size == 0:
             return {}
         slot_of = self.mentees.slots.slot_of
-        ruled_out = [slot_of[m] for m in excluded if m in slot_of]
-        ruled_out.extend(self.musts.mentees_ruled_out(mentor))
         constraints = (
             self.person_ids.id(mentor.user_id),
             self.manager_id(mentor),
-            np.array(ruled_out, np.int64),
+            np.array([slot_of[m] for m in excluded if m in slot_of], np.int64),
         )
         t, m = self.mentees, self.mentors
         return best_mentees(t, m, mentor, candidates, lengths, constraints, self.split, self.run)

@@ -43,6 +43,18 @@ def _looked_up(lookup: Any, ids: Any, row: int) -> int:
 
 
 @njit(cache=True, inline="always")
+def _meets(lookup: Any, ids: Any, row: int) -> bool:
+    """The mentor holds every value of the row (domain/musts.py; no ids: nothing required)."""
+    for column in range(ids.shape[1]):
+        value = ids[row, column]
+        if value < 0:
+            break
+        if lookup[value] == 0:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
 def _counted(mask: Any, mentor_mask: Any, lookup: Any, ids: Any, row: int) -> int:
     """How many of the row's values the mentor holds: from the packed mask unless it says to
     read the ids (packed_rows.MORE)."""
@@ -66,8 +78,8 @@ def best_mentees(
     `part`: (candidates, reach, row). `reach[i]` is at least candidate i's goal's level sum in
     the mentor's skills (Postings.reach): the criteria in the packed row (packed_rows.py) are
     bounded with it first; only the candidates still in the race are checked for who they
-    are and read the excluded slots, the goal's skill ids (the exact sum), their background
-    and availability.
+    are and read the excluded slots and the goal's musts, the goal's skill ids (the exact sum),
+    their background and availability.
     The candidates may be split into parts searched at once (the GIL is released). Each part
     prunes partition p against its own cell bars[row, p], which the caller fills with -1 and
     only this part writes: it stays -1 until the part has counted more than the length, then
@@ -82,6 +94,7 @@ def best_mentees(
     l_skills, l_industries, l_functions, l_styles, l_languages, l_bgpairs, l_bgdims = lookups
     goal_skills, targets_ind, targets_fun, t_bgpairs, t_bgdims, langs, t_styles = table[0]
     n_bg, pref, t_offset, t_week, w, weight_total, packed = table[1]
+    must_langs, must_inds, must_stys = table[2]
     parts = lengths.size
     best = np.full((parts, max(1, lengths.max())), -1.0)  # per partition: best totals so far
     filled = np.zeros(parts, np.int64)
@@ -127,6 +140,12 @@ def best_mentees(
             continue
         # Only now who it is, the excluded slots and the goal's skill ids (the exact sum).
         if r.uid == me or r.manager == me or r.uid == manager or holds(excluded, slot):
+            continue
+        if not (
+            _meets(l_languages, must_langs, slot)
+            and _meets(l_industries, must_inds, slot)
+            and _meets(l_styles, must_stys, slot)
+        ):
             continue
         level_sum = _looked_up(l_skills, goal_skills, slot)
         if level_sum <= 0:

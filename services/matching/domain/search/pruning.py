@@ -108,7 +108,8 @@ _LOOKUP_ORDER = ("skills", "industries", "functions", "styles", "languages", "bg
 def _mentee_columns(t: MenteeTable) -> tuple[Any, ...]:
     ids = (t.goal_skills, t.targets_ind, t.targets_fun, t.bgpairs, t.bgdims, t.langs, t.styles)
     weights = (t.profiles.weights, t.profiles.totals)
-    return ids, (t.n_bg, t.pref, t.offset, t.week, *weights, t.packed)
+    musts = (t.must_langs, t.must_inds, t.must_stys)
+    return ids, (t.n_bg, t.pref, t.offset, t.week, *weights, t.packed), musts
 
 
 @dataclass(frozen=True)

@@ -232,6 +232,14 @@ def _each_once(convert: Callable[[In], Out], values: Sequence[In]) -> list[Out]:
     return converted
 
 
+_MUST_COLUMNS = (("must_langs", "languages"), ("must_inds", "industries"), ("must_stys", "styles"))
+
+
+def musts_of(goal: Goal, kind: str) -> tuple[str, ...]:
+    """The values the goal requires of this kind (most goals: none)."""
+    return tuple(value for k, value in goal.musts if k == kind) if goal.musts else ()
+
+
 def ids_row(vocab: Vocabulary, names: Sequence[str], width: int) -> list[int]:
     ids = [vocab.id(n) for n in names][:width]
     return ids + [PAD] * (width - len(ids))
@@ -285,6 +293,10 @@ class MenteeTable:
         self.bgdims = np.full((capacity, 0), PAD, np.int16)
         self.langs = np.full((capacity, 0), PAD, np.int16)
         self.styles = np.full((capacity, 0), PAD, np.int16)
+        # the goal's musts by kind, as ids of the kind's vocabulary (domain/musts.py)
+        self.must_langs = np.full((capacity, 0), PAD, np.int16)
+        self.must_inds = np.full((capacity, 0), PAD, np.int16)
+        self.must_stys = np.full((capacity, 0), PAD, np.int16)
         self.packed = packed_rows.packed_rows(capacity)  # the columns a mentor's search reads
 
     def _grow(self) -> None:
@@ -333,6 +345,9 @@ class MenteeTable:
         self._put_ids("styles", slots, v["styles"], [g.styles for g in goals], NARROW)
         _write(self.n_sty, slots, [len(g.styles) for g in goals])
         self._put_ids("langs", slots, v["languages"], [p.languages for p in people], WIDE)
+        if self.has_musts or any(g.musts for g in goals):  # none yet in the tenant: no cost
+            for name, kind in _MUST_COLUMNS:
+                self._put_ids(name, slots, v[kind], [musts_of(g, kind) for g in goals], NARROW)
         _write(self.profile, slots, [self.profiles.row(r.weights, r.weight_total) for r in rows])
         self.ranked[slots] = True
         for row in rows:
@@ -340,6 +355,11 @@ class MenteeTable:
         self._pack(slots)
         if len(self.profiles) > 2 * len(self.slots.slot_of) + 1024:
             self._drop_unused_profiles()
+
+    @property
+    def has_musts(self) -> bool:
+        """Some goal written here had musts (their columns are wider than 0)."""
+        return any(getattr(self, name).shape[1] for name, _ in _MUST_COLUMNS)
 
     def _pack(self, slots: IntArray) -> None:
         columns = (self.uid, self.manager, self.profile, self.partition, self.years)
