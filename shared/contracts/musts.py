@@ -49,3 +49,15 @@ class Musts(BaseModel):
             *(("industries", v) for v in self.industries),
             *(("styles", str(v)) for v in self.styles),
         ]
+
+
+_REQUIREMENTS = {
+    "languages": "speaks {}",
+    "industries": "has worked in {}",
+    "styles": "offers {} as a mentoring style",
+}
+
+
+def requirement(kind: str, value: str) -> str:
+    """A must as the mentor's side of it, in words: 'speaks de' (emails and explanations)."""
+    return _REQUIREMENTS[kind].format(value.replace("_", " "))

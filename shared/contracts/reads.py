@@ -81,6 +81,7 @@ ExclusionRule = Literal[
     "not_taking_mentees",
     "no_free_seat",
     "no_goal_skill",
+    "unmet_must",
     "exposure_cap",
 ]
 

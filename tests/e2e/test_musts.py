@@ -1,7 +1,8 @@
 """Issue 25 item 3, through the API and the emails alone, on real Kafka, PostgreSQL and SMTP
 (the three services in-process):
 
-- a required language excludes the best-scored mentor: the email names the others only;
+- a required language excludes the best-scored mentor: the email names the others only, and
+  `explain` names the must that keeps them out;
 - when nobody meets the musts the mentee is emailed so, with whom dropping the must would
   give, and a mentor who comes to meet it is proposed as soon as their profile says so.
 """
@@ -23,6 +24,7 @@ from tests.support.platform import running_platform
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.e2e
+READ_TOKEN = "read-token-for-musts-tests"
 KUBERNETES = {"name": "kubernetes", "level": 5}
 
 
@@ -38,7 +40,9 @@ def mentors_named(text: str) -> list[str]:
 async def test_a_required_language_excludes_the_best_scored_mentor(
     kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique
 ) -> None:
-    async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
+    async with running_platform(
+        kafka_endpoint, database_url, topic_prefix, smtp_sink, read_token=READ_TOKEN
+    ) as platform:
         best = mentor_body("Grace Hopper", languages=["en"])
         german = mentor_body(
             "Alan Turing", skills=[{"name": "kubernetes", "level": 3}], languages=["de", "en"]
@@ -59,6 +63,16 @@ async def test_a_required_language_excludes_the_best_scored_mentor(
         told = await nth_email(smtp_sink, email, sent + 1, "the email of the goal needing German")
         assert "You changed your must-haves." in told, told
         assert mentors_named(told) == ["Alan Turing"], told
+
+        explained = await platform.http.get(
+            f"/v1/profiles/x-{unique}/goals/g1/explain",
+            params={"mentor_id": f"m1-{unique}"},
+            headers=platform.auth,
+        )
+        assert explained.status_code == 200, explained.text
+        rule = explained.json()["excluded_by"]
+        assert rule["rule"] == "unmet_must", rule
+        assert "requires a mentor who speaks de; Grace Hopper does not" in rule["detail"], rule
 
 
 async def test_nobody_meeting_the_musts_is_emailed_with_the_alternative(

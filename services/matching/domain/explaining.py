@@ -2,9 +2,9 @@
 engine uses: which hard rule keeps a mentor out, and the ranking other weights would give.
 
 Nothing here scores or constrains anew: the score is criteria.score_pair, the rules are
-constraints.py and relationships.py, and a ranking is the batch reference (batch.recompute)
-run over this one mentee, with the other mentees' places in each mentor's exposure-capped
-list taken from the store.
+constraints.py, musts.py and relationships.py, and a ranking is the batch reference
+(batch.recompute) run over this one mentee, with the other mentees' places in each mentor's
+exposure-capped list taken from the store.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from services.matching.domain.constraints import (
 )
 from services.matching.domain.criteria import score_pair, skill_level_sum
 from services.matching.domain.mentor_lists import stored_best
+from services.matching.domain.musts import unmet
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.relationships import HOLDING, Blocks, Relationship, blocks
+from shared.contracts.musts import requirement
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,10 @@ def _mentor_rule(
         return Excluded("no_free_seat", f"{name} has no free seat: {taken} are taken")
     if skill_level_sum(goal, mentor) == 0:
         return Excluded("no_goal_skill", f"{name} holds none of your goal skills")
+    missing = unmet(goal, mentor)
+    if missing:
+        lacks = " and ".join(requirement(kind, value) for kind, value in missing)
+        return Excluded("unmet_must", f"your goal requires a mentor who {lacks}; {name} does not")
     budget = exposure_budget(seats, config)
     key = (-score_pair(goal, view.mentee, mentor).total, tiebreak(view.mentee.user_id))
     if not within_cap(key, exposure_cutoff([key, *elsewhere], budget)):

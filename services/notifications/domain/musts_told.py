@@ -3,18 +3,8 @@ sentence per must, from the proposal's `unmet_musts` alone (matching decided the
 
 from __future__ import annotations
 
-from shared.contracts.matches import MatchProposedPayload, UnmetMust
-
-_WHAT = {
-    "languages": "speaks {}",
-    "industries": "has worked in {}",
-    "styles": "offers {} as a mentoring style",
-}
-
-
-def must_phrase(unmet: UnmetMust) -> str:
-    """The must as the mentor's side of it, e.g. 'speaks de'."""
-    return _WHAT[unmet.kind].format(unmet.value.replace("_", " "))
+from shared.contracts.matches import MatchProposedPayload
+from shared.contracts.musts import requirement
 
 
 def musts_sentences(proposal: MatchProposedPayload) -> list[str]:
@@ -23,7 +13,7 @@ def musts_sentences(proposal: MatchProposedPayload) -> list[str]:
         return []
     said = ["Right now no mentor with room and your goal's skills meets all your musts together."]
     for unmet in proposal.unmet_musts:
-        phrase = must_phrase(unmet)
+        phrase = requirement(unmet.kind, unmet.value)
         if unmet.met_by_nobody:
             said.append(f"None of them {phrase}.")
         if unmet.alternatives:

@@ -72,6 +72,12 @@ def _rel(mentor_id: str, state: str, goal_id: str = "g1", never: bool = False) -
             "no_goal_skill",
             "none of your goal skills",
         ),
+        (
+            _view(goal=goal_from_payload(goal("ada", musts={"languages": ["de"]}))),
+            _mentor("m", languages=["en"]),
+            "unmet_must",
+            "requires a mentor who speaks de; Mentor m does not",
+        ),
     ],
 )
 def test_each_hard_rule_is_named_in_words(view, who, rule, words) -> None:
