@@ -146,7 +146,7 @@ def test_a_mentor_no_rule_keeps_out_is_compared_with_the_last_proposed() -> None
 def test_every_rule_the_domain_names_is_one_the_contract_carries() -> None:
     named = {"same_person", "reporting_line", "not_a_mentor", "declined", "in_relationship"}
     named |= {"not_again_for_goal", "goal_waiting", "not_taking_mentees", "no_free_seat"}
-    named |= {"no_goal_skill", "exposure_cap"}
+    named |= {"no_goal_skill", "unmet_must", "exposure_cap"}
     source = (Path(__file__).parents[3] / "services/matching/domain/explaining.py").read_text()
     assert set(re.findall(r'Excluded\("(\w+)"', source)) == named
     assert set(get_args(ExclusionRule)) == named
