@@ -23,11 +23,11 @@ UNKNOWN = (-2.0, -1)  # a cutoff not computed yet: every entry is treated as wit
 
 def known(lists: MentorLists, mentor_id: str) -> OrderKey | None:
     """The mentor's cutoff as the last reshare set it, if one step can follow it (None: not
-    computed yet, or fewer eligible mentees than the budget, when every entry is shown)."""
+    computed yet, or fewer eligible mentees than the budget, when every entry is shown). Each
+    change of the budget or of the lists read from elsewhere reshares, so a key here is the
+    cutoff of the lists as they are (check_lists)."""
     cutoff = lists.cutoffs.get(mentor_id)
-    if cutoff is None or cutoff is UNKNOWN or lists.budget(mentor_id) <= 0:
-        return None
-    return cutoff
+    return None if cutoff is None or cutoff is UNKNOWN else cutoff
 
 
 def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> None:
@@ -38,6 +38,7 @@ def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) ->
     here.shown_count += 1
     lists._update_shown(mentor_id, {}, {entry[2]: -entry[0]})
     mine = _lists_of(lists, mentor_id)
+    budget = lists.budget(mentor_id)
     for other_partition, mentor_list in mine:
         count = mentor_list.shown_count
         last = mentor_list.entries[count - 1] if count else None
@@ -47,7 +48,8 @@ def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) ->
             if other_partition != partition:
                 lists.set_floor(mentor_id, other_partition)
             break
-    lists.cutoffs[mentor_id] = cutoff_after_step(_windows(lists, mentor_id, mine), cutoff, True)
+    windows = _windows(lists, mentor_id, mine, budget)
+    lists.cutoffs[mentor_id] = cutoff_after_step(windows, cutoff, True)
     if here.spent():
         lists.spent.add(key)
 
@@ -61,9 +63,9 @@ def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> No
         here.shown_count -= 1
     lists._update_shown(mentor_id, {entry[2]: -entry[0]}, {})
     mine = _lists_of(lists, mentor_id)
-    new = cutoff_after_step(_windows(lists, mentor_id, mine), cutoff, False)
-    lists.cutoffs[mentor_id] = new
     budget = lists.budget(mentor_id)
+    new = cutoff_after_step(_windows(lists, mentor_id, mine, budget), cutoff, False)
+    lists.cutoffs[mentor_id] = new
     for other_partition, mentor_list in mine if new is not None else ():
         count, entries = mentor_list.shown_count, mentor_list.entries
         after = entries[count] if count < min(len(entries), budget) else None
@@ -88,9 +90,8 @@ def _lists_of(lists: MentorLists, mentor_id: str) -> list[tuple[int, MentorList]
 
 
 def _windows(
-    lists: MentorLists, mentor_id: str, mine: list[tuple[int, MentorList]]
+    lists: MentorLists, mentor_id: str, mine: list[tuple[int, MentorList]], budget: int
 ) -> list[tuple[list[Entry] | list[OrderKey], int]]:
-    budget = lists.budget(mentor_id)
     found: list[tuple[list[Entry] | list[OrderKey], int]] = [
         (m.entries, min(len(m.entries), budget)) for _, m in mine
     ]
