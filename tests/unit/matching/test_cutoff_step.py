@@ -129,7 +129,7 @@ steps = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), script=steps)
 def test_the_engine_following_its_cutoff_step_by_step_equals_a_batch_recompute(
     seed: int, script: list[tuple[str, int, int]]
