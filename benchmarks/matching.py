@@ -20,6 +20,7 @@ import numpy as np
 
 from benchmarks.fairness import fairness
 from benchmarks.measure import (
+    Tally,
     add_mentee,
     exposure,
     full_recompute_ms,
@@ -121,16 +122,20 @@ def run(args: argparse.Namespace) -> None:
         " them"
     )
 
-    goal_ms = goalset_costs(engine, rng, mentee_ids, min(args.goals, len(mentee_ids)), args.dress)
+    goals = Tally()
+    count = min(args.goals, len(mentee_ids))
+    goal_ms = goalset_costs(engine, rng, mentee_ids, count, args.dress, goals)
     say(
         f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms,"
-        f" peak rss {rss_mb():.0f} MB"
+        f" peak rss {rss_mb():.0f} MB; {goals.per_event()}"
     )
-    mentor_ms = mentor_update_costs(engine, rng, mentor_ids, min(args.updates, len(mentor_ids)))
+    updates = Tally()
+    count = min(args.updates, len(mentor_ids))
+    mentor_ms = mentor_update_costs(engine, rng, mentor_ids, count, updates)
     median_update = statistics.median(mentor_ms)
     say(
         f"mentor update: {len(mentor_ms)} ProfileUpdated, median {median_update:.2f} ms,"
-        f" peak rss {rss_mb():.0f} MB"
+        f" peak rss {rss_mb():.0f} MB; {updates.per_event()}"
     )
     full_ms, sampled = full_recompute_ms(engine, rng, mentee_ids, args.recompute_sample)
     say(
@@ -156,6 +161,8 @@ def run(args: argparse.Namespace) -> None:
     print(f"unmatched_rankable_mentees={fair.unmatched_rankable_mentees}")
     print(f"unmatched_if_proposals_counted={fair.unmatched_if_proposals_counted}")
     print(f"mentors_never_shown_with_free_seats={fair.mentors_never_shown_with_free_seats}")
+    print(f"goalset_notices_per_event={goals.notices / max(1, goals.events):.1f}")
+    print(f"mentor_update_notices_per_event={updates.notices / max(1, updates.events):.1f}")
     print(f"goalset_rank_p99_ms={p99(goal_ms):.2f}")
     print(f"mentor_update_p99_ms={p99(mentor_ms):.2f}")
     print(f"full_recompute_ms={full_ms:.0f}")

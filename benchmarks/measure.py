@@ -13,7 +13,7 @@ import numpy as np
 
 from benchmarks.vector_scoring import candidate_mentors, mentee_against_mentors
 from services.matching.domain.constraints import free_seats
-from services.matching.domain.engine import TenantEngine
+from services.matching.domain.engine import Changes, TenantEngine
 from services.matching.domain.people import Goal, Person
 from tests.support import population
 
@@ -31,19 +31,49 @@ def timed_ms(action: Callable[[], object]) -> float:
     return (time.perf_counter() - start) * 1000
 
 
-def set_goal(engine: TenantEngine, goal: Goal) -> None:
+@dataclasses.dataclass
+class Tally:
+    """What the timed events changed, counted: unlike their times, the machine's load does not
+    move these."""
+
+    events: int = 0
+    # ExposureChanged notices, had each event been a poll of its own: one to every partition
+    # for each mentor whose best entries in a partition changed (ADR 0010)
+    notices: int = 0
+    lists: int = 0  # mentor lists written
+    rankings: int = 0  # rankings changed
+
+    def add(self, changes: Changes, partitions: int) -> None:
+        self.events += 1
+        self.notices += len(changes.exposure) * partitions
+        self.lists += len(changes.lists)
+        self.rankings += len(changes.rankings)
+
+    def per_event(self) -> str:
+        each = max(1, self.events)
+        return (
+            f"{self.notices / each:.1f} notices, {self.lists / each:.1f} lists written,"
+            f" {self.rankings / each:.1f} rankings changed per event"
+        )
+
+
+def set_goal(engine: TenantEngine, goal: Goal, tally: Tally | None = None) -> None:
     engine.put_goal(goal, partition_of(goal.mentee_id, engine.config.partitions))
-    engine.drain()
+    changes = engine.drain()
+    if tally is not None:
+        tally.add(changes, engine.config.partitions)
 
 
-def update_mentor(engine: TenantEngine, mentor: Person) -> None:
+def update_mentor(engine: TenantEngine, mentor: Person, tally: Tally | None = None) -> None:
     """In the service's order: the profile's own handler, then the fan-out's, which applies the
     mentor's data and lists (here for every partition at once) and re-ranks once."""
     partitions = engine.config.partitions
     engine.put_mentee(mentor, partition_of(mentor.user_id, partitions))
     engine.put_mentor_data(mentor)
     engine.refresh_mentor(mentor.user_id, range(partitions))
-    engine.drain()
+    changes = engine.drain()
+    if tally is not None:
+        tally.add(changes, partitions)
 
 
 def add_mentee(engine: TenantEngine, mentee: Person, goal: Goal) -> None:
@@ -71,21 +101,26 @@ def goalset_costs(
     mentee_ids: Sequence[str],
     count: int,
     dress: Callable[[Goal], Goal] = lambda goal: goal,
+    tally: Tally | None = None,
 ) -> list[float]:
     """`dress`: what to add to each drawn goal (musts, for a share of them)."""
     return [
-        timed_ms(lambda m=m: set_goal(engine, dress(new_goal(rng, engine, m))))  # type: ignore[misc]
+        timed_ms(lambda m=m: set_goal(engine, dress(new_goal(rng, engine, m)), tally))  # type: ignore[misc]
         for m in rng.sample(mentee_ids, count)
     ]
 
 
 def mentor_update_costs(
-    engine: TenantEngine, rng: random.Random, mentor_ids: Sequence[str], count: int
+    engine: TenantEngine,
+    rng: random.Random,
+    mentor_ids: Sequence[str],
+    count: int,
+    tally: Tally | None = None,
 ) -> list[float]:
     costs = []
     for mentor_id in rng.sample(mentor_ids, count):
         profile = new_mentor_profile(rng, engine, mentor_id)
-        costs.append(timed_ms(lambda p=profile: update_mentor(engine, p)))  # type: ignore[misc]
+        costs.append(timed_ms(lambda p=profile: update_mentor(engine, p, tally)))  # type: ignore[misc]
     return costs
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from services.matching.domain.people import Person
@@ -59,6 +60,41 @@ def exposure_cutoff(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
 def within_cap(key: OrderKey, cutoff: OrderKey | None) -> bool:
     """Whether a mentee with this order key is among those a mentor is shown to."""
     return cutoff is None or key <= cutoff
+
+
+# One partition's keys in order (each may carry more after it, such as a mentee slot), with how
+# many of them count toward the cutoff.
+KeyWindow = tuple[Sequence[tuple[float, int, *tuple[int, ...]]], int]
+
+
+def cutoff_after_step(
+    windows: Iterable[KeyWindow],
+    cutoff: OrderKey,
+    entered: bool,
+) -> OrderKey | None:
+    """`exposure_cutoff` again after one key entered below `cutoff` (entered) or one at or
+    within it left, found from the cutoff before instead of merging every partition's keys.
+
+    `windows`: each partition's keys, as they are after the step, with how many of them count
+    (the partition's best `budget`). The keys must be distinct, as they are when each names a
+    different mentee.
+    Entered: the key at the cutoff is pushed out, so the new cutoff is the best key left below
+    it. Left: one fewer key is within it, so the next key past it comes in, if any (None:
+    fewer keys than the budget remain, and every one is shown)."""
+    if entered:
+        below: OrderKey | None = None
+        for keys, counted in windows:
+            index = bisect.bisect_left(keys, cutoff, hi=counted)
+            if index and (below is None or keys[index - 1][:2] > below):
+                below = (keys[index - 1][0], keys[index - 1][1])
+        return below
+    past = (cutoff[0], cutoff[1], math.inf)
+    after: OrderKey | None = None
+    for keys, counted in windows:
+        index = bisect.bisect_right(keys, past, hi=counted)
+        if index < counted and (after is None or keys[index][:2] < after):
+            after = (keys[index][0], keys[index][1])
+    return after
 
 
 def kept_length(shown: int) -> int:

@@ -21,12 +21,13 @@ from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
-from services.matching.domain.constraints import OrderKey, exposure_cutoff
+from services.matching.domain.constraints import OrderKey, exposure_cutoff, kept_length
+from services.matching.domain.engine import cutoff_step
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
 
 ListKey = tuple[str, int]  # (mentor id, partition)
-UNKNOWN = (-2.0, -1)  # a cutoff not computed yet: every entry is treated as within it
+UNKNOWN = cutoff_step.UNKNOWN
 Budget = Callable[[str], int]  # a mentor's tenant-wide exposure budget now (0: not open)
 Shown = dict[int, float]  # mentee slot -> score: what one list shows
 
@@ -143,14 +144,18 @@ class MentorLists:
         if mentor_list is None or index is None:
             self.set_floor(mentor_id, partition)
             return
-        before = shown_of(mentor_list.shown()) if index < mentor_list.shown_count else None
-        entries.pop(index)
+        cutoff = cutoff_step.known(self, mentor_id)
+        shown = index < mentor_list.shown_count
+        before = shown_of(mentor_list.shown()) if shown and cutoff is None else None
+        left = entries.pop(index)
         if not entries and not mentor_list.truncated:
             del self.by_key[key]
         if index < mentor_list.budget:
             self._best_changed(mentor_id)
         if before is not None:  # a shown mentee left: the cutoff moves down
             self.reshare(mentor_id, {partition: before})
+        elif shown and cutoff is not None:
+            cutoff_step.left(self, key, left, cutoff)
         elif mentor_list.spent() and self.budget(mentor_id) > 0:
             self.spent.add(key)
         self.set_floor(mentor_id, partition)
@@ -170,15 +175,17 @@ class MentorLists:
         if mentor_list.truncated and (not entries or entry >= entries[-1]):
             return
         position = bisect.bisect_left(entries, entry)
-        cutoff = self.cutoffs.get(mentor_id, UNKNOWN)
-        shown = cutoff is None or cutoff is UNKNOWN or (entry[0], entry[1]) < cutoff
-        before = shown_of(mentor_list.shown()) if shown else None
+        cutoff = cutoff_step.known(self, mentor_id)
+        shown = cutoff is None or (entry[0], entry[1]) < cutoff
+        before = shown_of(mentor_list.shown()) if shown and cutoff is None else None
         entries.insert(position, entry)
         self.member_of.add(entry[2], mentor_id)
         if position < mentor_list.budget:  # the partition's best changed
             self._best_changed(mentor_id)
         if before is not None:  # within the cutoff: it moves up
             self.reshare(mentor_id, {partition: before})
+        elif shown and cutoff is not None:
+            cutoff_step.entered(self, key, entry, cutoff)
         self._trim(mentor_id, mentor_list)
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
@@ -339,6 +346,25 @@ def shown_counts(
             highest = bisect.bisect_right(entries, cutoff, hi=highest, key=order_key)
         counts.append((partition, mentor_list, highest))
     return cutoff, counts
+
+
+def keep_within_cutoff(lists: MentorLists, mentor_id: str, fresh: Mapping[int, MentorList]) -> None:
+    """Lists of the mentor searched afresh for the whole budget, before they replace its lists
+    in their partitions, keep what they will keep once the cutoff is known: the part within it
+    and a reserve. The cutoff over them and the mentor's other lists is the same as over what
+    they keep, since what they drop lies past it. A list that comes out as before then changes
+    none of its best entries, and the other partitions are not told."""
+    kept = [
+        (partition, mentor_list)
+        for partition in range(lists.partitions)
+        if partition not in fresh and (mentor_list := lists.by_key.get((mentor_id, partition)))
+    ]
+    elsewhere = lists.remote.get(mentor_id, {}).values()
+    _, counts = shown_counts(kept + sorted(fresh.items()), elsewhere, lists.budget(mentor_id))
+    for partition, mentor_list, count in counts:
+        if partition in fresh and len(mentor_list.entries) > kept_length(count):
+            del mentor_list.entries[kept_length(count) :]
+            mentor_list.truncated = True
 
 
 def shown_of(entries: list[Entry]) -> Shown:

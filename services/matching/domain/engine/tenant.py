@@ -32,7 +32,7 @@ from services.matching.domain.constraints import (
     open_to_mentees,
 )
 from services.matching.domain.criteria import PairScore, score_pair
-from services.matching.domain.engine.lists import ListKey, MentorLists
+from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
 from services.matching.domain.engine.rankings import Ranked, Rankings
 from services.matching.domain.engine.roster import Roster
 from services.matching.domain.mentor_lists import Entry, MentorList, stored_best
@@ -181,12 +181,14 @@ class TenantEngine:
             lengths = dict.fromkeys(partitions, kept_length(budget))
             excluded = self.roster.excluded_by_mentor.get(mentor_id) or {}
             best = self.search.best_mentees(mentor, lengths, excluded)
+        fresh = {partition: MentorList(budget) for partition in partitions}
+        for partition, found in best.items():
+            fresh[partition].entries, fresh[partition].truncated = self._top(
+                found, kept_length(budget)
+            )
+        keep_within_cutoff(self.lists, mentor_id, fresh)
         for partition in partitions:
-            fresh = MentorList(budget)
-            found = best.get(partition)
-            if found is not None:
-                fresh.entries, fresh.truncated = self._top(found, kept_length(budget))
-            self.lists.replace((mentor_id, partition), fresh)
+            self.lists.replace((mentor_id, partition), fresh[partition])
         for partition in partitions:  # now that the cutoff is known
             self.lists.trim((mentor_id, partition))
 
