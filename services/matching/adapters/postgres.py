@@ -129,8 +129,8 @@ class PostgresMatchingTransaction:
         stored = await self._conn.fetchval(
             "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal"
-            " WHERE goals.version < EXCLUDED.version RETURNING true",
+            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal,"
+            " closed = false WHERE goals.version < EXCLUDED.version RETURNING true",
             tenant_id,
             goal.mentee_id,
             goal.version,
@@ -138,6 +138,19 @@ class PostgresMatchingTransaction:
             goal_to_json(goal),
         )
         return stored is not None
+
+    async def close_goal_if_newer(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int
+    ) -> bool:
+        closed = await self._conn.fetchval(
+            "UPDATE goals SET version = $4, closed = true WHERE tenant_id = $1 AND mentee_id = $2"
+            " AND goal::jsonb ->> 'goal_id' = $3 AND version < $4 AND NOT closed RETURNING true",
+            tenant_id,
+            mentee_id,
+            goal_id,
+            version,
+        )
+        return closed is not None
 
     async def save_pair(
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState

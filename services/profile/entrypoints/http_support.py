@@ -16,7 +16,13 @@ from pydantic import BaseModel
 
 from services.profile.adapters.api_keys import ApiKeys
 from services.profile.domain.goal_clarity import VagueGoal
-from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.domain.model import (
+    GoalNotFound,
+    NotAMentee,
+    ProfileNotFound,
+    TooManyGoals,
+    VersionConflict,
+)
 from services.profile.entrypoints.http_fairness import TenantGate, TooManyRequests
 from services.profile.service_layer.idempotency import Action, IdempotencyKeyReused, run_once
 from services.profile.service_layer.unit_of_work import (
@@ -167,6 +173,7 @@ def install_domain_problems(app: FastAPI) -> None:
     for missing, title, detail in (
         (NotAMentee, "No such mentee", "goals belong to people with the mentee role"),
         (ProfileNotFound, "No such profile", None),
+        (GoalNotFound, "No such goal", "the mentee holds no open goal with this id"),
     ):
         app.add_exception_handler(missing, _not_found(title, detail))
 
@@ -178,6 +185,12 @@ def install_domain_problems(app: FastAPI) -> None:
             "statement",
             "names nothing concrete: no target skill or area and no measurable result",
             suggestions=[{"term": a.term, "suggestion": a.suggestion} for a in exc.advice],
+        )
+
+    @app.exception_handler(TooManyGoals)
+    async def _too_many_goals(_r: Request, exc: TooManyGoals) -> JSONResponse:
+        return _field_problem(
+            422, "Too many goals", "goal_id", str(exc), max_active_goals=exc.limit
         )
 
     @app.exception_handler(TooManyRequests)

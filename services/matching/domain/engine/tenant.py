@@ -83,6 +83,11 @@ class TenantEngine:
         self.roster.partition_of[goal.mentee_id] = partition
         self._refresh_mentee(goal.mentee_id)
 
+    def drop_goal(self, mentee_id: str) -> None:
+        """The mentee's goal closed: their ranking is dropped (nothing is proposed for it)."""
+        if self.roster.goals.pop(mentee_id, None) is not None:
+            self._refresh_mentee(mentee_id)
+
     def forget(self, user_id: str) -> None:
         """Erase a person from this engine (mentor side needs refresh_mentor afterwards)."""
         self.roster.forget(user_id)
