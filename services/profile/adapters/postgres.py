@@ -12,6 +12,7 @@ import asyncpg
 from services.profile.adapters.postgres_relationships import (
     PostgresRelationships,
     erase_relationships,
+    tenant_goal_limit,
 )
 from services.profile.adapters.postgres_requests import PostgresRequestRecords
 from services.profile.service_layer.unit_of_work import ProfileQuery, StoredGoal
@@ -176,10 +177,7 @@ class PostgresProfileTransaction(PostgresRequestRecords):
         )
 
     async def goal_limit(self, tenant_id: str) -> int | None:
-        limit: int | None = await self._conn.fetchval(
-            "SELECT max_active_goals FROM tenant_settings WHERE tenant_id = $1", tenant_id
-        )
-        return limit
+        return await tenant_goal_limit(self._conn, tenant_id)
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         for statement in (
