@@ -116,7 +116,7 @@ def compose(
     """The proposal email; it quotes the goal it answers when its statement is known (a mentee
     may hold several goals, each with its own emails)."""
     count = len(proposal.mentors)
-    context = {
+    context: dict[str, object] = {
         "name": contact.display_name,
         "goal_statement": goal_statement,
         "proposal": proposal,
