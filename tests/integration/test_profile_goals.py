@@ -126,5 +126,9 @@ async def test_closing_a_goal_withdraws_its_waiting_requests_only(programme) -> 
     assert [type(e) for e in feedback] == [MatchRequested, MatchRequested, MatchEnded]
     assert await programme.seats(first) == [0, 1, 0]
 
+    late = await http.post(programme.intro(mentee, first, goal_id="g1"))  # an older email's link
+    assert "This goal is closed" in late.text
+    assert len(await programme.relationships(mentee_id=mentee)) == 2
+
     reopened = await http.put(goal_url(mentee, "g1"), json=PROJECT, headers=auth)
     assert reopened.status_code == 200 and reopened.json()["version"] == 4

@@ -76,6 +76,11 @@ async def close_goal_in(tx: ProfileTransaction, cmd: CloseGoal, now: datetime) -
     if current is None:
         raise GoalNotFound()
     check_version(cmd.expected_version, current.version)
+    # The one lock order: the mentors of its waiting requests before the goal's row, as a
+    # request locks its mentor, then the goal (lifecycle.request_intro).
+    waiting = await tx.relationships.open_for_goal(cmd.tenant_id, cmd.mentee_id, cmd.goal_id)
+    for mentor_id in sorted({r.mentor_id for r in waiting if r.state == "requested"}):
+        await tx.get_profile(cmd.tenant_id, mentor_id, for_update=True)
     payload = GoalClosedPayload(
         mentee_id=cmd.mentee_id,
         goal_id=cmd.goal_id,

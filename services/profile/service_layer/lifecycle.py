@@ -94,6 +94,10 @@ async def request_intro(cmd: RequestIntro, life: Lifecycle, now: datetime) -> Re
         earlier = await tx.relationships.for_proposal(tenant, cmd.proposal_id, mentor_id)
         if earlier is not None:
             return RequestOutcome(earlier, None, terms, replayed=True)
+        # Locked after the mentor, as closing the goal locks them (goals.close_goal_in): a
+        # request and the goal's closing are ordered, and the request never outlives the goal.
+        if await tx.get_goal(tenant, mentee_id, cmd.goal_id, for_update=True) is None:
+            return RequestOutcome(None, Refusal.GOAL_CLOSED, terms)
         open_for_goal = await tx.relationships.open_for_goal(tenant, mentee_id, cmd.goal_id)
         facts = Requester(
             mentor_capacity=mentor.capacity,
