@@ -4,7 +4,7 @@ A mentee may hold several goals (per-tenant limit, default 3). Version 2 of `Goa
 goal by (tenant, mentee, goal_id) and carries its `horizon`. Version 1, from producers older
 than several goals, meant "the mentee's one goal": it still validates and is read as the goal
 `DEFAULT_GOAL_ID` (its own `goal_id` is replaced), so a v1 event updates the same goal the old
-single-goal route writes (docs/adr/0011-several-goals-per-mentee.md).
+single-goal route writes (docs/adr/0012-several-goals-per-mentee.md).
 """
 
 from __future__ import annotations

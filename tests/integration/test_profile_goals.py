@@ -1,6 +1,6 @@
 """Several goals per mentee through the profile API, on real PostgreSQL and Kafka: the
 per-goal routes, the tenant's limit, closing a goal (and its waiting requests), and the
-single-goal route on the default goal (docs/adr/0011-several-goals-per-mentee.md)."""
+single-goal route on the default goal (docs/adr/0012-several-goals-per-mentee.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GoalClosed, as matching applies it (docs/adr/0011-several-goals-per-mentee.md)."""
+"""GoalClosed, as matching applies it (docs/adr/0012-several-goals-per-mentee.md)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 `/goals/{goal_id}` names one of the mentee's goals (up to the tenant's `max_active_goals`
 open at once); the older `/goal` routes read and write the goal `default`
-(docs/adr/0011-several-goals-per-mentee.md).
+(docs/adr/0012-several-goals-per-mentee.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
--- Several goals per mentee (docs/adr/0011-several-goals-per-mentee.md): a goal is keyed by
+-- Several goals per mentee (docs/adr/0012-several-goals-per-mentee.md): a goal is keyed by
 -- (tenant, mentee, goal_id). The one goal each mentee had becomes their `default` goal, the one
 -- the single-goal route and v1 GoalSet events mean. A closed goal keeps its row (`closed`
 -- names why) so that its versions, counted per mentee, only grow.

@@ -1,6 +1,6 @@
 """Goal versions count per mentee across all their goals, open or closed: one order covers every
 goal event of a mentee on the goals topic (GoalSet, PreferencesAdjusted, GoalClosed), and each
-goal's own versions still only grow (docs/adr/0011-several-goals-per-mentee.md)."""
+goal's own versions still only grow (docs/adr/0012-several-goals-per-mentee.md)."""
 
 from __future__ import annotations
 

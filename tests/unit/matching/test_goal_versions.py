@@ -1,5 +1,5 @@
 """Several goals per mentee, as matching reads the goals topic: recorded v1 traffic, v1 after
-v2, and GoalClosed (docs/adr/0011-several-goals-per-mentee.md)."""
+v2, and GoalClosed (docs/adr/0012-several-goals-per-mentee.md)."""
 
 from __future__ import annotations
 
