@@ -3,6 +3,7 @@ scraped (a walk over the owned engines' goals, no query)."""
 
 from __future__ import annotations
 
+from services.matching.domain.engine.tenant import waiting_goals
 from services.matching.service_layer.handlers import Matching
 from shared.metrics import GOALS_WAITING, Refresher
 
@@ -12,6 +13,6 @@ SERVICE = "matching"
 def waiting_refresher(matching: Matching) -> Refresher:
     async def refresh() -> None:
         engines = list(matching.engines.values())
-        GOALS_WAITING.labels(SERVICE).set(sum(len(e.waiting_goals()) for e in engines))
+        GOALS_WAITING.labels(SERVICE).set(sum(len(waiting_goals(e)) for e in engines))
 
     return refresh

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from services.matching.domain.engine import TenantEngine
 from services.matching.service_layer.causes import QUIET, Told
+from services.matching.service_layer.lifecycle import apply_blocks
 from services.matching.service_layer.unit_of_work import MatchingTransaction
 from shared.contracts.goals import GoalClosed
 
@@ -27,5 +28,7 @@ async def close_goal(
     if not await tx.close_goal_if_newer(event.tenant_id, p.mentee_id, p.goal_id, p.version):
         return None
     engine.drop_goal(p.mentee_id)
+    # What the mentee's relationships block depends on the goal: with none, as at a restore.
+    await apply_blocks(tx, engine, event.tenant_id, p.mentee_id, partition)
     matching.held.pop((event.tenant_id, p.mentee_id), None)
     return QUIET

@@ -125,6 +125,8 @@ class FakeMatchingTransaction:
         for (tenant, _), (r, p) in self.s.relationships.items():
             if (tenant, r.mentor_id, p) == (tenant_id, mentor_id, partition):
                 goal = self.s.goals.get((tenant_id, r.mentee_id))
+                if (tenant_id, r.mentee_id) in self.s.closed_goals:
+                    goal = None
                 if excludes(r, goal[0].goal_id if goal else None):
                     pairs.add(r.mentee_id)
         return sorted(pairs)

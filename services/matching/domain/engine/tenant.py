@@ -281,20 +281,6 @@ class TenantEngine:
         goal, mentee = self.roster.goals[mentee_id], self.roster.profiles[mentee_id]
         return score_pair(goal, mentee, mentor), goal, mentee, mentor
 
-    def waiting_goals(self) -> list[str]:
-        """The waiting list: mentees whose goal is ranked (a mentee's profile, the goal not
-        paused by an active relationship) but who have no mentor to propose. A suitable mentor
-        joining, or freeing a seat, re-ranks them (refresh_mentor)."""
-        roster = self.roster
-        return [
-            mentee_id
-            for mentee_id in roster.goals
-            if (person := roster.profiles.get(mentee_id)) is not None
-            and person.is_mentee
-            and mentee_id not in roster.paused
-            and not self.rankings.get(mentee_id)
-        ]
-
     def mentor(self, mentor_id: str) -> Person | None:
         return self.search.mentor(mentor_id)
 
@@ -311,6 +297,21 @@ class TenantEngine:
         self.search.check_invariants()
         self.lists.check_invariants()
         self.rankings.check_invariants(self.lists.shown_by)
+
+
+def waiting_goals(engine: TenantEngine) -> list[str]:
+    """The waiting list: mentees whose goal is ranked (a mentee's profile, the goal not paused by
+    an active relationship) but who have no mentor to propose. A suitable mentor joining, or
+    freeing a seat, re-ranks them (refresh_mentor)."""
+    roster = engine.roster
+    return [
+        mentee_id
+        for mentee_id in roster.goals
+        if (person := roster.profiles.get(mentee_id)) is not None
+        and person.is_mentee
+        and mentee_id not in roster.paused
+        and not engine.ranking(mentee_id)
+    ]
 
 
 def population(engine: TenantEngine) -> Population:
