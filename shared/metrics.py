@@ -59,6 +59,11 @@ CONSUMER_LAG = Gauge(
     "Messages between the committed offset and the end of the partition.",
     ["service", "group", "topic", "partition"],
 )
+GOALS_WAITING = Gauge(
+    "mentorlink_goals_waiting",
+    "Goals with no mentor to propose (the waiting list), in the partitions this instance owns.",
+    ["service"],
+)
 RANKING_RECOMPUTES = Counter(
     "mentorlink_ranking_recomputes_total",
     "Events that changed the matching engine's state and were re-ranked.",

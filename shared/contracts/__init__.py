@@ -5,7 +5,7 @@ Everything a producer or consumer needs to agree on lives here and only here.
 
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
-from shared.contracts.goals import GoalSet, GoalSetPayload
+from shared.contracts.goals import GoalClosed, GoalClosedPayload, GoalSet, GoalSetPayload
 from shared.contracts.ingress import DeleteProfile, SetGoal, UpsertProfile
 from shared.contracts.lifecycle import (
     FitCheckRequested,
@@ -52,6 +52,8 @@ __all__ = [
     "DeleteProfile",
     "EventEnvelope",
     "FitCheckRequested",
+    "GoalClosed",
+    "GoalClosedPayload",
     "GoalSet",
     "GoalSetPayload",
     "MatchAccepted",

@@ -1,8 +1,15 @@
-"""GoalSet: what a mentee wants to grow and what they want from a mentor."""
+"""GoalSet and GoalClosed: the goals a mentee holds, each with its own id and lifecycle.
+
+A mentee may hold several goals (per-tenant limit, default 3). Version 2 of `GoalSet` keys a
+goal by (tenant, mentee, goal_id) and carries its `horizon`. Version 1, from producers older
+than several goals, meant "the mentee's one goal": it still validates and is read as the goal
+`DEFAULT_GOAL_ID` (its own `goal_id` is replaced), so a v1 event updates the same goal the old
+single-goal route writes (docs/adr/0012-several-goals-per-mentee.md).
+"""
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -26,12 +33,31 @@ class CriteriaWeights(BaseModel):
     availability: float = Field(default=0.3, ge=0, le=1)
 
 
+DEFAULT_GOAL_ID = "default"
+GOAL_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+Horizon = Literal["career", "role", "project"]
+HORIZONS: tuple[str, ...] = ("career", "role", "project")
+
+
 class GoalFields(BaseModel):
     """What a mentee states about their goal; the profile service adds mentee id and version."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    goal_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")
+    goal_id: str = Field(
+        default=DEFAULT_GOAL_ID,
+        min_length=1,
+        max_length=64,
+        pattern=GOAL_ID_PATTERN,
+        description="Names the goal among the mentee's goals. The per-goal routes take it from "
+        "the path; the single-goal route and v1 events always mean `default`.",
+        examples=["platform-lead"],
+    )
+    horizon: Horizon = Field(
+        default="career",
+        description="How long a mentor is wanted for: a whole career, one role, or one project.",
+        examples=["project"],
+    )
     statement: LongText = Field(
         description="The goal in the mentee's words.",
         examples=["Lead the migration of our payments platform to Kubernetes within 6 months"],
@@ -56,15 +82,78 @@ class GoalFields(BaseModel):
 
 class GoalSetPayload(GoalFields):
     mentee_id: UserId
-    version: int = Field(ge=1, description="Per-mentee goal version; older ones are ignored.")
+    version: int = Field(
+        ge=1,
+        description="The goal's version, per (mentee, goal_id), counting its GoalSet and "
+        "GoalClosed events; older ones are ignored.",
+    )
+
+
+def _as_default_goal(data: Any) -> Any:
+    """A v1 event's payload read as the mentee's default goal (v1 knew one goal per mentee)."""
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        return data
+    payload = data.get("payload")
+    if isinstance(payload, dict):
+        payload = {**payload, "goal_id": DEFAULT_GOAL_ID}
+        payload.pop("horizon", None)  # v1 had none: the default (career)
+    elif isinstance(payload, GoalSetPayload):
+        payload = payload.model_copy(update={"goal_id": DEFAULT_GOAL_ID, "horizon": "career"})
+    return {**data, "payload": payload}
 
 
 class GoalSet(EventEnvelope):
-    """A mentee set or changed their goal; matching ranks mentors for it."""
+    """A mentee set or changed one of their goals; matching ranks mentors for it.
+
+    Version 2 (what the profile service publishes) names the goal by `goal_id` and carries its
+    `horizon`. Version 1 is still read: its payload becomes the goal `default` with horizon
+    `career`, whatever `goal_id` it carried.
+    """
 
     event_type: Literal["GoalSet"] = "GoalSet"
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = Field(
+        default=2, description="2 since several goals per mentee; 1 is read as the default goal."
+    )
     payload: GoalSetPayload
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upcast_v1(cls, data: Any) -> Any:
+        return _as_default_goal(data)
+
+    @model_validator(mode="after")
+    def _key_is_mentee(self) -> Self:
+        if self.key != self.payload.mentee_id:
+            raise ValueError("key must equal payload.mentee_id")
+        return self
+
+
+ClosingReason = Literal["achieved", "abandoned", "replaced"]
+
+
+class GoalClosedPayload(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mentee_id: UserId
+    goal_id: str = Field(min_length=1, max_length=64, pattern=GOAL_ID_PATTERN)
+    version: int = Field(
+        ge=2,
+        description="The goal's next version after its last GoalSet: consumers order it with "
+        "the goal's GoalSet events and ignore older ones.",
+    )
+    reason: ClosingReason = Field(
+        description="`achieved`, `abandoned` (the mentee deleted it) or `replaced`.",
+        examples=["abandoned"],
+    )
+
+
+class GoalClosed(EventEnvelope):
+    """A mentee's goal ended: matching drops its ranking and proposes nothing more for it. A
+    later GoalSet with a higher version for the same goal id opens it again."""
+
+    event_type: Literal["GoalClosed"] = "GoalClosed"
+    schema_version: Literal[1] = 1
+    payload: GoalClosedPayload
 
     @model_validator(mode="after")
     def _key_is_mentee(self) -> Self:

@@ -8,7 +8,7 @@ from typing import Annotated, TypeAlias
 from pydantic import BaseModel, Field, TypeAdapter
 
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
-from shared.contracts.goals import GoalSet
+from shared.contracts.goals import GoalClosed, GoalSet
 from shared.contracts.ingress import DeleteProfile, SetGoal, UpsertProfile
 from shared.contracts.lifecycle import (
     LIFECYCLE_EVENTS,
@@ -67,9 +67,10 @@ PROFILES = TopicSpec(
 GOALS = TopicSpec(
     name="goals",
     key="mentee id",
-    events=(GoalSet, PreferencesAdjusted),
-    description="Mentee goals published by the profile service: set by the mentee, or "
-    "adjusted by the learning rule after an ending or a decline.",
+    events=(GoalSet, PreferencesAdjusted, GoalClosed),
+    description="Mentee goals published by the profile service: set by the mentee, "
+    "adjusted by the learning rule after an ending or a decline, or closed. Keyed by mentee, "
+    "so one mentee's goals stay in order; each goal is ordered by its own version.",
 )
 PROPOSALS = TopicSpec(
     name="proposals",
@@ -108,8 +109,10 @@ FeedbackUnion: TypeAlias = (
 FeedbackEvent: TypeAlias = Annotated[FeedbackUnion, Field(discriminator="event_type")]
 FEEDBACK_EVENT: TypeAdapter[FeedbackUnion] = TypeAdapter(FeedbackEvent)
 
-GoalEvent: TypeAlias = Annotated[GoalSet | PreferencesAdjusted, Field(discriminator="event_type")]
-GOAL_EVENT: TypeAdapter[GoalSet | PreferencesAdjusted] = TypeAdapter(GoalEvent)
+GoalEvent: TypeAlias = Annotated[
+    GoalSet | PreferencesAdjusted | GoalClosed, Field(discriminator="event_type")
+]
+GOAL_EVENT: TypeAdapter[GoalSet | PreferencesAdjusted | GoalClosed] = TypeAdapter(GoalEvent)
 
 ProfileEvent: TypeAlias = Annotated[
     ProfileUpdated | ProfileDeleted, Field(discriminator="event_type")

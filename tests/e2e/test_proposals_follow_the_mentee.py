@@ -69,11 +69,13 @@ async def test_a_new_goal_with_the_same_ranking_is_emailed_with_links_for_it(
 ) -> None:
     async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
         await put(platform, f"/v1/profiles/m1-{unique}", mentor_body("Grace Hopper"))
-        email = await mentee_with_goal(platform, unique, goal_body(goal_id="g1"))
+        email = f"x-{unique}@example.org"
+        await put(platform, f"/v1/profiles/x-{unique}", mentee_body("Ada Lovelace", email))
+        await put(platform, f"/v1/profiles/x-{unique}/goals/g1", goal_body(goal_id="g1"))
         first = await nth_email(smtp_sink, email, 1, "the first goal's email")
         assert claims(link(first, "Request an intro"))["goal_id"] == "g1"
 
-        await put(platform, f"/v1/profiles/x-{unique}/goal", goal_body(goal_id="g2"))
+        await put(platform, f"/v1/profiles/x-{unique}/goals/g2", goal_body(goal_id="g2"))
         second = await nth_email(smtp_sink, email, 2, "an email for the new goal")
         assert second.startswith("Hello Ada Lovelace,\n\nYou set a new goal.\n"), second
         assert "Grace Hopper" in second
@@ -97,7 +99,7 @@ async def test_a_change_of_preferences_on_the_same_goal_is_emailed_saying_what_c
         second = await nth_email(smtp_sink, email, 2, "an email for the changed preferences")
         assert "You changed your preferred mentoring styles.\n" in second
         assert "mentors the way you prefer: sounding_board" in second
-        assert claims(link(second, "Request an intro"))["goal_id"] == "g1"
+        assert claims(link(second, "Request an intro"))["goal_id"] == "default"
 
 
 async def test_the_background_the_mentee_asked_for_is_among_the_reasons_shown(
@@ -151,7 +153,7 @@ async def test_declining_everyone_ends_on_the_waiting_list_and_a_new_mentor_is_e
         assert waiting.startswith("Hello Ada Lovelace,\n\nYou told us Grace Hopper is not for you.")
         assert "You are on the waiting list" in waiting and "Request an intro" not in waiting
         widen = link(waiting, "Widen your criteria with one click")
-        assert claims(widen)["action"] == "widen" and claims(widen)["goal_id"] == "g1"
+        assert claims(widen)["action"] == "widen" and claims(widen)["goal_id"] == "default"
         [message] = [m for m in smtp_sink.messages(to=email)][1:2]
         assert message.message["Subject"] == "You are on the waiting list for a mentor"
 

@@ -114,7 +114,7 @@ async def create_people(platform: Platform, u: str) -> dict[str, str]:
         assert response.status_code == 200, response.text
     mentee = mentee_body("Ada Lovelace", f"x-{u}@example.org")
     assert (await http.put(f"/v1/profiles/x-{u}", json=mentee, headers=auth)).status_code == 200
-    response = await http.put(f"/v1/profiles/x-{u}/goal", json=goal_body(), headers=auth)
+    response = await http.put(f"/v1/profiles/x-{u}/goals/g1", json=goal_body(), headers=auth)
     assert response.status_code == 200, response.text
     return {body["display_name"]: user_id for user_id, body in people.items()}
 
@@ -290,7 +290,7 @@ async def test_explain_names_the_exposure_cap_from_the_stored_lists(
             response = await http.put(f"/v1/profiles/{mentee_id}", json=body, headers=auth)
             assert response.status_code == 200, response.text
             response = await http.put(
-                f"/v1/profiles/{mentee_id}/goal", json=goal_body(), headers=auth
+                f"/v1/profiles/{mentee_id}/goals/g1", json=goal_body(), headers=auth
             )
             assert response.status_code == 200, response.text
 

@@ -255,3 +255,20 @@ async def test_an_email_whose_released_record_was_lost_is_recorded_sent_by_its_c
     await eventually(lambda: _claimable(pool, email), timeout=10, what="the lease to end")
     assert await _state(pool, email) == ("sent", claim.attempts)
     assert await store.claim_due(10, 30.0, HOUR_S, HOUR_S) == []  # never sent a second time
+
+
+async def test_a_claimed_proposal_carries_the_statement_of_its_own_goal(
+    pool: asyncpg.Pool,
+) -> None:
+    store = PostgresNotificationsStore(pool)
+    async with store.transaction() as tx:
+        await tx.save_goal_statement("acme", "u-ada", "g1", 1, "Run our Kubernetes platform")
+        await tx.save_goal_statement("acme", "u-ada", "side", 2, "Ship the Go billing service")
+    await add_contact(pool, "u-ada")
+    await add_email(pool, "u-ada")  # a proposal for goal g1 (tests.unit.builders.proposal)
+    await add_email(pool, "u-bob")  # no statement known
+
+    ada, bob = sorted(await store.claim_due(10, 30.0, HOUR_S, HOUR_S), key=lambda c: c.mentee_id)
+
+    assert ada.goal_statement == "Run our Kubernetes platform"
+    assert bob.goal_statement is None

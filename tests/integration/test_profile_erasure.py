@@ -48,7 +48,7 @@ def link(tenant: str, mentee: str, mentor: str, action: LinkAction) -> str:
         mentee_id=mentee,
         mentor_id=mentor,
         proposal_id=uuid.uuid4(),
-        goal_id="g1",
+        goal_id="default",
         expires_at=int(time.time()) + 600,
     )
     return f"/v1/links/{sign_link(claims, LINK_KEY.encode())}"

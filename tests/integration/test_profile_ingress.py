@@ -92,7 +92,7 @@ async def test_kcat_publishes_the_documented_examples_and_canonical_events_follo
     assert goal_event.payload.version == 1
 
     read = await profile.http.get("/v1/profiles/mentee-42/goal", headers=auth)
-    assert read.json()["goal_id"] == "ml-lead"
+    assert read.json()["goal_id"] == "default"  # the ingress command sets the default goal
 
 
 async def test_a_resent_command_has_one_effect(profile: RunningProfile) -> None:

@@ -48,7 +48,7 @@ async def test_a_request_holds_a_seat_and_the_mentor_accepts_once(programme: Pro
     mentor = await programme.mentor(capacity=2)
     mentee = await programme.mentee()
     r = await programme.request(mentee, mentor)
-    assert r["version"] == 1 and r["goal_id"] == "g1"
+    assert r["version"] == 1 and r["goal_id"] == "default"
 
     http = programme.http
     accept = programme.about(LinkAction.MENTOR_ACCEPT, r, actor=mentor)

@@ -14,7 +14,7 @@ from shared.contracts.topics import FEEDBACK, FEEDBACK_EVENT, PROFILES
 from shared.links import LinkAction, LinkClaims, sign_link
 from tests.integration.test_profile_api import LINK_KEY, RunningProfile, running_profile
 from tests.support.kafka import read_all
-from tests.support.people import mentee_body, mentor_body
+from tests.support.people import goal_body, mentee_body, mentor_body
 from tests.support.polling import eventually
 
 ONE_CLICK = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -37,6 +37,10 @@ class People:
         self.auth = await self.profile.key_for(self.tenant)
         http = self.profile.http
         await http.put(f"/v1/profiles/{self.mentee}", json=mentee_body(), headers=self.auth)
+        goal = await http.put(
+            f"/v1/profiles/{self.mentee}/goal", json=goal_body(), headers=self.auth
+        )
+        assert goal.is_success, goal.text  # the default goal, which the links below answer
         await http.put(
             f"/v1/profiles/{self.mentor}", json=mentor_body("Grace <Hopper>"), headers=self.auth
         )
@@ -53,7 +57,7 @@ class People:
             fields |= {
                 "mentor_id": self.mentor,
                 "proposal_id": proposal_id or uuid.uuid4(),
-                "goal_id": "g1",
+                "goal_id": "default",
             }
         token = sign_link(LinkClaims(**(fields | claims)), LINK_KEY.encode())
         return f"/v1/links/{token}"
@@ -114,7 +118,7 @@ async def test_request_an_intro_publishes_match_requested_once_however_often_it_
     assert isinstance(requested, MatchRequested) and isinstance(declined, MatchDeclined)
     assert isinstance(withdrawn, MatchEnded) and withdrawn.payload.ended_by == "mentee"
     assert requested.key == people.mentee and requested.payload.mentor_id == people.mentor
-    assert requested.payload.proposal_id == proposal and requested.payload.goal_id == "g1"
+    assert requested.payload.proposal_id == proposal and requested.payload.goal_id == "default"
     await eventually(people.profile.relayed, what="outbox relayed")
     assert len(await people.feedback(3)) == 3
 

@@ -120,7 +120,7 @@ async def test_not_for_me_takes_an_optional_reason_and_one_click_still_declines(
 
     def decline(mentor: str) -> str:
         return programme.link(
-            LinkAction.DECLINE, mentee, mentor_id=mentor, proposal_id=proposal, goal_id="g1"
+            LinkAction.DECLINE, mentee, mentor_id=mentor, proposal_id=proposal, goal_id="default"
         )
 
     page = await programme.http.get(decline(first))

@@ -34,6 +34,18 @@ CASES: dict[tuple[str, str], Call] = {
     ("PUT", "/v1/profiles/{user_id}/goal"): lambda http, auth, u: http.put(
         f"/v1/profiles/{u}/goal", json=goal_body(goal_id="intruder"), headers=auth
     ),
+    ("GET", "/v1/profiles/{user_id}/goals"): lambda http, auth, u: http.get(
+        f"/v1/profiles/{u}/goals", headers=auth
+    ),
+    ("GET", "/v1/profiles/{user_id}/goals/{goal_id}"): lambda http, auth, u: http.get(
+        f"/v1/profiles/{u}/goals/default", headers=auth
+    ),
+    ("PUT", "/v1/profiles/{user_id}/goals/{goal_id}"): lambda http, auth, u: http.put(
+        f"/v1/profiles/{u}/goals/default", json=goal_body(goal_id="default"), headers=auth
+    ),
+    ("DELETE", "/v1/profiles/{user_id}/goals/{goal_id}"): lambda http, auth, u: http.delete(
+        f"/v1/profiles/{u}/goals/default", headers=auth
+    ),
     ("GET", "/v1/relationships"): lambda http, auth, u: http.get(
         "/v1/relationships", params={"mentee_id": u}, headers=auth
     ),
@@ -66,7 +78,7 @@ async def _tenant_with_a_mentee(profile: RunningProfile) -> tuple[dict[str, str]
         mentee_id=user,
         mentor_id=mentor,
         proposal_id=uuid.uuid4(),
-        goal_id="g1",
+        goal_id="default",
         expires_at=int(time.time()) + 600,
     )
     asked = await profile.http.post(f"/v1/links/{sign_link(claims, LINK_KEY.encode())}")

@@ -49,7 +49,7 @@ async def people(profile: RunningProfile) -> tuple[str, dict[str, str], str]:
     return tenant, auth, mentee
 
 
-def widen_link(tenant: str, mentee: str, goal_id: str = "g1") -> str:
+def widen_link(tenant: str, mentee: str, goal_id: str = "default") -> str:
     claims = LinkClaims(
         action=LinkAction.WIDEN,
         tenant_id=tenant,

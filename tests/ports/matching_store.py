@@ -82,6 +82,22 @@ class MatchingStoreContract:
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 3)), 0)
             assert await tx.save_goal_if_newer(OTHER, goal_from_payload(goal("x", 1)), 0)
 
+    async def test_a_closed_goal_keeps_its_version_and_is_not_restored(
+        self, uow: UnitOfWork, loader: StateLoader
+    ) -> None:
+        async with uow.transaction() as tx:
+            await tx.save_person(TENANT, person_from_profile(mentee("x")), 0)
+            assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)
+            assert not await tx.close_goal_if_newer(TENANT, "x", "other-goal", 3)
+            assert not await tx.close_goal_if_newer(TENANT, "x", "g1", 2)  # not newer
+            assert await tx.close_goal_if_newer(TENANT, "x", "g1", 3)
+            assert not await tx.close_goal_if_newer(TENANT, "x", "g1", 4)  # closed already
+            assert not await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)
+        assert not (await loader.load({0}, CONFIG))[TENANT].roster.goals
+        async with uow.transaction() as tx:
+            assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 4)), 0)
+        assert set((await loader.load({0}, CONFIG))[TENANT].roster.goals) == {"x"}
+
     async def test_a_mentors_seats_taken_are_its_profiles(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
             await tx.save_person(TENANT, person_from_profile(mentor("m1", seats_taken=2)), 0)

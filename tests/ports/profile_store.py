@@ -104,15 +104,33 @@ class ProfileStoreContract:
             assert await tx.unsubscribed(TENANT, ["x1", "x2", "nobody"]) == {"x1"}
             assert await tx.unsubscribed(OTHER, ["x1"]) == set()
 
-    async def test_goals_are_stored_per_mentee(self, uow: UnitOfWork) -> None:
+    async def test_goals_are_stored_per_mentee_and_goal_id(self, uow: UnitOfWork) -> None:
+        other_goal = goal("x1", 3, goal_id="side", statement="Ship our Go service in 3 months")
         async with uow.transaction() as tx:
             assert await tx.get_goal(TENANT, "x1") is None
-            await tx.save_goal(TENANT, goal("x1", 1))
-            await tx.save_goal(TENANT, goal("x1", 2, statement="Run our platform team well"))
+            await tx.save_goal(TENANT, goal("x1", 1, goal_id="default"))
+            first = goal("x1", 2, goal_id="default", statement="Run our platform team well")
+            await tx.save_goal(TENANT, first)
+            await tx.save_goal(TENANT, other_goal)
         async with uow.transaction() as tx:
             stored = await tx.get_goal(TENANT, "x1", for_update=True)
-            assert stored == goal("x1", 2, statement="Run our platform team well")
+            assert stored == first
+            assert await tx.get_goal(TENANT, "x1", "side") == other_goal
             assert await tx.get_goal(OTHER, "x1") is None
+            assert [g.goal.goal_id for g in await tx.goals_of(TENANT, "x1")] == ["default", "side"]
+
+    async def test_a_closed_goal_is_not_read_but_keeps_its_version(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            await tx.save_goal(TENANT, goal("x1", 1, goal_id="side"))
+            await tx.close_goal(TENANT, "x1", "side", 2, "abandoned")
+        async with uow.transaction() as tx:
+            assert await tx.get_goal(TENANT, "x1", "side") is None
+            (closed,) = await tx.goals_of(TENANT, "x1")
+            assert (closed.goal.version, closed.closed) == (2, "abandoned")
+            await tx.save_goal(TENANT, goal("x1", 3, goal_id="side"))
+        async with uow.transaction() as tx:
+            reopened = await tx.get_goal(TENANT, "x1", "side")
+            assert reopened is not None and reopened.version == 3
 
     async def test_erasing_a_person_leaves_nothing_that_names_them(self, uow: UnitOfWork) -> None:
         proposal_id = uuid.uuid4()

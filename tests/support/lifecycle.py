@@ -9,6 +9,7 @@ from typing import Any
 
 from shared.clock import Clock
 from shared.contracts.envelope import EventEnvelope
+from shared.contracts.goals import DEFAULT_GOAL_ID
 from shared.contracts.profiles import ProfileUpdated
 from shared.contracts.topics import (
     FEEDBACK,
@@ -63,13 +64,19 @@ class Programme:
         signed = sign_link(LinkClaims(**fields, **claims), LINK_KEY.encode())
         return f"/v1/links/{signed}"
 
-    def intro(self, mentee: str, mentor: str, proposal: uuid.UUID | None = None) -> str:
+    def intro(
+        self,
+        mentee: str,
+        mentor: str,
+        proposal: uuid.UUID | None = None,
+        goal_id: str = DEFAULT_GOAL_ID,
+    ) -> str:
         return self.link(
             LinkAction.ACCEPT,
             mentee,
             mentor_id=mentor,
             proposal_id=proposal or uuid.uuid4(),
-            goal_id="g1",
+            goal_id=goal_id,
         )
 
     def about(self, action: LinkAction, r: dict[str, Any], actor: str | None = None) -> str:
@@ -82,8 +89,10 @@ class Programme:
             actor_id=actor,
         )
 
-    async def request(self, mentee: str, mentor: str) -> dict[str, Any]:
-        page = await self.http.post(self.intro(mentee, mentor))
+    async def request(
+        self, mentee: str, mentor: str, goal_id: str = DEFAULT_GOAL_ID
+    ) -> dict[str, Any]:
+        page = await self.http.post(self.intro(mentee, mentor, goal_id=goal_id))
         assert page.status_code == 200 and "Request sent" in page.text, page.text
         (found,) = await self.relationships(mentee_id=mentee, mentor_id=mentor, state="requested")
         return found

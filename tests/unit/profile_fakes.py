@@ -13,10 +13,11 @@ from services.profile.service_layer.unit_of_work import (
     IdempotentRequest,
     LinkResponse,
     ProfileQuery,
+    StoredGoal,
     StoredResponse,
 )
 from shared.contracts.envelope import EventEnvelope
-from shared.contracts.goals import GoalSetPayload
+from shared.contracts.goals import DEFAULT_GOAL_ID, ClosingReason, GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 from shared.erasure import Erasure
@@ -29,7 +30,8 @@ from tests.unit.relationship_fakes import MemoryRelationships, RelationshipState
 class ProfileState:
     profiles: dict[tuple[str, str], ProfilePayload] = field(default_factory=dict)
     unsubscribed: set[tuple[str, str]] = field(default_factory=set)
-    goals: dict[tuple[str, str], GoalSetPayload] = field(default_factory=dict)
+    goals: dict[tuple[str, str, str], StoredGoal] = field(default_factory=dict)
+    goal_limits: dict[str, int] = field(default_factory=dict)
     outbox: list[tuple[TopicSpec, EventEnvelope]] = field(default_factory=list)
     requests: dict[tuple[str, str], tuple[IdempotentRequest, StoredResponse | None]] = field(
         default_factory=dict
@@ -85,16 +87,38 @@ class FakeProfileTransaction:
         self.s.unsubscribed.add((tenant_id, user_id))
 
     async def get_goal(
-        self, tenant_id: str, mentee_id: str, *, for_update: bool = False
+        self,
+        tenant_id: str,
+        mentee_id: str,
+        goal_id: str = DEFAULT_GOAL_ID,
+        *,
+        for_update: bool = False,
     ) -> GoalSetPayload | None:
-        return self.s.goals.get((tenant_id, mentee_id))
+        stored = self.s.goals.get((tenant_id, mentee_id, goal_id))
+        return stored.goal if stored is not None and stored.closed is None else None
+
+    async def goals_of(self, tenant_id: str, mentee_id: str) -> list[StoredGoal]:
+        return [
+            g for (t, m, _), g in sorted(self.s.goals.items()) if (t, m) == (tenant_id, mentee_id)
+        ]
 
     async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None:
-        self.s.goals[tenant_id, goal.mentee_id] = goal
+        self.s.goals[tenant_id, goal.mentee_id, goal.goal_id] = StoredGoal(goal)
+
+    async def close_goal(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, reason: ClosingReason
+    ) -> None:
+        stored = self.s.goals[tenant_id, mentee_id, goal_id]
+        goal = stored.goal.model_copy(update={"version": version})
+        self.s.goals[tenant_id, mentee_id, goal_id] = StoredGoal(goal, reason)
+
+    async def goal_limit(self, tenant_id: str) -> int | None:
+        return self.s.goal_limits.get(tenant_id)
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         self.s.profiles.pop((tenant_id, user_id), None)
-        self.s.goals.pop((tenant_id, user_id), None)
+        for key in [k for k in self.s.goals if k[:2] == (tenant_id, user_id)]:
+            del self.s.goals[key]
         self.s.unsubscribed.discard((tenant_id, user_id))
         self.relationships.erase(tenant_id, user_id)
         self.s.requests = {

@@ -125,7 +125,7 @@ async def test_a_valid_message_after_invalid_ones_is_handled(harness: Harness) -
 
 
 async def test_unknown_goal_schema_version_is_reported_as_such(harness: Harness) -> None:
-    body = json.dumps(json.loads(goal_set(goal("u-1")).to_bytes()) | {"schema_version": 2})
+    body = json.dumps(json.loads(goal_set(goal("u-1")).to_bytes()) | {"schema_version": 3})
     await harness.publish(body.encode(), topic=GOALS)
     (letter,) = harness.letters
     assert letter.headers["x-dlq-reason"] == "unknown_schema_version"
@@ -182,7 +182,7 @@ def test_classify_unknown_event_type() -> None:
 
 
 def test_classify_unknown_schema_version_of_a_single_event_model() -> None:
-    body = json.dumps(json.loads(goal_set(goal("u-1")).to_bytes()) | {"schema_version": 2}).encode()
+    body = json.dumps(json.loads(goal_set(goal("u-1")).to_bytes()) | {"schema_version": 3}).encode()
     reason, error = classify_invalid(body, _error(GoalSet.model_validate_json, body))
     assert reason == "unknown_schema_version"
     assert "schema_version" in error

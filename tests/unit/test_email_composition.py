@@ -259,3 +259,15 @@ def test_a_waiting_list_email_without_unmet_musts_says_what_it_said_before() -> 
     plain = parts(build(proposal(mentors=[])))["text/plain"]
     assert "The mentors with its skills are fully booked" in plain
     assert "musts" not in plain
+
+
+def test_the_email_names_the_goal_it_answers_escaped_in_html() -> None:
+    the_proposal = proposal()
+    msg_id = message_id(TENANT, the_proposal.mentee_id, "p", SENDER.message_id_domain)
+    links = proposal_links(TENANT, the_proposal, SIGNER, NOW)
+    statement = f"Ship the <b>billing</b> service with {SCRIPT}"
+    message = compose(the_proposal, contact(), SENDER, msg_id, links, NOW, statement)
+    bodies = parts(message)
+    assert f'For your goal: "{statement}"' in bodies["text/plain"]
+    assert "For your goal: &ldquo;Ship the &lt;b&gt;billing&lt;/b&gt;" in bodies["text/html"]
+    assert "For your goal" not in parts(build())["text/plain"]  # statement unknown: not named

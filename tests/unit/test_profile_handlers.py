@@ -254,7 +254,9 @@ async def test_a_declines_reason_adjusts_the_goal_gently() -> None:
     assert adjusted.payload.adjustment.trigger == "proposal_declined"
     (change,) = adjusted.payload.adjustment.weights
     assert (change.criterion, change.before, change.after) == ("availability", 0.3, 0.45)
-    assert adjusted.payload.version == 2 and uow.state.goals[TENANT, "u-ada"].version == 2
+    assert (
+        adjusted.payload.version == 2 and uow.state.goals[TENANT, "u-ada", "g1"].goal.version == 2
+    )
 
 
 async def test_declines_about_people_who_are_gone_raise() -> None:

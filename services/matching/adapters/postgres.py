@@ -35,7 +35,7 @@ MENTOR_RELATIONSHIPS = (
     "SELECT r.request_id, r.mentee_id, r.mentor_id, r.goal_id, r.state, r.version,"
     " r.never_again, g.goal::jsonb ->> 'goal_id' AS current_goal"
     " FROM relationships r LEFT JOIN goals g"
-    " ON g.tenant_id = r.tenant_id AND g.mentee_id = r.mentee_id"
+    " ON g.tenant_id = r.tenant_id AND g.mentee_id = r.mentee_id AND NOT g.closed"
     " WHERE r.tenant_id = $1 AND r.mentor_id = $2 AND r.partition = $3"
 )
 
@@ -53,6 +53,12 @@ def relationship(row: asyncpg.Record) -> Relationship:
 
 
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
+
+
+CLOSE_GOAL = (
+    "UPDATE goals SET version = $4, closed = true WHERE tenant_id = $1 AND mentee_id = $2"
+    " AND goal::jsonb ->> 'goal_id' = $3 AND version < $4 AND NOT closed RETURNING true"
+)
 
 
 class PostgresMatchingTransaction:
@@ -129,8 +135,8 @@ class PostgresMatchingTransaction:
         stored = await self._conn.fetchval(
             "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal"
-            " WHERE goals.version < EXCLUDED.version RETURNING true",
+            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal,"
+            " closed = false WHERE goals.version < EXCLUDED.version RETURNING true",
             tenant_id,
             goal.mentee_id,
             goal.version,
@@ -138,6 +144,12 @@ class PostgresMatchingTransaction:
             goal_to_json(goal),
         )
         return stored is not None
+
+    async def close_goal_if_newer(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int
+    ) -> bool:
+        closed = await self._conn.fetchval(CLOSE_GOAL, tenant_id, mentee_id, goal_id, version)
+        return closed is not None
 
     async def save_pair(
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState

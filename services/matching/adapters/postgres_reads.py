@@ -26,7 +26,8 @@ class PostgresReadSnapshot:
         row = await self._conn.fetchrow(
             "SELECT p.features, g.goal FROM goals g JOIN people p"
             " ON p.tenant_id = g.tenant_id AND p.user_id = g.mentee_id"
-            " WHERE g.tenant_id = $1 AND g.mentee_id = $2 AND g.goal::jsonb ->> 'goal_id' = $3",
+            " WHERE g.tenant_id = $1 AND g.mentee_id = $2 AND g.goal::jsonb ->> 'goal_id' = $3"
+            " AND NOT g.closed",  # a closed goal (GoalClosed) reads as no goal
             tenant_id,
             mentee_id,
             goal_id,

@@ -27,7 +27,7 @@ WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
 """
 GOALS = """
 SELECT tenant_id, goal, partition FROM goals
-WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
+WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2) AND NOT closed
 """
 RELATIONSHIPS = """
 SELECT tenant_id, partition, request_id, mentee_id, mentor_id, goal_id, state, version,

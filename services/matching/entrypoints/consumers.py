@@ -22,7 +22,7 @@ from services.matching.domain.events import ExposureChanged, MentorChanged
 from services.matching.service_layer import handlers
 from services.matching.service_layer.handlers import Delivery, Matching
 from services.matching.service_layer.topics import MENTOR_FEED
-from shared.contracts.goals import GoalSet
+from shared.contracts.goals import GoalClosed, GoalSet
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
 from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, FeedbackUnion
@@ -38,6 +38,7 @@ MatchingUnion: TypeAlias = (
     | ProfileDeleted
     | GoalSet
     | PreferencesAdjusted
+    | GoalClosed
     | FeedbackUnion
     | MentorChanged
     | ExposureChanged

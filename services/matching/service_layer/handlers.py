@@ -34,6 +34,7 @@ from services.matching.service_layer.exposure import (
     read_lists_elsewhere,
     tell_every_partition,
 )
+from services.matching.service_layer.goal_closing import close_goal
 from services.matching.service_layer.lifecycle import (
     apply_blocks,
     mentor_left,
@@ -53,7 +54,7 @@ from services.matching.service_layer.unit_of_work import (
 )
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
-from shared.contracts.goals import GoalSet
+from shared.contracts.goals import GoalClosed, GoalSet
 from shared.contracts.lifecycle import LIFECYCLE_EVENTS, LifecycleEvent
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
@@ -378,6 +379,7 @@ _APPLY: dict[type[EventEnvelope], Apply] = {
     ProfileUpdated: record_profile,
     ProfileDeleted: forget_profile,
     GoalSet: record_goal,
+    GoalClosed: close_goal,
     PreferencesAdjusted: record_goal,
     MatchAccepted: record_feedback,
     MatchDeclined: record_feedback,

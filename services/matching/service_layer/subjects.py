@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
-from shared.contracts.goals import GoalSet
+from shared.contracts.goals import GoalClosed, GoalSet
 from shared.contracts.lifecycle import LifecycleEvent
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
@@ -27,6 +27,8 @@ def people_of(event: EventEnvelope) -> list[Person]:
     relationships."""
     if isinstance(event, PAIR_EVENTS):
         return [(event.tenant_id, event.key), (event.tenant_id, event.payload.mentor_id)]
-    if isinstance(event, ProfileUpdated | ProfileDeleted | GoalSet | PreferencesAdjusted):
+    if isinstance(
+        event, ProfileUpdated | ProfileDeleted | GoalSet | PreferencesAdjusted | GoalClosed
+    ):
         return [(event.tenant_id, event.key)]
     return []  # the mentor fan-out follows a profile event that was admitted

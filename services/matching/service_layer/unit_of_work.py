@@ -62,6 +62,13 @@ class MatchingTransaction(Protocol):
         """Store the goal unless the mentee's stored goal is as new or newer; True if stored."""
         ...
 
+    async def close_goal_if_newer(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int
+    ) -> bool:
+        """Mark the mentee's stored goal closed at `version` if it is this goal, open, and
+        older; True if it was (a closed goal is not restored)."""
+        ...
+
     async def save_pair(
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None: ...

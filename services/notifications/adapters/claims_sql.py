@@ -5,7 +5,8 @@ the outcome."""
 # mentee's recent sends (all in the snapshot the claim took), so a send makes no read of its own.
 # The rate limit and the ranking order concern proposals only: a lifecycle email (migration 0006)
 # answers something the recipient did or was asked, and goes when it is due.
-# Emails a mentee is waiting for go first (migration 0004), then by due time.
+# Emails a mentee is waiting for go first (migration 0004), then by due time. A proposal email
+# names the goal it answers: the statement of its goal id, when a GoalSet brought one.
 CLAIM_DUE = """
 WITH claimed AS (
     UPDATE emails SET state = 'sending', attempts = attempts + 1, updated_at = now(),
@@ -17,7 +18,7 @@ WITH claimed AS (
               correlation_id, next_attempt_at, awaited, ranking_version, kind, lifecycle
 )
 SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
-       c.quiet_hours_start, c.quiet_hours_end,
+       c.quiet_hours_start, c.quiet_hours_end, g.statement AS goal_statement,
        ARRAY(SELECT s.sent_at FROM emails s WHERE s.tenant_id = e.tenant_id
               AND s.mentee_id = e.mentee_id AND s.state IN ('released', 'sent')
               AND s.kind = 'proposal'
@@ -27,6 +28,8 @@ SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
                AND n.mentee_id = e.mentee_id AND n.state IN ('released', 'sent')
                AND n.kind = 'proposal' AND n.ranking_version > e.ranking_version) AS outdated
   FROM claimed e LEFT JOIN contacts c ON c.tenant_id = e.tenant_id AND c.user_id = e.mentee_id
+  LEFT JOIN goal_statements g ON e.kind = 'proposal' AND g.tenant_id = e.tenant_id
+       AND g.mentee_id = e.mentee_id AND g.goal_id = e.proposal::jsonb ->> 'goal_id'
  ORDER BY e.awaited DESC, e.next_attempt_at, e.id
 """
 

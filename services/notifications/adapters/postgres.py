@@ -87,6 +87,7 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
         contact=_contact(row) if row["user_id"] is not None else None,
         recent_sends=tuple(row["recent_sends"]),
         outdated=row["outdated"],
+        goal_statement=row["goal_statement"],
         lifecycle=(
             LifecycleEmail.model_validate_json(row["lifecycle"]) if row["lifecycle"] else None
         ),

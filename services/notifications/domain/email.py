@@ -112,10 +112,14 @@ def compose(
     msg_id: str,
     links: ProposalLinks,
     now: datetime | None = None,
+    goal_statement: str | None = None,
 ) -> EmailMessage:
+    """The proposal email; it quotes the goal it answers when its statement is known (a mentee
+    may hold several goals, each with its own emails)."""
     count = len(proposal.mentors)
-    context = {
+    context: dict[str, object] = {
         "name": contact.display_name,
+        "goal_statement": goal_statement,
         "proposal": proposal,
         "count": count,
         "links": links,

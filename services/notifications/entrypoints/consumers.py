@@ -20,6 +20,7 @@ from services.notifications.service_layer.ports import (
     no_checkpoint,
 )
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
+from shared.contracts.goals import GoalClosed
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileUpdated
 from shared.contracts.topics import (
@@ -109,6 +110,8 @@ def build_router(
         description=f"{GOALS.description} The goal statement is quoted to the mentor asked.",
     )
     async def on_goals(event: GoalEvent) -> None:
+        if isinstance(event, GoalClosed):
+            return  # its statement stays quoted in the emails of relationships that go on
         bind_event(event.event_id, event.correlation_id)
         await lifecycle_handlers.record_goal(event, deps.store)
 

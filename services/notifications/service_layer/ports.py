@@ -111,6 +111,8 @@ class ClaimedEmail:
     outdated: bool = False
     # a lifecycle email (domain/lifecycle.py) instead of a proposal; `proposal` is then None
     lifecycle: LifecycleEmail | None = None
+    # a proposal's goal in the mentee's words (goal_statements), so the email names the goal
+    goal_statement: str | None = None
 
     @property
     def order(self) -> int:

@@ -156,7 +156,9 @@ class Delivery:
             return compose_lifecycle(about, contact, sender, email.message_id, links, now)
         assert email.proposal is not None
         offers = proposal_links(email.tenant_id, email.proposal, signer, signed)
-        return compose(email.proposal, contact, sender, email.message_id, offers, now)
+        return compose(
+            email.proposal, contact, sender, email.message_id, offers, now, email.goal_statement
+        )
 
     async def _send(self, email: ClaimedEmail, contact: Contact, records: SendRecords) -> bool:
         try:

@@ -12,11 +12,12 @@ import asyncpg
 from services.profile.adapters.postgres_relationships import (
     PostgresRelationships,
     erase_relationships,
+    tenant_goal_limit,
 )
 from services.profile.adapters.postgres_requests import PostgresRequestRecords
-from services.profile.service_layer.unit_of_work import ProfileQuery
+from services.profile.service_layer.unit_of_work import ProfileQuery, StoredGoal
 from shared.contracts.envelope import EventEnvelope
-from shared.contracts.goals import GoalSetPayload
+from shared.contracts.goals import DEFAULT_GOAL_ID, ClosingReason, GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 from shared.db.types import DbConnection
@@ -35,7 +36,10 @@ _PROFILES = _with_lock(
     "SELECT user_id, profile FROM profiles WHERE tenant_id = $1 AND user_id = ANY($2)"
     " ORDER BY user_id"
 )
-_GOAL = _with_lock("SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2")
+_GOAL = _with_lock(
+    "SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3"
+    " AND closed IS NULL"
+)
 
 
 def _document_filter(query: ProfileQuery) -> str:
@@ -126,25 +130,54 @@ class PostgresProfileTransaction(PostgresRequestRecords):
         )
 
     async def get_goal(
-        self, tenant_id: str, mentee_id: str, *, for_update: bool = False
+        self,
+        tenant_id: str,
+        mentee_id: str,
+        goal_id: str = DEFAULT_GOAL_ID,
+        *,
+        for_update: bool = False,
     ) -> GoalSetPayload | None:
-        raw = await self._conn.fetchval(
-            _GOAL[for_update],
+        raw = await self._conn.fetchval(_GOAL[for_update], tenant_id, mentee_id, goal_id)
+        return GoalSetPayload.model_validate_json(raw) if raw else None
+
+    async def goals_of(self, tenant_id: str, mentee_id: str) -> list[StoredGoal]:
+        rows = await self._conn.fetch(
+            "SELECT goal, closed FROM goals WHERE tenant_id = $1 AND mentee_id = $2"
+            " ORDER BY goal_id",
             tenant_id,
             mentee_id,
         )
-        return GoalSetPayload.model_validate_json(raw) if raw else None
+        return [StoredGoal(GoalSetPayload.model_validate_json(r[0]), r[1]) for r in rows]
 
     async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None:
         await self._conn.execute(
-            "INSERT INTO goals (tenant_id, mentee_id, version, goal) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-            " SET version = EXCLUDED.version, goal = EXCLUDED.goal, updated_at = now()",
+            "INSERT INTO goals (tenant_id, mentee_id, goal_id, version, goal)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE"
+            " SET version = EXCLUDED.version, goal = EXCLUDED.goal, closed = NULL,"
+            " updated_at = now()",
             tenant_id,
             goal.mentee_id,
+            goal.goal_id,
             goal.version,
             goal.model_dump_json(),
         )
+
+    async def close_goal(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, reason: ClosingReason
+    ) -> None:
+        await self._conn.execute(
+            "UPDATE goals SET version = $4, closed = $5, updated_at = now(),"
+            " goal = jsonb_set(goal, '{version}', to_jsonb($4::int))"
+            " WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3",
+            tenant_id,
+            mentee_id,
+            goal_id,
+            version,
+            reason,
+        )
+
+    async def goal_limit(self, tenant_id: str) -> int | None:
+        return await tenant_goal_limit(self._conn, tenant_id)
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         for statement in (

@@ -287,18 +287,31 @@ async def set_tenant_terms(
     request_deadline_days: int | None,
     fit_check_days: int | None,
     open_requests_limit: int | None,
+    max_active_goals: int | None = None,
 ) -> None:
-    """A tenant's own lifecycle terms; a None keeps (or, new, leaves to the default) that one."""
+    """A tenant's own lifecycle terms and goal limit; a None keeps (or, new, leaves to the
+    default) that one."""
     await conn.execute(
         "INSERT INTO tenant_settings"
-        " (tenant_id, request_deadline_days, fit_check_days, open_requests_limit)"
-        " VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id) DO UPDATE SET"
+        " (tenant_id, request_deadline_days, fit_check_days, open_requests_limit,"
+        " max_active_goals)"
+        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO UPDATE SET"
         " request_deadline_days = coalesce($2, tenant_settings.request_deadline_days),"
         " fit_check_days = coalesce($3, tenant_settings.fit_check_days),"
         " open_requests_limit = coalesce($4, tenant_settings.open_requests_limit),"
+        " max_active_goals = coalesce($5, tenant_settings.max_active_goals),"
         " updated_at = now()",
         tenant_id,
         request_deadline_days,
         fit_check_days,
         open_requests_limit,
+        max_active_goals,
     )
+
+
+async def tenant_goal_limit(conn: DbConnection, tenant_id: str) -> int | None:
+    """The tenant's `max_active_goals`; None: the default."""
+    limit: int | None = await conn.fetchval(
+        "SELECT max_active_goals FROM tenant_settings WHERE tenant_id = $1", tenant_id
+    )
+    return limit

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from services.profile.domain.relationships import Ending, FitAnswer
-from shared.contracts.goals import GoalFields
+from shared.contracts.goals import ClosingReason, GoalFields
 from shared.contracts.profiles import ProfileFields
 
 
@@ -103,6 +103,16 @@ class UndoAdjustment:
     mentee_id: str
     adjustment_id: UUID
     correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseGoal:
+    tenant_id: str
+    mentee_id: str
+    goal_id: str
+    reason: ClosingReason = "abandoned"
+    correlation_id: str | None = None
+    expected_version: int | None = None
 
 
 @dataclass(frozen=True)

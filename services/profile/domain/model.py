@@ -27,6 +27,18 @@ class ProfileNotFound(Exception):  # noqa: N818
     """No such person in this tenant."""
 
 
+class GoalNotFound(Exception):  # noqa: N818
+    """The mentee holds no open goal with this id."""
+
+
+class TooManyGoals(Exception):  # noqa: N818
+    """A new goal would hold more goals open than the tenant allows."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"a mentee may hold at most {limit} open goals; close one first")
+        self.limit = limit
+
+
 Fields = TypeVar("Fields", bound=BaseModel)
 
 
@@ -91,14 +103,26 @@ def next_goal(
     fields: GoalFields,
     current: GoalSetPayload | None,
     expected_version: int | None = None,
+    *,
+    mentee_version: int = 0,
+    open_goals: int = 0,
+    max_open_goals: int | None = None,
 ) -> GoalSetPayload:
-    """The mentee's goal after applying `fields`; unchanged content returns `current`."""
+    """The goal `fields.goal_id` after applying `fields`; unchanged content returns `current`.
+
+    `current` is that goal if it is open. Versions count per mentee across their goals
+    (`mentee_version`: the highest any of their goals, open or closed, reached), so one order
+    covers all of a mentee's goal events; each goal's own versions still only grow. A goal not
+    open yet must fit in `max_open_goals` beside the `open_goals` the mentee holds.
+    """
     if mentee is None or not mentee.is_mentee:
         raise NotAMentee()
     check_version(expected_version, current.version if current else None)
     if current is not None and _same(current, fields):
         return current
-    version = (current.version if current else 0) + 1
+    if current is None and max_open_goals is not None and open_goals >= max_open_goals:
+        raise TooManyGoals(max_open_goals)
+    version = max(mentee_version, current.version if current else 0) + 1
     return GoalSetPayload.model_validate(
         {**fields.model_dump(), "mentee_id": mentee.user_id, "version": version}
     )

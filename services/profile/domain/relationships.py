@@ -83,6 +83,7 @@ class Refusal(StrEnum):
     LIMIT_REACHED = "limit_reached"
     ALREADY_ASKED = "already_asked"
     HAS_MENTOR = "has_mentor"
+    GOAL_CLOSED = "goal_closed"  # the mentee closed (or never held) the goal the link is for
 
 
 @dataclass(frozen=True)

@@ -130,22 +130,35 @@ def set_tenant(
     request_deadline_days: int | None = typer.Option(None, min=1, max=60),
     fit_check_days: int | None = typer.Option(None, min=1, max=180),
     open_requests_limit: int | None = typer.Option(None, min=1, max=20),
+    max_active_goals: int | None = typer.Option(
+        None, min=1, max=20, help="Goals a mentee may hold open at once (default 3)."
+    ),
 ) -> None:
-    """Set a tenant's own lifecycle terms (a setting left out keeps its value or default)."""
+    """Set a tenant's own lifecycle terms and goal limit (a setting left out keeps its value
+    or default)."""
     from services.profile.adapters.postgres_relationships import (
         PostgresRelationships,
         set_tenant_terms,
+        tenant_goal_limit,
     )
+    from services.profile.service_layer.goals import DEFAULT_MAX_OPEN_GOALS
 
     async def work(pool: asyncpg.Pool, settings: ProfileSettings) -> str:
         async with pool.acquire() as conn:
             await set_tenant_terms(
-                conn, tenant, request_deadline_days, fit_check_days, open_requests_limit
+                conn,
+                tenant,
+                request_deadline_days,
+                fit_check_days,
+                open_requests_limit,
+                max_active_goals,
             )
             terms = await PostgresRelationships(conn).terms(tenant, settings.lifecycle_terms())
+            goals = await tenant_goal_limit(conn, tenant)
         return (
             f"{tenant}: {terms.request_deadline.days} days to answer a request, fit check after "
-            f"{terms.fit_check_after.days} days, {terms.open_requests_limit} open requests"
+            f"{terms.fit_check_after.days} days, {terms.open_requests_limit} open requests, "
+            f"{goals or DEFAULT_MAX_OPEN_GOALS} open goals per mentee"
         )
 
     typer.echo(_with_pool(work))

@@ -1,18 +1,37 @@
-"""A mentee's goal: set (with the goal clarity rule) and read."""
+"""A mentee's goals: set (with the goal clarity rule), read, list and close.
+
+`/goals/{goal_id}` names one of the mentee's goals (up to the tenant's `max_active_goals`
+open at once); the older `/goal` routes read and write the goal `default`
+(docs/adr/0012-several-goals-per-mentee.md).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Response
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from services.profile.domain.commands import SetGoal
+from services.profile.domain.commands import CloseGoal, SetGoal
 from services.profile.entrypoints.http_profiles import UserIdPath
 from services.profile.entrypoints.http_support import Tenant, Uow, WriteContext
-from services.profile.service_layer import handlers
+from services.profile.service_layer import goals
 from services.profile.service_layer.unit_of_work import ProfileTransaction, StoredResponse
-from shared.contracts.goals import GoalFields, GoalSetPayload
+from shared.contracts.goals import (
+    DEFAULT_GOAL_ID,
+    GOAL_ID_PATTERN,
+    GoalClosedPayload,
+    GoalFields,
+    GoalSetPayload,
+)
 
 router = APIRouter(prefix="/v1", tags=["goals"])
+
+GoalIdPath = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=GOAL_ID_PATTERN, examples=["platform-lead"])
+]
 
 
 class GoalWarning(BaseModel):
@@ -27,31 +46,95 @@ class GoalResponse(GoalSetPayload):
     )
 
 
-@router.put("/profiles/{user_id}/goal", response_model=GoalResponse)
-async def put_goal(user_id: UserIdPath, body: GoalFields, write: WriteContext) -> Response:
-    """Set the mentee's goal; publishes `GoalSet`, which makes matching rank mentors for it.
+class GoalList(BaseModel):
+    goals: list[GoalSetPayload] = Field(description="The mentee's open goals, by goal id.")
 
-    A statement that names nothing concrete is refused (422, with suggestions); loaded words in
-    an otherwise concrete statement come back as `warnings`.
-    """
+
+async def _put(user_id: str, body: GoalFields, write: WriteContext, what: str) -> Response:
     command = SetGoal(write.tenant, user_id, body, write.correlation, write.expected_version)
 
     async def act(tx: ProfileTransaction) -> StoredResponse:
-        result = await handlers.set_goal_in(tx, command)
+        result = await goals.set_goal_in(tx, command)
         warnings = [GoalWarning(term=a.term, suggestion=a.suggestion) for a in result.advice]
         response = GoalResponse(**result.goal.model_dump(), warnings=warnings)
         return StoredResponse(200, response.model_dump_json(), str(result.goal.version))
 
-    return await write.answer_once(user_id, "PUT goal", body, act)
+    return await write.answer_once(user_id, what, body, act)
+
+
+async def _get(
+    uow: Uow, tenant: str, user_id: str, goal_id: str, response: Response
+) -> GoalSetPayload:
+    async with uow.transaction() as tx:
+        goal = await tx.get_goal(tenant, user_id, goal_id)
+    if goal is None:
+        raise HTTPException(404, "No goal set")
+    response.headers["ETag"] = f'"{goal.version}"'
+    return goal
+
+
+@router.put("/profiles/{user_id}/goals/{goal_id}", response_model=GoalResponse)
+async def put_goal_by_id(
+    user_id: UserIdPath, goal_id: GoalIdPath, body: GoalFields, write: WriteContext
+) -> Response:
+    """Set one of the mentee's goals; publishes `GoalSet` (v2), which makes matching rank
+    mentors for that goal alone. A goal id the mentee does not hold open yet opens a new goal:
+    422 when the mentee already holds the tenant's `max_active_goals` (default 3).
+
+    The body's `goal_id` may be left out; given, it must be the path's. An unknown `horizon`,
+    like any invalid field, is a 422 naming it. A statement that names nothing concrete is
+    refused (422, with suggestions); loaded words come back as `warnings`.
+    """
+    if "goal_id" in body.model_fields_set and body.goal_id != goal_id:
+        raise RequestValidationError(
+            [{"loc": ("body", "goal_id"), "msg": "must be the path's goal id", "type": "value"}]
+        )
+    fields = body.model_copy(update={"goal_id": goal_id})
+    return await _put(user_id, fields, write, f"PUT goal {goal_id}")
+
+
+@router.get("/profiles/{user_id}/goals/{goal_id}", response_model=GoalSetPayload)
+async def get_goal_by_id(
+    user_id: UserIdPath, goal_id: GoalIdPath, tenant: Tenant, uow: Uow, response: Response
+) -> GoalSetPayload:
+    """One open goal, with its version as ETag (404 once it is closed)."""
+    return await _get(uow, tenant, user_id, goal_id, response)
+
+
+@router.get("/profiles/{user_id}/goals", response_model=GoalList)
+async def list_goals(user_id: UserIdPath, tenant: Tenant, uow: Uow) -> GoalList:
+    """The mentee's open goals (closed ones are not listed)."""
+    return GoalList(goals=await goals.goals_list(uow, tenant, user_id))
+
+
+@router.delete("/profiles/{user_id}/goals/{goal_id}", response_model=GoalClosedPayload)
+async def close_goal(user_id: UserIdPath, goal_id: GoalIdPath, write: WriteContext) -> Response:
+    """Close the goal as `abandoned`: publishes `GoalClosed`, and matching drops its ranking.
+    The mentee's requests for this goal still waiting for a mentor's answer are withdrawn
+    (their seats free at once, as with "Not for me"); relationships already active go on.
+    The same goal id set again later opens it again."""
+    command = CloseGoal(
+        write.tenant, user_id, goal_id, "abandoned", write.correlation, write.expected_version
+    )
+
+    async def act(tx: ProfileTransaction) -> StoredResponse:
+        closed = await goals.close_goal_in(tx, command, datetime.now(UTC))
+        return StoredResponse(200, closed.model_dump_json(), str(closed.version))
+
+    return await write.answer_once(user_id, f"DELETE goal {goal_id}", GoalList(goals=[]), act)
+
+
+@router.put("/profiles/{user_id}/goal", response_model=GoalResponse)
+async def put_goal(user_id: UserIdPath, body: GoalFields, write: WriteContext) -> Response:
+    """Set the mentee's `default` goal (the route from before several goals; the body's
+    `goal_id`, if any, is not used): the same as `PUT .../goals/default`."""
+    fields = body.model_copy(update={"goal_id": DEFAULT_GOAL_ID})
+    return await _put(user_id, fields, write, "PUT goal")
 
 
 @router.get("/profiles/{user_id}/goal", response_model=GoalSetPayload)
 async def get_goal(
     user_id: UserIdPath, tenant: Tenant, uow: Uow, response: Response
 ) -> GoalSetPayload:
-    async with uow.transaction() as tx:
-        goal = await tx.get_goal(tenant, user_id)
-    if goal is None:
-        raise HTTPException(404, "No goal set")
-    response.headers["ETag"] = f'"{goal.version}"'
-    return goal
+    """The mentee's `default` goal: the same as `GET .../goals/default`."""
+    return await _get(uow, tenant, user_id, DEFAULT_GOAL_ID, response)

@@ -16,7 +16,13 @@ from pydantic import BaseModel
 
 from services.profile.adapters.api_keys import ApiKeys
 from services.profile.domain.goal_clarity import VagueGoal
-from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.domain.model import (
+    GoalNotFound,
+    NotAMentee,
+    ProfileNotFound,
+    TooManyGoals,
+    VersionConflict,
+)
 from services.profile.domain.musts import ContradictoryMusts
 from services.profile.entrypoints.http_fairness import TenantGate, TooManyRequests
 from services.profile.service_layer.idempotency import Action, IdempotencyKeyReused, run_once
@@ -168,6 +174,7 @@ def install_domain_problems(app: FastAPI) -> None:
     for missing, title, detail in (
         (NotAMentee, "No such mentee", "goals belong to people with the mentee role"),
         (ProfileNotFound, "No such profile", None),
+        (GoalNotFound, "No such goal", "the mentee holds no open goal with this id"),
     ):
         app.add_exception_handler(missing, _not_found(title, detail))
 
@@ -186,6 +193,12 @@ def install_domain_problems(app: FastAPI) -> None:
         errors = [{"field": field, "message": message} for field, message in exc.problems]
         fields = ", ".join(sorted({field for field, _ in exc.problems}))
         return problem(422, "The goal's musts contradict it", f"invalid: {fields}", errors=errors)
+
+    @app.exception_handler(TooManyGoals)
+    async def _too_many_goals(_r: Request, exc: TooManyGoals) -> JSONResponse:
+        return _field_problem(
+            422, "Too many goals", "goal_id", str(exc), max_active_goals=exc.limit
+        )
 
     @app.exception_handler(TooManyRequests)
     async def _too_many(_r: Request, exc: TooManyRequests) -> JSONResponse:

@@ -18,7 +18,12 @@ from faststream.kafka.annotations import KafkaMessage
 
 from services.profile.domain import commands
 from services.profile.domain.goal_clarity import VagueGoal
-from services.profile.domain.model import NotAMentee, ProfileNotFound, VersionConflict
+from services.profile.domain.model import (
+    NotAMentee,
+    ProfileNotFound,
+    TooManyGoals,
+    VersionConflict,
+)
 from services.profile.domain.musts import ContradictoryMusts
 from services.profile.service_layer.ingress import UnknownTenant, handle_ingress_command
 from services.profile.service_layer.ingress_queue import (
@@ -30,6 +35,7 @@ from services.profile.service_layer.ingress_queue import (
 )
 from services.profile.service_layer.unit_of_work import UnitOfWork
 from shared.contracts import ingress as wire
+from shared.contracts.goals import DEFAULT_GOAL_ID
 from shared.contracts.topics import INGRESS
 from shared.erasure import REPLAY_DEAD_LETTERED_MS
 from shared.kafka.batch import BatchHandling, consume_batch, headers_of, raw_bodies
@@ -46,6 +52,7 @@ REFUSALS: dict[type[Exception], str] = {
     ProfileNotFound: "unknown_user",
     VagueGoal: "vague_goal",
     ContradictoryMusts: "contradictory_musts",
+    TooManyGoals: "too_many_goals",
 }
 
 
@@ -62,7 +69,9 @@ def to_domain(
     if isinstance(command, wire.UpsertProfile):
         return commands.UpsertProfile(tenant, user, command.profile, version, correlation)
     if isinstance(command, wire.SetGoal):
-        return commands.SetGoal(tenant, user, command.goal, correlation, version)
+        # The ingress command predates several goals: it sets the default goal, as v1 did.
+        goal = command.goal.model_copy(update={"goal_id": DEFAULT_GOAL_ID})
+        return commands.SetGoal(tenant, user, goal, correlation, version)
     return commands.DeleteProfile(tenant, user, version, correlation)
 
 

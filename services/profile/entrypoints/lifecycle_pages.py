@@ -75,6 +75,12 @@ def refused(refusal: Refusal, mentor: str, terms: LifecycleTerms) -> Page:
             "Once a mentor answers, or a request passes its deadline "
             f"({terms.request_deadline.days} days after you sent it), you can ask again.",
         )
+    if refusal is Refusal.GOAL_CLOSED:
+        return Page(
+            "This goal is closed",
+            "The email you followed was for a goal you no longer hold, so we did not send "
+            "this request. Your open goals each get emails of their own.",
+        )
     if refusal is Refusal.HAS_MENTOR:
         return Page(
             "You already have a mentor for this goal",

@@ -13,20 +13,17 @@ from typing import cast
 from services.profile.domain.commands import (
     DeclineProposal,
     DeleteProfile,
-    SetGoal,
     Unsubscribe,
     UpsertProfile,
 )
-from services.profile.domain.goal_clarity import GoalAdvice, require_clear_goal
 from services.profile.domain.model import (
     ProfileNotFound,
     check_version,
-    next_goal,
     next_profile,
     open_to_mentees,
     profile_fields,
 )
-from services.profile.domain.musts import require_consistent_musts
+from services.profile.service_layer.goals import GoalResult, set_goal, set_goal_in
 from services.profile.service_layer.learning import learn_from
 from services.profile.service_layer.lifecycle import (
     close_for_erasure,
@@ -35,7 +32,6 @@ from services.profile.service_layer.lifecycle import (
 )
 from services.profile.service_layer.unit_of_work import LinkResponse, ProfileTransaction, UnitOfWork
 from shared.contracts.feedback import MatchDeclined, MatchDeclinedPayload
-from shared.contracts.goals import GoalSet, GoalSetPayload
 from shared.contracts.lifecycle import ENDING_REASONS, EndingReason
 from shared.contracts.profiles import (
     ProfileDeleted,
@@ -43,13 +39,9 @@ from shared.contracts.profiles import (
     ProfilePayload,
     ProfileUpdated,
 )
-from shared.contracts.topics import FEEDBACK, GOALS, PROFILES
+from shared.contracts.topics import FEEDBACK, PROFILES
 
-
-@dataclass(frozen=True)
-class GoalResult:
-    goal: GoalSetPayload
-    advice: tuple[GoalAdvice, ...]
+__all__ = ["GoalResult", "set_goal", "set_goal_in"]  # goals.py's, as the entrypoints know them
 
 
 async def _announce_change(
@@ -93,29 +85,6 @@ async def upsert_profile_in(tx: ProfileTransaction, cmd: UpsertProfile) -> Profi
 async def upsert_profile(cmd: UpsertProfile, uow: UnitOfWork) -> ProfilePayload:
     async with uow.transaction() as tx:
         return await upsert_profile_in(tx, cmd)
-
-
-async def set_goal_in(tx: ProfileTransaction, cmd: SetGoal) -> GoalResult:
-    advice = require_clear_goal(cmd.fields)
-    require_consistent_musts(cmd.fields)
-    mentee = await tx.get_profile(cmd.tenant_id, cmd.mentee_id, for_update=True)
-    current = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, for_update=True)
-    goal = next_goal(mentee, cmd.fields, current, cmd.expected_version)
-    if goal is not current:
-        await tx.save_goal(cmd.tenant_id, goal)
-        event = GoalSet(
-            tenant_id=cmd.tenant_id,
-            key=cmd.mentee_id,
-            payload=goal,
-            correlation_id=cmd.correlation_id,
-        )
-        await tx.publish(GOALS, event)
-    return GoalResult(goal, advice)
-
-
-async def set_goal(cmd: SetGoal, uow: UnitOfWork) -> GoalSetPayload:
-    async with uow.transaction() as tx:
-        return (await set_goal_in(tx, cmd)).goal
 
 
 async def delete_profile_in(tx: ProfileTransaction, cmd: DeleteProfile) -> None:

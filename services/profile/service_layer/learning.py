@@ -8,6 +8,7 @@ from typing import Protocol
 from services.profile.domain import learning
 from services.profile.domain.commands import UndoAdjustment
 from services.profile.domain.learning import Learned, Trigger
+from services.profile.service_layer.goal_versions import next_version
 from services.profile.service_layer.unit_of_work import ProfileTransaction, UnitOfWork
 from shared.contracts.goals import GoalSetPayload
 from shared.contracts.lifecycle import EndingReason
@@ -35,7 +36,8 @@ async def _publish(
     learned: Learned,
     correlation_id: str | None,
 ) -> GoalSetPayload:
-    adjusted = learned.after.applied_to(goal)
+    version = await next_version(tx, tenant_id, goal.mentee_id)
+    adjusted = learned.after.applied_to(goal).model_copy(update={"version": version})
     await tx.save_goal(tenant_id, adjusted)
     payload = PreferencesAdjustedPayload(**adjusted.model_dump(), adjustment=learned.adjustment)
     event = PreferencesAdjusted(
@@ -53,8 +55,8 @@ async def learn_from(
     correlation_id: str | None,
 ) -> Learned | None:
     """Adjust the mentee's goal by the rule, when the goal is still the one this was about."""
-    goal = await tx.get_goal(pair.tenant_id, pair.mentee_id, for_update=True)
-    if goal is None or goal.goal_id != pair.goal_id:
+    goal = await tx.get_goal(pair.tenant_id, pair.mentee_id, pair.goal_id, for_update=True)
+    if goal is None:
         return None
     mentor = await tx.get_profile(pair.tenant_id, pair.mentor_id)
     styles = list(mentor.mentoring_styles) if mentor else []
@@ -86,8 +88,8 @@ async def undo_adjustment(cmd: UndoAdjustment, uow: UnitOfWork) -> bool:
         )
         if stored is None or stored.mentee_id != cmd.mentee_id:
             raise UnknownAdjustment()
-        goal = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, for_update=True)
-        if stored.undone or goal is None or goal.goal_id != stored.goal_id:
+        goal = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, stored.goal_id, for_update=True)
+        if stored.undone or goal is None:
             return False
         await tx.relationships.mark_undone(cmd.tenant_id, cmd.adjustment_id)
         learned = learning.undo(goal, stored.before, cmd.adjustment_id)

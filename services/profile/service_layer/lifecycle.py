@@ -94,6 +94,10 @@ async def request_intro(cmd: RequestIntro, life: Lifecycle, now: datetime) -> Re
         earlier = await tx.relationships.for_proposal(tenant, cmd.proposal_id, mentor_id)
         if earlier is not None:
             return RequestOutcome(earlier, None, terms, replayed=True)
+        # Locked after the mentor, as closing the goal locks them (goals.close_goal_in): a
+        # request and the goal's closing are ordered, and the request never outlives the goal.
+        if await tx.get_goal(tenant, mentee_id, cmd.goal_id, for_update=True) is None:
+            return RequestOutcome(None, Refusal.GOAL_CLOSED, terms)
         open_for_goal = await tx.relationships.open_for_goal(tenant, mentee_id, cmd.goal_id)
         facts = Requester(
             mentor_capacity=mentor.capacity,
@@ -193,16 +197,31 @@ async def withdraw_request(tx: ProfileTransaction, cmd: RequestIntro, now: datet
     """The mentee said "Not for me" to a mentor they had asked: the waiting request ends
     (MatchEnded by the mentee) and its seat is free; an active relationship is left alone.
     True when a request was withdrawn."""
+    return await withdraw_requests_for_goal(
+        tx, cmd.tenant_id, cmd.mentee_id, cmd.goal_id, now, cmd.correlation_id, cmd.mentor_id
+    )
+
+
+async def withdraw_requests_for_goal(
+    tx: ProfileTransaction,
+    tenant_id: str,
+    mentee_id: str,
+    goal_id: str,
+    now: datetime,
+    correlation_id: str | None,
+    mentor_id: str | None = None,
+) -> bool:
+    """The mentee's requests for the goal still waiting for an answer (to `mentor_id`, or to
+    anyone) end, withdrawn by the mentee, and free their seats. True when one was withdrawn."""
     withdrawn = False
-    waiting = await tx.relationships.open_for_goal(cmd.tenant_id, cmd.mentee_id, cmd.goal_id)
-    for found in waiting:
-        if found.mentor_id != cmd.mentor_id or found.state != "requested":
+    for found in await tx.relationships.open_for_goal(tenant_id, mentee_id, goal_id):
+        if found.state != "requested" or mentor_id not in (None, found.mentor_id):
             continue
-        r = await locked_relationship(tx, cmd.tenant_id, found.request_id)
+        r = await locked_relationship(tx, tenant_id, found.request_id)
         move = rel.end(r, rel.Ending("mentee"), now, withdraw=True)
         if move.changed:
-            await store_move(tx, move.after, cmd.correlation_id)
-            await announce_seats(tx, cmd.tenant_id, r.mentor_id, cmd.correlation_id)
+            await store_move(tx, move.after, correlation_id)
+            await announce_seats(tx, tenant_id, r.mentor_id, correlation_id)
             withdrawn = True
     return withdrawn
 

@@ -11,10 +11,16 @@ from uuid import UUID
 
 from services.profile.service_layer.relationship_port import RelationshipStore
 from shared.contracts.envelope import EventEnvelope
-from shared.contracts.goals import GoalSetPayload
+from shared.contracts.goals import DEFAULT_GOAL_ID, ClosingReason, GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 from shared.erasure import ErasureLog
+
+
+@dataclass(frozen=True)
+class StoredGoal:
+    goal: GoalSetPayload
+    closed: ClosingReason | None = None  # None: open
 
 
 @dataclass(frozen=True)
@@ -93,10 +99,27 @@ class ProfileTransaction(Protocol):
     async def mark_unsubscribed(self, tenant_id: str, user_id: str) -> None: ...
 
     async def get_goal(
-        self, tenant_id: str, mentee_id: str, *, for_update: bool = False
-    ) -> GoalSetPayload | None: ...
+        self,
+        tenant_id: str,
+        mentee_id: str,
+        goal_id: str = DEFAULT_GOAL_ID,
+        *,
+        for_update: bool = False,
+    ) -> GoalSetPayload | None:
+        """The goal, if it is open."""
 
-    async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None: ...
+    async def goals_of(self, tenant_id: str, mentee_id: str) -> list[StoredGoal]:
+        """Every goal of the mentee, open and closed, by goal id."""
+
+    async def save_goal(self, tenant_id: str, goal: GoalSetPayload) -> None:
+        """Store the goal as open (a closed goal set again opens again)."""
+
+    async def close_goal(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, reason: ClosingReason
+    ) -> None: ...
+
+    async def goal_limit(self, tenant_id: str) -> int | None:
+        """The tenant's `max_active_goals`; None: the default (DEFAULT_MAX_OPEN_GOALS)."""
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         """Delete every row that mentions the person (the outbox excepted)."""

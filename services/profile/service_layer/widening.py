@@ -35,14 +35,14 @@ class Widening:
 
 async def preview_widening(cmd: WidenGoal, uow: UnitOfWork) -> Widening:
     async with uow.transaction() as tx:
-        goal = await tx.get_goal(cmd.tenant_id, cmd.mentee_id)
+        goal = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, cmd.goal_id)
         return await _plan(tx, cmd, goal)
 
 
 async def widen_goal(cmd: WidenGoal, uow: UnitOfWork) -> Widening:
     """Publish the goal with the added skills as its next version, once per link."""
     async with uow.transaction() as tx:
-        goal = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, for_update=True)
+        goal = await tx.get_goal(cmd.tenant_id, cmd.mentee_id, cmd.goal_id, for_update=True)
         plan = await _plan(tx, cmd, goal)
         if plan.outcome is not Outcome.CAN_WIDEN or goal is None:
             return plan

@@ -115,7 +115,11 @@ class Cluster:
         exclusions and waiting goals by the one rule (domain/relationships.blocks)."""
         s = self.uow.state
         people = {u: p for (t, u), (p, _) in s.people.items() if t == tenant}
-        goals = {u: g for (t, u), (g, _) in s.goals.items() if t == tenant}
+        goals = {
+            u: g
+            for (t, u), (g, _) in s.goals.items()
+            if t == tenant and (t, u) not in s.closed_goals
+        }
         declined: dict[str, list[str]] = defaultdict(list)
         for t, mentee, mentor in s.pairs:
             if t == tenant:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from uuid import UUID
@@ -36,6 +37,7 @@ class StoreState:
     processed: set[UUID] = field(default_factory=set)
     people: dict[Key, tuple[Person, int]] = field(default_factory=dict)
     goals: dict[Key, tuple[Goal, int]] = field(default_factory=dict)
+    closed_goals: set[Key] = field(default_factory=set)
     pairs: dict[tuple[str, str, str], tuple[int, PairState]] = field(default_factory=dict)
     relationships: dict[Key, tuple[Relationship, int]] = field(default_factory=dict)
     lists: dict[tuple[str, str, int], tuple[list[tuple[str, float]], bool]] = field(
@@ -74,6 +76,7 @@ class FakeMatchingTransaction:
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
         for table in (self.s.people, self.s.goals, self.s.proposals):
             table.pop((tenant_id, user_id), None)
+        self.s.closed_goals.discard((tenant_id, user_id))
         self.s.pairs = {
             k: v for k, v in self.s.pairs.items() if k[0] != tenant_id or user_id not in k[1:]
         }
@@ -88,6 +91,21 @@ class FakeMatchingTransaction:
         if found is not None and found[0].version >= goal.version:
             return False
         self.s.goals[tenant_id, goal.mentee_id] = (goal, partition)
+        self.s.closed_goals.discard((tenant_id, goal.mentee_id))
+        return True
+
+    async def close_goal_if_newer(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int
+    ) -> bool:
+        key = (tenant_id, mentee_id)
+        found = self.s.goals.get(key)
+        if found is None or key in self.s.closed_goals:
+            return False
+        goal, partition = found
+        if goal.goal_id != goal_id or goal.version >= version:
+            return False
+        self.s.goals[key] = (dataclasses.replace(goal, version=version), partition)
+        self.s.closed_goals.add(key)
         return True
 
     async def save_pair(
@@ -107,6 +125,8 @@ class FakeMatchingTransaction:
         for (tenant, _), (r, p) in self.s.relationships.items():
             if (tenant, r.mentor_id, p) == (tenant_id, mentor_id, partition):
                 goal = self.s.goals.get((tenant_id, r.mentee_id))
+                if (tenant_id, r.mentee_id) in self.s.closed_goals:
+                    goal = None
                 if excludes(r, goal[0].goal_id if goal else None):
                     pairs.add(r.mentee_id)
         return sorted(pairs)
@@ -208,8 +228,8 @@ class FakeStateLoader:
         for (tenant, _), (relationship, partition) in sorted(s.relationships.items()):
             if wanted(tenant, partition):
                 restorer(tenant).relationship(relationship, partition)
-        for (tenant, _), (goal, partition) in sorted(s.goals.items()):
-            if wanted(tenant, partition):
+        for (tenant, mentee), (goal, partition) in sorted(s.goals.items()):
+            if wanted(tenant, partition) and (tenant, mentee) not in s.closed_goals:
                 restorer(tenant).goal(goal, partition)
         for (tenant, mentee, mentor), (partition, _) in sorted(s.pairs.items()):
             if wanted(tenant, partition):

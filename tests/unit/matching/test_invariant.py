@@ -1,17 +1,18 @@
 """The incremental engine, driven through the real handlers, always equals a batch recompute.
 
-Any sequence of profile, goal (with or without musts), adjusted-preferences, accept, decline and
-delete events and every step of a relationship (request, 'Not now', expiry, start, reminder, fit
-check, ending, 'don't match us again', and the endings an erasure brings), with the mentor's seats
-published as the profile service does (tests/unit/matching/profile_side.py), in any interleaving
-the partitioning allows, with redeliveries, stale versions and late copies, several events per
-transaction (a poll) and rebalances between two instances (which then restore from the store), ends
-in:
+Any sequence of profile, goal (v2 with or without musts, and v1 as older producers send it),
+adjusted-preferences, goal-closed, accept, decline and delete events and every step of a
+relationship (request, 'Not now', expiry, start, reminder, fit check, ending, 'don't match us
+again', and the endings an erasure brings), with the mentor's seats published as the profile
+service does (tests/unit/matching/profile_side.py), in any interleaving the partitioning allows,
+with redeliveries, stale versions and late copies, several events per transaction (a poll) and
+rebalances between two instances (which then restore from the store), ends in:
 - rankings equal to a from-scratch recompute of the final stored state, and stored proposals
   that name exactly those mentors (a goal that waits on an active relationship keeps its last);
 - each mentor's seats taken (from its profile, as matching stored it) equal to its held
   requests plus active relationships, never over capacity, and no full mentor proposed.
-- no partition hides a mentor that has exposure left (assert_no_mentor_hidden).
+- no partition hides a mentor that has exposure left (assert_no_mentor_hidden);
+- a mentee whose goal was closed last has no ranking and no stored proposal left.
 After every step, every engine's parts keep their own invariants (TenantEngine.check_invariants).
 """
 
@@ -33,7 +34,7 @@ from services.matching.domain.constraints import (
 )
 from services.matching.domain.relationships import HOLDING
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
-from shared.contracts.goals import GoalSet
+from shared.contracts.goals import GoalClosed, GoalClosedPayload, GoalSet
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
 from tests.unit.builders import TENANT, goal, mentee
@@ -88,7 +89,8 @@ goals = st.fixed_dictionaries(
 actions = st.lists(
     st.one_of(
         st.tuples(st.just("profile"), users, profiles),
-        st.tuples(st.sampled_from(["goal", "adjust"]), users, goals),
+        st.tuples(st.sampled_from(["goal", "adjust", "goal_v1"]), users, goals),
+        st.tuples(st.just("close"), users, st.booleans()),
         st.tuples(st.sampled_from(["accept", "decline"]), users, users),
         st.tuples(st.just("request"), users, st.integers(0, 5)),
         st.tuples(st.just("answer"), st.integers(0, 7), st.sampled_from(ANSWERS)),
@@ -124,14 +126,17 @@ class Script:
         self.goal_versions: dict[str, int] = {}
         self.profiles: dict[str, dict[str, Any]] = {}  # each live person's last drawn fields
         self.goal_ids: dict[str, str] = {}
+        self.closed: set[str] = set()  # mentees whose last goal event closed their goal
         self.side = ProfileSide(tenant, cluster.submit, self._republish)
 
     async def run(self, action: tuple[str, Any, Any]) -> None:
         kind, first, second = action
         if kind == "profile":
             self._profile(first, dict(second))
-        elif kind in ("goal", "adjust"):
+        elif kind in ("goal", "adjust", "goal_v1"):
             self._goal(kind, first, second)
+        elif kind == "close":
+            self._close(first, other_goal=second)
         elif kind == "request":
             self._request(first, second)
         elif kind == "answer":
@@ -155,6 +160,7 @@ class Script:
             self.side.erase(first)
             self.profiles.pop(first, None)
             self.goal_ids.pop(first, None)
+            self.closed.discard(first)
             self.cluster.submit(
                 ProfileDeleted(
                     tenant_id=self.tenant, key=first, payload=ProfileDeletedPayload(user_id=first)
@@ -195,6 +201,14 @@ class Script:
     def _goal(self, kind: str, user: str, fields: dict[str, Any]) -> None:
         self.goal_versions[user] = self.goal_versions.get(user, 0) + 1
         payload = goal(user, self.goal_versions[user], **fields)
+        self.closed.discard(user)
+        if kind == "goal_v1":  # as a producer from before several goals sends it
+            body = {"tenant_id": self.tenant, "key": user, "schema_version": 1}
+            wire = payload.model_dump(mode="json", exclude={"horizon"})
+            v1 = GoalSet.model_validate({**body, "payload": wire})
+            self.goal_ids[user] = v1.payload.goal_id  # the default goal
+            self.cluster.submit(v1)
+            return
         self.goal_ids[user] = payload.goal_id
         if kind == "goal":
             self.cluster.submit(GoalSet(tenant_id=self.tenant, key=user, payload=payload))
@@ -206,6 +220,20 @@ class Script:
                 {"tenant_id": self.tenant, "key": user, "payload": adjusted}
             )
         )
+
+    def _close(self, user: str, other_goal: bool) -> None:
+        """GoalClosed for the mentee's goal (or for a goal they do not hold: it changes
+        nothing), with the next version, as the profile service numbers it."""
+        if user not in self.goal_ids:
+            return
+        self.goal_versions[user] += 1
+        goal_id = "not-held" if other_goal else self.goal_ids[user]
+        payload = GoalClosedPayload(
+            mentee_id=user, goal_id=goal_id, version=self.goal_versions[user], reason="achieved"
+        )
+        self.cluster.submit(GoalClosed(tenant_id=self.tenant, key=user, payload=payload))
+        if not other_goal:
+            self.closed.add(user)
 
     def _request(self, mentee_id: str, index: int) -> None:
         """'Request an intro' of a live mentee with a goal, to the index-th (round) live mentor
@@ -275,6 +303,9 @@ def test_incremental_rankings_equal_a_batch_recompute(
         assert all(
             not mentors for m, mentors in stored.items() if m not in expected.keys() | waiting
         )
+        for mentee_id in runner.closed:
+            assert mentee_id not in expected and not stored.get(mentee_id), mentee_id
+        event(f"goals closed at the end: {min(len(runner.closed), 2)}")
         check_seats(cluster, expected, runner.side)
         assert_no_mentor_hidden(cluster, TENANT)
         assert cluster.waiting(TENANT) == waiting

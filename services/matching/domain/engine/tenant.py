@@ -83,6 +83,11 @@ class TenantEngine:
         self.roster.partition_of[goal.mentee_id] = partition
         self._refresh_mentee(goal.mentee_id)
 
+    def drop_goal(self, mentee_id: str) -> None:
+        """The mentee's goal closed: their ranking is dropped (nothing is proposed for it)."""
+        if self.roster.goals.pop(mentee_id, None) is not None:
+            self._refresh_mentee(mentee_id)
+
     def forget(self, user_id: str) -> None:
         """Erase a person from this engine (mentor side needs refresh_mentor afterwards)."""
         self.roster.forget(user_id)
@@ -294,6 +299,21 @@ class TenantEngine:
         self.search.check_invariants()
         self.lists.check_invariants()
         self.rankings.check_invariants(self.lists.shown_by)
+
+
+def waiting_goals(engine: TenantEngine) -> list[str]:
+    """The waiting list: mentees whose goal is ranked (a mentee's profile, the goal not paused by
+    an active relationship) but who have no mentor to propose. A suitable mentor joining, or
+    freeing a seat, re-ranks them (refresh_mentor)."""
+    roster = engine.roster
+    return [
+        mentee_id
+        for mentee_id in roster.goals
+        if (person := roster.profiles.get(mentee_id)) is not None
+        and person.is_mentee
+        and mentee_id not in roster.paused
+        and not engine.ranking(mentee_id)
+    ]
 
 
 def population(engine: TenantEngine) -> Population:
