@@ -167,6 +167,14 @@ async def test_the_mentors_opt_out_and_quiet_hours_hold(
             notification_preferences={"email_opt_in": False},
         )
         await people.send(PROFILES, profile_updated(opted_out))
+        # The opt-out and the reminder travel on two topics, read by two consumers: the
+        # reminder must find the opt-out recorded, else quiet hours defer it for hours.
+        await eventually(
+            lambda: service.pool.fetchval(
+                "SELECT NOT email_opt_in FROM contacts WHERE user_id = $1", people.grace
+            ),
+            what="Grace's opt-out recorded",
+        )
         await service.pool.execute(  # quiet hours over: the claim takes it now
             "UPDATE emails SET next_attempt_at = now() WHERE proposal_id = $1", r.request_id
         )
