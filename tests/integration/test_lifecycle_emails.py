@@ -88,6 +88,12 @@ async def test_each_step_of_a_relationship_emails_the_right_people_once(
         requested = r.requested()
         for event in (requested, requested, r.requested()):  # a repeat, and a second copy
             await people.send(FEEDBACK, event)
+        # A reminder comes days after the request; one read before the request went out
+        # supersedes it (the request then is never sent), so the reminder waits for it.
+        await eventually(
+            lambda: people.mails(people.grace_email, "asks you to be their mentor"),
+            what="the request",
+        )
         await people.send(FEEDBACK, r.reminded(version=2))
         (reminder,) = await eventually(
             lambda: people.mails(people.grace_email, "Reminder"), what="the reminder"
@@ -167,6 +173,14 @@ async def test_the_mentors_opt_out_and_quiet_hours_hold(
             notification_preferences={"email_opt_in": False},
         )
         await people.send(PROFILES, profile_updated(opted_out))
+        # The opt-out and the reminder travel on two topics, read by two consumers: the
+        # reminder must find the opt-out recorded, else quiet hours defer it for hours.
+        await eventually(
+            lambda: service.pool.fetchval(
+                "SELECT NOT email_opt_in FROM contacts WHERE user_id = $1", people.grace
+            ),
+            what="Grace's opt-out recorded",
+        )
         await service.pool.execute(  # quiet hours over: the claim takes it now
             "UPDATE emails SET next_attempt_at = now() WHERE proposal_id = $1", r.request_id
         )
