@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from services.matching.domain import criteria
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.engine.relaxed import unmet_musts
+from services.matching.domain.engine.tenant import explain
 from services.matching.service_layer.causes import FIRST_FOR_GOAL, OTHERS_CHANGED, Told
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
@@ -72,7 +73,7 @@ def is_awaited(current: CurrentProposal | None, goal_id: str, by_mentee: bool) -
 
 
 def reasons(engine: TenantEngine, mentee_id: str, mentor_id: str) -> list[CriterionReason]:
-    score, goal, mentee, mentor = engine.explain(mentee_id, mentor_id)
+    score, goal, mentee, mentor = explain(engine, mentee_id, mentor_id)
     return [
         CriterionReason(criterion=name, contribution=round(part, 4), explanation=sentence)
         for name, part, sentence in criteria.reasons(goal, mentee, mentor, score)

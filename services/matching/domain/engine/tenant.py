@@ -277,12 +277,6 @@ class TenantEngine:
             for mentee_id in self.search.ranked_mentee_ids()
         }
 
-    def explain(self, mentee_id: str, mentor_id: str) -> tuple[PairScore, Goal, Person, Person]:
-        mentor = self.search.mentor(mentor_id)
-        assert mentor is not None
-        goal, mentee = self.roster.goals[mentee_id], self.roster.profiles[mentee_id]
-        return score_pair(goal, mentee, mentor), goal, mentee, mentor
-
     def mentor(self, mentor_id: str) -> Person | None:
         return self.search.mentor(mentor_id)
 
@@ -299,6 +293,16 @@ class TenantEngine:
         self.search.check_invariants()
         self.lists.check_invariants()
         self.rankings.check_invariants(self.lists.shown_by)
+
+
+def explain(
+    engine: TenantEngine, mentee_id: str, mentor_id: str
+) -> tuple[PairScore, Goal, Person, Person]:
+    """A ranked pair's score, with the goal and both people it was computed from."""
+    mentor = engine.search.mentor(mentor_id)
+    assert mentor is not None
+    goal, mentee = engine.roster.goals[mentee_id], engine.roster.profiles[mentee_id]
+    return score_pair(goal, mentee, mentor), goal, mentee, mentor
 
 
 def waiting_goals(engine: TenantEngine) -> list[str]:
