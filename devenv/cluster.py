@@ -39,6 +39,11 @@ NODES = 3
 KAFKA_NODE_HEAP = "-Xmx384m"  # three JVMs on a small machine
 # Three JVMs starting together on a busy 2-core machine took over a minute (start.sh's default).
 KAFKA_NODE_START_TIMEOUT_S = "240"
+# How long the controller quorum waits before fencing a silent node (and moving its partitions'
+# leadership); Kafka's defaults are 9000 / 2000. Why these values, and what a lower timeout
+# risks: docs/operations.md, "Kafka: one node down". Production brokers take the same values.
+BROKER_SESSION_TIMEOUT_MS = "6000"
+BROKER_HEARTBEAT_INTERVAL_MS = "1000"
 
 
 def kafka_cluster_id() -> str:
@@ -77,6 +82,8 @@ class KafkaCluster:
         then start over on fresh ports and empty folders."""
         os.environ.setdefault("KAFKA_HEAP_OPTS", KAFKA_NODE_HEAP)
         os.environ.setdefault("KAFKA_START_TIMEOUT", KAFKA_NODE_START_TIMEOUT_S)
+        os.environ.setdefault("KAFKA_BROKER_SESSION_TIMEOUT_MS", BROKER_SESSION_TIMEOUT_MS)
+        os.environ.setdefault("KAFKA_BROKER_HEARTBEAT_INTERVAL_MS", BROKER_HEARTBEAT_INTERVAL_MS)
         for attempt in range(1, attempts + 1):
             try:
                 with ThreadPoolExecutor(NODES) as pool:

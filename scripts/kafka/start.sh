@@ -12,7 +12,8 @@
 # listener on 127.0.0.1:PORT that advertises 127.0.0.1:ADVERTISED_PORT, so a client behind a
 # TCP proxy on that port keeps talking through the proxy (benchmarks/chaos_net.py).
 # Env: KAFKA_HEAP_OPTS (default -Xmx512m), KAFKA_OPTS (extra JVM flags), KAFKA_START_TIMEOUT
-# (default 60 s).
+# (default 60 s), KAFKA_BROKER_SESSION_TIMEOUT_MS and KAFKA_BROKER_HEARTBEAT_INTERVAL_MS
+# (broker.session.timeout.ms / broker.heartbeat.interval.ms; unset: Kafka's 9000 / 2000).
 # Last stdout line on success: KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:PORT
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -87,6 +88,13 @@ share.coordinator.state.topic.replication.factor=$replication
 share.coordinator.state.topic.min.isr=$min_isr
 group.initial.rebalance.delay.ms=0
 PROPS
+# How long the controller waits for a silent node before fencing it (devenv/cluster.py).
+if [[ -n "${KAFKA_BROKER_SESSION_TIMEOUT_MS:-}" ]]; then
+  echo "broker.session.timeout.ms=$KAFKA_BROKER_SESSION_TIMEOUT_MS" >>"$props"
+fi
+if [[ -n "${KAFKA_BROKER_HEARTBEAT_INTERVAL_MS:-}" ]]; then
+  echo "broker.heartbeat.interval.ms=$KAFKA_BROKER_HEARTBEAT_INTERVAL_MS" >>"$props"
+fi
 
 if [[ ! -f "$data_dir/logs/meta.properties" ]]; then
   # Tool output (config dump) goes to the log; the uuid is the last stdout line.

@@ -18,8 +18,14 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from devenv.cluster import KafkaCluster, kafka_cluster
+from devenv.cluster import (
+    BROKER_HEARTBEAT_INTERVAL_MS,
+    BROKER_SESSION_TIMEOUT_MS,
+    KafkaCluster,
+    kafka_cluster,
+)
 from shared.kafka.connection import client_kwargs
 from shared.kafka.producer import kafka_producer
 from shared.settings import KafkaSettings
@@ -65,6 +71,36 @@ async def leader_of(settings: KafkaSettings, topic: str) -> int:
     finally:
         await admin.close()
     return int(described[0]["partitions"][0]["leader"])
+
+
+async def broker_configs(settings: KafkaSettings, node_id: int) -> dict[str, str]:
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
+    await admin.start()
+    try:
+        names = {"broker.session.timeout.ms": None, "broker.heartbeat.interval.ms": None}
+        resource = ConfigResource(ConfigResourceType.BROKER, str(node_id), configs=names)
+        responses = await admin.describe_configs([resource])
+    finally:
+        await admin.close()
+    return {
+        entry["config_names"]: entry["config_value"]
+        for response in responses
+        for described in response.to_object()["resources"]
+        for entry in described["config_entries"]
+    }
+
+
+@pytest.mark.needs_tool("java")
+@pytest.mark.own_infrastructure
+async def test_every_node_is_fenced_after_the_tuned_session_timeout(
+    settings: KafkaSettings,
+) -> None:
+    """The leader gap after a crash starts with this timeout (docs/operations.md, Failover)."""
+    for node_id in (1, 2, 3):
+        assert await broker_configs(settings, node_id) == {
+            "broker.session.timeout.ms": BROKER_SESSION_TIMEOUT_MS,
+            "broker.heartbeat.interval.ms": BROKER_HEARTBEAT_INTERVAL_MS,
+        }
 
 
 async def send(producer: AIOKafkaProducer, topic: str, value: bytes) -> bool:
