@@ -65,7 +65,7 @@ async def test_a_required_language_excludes_the_best_scored_mentor(
         assert mentors_named(told) == ["Alan Turing"], told
 
         explained = await platform.http.get(
-            f"/v1/profiles/x-{unique}/goals/g1/explain",
+            f"/v1/profiles/x-{unique}/goals/default/explain",  # set with PUT .../goal
             params={"mentor_id": f"m1-{unique}"},
             headers=platform.auth,
         )
