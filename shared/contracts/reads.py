@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from shared.contracts.goals import CriteriaWeights
 from shared.contracts.matches import CriterionReason
+from shared.contracts.musts import Musts
 from shared.contracts.types import DisplayText, UserId
 
 # Matching's internal routes (not published outside the cluster; bearer MATCHING_READ_TOKEN).
@@ -124,10 +125,17 @@ class Explanation(_Strict):
 
 
 class PreviewRequest(_Strict):
-    """Other weights for the same goal: the ranking they would give, and nothing else."""
+    """Other weights (and musts) for the same goal: the ranking they would give, and nothing
+    else."""
 
     criteria: CriteriaWeights = Field(
         description="0 (ignore) to 1 (essential) per criterion; at least one above 0."
+    )
+    musts: Musts | None = Field(
+        default=None,
+        description="Other must-haves to try instead of the goal's own; left out, the goal's own"
+        " musts hold. `{}` tries the goal with none.",
+        examples=[{"languages": ["de"]}],
     )
 
     @field_validator("criteria")

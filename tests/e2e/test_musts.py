@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from devenv.smtp_sink import SmtpSink
+from shared.contracts.goals import CriteriaWeights
 from tests.e2e.test_proposals_follow_the_mentee import (
     WAIT_S,
     mentee_with_goal,
@@ -73,6 +74,23 @@ async def test_a_required_language_excludes_the_best_scored_mentor(
         rule = explained.json()["excluded_by"]
         assert rule["rule"] == "unmet_must", rule
         assert "requires a mentor who speaks de; Grace Hopper does not" in rule["detail"], rule
+
+        # preview tries the goal without its musts, and refuses musts its weights contradict
+        base = f"/v1/profiles/x-{unique}/goals/default/preview"
+        weights = CriteriaWeights().model_dump()
+        freed = await platform.http.post(
+            base, json={"criteria": weights, "musts": {}}, headers=platform.auth
+        )
+        assert freed.status_code == 200, freed.text
+        assert [i["mentor_id"] for i in freed.json()["items"]] == [f"m1-{unique}", f"m2-{unique}"]
+        kept = await platform.http.post(base, json={"criteria": weights}, headers=platform.auth)
+        assert [i["mentor_id"] for i in kept.json()["items"]] == [f"m2-{unique}"], kept.text
+        ignored = {**weights, "language": 0}
+        refused = await platform.http.post(
+            base, json={"criteria": ignored, "musts": {"languages": ["de"]}}, headers=platform.auth
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "musts.languages", refused.text
 
 
 async def test_nobody_meeting_the_musts_is_emailed_with_the_alternative(

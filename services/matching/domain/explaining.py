@@ -44,8 +44,12 @@ class MenteeGoal:
     def blocks(self) -> Blocks:
         return blocks(self.goal.goal_id, self.declined, self.relationships)
 
-    def with_weights(self, weights: tuple[float, ...]) -> MenteeGoal:
-        return replace(self, goal=replace(self.goal, weights=weights))
+    def with_weights(
+        self, weights: tuple[float, ...], musts: tuple[tuple[str, str], ...] | None = None
+    ) -> MenteeGoal:
+        """The same goal with other weights, and other musts unless `musts` is None."""
+        goal = replace(self.goal, weights=weights)
+        return replace(self, goal=goal if musts is None else replace(goal, musts=musts))
 
 
 # mentor id -> order keys of the best other mentees of the tenant (stored mentor lists)

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from services.matching.domain.people import CRITERIA
+from services.matching.domain.people import CRITERIA, shared_musts
 from services.matching.service_layer.reads import NotFound, Reads
 from shared.contracts.reads import (
     EXPLAIN_PATH,
@@ -73,7 +73,8 @@ def reads_router(reads: Reads, token: str | None) -> APIRouter:
         tenant_id: TenantId, mentee_id: UserId, goal_id: GoalId, body: PreviewRequest
     ) -> Preview:
         weights = tuple(float(getattr(body.criteria, name)) for name in CRITERIA)
-        return await reads.preview(tenant_id, mentee_id, goal_id, weights)
+        musts = None if body.musts is None else shared_musts(body.musts.pairs())
+        return await reads.preview(tenant_id, mentee_id, goal_id, weights, musts)
 
     return router
 

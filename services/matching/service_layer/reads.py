@@ -168,11 +168,18 @@ class Reads:
         return compared(view, mentor, _ranked(view, proposed, people))
 
     async def preview(
-        self, tenant_id: str, mentee_id: str, goal_id: str, weights: tuple[float, ...]
+        self,
+        tenant_id: str,
+        mentee_id: str,
+        goal_id: str,
+        weights: tuple[float, ...],
+        musts: tuple[tuple[str, str], ...] | None = None,
     ) -> Preview:
-        """The ranking these weights would give: computed, never stored or published."""
+        """The ranking these weights (and musts, when given) would give: computed, never
+        stored or published."""
         async with self.store.snapshot() as db:
-            view = (await _goal(db, tenant_id, mentee_id, goal_id)).with_weights(weights)
+            goal = await _goal(db, tenant_id, mentee_id, goal_id)
+            view = goal.with_weights(weights, musts)
             mentors = await db.mentors_holding(tenant_id, view.goal.skills)
             lists = await db.mentor_lists(tenant_id, sorted(mentors))
         best = {

@@ -13,8 +13,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.profile.adapters.matching_reads import MatchingReads, MatchingUnavailable
+from services.profile.domain.musts import require_consistent_musts
 from services.profile.entrypoints.http_profiles import UserIdPath
-from services.profile.entrypoints.http_support import Correlation, Tenant
+from services.profile.entrypoints.http_support import Correlation, Tenant, Uow
 from shared.contracts.reads import (
     EXPLAIN_PATH,
     PAGE_SIZE_MAX,
@@ -117,9 +118,18 @@ async def preview(
     body: PreviewRequest,
     tenant: Tenant,
     correlation: Correlation,
+    uow: Uow,
 ) -> Preview | JSONResponse:
-    """The ranking these weights would give this goal now. Nothing is stored or published:
-    the goal, its proposals and every other mentee's stay as they are."""
+    """The ranking these weights (and musts, when given) would give this goal now. Nothing is
+    stored or published: the goal, its proposals and every other mentee's stay as they are.
+    Musts that would contradict the goal so changed are refused as when the goal is set."""
+    async with uow.transaction() as tx:
+        goal = await tx.get_goal(tenant, user_id, goal_id)
+    if goal is not None:  # an unknown goal is matching's 404, as for the other reads
+        musts = goal.musts if body.musts is None else body.musts
+        require_consistent_musts(
+            goal.model_copy(update={"criteria": body.criteria, "musts": musts})
+        )
     path = _path(PREVIEW_PATH, tenant, user_id, goal_id)
     payload = body.model_dump(mode="json")
     return await _forward(request, Preview, "POST", path, correlation, body=payload)
