@@ -57,7 +57,14 @@ async def apps(
     # the admin token reads too, so matching's internal read routes are fuzzed as well, and
     # the profile service's read API forwards to them (ADR 0011)
     async with running_platform(
-        kafka_endpoint, database_url, topic_prefix, smtp_sink, read_token=ADMIN_TOKEN
+        kafka_endpoint,
+        database_url,
+        topic_prefix,
+        smtp_sink,
+        read_token=ADMIN_TOKEN,
+        # hostile input, not load: the full budget's pace would meet the per-tenant rate limit
+        # (tested on its own in tests/integration/test_profile_rate_limits.py)
+        profile_options={"tenant_rate_per_s": 10_000.0, "tenant_burst": 10_000},
     ) as p:
         services = {"profile": p.profile.app, "matching": p.matching.app}
         services["notifications"] = p.notifications.app

@@ -73,9 +73,11 @@ async def running_platform(
     tracing: TracingSettings | None = None,
     partitions: int = 3,
     read_token: str | None = None,
+    profile_options: dict[str, Any] | None = None,
 ) -> AsyncIterator[Platform]:
     """With `read_token`, matching's app is served over HTTP on a free port, and the profile
-    service forwards the read API there (ADR 0011) with that token."""
+    service forwards the read API there (ADR 0011) with that token. `profile_options`: other
+    ProfileSettings fields."""
     kafka = kafka_settings(endpoint, topic_prefix, partitions)
     db = DatabaseSettings(database_url=database_url)
     traced: dict[str, Any] = {"tracing": tracing} if tracing else {}
@@ -84,7 +86,13 @@ async def running_platform(
     async with AsyncExitStack() as stack:
         profile = await stack.enter_async_context(
             profile_bootstrap(
-                ProfileSettings(kafka=kafka, db=db, **traced, **(reads if read_token else {}))
+                ProfileSettings(
+                    kafka=kafka,
+                    db=db,
+                    **traced,
+                    **(reads if read_token else {}),
+                    **(profile_options or {}),
+                )
             )
         )
         matching = await stack.enter_async_context(
