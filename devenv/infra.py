@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -73,9 +74,29 @@ class PostgresEndpoint:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port below the kernel's ephemeral range. A port from that range (what binding to
+    port 0 gives) can be taken as the local port of any outgoing connection, for example a
+    client still retrying a node that was killed, and then the node cannot bind it again."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        # low - 1: a pair (free_port_pair) takes the next port too
+        port = random.randrange(max(1024, low - _PORT_SPAN), low - 1)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found below the ephemeral range")
+
+
+_PORT_SPAN = 12000
+
+
+def _ephemeral_low() -> int:
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    return 32768
 
 
 def free_port_pair() -> int:

@@ -171,16 +171,22 @@ class ApacheKafka:
         return _pid_in(self.data_dir / "kafka.pid")
 
 
+class CommandFailed(subprocess.CalledProcessError):
+    """A failed command whose message carries the end of what it said on stderr (start.sh
+    names the reason and the log's tail), so a failed start in CI can be explained."""
+
+    def __str__(self) -> str:
+        said = (self.stderr or b"").decode(errors="replace")[-4000:]
+        return f"{super().__str__()}\nstderr:\n{said}"
+
+
 def _quiet(*args: str, user: str | None = None) -> None:
     """Run a command to completion; its output goes to its own log files, not ours."""
-    subprocess.run(
-        [*args],
-        check=True,
-        user=user,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd="/",
+    done = subprocess.run(
+        [*args], user=user, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd="/"
     )
+    if done.returncode:
+        raise CommandFailed(done.returncode, done.args, stderr=done.stderr)
 
 
 def _pg_bin(name: str) -> str:
