@@ -64,7 +64,7 @@ check-manifests: install  ## Render deploy/k8s with kustomize and validate it of
 bench-matching: install  ## Matching engine benchmark (50k mentors, 500k mentees); ARGS="--mentors 500 --mentees 5000"
 	$(UV) run --frozen python -m benchmarks.matching $(ARGS)
 
-bench-system: install  ## Whole pipeline as processes (Kafka, PostgreSQL, SMTP); ARGS="--rate 200 --duration 30"
+bench-system: install  ## Whole pipeline as processes: sustainable and saturation rates, work per core; short: ARGS="--short-s 5 --long-s 10 --digest-window-s 0"
 	$(UV) run --frozen python -m benchmarks.system $(ARGS)
 
 chaos: install  ## Unclean faults under load, checked against the workload record; short: ARGS="--events 600 --rate 5 --kills 3 --broker-kills 1 --db-kills 1 --readonly-s 5 --net-faults 6"

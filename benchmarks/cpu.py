@@ -72,13 +72,18 @@ class CpuWindow:
         self._began = (time.monotonic(), _busy_seconds(), snapshot(self.named))
 
     def stop(self) -> dict[str, float]:
+        seconds, used = self.stop_seconds()
+        busy = used.pop("busy")
+        shares = {name: 100 * cpu / seconds for name, cpu in sorted(used.items())}
+        return {"busy": 100 * busy / seconds, **shares}
+
+    def stop_seconds(self) -> tuple[float, dict[str, float]]:
+        """The window's length and the CPU seconds used per name, `busy` the machine's."""
         assert self._began is not None, "start() first"
         began_at, busy_before, before = self._began
         after, busy_after = snapshot(self.named), _busy_seconds()
-        seconds = time.monotonic() - began_at
         used = used_per_name(before, after)
-        shares = {name: 100 * cpu / seconds for name, cpu in sorted(used.items())}
-        return {"busy": 100 * (busy_after - busy_before) / seconds, **shares}
+        return time.monotonic() - began_at, {"busy": busy_after - busy_before, **used}
 
 
 def used_per_name(before: Snapshot, after: Snapshot) -> dict[str, float]:

@@ -1,12 +1,9 @@
-"""Kafka clients for the benchmarks: a publisher of wire events and the bare-consumer ceiling."""
+"""Kafka clients for the benchmarks: a publisher of wire events, group lag, dead letters."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import time
-import uuid
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -62,61 +59,6 @@ class Publisher:
         pending, self._pending = self._pending, []
         for future in pending:
             await future  # type: ignore[misc]
-
-
-@dataclass(frozen=True)
-class BareRead:
-    messages: int
-    seconds: float
-
-    @property
-    def per_s(self) -> float:
-        return self.messages / self.seconds if self.seconds > 0 else 0.0
-
-
-async def bare_consume(settings: KafkaSettings, topic: str, expected: int) -> BareRead:
-    """A plain aiokafka consumer in a fresh group that only json-decodes `expected` messages.
-
-    Timed from the first record received to the last, so the group join is not counted.
-    """
-    consumer = AIOKafkaConsumer(
-        topic,
-        **client_kwargs(settings),
-        group_id=f"{settings.topic_prefix}bare-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
-    await consumer.start()
-    try:
-        count, first = 0, 0.0
-        while count < expected:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            for records in batches.values():
-                if not first:
-                    first = time.perf_counter()
-                for record in records:
-                    json.loads(record.value)
-                count += len(records)
-        return BareRead(count, time.perf_counter() - first)
-    finally:
-        await consumer.stop()
-
-
-async def topic_size(settings: KafkaSettings, topic: str) -> int:
-    consumer = AIOKafkaConsumer(**client_kwargs(settings), enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
-        begin = await consumer.beginning_offsets(partitions)
-        end = await consumer.end_offsets(partitions)
-        return sum(end[tp] - begin[tp] for tp in partitions)
-    finally:
-        await consumer.stop()
 
 
 async def groups_lag(settings: KafkaSettings) -> dict[str, int]:
