@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from benchmarks.vector_scoring import candidate_mentors, mentee_against_mentors
 from services.matching.domain.constraints import free_seats
 from services.matching.domain.engine import Changes, TenantEngine
 from services.matching.domain.people import Goal, Person
@@ -44,10 +43,15 @@ class Tally:
     rankings: int = 0  # rankings changed
 
     def add(self, changes: Changes, partitions: int) -> None:
+        self.add_polls([changes], partitions)
+
+    def add_polls(self, polls: Sequence[Changes], partitions: int) -> None:
+        """One event handled over these polls."""
         self.events += 1
-        self.notices += len(changes.exposure) * partitions
-        self.lists += len(changes.lists)
-        self.rankings += len(changes.rankings)
+        for changes in polls:
+            self.notices += len(changes.exposure) * partitions
+            self.lists += len(changes.lists)
+            self.rankings += len(changes.rankings)
 
     def per_event(self) -> str:
         each = max(1, self.events)
@@ -65,15 +69,21 @@ def set_goal(engine: TenantEngine, goal: Goal, tally: Tally | None = None) -> No
 
 
 def update_mentor(engine: TenantEngine, mentor: Person, tally: Tally | None = None) -> None:
-    """In the service's order: the profile's own handler, then the fan-out's, which applies the
-    mentor's data and lists (here for every partition at once) and re-ranks once."""
+    """In the service's order and polls: the profile's own handler, then one MentorChanged copy
+    per partition, each a poll of its own (the fan-out handler's engine calls, without its
+    PostgreSQL reads of the stored mentor, its exclusions and its lists elsewhere, and
+    without Kafka)."""
     partitions = engine.config.partitions
     engine.put_mentee(mentor, partition_of(mentor.user_id, partitions))
-    engine.put_mentor_data(mentor)
-    engine.refresh_mentor(mentor.user_id, range(partitions))
-    changes = engine.drain()
+    polls = [engine.drain()]
+    for partition in range(partitions):
+        engine.set_accepted(mentor.user_id, engine.roster.accepted.get(mentor.user_id, 0))
+        engine.put_mentor_data(mentor)
+        engine.reset_exclusions(mentor.user_id, partition, ())
+        engine.refresh_mentor(mentor.user_id, [partition])
+        polls.append(engine.drain())
     if tally is not None:
-        tally.add(changes, partitions)
+        tally.add_polls(polls, partitions)
 
 
 def add_mentee(engine: TenantEngine, mentee: Person, goal: Goal) -> None:
@@ -122,32 +132,6 @@ def mentor_update_costs(
         profile = new_mentor_profile(rng, engine, mentor_id)
         costs.append(timed_ms(lambda p=profile: update_mentor(engine, p, tally)))  # type: ignore[misc]
     return costs
-
-
-def rank_from_scratch(engine: TenantEngine, slot: int, keep: int) -> None:
-    """One mentee against every candidate mentor, then its best `keep` (no incremental state)."""
-    candidates, _ = candidate_mentors(engine.search.mentees, engine.search.mentors, slot)
-    if candidates.size == 0:
-        return
-    totals = mentee_against_mentors(engine.search.mentees, engine.search.mentors, slot, candidates)
-    if totals.size > keep:
-        best = np.argpartition(-totals, keep)[:keep]
-        candidates, totals = candidates[best], totals[best]
-    np.lexsort((candidates, -totals))
-
-
-def full_recompute_ms(
-    engine: TenantEngine, rng: random.Random, mentee_ids: Sequence[str], sample: int
-) -> tuple[float, int]:
-    """Milliseconds to re-rank every mentee from scratch, timed on a sample, scaled linearly."""
-    chosen = rng.sample(mentee_ids, min(sample, len(mentee_ids)))
-    slots = [engine.search.mentees.slots.slot_of[m] for m in chosen]
-    keep = engine.config.pool_factor * engine.config.top_k
-    start = time.perf_counter()
-    for slot in slots:
-        rank_from_scratch(engine, slot, keep)
-    elapsed_ms = (time.perf_counter() - start) * 1000
-    return elapsed_ms * len(mentee_ids) / len(chosen), len(chosen)
 
 
 def mixed_stream_rate(
