@@ -9,8 +9,9 @@ nice and system time, without the guest time they already include).
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import psutil
@@ -34,18 +35,21 @@ def charged_to(pid: int, parents: Mapping[int, int], named: Mapping[int, str]) -
     return named[pid]
 
 
-def snapshot(named: Mapping[int, str]) -> Snapshot:
+def charged(named: Mapping[int, str]) -> Iterator[tuple[str, psutil.Process]]:
+    """Every running process charged to one of the names, with its name."""
     processes = list(psutil.process_iter(["ppid"]))
     parents = {p.pid: p.info["ppid"] for p in processes}
-    taken: Snapshot = {}
     for process in processes:
         name = charged_to(process.pid, parents, named)
-        if name is None:
-            continue
-        try:
+        if name is not None:
+            yield name, process
+
+
+def snapshot(named: Mapping[int, str]) -> Snapshot:
+    taken: Snapshot = {}
+    for name, process in charged(named):
+        with contextlib.suppress(psutil.Error):  # it ended meanwhile
             taken[process.pid] = (name, _cpu_seconds(process))
-        except psutil.Error:
-            continue  # it ended meanwhile
     return taken
 
 

@@ -46,9 +46,11 @@ class Publisher:
 
     async def publish(self, topic: str, event: EventEnvelope) -> None:
         """Hand the event to the producer without waiting for its acknowledgement."""
-        future = await self._producer.send(
-            topic, event.to_bytes(), key=event.key.encode(), headers=JSON_HEADERS
-        )
+        await self.publish_bytes(topic, event.key, event.to_bytes())
+
+    async def publish_bytes(self, topic: str, key: str, value: bytes) -> None:
+        """Hand a record to the producer without waiting for its acknowledgement."""
+        future = await self._producer.send(topic, value, key=key.encode(), headers=JSON_HEADERS)
         self._pending.append(future)
 
     async def publish_now(self, topic: str, key: str, value: bytes) -> None:

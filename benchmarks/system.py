@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import random
 import secrets
 import time
@@ -30,6 +29,7 @@ from benchmarks import wire
 from benchmarks.cpu import CpuWindow
 from benchmarks.engine_replay import engine_cpu_s
 from benchmarks.kafka_io import Publisher
+from benchmarks.platform import PRODUCTION_DIGEST_S, SUT, platform
 from benchmarks.rate_search import Probe, RateSearch
 from benchmarks.system_stages import queue_waits, stage_latencies
 from benchmarks.system_window import (
@@ -40,24 +40,11 @@ from benchmarks.system_window import (
     percentile,
     seed_profiles,
 )
-from devenv.processes import (
-    ROOT,
-    Infrastructure,
-    ServiceProcess,
-    infrastructure,
-    service_env,
-    service_processes,
-    start_all,
-    stop_all,
-)
-from devenv.sink_process import SinkProcess
-from services.notifications.settings import NotificationsSettings
+from devenv.processes import ROOT, metric_sum
 from shared.settings import KafkaSettings
 from tests.support import population
 
 console = Console(stderr=True)
-SUT = ("profile", "matching", "notifications", "kafka", "postgres")
-PRODUCTION_DIGEST_S = float(NotificationsSettings.model_fields["digest_window_s"].default)
 
 
 def probe_of(window: Window, digest_ms: float) -> Probe:
@@ -102,6 +89,7 @@ async def bench(run: Run) -> dict[str, float]:
         stages = await stage_latencies(run, long.mentees)
         waits = await queue_waits(run, long.mentees)
     emailed_now = sum(1 for m in long.mentees if wire.email_address(m) in run.arrivals.first)
+    waiting = metric_sum(run.services["matching"].metrics(), "mentorlink_goals_waiting")
     if not long.latencies_ms:
         raise RuntimeError("no mentee of the long window got an email")
     engine_s = engine_cpu_s(run.log)
@@ -125,6 +113,7 @@ async def bench(run: Run) -> dict[str, float]:
         "saturation_reached_at_offered": saturated.offered if saturated else math.nan,
         "measured_at_rate": at,
         "goals_emailed_after_drain": emailed_now - len(long.latencies_ms),
+        "goals_waiting_in_matching": waiting,
         **figures(long, short[at], engine_s, digest_ms),
     }
 
@@ -193,51 +182,22 @@ def main() -> None:
     args = parse_args()
     run_dir = ROOT / ".cache" / "bench-system" / time.strftime("%Y%m%d-%H%M%S")
     prefix = f"bench-{secrets.token_hex(3)}."
-    console.print(f"run directory {run_dir} (service logs in logs/)")
+    console.print(f"run directory {run_dir} (service logs in logs/); starting the platform ...")
     arrivals = Arrivals()
-    with infrastructure(run_dir, args.kafka) as infra, SinkProcess(arrivals.record) as sink:
-        env = service_env(
-            infra.kafka_servers,
-            infra.postgres.url,
-            sink.port,
+    with platform(run_dir, args.kafka, prefix, args.digest_window_s, arrivals) as running:
+        args.kafka_servers = running.kafka_servers
+        rng = random.Random(args.seed)
+        run = Run(
+            args,
             prefix,
-            NOTIFICATIONS_DIGEST_WINDOW_S=f"{args.digest_window_s:g}",
-            NOTIFICATIONS_RATE_LIMIT_EMAILS="1000000",
+            running.services,
+            arrivals,
+            rng,
+            running.database_url,
+            running.process_names,
         )
-        services = service_processes(env, run_dir / "logs")
-        try:
-            console.print(f"Apache Kafka {infra.kafka_servers}; starting the three services ...")
-            start_all(services)
-            args.kafka_servers = infra.kafka_servers
-            names = process_names(infra, sink, services)
-            run = Run(
-                args,
-                prefix,
-                services,
-                arrivals,
-                random.Random(args.seed),
-                infra.postgres.url,
-                names,
-            )
-            results = asyncio.run(bench(run))
-        finally:
-            stop_all(services)
+        results = asyncio.run(bench(run))
     print_results(results)
-
-
-def process_names(
-    infra: Infrastructure, sink: SinkProcess, services: dict[str, ServiceProcess]
-) -> dict[int, str]:
-    """The run's processes by pid: the CPU lines charge each process (and its children) to
-    one of these names."""
-    pids = {
-        "generator": os.getpid(),
-        "kafka": infra.kafka.pid() if infra.kafka else None,
-        "postgres": infra.postgres.pid(),
-        "smtp_sink": sink.pid,
-        **{name: s.process.pid if s.process else None for name, s in services.items()},
-    }
-    return {pid: name for name, pid in pids.items() if pid is not None}
 
 
 def print_results(results: dict[str, float]) -> None:
