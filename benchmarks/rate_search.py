@@ -21,8 +21,8 @@ class Probe:
     without_email: int  # the window's mentees who got no email
 
     def follows(self, share: float) -> bool:
-        """Delivered kept up with offered (a probe that lost mentees did not)."""
-        return self.without_email == 0 and self.delivered >= share * self.offered
+        """Delivered kept up with offered."""
+        return self.delivered >= share * self.offered
 
     def within(self, bound_ms: float) -> bool:
         return not math.isnan(self.p99_ms) and self.p99_ms <= bound_ms
@@ -38,7 +38,9 @@ class RateSearch:
     probes: list[Probe] = field(default_factory=list)
 
     def sustains(self, probe: Probe) -> bool:
-        return probe.within(self.bound_ms) and probe.follows(self.follow_share)
+        """Within the bound, delivering what was offered, and every mentee emailed."""
+        within = probe.within(self.bound_ms) and probe.without_email == 0
+        return within and probe.follows(self.follow_share)
 
     def saturated(self) -> Probe | None:
         """The lowest-rate probe whose delivered rate stopped following the offered rate."""
