@@ -1,9 +1,10 @@
 """Which offered rates `make bench-system` tries, and what the tries say (no I/O here).
 
 Each probe offers GoalSets at one rate for a short window and waits for the drain. The rate
-doubles from `start` until a probe breaks the latency bound and one stops delivering what was
-offered (the saturation), or `ceiling` is reached; then the gap between the highest rate that
-kept the bound and the lowest that broke it is halved `refine` times.
+doubles from `start` until a probe breaks the latency bound and `confirm` probes in a row
+stop delivering what was offered (the saturation), or `ceiling` is reached; then the gap
+between the highest rate that kept the bound and the lowest that broke it is halved `refine`
+times.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class RateSearch:
     start: float = 5.0
     ceiling: float = 640.0
     refine: int = 2
+    confirm: int = 2  # probes in a row behind the offered rate before the ramp stops
     probes: list[Probe] = field(default_factory=list)
 
     def sustains(self, probe: Probe) -> bool:
@@ -43,9 +45,18 @@ class RateSearch:
         return within and probe.follows(self.follow_share)
 
     def saturated(self) -> Probe | None:
-        """The lowest-rate probe whose delivered rate stopped following the offered rate."""
-        behind = [p for p in self.probes if not p.follows(self.follow_share)]
-        return min(behind, key=lambda p: p.rate, default=None)
+        """The lowest rate from which on no probe followed the offered rate."""
+        behind = None
+        for probe in sorted(self.probes, key=lambda p: p.rate, reverse=True):
+            if probe.follows(self.follow_share):
+                break
+            behind = probe
+        return behind
+
+    def _saturation_confirmed(self) -> bool:
+        """`confirm` probes in a row, the highest ones, fell behind (one may be noise)."""
+        top = sorted(self.probes, key=lambda p: p.rate, reverse=True)[: self.confirm]
+        return len(top) == self.confirm and not any(p.follows(self.follow_share) for p in top)
 
     def sustainable(self) -> Probe | None:
         """The highest-rate probe that kept the bound, below every rate that broke it."""
@@ -64,7 +75,7 @@ class RateSearch:
             return self.start
         highest = max(p.rate for p in self.probes)
         broke_bound = any(not self.sustains(p) for p in self.probes)
-        if not (broke_bound and self.saturated()) and highest * 2 <= self.ceiling:
+        if not (broke_bound and self._saturation_confirmed()) and highest * 2 <= self.ceiling:
             return highest * 2
         kept = self.sustainable()
         above = [p.rate for p in self.probes if not self.sustains(p)]

@@ -27,9 +27,9 @@ def search_with(run, search: RateSearch) -> RateSearch:  # type: ignore[no-untyp
     return search
 
 
-def test_the_search_doubles_to_saturation_then_narrows_the_latency_knee() -> None:
+def test_the_search_doubles_to_a_confirmed_saturation_then_narrows_the_latency_knee() -> None:
     search = search_with(pipeline(capacity=70, knee=30), RateSearch(start=5, refine=2))
-    assert [p.rate for p in search.probes] == [5, 10, 20, 40, 80, 30, 35]
+    assert [p.rate for p in search.probes] == [5, 10, 20, 40, 80, 160, 30, 35]
     sustainable = search.sustainable()
     assert sustainable is not None and sustainable.rate == 30
     saturated = search.saturated()
@@ -59,7 +59,7 @@ def test_a_mentee_left_without_email_breaks_the_rate_but_is_no_saturation() -> N
 def test_no_rate_keeps_the_bound_and_the_search_stops_at_saturation() -> None:
     search = search_with(pipeline(capacity=15, knee=1), RateSearch(start=5, refine=2))
     assert search.sustainable() is None
-    assert [p.rate for p in search.probes] == [5, 10, 20]
+    assert [p.rate for p in search.probes] == [5, 10, 20, 40]
     assert search.saturation_rate() == 15
 
 
@@ -91,3 +91,10 @@ def test_a_constant_delay_and_jitter_are_no_lost_throughput() -> None:
 def test_a_growing_backlog_shows_the_pipelines_pace() -> None:
     sent, arrived = emails(rate=20, capacity=8, delay_s=10, jitter_s=3)
     assert delivered_per_second(sent, arrived) == pytest.approx(8, rel=0.05)
+
+
+def test_one_probe_behind_then_one_that_follows_is_no_saturation() -> None:
+    search = RateSearch(start=5, ceiling=80)
+    search.probes = [Probe(5, 5, 4, 900, 0), Probe(10, 10, 9.5, 900, 0)]
+    assert search.saturated() is None
+    assert search.next_rate() == 20
