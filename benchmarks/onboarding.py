@@ -70,15 +70,18 @@ async def wait_for_emails(
     deadline, quiet, before = time.monotonic() + timeout_s, 0, -1
     while time.monotonic() < deadline:
         got = len(emails & arrivals.first.keys())
-        console.print(f"emails: {got}/{len(emails)} expected mentees, {arrivals.total} in all")
         if got == len(emails):
             return
-        busy = sum(
-            metric_sum(services[name].metrics(), metric)
+        busy = {
+            f"{name} {metric.split('_', 1)[1]}": metric_sum(services[name].metrics(), metric)
             for name in ("profile", "matching", "notifications")
             for metric in ("mentorlink_consumer_lag", "mentorlink_outbox_backlog")
+        }
+        console.print(
+            f"emails: {got}/{len(emails)} expected mentees, {arrivals.total} in all;"
+            f" in flight: {', '.join(f'{k} {v:.0f}' for k, v in busy.items() if v)}"
         )
-        quiet = quiet + 1 if busy == 0 and arrivals.total == before else 0
+        quiet = quiet + 1 if not any(busy.values()) and arrivals.total == before else 0
         before = arrivals.total
         if quiet >= 10:
             return
