@@ -34,9 +34,14 @@ async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 
 
 async def add_email(
-    pool: asyncpg.Pool, mentee: str, awaited: bool = True, version: int = 1, **columns: object
+    pool: asyncpg.Pool,
+    mentee: str,
+    awaited: bool = True,
+    version: int = 1,
+    goal: str = "g1",
+    **columns: object,
 ) -> int:
-    the_proposal = proposal(mentee, ranking_version=version)
+    the_proposal = proposal(mentee, ranking_version=version, goal_id=goal)
     values = {"state": "queued", "next_attempt_at": "now()", "sent_at": None, **columns}
     email_id: int = await pool.fetchval(
         "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal,"
@@ -223,11 +228,15 @@ async def test_an_email_that_waits_again_does_not_give_way_to_an_older_one(
     and the mentee never heard of the newest ranking. The older one gives way instead."""
     older = await add_email(pool, "u-ada", version=1)
     newest = await add_email(pool, "u-ada", version=4, state="sending")
-    store = PostgresNotificationsStore(pool)
-    async with store.send_records() as records:
-        await records.reschedule(newest, 0, 5.0, "waiting for contact details")
+    assert await _after_waiting_again(pool, newest) == [(older, "superseded"), (newest, "queued")]
+
+
+async def _after_waiting_again(pool: asyncpg.Pool, email_id: int) -> list[tuple[int, str]]:
+    """Every email's state after `email_id`, being sent, is queued again to wait."""
+    async with PostgresNotificationsStore(pool).send_records() as records:
+        await records.reschedule(email_id, 0, 5.0, "waiting for contact details")
     rows = await pool.fetch("SELECT id, state FROM emails ORDER BY id")
-    assert [tuple(r) for r in rows] == [(older, "superseded"), (newest, "queued")]
+    return [(r["id"], r["state"]) for r in rows]
 
 
 async def _claimable(pool: asyncpg.Pool, email_id: int) -> bool:
@@ -272,3 +281,43 @@ async def test_a_claimed_proposal_carries_the_statement_of_its_own_goal(
 
     assert ada.goal_statement == "Run our Kubernetes platform"
     assert bob.goal_statement is None
+
+
+# --- several goals per mentee (ADR 0012) ------------------------------------------------------
+
+
+async def test_an_email_is_outdated_only_by_a_newer_one_of_its_own_goal(
+    pool: asyncpg.Pool,
+) -> None:
+    """Ranking versions grow per goal: goal `proj`'s version 9, sent, says nothing about goal
+    g1's version 2."""
+    await add_email(pool, "u-ada", version=9, goal="proj", state="sent", sent_at="now()")
+    mine = await add_email(pool, "u-ada", version=2)
+    store = PostgresNotificationsStore(pool)
+    (claimed,) = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+    assert (claimed.id, claimed.outdated, claimed.goal_closed) == (mine, False, False)
+
+
+async def test_an_email_that_waits_again_leaves_another_goals_waiting_email_alone(
+    pool: asyncpg.Pool,
+) -> None:
+    other_goal = await add_email(pool, "u-ada", version=7, goal="proj")
+    mine = await add_email(pool, "u-ada", version=4, state="sending")
+    assert await _after_waiting_again(pool, mine) == [(other_goal, "queued"), (mine, "queued")]
+
+
+async def test_a_proposal_of_a_goal_closed_since_is_claimed_as_closed(
+    pool: asyncpg.Pool,
+) -> None:
+    """A proposal made before the goal closed, queued after the GoalClosed withdrew what waited:
+    the claim says so, and the dispatcher does not send it."""
+    store = PostgresNotificationsStore(pool)
+    async with store.transaction() as tx:
+        await tx.save_goal_statement("acme", "u-ada", "g1", 1, "Run our Kubernetes platform")
+        await tx.save_goal_statement("acme", "u-ada", "proj", 2, "Ship the Go billing service")
+        assert await tx.close_goal("acme", "u-ada", "proj", 3) == 0  # nothing waited yet
+    await add_contact(pool, "u-ada")
+    late = await add_email(pool, "u-ada", goal="proj")
+    open_goal = await add_email(pool, "u-ada", goal="g1")
+    claimed = await store.claim_due(10, 30.0, HOUR_S, HOUR_S)
+    assert {c.id: c.goal_closed for c in claimed} == {late: True, open_goal: False}

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
-from shared.contracts.goals import GoalFields, GoalSet, GoalSetPayload
+from shared.contracts.goals import (
+    GoalClosed,
+    GoalClosedPayload,
+    GoalFields,
+    GoalSet,
+    GoalSetPayload,
+)
 from shared.contracts.matches import (
     CriterionReason,
     MatchProposed,
@@ -87,6 +93,15 @@ def profile_deleted(user_id: str, **envelope: Any) -> ProfileDeleted:
 
 def goal_set(payload: GoalSetPayload, **envelope: Any) -> GoalSet:
     return GoalSet(**in_tenant(envelope), key=payload.mentee_id, payload=payload)
+
+
+def goal_closed(
+    mentee_id: str, goal_id: str, version: int = 2, reason: str = "abandoned", **envelope: Any
+) -> GoalClosed:
+    payload = GoalClosedPayload.model_validate(
+        {"mentee_id": mentee_id, "goal_id": goal_id, "version": version, "reason": reason}
+    )
+    return GoalClosed(**in_tenant(envelope), key=mentee_id, payload=payload)
 
 
 def proposal(mentee_id: str = "u-mentee", **overrides: Any) -> MatchProposedPayload:

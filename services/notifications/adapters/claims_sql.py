@@ -6,7 +6,10 @@ the outcome."""
 # The rate limit and the ranking order concern proposals only: a lifecycle email (migration 0006)
 # answers something the recipient did or was asked, and goes when it is due.
 # Emails a mentee is waiting for go first (migration 0004), then by due time. A proposal email
-# names the goal it answers: the statement of its goal id, when a GoalSet brought one.
+# names the goal it answers: the statement of its goal id, when a GoalSet brought one. Ranking
+# versions grow per goal (ADR 0012): an email is outdated by a newer one of its own goal only,
+# and a proposal email of a goal closed since is not sent. The rate limit counts every proposal
+# email of the mentee, whatever its goal: it protects one inbox.
 CLAIM_DUE = """
 WITH claimed AS (
     UPDATE emails SET state = 'sending', attempts = attempts + 1, updated_at = now(),
@@ -14,7 +17,7 @@ WITH claimed AS (
      WHERE id IN (SELECT id FROM emails WHERE next_attempt_at <= now() AND
                   (state = 'queued' OR (state = 'sending' AND lease_until < now()))
                   ORDER BY awaited DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-    RETURNING id, tenant_id, mentee_id, message_id, proposal, attempts, created_at,
+    RETURNING id, tenant_id, mentee_id, goal_id, message_id, proposal, attempts, created_at,
               correlation_id, next_attempt_at, awaited, ranking_version, kind, lifecycle
 )
 SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
@@ -25,11 +28,13 @@ SELECT e.*, c.user_id, c.email, c.display_name, c.email_opt_in, c.timezone,
               AND s.sent_at > now() - make_interval(secs => $3)) AS recent_sends,
        e.kind = 'proposal' AND EXISTS (
                SELECT 1 FROM emails n WHERE n.tenant_id = e.tenant_id
-               AND n.mentee_id = e.mentee_id AND n.state IN ('released', 'sent')
-               AND n.kind = 'proposal' AND n.ranking_version > e.ranking_version) AS outdated
+               AND n.mentee_id = e.mentee_id AND n.goal_id = e.goal_id
+               AND n.state IN ('released', 'sent')
+               AND n.kind = 'proposal' AND n.ranking_version > e.ranking_version) AS outdated,
+       coalesce(g.closed, false) AS goal_closed
   FROM claimed e LEFT JOIN contacts c ON c.tenant_id = e.tenant_id AND c.user_id = e.mentee_id
   LEFT JOIN goal_statements g ON e.kind = 'proposal' AND g.tenant_id = e.tenant_id
-       AND g.mentee_id = e.mentee_id AND g.goal_id = e.proposal::jsonb ->> 'goal_id'
+       AND g.mentee_id = e.mentee_id AND g.goal_id = e.goal_id
  ORDER BY e.awaited DESC, e.next_attempt_at, e.id
 """
 
@@ -68,16 +73,16 @@ MARK_SENT = (
 
 # A newer proposal queued while this email was being sent did not replace it (only waiting
 # emails are replaced); if this one now gives way to it, the mentee still waits for the newer.
-# Another email of the same mentee, waiting, whose ranking is newer than e's: the one that e,
+# Another email of the same goal, waiting, whose ranking is newer than e's: the one that e,
 # going back to wait, gives way to. An older one waiting gives way to e instead.
 NEWER_WAITING = (
     "w.state = 'queued' AND w.kind = 'proposal' AND e.kind = 'proposal'"
-    " AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
+    " AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.goal_id = e.goal_id"
     " AND w.ranking_version > e.ranking_version"
 )
 OLDER_WAITING = (
     "w.state = 'queued' AND w.kind = 'proposal' AND e.kind = 'proposal'"
-    " AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id"
+    " AND w.tenant_id = e.tenant_id AND w.mentee_id = e.mentee_id AND w.goal_id = e.goal_id"
     " AND w.ranking_version < e.ranking_version"
 )
 
@@ -87,8 +92,8 @@ UPDATE emails w SET awaited = true
  WHERE e.id = $1 AND e.awaited AND NOT w.awaited AND {NEWER_WAITING}
 """  # noqa: S608 - constants
 
-# e is about to wait again: an older email of the mentee still waiting (at most one waits,
-# emails_one_queued_per_mentee) is replaced by it first, and e takes over its priority, so the
+# e is about to wait again: an older email of the goal still waiting (at most one waits,
+# emails_one_queued_per_goal) is replaced by it first, and e takes over its priority, so the
 # mentee never gets an older ranking after, or instead of, a newer one.
 REPLACE_OLDER_WAITING = f"""
 WITH older AS (

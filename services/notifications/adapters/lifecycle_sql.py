@@ -4,8 +4,29 @@ SAVE_GOAL_STATEMENT = """
 INSERT INTO goal_statements AS g (tenant_id, mentee_id, goal_id, version, statement)
 VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE
-   SET version = EXCLUDED.version, statement = EXCLUDED.statement
+   SET version = EXCLUDED.version, statement = EXCLUDED.statement, closed = false
  WHERE g.version < EXCLUDED.version
+"""
+
+# GoalClosed (migration 0008): the goal is marked closed unless a newer GoalSet opened it
+# again, and then its waiting proposal email is withdrawn; other goals' emails stay.
+CLOSE_GOAL = """
+WITH closed AS (
+    UPDATE goal_statements SET version = $4, closed = true
+     WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3 AND version < $4
+    RETURNING 1
+), current AS (
+    SELECT closed FROM goal_statements
+     WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3
+), withdrawn AS (
+    UPDATE emails SET state = 'superseded', updated_at = now(),
+           last_error = 'withdrawn: the goal was closed'
+     WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3 AND kind = 'proposal'
+       AND state = 'queued'
+       AND (EXISTS (SELECT 1 FROM closed) OR coalesce((SELECT closed FROM current), true))
+    RETURNING 1
+)
+SELECT count(*) FROM withdrawn
 """
 
 # Row-locked, so two copies of a relationship's events in flight agree on which is newer.

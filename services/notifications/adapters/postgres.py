@@ -26,6 +26,7 @@ from services.notifications.adapters.erasure_sql import (
 )
 from services.notifications.adapters.lifecycle_sql import (
     ADVANCE_RELATIONSHIP,
+    CLOSE_GOAL,
     EXPLANATIONS,
     FORGET_IN_LIFECYCLE,
     QUEUE_LIFECYCLE_EMAILS,
@@ -38,7 +39,7 @@ from services.notifications.adapters.proposals_sql import (
     SETTLE_DIGESTS,
 )
 from services.notifications.adapters.send_records import GAVE_UP, PostgresSendRecords
-from services.notifications.domain.digest import Mentee, Waiting
+from services.notifications.domain.digest import GoalKey, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.domain.lifecycle import LifecycleEmail
 from services.notifications.service_layer.ports import (
@@ -87,6 +88,7 @@ def _claimed(row: asyncpg.Record) -> ClaimedEmail:
         contact=_contact(row) if row["user_id"] is not None else None,
         recent_sends=tuple(row["recent_sends"]),
         outdated=row["outdated"],
+        goal_closed=row["goal_closed"],
         goal_statement=row["goal_statement"],
         lifecycle=(
             LifecycleEmail.model_validate_json(row["lifecycle"]) if row["lifecycle"] else None
@@ -175,33 +177,32 @@ class PostgresNotificationsTransaction:
     async def begin_proposals(
         self,
         event_ids: Sequence[UUID],
-        mentees: Sequence[Mentee],
+        goals: Sequence[GoalKey],
         dedupe_keys: Sequence[str],
         people: Sequence[Person] = (),
     ) -> PollState:
         by_hash = self._keys.lookup(people)
         # Before the read of who was erased, so no erasure commits between it and our commit.
-        await self._conn.execute(
-            LOCK_AGAINST_ERASURE, ERASURE_LOCK, sorted({t for t, _ in mentees})
-        )
+        await self._conn.execute(LOCK_AGAINST_ERASURE, ERASURE_LOCK, sorted({g[0] for g in goals}))
         rows = await self._conn.fetch(
             BEGIN_PROPOSALS,
             CONSUMER,
             list(event_ids),
-            [tenant for tenant, _ in mentees],
-            [mentee for _, mentee in mentees],
+            [g[0] for g in goals],
+            [g[1] for g in goals],
             list(dedupe_keys),
             list(by_hash),
+            [g[2] for g in goals],
         )
         first_seen: set[UUID] = set()
-        versions: dict[Mentee, int] = {}
+        versions: dict[GoalKey, int] = {}
         taken: set[str] = set()
         erased: dict[Person, Erasure] = {}
         for row in rows:
             if row["kind"] == "event":
                 first_seen.add(UUID(row["a"]))
             elif row["kind"] == "digest":
-                versions[row["a"], row["b"]] = row["version"]
+                versions[row["a"], row["b"], row["c"]] = row["version"]
             elif row["kind"] == "erased":
                 erased[by_hash[bytes.fromhex(row["a"])]] = Erasure(row["at"], row["restored"])
             else:
@@ -209,24 +210,26 @@ class PostgresNotificationsTransaction:
         return PollState(frozenset(first_seen), versions, frozenset(taken), erased)
 
     async def settle_digests(
-        self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
-    ) -> dict[Mentee, Waiting]:
+        self, versions: Mapping[GoalKey, int], supersede: Mapping[GoalKey, UUID]
+    ) -> dict[GoalKey, Waiting]:
         rows = await self._conn.fetch(
             SETTLE_DIGESTS,
-            [tenant for tenant, _ in versions],
-            [mentee for _, mentee in versions],
+            [g[0] for g in versions],
+            [g[1] for g in versions],
             list(versions.values()),
-            [tenant for tenant, _ in supersede],
-            [mentee for _, mentee in supersede],
+            [g[0] for g in supersede],
+            [g[1] for g in supersede],
             list(supersede.values()),
+            [g[2] for g in versions],
+            [g[2] for g in supersede],
         )
         advanced = next(r["advanced"] for r in rows if r["advanced"] is not None)
         if advanced != len(versions):
             # Only a concurrent writer of a digest that did not exist when the poll began can
             # get here (the others are locked): redo the poll from a fresh read.
-            raise TransientError("a mentee's ranking version changed under the poll")
+            raise TransientError("a goal's ranking version changed under the poll")
         return {
-            (r["tenant_id"], r["mentee_id"]): Waiting(
+            (r["tenant_id"], r["mentee_id"], r["goal_id"]): Waiting(
                 r["next_attempt_at"], r["awaited"], r["cause"]
             )
             for r in rows
@@ -262,6 +265,12 @@ class PostgresNotificationsTransaction:
         await self._conn.execute(
             SAVE_GOAL_STATEMENT, tenant_id, mentee_id, goal_id, version, statement
         )
+
+    async def close_goal(self, tenant_id: str, mentee_id: str, goal_id: str, version: int) -> int:
+        withdrawn: int = await self._conn.fetchval(
+            CLOSE_GOAL, tenant_id, mentee_id, goal_id, version
+        )
+        return withdrawn
 
     async def advance_relationship(
         self, tenant_id: str, request_id: UUID, version: int, started: bool

@@ -4,7 +4,7 @@ the tenant's erasure lock (adapters/erasure_sql.py)."""
 # A poll of proposals costs three statements, whatever its size (ADR 0009), after it took the
 # tenant's erasure lock (shared, so that no erasure commits between its read of who was
 # erased and its commit). The first records
-# the event ids (idempotency), locks the mentees' digests in a fixed order (as a requeue does,
+# the event ids (idempotency), locks the goals' digests in a fixed order (as a requeue does,
 # so the two never leave two waiting emails) and reads their versions, the dedupe keys that
 # exist and which of the poll's people were erased (shared/erasure.py); the handler applies
 # the digest rule to the poll in memory.
@@ -14,51 +14,54 @@ WITH first_seen AS (
     SELECT $1, id FROM unnest($2::uuid[]) AS id
     ON CONFLICT DO NOTHING RETURNING event_id
 ), digests AS (
-    SELECT d.tenant_id, d.mentee_id, d.ranking_version
+    SELECT d.tenant_id, d.mentee_id, d.goal_id, d.ranking_version
       FROM mentee_digests d
-      JOIN unnest($3::text[], $4::text[]) AS m(tenant_id, mentee_id)
-        ON d.tenant_id = m.tenant_id AND d.mentee_id = m.mentee_id
-     ORDER BY d.tenant_id, d.mentee_id
+      JOIN unnest($3::text[], $4::text[], $7::text[]) AS m(tenant_id, mentee_id, goal_id)
+        ON d.tenant_id = m.tenant_id AND d.mentee_id = m.mentee_id AND d.goal_id = m.goal_id
+     ORDER BY d.tenant_id, d.mentee_id, d.goal_id
        FOR UPDATE OF d
 )
-SELECT 'event' AS kind, event_id::text AS a, NULL AS b, NULL::integer AS version,
+SELECT 'event' AS kind, event_id::text AS a, NULL AS b, NULL AS c, NULL::integer AS version,
        NULL::timestamptz AS at, NULL::timestamptz AS restored
   FROM first_seen
 UNION ALL
-SELECT 'digest', tenant_id, mentee_id, ranking_version, NULL, NULL FROM digests
+SELECT 'digest', tenant_id, mentee_id, goal_id, ranking_version, NULL, NULL FROM digests
 UNION ALL
-SELECT 'taken', dedupe_key, NULL, NULL, NULL, NULL FROM emails WHERE dedupe_key = ANY($5::text[])
+SELECT 'taken', dedupe_key, NULL, NULL, NULL, NULL, NULL
+  FROM emails WHERE dedupe_key = ANY($5::text[])
 UNION ALL
-SELECT 'erased', encode(person_hash, 'hex'), NULL, NULL, erased_at, restored_at
+SELECT 'erased', encode(person_hash, 'hex'), NULL, NULL, NULL, erased_at, restored_at
   FROM erased_people WHERE person_hash = ANY($6::bytea[])
 """
-# The second records each advanced mentee's newest version (only ever upwards) and supersedes
-# the waiting emails the poll replaces, returning when they were due and what they said changed
-# (the new rows keep the due time, and a refresh keeps the cause).
-# Its first row counts the digests that advanced.
+# The second records each advanced goal's newest version (only ever upwards) and supersedes
+# the waiting emails of the goals the poll replaces (another goal's waiting email stays),
+# returning when they were due and what they said changed (the new rows keep the due time, and
+# a refresh keeps the cause). Its first row counts the digests that advanced.
 SETTLE_DIGESTS = """
 WITH advanced AS (
-    INSERT INTO mentee_digests AS d (tenant_id, mentee_id, ranking_version)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::integer[])
-    ON CONFLICT (tenant_id, mentee_id) DO UPDATE
+    INSERT INTO mentee_digests AS d (tenant_id, mentee_id, goal_id, ranking_version)
+    SELECT * FROM unnest($1::text[], $2::text[], $7::text[], $3::integer[])
+    ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE
        SET ranking_version = EXCLUDED.ranking_version, updated_at = now()
      WHERE d.ranking_version < EXCLUDED.ranking_version
     RETURNING 1
 ), replaced AS (
     UPDATE emails e SET state = 'superseded', superseded_by = s.by, updated_at = now(),
            last_error = 'replaced by a newer proposal within the digest window'
-      FROM unnest($4::text[], $5::text[], $6::uuid[]) AS s(tenant_id, mentee_id, by)
-     WHERE e.tenant_id = s.tenant_id AND e.mentee_id = s.mentee_id AND e.state = 'queued'
-       AND e.kind = 'proposal'
-    RETURNING e.tenant_id, e.mentee_id, e.next_attempt_at, e.awaited,
+      FROM unnest($4::text[], $5::text[], $8::text[], $6::uuid[])
+           AS s(tenant_id, mentee_id, goal_id, by)
+     WHERE e.tenant_id = s.tenant_id AND e.mentee_id = s.mentee_id AND e.goal_id = s.goal_id
+       AND e.state = 'queued' AND e.kind = 'proposal'
+    RETURNING e.tenant_id, e.mentee_id, e.goal_id, e.next_attempt_at, e.awaited,
               nullif(e.proposal -> 'cause', 'null'::jsonb)::text AS cause
 )
 SELECT (SELECT count(*) FROM advanced) AS advanced, NULL AS tenant_id, NULL AS mentee_id,
-       NULL::timestamptz AS next_attempt_at, NULL::boolean AS awaited, NULL::text AS cause
+       NULL AS goal_id, NULL::timestamptz AS next_attempt_at, NULL::boolean AS awaited,
+       NULL::text AS cause
 UNION ALL
-SELECT NULL, tenant_id, mentee_id, next_attempt_at, awaited, cause FROM replaced
+SELECT NULL, tenant_id, mentee_id, goal_id, next_attempt_at, awaited, cause FROM replaced
 """
-# The third inserts the new rows in poll order: the last of each mentee's is the waiting email,
+# The third inserts the new rows in poll order: the last of each goal's is the waiting email,
 # the earlier ones are stored as superseded by the next, as if each had been replaced in turn.
 QUEUE_EMAILS = """
 WITH inserted AS (

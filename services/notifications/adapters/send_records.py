@@ -156,13 +156,14 @@ class PostgresSendRecords:
         """Back to `queued`, unless a newer proposal is already waiting: then superseded. An
         older one waiting is superseded by this one.
 
-        The mentee's digest row is locked first, as the consumer does before it queues, so the
-        two never both leave a waiting email for one mentee.
+        The goal's digest row is locked first, as the consumer does before it queues, so the
+        two never both leave a waiting email for one goal.
         """
         async with self._session() as conn, conn.transaction():
             await conn.execute(
                 "SELECT 1 FROM mentee_digests d JOIN emails e ON e.tenant_id = d.tenant_id"
-                " AND e.mentee_id = d.mentee_id WHERE e.id = $1 FOR UPDATE OF d",
+                " AND e.mentee_id = d.mentee_id AND e.goal_id = d.goal_id"
+                " WHERE e.id = $1 FOR UPDATE OF d",
                 email_id,
             )
             held = await conn.fetchval(

@@ -107,13 +107,15 @@ def build_router(
         GOALS.qualified(kafka.topic_prefix),
         **subscriber_options(f"{group}.goals", kafka),
         title="notifications/on_goals",
-        description=f"{GOALS.description} The goal statement is quoted to the mentor asked.",
+        description=f"{GOALS.description} The goal statement is quoted to the mentor asked and "
+        "names the goal in proposal emails; a closed goal's pending proposal email is withdrawn.",
     )
     async def on_goals(event: GoalEvent) -> None:
-        if isinstance(event, GoalClosed):
-            return  # its statement stays quoted in the emails of relationships that go on
         bind_event(event.event_id, event.correlation_id)
-        await lifecycle_handlers.record_goal(event, deps.store)
+        if isinstance(event, GoalClosed):
+            await lifecycle_handlers.close_goal(event, deps.store)
+        else:
+            await lifecycle_handlers.record_goal(event, deps.store)
 
     @router.subscriber(
         FEEDBACK.qualified(kafka.topic_prefix),

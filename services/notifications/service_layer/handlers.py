@@ -1,4 +1,4 @@
-"""Event handlers: keep contacts and preferences current, queue one email per mentee digest."""
+"""Event handlers: keep contacts and preferences current, queue one email per goal digest."""
 
 from __future__ import annotations
 
@@ -86,19 +86,20 @@ async def record_proposals(
 
     The poll costs the same few statements whatever its size: one waits for an erasure of
     the tenant in progress (and holds one off until the poll commits); one records the event
-    ids, locks the mentees' digests and reads their versions (and which emails exist); the
+    ids, locks the goals' digests and reads their versions (and which emails exist); the
     digest rule is applied in memory, in order (`domain.digest`); one statement advances the
     versions and supersedes the waiting emails, one inserts the new rows. The result is that
-    of applying the proposals one at a time: within the digest window a newer proposal
-    replaces the waiting one and keeps its due time, a lower ranking version is stale, and an
-    empty proposal (nobody suitable left) replaces a waiting email with the waiting-list email.
+    of applying the proposals one at a time, goal by goal: within the digest window a newer
+    proposal replaces its goal's waiting one and keeps its due time, a lower ranking version
+    is stale, and an empty proposal (nobody suitable left) replaces the goal's waiting email
+    with the waiting-list email.
     """
     async with store.transaction() as tx:
         empty = {c.event.event_id for c in batch if not c.event.payload.mentors}
         poll = [_proposed(consumed.event, empty) for consumed in batch]
         known = await tx.begin_proposals(
             list(dict.fromkeys(p.event_id for p in poll)),
-            list(dict.fromkeys(p.mentee for p in poll)),
+            list(dict.fromkeys(p.goal for p in poll)),
             [p.dedupe_key for p in poll if p.sendable],
             people_in(batch),
         )
@@ -138,7 +139,7 @@ def _proposed(event: MatchProposed, empty_as_made: set[UUID]) -> Proposed:
     proposal = event.payload
     return Proposed(
         event_id=event.event_id,
-        mentee=(event.tenant_id, proposal.mentee_id),
+        goal=(event.tenant_id, proposal.mentee_id, proposal.goal_id),
         proposal_id=proposal.proposal_id,
         ranking_version=proposal.ranking_version,
         sendable=bool(proposal.mentors) or event.event_id in empty_as_made,
@@ -168,7 +169,7 @@ def _new_email(
     superseded_by: UUID | None,
 ) -> NewEmail:
     event = consumed.event
-    tenant, mentee = proposed.mentee
+    tenant, mentee, _goal = proposed.goal
     proposal = event.payload
     if waiting.cause != proposed.cause:  # a refresh keeps the cause of the email it replaced
         kept = ProposalCause.model_validate_json(waiting.cause) if waiting.cause else None

@@ -1,5 +1,6 @@
 """Relationship lifecycle events become emails, once per (relationship, event version) and
-recipient; goal statements are kept for the mentor's request email."""
+recipient; goal statements are kept for the mentor's request email, and a closed goal's
+pending proposal email is withdrawn."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from services.notifications.service_layer.ports import (
     NotificationsStore,
     ProposalOrigin,
 )
-from shared.contracts.goals import GoalSet
+from shared.contracts.goals import GoalClosed, GoalSet
 from shared.contracts.lifecycle import FitCheckRequested, LifecycleEvent, MatchStarted
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.erasure import admit
@@ -38,6 +39,18 @@ async def record_goal(event: GoalSet | PreferencesAdjusted, store: Notifications
         await tx.save_goal_statement(
             event.tenant_id, goal.mentee_id, goal.goal_id, goal.version, goal.statement
         )
+
+
+async def close_goal(event: GoalClosed, store: NotificationsStore) -> None:
+    """Stop that goal's pending proposal email (ADR 0012); the mentee's other goals go on. The
+    goal's statement stays quoted in the emails of relationships that go on."""
+    goal = event.payload
+    async with store.transaction() as tx:
+        if not await tx.first_delivery(event.event_id):
+            return
+        withdrawn = await tx.close_goal(event.tenant_id, goal.mentee_id, goal.goal_id, goal.version)
+        if withdrawn:
+            log.info("goal closed (%s): its waiting proposal email is withdrawn", goal.reason)
 
 
 async def record_lifecycle(

@@ -11,7 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from services.notifications.domain.delivery import SendResult
-from services.notifications.domain.digest import Mentee, Waiting
+from services.notifications.domain.digest import GoalKey, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.domain.lifecycle import LifecycleEmail
 from shared.contracts.matches import MatchProposed, MatchProposedPayload
@@ -86,7 +86,7 @@ class PollState:
     """What the store knew when a poll of proposals began (read in one statement)."""
 
     first_seen: frozenset[UUID]  # the poll's event ids it had not handled before
-    versions: dict[Mentee, int]  # the newest ranking version per mentee it has a digest for
+    versions: dict[GoalKey, int]  # the newest ranking version per goal it has a digest for
     taken: frozenset[str]  # the poll's dedupe keys that already have an email row
     erased: dict[Person, Erasure] = field(default_factory=dict)  # of the poll's people
 
@@ -106,9 +106,11 @@ class ClaimedEmail:
     correlation_id: str | None
     contact: Contact | None
     recent_sends: tuple[datetime, ...]
-    # a newer proposal of the mentee went out already (e.g. this one's lease expired after a
+    # a newer proposal of the same goal went out already (e.g. this one's lease expired after a
     # crash while the newer one, sent first, was waiting): it is superseded, not sent
     outdated: bool = False
+    # the proposal's goal was closed (GoalClosed) after the proposal was made: it is not sent
+    goal_closed: bool = False
     # a lifecycle email (domain/lifecycle.py) instead of a proposal; `proposal` is then None
     lifecycle: LifecycleEmail | None = None
     # a proposal's goal in the mentee's words (goal_statements), so the email names the goal
@@ -173,20 +175,21 @@ class NotificationsTransaction(Protocol):
     async def begin_proposals(
         self,
         event_ids: Sequence[UUID],
-        mentees: Sequence[Mentee],
+        goals: Sequence[GoalKey],
         dedupe_keys: Sequence[str],
         people: Sequence[Person] = (),
     ) -> PollState:
-        """Record the events as handled (idempotency) and lock the mentees' digests for the
-        rest of the transaction; return which events were new, the mentees' newest ranking
+        """Record the events as handled (idempotency) and lock the goals' digests for the
+        rest of the transaction; return which events were new, the goals' newest ranking
         versions, which dedupe keys are taken and which of `people` were erased."""
         ...
 
     async def settle_digests(
-        self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
-    ) -> dict[Mentee, Waiting]:
-        """Record each mentee's newest ranking version (only ever upwards) and mark the waiting
-        email of each mentee in `supersede` superseded by that proposal; returns when each
+        self, versions: Mapping[GoalKey, int], supersede: Mapping[GoalKey, UUID]
+    ) -> dict[GoalKey, Waiting]:
+        """Record each goal's newest ranking version (only ever upwards) and mark the waiting
+        email of each goal in `supersede` superseded by that proposal (another goal's waiting
+        email stays); returns when each
         superseded email was due and whether it was awaited."""
         ...
 
@@ -199,6 +202,13 @@ class NotificationsTransaction(Protocol):
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int, statement: str
     ) -> None:
         """Keep the statement unless a newer goal version is stored already."""
+        ...
+
+    async def close_goal(self, tenant_id: str, mentee_id: str, goal_id: str, version: int) -> int:
+        """The goal was closed at goal version `version`: unless a newer GoalSet opened it
+        again, its waiting proposal email is withdrawn (`superseded`), and later claims of its
+        proposal emails do not send them. The mentee's other goals are untouched. Returns how
+        many emails were withdrawn."""
         ...
 
     async def advance_relationship(

@@ -99,6 +99,10 @@ class Delivery:
             await records.mark_failed(
                 email.id, email.attempts, "superseded", "a newer proposal was sent first"
             )
+        elif email.goal_closed:
+            await records.mark_failed(
+                email.id, email.attempts, "superseded", "withdrawn: the goal was closed"
+            )
         elif contact is None:
             await self._wait_for_contact(email, records)
         elif not contact.reachable:

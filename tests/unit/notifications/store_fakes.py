@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from services.notifications.domain.digest import Mentee, Waiting
+from services.notifications.domain.digest import GoalKey, Waiting
 from services.notifications.domain.email import Contact
 from services.notifications.service_layer.ports import NewEmail, PollState
 from shared.erasure import Erasure, Person
@@ -19,9 +19,10 @@ from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
 class State:
     processed: set[UUID] = field(default_factory=set)
     contacts: dict[tuple[str, str], tuple[Contact, int]] = field(default_factory=dict)
-    digests: dict[tuple[str, str], int] = field(default_factory=dict)
-    # each: who (tenant, mentee), email (NewEmail), state, superseded_by
+    digests: dict[GoalKey, int] = field(default_factory=dict)
+    # each: who (tenant, mentee, goal), email (NewEmail), state, superseded_by
     emails: list[dict[str, Any]] = field(default_factory=list)
+    goals: dict[GoalKey, tuple[int, bool]] = field(default_factory=dict)  # version, closed
     calls: list[str] = field(default_factory=list)  # store calls, in order
     erased: dict[bytes, Erasure] = field(default_factory=dict)
 
@@ -49,32 +50,32 @@ class FakeTransaction:
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
         self.s.calls.append("forget_person")
         self.s.contacts.pop((tenant_id, user_id), None)
-        self.s.digests.pop((tenant_id, user_id), None)
-        self.s.emails = [e for e in self.s.emails if e["who"] != (tenant_id, user_id)]
+        self.s.digests = {g: v for g, v in self.s.digests.items() if g[:2] != (tenant_id, user_id)}
+        self.s.emails = [e for e in self.s.emails if e["who"][:2] != (tenant_id, user_id)]
 
     async def begin_proposals(
         self,
         event_ids: Sequence[UUID],
-        mentees: Sequence[Mentee],
+        goals: Sequence[GoalKey],
         dedupe_keys: Sequence[str],
         people: Sequence[Person] = (),
     ) -> PollState:
         self.s.calls.append("begin_proposals")
-        assert len(set(event_ids)) == len(event_ids) and len(set(mentees)) == len(mentees)
+        assert len(set(event_ids)) == len(event_ids) and len(set(goals)) == len(goals)
         first_seen = frozenset(e for e in event_ids if e not in self.s.processed)
         self.s.processed.update(event_ids)
-        versions = {m: self.s.digests[m] for m in mentees if m in self.s.digests}
+        versions = {g: self.s.digests[g] for g in goals if g in self.s.digests}
         stored = {e["email"].dedupe_key for e in self.s.emails}
         taken = frozenset(k for k in dedupe_keys if k in stored)
         return PollState(first_seen, versions, taken, await self.erasures.find(people))
 
     async def settle_digests(
-        self, versions: Mapping[Mentee, int], supersede: Mapping[Mentee, UUID]
-    ) -> dict[Mentee, Waiting]:
+        self, versions: Mapping[GoalKey, int], supersede: Mapping[GoalKey, UUID]
+    ) -> dict[GoalKey, Waiting]:
         self.s.calls.append("settle_digests")
-        for mentee, version in versions.items():
-            assert self.s.digests.get(mentee, 0) < version, "a digest must only advance"
-            self.s.digests[mentee] = version
+        for goal, version in versions.items():
+            assert self.s.digests.get(goal, 0) < version, "a digest must only advance"
+            self.s.digests[goal] = version
         replaced = {}
         for e in self.s.emails:
             if e["who"] in supersede and e["state"] == "queued":
@@ -90,16 +91,37 @@ class FakeTransaction:
         for email in emails:
             if any(e["email"].dedupe_key == email.dedupe_key for e in self.s.emails):
                 continue
-            who = (email.tenant_id, email.proposal.mentee_id)
+            who = (email.tenant_id, email.proposal.mentee_id, email.proposal.goal_id)
             state = "superseded" if email.superseded_by else "queued"
             assert state != "queued" or not any(
                 e["who"] == who and e["state"] == "queued" for e in self.s.emails
-            ), "at most one waiting email per mentee"
+            ), "at most one waiting email per goal"
             self.s.emails.append(
                 {"who": who, "email": email, "state": state, "superseded_by": email.superseded_by}
             )
             inserted += 1
         return inserted
+
+    async def save_goal_statement(
+        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, statement: str
+    ) -> None:
+        self.s.calls.append("save_goal_statement")
+        goal = (tenant_id, mentee_id, goal_id)
+        if self.s.goals.get(goal, (0, False))[0] < version:
+            self.s.goals[goal] = (version, False)
+
+    async def close_goal(self, tenant_id: str, mentee_id: str, goal_id: str, version: int) -> int:
+        self.s.calls.append("close_goal")
+        goal = (tenant_id, mentee_id, goal_id)
+        known, closed = self.s.goals.get(goal, (None, True))
+        if known is not None and known < version:
+            self.s.goals[goal] = (version, True)
+        elif not closed:
+            return 0  # opened again by a newer GoalSet
+        withdrawn = [e for e in self.s.emails if e["who"] == goal and e["state"] == "queued"]
+        for e in withdrawn:
+            e["state"] = "superseded"
+        return len(withdrawn)
 
 
 def store() -> CopyOnCommitUnitOfWork[State, FakeTransaction]:

@@ -483,6 +483,13 @@ async def test_an_email_older_than_one_already_sent_is_superseded_not_sent() -> 
     assert mailer.sent == []
 
 
+async def test_a_proposal_of_a_goal_closed_since_is_withdrawn_not_sent() -> None:
+    dispatcher, store, mailer = arrange(replace(claimed(4), goal_closed=True))
+    assert await dispatcher.dispatch_once() == 1
+    assert store.calls == [("superseded", 4, "withdrawn: the goal was closed")]
+    assert mailer.sent == []
+
+
 async def test_a_dispatcher_ended_by_an_unclassified_error_is_restarted_and_sends() -> None:
     @dataclass
     class FailsOnce(FakeStore):

@@ -10,11 +10,11 @@ from uuid import UUID, uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.notifications.service_layer import handlers
+from services.notifications.service_layer import handlers, lifecycle_handlers
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import ConsumedProposal, ProposalOrigin
 from shared.contracts.matches import MatchProposed, ProposalCause
-from tests.unit.builders import match_proposed, profile_deleted, proposal
+from tests.unit.builders import goal_closed, match_proposed, profile_deleted, proposal
 from tests.unit.fakes import CopyOnCommitUnitOfWork
 from tests.unit.notifications.store_fakes import FakeTransaction, State, store
 
@@ -86,7 +86,7 @@ async def test_a_duplicate_later_in_the_poll_and_a_stale_version_change_nothing(
     newest = proposed("u-ada", 3)
     assert await poll(uow, [newest, proposed("u-ada", 2), newest, proposed("u-ada", 3)]) == 1
     assert rows(uow) == [(3, "queued", None)]
-    assert uow.state.digests == {("acme", "u-ada"): 3}
+    assert uow.state.digests == {("acme", "u-ada", "g1"): 3}
 
 
 async def test_an_empty_proposal_is_the_waiting_list_email_in_place_of_the_waiting_one() -> None:
@@ -106,7 +106,7 @@ async def test_an_empty_proposal_is_the_waiting_list_email_in_place_of_the_waiti
 async def test_an_empty_proposal_for_a_mentee_new_here_is_emailed() -> None:
     uow = store()
     assert await poll(uow, [proposed("u-ada", 1, mentors=[])]) == 1
-    assert rows(uow) == [(1, "queued", None)] and uow.state.digests == {("acme", "u-ada"): 1}
+    assert rows(uow) == [(1, "queued", None)] and uow.state.digests == {("acme", "u-ada", "g1"): 1}
 
 
 async def test_a_proposal_emptied_by_its_mentors_erasure_withdraws_and_opens_a_new_window() -> None:
@@ -162,17 +162,20 @@ async def test_a_refresh_of_an_email_the_mentee_still_waits_for_stays_awaited() 
 # --- batched equals one by one ----------------------------------------------------------------
 
 MENTEES = ("u-ada", "u-bob", "u-cy")
+GOALS = ("g1", "g2")
 
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> list[list[tuple[str, Any]]]:
-    """Polls of steps: a new proposal (mentee, version step, empty?, reuse a proposal id?), a
-    redelivery of an earlier event, or, between polls, a sent email or an erasure."""
+    """Polls of steps: a new proposal (mentee, goal, version step, empty?, reuse a proposal id?,
+    awaited?), a redelivery of an earlier event, or, between polls, a sent email or an
+    erasure."""
     step = st.one_of(
         st.tuples(
             st.just("new"),
             st.tuples(
                 st.sampled_from(MENTEES),
+                st.sampled_from(GOALS),
                 st.integers(-1, 2),
                 st.booleans() if draw(st.booleans()) else st.just(False),
                 st.integers(0, 9),
@@ -188,7 +191,7 @@ def scenarios(draw: st.DrawFn) -> list[list[tuple[str, Any]]]:
 
 
 def build(scenario: list[Any]) -> list[tuple[list[MatchProposed], tuple[str, str]]]:
-    versions = dict.fromkeys(MENTEES, 0)
+    versions = {(who, goal): 0 for who in MENTEES for goal in GOALS}
     history: list[MatchProposed] = []
     polls = []
     for steps, between in scenario:
@@ -198,13 +201,16 @@ def build(scenario: list[Any]) -> list[tuple[list[MatchProposed], tuple[str, str
                 if history:
                     events.append(history[arg % len(history)])
                 continue
-            who, step, empty, reuse, awaited = arg
-            version = max(1, versions[who] + step)
-            versions[who] = max(versions[who], version)
+            who, goal, step, empty, reuse, awaited = arg
+            version = max(1, versions[who, goal] + step)
+            versions[who, goal] = max(versions[who, goal], version)
             fields: dict[str, Any] = {"ranking_version": version, "awaited": awaited}
+            fields["goal_id"] = goal
             if empty:
                 fields["mentors"] = []
-            earlier = [e for e in history if e.payload.mentee_id == who]
+            earlier = [
+                e for e in history if (e.payload.mentee_id, e.payload.goal_id) == (who, goal)
+            ]
             if reuse == 0 and earlier:
                 fields["proposal_id"] = earlier[-1].payload.proposal_id
             event = match_proposed(proposal(who, **fields), correlation_id=str(uuid4()))
@@ -247,7 +253,7 @@ async def test_a_poll_ends_as_its_proposals_one_at_a_time(scenario: list[Any]) -
         for uow in (batched, single):
             if between == "sent":
                 for e in uow.state.emails:
-                    if e["who"] == ("acme", who) and e["state"] == "queued":
+                    if e["who"][:2] == ("acme", who) and e["state"] == "queued":
                         e["state"] = "sent"
             elif between == "erased":
                 await handlers.forget_person(profile_deleted(who, event_id=UUID(int=0)), uow)
@@ -286,3 +292,52 @@ async def test_in_one_poll_too_and_a_newer_cause_of_the_mentees_own_wins() -> No
     changed = ProposalCause(kind="goal_changed", changed=["statement"])
     await poll(uow, [proposed("u-ada", 3, cause=changed)], at=NOW + timedelta(seconds=5))
     assert causes(uow)[-1] == (3, "queued", "goal_changed")
+
+
+# --- several goals per mentee (ADR 0012) ------------------------------------------------------
+
+
+def goal_rows(uow: Store, goal: str, who: str = "u-ada") -> list[tuple[int, str]]:
+    return [
+        (e["email"].proposal.ranking_version, e["state"])
+        for e in uow.state.emails
+        if e["who"] == ("acme", who, goal)
+    ]
+
+
+async def test_each_goal_of_a_mentee_gets_its_own_email_and_versions() -> None:
+    uow = store()
+    career, project = proposed("u-ada", 5, goal_id="career"), proposed("u-ada", 1, goal_id="proj")
+    assert await poll(uow, [career, project]) == 2
+    # goal proj's version 1 is not stale next to goal career's 5: versions grow per goal
+    assert goal_rows(uow, "career") == [(5, "queued")]
+    assert goal_rows(uow, "proj") == [(1, "queued")]
+    assert uow.state.digests == {("acme", "u-ada", "career"): 5, ("acme", "u-ada", "proj"): 1}
+
+
+async def test_a_proposal_for_one_goal_never_replaces_another_goals_waiting_email() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1, goal_id="career", mentors=[])])  # the waiting list
+    await poll(uow, [proposed("u-ada", 2, goal_id="proj"), proposed("u-ada", 3, goal_id="proj")])
+    assert goal_rows(uow, "career") == [(1, "queued")]
+    assert goal_rows(uow, "proj") == [(2, "superseded"), (3, "queued")]
+    # and a stale version of one goal says nothing about the other
+    assert await poll(uow, [proposed("u-ada", 2, goal_id="career")]) == 1
+    assert await poll(uow, [proposed("u-ada", 3, goal_id="proj")]) == 0
+
+
+async def test_a_closed_goal_withdraws_its_waiting_email_only() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1, goal_id="career"), proposed("u-ada", 1, goal_id="proj")])
+    await lifecycle_handlers.close_goal(goal_closed("u-ada", "proj", version=3), uow)
+    assert goal_rows(uow, "career") == [(1, "queued")]
+    assert goal_rows(uow, "proj") == [(1, "superseded")]
+
+
+async def test_erasing_a_mentee_drops_every_goals_emails_and_digests() -> None:
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1, goal_id="career"), proposed("u-ada", 1, goal_id="proj")])
+    await poll(uow, [proposed("u-bob", 1, goal_id="career")])
+    await handlers.forget_person(profile_deleted("u-ada"), uow)
+    assert {e["who"] for e in uow.state.emails} == {("acme", "u-bob", "career")}
+    assert uow.state.digests == {("acme", "u-bob", "career"): 1}
