@@ -80,7 +80,11 @@ STATEMENTS: dict[str, tuple[tuple[str, str], ...]] = {
         ("MatchEnded", "matching"),
         ("MatchEnded", "notifications"),
     ),
-    r"You will not receive mentor proposals by email": (("UNSUBSCRIBE", "profile"),),
+    r"You will not receive any Mentorlink emails": (
+        ("UNSUBSCRIBE", "profile"),
+        ("ProfileUpdated", "notifications"),
+    ),
+    r"Every email we send carries its own unsubscribe link": (("UNSUBSCRIBE", "notifications"),),
     r"a new email will bring fresh suggestions": (("MatchProposed", "matching"),),
     r"You can request an intro to another mentor from your email": (("ACCEPT", "profile"),),
     r"you can ask again|you can request another introduction": (("ACCEPT", "profile"),),
@@ -138,6 +142,7 @@ def every_page() -> list[link_pages.Page]:
         for withdrew in (True, False)
     ]
     found += [link_pages.unsubscribed(), link_pages.INVALID, link_pages.EXPIRED, link_pages.GONE]
+    found.append(link_pages.EXPIRED_UNSUBSCRIBE)
     return found
 
 

@@ -46,7 +46,9 @@ def _verified(request: Request, token: str) -> LinkClaims | HTMLResponse:
     except ExpiredLink:
         # The signature is good: its action, read as of long ago, picks the page.
         action = verify_link(token, request.app.state.link_keys, _LONG_AGO).action
-        about_proposals = action in (*PROPOSAL_ACTIONS, LinkAction.UNSUBSCRIBE, LinkAction.WIDEN)
+        if action is LinkAction.UNSUBSCRIBE:  # a mentor's too: not about proposals
+            return link_pages.render(link_pages.EXPIRED_UNSUBSCRIBE, 410)
+        about_proposals = action in (*PROPOSAL_ACTIONS, LinkAction.WIDEN)
         return link_pages.render(
             link_pages.EXPIRED if about_proposals else lifecycle_pages.EXPIRED, 410
         )

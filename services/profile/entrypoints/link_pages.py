@@ -52,7 +52,12 @@ def confirmation(action: LinkAction, mentor_name: str) -> Page:
             DECLINE_REASONS,
             "Why not? (optional: it helps us choose better)",
         )
-    return Page("Unsubscribe", "Stop receiving mentor proposals by email?", "Unsubscribe")
+    return Page(
+        "Unsubscribe",
+        "Stop receiving all Mentorlink emails: mentor proposals, requests from mentees and the "
+        "emails about your mentoring relationships?",
+        "Unsubscribe",
+    )
 
 
 def declined(mentor_name: str, learned: bool, withdrew: bool) -> Page:
@@ -66,7 +71,12 @@ def declined(mentor_name: str, learned: bool, withdrew: bool) -> Page:
 
 
 def unsubscribed() -> Page:
-    return Page("You are unsubscribed", "You will not receive mentor proposals by email.")
+    # The opt-out is the contact's: notifications suppresses every email to them, whatever it is.
+    return Page(
+        "You are unsubscribed",
+        "You will not receive any Mentorlink emails: no mentor proposals, no requests from "
+        "mentees and no emails about your mentoring relationships.",
+    )
 
 
 INVALID = Page(
@@ -76,6 +86,11 @@ INVALID = Page(
 EXPIRED = Page(
     "This link has expired",
     "Proposals are valid for a limited time; a new email will bring fresh suggestions.",
+)
+EXPIRED_UNSUBSCRIBE = Page(
+    "This link has expired",
+    "Links in our emails are valid for a limited time. "
+    "Every email we send carries its own unsubscribe link.",
 )
 GONE = Page(
     "This proposal is no longer available",
