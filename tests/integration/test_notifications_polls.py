@@ -200,3 +200,28 @@ async def test_a_refresh_replacing_a_waiting_email_keeps_its_cause_across_polls(
         ("superseded", "request_declined"),
         ("queued", "request_declined"),
     ]
+
+
+async def test_each_goal_of_a_mentee_has_its_own_waiting_email_and_versions(
+    counted: tuple[asyncpg.Pool, list[str]],
+) -> None:
+    """Two goals, two emails (ADR 0012): a newer proposal of one goal replaces that goal's
+    waiting email only, and each goal's ranking versions are its own."""
+    pool, _ = counted
+    store = PostgresNotificationsStore(pool)
+    polls = [
+        [proposal("u-ada", goal_id="career", ranking_version=4, mentors=[])],  # waiting list
+        [proposal("u-ada", goal_id="proj", ranking_version=1)],  # below career's 4: not stale
+        [proposal("u-ada", goal_id="proj", ranking_version=2)],
+    ]
+    for n, payloads in enumerate(polls):
+        batch = [consumed("acme", n * 10 + i, p) for i, p in enumerate(payloads)]
+        assert await handlers.record_proposals(batch, store, POLICY, lambda: NOW) == 1
+    rows = await pool.fetch(
+        "SELECT proposal ->> 'goal_id' AS goal, ranking_version, state FROM emails ORDER BY id"
+    )
+    assert [tuple(r) for r in rows] == [
+        ("career", 4, "queued"),
+        ("proj", 1, "superseded"),
+        ("proj", 2, "queued"),
+    ]
