@@ -2,7 +2,8 @@
 
 `/goals/{goal_id}` names one of the mentee's goals (up to the tenant's `max_active_goals`
 open at once); the older `/goal` routes read and write the goal `default`
-(docs/adr/0012-several-goals-per-mentee.md).
+(docs/adr/0012-several-goals-per-mentee.md). A goal read says whether it is on the waiting
+list (`waiting`, asked of matching: entrypoints/goal_waiting.py).
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Response
+from fastapi import APIRouter, HTTPException, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
 from services.profile.domain.commands import CloseGoal, SetGoal
+from services.profile.entrypoints.goal_waiting import goal_waiting, goals_waiting
 from services.profile.entrypoints.http_profiles import UserIdPath
-from services.profile.entrypoints.http_support import Tenant, Uow, WriteContext
+from services.profile.entrypoints.http_support import Correlation, Tenant, Uow, WriteContext
 from services.profile.service_layer import goals
 from services.profile.service_layer.unit_of_work import ProfileTransaction, StoredResponse
 from shared.contracts.goals import (
@@ -46,8 +48,21 @@ class GoalResponse(GoalSetPayload):
     )
 
 
+WAITING = (
+    "Whether the goal is on the waiting list. true: matching's current proposal for it names "
+    "nobody (nobody suitable, musts nobody meets, or everyone declined); the mentee had the "
+    "waiting-list email and the next proposal follows when a suitable mentor appears. false: "
+    "mentors were proposed, or matching has not ranked the goal yet. null: matching could not "
+    "be asked just now (unknown; the goal itself is read as usual)."
+)
+
+
+class GoalView(GoalSetPayload):
+    waiting: bool | None = Field(description=WAITING, examples=[False])
+
+
 class GoalList(BaseModel):
-    goals: list[GoalSetPayload] = Field(description="The mentee's open goals, by goal id.")
+    goals: list[GoalView] = Field(description="The mentee's open goals, by goal id.")
 
 
 async def _put(user_id: str, body: GoalFields, write: WriteContext, what: str) -> Response:
@@ -63,14 +78,17 @@ async def _put(user_id: str, body: GoalFields, write: WriteContext, what: str) -
 
 
 async def _get(
-    uow: Uow, tenant: str, user_id: str, goal_id: str, response: Response
-) -> GoalSetPayload:
+    request: Request, uow: Uow, read: tuple[str, str, str, str], response: Response
+) -> GoalView:
+    """`read`: the tenant, the mentee, the goal and the request's correlation id."""
+    tenant, user_id, goal_id, correlation = read
     async with uow.transaction() as tx:
         goal = await tx.get_goal(tenant, user_id, goal_id)
     if goal is None:
         raise HTTPException(404, "No goal set")
     response.headers["ETag"] = f'"{goal.version}"'
-    return goal
+    waiting = await goal_waiting(request, tenant, user_id, goal_id, correlation)
+    return GoalView(**goal.model_dump(), waiting=waiting)
 
 
 @router.put("/profiles/{user_id}/goals/{goal_id}", response_model=GoalResponse)
@@ -93,18 +111,31 @@ async def put_goal_by_id(
     return await _put(user_id, fields, write, f"PUT goal {goal_id}")
 
 
-@router.get("/profiles/{user_id}/goals/{goal_id}", response_model=GoalSetPayload)
+@router.get("/profiles/{user_id}/goals/{goal_id}", response_model=GoalView)
 async def get_goal_by_id(
-    user_id: UserIdPath, goal_id: GoalIdPath, tenant: Tenant, uow: Uow, response: Response
-) -> GoalSetPayload:
-    """One open goal, with its version as ETag (404 once it is closed)."""
-    return await _get(uow, tenant, user_id, goal_id, response)
+    request: Request,
+    user_id: UserIdPath,
+    goal_id: GoalIdPath,
+    tenant: Tenant,
+    uow: Uow,
+    response: Response,
+    correlation: Correlation,
+) -> GoalView:
+    """One open goal, with its version as ETag (404 once it is closed), and whether it is on
+    the waiting list (`waiting`; null when matching cannot be asked)."""
+    return await _get(request, uow, (tenant, user_id, goal_id, correlation), response)
 
 
 @router.get("/profiles/{user_id}/goals", response_model=GoalList)
-async def list_goals(user_id: UserIdPath, tenant: Tenant, uow: Uow) -> GoalList:
-    """The mentee's open goals (closed ones are not listed)."""
-    return GoalList(goals=await goals.goals_list(uow, tenant, user_id))
+async def list_goals(
+    request: Request, user_id: UserIdPath, tenant: Tenant, uow: Uow, correlation: Correlation
+) -> GoalList:
+    """The mentee's open goals (closed ones are not listed), each with `waiting`."""
+    held = await goals.goals_list(uow, tenant, user_id)
+    waiting = await goals_waiting(request, tenant, user_id, [g.goal_id for g in held], correlation)
+    return GoalList(
+        goals=[GoalView(**g.model_dump(), waiting=w) for g, w in zip(held, waiting, strict=True)]
+    )
 
 
 @router.delete("/profiles/{user_id}/goals/{goal_id}", response_model=GoalClosedPayload)
@@ -132,9 +163,14 @@ async def put_goal(user_id: UserIdPath, body: GoalFields, write: WriteContext) -
     return await _put(user_id, fields, write, "PUT goal")
 
 
-@router.get("/profiles/{user_id}/goal", response_model=GoalSetPayload)
+@router.get("/profiles/{user_id}/goal", response_model=GoalView)
 async def get_goal(
-    user_id: UserIdPath, tenant: Tenant, uow: Uow, response: Response
-) -> GoalSetPayload:
+    request: Request,
+    user_id: UserIdPath,
+    tenant: Tenant,
+    uow: Uow,
+    response: Response,
+    correlation: Correlation,
+) -> GoalView:
     """The mentee's `default` goal: the same as `GET .../goals/default`."""
-    return await _get(uow, tenant, user_id, DEFAULT_GOAL_ID, response)
+    return await _get(request, uow, (tenant, user_id, DEFAULT_GOAL_ID, correlation), response)

@@ -39,7 +39,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 Model = TypeVar("Model", bound=BaseModel)
 
 
-def _path(template: str, tenant: str, mentee_id: str, goal_id: str) -> str:
+def matching_path(template: str, tenant: str, mentee_id: str, goal_id: str) -> str:
     return template.format(
         tenant_id=quote(tenant, safe=""),
         mentee_id=quote(mentee_id, safe=""),
@@ -82,7 +82,7 @@ async def get_proposals(
     params: dict[str, str | int] = {"limit": limit}
     if cursor is not None:
         params["cursor"] = cursor
-    path = _path(PROPOSALS_PATH, tenant, user_id, goal_id)
+    path = matching_path(PROPOSALS_PATH, tenant, user_id, goal_id)
     return await _forward(request, ProposalsPage, "GET", path, correlation, params)
 
 
@@ -101,7 +101,7 @@ async def explain(
 ) -> Explanation | JSONResponse:
     """Why this mentor is or is not proposed: the hard rule that excludes them, in words, or
     their score next to the last proposed mentor's, criterion by criterion."""
-    path = _path(EXPLAIN_PATH, tenant, user_id, goal_id)
+    path = matching_path(EXPLAIN_PATH, tenant, user_id, goal_id)
     params: dict[str, str | int] = {"mentor_id": mentor_id}
     return await _forward(request, Explanation, "GET", path, correlation, params)
 
@@ -130,7 +130,7 @@ async def preview(
         require_consistent_musts(
             goal.model_copy(update={"criteria": body.criteria, "musts": musts})
         )
-    path = _path(PREVIEW_PATH, tenant, user_id, goal_id)
+    path = matching_path(PREVIEW_PATH, tenant, user_id, goal_id)
     payload = body.model_dump(mode="json")
     return await _forward(request, Preview, "POST", path, correlation, body=payload)
 
