@@ -37,23 +37,10 @@ async def test_without_matching_the_read_routes_answer_503_and_the_rest_works(
         refused = await http.post(f"{base}/preview", json=zero, headers=auth)
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "criteria"
         assert (await http.get("/v1/profiles/x-1", headers=auth)).status_code == 200
-
-
-async def test_without_matching_a_goal_is_read_with_waiting_unknown(
-    kafka_endpoint, postgres_endpoint
-) -> None:
-    nobody_listens = f"http://127.0.0.1:{free_port()}"
-    async with running_profile(
-        kafka_endpoint, postgres_endpoint, matching_url=nobody_listens, matching_read_token="t"
-    ) as profile:
-        auth = await profile.key_for("acme")
-        http = profile.http
-        put = await http.put("/v1/profiles/x-1", json=mentee_body(), headers=auth)
+        # a goal is read as usual, with `waiting` null: unknown without matching
+        put = await http.put(base, json=goal_body(goal_id="g1"), headers=auth)
         assert put.status_code == 200, put.text
-        body = goal_body(goal_id="g1")
-        put = await http.put("/v1/profiles/x-1/goals/g1", json=body, headers=auth)
-        assert put.status_code == 200, put.text
-        one = await http.get("/v1/profiles/x-1/goals/g1", headers=auth)
+        one = await http.get(base, headers=auth)
         assert one.status_code == 200, one.text
         assert one.json()["goal_id"] == "g1" and one.json()["waiting"] is None
         listed = await http.get("/v1/profiles/x-1/goals", headers=auth)
