@@ -95,10 +95,10 @@ async def test_an_erasure_during_a_poll_leaves_no_email_about_the_person(
 ) -> None:
     store = PostgresNotificationsStore(pool)
     batch = [consumed("u-ada", mentor(GRACE, "Grace Hopper", 1), mentor(ALAN, "Alan Turing", 2))]
-    await erase_while_held(
+    await erase_while_held(  # the writer waits on the one queued email of goal g1
         pool,
         "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, proposal)"
-        " VALUES ('blocker', 'acme', 'u-ada', gen_random_uuid(), 'm@x', '{}')",
+        " VALUES ('blocker', 'acme', 'u-ada', gen_random_uuid(), 'm@x', '{\"goal_id\": \"g1\"}')",
         "INSERT INTO emails (dedupe_key",
         record_proposals(batch, store, POLICY, lambda: datetime.now(UTC)),
         erased,
