@@ -110,19 +110,27 @@ async def test_two_goals_two_emails_and_a_request_for_one_leaves_the_other_alone
             what="Grace's request email quoting the career goal",
         )
         assert request
-        # matching took the request in: the career goal waits for Grace's answer ...
+        # matching took the request in (Grace is held by it) ...
         await eventually(
-            lambda: _paused(platform, mentee, "career"), timeout=WAIT_S, what="career paused"
+            lambda: _excluded_by(platform, mentee, "career", f"m1-{unique}", "in_relationship"),
+            timeout=WAIT_S,
+            what="matching holding the request",
         )
         # ... and the project goal's proposal is the one its email showed, untouched
         cli = await proposals(platform, mentee, "cli")
-        assert cli["proposal_id"] == project_proposal and not cli["waiting"]
+        assert cli["proposal_id"] == project_proposal
         assert [m["display_name"] for m in cli["items"]] == ["Ferris Crab"]
         assert [t for t in texts(smtp_sink, email) if naming(PROJECT) in t] == [project]
+        assert (await goal_read(platform, mentee, "cli"))["waiting"] is False
 
 
-async def _paused(platform: Platform, mentee: str, goal_id: str) -> bool:
-    return bool((await proposals(platform, mentee, goal_id))["waiting"])
+async def _excluded_by(
+    platform: Platform, mentee: str, goal_id: str, mentor: str, rule: str
+) -> bool:
+    path = f"/v1/profiles/{mentee}/goals/{goal_id}/explain"
+    answer = await platform.http.get(path, params={"mentor_id": mentor}, headers=platform.auth)
+    assert answer.status_code == 200, answer.text
+    return (answer.json()["excluded_by"] or {}).get("rule") == rule
 
 
 async def test_a_goal_nobody_suits_waits_in_the_api_and_its_proposal_follows_a_new_mentor(
