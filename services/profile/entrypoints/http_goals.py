@@ -50,7 +50,7 @@ class GoalResponse(GoalSetPayload):
 
 WAITING = (
     "Whether the goal is on the waiting list. true: matching's current proposal for it names "
-    "nobody (nobody suitable, musts nobody meets, or everyone declined); the mentee had the "
+    "nobody (nobody suitable, musts nobody meets, or everyone declined); the mentee is sent the "
     "waiting-list email and the next proposal follows when a suitable mentor appears. false: "
     "mentors were proposed, or matching has not ranked the goal yet. null: matching could not "
     "be asked just now (unknown; the goal itself is read as usual)."
