@@ -21,9 +21,11 @@ from services.matching.domain.constraints import (
     within_cap,
 )
 from services.matching.domain.criteria import score_pair, skill_level_sum
-from services.matching.domain.diversify import Candidate, choose, jaccard
+from services.matching.domain.diversify import Candidate, by_relevance, diversify, jaccard
+from services.matching.domain.goal_spread import GoalPicks, spread
 from services.matching.domain.musts import meets
 from services.matching.domain.people import Goal, Person, tiebreak
+from services.matching.domain.seekers import seeker_key, split_seeker
 
 
 @dataclass
@@ -81,9 +83,10 @@ def may_meet(pop: Population, key: str, mentee: Person, mentor: Person) -> bool:
     )
 
 
-def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
+def _allowed(pop: Population, config: EngineConfig) -> dict[str, list[Candidate]]:
+    """Each ranked seeker's candidates: the mentors whose exposure cap shows it."""
     seekers = ranked_seekers(pop)
-    allowed: dict[str, list[Candidate]] = defaultdict(list)
+    allowed: dict[str, list[Candidate]] = {key: [] for key, _ in seekers}
     for mentor in pop.people.values():
         accepted = pop.accepted.get(mentor.user_id, 0)
         if not open_to_mentees(mentor, accepted):
@@ -100,21 +103,40 @@ def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...
         for negative, order, key in scored:
             if within_cap((negative, order), cutoff):
                 allowed[key].append(Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id)))
+    return allowed
+
+
+def picks(pop: Population, config: EngineConfig) -> dict[str, GoalPicks]:
+    """Each ranked seeker's ranking (MMR over its pool) and the pool it was chosen from."""
 
     def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:
         chosen = pop.people[str(picked.key)]
         return [mentor_similarity(pop.people[str(c.key)], chosen) for c in others]
 
-    return {
-        key: tuple(
-            str(c.key)
-            for c in choose(
-                allowed[key],
-                config.top_k,
-                config.pool_factor,
-                config.diversity,
-                similarities,
-            )
+    found = {}
+    for key, candidates in _allowed(pop, config).items():
+        pool = by_relevance(candidates)[: config.pool_factor * config.top_k]
+        ranking = diversify(pool, config.top_k, config.diversity, similarities)
+        found[key] = GoalPicks(
+            [(str(c.key), c.score) for c in ranking], [(str(c.key), c.score) for c in pool]
         )
-        for key, _ in seekers
+    return found
+
+
+def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
+    """Every ranked seeker's ranking, as mentor ids."""
+    return {key: tuple(m for m, _ in p.ranking) for key, p in picks(pop, config).items()}
+
+
+def proposals(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
+    """Every ranked seeker's proposal: its ranking, spread across the mentee's goals
+    (domain/goal_spread.py)."""
+    by_mentee: dict[str, dict[str, GoalPicks]] = defaultdict(dict)
+    for key, found in picks(pop, config).items():
+        mentee_id, goal_id = split_seeker(key)
+        by_mentee[mentee_id][goal_id] = found
+    return {
+        seeker_key(mentee_id, goal_id): tuple(m for m, _ in shown)
+        for mentee_id, goals in by_mentee.items()
+        for goal_id, shown in spread(goals).items()
     }

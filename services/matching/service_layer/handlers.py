@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.engine.proposed import spread_with
 from services.matching.domain.events import ExposureChanged, MentorChanged, MentorChangedPayload
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.search import PartRunner
@@ -151,6 +152,8 @@ class Pending:
             self.exposure[(tenant_id, mentor_id)] = cause
         for key in changes.rankings:
             self.causes[(tenant_id, key)] = cause
+        for key in spread_with(engine, changes.reranked | changes.rankings):
+            self.causes.setdefault((tenant_id, key), cause)
         if told is None:
             return
         # goals, profiles and feedback are keyed by person: the mentee's goals it tells about

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from services.matching.domain import criteria
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.engine.proposed import proposed
+from services.matching.domain.engine.rankings import Ranked
 from services.matching.domain.engine.relaxed import unmet_musts
 from services.matching.domain.engine.tenant import explain, is_open
 from services.matching.domain.seekers import mentee_of, split_seeker
@@ -75,12 +77,14 @@ def reasons(engine: TenantEngine, key: str, mentor_id: str) -> list[CriterionRea
     ]
 
 
-def proposed_mentors(engine: TenantEngine, key: str) -> list[ProposedMentor]:
-    proposed = []
-    for rank, ranked in enumerate(engine.ranking(key), start=1):
+def proposed_mentors(
+    engine: TenantEngine, shown: tuple[Ranked, ...], key: str
+) -> list[ProposedMentor]:
+    found = []
+    for rank, ranked in enumerate(shown, start=1):
         mentor = engine.mentor(ranked.mentor_id)
         assert mentor is not None
-        proposed.append(
+        found.append(
             ProposedMentor(
                 mentor_id=ranked.mentor_id,
                 display_name=mentor.display_name,
@@ -90,7 +94,7 @@ def proposed_mentors(engine: TenantEngine, key: str) -> list[ProposedMentor]:
                 reasons=reasons(engine, key, ranked.mentor_id),
             )
         )
-    return proposed
+    return found
 
 
 async def propose(
@@ -153,7 +157,8 @@ def _next_proposal(
     ranked = is_open(engine, key)
     if current is None and not ranked:
         return None
-    mentor_ids = tuple(r.mentor_id for r in engine.ranking(key))
+    shown = proposed(engine, key)  # spread across the mentee's goals
+    mentor_ids = tuple(r.mentor_id for r in shown)
     forced = cause.told is not None and cause.told.forced
     if not is_due(current, mentor_ids, forced):
         return None
@@ -166,7 +171,7 @@ def _next_proposal(
         mentee_id, engine.roster.partition_of[mentee_id], proposal, uuid.uuid4()
     )
     unmet = told_musts(engine, key) if ranked and not mentor_ids else []
-    return NextProposal(stored, proposed_mentors(engine, key), unmet)
+    return NextProposal(stored, proposed_mentors(engine, shown, key), unmet)
 
 
 def told_musts(engine: TenantEngine, key: str) -> list[UnmetMust]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict, deque
 
-from services.matching.domain.batch import Population, recompute
+from services.matching.domain.batch import Population, proposals, recompute
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.relationships import Relationship, blocks
 from services.matching.domain.seekers import seeker_key
@@ -144,6 +144,11 @@ class Cluster:
 
     def batch(self, tenant: str, config: EngineConfig | None = None) -> dict[str, tuple[str, ...]]:
         return recompute(self.population(tenant), config or self.config)
+
+    def batch_proposals(self, tenant: str) -> dict[str, tuple[str, ...]]:
+        """What each ranked goal should be proposed: the batch rankings, spread across each
+        mentee's goals (domain/goal_spread.py)."""
+        return proposals(self.population(tenant), self.config)
 
     def shown(self, tenant: str) -> dict[str, set[str]]:
         """Mentor -> the mentees whose candidates it is among (what the cap counts), over every

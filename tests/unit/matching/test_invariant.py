@@ -9,8 +9,9 @@ service does (tests/unit/matching/profile_side.py), in any interleaving the part
 with redeliveries, stale versions and late copies, several events per transaction (a poll) and
 rebalances between two instances (which then restore from the store), ends in:
 - rankings, per (mentee, goal), equal to a from-scratch recompute of the final stored state,
-  and stored proposals (one per goal) that name exactly those mentors (a goal that waits on an
-  active relationship keeps its last);
+  and stored proposals (one per goal) that name exactly the mentors the batch reference
+  proposes: those rankings spread across each mentee's goals (domain/goal_spread.py); a goal
+  that waits on an active relationship keeps its last;
 - each mentor's seats taken (from its profile, as matching stored it) equal to its held
   requests plus active relationships, never over capacity, and no full mentor proposed.
 - no partition hides a mentor that has exposure left (assert_no_mentor_hidden);
@@ -307,9 +308,13 @@ def test_incremental_rankings_equal_a_batch_recompute(
             event(f"a relationship {state}")
         assert cluster.rankings(TENANT) == expected
         stored = cluster.stored_proposals(TENANT)
-        for key, ranking in expected.items():
+        spread = cluster.batch_proposals(TENANT)  # across each mentee's goals
+        assert spread.keys() == expected.keys()
+        for key, shown in spread.items():
             assert key in stored, key  # every open goal hears, an empty ranking too
-            assert stored[key] == set(ranking), key
+            assert stored[key] == set(shown), key
+        moved = sum(spread[k] != expected[k] for k in expected)
+        event(f"goals whose proposal the spread changed: {min(moved, 2)}")
         waiting = cluster.population(TENANT).paused
         assert all(
             not mentors for m, mentors in stored.items() if m not in expected.keys() | waiting
@@ -409,6 +414,7 @@ def test_tenants_with_the_same_user_ids_never_see_each_other(
         for tenant in tenants:
             assert cluster.rankings(tenant) == cluster.batch(tenant), tenant
             stored = cluster.stored_proposals(tenant)
-            assert all(stored.get(m, set()) == set(r) for m, r in cluster.batch(tenant).items())
+            spread = cluster.batch_proposals(tenant)
+            assert all(stored.get(m, set()) == set(r) for m, r in spread.items())
 
     asyncio.run(scenario())

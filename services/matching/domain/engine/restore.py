@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.matching.domain.constraints import kept_length
+from services.matching.domain.engine.proposed import proposed
 from services.matching.domain.engine.tenant import TenantEngine
 from services.matching.domain.mentor_lists import MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
@@ -126,8 +127,9 @@ class Restorer:
         self._proposed[seeker_key(mentee_id, goal_id)] = set(mentor_ids)
 
     def finish(self) -> TenantEngine:
-        """The engine, with the goals whose restored ranking differs from their stored proposal
-        (or that have none yet) left as changed rankings, to be proposed with the next event.
+        """The engine, with the goals whose restored proposal (domain/engine/proposed.py)
+        differs from their stored one (or that have none yet) left as changed rankings, to be
+        proposed with the next event.
 
         They can differ: a mentor's newest data is restored while the lists of a partition
         still wait for that mentor's fan-out event, and the list the fan-out recomputes may
@@ -141,7 +143,7 @@ class Restorer:
         e.rankings.rerank_dirty(shown_by)
         e.drain()
         for key in self._proposed.keys() | set(e.search.ranked_mentee_ids()):
-            ranked = {r.mentor_id for r in e.ranking(key)}
+            ranked = {r.mentor_id for r in proposed(e, key)}
             if key not in self._proposed or ranked != self._proposed[key]:
                 e.rankings.changed.add(key)  # a ranked goal never proposed: its first, too
         return e

@@ -47,6 +47,7 @@ class Changes:
     rankings: set[str] = field(default_factory=set)  # seekers whose ranking changed
     lists: set[ListKey] = field(default_factory=set)  # mentor lists to persist
     exposure: set[str] = field(default_factory=set)  # mentors whose best in a partition changed
+    reranked: set[str] = field(default_factory=set)  # seekers re-ranked (pools may have moved)
 
 
 class TenantEngine:
@@ -124,8 +125,7 @@ class TenantEngine:
             self.lists.reshare(mentor_id)
 
     def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> None:
-        """Do not propose this mentor to this mentee, for any of their goals (a 'Not for me'
-        is about the person, domain/relationships.py)."""
+        """Never propose this mentor to this mentee, for any goal ('Not for me' is per person)."""
         for key in self.roster.seekers_of(mentee_id):
             if not self.roster.exclude(key, mentor_id, partition):
                 continue
@@ -139,9 +139,8 @@ class TenantEngine:
         self._rerank_dirty()
 
     def set_blocks(self, key: str, partition: int, excluded: Iterable[str], paused: bool) -> None:
-        """One goal's exclusions and whether it waits, as the store's relationships and
-        answers give them now (domain/relationships.blocks); it is re-ranked if either
-        changed."""
+        """One goal's exclusions and whether it waits, as the store gives them now
+        (domain/relationships.blocks); re-ranked if either changed."""
         changed = self.roster.set_excluded(key, excluded, partition)
         if paused != (key in self.roster.paused):
             changed = True
@@ -264,8 +263,9 @@ class TenantEngine:
 
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:
-        changes = Changes(self.rankings.changed, self.lists.changed, self.lists.best_changed)
-        self.rankings.changed, self.lists.changed, self.lists.best_changed = set(), set(), set()
+        r, lists = self.rankings, self.lists
+        changes = Changes(r.changed, lists.changed, lists.best_changed, r.reranked)
+        r.changed, r.reranked, lists.changed, lists.best_changed = set(), set(), set(), set()
         return changes
 
     def ranking(self, key: str) -> tuple[Ranked, ...]:
