@@ -141,14 +141,13 @@ class PostgresMatchingTransaction:
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         stored = await self._conn.fetchval(
-            "INSERT INTO goals (tenant_id, mentee_id, goal_id, version, partition, goal)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, mentee_id, goal_id)"
+            "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, goal_id)"
             " DO UPDATE SET version = EXCLUDED.version, partition = EXCLUDED.partition,"
             " goal = EXCLUDED.goal, closed = false WHERE goals.version < EXCLUDED.version"
             " RETURNING true",
             tenant_id,
             goal.mentee_id,
-            goal.goal_id,
             goal.version,
             partition,
             goal_to_json(goal),
