@@ -91,6 +91,8 @@ def test_a_not_for_me_is_about_the_person_for_every_goal() -> None:
         sk("x1", "career"): ("m1",),
         sk("x1", "project"): ("m2",),
     }
+    assert mentors_of(sent(cluster, "career")[-1]) == ("m1",)
+    assert mentors_of(sent(cluster, "project")[-1]) == ("m2",)
 
 
 def test_a_request_for_one_goal_keeps_the_mentor_out_of_the_others_and_a_start_pauses_it() -> None:
@@ -127,6 +129,9 @@ def test_a_mentors_seats_are_shared_across_a_mentees_goals() -> None:
     """One free seat: the request for one goal takes it (the profile says so), and the
     mentor leaves every ranking, the other goal's too."""
     one_seat = mentor("m3", skills=KUBERNETES + GO, capacity=1)
+    before = run(*PEOPLE, profile(one_seat), *career_and_project())
+    assert len(before.rankings(TENANT)) == 2
+    assert all("m3" in ranking for ranking in before.rankings(TENANT).values())
     cluster = run(
         *PEOPLE,
         profile(one_seat),
@@ -146,3 +151,4 @@ def test_a_goal_with_nobody_gets_an_empty_first_proposal_and_the_other_goal_is_u
     assert [mentors_of(p) for p in sent(cluster, "rare")] == [()]
     assert sent(cluster, "rare")[0].payload.awaited
     assert [mentors_of(p) for p in sent(cluster, "career")] == [("m1",)]
+    assert cluster.stored_proposals(TENANT) == {sk("x1", "career"): {"m1"}, sk("x1", "rare"): set()}
