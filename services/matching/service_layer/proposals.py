@@ -159,7 +159,8 @@ def _next_proposal(
         return None
     shown = proposed(engine, key)  # spread across the mentee's goals
     mentor_ids = tuple(r.mentor_id for r in shown)
-    forced = cause.told is not None and cause.told.forced
+    # a closed goal is never answered (its mentee closed it), only its stored proposal emptied
+    forced = cause.told is not None and cause.told.forced and key in engine.roster.goals
     if not is_due(current, mentor_ids, forced):
         return None
     proposal = CurrentProposal(
