@@ -154,6 +154,10 @@ async def decline_everyone(platform: Platform, smtp: SmtpSink, unique: str) -> t
     await put(platform, f"/v1/profiles/m2-{unique}", mentor_body("Alan Turing", skills=GO))
     grace = mentor_body("Grace Hopper", skills=[{"name": "kubernetes", "level": 5}, *GO])
     await put(platform, f"/v1/profiles/m1-{unique}", grace)
+    # Once another mentee is proposed Grace, matching knows her: the mentee's goal is not
+    # first told that it waits (an email more would reach the per-mentee rate limit).
+    probe = await mentee_with_goal(platform, f"probe-{unique}", goal_body())
+    await email_with(smtp, probe, "Grace Hopper", "Grace proposed to another mentee")
     email = await mentee_with_goal(platform, unique, goal_body())
     first = await email_with(smtp, email, "Not for me", "the goal's email")
     assert (await platform.http.post(link(first, "Not for me"))).status_code == 200
