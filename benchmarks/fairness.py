@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from services.matching.domain.batch import may_meet, ranked_mentees
+from services.matching.domain.batch import may_meet, ranked_seekers
 from services.matching.domain.constraints import open_to_mentees
 from services.matching.domain.engine import TenantEngine, population
 from services.matching.domain.people import Person
@@ -32,32 +32,37 @@ class Fairness:
 
 def fairness(engine: TenantEngine) -> Fairness:
     pop = population(engine)
-    mentees = ranked_mentees(pop)
+    mentees = ranked_seekers(pop)  # (seeker, person): one per open goal
     open_mentors = [
         m for m in pop.people.values() if open_to_mentees(m, pop.accepted.get(m.user_id, 0))
     ]
     candidate_of = Counter(mentor for by in engine.lists.shown_by.values() for mentor in by)
     named = Counter(r.mentor_id for ranking in engine.rankings.by_mentee.values() for r in ranking)
-    unranked = [x for x in mentees if not engine.ranking(x.user_id)]
+    unranked = [(k, x) for k, x in mentees if not engine.ranking(k)]
 
     def unmatched(counted: Counter[str]) -> int:
         left = [m for m in open_mentors if counted[m.user_id] < engine.budget(m.user_id)]
         holding = by_skill(left, lambda m: m.skills)
         return sum(
             1
-            for x in unranked
-            if any(may_meet(pop, x, m) for m in holders(holding, pop.goals[x.user_id].skills))
+            for k, x in unranked
+            if any(may_meet(pop, k, x, m) for m in holders(holding, pop.goals[k].skills))
         )
 
     never = [m for m in open_mentors if not named[m.user_id]]
-    wanting = by_skill(mentees, lambda x: pop.goals[x.user_id].skills) if never else {}
+    wanting: dict[str, list[tuple[str, Person]]] = defaultdict(list)
+    for k, x in mentees if never else ():
+        for skill in pop.goals[k].skills:
+            wanting[skill].append((k, x))
     return Fairness(
         rankable_mentees=len(mentees),
         unmatched_rankable_mentees=unmatched(candidate_of),
         unmatched_if_proposals_counted=unmatched(named),
         mentors_with_free_seats=len(open_mentors),
         mentors_never_shown_with_free_seats=sum(
-            1 for m in never if any(may_meet(pop, x, m) for x in holders(wanting, m.skills))
+            1
+            for m in never
+            if any(may_meet(pop, k, x, m) for skill in m.skills for k, x in wanting.get(skill, ()))
         ),
     )
 

@@ -104,20 +104,29 @@ class ProposalCause(_Strict):
 
 
 class MatchProposedPayload(_Strict):
+    """One goal's proposal: matching ranks each open goal of a mentee apart and publishes one
+    MatchProposed per (tenant, mentee, goal_id). A goal with nobody to propose gets an empty
+    `mentors` list whenever it becomes empty, its first ranking included: it is on the waiting
+    list, and the next proposal follows when a suitable mentor appears or frees a seat."""
+
     mentee_id: UserId
-    goal_id: str = Field(max_length=64)
+    goal_id: str = Field(max_length=64, description="The goal this proposal answers.")
     proposal_id: UUID = Field(
         description="Identifies this proposal; notifications email each once."
     )
-    ranking_version: int = Field(ge=1, description="Monotonic per mentee; a lower one is stale.")
+    ranking_version: int = Field(
+        ge=1,
+        description="Monotonic per (mentee, goal_id): a lower one for the same goal is stale. "
+        "Order and deduplicate proposals per goal, never per mentee (each goal counts its own).",
+    )
     mentors: list[ProposedMentor] = Field(max_length=20)
     awaited: bool = Field(
         default=True,
         description="True when the mentee is waiting for this proposal: it answers their own "
-        "event (a goal, their profile, a decline or an accept) or is the first with mentors "
-        "for their goal. False when other people's changes (a mentor's profile or seats, a "
-        "fuller mentor list) refreshed a proposal they already have. Notifications sends "
-        "awaited proposals first.",
+        "event (a goal, their profile, a decline or an accept), is the first for the goal, or "
+        "is the first with mentors after an empty one. False when other people's changes "
+        "(a mentor's profile or seats, a fuller mentor list) refreshed a proposal they "
+        "already have. Notifications sends awaited proposals first.",
         examples=[True],
     )
     cause: ProposalCause | None = Field(

@@ -60,10 +60,19 @@ class ProposalsPage(_Strict):
     proposal_id: UUID | None = Field(
         description="The proposal these mentors were sent in; null before the first one."
     )
-    ranking_version: int = Field(ge=0, description="Grows with every proposal for this mentee.")
+    ranking_version: int = Field(
+        ge=0, description="Grows with every proposal for this goal (per mentee and goal_id)."
+    )
     proposed_at: datetime | None = None
     waiting: bool = Field(
-        description="The goal receives no proposals now: a relationship for it is active."
+        default=False,
+        description="On the waiting list: the goal is open, no relationship for it is active, "
+        "and nobody suitable can be proposed now (its current proposal is empty). Its next "
+        "proposal follows as soon as a suitable mentor appears or frees a seat.",
+    )
+    paused: bool = Field(
+        default=False,
+        description="The goal receives no proposals now: a relationship for it is active.",
     )
     items: list[RankedMentor]
     next_cursor: str | None = Field(
@@ -151,5 +160,8 @@ class PreviewRequest(_Strict):
 class Preview(_Strict):
     mentee_id: UserId
     goal_id: str
-    waiting: bool = Field(description="The goal receives no proposals now (see ProposalsPage).")
+    waiting: bool = Field(
+        description="A relationship for this goal is active: it receives no proposals now "
+        "(ProposalsPage.paused)."
+    )
     items: list[RankedMentor] = Field(description="The ranking these weights would give.")

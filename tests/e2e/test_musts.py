@@ -15,6 +15,7 @@ from devenv.smtp_sink import SmtpSink
 from shared.contracts.goals import CriteriaWeights
 from tests.e2e.test_proposals_follow_the_mentee import (
     WAIT_S,
+    email_with,
     mentee_with_goal,
     nth_email,
     put,
@@ -102,9 +103,8 @@ async def test_nobody_meeting_the_musts_is_emailed_with_the_alternative(
         # Once another mentee is proposed Grace, matching knows her: the Dutch goal's answer is
         # then about the musts, not about an empty tenant (which gets no email at all).
         probe = await mentee_with_goal(platform, f"probe-{unique}", goal_body())
-        assert mentors_named(await nth_email(smtp_sink, probe, 1, "Grace proposed")) == [
-            "Grace Hopper"
-        ]
+        grace_proposed = await email_with(smtp_sink, probe, "Request an intro", "Grace proposed")
+        assert mentors_named(grace_proposed) == ["Grace Hopper"]
         goal = goal_body(musts={"languages": ["nl"]})
         email = await mentee_with_goal(platform, unique, goal)
         told = await nth_email(smtp_sink, email, 1, "the email that nobody speaks Dutch")
@@ -117,5 +117,7 @@ async def test_nobody_meeting_the_musts_is_emailed_with_the_alternative(
         assert "You are on the waiting list" in told and mentors_named(told) == []
 
         await put(platform, f"/v1/profiles/m1-{unique}", {**grace, "languages": ["en", "nl"]})
-        proposed = await nth_email(smtp_sink, email, 2, "the proposal once Grace speaks Dutch")
+        proposed = await email_with(
+            smtp_sink, email, "Request an intro", "the proposal once Grace speaks Dutch"
+        )
         assert mentors_named(proposed) == ["Grace Hopper"], proposed

@@ -17,8 +17,10 @@ from aiokafka import AIOKafkaProducer
 
 from devenv.infra import KafkaEndpoint
 from services.matching.bootstrap import MatchingService, bootstrap
-from services.matching.domain.batch import Population, recompute
+from services.matching.domain import batch
+from services.matching.domain.batch import Population
 from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.domain.seekers import seeker_key
 from services.matching.settings import MatchingSettings
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import GoalSet
@@ -58,9 +60,10 @@ def expected_proposals(
         if isinstance(event, ProfileUpdated):
             pop.people[event.key] = person_from_profile(event.payload)
         elif isinstance(event, GoalSet):
-            pop.goals[event.key] = goal_from_payload(event.payload)
+            found = goal_from_payload(event.payload)
+            pop.goals[seeker_key(event.key, found.goal_id)] = found
 
-    ranked = recompute(pop, settings.engine_config())
+    ranked = batch.proposals(pop, settings.engine_config())
     return {mentee_id: set(mentors) for mentee_id, mentors in ranked.items() if mentors}
 
 
@@ -81,10 +84,14 @@ async def publish(kafka: KafkaSettings, events: list[EventEnvelope]) -> None:
 async def stored_proposals(database_url: str) -> dict[str, set[str]]:
     conn = await asyncpg.connect(database_url)
     try:
-        rows = await conn.fetch("SELECT mentee_id, mentor_ids FROM matching.proposals")
+        rows = await conn.fetch("SELECT mentee_id, goal_id, mentor_ids FROM matching.proposals")
     finally:
         await conn.close()
-    return {r["mentee_id"]: set(r["mentor_ids"]) for r in rows if r["mentor_ids"]}
+    return {
+        seeker_key(r["mentee_id"], r["goal_id"]): set(r["mentor_ids"])
+        for r in rows
+        if r["mentor_ids"]
+    }
 
 
 @asynccontextmanager
@@ -158,9 +165,9 @@ async def test_adding_and_removing_an_instance_under_load_loses_and_doubles_noth
         MatchProposed.model_validate_json(r.value)
         for r in await read_all(settings.kafka, PROPOSALS.qualified(topic_prefix))
     ]
-    versions: dict[tuple[str, int], set[str]] = defaultdict(set)
-    for proposal in proposals:
-        versions[proposal.key, proposal.payload.ranking_version].add(
+    versions: dict[tuple[str, str, int], set[str]] = defaultdict(set)
+    for proposal in proposals:  # ranking versions count per goal
+        versions[proposal.key, proposal.payload.goal_id, proposal.payload.ranking_version].add(
             str(proposal.payload.proposal_id)
         )
     doubled = {key: ids for key, ids in versions.items() if len(ids) > 1}

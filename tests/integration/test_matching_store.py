@@ -17,6 +17,7 @@ from services.matching.adapters.stored_people import person_to_json
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import population
 from services.matching.domain.people import goal_from_payload, person_from_profile
+from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileUpdated
@@ -127,14 +128,15 @@ async def test_a_restore_joins_each_goal_to_its_mentee_whichever_arrived_alone(
     assert (after.people, after.goals) == (before.people, before.goals)
     assert restored.roster.partition_of == engine.roster.partition_of
     assert restored.ranking_ids() == engine.ranking_ids()
-    assert restored.ranking_ids()["both"]
+    assert restored.ranking_ids()[seeker_key("both", "g1")]
 
     for either in (engine, restored):  # what arrived alone is completed after the restore
         either.put_mentee(person_from_profile(mentee("goal-only")), 1)
         either.put_goal(goal_from_payload(goal("profile-only")), 1)
         either.drain()
     assert restored.ranking_ids() == engine.ranking_ids()
-    assert restored.ranking_ids()["goal-only"] and restored.ranking_ids()["profile-only"]
+    ranked = restored.ranking_ids()
+    assert ranked[seeker_key("goal-only", "g1")] and ranked[seeker_key("profile-only", "g1")]
 
 
 async def test_a_poll_of_goals_stores_what_one_event_at_a_time_would(pool: asyncpg.Pool) -> None:
@@ -174,7 +176,7 @@ async def test_a_poll_of_goals_stores_what_one_event_at_a_time_would(pool: async
         ("e", 5),
     ]
     engine = await live.engine(tenant)
-    assert {m: g.version for m, g in engine.roster.goals.items()} == {
+    assert {g.mentee_id: g.version for g in engine.roster.goals.values()} == {
         "a": 3,
         "c": 1,
         "d": 1,

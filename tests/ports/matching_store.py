@@ -17,6 +17,7 @@ import pytest
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.relationships import Relationship, State
+from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     StateLoader,
@@ -36,9 +37,16 @@ def relationship(
     return Relationship(request_id, mentee_id, mentor_id, goal_id, state, version)
 
 
-def proposal(mentee_id: str, mentor_ids: tuple[str, ...], version: int = 1) -> StoredProposal:
-    current = CurrentProposal(version, "g1", mentor_ids)
+def proposal(
+    mentee_id: str, mentor_ids: tuple[str, ...], version: int = 1, goal_id: str = "g1"
+) -> StoredProposal:
+    current = CurrentProposal(version, goal_id, mentor_ids)
     return StoredProposal(mentee_id, 0, current, uuid.uuid4())
+
+
+def sk(mentee_id: str, goal_id: str = "g1") -> str:
+    """The seeker key of the mentee's goal (domain/seekers.py)."""
+    return seeker_key(mentee_id, goal_id)
 
 
 class RolledBack(Exception):
@@ -81,6 +89,11 @@ class MatchingStoreContract:
             assert not await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 1)), 0)
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 3)), 0)
             assert await tx.save_goal_if_newer(OTHER, goal_from_payload(goal("x", 1)), 0)
+            # another goal of the same mentee is stored beside it, with its own versions
+            other = goal_from_payload(goal("x", 4, goal_id="g2"))
+            assert await tx.save_goal_if_newer(TENANT, other, 0)
+            assert not await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 3)), 0)
+            assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 5)), 0)
 
     async def test_a_closed_goal_keeps_its_version_and_is_not_restored(
         self, uow: UnitOfWork, loader: StateLoader
@@ -88,15 +101,18 @@ class MatchingStoreContract:
         async with uow.transaction() as tx:
             await tx.save_person(TENANT, person_from_profile(mentee("x")), 0)
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)
+            kept = goal_from_payload(goal("x", 1, goal_id="kept"))
+            assert await tx.save_goal_if_newer(TENANT, kept, 0)
             assert not await tx.close_goal_if_newer(TENANT, "x", "other-goal", 3)
             assert not await tx.close_goal_if_newer(TENANT, "x", "g1", 2)  # not newer
             assert await tx.close_goal_if_newer(TENANT, "x", "g1", 3)
             assert not await tx.close_goal_if_newer(TENANT, "x", "g1", 4)  # closed already
             assert not await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)
-        assert not (await loader.load({0}, CONFIG))[TENANT].roster.goals
+        assert set((await loader.load({0}, CONFIG))[TENANT].roster.goals) == {sk("x", "kept")}
         async with uow.transaction() as tx:
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 4)), 0)
-        assert set((await loader.load({0}, CONFIG))[TENANT].roster.goals) == {"x"}
+        restored = set((await loader.load({0}, CONFIG))[TENANT].roster.goals)
+        assert restored == {sk("x"), sk("x", "kept")}
 
     async def test_a_mentors_seats_taken_are_its_profiles(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
@@ -105,19 +121,25 @@ class MatchingStoreContract:
             stored = await tx.stored_person(TENANT, "m1")
             assert stored is not None and stored.seats_taken == 2
 
-    async def test_a_mentors_exclusions_are_read_per_partition_in_mentee_order(
+    async def test_a_mentors_exclusions_are_read_per_partition_for_each_open_goal(
         self, uow: UnitOfWork
     ) -> None:
         async with uow.transaction() as tx:
+            for mentee_id in ("x1", "x2", "x3"):
+                await tx.save_goal_if_newer(TENANT, goal_from_payload(goal(mentee_id)), 0)
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x2", 2, goal_id="g2")), 0)
             await tx.save_pair(TENANT, "x2", "m1", 0, "declined")
             await tx.save_pair(TENANT, "x3", "m1", 1, "accepted")
             await tx.save_pair(TENANT, "x1", "m2", 0, "declined")
             await tx.save_pair(TENANT, "x1", "m1", 0, "accepted")
             await tx.save_pair(TENANT, "x1", "m1", 0, "declined")  # a later answer replaces it
         async with uow.transaction() as tx:
-            assert await tx.excluded_mentees(TENANT, "m1", 0) == ["x1", "x2"]
-            assert await tx.excluded_mentees(TENANT, "m1", 1) == ["x3"]
-            assert await tx.excluded_mentees(OTHER, "m1", 0) == []
+            # a declined mentor is out of every open goal of the mentee's (per person)
+            assert await tx.excluded_seekers(TENANT, "m1", 0) == sorted(
+                [sk("x1"), sk("x2"), sk("x2", "g2")]
+            )
+            assert await tx.excluded_seekers(TENANT, "m1", 1) == [sk("x3")]
+            assert await tx.excluded_seekers(OTHER, "m1", 0) == []
             assert await tx.declined_mentors(TENANT, "x1") == ["m1", "m2"]
             assert await tx.declined_mentors(OTHER, "x1") == []
 
@@ -127,6 +149,8 @@ class MatchingStoreContract:
         asked = relationship("x1", "m1", "requested", 1)
         async with uow.transaction() as tx:
             await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x1")), 0)
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x3")), 0)
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x3", 2, goal_id="g2")), 0)
             assert await tx.save_relationship_if_newer(TENANT, asked, 0)
             assert await tx.save_relationship_if_newer(
                 TENANT, replace(asked, state="declined", version=3), 0
@@ -145,18 +169,21 @@ class MatchingStoreContract:
                 replace(asked, state="declined", version=3)
             ]
             assert await tx.relationships_of(OTHER, "x1") == []
-            # x1: declined for its current goal g1; x2: ended for g0, and x2 has no goal now
-            assert await tx.excluded_mentees(TENANT, "m1", 0) == ["x1"]
-            assert await tx.excluded_mentees(TENANT, "m1", 1) == ["x3"]  # active: any goal
+            # x1: declined for its open goal g1; x2: ended for g0, and x2 has no open goal
+            assert await tx.excluded_seekers(TENANT, "m1", 0) == [sk("x1")]
+            # active: out of every open goal of the mentee's
+            assert await tx.excluded_seekers(TENANT, "m1", 1) == [sk("x3"), sk("x3", "g2")]
 
     async def test_proposals_are_read_back_for_the_mentees_asked(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
             assert await tx.current_proposals(TENANT, ["x1"]) == {}
             await tx.save_proposals(TENANT, [proposal("x1", ("m1", "m2")), proposal("x2", ())])
             await tx.save_proposals(TENANT, [proposal("x1", ("m3",), version=2)])
+            await tx.save_proposals(TENANT, [proposal("x1", (), goal_id="g2")])
         async with uow.transaction() as tx:
             assert await tx.current_proposals(TENANT, ["x1", "x3"]) == {
-                "x1": CurrentProposal(2, "g1", ("m3",))
+                ("x1", "g1"): CurrentProposal(2, "g1", ("m3",)),
+                ("x1", "g2"): CurrentProposal(1, "g2", ()),
             }
             assert await tx.current_proposals(OTHER, ["x1", "x2"]) == {}
 
@@ -171,13 +198,14 @@ class MatchingStoreContract:
             await tx.save_pair(TENANT, "p", "m1", 0, "declined")  # as mentee
             await tx.save_pair(TENANT, "x1", "p", 0, "accepted")  # as mentor
             await tx.save_pair(TENANT, "x1", "m1", 0, "declined")  # not theirs
+            await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x1")), 0)
             await tx.save_proposals(TENANT, [proposal("p", ("m1",))])
         async with uow.transaction() as tx:
             await tx.forget_person(TENANT, "p")
         async with uow.transaction() as tx:
             assert await tx.stored_person(TENANT, "p") is None
-            assert await tx.excluded_mentees(TENANT, "p", 0) == []
-            assert await tx.excluded_mentees(TENANT, "m1", 0) == ["x1"]
+            assert await tx.excluded_seekers(TENANT, "p", 0) == []
+            assert await tx.excluded_seekers(TENANT, "m1", 0) == [sk("x1")]
             assert await tx.relationships_of(TENANT, "p") == []
             assert [r.mentor_id for r in await tx.relationships_of(TENANT, "x1")] == ["m1"]
             assert await tx.current_proposals(TENANT, ["p"]) == {}
@@ -211,9 +239,9 @@ class MatchingStoreContract:
             await tx.save_person(OTHER, person_from_profile(mentee("x0")), 0)
             await tx.save_lists(
                 [
-                    (TENANT, "m0", 0, [("x0", 0.75)], False),
-                    (TENANT, "m1", 1, [("x1", 0.5)], False),
-                    (TENANT, "m1", 0, [("x0", 0.25)], False),
+                    (TENANT, "m0", 0, [(sk("x0"), 0.75)], False),
+                    (TENANT, "m1", 1, [(sk("x1"), 0.5)], False),
+                    (TENANT, "m1", 0, [(sk("x0"), 0.25)], False),
                 ]
             )
         async with uow.transaction() as tx:
@@ -222,15 +250,15 @@ class MatchingStoreContract:
         engines = await loader.load({0, 1}, CONFIG)
         assert set(engines) == {TENANT, OTHER}
         engine = engines[TENANT]
-        assert engine.list_entries("m0", 0) == ([("x0", 0.75)], False)
-        assert engine.list_entries("m1", 1) == ([("x1", 0.5)], False)
+        assert engine.list_entries("m0", 0) == ([(sk("x0"), 0.75)], False)
+        assert engine.list_entries("m1", 1) == ([(sk("x1"), 0.5)], False)
         assert engine.list_entries("m1", 0) == ([], False)
         assert engine.roster.partition_of == {"m0": 0, "m1": 1, "x0": 0, "x1": 1}
-        assert set(engine.roster.goals) == {"x0", "x1"}
-        assert engine.ranking_ids() == {"x0": ("m0",), "x1": ("m1",)}
+        assert set(engine.roster.goals) == {sk("x0"), sk("x1")}
+        assert engine.ranking_ids() == {sk("x0"): ("m0",), sk("x1"): ("m1",)}
         only_one = await loader.load({1}, CONFIG, TENANT)
         assert set(only_one) == {TENANT}
-        assert set(only_one[TENANT].roster.goals) == {"x1"}
+        assert set(only_one[TENANT].roster.goals) == {sk("x1")}
 
     async def test_lists_owned_elsewhere_count_toward_the_tenant_wide_cap(
         self, uow: UnitOfWork, loader: StateLoader
@@ -245,22 +273,22 @@ class MatchingStoreContract:
                 await tx.save_goal_if_newer(TENANT, goal_from_payload(goal(f"x{index}")), index)
             await tx.save_lists(
                 [
-                    (TENANT, "m1", 0, [("x0", 0.75)], False),
-                    (TENANT, "m1", 1, [("x1", 0.5)], False),
-                    (OTHER, "m1", 0, [("x0", 0.75)], False),
+                    (TENANT, "m1", 0, [(sk("x0"), 0.75)], False),
+                    (TENANT, "m1", 1, [(sk("x1"), 0.5)], False),
+                    (OTHER, "m1", 0, [(sk("x0"), 0.75)], False),
                 ]
             )
         async with uow.transaction() as tx:
-            assert await tx.lists_elsewhere(TENANT, "m1", {1}) == {0: [("x0", 0.75)]}
+            assert await tx.lists_elsewhere(TENANT, "m1", {1}) == {0: [(sk("x0"), 0.75)]}
             assert await tx.lists_elsewhere(TENANT, "m1", {0, 1}) == {}
 
         both = (await loader.load({0, 1}, one_each))[TENANT]
-        assert both.ranking_ids() == {"x0": ("m1",), "x1": ()}
+        assert both.ranking_ids() == {sk("x0"): ("m1",), sk("x1"): ()}
         second = (await loader.load({1}, one_each, TENANT))[TENANT]
-        assert second.list_entries("m1", 1) == ([("x1", 0.5)], False)
-        assert second.ranking_ids() == {"x1": ()}
+        assert second.list_entries("m1", 1) == ([(sk("x1"), 0.5)], False)
+        assert second.ranking_ids() == {sk("x1"): ()}
         first = (await loader.load({0}, one_each, TENANT))[TENANT]
-        assert first.ranking_ids() == {"x0": ("m1",)}
+        assert first.ranking_ids() == {sk("x0"): ("m1",)}
 
     async def test_a_restore_brings_back_seats_exclusions_and_waiting_goals(
         self, uow: UnitOfWork, loader: StateLoader
@@ -283,9 +311,9 @@ class MatchingStoreContract:
             await tx.save_relationship_if_newer(TENANT, relationship("x1", "m0", "active", 2), 0)
         engine = (await loader.load({0}, CONFIG))[TENANT]
         assert engine.roster.accepted["m3"] == 1
-        assert engine.roster.excluded["x0"] == {"m0", "m1"}  # m2 ended for another goal
-        assert engine.roster.paused == {"x1"}
-        assert "x1" not in engine.search.ranked_mentee_ids()
+        assert engine.roster.excluded[sk("x0")] == {"m0", "m1"}  # m2 ended for another goal
+        assert engine.roster.paused == {sk("x1")}
+        assert sk("x1") not in engine.search.ranked_mentee_ids()
 
     async def test_a_keyed_reference_names_a_person_without_their_id(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:

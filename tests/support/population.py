@@ -20,6 +20,7 @@ from services.matching.domain.people import (
     shared_background,
     shared_names,
 )
+from shared.contracts.goals import DEFAULT_GOAL_ID
 
 SKILL_COUNT = 300
 ZIPF_EXPONENT = 1.1
@@ -132,12 +133,16 @@ def mentee(rng: random.Random, user_id: str) -> Person:
     return person(rng, user_id, False, skills, rng.randint(0, 15))
 
 
-def goal(rng: random.Random, mentee_id: str, version: int = 1) -> Goal:
+def goal(
+    rng: random.Random, mentee_id: str, version: int = 1, goal_id: str = DEFAULT_GOAL_ID
+) -> Goal:
+    """The mentee's goal `goal_id` (a newer version of the same goal, by default the goal
+    `default`: matching ranks each goal of a mentee apart, ADR 0012)."""
     size = rng.choices(GOAL_SIZES, GOAL_SIZE_WEIGHTS)[0]
     return Goal(
         mentee_id=mentee_id,
         version=version,
-        goal_id=f"{mentee_id}-g{version}",
+        goal_id=goal_id,
         skills=tuple(SKILLS.distinct(rng, size)),
         industries=shared_names(sorted(INDUSTRY_DRAW.distinct(rng, rng.choice((0, 0, 1))))),
         functions=shared_names(sorted(FUNCTION_DRAW.distinct(rng, rng.choice((0, 0, 1))))),

@@ -109,7 +109,7 @@ def test_a_batch_dead_letters_each_invalid_record_once_whatever_retries_follow()
         (1, "invalid_json"),
     ]
     assert producer.letters[1].original_size == len(OVERSIZED)
-    assert set(uow.state.goals) == {(TENANT, "ada")}
+    assert set(uow.state.goals) == {(TENANT, "ada", "g1")}
 
 
 async def test_a_single_message_subscriber_moves_past_an_oversized_invalid_message() -> None:

@@ -115,7 +115,7 @@ def test_a_failover_never_dead_letters_a_valid_event() -> None:
     many times more than the poison budget, then the event is stored."""
     outage = [type(e)(str(e)) for e in TEMPORARY[:6] for _ in range(2)]
     script = FailingThenWorking(outage)
-    assert _consume_until_done(script) == {(TENANT, "ada")}
+    assert _consume_until_done(script) == {(TENANT, "ada", "g1")}
     assert script.letters == []
 
 
@@ -124,7 +124,7 @@ def test_outage_retries_do_not_spend_the_poison_budget() -> None:
     retry, not a dead letter (the budget is 3)."""
     failures: list[BaseException] = [TransientError("database away") for _ in range(10)]
     script = FailingThenWorking([*failures, RuntimeError("one-off"), RuntimeError("again")])
-    assert _consume_until_done(script) == {(TENANT, "ada")}
+    assert _consume_until_done(script) == {(TENANT, "ada", "g1")}
     assert script.letters == []
 
 

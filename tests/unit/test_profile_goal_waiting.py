@@ -30,7 +30,7 @@ def page(proposal_id: uuid.UUID | None, items: list[dict[str, Any]]) -> dict[str
         "goal_id": "g1",
         "proposal_id": str(proposal_id) if proposal_id else None,
         "ranking_version": 3 if proposal_id else 0,
-        "waiting": False,
+        "waiting": proposal_id is not None and not items,  # as matching words it (reads.py)
         "items": items,
         "next_cursor": None,
     }

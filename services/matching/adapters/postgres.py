@@ -11,6 +11,7 @@ import asyncpg
 from services.matching.adapters.stored_people import goal_to_json, person_from_json, person_to_json
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.relationships import Relationship, excludes
+from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     PairState,
@@ -31,12 +32,19 @@ MENTEE_RELATIONSHIPS = (
     "SELECT request_id, mentee_id, mentor_id, goal_id, state, version, never_again"
     " FROM relationships WHERE tenant_id = $1 AND mentee_id = $2 ORDER BY request_id"
 )
+# One row per relationship and open goal of its mentee: the rule is per goal.
 MENTOR_RELATIONSHIPS = (
     "SELECT r.request_id, r.mentee_id, r.mentor_id, r.goal_id, r.state, r.version,"
-    " r.never_again, g.goal::jsonb ->> 'goal_id' AS current_goal"
-    " FROM relationships r LEFT JOIN goals g"
+    " r.never_again, g.goal_id AS open_goal"
+    " FROM relationships r JOIN goals g"
     " ON g.tenant_id = r.tenant_id AND g.mentee_id = r.mentee_id AND NOT g.closed"
     " WHERE r.tenant_id = $1 AND r.mentor_id = $2 AND r.partition = $3"
+)
+# The mentor's stored pairs (per person), once for each open goal of the mentee.
+MENTOR_PAIRS = (
+    "SELECT p.mentee_id, g.goal_id FROM pairs p JOIN goals g"
+    " ON g.tenant_id = p.tenant_id AND g.mentee_id = p.mentee_id AND NOT g.closed"
+    " WHERE p.tenant_id = $1 AND p.mentor_id = $2 AND p.partition = $3"
 )
 
 
@@ -57,7 +65,7 @@ PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 
 CLOSE_GOAL = (
     "UPDATE goals SET version = $4, closed = true WHERE tenant_id = $1 AND mentee_id = $2"
-    " AND goal::jsonb ->> 'goal_id' = $3 AND version < $4 AND NOT closed RETURNING true"
+    " AND goal_id = $3 AND version < $4 AND NOT closed RETURNING true"
 )
 
 
@@ -134,9 +142,10 @@ class PostgresMatchingTransaction:
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         stored = await self._conn.fetchval(
             "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id) DO UPDATE"
-            " SET version = EXCLUDED.version, partition = EXCLUDED.partition, goal = EXCLUDED.goal,"
-            " closed = false WHERE goals.version < EXCLUDED.version RETURNING true",
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, goal_id)"
+            " DO UPDATE SET version = EXCLUDED.version, partition = EXCLUDED.partition,"
+            " goal = EXCLUDED.goal, closed = false WHERE goals.version < EXCLUDED.version"
+            " RETURNING true",
             tenant_id,
             goal.mentee_id,
             goal.version,
@@ -173,22 +182,15 @@ class PostgresMatchingTransaction:
         )
         return [r["mentor_id"] for r in rows]
 
-    async def excluded_mentees(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
-        pairs = await self._conn.fetch(
-            "SELECT mentee_id FROM pairs WHERE tenant_id = $1 AND mentor_id = $2"
-            " AND partition = $3",
-            tenant_id,
-            mentor_id,
-            partition,
-        )
-        rows = await self._conn.fetch(
-            MENTOR_RELATIONSHIPS,
-            tenant_id,
-            mentor_id,
-            partition,
-        )
-        held = {r["mentee_id"] for r in rows if excludes(relationship(r), r["current_goal"])}
-        return sorted(held | {r["mentee_id"] for r in pairs})
+    async def excluded_seekers(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+        pairs = await self._conn.fetch(MENTOR_PAIRS, tenant_id, mentor_id, partition)
+        rows = await self._conn.fetch(MENTOR_RELATIONSHIPS, tenant_id, mentor_id, partition)
+        held = {
+            seeker_key(r["mentee_id"], r["open_goal"])
+            for r in rows
+            if excludes(relationship(r), r["open_goal"])
+        }
+        return sorted(held | {seeker_key(r["mentee_id"], r["goal_id"]) for r in pairs})
 
     async def save_relationship_if_newer(
         self, tenant_id: str, relationship: Relationship, partition: int
@@ -261,16 +263,16 @@ class PostgresMatchingTransaction:
 
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]
-    ) -> dict[str, CurrentProposal]:
+    ) -> dict[tuple[str, str], CurrentProposal]:
         rows = await self._conn.fetch(
             "SELECT mentee_id, ranking_version, goal_id, mentor_ids FROM proposals"
             " WHERE tenant_id = $1 AND mentee_id = any($2::text[])"
-            " ORDER BY mentee_id FOR UPDATE",
+            " ORDER BY mentee_id, goal_id FOR UPDATE",
             tenant_id,
             list(mentee_ids),
         )
         return {
-            r["mentee_id"]: CurrentProposal(
+            (r["mentee_id"], r["goal_id"]): CurrentProposal(
                 r["ranking_version"], r["goal_id"], tuple(r["mentor_ids"])
             )
             for r in rows
@@ -282,7 +284,7 @@ class PostgresMatchingTransaction:
         await self._conn.executemany(
             "INSERT INTO proposals (tenant_id, mentee_id, partition, goal_id, ranking_version,"
             " proposal_id, mentor_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (tenant_id, mentee_id) DO UPDATE SET goal_id = EXCLUDED.goal_id,"
+            " ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE SET"
             " ranking_version = EXCLUDED.ranking_version, proposal_id = EXCLUDED.proposal_id,"
             " mentor_ids = EXCLUDED.mentor_ids, partition = EXCLUDED.partition,"
             " proposed_at = now()",

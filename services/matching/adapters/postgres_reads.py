@@ -22,11 +22,10 @@ class PostgresReadSnapshot:
         self._conn = conn
 
     async def mentee_goal(self, tenant_id: str, mentee_id: str, goal_id: str) -> MenteeGoal | None:
-        # By goal id, so the query holds whether a mentee has one goal row or one per goal.
         row = await self._conn.fetchrow(
             "SELECT p.features, g.goal FROM goals g JOIN people p"
             " ON p.tenant_id = g.tenant_id AND p.user_id = g.mentee_id"
-            " WHERE g.tenant_id = $1 AND g.mentee_id = $2 AND g.goal::jsonb ->> 'goal_id' = $3"
+            " WHERE g.tenant_id = $1 AND g.mentee_id = $2 AND g.goal_id = $3"
             " AND NOT g.closed",  # a closed goal (GoalClosed) reads as no goal
             tenant_id,
             mentee_id,

@@ -136,12 +136,13 @@ async def _load_engines(
                 r["mentor_id"], r["partition"], entries, r["truncated"]
             )
         for r in await conn.fetch(
-            "SELECT tenant_id, mentee_id, mentor_ids FROM proposals WHERE partition = ANY($1)"
+            "SELECT tenant_id, mentee_id, goal_id, mentor_ids FROM proposals"
+            " WHERE partition = ANY($1)"
             " AND ($2::text IS NULL OR tenant_id = $2)",
             owned,
             tenant_id,
         ):
-            restorer(r["tenant_id"]).proposal(r["mentee_id"], r["mentor_ids"])
+            restorer(r["tenant_id"]).proposal(r["mentee_id"], r["goal_id"], r["mentor_ids"])
     return {tenant: r.finish() for tenant, r in restorers.items()}
 
 

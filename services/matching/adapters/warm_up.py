@@ -10,6 +10,7 @@ from __future__ import annotations
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.people import Goal, Person
+from shared.contracts.goals import DEFAULT_GOAL_ID
 
 
 def compile_kernels() -> dict[str, tuple[str, ...]]:
@@ -19,7 +20,7 @@ def compile_kernels() -> dict[str, tuple[str, ...]]:
     engine.put_mentor_data(_person("warm-up-mentor", mentor=True))
     engine.put_mentee(_person("warm-up-mentee", mentor=False), 0)
     engine.put_goal(
-        Goal("warm-up-mentee", 1, "warm-up", ("warm-up",), (), (), "similar", ()), 0
+        Goal("warm-up-mentee", 1, DEFAULT_GOAL_ID, ("warm-up",), (), (), "similar", ()), 0
     )  # one mentee against many mentors
     engine.refresh_mentor("warm-up-mentor", [0])  # one mentor against many mentees
     return engine.ranking_ids()

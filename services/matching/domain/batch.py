@@ -21,15 +21,18 @@ from services.matching.domain.constraints import (
     within_cap,
 )
 from services.matching.domain.criteria import score_pair, skill_level_sum
-from services.matching.domain.diversify import Candidate, choose, jaccard
+from services.matching.domain.diversify import Candidate, by_relevance, diversify, jaccard
+from services.matching.domain.goal_spread import GoalPicks, spread
 from services.matching.domain.musts import meets
 from services.matching.domain.people import Goal, Person, tiebreak
+from services.matching.domain.seekers import seeker_key, split_seeker
 
 
 @dataclass
 class Population:
-    """The final state: people, goals, mentors' seats taken, excluded (mentee, mentor) pairs, and
-    mentees whose goal waits (an active relationship for it: not ranked)."""
+    """The final state: people, open goals by seeker (domain/seekers.py), mentors' seats taken,
+    excluded (seeker, mentor) pairs, and seekers whose goal waits (an active relationship for
+    it: not ranked)."""
 
     people: dict[str, Person] = field(default_factory=dict)
     goals: dict[str, Goal] = field(default_factory=dict)
@@ -56,63 +59,84 @@ def mentor_similarity(a: Person, b: Person) -> float:
     return traits_similarity(traits(a), traits(b))
 
 
-def ranked_mentees(pop: Population) -> list[Person]:
+def ranked_seekers(pop: Population) -> list[tuple[str, Person]]:
+    """The seekers ranked (an open goal of a mentee, not waiting), with their person."""
     return [
-        p
-        for p in pop.people.values()
-        if p.is_mentee and p.user_id in pop.goals and p.user_id not in pop.paused
+        (key, person)
+        for key, goal in pop.goals.items()
+        if (person := pop.people.get(goal.mentee_id)) is not None
+        and person.is_mentee
+        and key not in pop.paused
     ]
 
 
-def may_meet(pop: Population, mentee: Person, mentor: Person) -> bool:
+def may_meet(pop: Population, key: str, mentee: Person, mentor: Person) -> bool:
     """The hard constraints of a pair, besides the mentor being open (ADR 0005): never self or
     one's reporting line, never a pair excluded by feedback, a goal skill the mentor holds, and
     every must of the goal met (domain/musts.py)."""
-    goal = pop.goals[mentee.user_id]
+    goal = pop.goals[key]
     return (
         allowed_pair(mentee, mentor)
-        and (mentee.user_id, mentor.user_id) not in pop.excluded
+        and (key, mentor.user_id) not in pop.excluded
         and skill_level_sum(goal, mentor) > 0
         and meets(goal, mentor)
     )
 
 
-def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
-    mentees = ranked_mentees(pop)
-    allowed: dict[str, list[Candidate]] = defaultdict(list)
+def _allowed(pop: Population, config: EngineConfig) -> dict[str, list[Candidate]]:
+    """Each ranked seeker's candidates: the mentors whose exposure cap shows it."""
+    seekers = ranked_seekers(pop)
+    allowed: dict[str, list[Candidate]] = {key: [] for key, _ in seekers}
     for mentor in pop.people.values():
         accepted = pop.accepted.get(mentor.user_id, 0)
         if not open_to_mentees(mentor, accepted):
             continue
         budget = exposure_budget(free_seats(mentor, accepted), config)
-        scored: list[tuple[float, int, str]] = []  # (-score, tiebreak, mentee id)
-        for mentee in mentees:
-            if not may_meet(pop, mentee, mentor):
+        scored: list[tuple[float, int, str]] = []  # (-score, tiebreak, seeker)
+        for key, mentee in seekers:
+            if not may_meet(pop, key, mentee, mentor):
                 continue
-            score = score_pair(pop.goals[mentee.user_id], mentee, mentor).total
-            scored.append((-score, tiebreak(mentee.user_id), mentee.user_id))
+            score = score_pair(pop.goals[key], mentee, mentor).total
+            scored.append((-score, tiebreak(key), key))
         keys = [(s[0], s[1]) for s in scored] + pop.elsewhere.get(mentor.user_id, [])
         cutoff = exposure_cutoff(keys, budget)
-        for negative, order, mentee_id in scored:
+        for negative, order, key in scored:
             if within_cap((negative, order), cutoff):
-                allowed[mentee_id].append(
-                    Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id))
-                )
+                allowed[key].append(Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id)))
+    return allowed
+
+
+def picks(pop: Population, config: EngineConfig) -> dict[str, GoalPicks]:
+    """Each ranked seeker's ranking (MMR over its pool) and the pool it was chosen from."""
 
     def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:
         chosen = pop.people[str(picked.key)]
         return [mentor_similarity(pop.people[str(c.key)], chosen) for c in others]
 
-    return {
-        mentee.user_id: tuple(
-            str(c.key)
-            for c in choose(
-                allowed[mentee.user_id],
-                config.top_k,
-                config.pool_factor,
-                config.diversity,
-                similarities,
-            )
+    found = {}
+    for key, candidates in _allowed(pop, config).items():
+        pool = by_relevance(candidates)[: config.pool_factor * config.top_k]
+        ranking = diversify(pool, config.top_k, config.diversity, similarities)
+        found[key] = GoalPicks(
+            [(str(c.key), c.score) for c in ranking], [(str(c.key), c.score) for c in pool]
         )
-        for mentee in mentees
+    return found
+
+
+def recompute(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
+    """Every ranked seeker's ranking, as mentor ids."""
+    return {key: tuple(m for m, _ in p.ranking) for key, p in picks(pop, config).items()}
+
+
+def proposals(pop: Population, config: EngineConfig) -> dict[str, tuple[str, ...]]:
+    """Every ranked seeker's proposal: its ranking, spread across the mentee's goals
+    (domain/goal_spread.py)."""
+    by_mentee: dict[str, dict[str, GoalPicks]] = defaultdict(dict)
+    for key, found in picks(pop, config).items():
+        mentee_id, goal_id = split_seeker(key)
+        by_mentee[mentee_id][goal_id] = found
+    return {
+        seeker_key(mentee_id, goal_id): tuple(m for m, _ in shown)
+        for mentee_id, goals in by_mentee.items()
+        for goal_id, shown in spread(goals).items()
     }

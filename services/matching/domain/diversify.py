@@ -56,14 +56,3 @@ def diversify(
             latest = similarities(pool, picked)
             closest = [near if near >= s else s for near, s in zip(closest, latest, strict=True)]
     return chosen
-
-
-def choose(
-    candidates: Sequence[Candidate],
-    top_k: int,
-    pool_factor: int,
-    diversity: float,
-    similarities: Similarities,
-) -> list[Candidate]:
-    pool = by_relevance(candidates)[: pool_factor * top_k]
-    return diversify(pool, top_k, diversity, similarities)

@@ -27,6 +27,7 @@ from services.matching.domain.mentor_lists import stored_best
 from services.matching.domain.musts import unmet
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.relationships import HOLDING, Blocks, Relationship, blocks
+from services.matching.domain.seekers import seeker_key
 from shared.contracts.musts import requirement
 
 
@@ -44,6 +45,11 @@ class MenteeGoal:
     def blocks(self) -> Blocks:
         return blocks(self.goal.goal_id, self.declined, self.relationships)
 
+    @property
+    def key(self) -> str:
+        """The goal as matching ranks it: a seeker (domain/seekers.py)."""
+        return seeker_key(self.mentee.user_id, self.goal.goal_id)
+
     def with_weights(
         self, weights: tuple[float, ...], musts: tuple[tuple[str, str], ...] | None = None
     ) -> MenteeGoal:
@@ -58,32 +64,31 @@ StoredEntries = Sequence[tuple[str, float]]  # one partition's list: (mentee id,
 
 
 def others_best(
-    mentee_id: str, mentor: Person, lists: Sequence[StoredEntries], config: EngineConfig
+    seeker: str, mentor: Person, lists: Sequence[StoredEntries], config: EngineConfig
 ) -> list[OrderKey]:
-    """The order keys of the mentor's best other mentees in each partition: what the mentee's
-    own key is weighed against in the mentor's tenant-wide exposure cap."""
+    """The order keys of the mentor's best other seekers (goals) in each partition: what this
+    goal's own key is weighed against in the mentor's tenant-wide exposure cap."""
     budget = exposure_budget(free_seats(mentor, mentor.seats_taken), config)
     return [
         key
         for entries in lists
-        for key in stored_best([e for e in entries if e[0] != mentee_id], budget)
+        for key in stored_best([e for e in entries if e[0] != seeker], budget)
     ]
 
 
 def one_mentee_population(
     view: MenteeGoal, mentors: Mapping[str, Person], elsewhere: Elsewhere
 ) -> Population:
-    mentee_id = view.mentee.user_id
-    held = view.blocks
+    key, held = view.key, view.blocks
     people = dict(mentors)
-    people[mentee_id] = view.mentee
+    people[view.mentee.user_id] = view.mentee
     return Population(
         people=people,
-        goals={mentee_id: view.goal},
+        goals={key: view.goal},
         accepted={m.user_id: m.seats_taken for m in mentors.values()},
-        excluded={(mentee_id, mentor_id) for mentor_id in held.excluded},
+        excluded={(key, mentor_id) for mentor_id in held.excluded},
         elsewhere={m: list(keys) for m, keys in elsewhere.items()},
-        paused={mentee_id} if held.paused else set(),
+        paused={key} if held.paused else set(),
     )
 
 
@@ -92,7 +97,7 @@ def ranking(
 ) -> tuple[str, ...]:
     """The mentors the engine would propose for this goal, best first."""
     population = one_mentee_population(view, mentors, elsewhere)
-    return recompute(population, config).get(view.mentee.user_id, ())
+    return recompute(population, config).get(view.key, ())
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ def _mentor_rule(
         lacks = " and ".join(requirement(kind, value) for kind, value in missing)
         return Excluded("unmet_must", f"your goal requires a mentor who {lacks}; {name} does not")
     budget = exposure_budget(seats, config)
-    key = (-score_pair(goal, view.mentee, mentor).total, tiebreak(view.mentee.user_id))
+    key = (-score_pair(goal, view.mentee, mentor).total, tiebreak(view.key))
     if not within_cap(key, exposure_cutoff([key, *elsewhere], budget)):
         detail = (
             f"{name} is shown to at most {budget} mentees at once ({config.exposure_per_seat:g}"

@@ -15,12 +15,13 @@ from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from services.matching.domain.causes import is_new_goal
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.engine.proposed import spread_with
 from services.matching.domain.events import ExposureChanged, MentorChanged, MentorChangedPayload
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.search import PartRunner
+from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.causes import (
     PROFILE_CHANGED,
     QUIET,
@@ -28,6 +29,7 @@ from services.matching.service_layer.causes import (
     about_mentor,
     goal_told,
     merged,
+    told_seekers,
 )
 from services.matching.service_layer.exposure import (
     MentorRefs,
@@ -90,8 +92,9 @@ class Matching:
     run: PartRunner = field(default_factory=helper_threads)  # a split search's parts, at once
     mentor_refs: MentorRefs = field(default_factory=MentorRefs)  # how exposure notices name them
     # An adjustment that arrived while its goal still waited on the relationship whose ending
-    # caused it (the ending travels on another topic): said when that goal resumes.
-    held: dict[tuple[str, str], Told] = field(default_factory=dict)
+    # caused it (the ending travels on another topic): said when that goal resumes. By
+    # (tenant, mentee, goal id).
+    held: dict[tuple[str, str, str], Told] = field(default_factory=dict)
 
     async def take_partitions(self, partitions: Collection[int]) -> None:
         """After a rebalance: restore the engines of exactly these partitions from the store."""
@@ -135,7 +138,7 @@ class Pending:
     """What events of one transaction changed: lists to save, rankings to propose (and why)."""
 
     lists: set[tuple[str, str, int]] = field(default_factory=set)
-    causes: dict[tuple[str, str], Delivery] = field(default_factory=dict)
+    causes: dict[tuple[str, str], Delivery] = field(default_factory=dict)  # (tenant, seeker)
     told: dict[tuple[str, str], Told] = field(default_factory=dict)  # by the mentee's own events
     # mentors whose best mentees in a partition changed, to tell every partition (the cap is
     # tenant-wide), with the event that changed them
@@ -147,10 +150,15 @@ class Pending:
         self.lists.update((tenant_id, m, p) for m, p in changes.lists)
         for mentor_id in changes.exposure:
             self.exposure[(tenant_id, mentor_id)] = cause
-        for mentee_id in changes.rankings:
-            self.causes[(tenant_id, mentee_id)] = cause
-        own = (tenant_id, cause.event.key)  # goals, profiles and feedback are keyed by person
-        if told is not None and (cause.event.key in changes.rankings or told.forced):
+        for key in changes.rankings:
+            self.causes[(tenant_id, key)] = cause
+        for key in spread_with(engine, changes.reranked | changes.rankings):
+            self.causes.setdefault((tenant_id, key), cause)
+        if told is None:
+            return
+        # goals, profiles and feedback are keyed by person: the mentee's goals it tells about
+        for key in told_seekers(engine, cause.event.key, told, changes.rankings):
+            own = (tenant_id, key)
             self.causes[own] = cause
             self.told[own] = merged(self.told.get(own), told)
 
@@ -231,10 +239,10 @@ async def _persist(
     for (_, mentor_id), delivery in sorted(pending.exposure.items()):
         await tell_every_partition(tx, matching.config.partitions, delivery.event, mentor_id)
     by_tenant: dict[str, dict[str, Cause]] = {}
-    for (tenant, mentee_id), delivery in pending.causes.items():
-        told = pending.told.get((tenant, mentee_id))
+    for (tenant, key), delivery in pending.causes.items():
+        told = pending.told.get((tenant, key))
         cause = Cause(delivery.event.correlation_id, delivery.trace_headers, matching.tracer, told)
-        by_tenant.setdefault(tenant, {})[mentee_id] = cause
+        by_tenant.setdefault(tenant, {})[key] = cause
     for tenant in sorted(by_tenant):
         await propose(tx, engines[tenant], tenant, by_tenant[tenant])
 
@@ -300,15 +308,16 @@ async def record_goal(
     goal = goal_from_payload(event.payload)
     if not await tx.save_goal_if_newer(event.tenant_id, goal, partition):
         return None  # an older or repeated goal changes nothing
-    previous = engine.roster.goals.get(goal.mentee_id)
-    if is_new_goal(previous, goal):  # what the mentee's relationships block depends on it
+    key = seeker_key(goal.mentee_id, goal.goal_id)
+    previous = engine.roster.goals.get(key)
+    if previous is None:  # what the mentee's relationships block depends on the goal
         await apply_blocks(tx, engine, event.tenant_id, goal.mentee_id, partition, goal.goal_id)
     engine.put_goal(goal, partition)
     adjustment = event.payload.adjustment if isinstance(event, PreferencesAdjusted) else None
     told = goal_told(previous, goal, adjustment)
-    if adjustment is not None and goal.mentee_id in engine.roster.paused:
-        matching.held[(event.tenant_id, goal.mentee_id)] = told
-        return QUIET  # nothing to propose yet; the resumed goal's proposal says it
+    if adjustment is not None and key in engine.roster.paused:
+        matching.held[(event.tenant_id, goal.mentee_id, goal.goal_id)] = told
+        return Told(None, goal_id=goal.goal_id)  # quiet; the resumed goal's proposal says it
     return told
 
 
@@ -352,7 +361,7 @@ async def refresh_mentor(
     else:
         engine.set_accepted(mentor_id, person.seats_taken)
         engine.put_mentor_data(person)
-    excluded = await tx.excluded_mentees(event.tenant_id, mentor_id, partition)
+    excluded = await tx.excluded_seekers(event.tenant_id, mentor_id, partition)
     engine.reset_exclusions(mentor_id, partition, excluded)
     engine.refresh_mentor(mentor_id, [partition])
     # Their notices were not sent while the mentor was out of their table, and its budget

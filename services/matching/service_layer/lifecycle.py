@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.relationships import Relationship, State, blocks
+from services.matching.domain.seekers import mentee_of, seeker_key
 from services.matching.service_layer.causes import QUIET, Told, about_mentor, merged
 from services.matching.service_layer.unit_of_work import MatchingTransaction
 from shared.contracts.envelope import EventEnvelope
@@ -74,21 +75,23 @@ async def record_relationship(
     await apply_blocks(tx, engine, event.tenant_id, relationship.mentee_id, partition)
     kind = MOVES_ON.get(relationship.state)
     if kind is None:
-        return QUIET
+        return QUIET  # a request or a start: every goal of the mentee's changes quietly
     name = await mentor_name(tx, engine, event.tenant_id, relationship.mentor_id)
     told = told_moving_on(engine, relationship, kind, name)
-    held = matching.held.pop((event.tenant_id, relationship.mentee_id), None)
+    goal = (event.tenant_id, relationship.mentee_id, relationship.goal_id)
+    held = matching.held.pop(goal, None)
     return told if held is None else merged(held, told)  # the adjustment says more
 
 
 def told_moving_on(
     engine: TenantEngine, relationship: Relationship, kind: CauseKind, name: str | None
 ) -> Told:
-    """Forced when it is about the mentee's current goal (an ending of a relationship for an
-    earlier goal changes nothing the mentee waits for)."""
-    goal = engine.roster.goals.get(relationship.mentee_id)
-    current = goal is not None and goal.goal_id == relationship.goal_id
-    return Told(about_mentor(kind, relationship.mentor_id, name), forced=current)
+    """About the goal the relationship was for: forced when that goal is open (an ending of a
+    relationship for a closed goal changes nothing the mentee waits for)."""
+    key = seeker_key(relationship.mentee_id, relationship.goal_id)
+    current = key in engine.roster.goals
+    cause = about_mentor(kind, relationship.mentor_id, name)
+    return Told(cause, forced=current, goal_id=relationship.goal_id)
 
 
 def mentor_left(event: EventEnvelope) -> Told | None:
@@ -97,7 +100,9 @@ def mentor_left(event: EventEnvelope) -> Told | None:
     or a relationship that ended sends the mentee's next proposal."""
     state = STATE_AFTER.get(type(event))
     kind = MOVES_ON.get(state) if state is not None else None
-    return None if kind is None else Told(ProposalCause(kind=kind), forced=True)
+    if kind is None or not isinstance(event, LifecycleEvent):
+        return None
+    return Told(ProposalCause(kind=kind), forced=True, goal_id=event.payload.goal_id)
 
 
 async def resume_waiting(
@@ -106,7 +111,8 @@ async def resume_waiting(
     """A mentor was erased: the goals of this partition that waited may have waited on a
     relationship with them, which went with their rows."""
     roster = engine.roster
-    for mentee_id in sorted(m for m in roster.paused if roster.partition_of.get(m) == partition):
+    waiting = {mentee_of(key) for key in roster.paused}
+    for mentee_id in sorted(m for m in waiting if roster.partition_of.get(m) == partition):
         await apply_blocks(tx, engine, tenant_id, mentee_id, partition)
 
 
@@ -118,14 +124,17 @@ async def apply_blocks(
     partition: int,
     goal_id: str | None = None,
 ) -> None:
-    """Recompute from the store whom the mentee is not proposed and whether their goal waits,
-    for `goal_id` (default: the goal the engine holds)."""
-    if goal_id is None:
-        goal = engine.roster.goals.get(mentee_id)
-        goal_id = goal.goal_id if goal else None
+    """Recompute from the store whom the mentee is not proposed and whether the goal waits,
+    for `goal_id` (default: each open goal the engine holds for them)."""
+    goal_ids = [goal_id] if goal_id is not None else engine.roster.goal_ids(mentee_id)
+    if not goal_ids:
+        return
     declined = await tx.declined_mentors(tenant_id, mentee_id)
-    found = blocks(goal_id, declined, await tx.relationships_of(tenant_id, mentee_id))
-    engine.set_blocks(mentee_id, partition, found.excluded, found.paused)
+    relationships = await tx.relationships_of(tenant_id, mentee_id)
+    for goal in goal_ids:
+        found = blocks(goal, declined, relationships)
+        key = seeker_key(mentee_id, goal)
+        engine.set_blocks(key, partition, found.excluded, found.paused)
 
 
 async def mentor_name(

@@ -1,5 +1,9 @@
-"""Turn a changed ranking into a MatchProposed, when the change is material or the mentee's
-own event asks for an answer, with the cause the email states in one line."""
+"""Turn a goal's changed ranking into a MatchProposed, when the change is material or the
+mentee's own event asks for an answer, with the cause the email states in one line.
+
+One proposal per (tenant, mentee, goal_id), each with its own growing ranking_version. A
+goal's first ranking is always proposed, even an empty one (it waits: the mentee is told).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,11 @@ from typing import TYPE_CHECKING
 
 from services.matching.domain import criteria
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.engine.proposed import proposed
+from services.matching.domain.engine.rankings import Ranked
 from services.matching.domain.engine.relaxed import unmet_musts
-from services.matching.domain.engine.tenant import explain
+from services.matching.domain.engine.tenant import explain, is_open
+from services.matching.domain.seekers import mentee_of, split_seeker
 from services.matching.service_layer.causes import FIRST_FOR_GOAL, OTHERS_CHANGED, Told
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
@@ -34,68 +41,60 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
 
-def is_material(current: CurrentProposal | None, goal_id: str, mentor_ids: tuple[str, ...]) -> bool:
-    """A different set of mentors or a new goal; a reordering or a score wiggle is not."""
-    if current is None:
-        return bool(mentor_ids)
-    return current.goal_id != goal_id or set(current.mentor_ids) != set(mentor_ids)
+def is_material(current: CurrentProposal | None, mentor_ids: tuple[str, ...]) -> bool:
+    """The goal's first ranking (even an empty one: the mentee hears that the goal waits), or
+    a different set of mentors; a reordering or a score wiggle is not."""
+    return current is None or set(current.mentor_ids) != set(mentor_ids)
 
 
-def is_due(
-    current: CurrentProposal | None,
-    goal_id: str,
-    mentor_ids: tuple[str, ...],
-    forced: bool,
-    musts_unmet: bool = False,
-) -> bool:
-    """Material, or forced by the mentee's own event: then even the same mentors (or none, once
-    a proposal for the goal went out, or when the goal's musts are why there is none) are
+def is_due(current: CurrentProposal | None, mentor_ids: tuple[str, ...], forced: bool) -> bool:
+    """Material, or forced by the mentee's own event: then even the same mentors (or none) are
     sent, so the mentee hears what followed."""
-    if is_material(current, goal_id, mentor_ids):
-        return True
-    return forced and (bool(mentor_ids) or current is not None or musts_unmet)
+    return forced or is_material(current, mentor_ids)
 
 
-def cause_of(current: CurrentProposal | None, goal_id: str, told: Told | None) -> ProposalCause:
+def cause_of(current: CurrentProposal | None, told: Told | None) -> ProposalCause:
     """The told cause; the first proposal for a goal is `goal_set` unless the mentee's own
     event says more than that their profile changed."""
-    first = current is None or current.goal_id != goal_id
     said = told.cause if told is not None else None
-    if first and (said is None or said.kind in ("profile_changed", "others_changed")):
+    if current is None and (said is None or said.kind in ("profile_changed", "others_changed")):
         return FIRST_FOR_GOAL
     return said or OTHERS_CHANGED
 
 
-def is_awaited(current: CurrentProposal | None, goal_id: str, by_mentee: bool) -> bool:
-    """The mentee waits for it: it answers their own event, or it is the first proposal with
-    mentors for this goal. Otherwise other people's changes refreshed one they already have."""
-    return by_mentee or current is None or current.goal_id != goal_id or not current.mentor_ids
+def is_awaited(current: CurrentProposal | None, by_mentee: bool) -> bool:
+    """The mentee waits for it: it answers their own event, or it is the first proposal for
+    this goal, or the first with mentors after it waited. Otherwise other people's changes
+    refreshed one they already have."""
+    return by_mentee or current is None or not current.mentor_ids
 
 
-def reasons(engine: TenantEngine, mentee_id: str, mentor_id: str) -> list[CriterionReason]:
-    score, goal, mentee, mentor = explain(engine, mentee_id, mentor_id)
+def reasons(engine: TenantEngine, key: str, mentor_id: str) -> list[CriterionReason]:
+    score, goal, mentee, mentor = explain(engine, key, mentor_id)
     return [
         CriterionReason(criterion=name, contribution=round(part, 4), explanation=sentence)
         for name, part, sentence in criteria.reasons(goal, mentee, mentor, score)
     ]
 
 
-def proposed_mentors(engine: TenantEngine, mentee_id: str) -> list[ProposedMentor]:
-    proposed = []
-    for rank, ranked in enumerate(engine.ranking(mentee_id), start=1):
+def proposed_mentors(
+    engine: TenantEngine, shown: tuple[Ranked, ...], key: str
+) -> list[ProposedMentor]:
+    found = []
+    for rank, ranked in enumerate(shown, start=1):
         mentor = engine.mentor(ranked.mentor_id)
         assert mentor is not None
-        proposed.append(
+        found.append(
             ProposedMentor(
                 mentor_id=ranked.mentor_id,
                 display_name=mentor.display_name,
                 headline=mentor.headline,
                 rank=rank,
                 score=round(ranked.score, 4),
-                reasons=reasons(engine, mentee_id, ranked.mentor_id),
+                reasons=reasons(engine, key, ranked.mentor_id),
             )
         )
-    return proposed
+    return found
 
 
 async def propose(
@@ -104,27 +103,26 @@ async def propose(
     tenant_id: str,
     causes: Mapping[str, Cause],
 ) -> None:
-    """Propose each of these mentees whose ranking changed materially (or whose own event
-    forces an answer): their stored proposals read in one query, the new ones written in one
-    `executemany`, each MatchProposed published in the trace of the event behind it (a quiet
-    one is stored only)."""
-    currents = await tx.current_proposals(tenant_id, sorted(causes))
+    """Propose each of these goals (seekers, domain/seekers.py) whose ranking changed
+    materially (or whose mentee's own event forces an answer): their stored proposals read in
+    one query, the new ones written in one `executemany`, each MatchProposed published in the
+    trace of the event behind it (a quiet one is stored only). One proposal per goal, with its
+    own ranking_version."""
+    currents = await tx.current_proposals(tenant_id, sorted({mentee_of(k) for k in causes}))
     made = [
-        (mentee_id, made)
-        for mentee_id in sorted(causes)
-        if (made := _next_proposal(engine, mentee_id, currents.get(mentee_id), causes[mentee_id]))
+        (key, made)
+        for key in sorted(causes)
+        if (made := _next_proposal(engine, key, currents.get(split_seeker(key)), causes[key]))
         is not None
     ]
     await tx.save_proposals(tenant_id, [made.stored for _, made in made])
-    for mentee_id, next_one in made:
-        stored = next_one.stored
-        cause = causes[mentee_id]
+    for key, next_one in made:
+        cause = causes[key]
         if cause.told is not None and cause.told.cause is None:
             continue  # quiet
-        current = currents.get(mentee_id)
-        goal_id = stored.proposal.goal_id
-        awaited = is_awaited(current, goal_id, cause.told is not None)
-        said = cause_of(current, goal_id, cause.told)
+        current = currents.get(split_seeker(key))
+        awaited = is_awaited(current, cause.told is not None)
+        said = cause_of(current, cause.told)
         event = _event(tenant_id, next_one, cause.correlation_id, awaited, said)
         with continued_trace(cause.trace_headers, cause.tracer, "matching propose"):
             await tx.publish(PROPOSALS, event)
@@ -132,7 +130,7 @@ async def propose(
 
 @dataclass(frozen=True)
 class Cause:
-    """The event that last changed a mentee's ranking (its correlation id and trace), and what
+    """The event that last changed a goal's ranking (its correlation id and trace), and what
     the mentee's own events of this transaction told (None: only other people's changed it)."""
 
     correlation_id: str | None
@@ -149,16 +147,21 @@ class NextProposal:
 
 
 def _next_proposal(
-    engine: TenantEngine, mentee_id: str, current: CurrentProposal | None, cause: Cause
+    engine: TenantEngine, key: str, current: CurrentProposal | None, cause: Cause
 ) -> NextProposal | None:
-    goal = engine.roster.goals.get(mentee_id)
-    mentor_ids = tuple(r.mentor_id for r in engine.ranking(mentee_id))
-    goal_id = goal.goal_id if goal else current.goal_id if current else ""
-    forced = cause.told is not None and cause.told.forced
+    """None when nothing is due. A goal that is closed, or waits on an active relationship,
+    and was never proposed has nothing to say (its mentee knows why)."""
+    mentee_id, goal_id = split_seeker(key)
     if mentee_id not in engine.roster.partition_of:
         return None
-    unmet = [] if mentor_ids else told_musts(engine, mentee_id)
-    if not is_due(current, goal_id, mentor_ids, forced, bool(unmet)):
+    ranked = is_open(engine, key)
+    if current is None and not ranked:
+        return None
+    shown = proposed(engine, key)  # spread across the mentee's goals
+    mentor_ids = tuple(r.mentor_id for r in shown)
+    # a closed goal is never answered (its mentee closed it), only its stored proposal emptied
+    forced = cause.told is not None and cause.told.forced and key in engine.roster.goals
+    if not is_due(current, mentor_ids, forced):
         return None
     proposal = CurrentProposal(
         ranking_version=(current.ranking_version if current else 0) + 1,
@@ -168,10 +171,11 @@ def _next_proposal(
     stored = StoredProposal(
         mentee_id, engine.roster.partition_of[mentee_id], proposal, uuid.uuid4()
     )
-    return NextProposal(stored, proposed_mentors(engine, mentee_id), unmet)
+    unmet = told_musts(engine, key) if ranked and not mentor_ids else []
+    return NextProposal(stored, proposed_mentors(engine, shown, key), unmet)
 
 
-def told_musts(engine: TenantEngine, mentee_id: str) -> list[UnmetMust]:
+def told_musts(engine: TenantEngine, key: str) -> list[UnmetMust]:
     """The goal's musts when they are why it has no mentor (domain/engine/relaxed.py)."""
     return [
         UnmetMust.model_validate(
@@ -182,7 +186,7 @@ def told_musts(engine: TenantEngine, mentee_id: str) -> list[UnmetMust]:
                 "alternatives": [_alternative(engine, r.mentor_id) for r in relaxed.alternatives],
             }
         )
-        for relaxed in unmet_musts(engine, mentee_id)
+        for relaxed in unmet_musts(engine, key)
     ]
 
 

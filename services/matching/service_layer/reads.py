@@ -137,7 +137,8 @@ class Reads:
             proposal_id=sent.proposal_id if sent else None,
             ranking_version=sent.ranking_version if sent else 0,
             proposed_at=sent.proposed_at if sent else None,
-            waiting=view.blocks.paused,
+            waiting=sent is not None and not sent.mentor_ids and not view.blocks.paused,
+            paused=view.blocks.paused,
             items=page,
             next_cursor=str(after + limit) if more else None,  # a rank: made opaque at the edge
         )
@@ -154,7 +155,7 @@ class Reads:
                 raise NotFound("No such mentor")
             lists = await db.mentor_lists(tenant_id, [mentor_id])
         mentor = people[mentor_id]
-        best = others_best(mentee_id, mentor, lists.get(mentor_id, []), self.config)
+        best = others_best(view.key, mentor, lists.get(mentor_id, []), self.config)
         excluded = exclusion(view, mentor, best, self.config)
         if excluded is not None:
             return Explanation(
@@ -183,7 +184,7 @@ class Reads:
             mentors = await db.mentors_holding(tenant_id, view.goal.skills)
             lists = await db.mentor_lists(tenant_id, sorted(mentors))
         best = {
-            m: others_best(mentee_id, mentor, lists.get(m, []), self.config)
+            m: others_best(view.key, mentor, lists.get(m, []), self.config)
             for m, mentor in mentors.items()
         }
         # The batch reference costs about 40 ms per 1,000 candidate mentors: off the event

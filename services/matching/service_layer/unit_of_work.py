@@ -59,13 +59,14 @@ class MatchingTransaction(Protocol):
         """Delete every row about the person as mentee, mentor, pair or relationship member."""
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
-        """Store the goal unless the mentee's stored goal is as new or newer; True if stored."""
+        """Store the goal unless the mentee's stored goal of the same goal_id is as new or newer;
+        True if stored (a closed goal stored again is open)."""
         ...
 
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
     ) -> bool:
-        """Mark the mentee's stored goal closed at `version` if it is this goal, open, and
+        """Mark the mentee's stored goal `goal_id` closed at `version` if it is open and
         older; True if it was (a closed goal is not restored)."""
         ...
 
@@ -77,10 +78,10 @@ class MatchingTransaction(Protocol):
         """The mentors of the mentee's stored pairs (declined, or accepted in old records)."""
         ...
 
-    async def excluded_mentees(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
-        """The mentees of one partition the mentor is not proposed to: their stored pairs, and
-        their relationships that exclude the mentor for their current goal
-        (domain/relationships.excludes)."""
+    async def excluded_seekers(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+        """The open goals (seeker keys, domain/seekers.py) of one partition the mentor is not
+        proposed for: each open goal of the mentees of its stored pairs, and those its
+        relationships exclude it from (domain/relationships.excludes)."""
         ...
 
     async def save_relationship_if_newer(
@@ -114,8 +115,9 @@ class MatchingTransaction(Protocol):
 
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]
-    ) -> dict[str, CurrentProposal]:
-        """The stored proposals of these mentees (locked until the commit); absent: none yet."""
+    ) -> dict[tuple[str, str], CurrentProposal]:
+        """The stored proposals of these mentees, by (mentee, goal id), locked until the
+        commit; absent: none yet for that goal."""
         ...
 
     async def save_proposals(self, tenant_id: str, proposals: Sequence[StoredProposal]) -> None: ...

@@ -1,6 +1,7 @@
 """Whether an open goal is on the waiting list: matching ranks, so only matching knows whether
 it found anyone suitable. The goal API asks it through the read forwarding (ADR 0011) for the
-goal's current proposal, and answers even when matching cannot be reached.
+goal's proposals read, whose `waiting` is the one definition, and answers even when matching
+cannot be reached.
 
 `waiting` in the goal API means:
 - `true`: matching's current proposal for the goal names nobody (nobody suitable, the musts met
@@ -39,8 +40,7 @@ async def goal_waiting(
         return False  # matching holds no ranking of this goal yet
     if answer.status != 200:
         return None
-    page = ProposalsPage.model_validate(answer.body)
-    return page.proposal_id is not None and not page.items
+    return ProposalsPage.model_validate(answer.body).waiting
 
 
 async def goals_waiting(

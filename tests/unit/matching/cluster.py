@@ -10,9 +10,10 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict, deque
 
-from services.matching.domain.batch import Population, recompute
+from services.matching.domain.batch import Population, proposals, recompute
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.relationships import Relationship, blocks
+from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.handlers import Delivery, Matching, handle, handle_batch
 from services.matching.service_layer.topics import MENTOR_FEED
 from shared.contracts.envelope import EventEnvelope
@@ -94,12 +95,12 @@ class Cluster:
         return found
 
     def waiting(self, tenant: str) -> set[str]:
-        """The mentees whose goal waits, as the engines hold them."""
+        """The goals (seekers) that wait, as the engines hold them."""
         return {
-            mentee
+            key
             for instance in self.instances
             if tenant in instance.engines
-            for mentee in instance.engines[tenant].roster.paused
+            for key in instance.engines[tenant].roster.paused
         }
 
     def check_invariants(self) -> None:
@@ -116,9 +117,9 @@ class Cluster:
         s = self.uow.state
         people = {u: p for (t, u), (p, _) in s.people.items() if t == tenant}
         goals = {
-            u: g
-            for (t, u), (g, _) in s.goals.items()
-            if t == tenant and (t, u) not in s.closed_goals
+            seeker_key(u, goal_id): g
+            for (t, u, goal_id), (g, _) in s.goals.items()
+            if t == tenant and (t, u, goal_id) not in s.closed_goals
         }
         declined: dict[str, list[str]] = defaultdict(list)
         for t, mentee, mentor in s.pairs:
@@ -133,16 +134,21 @@ class Cluster:
             goals=goals,
             accepted={u: p.seats_taken for u, p in people.items() if p.is_mentor},
         )
-        for mentee in declined.keys() | relationships.keys():
-            goal = goals.get(mentee)
-            found = blocks(goal.goal_id if goal else None, declined[mentee], relationships[mentee])
-            population.excluded.update((mentee, mentor) for mentor in found.excluded)
+        for key, goal in goals.items():
+            mentee = goal.mentee_id
+            found = blocks(goal.goal_id, declined[mentee], relationships[mentee])
+            population.excluded.update((key, mentor) for mentor in found.excluded)
             if found.paused:
-                population.paused.add(mentee)
+                population.paused.add(key)
         return population
 
     def batch(self, tenant: str, config: EngineConfig | None = None) -> dict[str, tuple[str, ...]]:
         return recompute(self.population(tenant), config or self.config)
+
+    def batch_proposals(self, tenant: str) -> dict[str, tuple[str, ...]]:
+        """What each ranked goal should be proposed: the batch rankings, spread across each
+        mentee's goals (domain/goal_spread.py)."""
+        return proposals(self.population(tenant), self.config)
 
     def shown(self, tenant: str) -> dict[str, set[str]]:
         """Mentor -> the mentees whose candidates it is among (what the cap counts), over every
@@ -159,8 +165,14 @@ class Cluster:
         return found
 
     def stored_proposals(self, tenant: str) -> dict[str, set[str]]:
+        """Each goal's stored proposal, by seeker (domain/seekers.py)."""
         return {
-            mentee: set(proposal.mentor_ids)
-            for (t, mentee), (proposal, _) in self.uow.state.proposals.items()
+            seeker_key(mentee, goal_id): set(proposal.mentor_ids)
+            for (t, mentee, goal_id), (proposal, _) in self.uow.state.proposals.items()
             if t == tenant
         }
+
+
+def sk(mentee_id: str, goal_id: str = "g1") -> str:
+    """The seeker key of a mentee's goal (domain/seekers.py); "g1" is the builders' goal."""
+    return seeker_key(mentee_id, goal_id)

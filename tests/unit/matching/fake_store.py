@@ -11,6 +11,7 @@ from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import Restorer, TenantEngine
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.relationships import Relationship, excludes
+from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
     PairState,
@@ -23,6 +24,7 @@ from shared.erasure import Erasure
 from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
 
 Key = tuple[str, str]
+GoalKey = tuple[str, str, str]  # tenant, mentee, goal id
 
 
 @dataclass
@@ -36,14 +38,14 @@ class Published:
 class StoreState:
     processed: set[UUID] = field(default_factory=set)
     people: dict[Key, tuple[Person, int]] = field(default_factory=dict)
-    goals: dict[Key, tuple[Goal, int]] = field(default_factory=dict)
-    closed_goals: set[Key] = field(default_factory=set)
+    goals: dict[GoalKey, tuple[Goal, int]] = field(default_factory=dict)
+    closed_goals: set[GoalKey] = field(default_factory=set)
     pairs: dict[tuple[str, str, str], tuple[int, PairState]] = field(default_factory=dict)
     relationships: dict[Key, tuple[Relationship, int]] = field(default_factory=dict)
     lists: dict[tuple[str, str, int], tuple[list[tuple[str, float]], bool]] = field(
         default_factory=dict
     )
-    proposals: dict[Key, tuple[CurrentProposal, int]] = field(default_factory=dict)
+    proposals: dict[GoalKey, tuple[CurrentProposal, int]] = field(default_factory=dict)
     outbox: list[Published] = field(default_factory=list)
     erased: dict[bytes, Erasure] = field(default_factory=dict)
     tombstones: list[tuple[TopicSpec, str, str]] = field(default_factory=list)
@@ -74,9 +76,16 @@ class FakeMatchingTransaction:
         self.s.people[tenant_id, person.user_id] = (person, partition)
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        for table in (self.s.people, self.s.goals, self.s.proposals):
-            table.pop((tenant_id, user_id), None)
-        self.s.closed_goals.discard((tenant_id, user_id))
+        self.s.people.pop((tenant_id, user_id), None)
+        mine = {
+            k
+            for k in self.s.goals.keys() | self.s.proposals.keys()
+            if k[:2] == (tenant_id, user_id)
+        }
+        for key in mine:
+            self.s.goals.pop(key, None)
+            self.s.proposals.pop(key, None)
+        self.s.closed_goals -= mine
         self.s.pairs = {
             k: v for k, v in self.s.pairs.items() if k[0] != tenant_id or user_id not in k[1:]
         }
@@ -87,22 +96,23 @@ class FakeMatchingTransaction:
         }
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
-        found = self.s.goals.get((tenant_id, goal.mentee_id))
+        key = (tenant_id, goal.mentee_id, goal.goal_id)
+        found = self.s.goals.get(key)
         if found is not None and found[0].version >= goal.version:
             return False
-        self.s.goals[tenant_id, goal.mentee_id] = (goal, partition)
-        self.s.closed_goals.discard((tenant_id, goal.mentee_id))
+        self.s.goals[key] = (goal, partition)
+        self.s.closed_goals.discard(key)
         return True
 
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
     ) -> bool:
-        key = (tenant_id, mentee_id)
+        key = (tenant_id, mentee_id, goal_id)
         found = self.s.goals.get(key)
         if found is None or key in self.s.closed_goals:
             return False
         goal, partition = found
-        if goal.goal_id != goal_id or goal.version >= version:
+        if goal.version >= version:
             return False
         self.s.goals[key] = (dataclasses.replace(goal, version=version), partition)
         self.s.closed_goals.add(key)
@@ -116,20 +126,26 @@ class FakeMatchingTransaction:
     async def declined_mentors(self, tenant_id: str, mentee_id: str) -> list[str]:
         return sorted(k[2] for k in self.s.pairs if k[:2] == (tenant_id, mentee_id))
 
-    async def excluded_mentees(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
-        pairs = {
-            k[1]
+    def _open_goals(self, tenant_id: str, mentee_id: str) -> list[str]:
+        return [
+            k[2]
+            for k in self.s.goals
+            if k[:2] == (tenant_id, mentee_id) and k not in self.s.closed_goals
+        ]
+
+    async def excluded_seekers(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+        found = {
+            seeker_key(k[1], goal_id)
             for k, (p, _) in self.s.pairs.items()
             if k[0] == tenant_id and k[2] == mentor_id and p == partition
+            for goal_id in self._open_goals(tenant_id, k[1])
         }
         for (tenant, _), (r, p) in self.s.relationships.items():
             if (tenant, r.mentor_id, p) == (tenant_id, mentor_id, partition):
-                goal = self.s.goals.get((tenant_id, r.mentee_id))
-                if (tenant_id, r.mentee_id) in self.s.closed_goals:
-                    goal = None
-                if excludes(r, goal[0].goal_id if goal else None):
-                    pairs.add(r.mentee_id)
-        return sorted(pairs)
+                for goal_id in self._open_goals(tenant_id, r.mentee_id):
+                    if excludes(r, goal_id):
+                        found.add(seeker_key(r.mentee_id, goal_id))
+        return sorted(found)
 
     async def save_relationship_if_newer(
         self, tenant_id: str, relationship: Relationship, partition: int
@@ -175,13 +191,18 @@ class FakeMatchingTransaction:
 
     async def current_proposals(
         self, tenant_id: str, mentee_ids: Sequence[str]
-    ) -> dict[str, CurrentProposal]:
-        found = ((m, self.s.proposals.get((tenant_id, m))) for m in mentee_ids)
-        return {m: p[0] for m, p in found if p is not None}
+    ) -> dict[tuple[str, str], CurrentProposal]:
+        wanted = set(mentee_ids)
+        return {
+            (k[1], k[2]): p
+            for k, (p, _) in sorted(self.s.proposals.items())
+            if k[0] == tenant_id and k[1] in wanted
+        }
 
     async def save_proposals(self, tenant_id: str, proposals: Sequence[StoredProposal]) -> None:
         for p in proposals:
-            self.s.proposals[tenant_id, p.mentee_id] = (p.proposal, p.partition)
+            key = (tenant_id, p.mentee_id, p.proposal.goal_id)
+            self.s.proposals[key] = (p.proposal, p.partition)
 
     async def publish(
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
@@ -228,9 +249,9 @@ class FakeStateLoader:
         for (tenant, _), (relationship, partition) in sorted(s.relationships.items()):
             if wanted(tenant, partition):
                 restorer(tenant).relationship(relationship, partition)
-        for (tenant, mentee), (goal, partition) in sorted(s.goals.items()):
-            if wanted(tenant, partition) and (tenant, mentee) not in s.closed_goals:
-                restorer(tenant).goal(goal, partition)
+        for key, (goal, partition) in sorted(s.goals.items()):
+            if wanted(key[0], partition) and key not in s.closed_goals:
+                restorer(key[0]).goal(goal, partition)
         for (tenant, mentee, mentor), (partition, _) in sorted(s.pairs.items()):
             if wanted(tenant, partition):
                 restorer(tenant).exclusion(mentee, mentor, partition)
@@ -240,7 +261,7 @@ class FakeStateLoader:
         for (tenant, mentor, partition), (entries, truncated) in sorted(s.lists.items()):
             if wanted(tenant, partition):
                 restorer(tenant).mentor_list(mentor, partition, entries, truncated)
-        for (tenant, mentee), (proposal, partition) in sorted(s.proposals.items()):
+        for (tenant, mentee, goal_id), (proposal, partition) in sorted(s.proposals.items()):
             if wanted(tenant, partition):
-                restorer(tenant).proposal(mentee, proposal.mentor_ids)
+                restorer(tenant).proposal(mentee, goal_id, proposal.mentor_ids)
         return {tenant: r.finish() for tenant, r in restorers.items()}

@@ -76,7 +76,7 @@ def test_a_poll_is_one_transaction_and_every_event_in_it_is_recorded_once() -> N
     matching, uow = arrange()
     batch = records(wire(profile_event("ada")), wire(goal_event("ada")), wire(goal_event("bob")))
     asyncio.run(consume(batch, matching, dead_letters([])))
-    assert set(uow.state.goals) == {(TENANT, "ada"), (TENANT, "bob")}
+    assert set(uow.state.goals) == {(TENANT, "ada", "g1"), (TENANT, "bob", "g1")}
     assert len(uow.state.processed) == 3
     asyncio.run(consume(batch, matching, dead_letters([])))  # redelivered: nothing changes
     assert len(uow.state.processed) == 3
@@ -88,7 +88,7 @@ def test_invalid_records_are_dead_lettered_and_the_rest_of_the_poll_is_applied()
     batch = records(b'{"event_type": "GoalSet", "payload": ', wire(goal_event("ada")))
     asyncio.run(consume(batch, matching, dead_letters(letters)))
     assert [(letter.offset, letter.reason) for letter in letters] == [(0, "invalid_json")]
-    assert set(uow.state.goals) == {(TENANT, "ada")}
+    assert set(uow.state.goals) == {(TENANT, "ada", "g1")}
 
 
 def test_a_poison_event_is_retried_alone_then_dead_lettered_and_its_neighbours_still_apply() -> (
@@ -100,4 +100,4 @@ def test_a_poison_event_is_retried_alone_then_dead_lettered_and_its_neighbours_s
     asyncio.run(consume(batch, matching, dead_letters(letters)))
     assert [(letter.offset, letter.reason) for letter in letters] == [(1, "handler_failed")]
     assert "ValueError: cannot store this goal" in letters[0].error
-    assert set(uow.state.goals) == {(TENANT, "ada"), (TENANT, "bob")}
+    assert set(uow.state.goals) == {(TENANT, "ada", "g1"), (TENANT, "bob", "g1")}

@@ -9,6 +9,7 @@ from typing import Any
 from shared.contracts.goals import DEFAULT_GOAL_ID, GoalClosed, GoalClosedPayload, GoalSet
 from shared.contracts.topics import GOAL_EVENT
 from tests.unit.builders import TENANT, goal, mentee, mentor
+from tests.unit.matching.cluster import sk
 from tests.unit.matching.test_handlers import goal_set, profile, run
 
 # GoalSet v1 as the profile service published it before several goals (recorded from that
@@ -85,10 +86,10 @@ def test_a_closed_goal_drops_its_ranking_quietly_and_stays_closed() -> None:
         closed("ada", "side", 2),
         goal_set("ada", 1, goal_id="side"),  # replayed from before the close
     )
-    assert "ada" not in cluster.rankings(TENANT)
+    assert sk("ada", "side") not in cluster.rankings(TENANT)
     published = [p for p in cluster.proposals if p.payload.mentee_id == "ada"]
     assert len(published) == 1  # the close sent nothing
-    assert cluster.stored_proposals(TENANT).get("ada", set()) == set()
+    assert cluster.stored_proposals(TENANT).get(sk("ada", "side"), set()) == set()
 
 
 def test_a_closed_goal_set_again_opens_again_and_other_goals_ignore_the_close() -> None:
@@ -96,9 +97,9 @@ def test_a_closed_goal_set_again_opens_again_and_other_goals_ignore_the_close() 
         profile(mentor("m1", skills=KUBERNETES)),
         profile(mentee("ada")),
         goal_set("ada", 1, goal_id="side"),
-        closed("ada", "other", 2),  # not the goal matching holds: nothing
+        closed("ada", "other", 2),  # not a goal matching holds: nothing
     )
-    assert cluster.rankings(TENANT)["ada"] == ("m1",)
+    assert cluster.rankings(TENANT) == {sk("ada", "side"): ("m1",)}
     cluster = run(
         profile(mentor("m1", skills=KUBERNETES)),
         profile(mentee("ada")),
@@ -106,7 +107,7 @@ def test_a_closed_goal_set_again_opens_again_and_other_goals_ignore_the_close() 
         closed("ada", "side", 2),
         goal_set("ada", 3, goal_id="side"),
     )
-    assert cluster.rankings(TENANT)["ada"] == ("m1",)
+    assert cluster.rankings(TENANT) == {sk("ada", "side"): ("m1",)}
 
 
 def test_the_builders_goal_is_a_v2_goal() -> None:

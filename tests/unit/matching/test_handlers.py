@@ -10,7 +10,7 @@ from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileDeleted, ProfileDeletedPayload, ProfileUpdated
 from tests.unit.builders import TENANT, goal, mentee, mentor
-from tests.unit.matching.cluster import Cluster
+from tests.unit.matching.cluster import Cluster, sk
 
 CONFIG = EngineConfig(top_k=2, partitions=2, exposure_per_seat=10.0)
 
@@ -114,8 +114,8 @@ def test_an_old_accept_keeps_the_pair_apart_quietly_and_takes_no_seat() -> None:
         *(feedback(MatchAccepted, x, "m1") for x in mentees[:2]),
     )
     assert proposed(cluster, "x0") == [("m1",)]  # the quiet (empty) one is stored, not sent
-    assert cluster.stored_proposals(TENANT)["x0"] == set()
-    assert cluster.rankings(TENANT)["x2"] == ("m1",)  # its one seat is still free
+    assert cluster.stored_proposals(TENANT)[sk("x0")] == set()
+    assert cluster.rankings(TENANT)[sk("x2")] == ("m1",)  # its one seat is still free
     states = sorted(state for _, state in cluster.uow.state.pairs.values())
     assert states == ["accepted", "accepted"]
 
@@ -127,7 +127,7 @@ def test_an_old_accept_for_an_unknown_mentor_keeps_the_pair_apart_once_it_arrive
         feedback(MatchAccepted, "x1", "m1"),
         profile(mentor("m1", capacity=1)),
     )
-    assert proposed(cluster, "x1") == []
+    assert proposed(cluster, "x1") == [()]  # the goal waits (and is told so), m1 stays out
 
 
 def test_deleting_a_person_removes_every_trace_in_the_store() -> None:
@@ -172,7 +172,12 @@ def test_the_first_proposal_with_mentors_for_a_goal_is_awaited_whatever_brought_
         profile(mentor("m1", version=2, opted_in=False)),  # the list empties
         profile(mentor("m2")),
     )
-    assert awaited(cluster, "x1") == [(("m1",), True), ((), False), (("m2",), True)]
+    assert awaited(cluster, "x1") == [
+        ((), True),  # the goal waits: told at once
+        (("m1",), True),
+        ((), False),
+        (("m2",), True),
+    ]
 
 
 def causes(cluster: Cluster, mentee_id: str) -> list[tuple[tuple[str, ...], Any]]:

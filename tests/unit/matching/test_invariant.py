@@ -1,18 +1,22 @@
 """The incremental engine, driven through the real handlers, always equals a batch recompute.
 
-Any sequence of profile, goal (v2 with or without musts, and v1 as older producers send it),
-adjusted-preferences, goal-closed, accept, decline and delete events and every step of a
+Any sequence of profile, goal (v2 with or without musts, several goals per mentee: `g1`, `g2`
+and, from v1 as older producers send it, `default`), adjusted-preferences, goal-closed (of one
+goal of the mentee's), accept, decline and delete events and every step of a
 relationship (request, 'Not now', expiry, start, reminder, fit check, ending, 'don't match us
 again', and the endings an erasure brings), with the mentor's seats published as the profile
 service does (tests/unit/matching/profile_side.py), in any interleaving the partitioning allows,
 with redeliveries, stale versions and late copies, several events per transaction (a poll) and
 rebalances between two instances (which then restore from the store), ends in:
-- rankings equal to a from-scratch recompute of the final stored state, and stored proposals
-  that name exactly those mentors (a goal that waits on an active relationship keeps its last);
+- rankings, per (mentee, goal), equal to a from-scratch recompute of the final stored state,
+  and stored proposals (one per goal) that name exactly the mentors the batch reference
+  proposes: those rankings spread across each mentee's goals (domain/goal_spread.py); a goal
+  that waits on an active relationship keeps its last;
 - each mentor's seats taken (from its profile, as matching stored it) equal to its held
   requests plus active relationships, never over capacity, and no full mentor proposed.
 - no partition hides a mentor that has exposure left (assert_no_mentor_hidden);
-- a mentee whose goal was closed last has no ranking and no stored proposal left.
+- a goal closed last has no ranking and no stored proposal left, and every open goal has a
+  stored proposal (an empty one when it waits for a mentor).
 After every step, every engine's parts keep their own invariants (TenantEngine.check_invariants).
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -33,6 +38,7 @@ from services.matching.domain.constraints import (
     open_to_mentees,
 )
 from services.matching.domain.relationships import HOLDING
+from services.matching.domain.seekers import mentee_of, seeker_key
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalClosed, GoalClosedPayload, GoalSet
 from shared.contracts.preferences import PreferencesAdjusted
@@ -125,8 +131,8 @@ class Script:
         self.versions: dict[str, int] = {}
         self.goal_versions: dict[str, int] = {}
         self.profiles: dict[str, dict[str, Any]] = {}  # each live person's last drawn fields
-        self.goal_ids: dict[str, str] = {}
-        self.closed: set[str] = set()  # mentees whose last goal event closed their goal
+        self.goal_ids: dict[str, str] = {}  # the goal each mentee set last
+        self.closed: set[str] = set()  # goals (seekers) whose last event closed them
         self.side = ProfileSide(tenant, cluster.submit, self._republish)
 
     async def run(self, action: tuple[str, Any, Any]) -> None:
@@ -160,7 +166,7 @@ class Script:
             self.side.erase(first)
             self.profiles.pop(first, None)
             self.goal_ids.pop(first, None)
-            self.closed.discard(first)
+            self.closed = {k for k in self.closed if mentee_of(k) != first}
             self.cluster.submit(
                 ProfileDeleted(
                     tenant_id=self.tenant, key=first, payload=ProfileDeletedPayload(user_id=first)
@@ -201,15 +207,16 @@ class Script:
     def _goal(self, kind: str, user: str, fields: dict[str, Any]) -> None:
         self.goal_versions[user] = self.goal_versions.get(user, 0) + 1
         payload = goal(user, self.goal_versions[user], **fields)
-        self.closed.discard(user)
         if kind == "goal_v1":  # as a producer from before several goals sends it
             body = {"tenant_id": self.tenant, "key": user, "schema_version": 1}
             wire = payload.model_dump(mode="json", exclude={"horizon"})
             v1 = GoalSet.model_validate({**body, "payload": wire})
             self.goal_ids[user] = v1.payload.goal_id  # the default goal
+            self.closed.discard(seeker_key(user, v1.payload.goal_id))
             self.cluster.submit(v1)
             return
         self.goal_ids[user] = payload.goal_id
+        self.closed.discard(seeker_key(user, payload.goal_id))
         if kind == "goal":
             self.cluster.submit(GoalSet(tenant_id=self.tenant, key=user, payload=payload))
             return
@@ -222,8 +229,9 @@ class Script:
         )
 
     def _close(self, user: str, other_goal: bool) -> None:
-        """GoalClosed for the mentee's goal (or for a goal they do not hold: it changes
-        nothing), with the next version, as the profile service numbers it."""
+        """GoalClosed for the goal the mentee set last (their other goals stay open), or for a
+        goal they do not hold (it changes nothing), with the next version, as the profile
+        service numbers it."""
         if user not in self.goal_ids:
             return
         self.goal_versions[user] += 1
@@ -233,7 +241,7 @@ class Script:
         )
         self.cluster.submit(GoalClosed(tenant_id=self.tenant, key=user, payload=payload))
         if not other_goal:
-            self.closed.add(user)
+            self.closed.add(seeker_key(user, goal_id))
 
     def _request(self, mentee_id: str, index: int) -> None:
         """'Request an intro' of a live mentee with a goal, to the index-th (round) live mentor
@@ -258,6 +266,7 @@ class Script:
     cast=st.tuples(
         st.lists(profiles, min_size=6, max_size=6), st.lists(goals, min_size=6, max_size=6)
     ),
+    second_goals=st.lists(st.tuples(users, goals), max_size=3),
     asked=st.lists(st.tuples(users, st.integers(0, 5)), min_size=1, max_size=6),
     answered=st.lists(st.tuples(st.integers(0, 7), st.sampled_from(ANSWERS)), max_size=6),
     script=actions,
@@ -265,15 +274,17 @@ class Script:
 def test_incremental_rankings_equal_a_batch_recompute(
     config: EngineConfig,
     cast: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    second_goals: list[tuple[str, dict[str, Any]]],
     asked: list[tuple[str, int]],
     answered: list[tuple[int, str]],
     script: list[tuple[str, Any, Any]],
 ) -> None:
-    """Everyone first gets a profile and a goal (so that rankings are rarely empty), some ask
-    mentors for an intro and some mentors answer (so that relationships are rarely absent),
-    then chaos."""
+    """Everyone first gets a profile and a goal (so that rankings are rarely empty), some a
+    second goal (`g3`), some ask mentors for an intro and some mentors answer (so that
+    relationships are rarely absent), then chaos."""
     opening = [("profile", u, p) for u, p in zip(USERS, cast[0], strict=True)]
     opening += [("goal", u, g) for u, g in zip(USERS, cast[1], strict=True)]
+    opening += [("goal", u, {**g, "goal_id": "g3"}) for u, g in second_goals]
     opening += [("request", mentee_id, mentor) for mentee_id, mentor in asked]
     opening += [("answer", index, answer) for index, answer in answered]
 
@@ -297,15 +308,22 @@ def test_incremental_rankings_equal_a_batch_recompute(
             event(f"a relationship {state}")
         assert cluster.rankings(TENANT) == expected
         stored = cluster.stored_proposals(TENANT)
-        for mentee_id, ranking in expected.items():
-            assert stored.get(mentee_id, set()) == set(ranking), mentee_id
+        spread = cluster.batch_proposals(TENANT)  # across each mentee's goals
+        assert spread.keys() == expected.keys()
+        for key, shown in spread.items():
+            assert key in stored, key  # every open goal hears, an empty ranking too
+            assert stored[key] == set(shown), key
+        moved = sum(spread[k] != expected[k] for k in expected)
+        event(f"goals whose proposal the spread changed: {min(moved, 2)}")
         waiting = cluster.population(TENANT).paused
         assert all(
             not mentors for m, mentors in stored.items() if m not in expected.keys() | waiting
         )
-        for mentee_id in runner.closed:
-            assert mentee_id not in expected and not stored.get(mentee_id), mentee_id
+        for key in runner.closed:
+            assert key not in expected and not stored.get(key), key
         event(f"goals closed at the end: {min(len(runner.closed), 2)}")
+        goals_held = Counter(mentee_of(key) for key in cluster.population(TENANT).goals)
+        event(f"most open goals of one mentee: {max(goals_held.values(), default=0)}")
         check_seats(cluster, expected, runner.side)
         assert_no_mentor_hidden(cluster, TENANT)
         assert cluster.waiting(TENANT) == waiting
@@ -396,6 +414,7 @@ def test_tenants_with_the_same_user_ids_never_see_each_other(
         for tenant in tenants:
             assert cluster.rankings(tenant) == cluster.batch(tenant), tenant
             stored = cluster.stored_proposals(tenant)
-            assert all(stored.get(m, set()) == set(r) for m, r in cluster.batch(tenant).items())
+            spread = cluster.batch_proposals(tenant)
+            assert all(stored.get(m, set()) == set(r) for m, r in spread.items())
 
     asyncio.run(scenario())

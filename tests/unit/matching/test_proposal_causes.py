@@ -101,5 +101,8 @@ def test_the_mentees_profile_and_other_people_are_told_apart() -> None:
 
 
 def test_the_first_proposal_for_a_goal_says_goal_set_whatever_brought_it() -> None:
+    """Here the profile makes the goal ranked (nobody yet: an empty first proposal, the goal
+    waits), and the mentor's arrival refreshes it."""
     cluster = run(goal_set("x1"), profile(mentee("x1")), profile(mentor("m1")))
-    assert causes(cluster) == [("goal_set", [], None)]
+    assert causes(cluster) == [("goal_set", [], None), ("others_changed", [], None)]
+    assert [len(p.payload.mentors) for p in sent(cluster)] == [0, 1]

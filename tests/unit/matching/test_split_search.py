@@ -141,7 +141,9 @@ def test_a_search_counts_past_the_length_when_the_first_mentee_is_the_best(threa
         mentee_id = f"mentee-{index:02d}"
         skills = ("go",) if index == 0 else ("go", f"other-{index}")
         engine.put_mentee(population.mentee(rng, mentee_id), 0)
-        engine.put_goal(Goal(mentee_id, 1, "g", skills, (), (), "similar", (), skills_only), 0)
+        engine.put_goal(
+            Goal(mentee_id, 1, "default", skills, (), (), "similar", (), skills_only), 0
+        )
     levels = [(engine.search.mentees.vocab["skills"].id("go"), 5)]
     candidates = engine.search.postings.reach(levels, engine.search.mentees)
     constraints = (engine.search.person_ids.id("mentor"), -9, np.zeros(0, np.int64))
@@ -163,12 +165,12 @@ def test_a_mentors_search_passes_over_a_goal_that_names_no_skill_any_more(reused
     mentor = dataclasses.replace(population.mentor(rng, "mentor"), skills={"go": 5})
     engine.put_mentor_data(mentor)
     engine.put_mentee(population.mentee(rng, "mentee"), 0)
-    engine.put_goal(Goal("mentee", 1, "g", ("go",), (), (), "similar", ()), 0)
+    engine.put_goal(Goal("mentee", 1, "default", ("go",), (), (), "similar", ()), 0)
     no_skill = "newcomer" if reused else "mentee"
     if reused:
         engine.forget("mentee")
         engine.put_mentee(population.mentee(rng, no_skill), 0)
-    engine.put_goal(Goal(no_skill, 2, "g", (), (), (), "similar", ()), 0)
+    engine.put_goal(Goal(no_skill, 2, "default", (), (), (), "similar", ()), 0)
 
     engine.refresh_mentor("mentor", [0])
 

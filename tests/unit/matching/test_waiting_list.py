@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 from services.matching.domain.engine.tenant import waiting_goals
 from services.matching.entrypoints.waiting import waiting_refresher
 from tests.unit.builders import TENANT, mentee, mentor
-from tests.unit.matching.cluster import Cluster
+from tests.unit.matching.cluster import Cluster, sk
 from tests.unit.matching.test_handlers import goal_set, profile, proposed, run
 
 GO = [{"name": "go", "level": 4}]
@@ -24,9 +24,11 @@ def waiting_metric(cluster: Cluster) -> float | None:
 
 def test_a_goal_nobody_can_mentor_waits_until_a_suitable_mentor_appears() -> None:
     waiting = run(profile(mentor("m1", skills=GO)), profile(mentee("x1")), goal_set("x1"))
-    assert waiting_goals(waiting.instances[0].engines[TENANT]) == ["x1"]
+    assert waiting_goals(waiting.instances[0].engines[TENANT]) == [sk("x1")]
     assert waiting_metric(waiting) == 1
-    assert proposed(waiting, "x1") == []  # a goal that never had a mentor gets no email yet
+    # the goal's first ranking is empty: the mentee hears that it waits (no dead end)
+    assert proposed(waiting, "x1") == [()]
+    assert waiting.proposals[-1].payload.goal_id == "g1"
 
     served = run(
         profile(mentor("m1", skills=GO)),
@@ -36,12 +38,12 @@ def test_a_goal_nobody_can_mentor_waits_until_a_suitable_mentor_appears() -> Non
     )
     assert waiting_goals(served.instances[0].engines[TENANT]) == []
     assert waiting_metric(served) == 0
-    assert proposed(served, "x1") == [("m2",)]
+    assert proposed(served, "x1") == [(), ("m2",)]
     assert served.proposals[-1].payload.awaited  # the mentee was waiting for it
 
 
 def test_a_goal_paused_by_an_active_relationship_is_not_waiting() -> None:
     cluster = run(profile(mentee("x1")), goal_set("x1"))
     engine = cluster.instances[0].engines[TENANT]
-    engine.set_blocks("x1", engine.roster.partition_of["x1"], (), paused=True)
+    engine.set_blocks(sk("x1"), engine.roster.partition_of["x1"], (), paused=True)
     assert waiting_goals(engine) == []

@@ -22,7 +22,7 @@ def test_each_mentee_reads_its_own_weights_while_unused_rows_are_dropped() -> No
         user_id = ids[change % len(ids)]
         weights = (1.0, change / 3_000, 0.3, 0.3, 0.3, 0.4, 0.5, 0.3)
         goals[user_id] = Goal(
-            user_id, change + 1, "g", ("go",), (), (), "similar", (), weights=weights
+            user_id, change + 1, "default", ("go",), (), (), "similar", (), weights=weights
         )
         engine.put_goal(goals[user_id], 0)
         most_rows = max(most_rows, len(table.profiles))

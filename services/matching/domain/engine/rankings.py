@@ -32,7 +32,8 @@ class Rankings:
         self.by_mentee: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}  # mentee slot -> last score of its full pool
         self.dirty: set[int] = set()
-        self.changed: set[str] = set()  # mentee ids whose ranking changed
+        self.changed: set[str] = set()  # seekers whose ranking changed
+        self.reranked: set[str] = set()  # seekers re-ranked (their pool may have changed)
 
     def get(self, mentee_id: str) -> tuple[Ranked, ...]:
         return self.by_mentee.get(mentee_id, ())
@@ -72,6 +73,7 @@ class Rankings:
                 self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
             mentees.append(self.search.mentee_id(slot))
             pools.append(pool)
+        self.reranked.update(mentees)
         picks = self.search.diversified(pools, self.config.top_k, self.config.diversity)
         for mentee_id, picked in zip(mentees, picks, strict=True):
             before = self.by_mentee.get(mentee_id, ())
@@ -82,6 +84,10 @@ class Rankings:
                 self.by_mentee[mentee_id] = tuple(itertools.starmap(Ranked, picked))
             else:
                 del self.by_mentee[mentee_id]
+
+    def pool_of(self, slot: int, shown_by: ShownBy) -> list[PoolEntry]:
+        """The pool the seeker's ranking is chosen from now, best first."""
+        return self._pool(shown_by.get(slot, {}), self.config.pool_factor * self.config.top_k)
 
     def _pool(self, shown_by: Mapping[str, float], size: int) -> list[PoolEntry]:
         """The best `size` of the mentors showing the mentee that are still in the table."""

@@ -20,17 +20,17 @@ class Relaxed:
     alternatives: tuple[Ranked, ...]  # best first: who dropping it gives (others kept)
 
 
-def unmet_musts(engine: TenantEngine, mentee_id: str) -> tuple[Relaxed, ...]:
+def unmet_musts(engine: TenantEngine, key: str) -> tuple[Relaxed, ...]:
     """Each must of the mentee's goal, when no open mentor holding a goal skill meets them all
     while some such mentor exists without them; empty otherwise (no musts, nobody with the
     goal's skills at all, or mentors meeting the musts that the exposure cap or a wait hides).
     Mentors are those the pair rules allow and the mentee did not exclude; the exposure cap is
     not applied to the alternatives."""
-    goal = engine.roster.goals.get(mentee_id)
-    slot = engine.search.mentee_slot(mentee_id)
+    goal = engine.roster.goals.get(key)  # one goal of a mentee: a seeker (domain/seekers.py)
+    slot = engine.search.mentee_slot(key)
     if goal is None or not goal.musts or slot is None or not engine.search.is_ranked(slot):
         return ()
-    excluded = engine.roster.excluded.get(mentee_id) or ()
+    excluded = engine.roster.excluded.get(key) or ()
 
     def best(musts: tuple[Must, ...], most: int) -> tuple[Ranked, ...]:
         found = engine.search.eligible_mentors(slot, excluded, musts)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from services.matching.domain.constraints import kept_length
+from services.matching.domain.engine.proposed import proposed
 from services.matching.domain.engine.tenant import TenantEngine
 from services.matching.domain.mentor_lists import MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.relationships import Blocks, Relationship, blocks
 from services.matching.domain.search import MenteeRow
+from services.matching.domain.seekers import seeker_key
 
 
 class Restorer:
@@ -48,25 +50,26 @@ class Restorer:
         self._relationships.setdefault(relationship.mentee_id, []).append(relationship)
         self._partition_of[relationship.mentee_id] = partition
 
-    def _blocks(self, mentee_id: str) -> Blocks:
-        goal = self.engine.roster.goals.get(mentee_id)
-        return blocks(goal.goal_id if goal else None, (), self._relationships.get(mentee_id, ()))
+    def _blocks(self, key: str) -> Blocks:
+        goal = self.engine.roster.goals[key]
+        return blocks(goal.goal_id, (), self._relationships.get(goal.mentee_id, ()))
 
     def goal(self, goal: Goal, partition: int) -> None:
-        """A stored goal: with its mentee's profile (restored before it), a row of the table."""
+        """A stored open goal: with its mentee's profile (restored before it), a row of the
+        table (one per goal: a seeker, domain/seekers.py)."""
         self._goals_started = True
         assert not self._mentees_done, "goals come before lists"
         roster = self.engine.roster
         mentee_id = goal.mentee_id
         partition = max(partition, roster.partition_of.get(mentee_id, partition))
         roster.partition_of[mentee_id] = partition
-        roster.goals[mentee_id] = goal
+        key = roster.put_goal(goal)
         person = roster.profiles.get(mentee_id)
-        if self._blocks(mentee_id).paused:
-            roster.paused.add(mentee_id)
-        if person is None or not person.is_mentee or mentee_id in roster.paused:
+        if self._blocks(key).paused:
+            roster.paused.add(key)
+        if person is None or not person.is_mentee or key in roster.paused:
             return
-        self._rows.append(self.engine.search.mentee_row(mentee_id, person, goal, partition))
+        self._rows.append(self.engine.search.mentee_row(key, person, goal, partition))
         if len(self._rows) >= self.ROWS_PER_WRITE:
             self._write_rows()
 
@@ -75,14 +78,18 @@ class Restorer:
         self._rows = []
 
     def exclusion(self, mentee_id: str, mentor_id: str, partition: int) -> None:
-        self.engine.roster.exclude(mentee_id, mentor_id, partition)
+        """A stored 'Not for me': about the person, so for each of their open goals."""
+        roster = self.engine.roster
+        for key in roster.seekers_of(mentee_id):
+            roster.exclude(key, mentor_id, partition)
 
     def _finish_mentees(self) -> None:
         if not self._mentees_done:
             roster = self.engine.roster
             for mentee_id, partition in self._partition_of.items():
-                for mentor_id in self._blocks(mentee_id).excluded:
-                    roster.exclude(mentee_id, mentor_id, partition)
+                for key in roster.seekers_of(mentee_id):
+                    for mentor_id in self._blocks(key).excluded:
+                        roster.exclude(key, mentor_id, partition)
             self._write_rows()
             self.engine.search.rebuild_postings()
             self._mentees_done = True
@@ -105,23 +112,24 @@ class Restorer:
             return
         slot_of, is_ranked = e.search.mentee_slot, e.search.is_ranked
         budget = e.budget(mentor_id)
-        slots = ((slot_of(mentee_id), mentee_id, score) for mentee_id, score in entries)
+        slots = ((slot_of(key), key, score) for key, score in entries)
         kept = sorted(
-            (-score, tiebreak(mentee_id), slot)
-            for slot, mentee_id, score in slots
+            (-score, tiebreak(key), slot)
+            for slot, key, score in slots
             if slot is not None and is_ranked(slot)
         )
         restored = MentorList(budget, truncated=truncated or len(kept) > kept_length(budget))
         restored.entries = kept[: kept_length(budget)]
         e.lists.replace((mentor_id, partition), restored)  # a spent one is searched in finish()
 
-    def proposal(self, mentee_id: str, mentor_ids: Iterable[str]) -> None:
-        """The mentee's last proposal, as stored."""
-        self._proposed[mentee_id] = set(mentor_ids)
+    def proposal(self, mentee_id: str, goal_id: str, mentor_ids: Iterable[str]) -> None:
+        """A goal's last proposal, as stored."""
+        self._proposed[seeker_key(mentee_id, goal_id)] = set(mentor_ids)
 
     def finish(self) -> TenantEngine:
-        """The engine, with the mentees whose restored ranking differs from their stored
-        proposal left as changed rankings, to be proposed with the next event.
+        """The engine, with the goals whose restored proposal (domain/engine/proposed.py)
+        differs from their stored one (or that have none yet) left as changed rankings, to be
+        proposed with the next event.
 
         They can differ: a mentor's newest data is restored while the lists of a partition
         still wait for that mentor's fan-out event, and the list the fan-out recomputes may
@@ -134,8 +142,8 @@ class Restorer:
         e.rankings.mark(slot for slot, mentors in shown_by.items() if mentors)  # others: none
         e.rankings.rerank_dirty(shown_by)
         e.drain()
-        for mentee_id in self._proposed.keys() | e.rankings.by_mentee.keys():
-            ranked = {r.mentor_id for r in e.ranking(mentee_id)}
-            if ranked != self._proposed.get(mentee_id, set()):
-                e.rankings.changed.add(mentee_id)
+        for key in self._proposed.keys() | set(e.search.ranked_mentee_ids()):
+            ranked = {r.mentor_id for r in proposed(e, key)}
+            if key not in self._proposed or ranked != self._proposed[key]:
+                e.rankings.changed.add(key)  # a ranked goal never proposed: its first, too
         return e

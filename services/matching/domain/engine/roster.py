@@ -1,5 +1,9 @@
-"""The people one engine knows: owned mentees' profiles and goals, seats taken, exclusions,
-and the mentees whose goal waits (domain/relationships.py)."""
+"""The people one engine knows: owned mentees' profiles and open goals, seats taken,
+exclusions, and the goals that wait (domain/relationships.py).
+
+Goals, exclusions and waits are per seeker (one open goal of a mentee, domain/seekers.py);
+profiles and partitions are per mentee, shared by their goals.
+"""
 
 from __future__ import annotations
 
@@ -8,69 +12,100 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from services.matching.domain.people import Goal, Person
+from services.matching.domain.seekers import mentee_of, seeker_key
 
 
 @dataclass
 class Roster:
     profiles: dict[str, Person] = field(default_factory=dict)  # owned (and parked) mentees
-    goals: dict[str, Goal] = field(default_factory=dict)
-    partition_of: dict[str, int] = field(default_factory=dict)
+    goals: dict[str, Goal] = field(default_factory=dict)  # seeker -> its open goal
+    seekers: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    partition_of: dict[str, int] = field(default_factory=dict)  # mentee id -> partition
     # mentor id -> seats taken (held + active), from the mentor's profile (Person.seats_taken)
     accepted: dict[str, int] = field(default_factory=dict)
-    # (mentee, mentor) pairs never to propose, both ways round: mentee -> mentors, and
-    # mentor -> mentee -> the mentee's partition
+    # (seeker, mentor) pairs never to propose, both ways round: seeker -> mentors, and
+    # mentor -> seeker -> the mentee's partition
     excluded: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     excluded_by_mentor: defaultdict[str, dict[str, int]] = field(
         default_factory=lambda: defaultdict(dict)
     )
-    paused: set[str] = field(default_factory=set)  # mentees in an active relationship for the goal
+    paused: set[str] = field(default_factory=set)  # seekers in an active relationship
 
-    def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> bool:
-        """Record the pair; False if it was already."""
-        if mentor_id in self.excluded[mentee_id]:
+    def put_goal(self, goal: Goal) -> str:
+        """Hold the goal (a newer version replaces the same goal's); its seeker key."""
+        key = seeker_key(goal.mentee_id, goal.goal_id)
+        self.goals[key] = goal
+        self.seekers[goal.mentee_id].add(key)
+        return key
+
+    def drop_goal(self, key: str) -> bool:
+        """The goal closed: it and its exclusions and wait go; False if it was not held."""
+        if self.goals.pop(key, None) is None:
             return False
-        self.excluded[mentee_id].add(mentor_id)
-        self.excluded_by_mentor[mentor_id][mentee_id] = partition
+        mentee_id = mentee_of(key)
+        self.seekers[mentee_id].discard(key)
+        if not self.seekers[mentee_id]:
+            del self.seekers[mentee_id]
+        self.paused.discard(key)
+        self.set_excluded(key, (), 0)
+        self.excluded.pop(key, None)
         return True
 
-    def set_excluded(self, mentee_id: str, mentor_ids: Iterable[str], partition: int) -> bool:
-        """Make the mentee's exclusions exactly these; False if they already were."""
-        held, wanted = self.excluded.get(mentee_id, set()), set(mentor_ids)
+    def seekers_of(self, mentee_id: str) -> list[str]:
+        """The mentee's open goals' seekers, in a stable order."""
+        return sorted(self.seekers.get(mentee_id, ()))
+
+    def goal_ids(self, mentee_id: str) -> list[str]:
+        return sorted(self.goals[key].goal_id for key in self.seekers.get(mentee_id, ()))
+
+    def exclude(self, key: str, mentor_id: str, partition: int) -> bool:
+        """Record the pair; False if it was already."""
+        if mentor_id in self.excluded[key]:
+            return False
+        self.excluded[key].add(mentor_id)
+        self.excluded_by_mentor[mentor_id][key] = partition
+        return True
+
+    def set_excluded(self, key: str, mentor_ids: Iterable[str], partition: int) -> bool:
+        """Make the seeker's exclusions exactly these; False if they already were."""
+        held, wanted = self.excluded.get(key, set()), set(mentor_ids)
         if held == wanted:
             return False
         for mentor_id in held - wanted:
-            self.excluded_by_mentor[mentor_id].pop(mentee_id, None)
+            self.excluded_by_mentor[mentor_id].pop(key, None)
         for mentor_id in wanted - held:
-            self.excluded_by_mentor[mentor_id][mentee_id] = partition
-        self.excluded[mentee_id] = wanted
+            self.excluded_by_mentor[mentor_id][key] = partition
+        self.excluded[key] = wanted
         return True
 
-    def forget(self, user_id: str) -> None:
-        """Everything about the person, except its partition (the caller's last step)."""
+    def forget(self, user_id: str) -> list[str]:
+        """Everything about the person, except its partition (the caller's last step); the
+        seekers of the goals they held."""
+        keys = self.seekers_of(user_id)
+        for key in keys:
+            self.drop_goal(key)
         self.profiles.pop(user_id, None)
-        self.paused.discard(user_id)
-        self.goals.pop(user_id, None)
         self.accepted.pop(user_id, None)
-        for mentor_id in self.excluded.pop(user_id, set()):
-            self.excluded_by_mentor[mentor_id].pop(user_id, None)
-        for mentee_id in self.excluded_by_mentor.pop(user_id, set()):
-            self.excluded[mentee_id].discard(user_id)
+        for key in self.excluded_by_mentor.pop(user_id, {}):
+            self.excluded[key].discard(user_id)
+        return keys
 
-    def reset_exclusions(self, mentor_id: str, partition: int, mentee_ids: Iterable[str]) -> None:
-        """Make the mentor's exclusions in one partition exactly these."""
+    def reset_exclusions(self, mentor_id: str, partition: int, keys: Iterable[str]) -> None:
+        """Make the mentor's exclusions in one partition exactly these seekers."""
         held = self.excluded_by_mentor[mentor_id]
-        stored = set(mentee_ids)
-        for mentee_id in [m for m, p in held.items() if p == partition and m not in stored]:
-            del held[mentee_id]
-            self.excluded[mentee_id].discard(mentor_id)
-        for mentee_id in stored:
-            held[mentee_id] = partition
-            self.excluded[mentee_id].add(mentor_id)
+        stored = set(keys)
+        for key in [k for k, p in held.items() if p == partition and k not in stored]:
+            del held[key]
+            self.excluded[key].discard(mentor_id)
+        for key in stored:
+            held[key] = partition
+            self.excluded[key].add(mentor_id)
 
     def check_invariants(self) -> None:
-        """The two exclusion maps hold the same pairs."""
-        pairs = {
-            (mentee, mentor) for mentee, mentors in self.excluded.items() for mentor in mentors
-        }
-        mirrored = {(x, m) for m, mentees in self.excluded_by_mentor.items() for x in mentees}
+        """The two exclusion maps hold the same pairs, and each goal is its mentee's seeker."""
+        pairs = {(key, mentor) for key, mentors in self.excluded.items() for mentor in mentors}
+        mirrored = {(x, m) for m, keys in self.excluded_by_mentor.items() for x in keys}
         assert pairs == mirrored
+        held = {key for keys in self.seekers.values() for key in keys}
+        assert held == self.goals.keys()
+        assert all(seeker_key(g.mentee_id, g.goal_id) == k for k, g in self.goals.items())

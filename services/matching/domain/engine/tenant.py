@@ -1,13 +1,14 @@
 """The incremental ranking engine for one tenant (pure: no I/O, no clocks).
 
-What each change recomputes:
-- a mentee's goal or profile: that mentee against the mentors holding a goal skill, then
-  only the lists the mentee enters or leaves;
+The engine ranks seekers: each open goal of a mentee apart (domain/seekers.py), with the
+mentee's profile shared by their goals. What each change recomputes:
+- a goal: that seeker against the mentors holding a goal skill, then only the lists it enters
+  or leaves; a mentee's profile: each of their goals so;
 - a mentor's profile, seats or opt-in (`refresh_mentor`): that mentor against the mentees whose
   goals name one of its skills, per partition, and only the mentees whose shown lists changed
   are re-ranked;
 - an exclusion (accept / decline): that pair's list entry.
-A mentee's ranking is MMR over the mentors whose shown part includes them; the engine reports
+A seeker's ranking is MMR over the mentors whose shown part includes it; the engine reports
 which rankings changed so that proposals go out only on real changes.
 
 The engine is four parts, each keeping its own invariants (check_invariants): the roster
@@ -38,13 +39,15 @@ from services.matching.domain.engine.roster import Roster
 from services.matching.domain.mentor_lists import Entry, MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.search import Contenders, PartRunner, SearchIndex, in_order
+from services.matching.domain.seekers import mentee_of, seeker_key
 
 
 @dataclass
 class Changes:
-    rankings: set[str] = field(default_factory=set)  # mentee ids whose ranking changed
+    rankings: set[str] = field(default_factory=set)  # seekers whose ranking changed
     lists: set[ListKey] = field(default_factory=set)  # mentor lists to persist
     exposure: set[str] = field(default_factory=set)  # mentors whose best in a partition changed
+    reranked: set[str] = field(default_factory=set)  # seekers re-ranked (pools may have moved)
 
 
 class TenantEngine:
@@ -74,24 +77,30 @@ class TenantEngine:
         self.lists.reshare(person.user_id)  # the budget may have changed
 
     def put_mentee(self, person: Person, partition: int) -> None:
+        """The mentee's person: each of their open goals is ranked again."""
         self.roster.profiles[person.user_id] = person
         self.roster.partition_of[person.user_id] = partition
-        self._refresh_mentee(person.user_id)
+        for key in self.roster.seekers_of(person.user_id):
+            self._refresh_seeker(key)
 
-    def put_goal(self, goal: Goal, partition: int) -> None:
-        self.roster.goals[goal.mentee_id] = goal
+    def put_goal(self, goal: Goal, partition: int) -> str:
+        """One open goal of the mentee (a newer version of it replaces it); its seeker key."""
+        key = self.roster.put_goal(goal)
         self.roster.partition_of[goal.mentee_id] = partition
-        self._refresh_mentee(goal.mentee_id)
+        self._refresh_seeker(key)
+        return key
 
-    def drop_goal(self, mentee_id: str) -> None:
-        """The mentee's goal closed: their ranking is dropped (nothing is proposed for it)."""
-        if self.roster.goals.pop(mentee_id, None) is not None:
-            self._refresh_mentee(mentee_id)
+    def drop_goal(self, mentee_id: str, goal_id: str) -> None:
+        """The goal closed: its ranking is dropped (nothing is proposed for it); the mentee's
+        other goals stay."""
+        key = seeker_key(mentee_id, goal_id)
+        if self.roster.drop_goal(key):
+            self._refresh_seeker(key)
 
     def forget(self, user_id: str) -> None:
         """Erase a person from this engine (mentor side needs refresh_mentor afterwards)."""
-        self.roster.forget(user_id)
-        self._refresh_mentee(user_id)
+        for key in self.roster.forget(user_id):
+            self._refresh_seeker(key)
         self.roster.partition_of.pop(user_id, None)
         self._touch_mentees_of(user_id)
         self.search.remove_mentor(user_id)
@@ -116,42 +125,41 @@ class TenantEngine:
             self.lists.reshare(mentor_id)
 
     def exclude(self, mentee_id: str, mentor_id: str, partition: int) -> None:
-        """Do not propose this mentor to this mentee (see domain/relationships.py)."""
-        if not self.roster.exclude(mentee_id, mentor_id, partition):
-            return
-        mentee = self.search.mentee_slot(mentee_id)
-        if mentee is None:
-            return
-        key = (mentor_id, self.roster.partition_of[mentee_id])
-        mentor_list = self.lists.get(key)
-        if mentor_list is not None and mentor_list.contains(mentee):
-            self.lists.remove(key, mentee)
+        """Never propose this mentor to this mentee, for any goal ('Not for me' is per person)."""
+        for key in self.roster.seekers_of(mentee_id):
+            if not self.roster.exclude(key, mentor_id, partition):
+                continue
+            slot = self.search.mentee_slot(key)
+            if slot is None:
+                continue
+            list_key = (mentor_id, self.roster.partition_of[mentee_id])
+            mentor_list = self.lists.get(list_key)
+            if mentor_list is not None and mentor_list.contains(slot):
+                self.lists.remove(list_key, slot)
         self._rerank_dirty()
 
-    def set_blocks(
-        self, mentee_id: str, partition: int, excluded: Iterable[str], paused: bool
-    ) -> None:
-        """The mentee's exclusions and whether their goal waits, as the store's relationships
-        and answers give them now (domain/relationships.blocks); the mentee is re-ranked if
-        either changed."""
-        changed = self.roster.set_excluded(mentee_id, excluded, partition)
-        if paused != (mentee_id in self.roster.paused):
+    def set_blocks(self, key: str, partition: int, excluded: Iterable[str], paused: bool) -> None:
+        """One goal's exclusions and whether it waits, as the store gives them now
+        (domain/relationships.blocks); re-ranked if either changed."""
+        changed = self.roster.set_excluded(key, excluded, partition)
+        if paused != (key in self.roster.paused):
             changed = True
             if paused:
-                self.roster.paused.add(mentee_id)
+                self.roster.paused.add(key)
             else:
-                self.roster.paused.discard(mentee_id)
+                self.roster.paused.discard(key)
         if changed:
-            self._refresh_mentee(mentee_id)
+            self._refresh_seeker(key)
 
-    def reset_exclusions(self, mentor_id: str, partition: int, mentee_ids: Iterable[str]) -> None:
-        """Make the mentor's exclusions in one partition those stored; refresh_mentor follows.
+    def reset_exclusions(self, mentor_id: str, partition: int, keys: Iterable[str]) -> None:
+        """Make the mentor's exclusions in one partition those stored (seekers); refresh_mentor
+        follows.
 
         Erasing a mentor purges its pairs in every partition at once, while a partition learns
         of it later, from the fan-out, possibly after the mentor came back: only the store
         knows which exclusions still hold.
         """
-        self.roster.reset_exclusions(mentor_id, partition, mentee_ids)
+        self.roster.reset_exclusions(mentor_id, partition, keys)
 
     # ----------------------------------------------------------------- mentor lists
     def refresh_mentor(self, mentor_id: str, partitions: Iterable[int]) -> None:
@@ -188,26 +196,14 @@ class TenantEngine:
             best = self.search.best_mentees(mentor, lengths, excluded)
         fresh = {partition: MentorList(budget) for partition in partitions}
         for partition, found in best.items():
-            fresh[partition].entries, fresh[partition].truncated = self._top(
-                found, kept_length(budget)
+            fresh[partition].entries, fresh[partition].truncated = top_entries(
+                self.search, found, kept_length(budget)
             )
         keep_within_cutoff(self.lists, mentor_id, fresh)
         for partition in partitions:
             self.lists.replace((mentor_id, partition), fresh[partition])
         for partition in partitions:  # now that the cutoff is known
             self.lists.trim((mentor_id, partition))
-
-    def _top(self, found: Contenders, length: int) -> tuple[list[Entry], bool]:
-        slots, totals = found.slots, found.totals
-        if slots.size > length:
-            threshold = np.partition(totals, slots.size - length)[slots.size - length]
-            near = totals >= threshold
-            slots, totals = slots[near], totals[near]
-        entries = sorted(
-            (-score, tiebreak(self.search.mentee_id(s)), s)
-            for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
-        )
-        return entries[:length], found.eligible > length
 
     def search_spent(self) -> None:
         """Search again each list whose every entry is shown while more lie beyond it: the
@@ -227,34 +223,37 @@ class TenantEngine:
         self.rankings.mark(self.lists.shown_mentees(mentor_id))
 
     # ----------------------------------------------------------------- mentees
-    def _refresh_mentee(self, mentee_id: str) -> None:
-        slot = self.search.mentee_slot(mentee_id)
+    def _refresh_seeker(self, key: str) -> None:
+        """One goal of a mentee, against the mentors, from its person, goal and blocks now."""
+        slot = self.search.mentee_slot(key)
         if slot is not None:
             self.search.clear_mentee(slot)  # first: a list recomputed below no longer sees it
             partition = self.search.mentee_partition(slot)
             for mentor_id in self.lists.leave(slot):
                 self.lists.remove((mentor_id, partition), slot)
-        person, goal = self.roster.profiles.get(mentee_id), self.roster.goals.get(mentee_id)
-        waits = mentee_id in self.roster.paused
-        if person is None or goal is None or not person.is_mentee or waits:
+        mentee_id = mentee_of(key)
+        person, goal = self.roster.profiles.get(mentee_id), self.roster.goals.get(key)
+        if person is None or goal is None or not person.is_mentee or key in self.roster.paused:
             if slot is not None:
                 self.lists.release(slot)
-                self.rankings.release(mentee_id, slot)
-                self.search.release_mentee(mentee_id)
+                self.rankings.release(key, slot)
+                self.search.release_mentee(key)
             self._rerank_dirty()
             return
+        if slot is None:  # ranked from now on: its first ranking is news, even an empty one
+            self.rankings.changed.add(key)
         partition = self.roster.partition_of[mentee_id]
-        slot = self.search.put_mentee(mentee_id, person, goal, partition)
-        self._offer_mentee(slot, mentee_id)
+        slot = self.search.put_mentee(key, person, goal, partition)
+        self._offer_seeker(slot, key)
         self.rankings.mark([slot])
         self._rerank_dirty()
 
-    def _offer_mentee(self, slot: int, mentee_id: str) -> None:
-        excluded = self.roster.excluded.get(mentee_id) or ()
+    def _offer_seeker(self, slot: int, key: str) -> None:
+        excluded = self.roster.excluded.get(key) or ()
         partition = self.search.mentee_partition(slot)
         found = self.search.mentors_reaching(slot, excluded, self.lists.floors_of(partition))
         self.lists.left_out(found.left_out, partition)
-        own_key = tiebreak(mentee_id)
+        own_key = tiebreak(key)
         for mentor_slot, score in zip(found.slots.tolist(), found.totals.tolist(), strict=True):
             self.lists.insert(mentor_slot, partition, (-score, own_key, slot))
 
@@ -264,17 +263,20 @@ class TenantEngine:
 
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:
-        changes = Changes(self.rankings.changed, self.lists.changed, self.lists.best_changed)
-        self.rankings.changed, self.lists.changed, self.lists.best_changed = set(), set(), set()
+        r, lists = self.rankings, self.lists
+        changes = Changes(r.changed, lists.changed, lists.best_changed, r.reranked)
+        r.changed, r.reranked, lists.changed, lists.best_changed = set(), set(), set(), set()
         return changes
 
-    def ranking(self, mentee_id: str) -> tuple[Ranked, ...]:
-        return self.rankings.get(mentee_id)
+    def ranking(self, key: str) -> tuple[Ranked, ...]:
+        """A seeker's ranking (domain/seekers.py: the mentee id, for the goal `default`)."""
+        return self.rankings.get(key)
 
     def ranking_ids(self) -> dict[str, tuple[str, ...]]:
+        """Every ranked seeker's mentor ids."""
         return {
-            mentee_id: tuple(r.mentor_id for r in self.rankings.get(mentee_id))
-            for mentee_id in self.search.ranked_mentee_ids()
+            key: tuple(r.mentor_id for r in self.rankings.get(key))
+            for key in self.search.ranked_mentee_ids()
         }
 
     def mentor(self, mentor_id: str) -> Person | None:
@@ -295,29 +297,43 @@ class TenantEngine:
         self.rankings.check_invariants(self.lists.shown_by)
 
 
+def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[list[Entry], bool]:
+    """The best `length` of the mentees found, as list entries; whether more were eligible."""
+    slots, totals = found.slots, found.totals
+    if slots.size > length:
+        threshold = np.partition(totals, slots.size - length)[slots.size - length]
+        near = totals >= threshold
+        slots, totals = slots[near], totals[near]
+    entries = sorted(
+        (-score, tiebreak(search.mentee_id(s)), s)
+        for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
+    )
+    return entries[:length], found.eligible > length
+
+
 def explain(
-    engine: TenantEngine, mentee_id: str, mentor_id: str
+    engine: TenantEngine, key: str, mentor_id: str
 ) -> tuple[PairScore, Goal, Person, Person]:
-    """A ranked pair's score, with the goal and both people it was computed from."""
+    """A ranked pair's score (for one seeker), with the goal and both people it came from."""
     mentor = engine.search.mentor(mentor_id)
     assert mentor is not None
-    goal, mentee = engine.roster.goals[mentee_id], engine.roster.profiles[mentee_id]
+    goal, mentee = engine.roster.goals[key], engine.roster.profiles[mentee_of(key)]
     return score_pair(goal, mentee, mentor), goal, mentee, mentor
 
 
-def waiting_goals(engine: TenantEngine) -> list[str]:
-    """The waiting list: mentees whose goal is ranked (a mentee's profile, the goal not paused by
-    an active relationship) but who have no mentor to propose. A suitable mentor joining, or
-    freeing a seat, re-ranks them (refresh_mentor)."""
+def is_open(engine: TenantEngine, key: str) -> bool:
+    """The seeker is ranked: an open goal of a mentee, not waiting on an active relationship."""
     roster = engine.roster
-    return [
-        mentee_id
-        for mentee_id in roster.goals
-        if (person := roster.profiles.get(mentee_id)) is not None
-        and person.is_mentee
-        and mentee_id not in roster.paused
-        and not engine.ranking(mentee_id)
-    ]
+    person = roster.profiles.get(mentee_of(key))
+    return (
+        key in roster.goals and person is not None and person.is_mentee and key not in roster.paused
+    )
+
+
+def waiting_goals(engine: TenantEngine) -> list[str]:
+    """The waiting list: open goals (seekers) that are ranked but have no mentor to propose.
+    A suitable mentor joining, or freeing a seat, re-ranks them (refresh_mentor)."""
+    return [key for key in engine.roster.goals if is_open(engine, key) and not engine.ranking(key)]
 
 
 def population(engine: TenantEngine) -> Population:
