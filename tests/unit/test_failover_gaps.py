@@ -33,3 +33,23 @@ def test_a_later_stall_within_the_window_counts_too() -> None:
 def test_p99_of_a_few_faults_is_the_largest() -> None:
     assert p99([3.0, 9.0, 4.0]) == 9.0
     assert p99([float(i) for i in range(1, 201)]) == 198.0
+
+
+def test_not_ready_is_the_longest_stretch_of_one_service_answering_other_than_200() -> None:
+    progress = progress_at()
+    progress.readiness = [
+        (10.0, "profile", True),
+        (11.0, "profile", False),
+        (11.0, "matching", False),
+        (12.0, "matching", True),  # matching: 1 s
+        (14.0, "profile", False),
+        (15.5, "profile", True),  # profile: 11 -> 15.5
+        (30.0, "profile", False),  # after the window
+    ]
+    assert progress.longest_unready(start=10.0, end=20.0) == 4.5
+
+
+def test_a_service_still_not_ready_at_the_window_end_counts_up_to_it() -> None:
+    progress = progress_at()
+    progress.readiness = [(10.0, "notifications", False), (12.0, "notifications", False)]
+    assert progress.longest_unready(start=9.0, end=16.0) == 6.0
