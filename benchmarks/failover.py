@@ -105,6 +105,8 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
     gaps = gaps_by_kind(faults, progress.gap, workload_end)
     for kind, values in gaps.items():
         print(f"{kind}_gaps_s={[round(v, 1) for v in values]}")
+    for kind, values in gaps_by_kind(faults, progress.worst_service_gap, workload_end).items():
+        print(f"{kind}_worst_service_gaps_s={[round(v, 1) for v in values]}")
     for kind, values in gaps_by_kind(faults, progress.longest_unready, workload_end).items():
         print(f"{kind}_longest_not_ready_s={[round(v, 1) for v in values]}")
     for kind, values in gaps_by_kind(faults, canary.worst, workload_end).items():

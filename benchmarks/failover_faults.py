@@ -77,13 +77,15 @@ class Progress:
     services: dict[str, ServiceProcess]
     interval_s: float = 0.25
     moments: list[float] = field(default_factory=list)  # monotonic times of an increase
+    # The same per service: a stall of one service (matching's group rejoining) hides in the
+    # sum while the others go on.
+    by_service: dict[str, list[float]] = field(default_factory=dict)
     readiness: list[tuple[float, str, bool]] = field(default_factory=list)  # (when, service, ready)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self._run, daemon=True)
-        thread.start()
-        return thread
+    def start(self) -> None:
+        for target in (self._run, self._run_readiness):
+            threading.Thread(target=target, daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -93,27 +95,34 @@ class Progress:
         while not self._stop.wait(self.interval_s):
             moved = False
             for service in self.services.values():
-                ready = http_get(service.url("/readyz"), timeout_s=1.0)[0] == 200
-                self.readiness.append((time.monotonic(), service.name, ready))
                 text = service.metrics()
                 if not text:  # not answering: no news, not a reset
                     continue
                 count = metric_sum(text, "mentorlink_events_consumed_total", outcome="ok")
-                moved |= count > last.get(service.name, count)
+                if count > last.get(service.name, count):
+                    moved = True
+                    self.by_service.setdefault(service.name, []).append(time.monotonic())
                 last[service.name] = count
             if moved:
                 self.moments.append(time.monotonic())
+
+    def _run_readiness(self) -> None:
+        """On its own thread: a /readyz that is slow to answer must not slow the progress."""
+        while not self._stop.wait(self.interval_s):
+            for service in self.services.values():
+                ready = http_get(service.url("/readyz"), timeout_s=2.0)[0] == 200
+                self.readiness.append((time.monotonic(), service.name, ready))
 
     def gap(self, start: float, end: float) -> float:
         """The longest stretch without progress from `start` on, among the moments before `end`
         (the next fault, or the workload's end). When nothing moved before `end`, the stall
         lasts until the first progress after it."""
-        after = [m for m in self.moments if m > start]
-        points = [m for m in after if m <= end] or after[:1]
-        if not points:
-            return time.monotonic() - start
-        edges = [start, *points]
-        return max(b - a for a, b in itertools.pairwise(edges))
+        return _longest_stall(self.moments, start, end)
+
+    def worst_service_gap(self, start: float, end: float) -> float:
+        """`gap` for each service on its own; the largest."""
+        stalls = [_longest_stall(m, start, end) for m in self.by_service.values()]
+        return max(stalls, default=self.gap(start, end))
 
     def longest_unready(self, start: float, end: float) -> float:
         """The longest stretch any service answered /readyz with other than 200, among the
@@ -195,3 +204,12 @@ class FailoverFaults:
         time.sleep(self.down_s)
         self.postgres.rebuild_standby()
         self.log(f"old primary :{old} rebuilt as the new standby (synchronous again)")
+
+
+def _longest_stall(moments: list[float], start: float, end: float) -> float:
+    after = [m for m in moments if m > start]
+    points = [m for m in after if m <= end] or after[:1]
+    if not points:
+        return time.monotonic() - start
+    edges = [start, *points]
+    return max(b - a for a, b in itertools.pairwise(edges))

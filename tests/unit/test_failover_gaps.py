@@ -53,3 +53,13 @@ def test_a_service_still_not_ready_at_the_window_end_counts_up_to_it() -> None:
     progress = progress_at()
     progress.readiness = [(10.0, "notifications", False), (12.0, "notifications", False)]
     assert progress.longest_unready(start=9.0, end=16.0) == 6.0
+
+
+def test_one_service_standing_still_shows_in_its_own_gap_not_in_the_sum() -> None:
+    progress = progress_at(10.5, 11.0, 12.0, 13.0, 14.0, 20.0)
+    progress.by_service = {
+        "profile": [10.5, 11.0, 12.0, 13.0, 14.0, 20.0],
+        "matching": [10.5, 19.0],
+    }
+    assert progress.gap(start=10.0, end=20.0) == 6.0  # 14 -> 20
+    assert progress.worst_service_gap(start=10.0, end=20.0) == 8.5  # matching: 10.5 -> 19
