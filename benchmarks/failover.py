@@ -26,6 +26,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from benchmarks.chaos import check, drive, log, wait_drained
@@ -107,8 +108,10 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         print(f"{kind}_gaps_s={[round(v, 1) for v in values]}")
     for kind, values in gaps_by_kind(faults, progress.worst_service_gap, workload_end).items():
         print(f"{kind}_worst_service_gaps_s={[round(v, 1) for v in values]}")
-    for kind, values in gaps_by_kind(faults, progress.longest_unready, workload_end).items():
-        print(f"{kind}_longest_not_ready_s={[round(v, 1) for v in values]}")
+    for name in services:
+        unready = partial(progress.longest_unready, service=name)
+        for kind, values in gaps_by_kind(faults, unready, workload_end).items():
+            print(f"{name}_{kind}_longest_not_ready_s={[round(v, 1) for v in values]}")
     for kind, values in gaps_by_kind(faults, canary.worst, workload_end).items():
         print(f"{kind}_canary_worst_delay_s={[round(v, 1) for v in values]}")
     print(" ".join(f"{name}_{figure}" for name, figure in usage.items()))

@@ -124,13 +124,14 @@ class Progress:
         stalls = [_longest_stall(m, start, end) for m in self.by_service.values()]
         return max(stalls, default=self.gap(start, end))
 
-    def longest_unready(self, start: float, end: float) -> float:
-        """The longest stretch any service answered /readyz with other than 200, among the
-        samples from `start` to `end`; a stretch still open at `end` counts up to its end."""
+    def longest_unready(self, start: float, end: float, service: str | None = None) -> float:
+        """The longest stretch any service (or the one named) answered /readyz with other than
+        200, among the samples from `start` to `end`; a stretch still open at `end` counts up to
+        its end."""
         longest = 0.0
         since: dict[str, float] = {}
         for moment, name, ready in self.readiness:
-            if moment < start or moment > end:
+            if moment < start or moment > end or service not in (None, name):
                 continue
             if not ready:
                 since.setdefault(name, moment)
