@@ -39,6 +39,7 @@ from devenv.processes import (
     ROOT,
     ServiceProcess,
     create_api_key,
+    metric_sum,
     service_processes,
     start_all,
     stop_all,
@@ -159,8 +160,9 @@ def gaps_by_kind(
 
 
 def footprint(services: dict[str, ServiceProcess], elapsed_s: float) -> dict[str, str]:
-    """Each service process's peak resident memory (VmHWM) and its mean CPU over the run, read
-    from /proc (Linux); the figures the manifests' requests and limits are checked against."""
+    """Each service process's peak resident memory (VmHWM), its mean CPU over the run (from
+    /proc, Linux) and the events it handled per CPU second: the figures the manifests' requests,
+    limits and lag thresholds are checked against."""
     figures: dict[str, str] = {}
     ticks = os.sysconf("SC_CLK_TCK")
     for name, service in services.items():
@@ -171,8 +173,10 @@ def footprint(services: dict[str, ServiceProcess], elapsed_s: float) -> dict[str
         peak_kib = next(int(line.split()[1]) for line in status.splitlines() if "VmHWM" in line)
         fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         cpu_s = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        handled = metric_sum(service.metrics(), "mentorlink_events_consumed_total", outcome="ok")
         figures[name] = (
-            f"peak_rss_mib={peak_kib / 1024:.0f} cpu_mean_m={1000 * cpu_s / elapsed_s:.0f}"
+            f"peak_rss_mib={peak_kib / 1024:.0f} cpu_mean_m={1000 * cpu_s / elapsed_s:.0f} "
+            f"events_per_cpu_s={handled / cpu_s:.0f}"
         )
     return figures
 
