@@ -115,7 +115,8 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
             print(f"{name}_{kind}_longest_not_ready_s={[round(v, 1) for v in values]}")
     for kind, values in gaps_by_kind(faults, canary.worst, workload_end).items():
         print(f"{kind}_canary_worst_delay_s={[round(v, 1) for v in values]}")
-    print(" ".join(f"{name}_{figure}" for name, figure in usage.items()))
+    for name, figures in usage.items():
+        print(" ".join(f"{name}_{figure}" for figure in figures.split()))
     print(f"shutdown_after_sigterm_s={shutdown_s:.1f}")
     if exits or faults.errors or undrained:
         print(f"service_exits={exits} fault_errors={faults.errors} not_drained={undrained}")
