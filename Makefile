@@ -55,7 +55,7 @@ cluster: install     ## Production shape in the background: 3 Kafka nodes, Postg
 cluster-down:       ## Stop everything `make cluster` started (recorded in .cache/cluster/state.json)
 	$(UV) run --frozen python -m devenv.cluster_cli down
 
-bench-failover: install  ## Kafka leader and PostgreSQL primary failovers under load (3 nodes + standby); CI: ARGS="--events 1500 --faults 1 --down-s 5 --first-s 10 --settle-s 5"
+bench-failover: install  ## Kafka leader (killed, frozen) and PostgreSQL primary failovers under load (3 nodes + standby); CI: ARGS="--events 3000 --faults 1 --down-s 5 --first-s 10 --settle-s 5"
 	$(UV) run --frozen python -m benchmarks.failover $(ARGS)
 
 check-manifests: install  ## Render deploy/k8s with kustomize and validate it offline (schemas + KEDA CRDs)

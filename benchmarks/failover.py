@@ -3,14 +3,15 @@
 Three Kafka nodes and a PostgreSQL primary with a synchronous standby (devenv/cluster.py), the
 three services with KAFKA_PROFILE=production, and the chaos run's seeded workload (mentors,
 mentees, goals — about half of all actions set a goal — and link answers) at a steady --rate.
-Broker and database faults alternate (benchmarks/failover_faults.py), each --faults times, one
-after another while the workload runs (the run fails if the workload ended before the last).
+Each round applies every --broker-faults kind (SIGKILL the leader broker; SIGSTOP it, a vanished
+machine) and then a database fault (benchmarks/failover_faults.py), --faults rounds, one after
+another while the workload runs (the run fails if the workload ended before the last).
 When everything has drained, the chaos run's account compares the platform with the truth: the
 batch reference fed from the workload's own record of what it asked for, against the latest
 email each mentee received and matching's stored proposals; every dead letter is read.
 Last line: broker_failovers=… db_failovers=… lost=… duplicate_emails=… rankings_equal_truth=…
-leader_gap_p99_s=… db_gap_p99_s=… db_replication=synchronous. Exit 1 when anything was lost or
-doubled, the rankings differ, or a fault could not be applied.
+leader_gap_p99_s=… frozen_leader_gap_p99_s=… db_gap_p99_s=… db_replication=synchronous. Exit 1
+when anything was lost or doubled, the rankings differ, or a fault could not be applied.
 """
 
 from __future__ import annotations
@@ -24,14 +25,25 @@ import os
 import secrets
 import shutil
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from benchmarks.chaos import check, drive, log, wait_drained
 from benchmarks.chaos_workload import Inbox
+from benchmarks.failover_canary import Canary
 from benchmarks.failover_faults import FailoverFaults, Progress
 from devenv.cluster import kafka_cluster, postgres_pair
 from devenv.cluster_cli import production_env
-from devenv.processes import ROOT, create_api_key, service_processes, start_all, stop_all
+from devenv.processes import (
+    ROOT,
+    ServiceProcess,
+    create_api_key,
+    metric_sum,
+    service_processes,
+    start_all,
+    stop_all,
+)
 from devenv.smtp_sink import SmtpSink
 from shared.settings import KafkaSettings
 
@@ -55,18 +67,28 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         )
         services = service_processes(env, run_dir / "logs")
         kafka = KafkaSettings(bootstrap_servers=kafka_nodes.bootstrap_servers, topic_prefix=prefix)
-        faults = FailoverFaults(kafka_nodes, pair, kafka, args.down_s, log)
+        faults = FailoverFaults(kafka_nodes, pair, kafka, args.down_s, args.freeze_s, log)
         progress = Progress(services)
+        canary = Canary(
+            KafkaSettings(
+                profile="production",
+                bootstrap_servers=kafka_nodes.bootstrap_servers,
+                topic_prefix=prefix,
+            )
+        )
         try:
             start_all(services)
             key = create_api_key(env, TENANT, "failover")
             progress.start()
-            thread = faults.run(["broker", "db"] * args.faults, args.first_s, args.settle_s)
+            canary.start()
+            kinds = [*args.broker_faults, "db"] * args.faults
+            thread = faults.run(kinds, args.first_s, args.settle_s)
             began = time.monotonic()
             driver = asyncio.run(drive(args, kafka, services["profile"].url(""), key, inbox))
             workload_s, workload_end = time.monotonic() - began, time.monotonic()
             log(f"workload done: {driver.applied}; waiting for the remaining faults")
             thread.join()
+            canary.stop()
             under_load = faults.finished_at <= workload_end
             undrained = wait_drained(
                 services, pair.url, kafka, args.drain_timeout, stall_s=args.drain_timeout
@@ -75,12 +97,27 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
             outcome = check(pair.url, kafka, driver, inbox)
             verdict = outcome.verdict
             exits = [s.name for s in services.values() if not s.alive]
+            usage = footprint(services, time.monotonic() - began)
         finally:
             progress.stop()
-            stop_all(services)
-    gaps = gaps_by_kind(faults, progress, workload_end)
+            canary.stop()
+            stopping = time.monotonic()
+            stop_all(services)  # SIGTERM, as Kubernetes sends it
+            shutdown_s = time.monotonic() - stopping
+    gaps = gaps_by_kind(faults, progress.gap, workload_end)
     for kind, values in gaps.items():
         print(f"{kind}_gaps_s={[round(v, 1) for v in values]}")
+    for kind, values in gaps_by_kind(faults, progress.worst_service_gap, workload_end).items():
+        print(f"{kind}_worst_service_gaps_s={[round(v, 1) for v in values]}")
+    for name in services:
+        unready = partial(progress.longest_unready, service=name)
+        for kind, values in gaps_by_kind(faults, unready, workload_end).items():
+            print(f"{name}_{kind}_longest_not_ready_s={[round(v, 1) for v in values]}")
+    for kind, values in gaps_by_kind(faults, canary.worst, workload_end).items():
+        print(f"{kind}_canary_worst_delay_s={[round(v, 1) for v in values]}")
+    for name, figures in usage.items():
+        print(" ".join(f"{name}_{figure}" for figure in figures.split()))
+    print(f"shutdown_after_sigterm_s={shutdown_s:.1f}")
     if exits or faults.errors or undrained:
         print(f"service_exits={exits} fault_errors={faults.errors} not_drained={undrained}")
     equal = not verdict.ranking_differ
@@ -102,7 +139,9 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         f"broker_failovers={faults.broker_failovers} db_failovers={faults.db_failovers} "
         f"lost={outcome.lost} duplicate_emails={len(outcome.duplicate_emails)} "
         f"rankings_equal_truth={str(equal).lower()} "
-        f"leader_gap_p99_s={p99(gaps['broker']):.1f} db_gap_p99_s={p99(gaps['db']):.1f} "
+        f"leader_gap_p99_s={p99(gaps['kill']):.1f} "
+        f"frozen_leader_gap_p99_s={p99(gaps['freeze']):.1f} "
+        f"db_gap_p99_s={p99(gaps['db']):.1f} "
         "db_replication=synchronous",
         flush=True,
     )
@@ -111,22 +150,57 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
 
 
 def gaps_by_kind(
-    faults: FailoverFaults, progress: Progress, workload_end: float
+    faults: FailoverFaults, measure: Callable[[float, float], float], workload_end: float
 ) -> dict[str, list[float]]:
     """Each fault's window ends where the next fault begins, the last one with the workload."""
-    gaps: dict[str, list[float]] = {"broker": [], "db": []}
+    gaps: dict[str, list[float]] = {"kill": [], "freeze": [], "db": []}
     windows = [*faults.windows, ("end", workload_end)]
     for (kind, started), (_, following) in itertools.pairwise(windows):
-        gaps[kind].append(progress.gap(started, following))
+        gaps[kind].append(measure(started, following))
     return gaps
+
+
+def footprint(services: dict[str, ServiceProcess], elapsed_s: float) -> dict[str, str]:
+    """Each service process's peak resident memory (VmHWM), its mean CPU over the run (from
+    /proc, Linux) and the events it handled per CPU second: the figures the manifests' requests,
+    limits and lag thresholds are checked against."""
+    figures: dict[str, str] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for name, service in services.items():
+        if service.process is None or not service.alive:
+            continue
+        proc = Path(f"/proc/{service.process.pid}")
+        status = (proc / "status").read_text()
+        peak_kib = next(int(line.split()[1]) for line in status.splitlines() if "VmHWM" in line)
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        cpu_s = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        handled = metric_sum(service.metrics(), "mentorlink_events_consumed_total", outcome="ok")
+        figures[name] = (
+            f"peak_rss_mib={peak_kib / 1024:.0f} cpu_mean_m={1000 * cpu_s / elapsed_s:.0f} "
+            f"events_per_cpu_s={handled / cpu_s:.0f}"
+        )
+    return figures
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=3000, help="workload actions")
     parser.add_argument("--rate", type=float, default=20.0, help="workload actions per second")
-    parser.add_argument("--faults", type=int, default=2, help="broker and database faults each")
+    parser.add_argument("--faults", type=int, default=2, help="rounds of every fault kind")
+    parser.add_argument(
+        "--broker-faults",
+        type=lambda text: [kind for kind in text.split(",") if kind],
+        default=["kill", "freeze"],
+        help="broker faults per round, kill (SIGKILL, restart), freeze (SIGSTOP, SIGCONT)",
+    )
     parser.add_argument("--down-s", type=float, default=10.0, help="how long a victim stays down")
+    parser.add_argument(
+        "--freeze-s",
+        type=float,
+        default=20.0,
+        help="how long a frozen broker stays frozen: longer than the broker session (6 s) and "
+        "the request timeout (10 s), so that clients must give up on it",
+    )
     parser.add_argument("--first-s", type=float, default=15.0, help="load before the first fault")
     parser.add_argument("--settle-s", type=float, default=15.0, help="calm between faults")
     parser.add_argument("--seed", type=int, default=2027)

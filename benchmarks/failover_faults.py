@@ -1,12 +1,17 @@
 """`make bench-failover`'s faults and its progress probe.
 
-- Broker fault: SIGKILL the Kafka node that leads the partitions holding the most messages of
-  this run's topics, keep it down, restart it, wait until every partition has three in-sync
+- Broker faults, on the Kafka node that leads the partitions holding the most messages of this
+  run's topics: `kill` SIGKILLs it (a crash: the kernel closes its sockets, clients notice at
+  once), keeps it down, restarts it; `freeze` SIGSTOPs it (a machine that vanished: its
+  connections stay open and nothing answers, so requests in flight wait for their timeout),
+  keeps it frozen, SIGCONTs it. Either way the fault ends when every partition has three in-sync
   replicas again.
 - Database fault: SIGKILL the PostgreSQL primary's postmaster, promote the standby, keep the
   old primary down, then rebuild it as the new standby (pg_basebackup) and wait until it streams.
 - Progress: the services' `mentorlink_events_consumed_total{outcome="ok"}`, sampled a few times a
   second; a fault's gap is the longest stretch without an increase from the fault until the next.
+  Each service's `/readyz` is sampled alongside: the longest stretch a service answered not
+  ready (or nothing) is what a Kubernetes readinessProbe would have seen.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from devenv.cluster import KafkaCluster, PostgresPair
-from devenv.processes import ServiceProcess, metric_sum
+from devenv.processes import ServiceProcess, http_get, metric_sum
 from shared.kafka.connection import client_kwargs
 from shared.settings import KafkaSettings
 
@@ -72,12 +77,15 @@ class Progress:
     services: dict[str, ServiceProcess]
     interval_s: float = 0.25
     moments: list[float] = field(default_factory=list)  # monotonic times of an increase
+    # The same per service: a stall of one service (matching's group rejoining) hides in the
+    # sum while the others go on.
+    by_service: dict[str, list[float]] = field(default_factory=dict)
+    readiness: list[tuple[float, str, bool]] = field(default_factory=list)  # (when, service, ready)
     _stop: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self._run, daemon=True)
-        thread.start()
-        return thread
+    def start(self) -> None:
+        for target in (self._run, self._run_readiness):
+            threading.Thread(target=target, daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -91,21 +99,45 @@ class Progress:
                 if not text:  # not answering: no news, not a reset
                     continue
                 count = metric_sum(text, "mentorlink_events_consumed_total", outcome="ok")
-                moved |= count > last.get(service.name, count)
+                if count > last.get(service.name, count):
+                    moved = True
+                    self.by_service.setdefault(service.name, []).append(time.monotonic())
                 last[service.name] = count
             if moved:
                 self.moments.append(time.monotonic())
+
+    def _run_readiness(self) -> None:
+        """On its own thread: a /readyz that is slow to answer must not slow the progress."""
+        while not self._stop.wait(self.interval_s):
+            for service in self.services.values():
+                ready = http_get(service.url("/readyz"), timeout_s=2.0)[0] == 200
+                self.readiness.append((time.monotonic(), service.name, ready))
 
     def gap(self, start: float, end: float) -> float:
         """The longest stretch without progress from `start` on, among the moments before `end`
         (the next fault, or the workload's end). When nothing moved before `end`, the stall
         lasts until the first progress after it."""
-        after = [m for m in self.moments if m > start]
-        points = [m for m in after if m <= end] or after[:1]
-        if not points:
-            return time.monotonic() - start
-        edges = [start, *points]
-        return max(b - a for a, b in itertools.pairwise(edges))
+        return _longest_stall(self.moments, start, end)
+
+    def worst_service_gap(self, start: float, end: float) -> float:
+        """`gap` for each service on its own; the largest."""
+        stalls = [_longest_stall(m, start, end) for m in self.by_service.values()]
+        return max(stalls, default=self.gap(start, end))
+
+    def longest_unready(self, start: float, end: float, service: str | None = None) -> float:
+        """The longest stretch any service (or the one named) answered /readyz with other than
+        200, among the samples from `start` to `end`; a stretch still open at `end` counts up to
+        its end."""
+        longest = 0.0
+        since: dict[str, float] = {}
+        for moment, name, ready in self.readiness:
+            if moment < start or moment > end or service not in (None, name):
+                continue
+            if not ready:
+                since.setdefault(name, moment)
+            elif name in since:
+                longest = max(longest, moment - since.pop(name))
+        return max([longest, *(end - began for began in since.values())])
 
 
 @dataclass
@@ -114,6 +146,7 @@ class FailoverFaults:
     postgres: PostgresPair
     settings: KafkaSettings
     down_s: float
+    freeze_s: float
     log: Log
     broker_failovers: int = 0
     db_failovers: int = 0
@@ -135,20 +168,28 @@ class FailoverFaults:
             if index:
                 time.sleep(settle_s)
             try:
-                self.broker() if kind == "broker" else self.database()
+                self.database() if kind == "db" else self.broker(kind)
             except Exception as error:  # reported in the result line's exit code
                 self.errors.append(f"{kind}: {type(error).__name__}: {error}")
                 self.log(f"[red]{kind} fault failed: {error}")
         self.finished_at = time.monotonic()
 
-    def broker(self) -> None:
+    def broker(self, how: str) -> None:
+        """`how`: "kill" or "freeze" (module docstring)."""
         node = asyncio.run(busiest_leader(self.settings))
-        self.windows.append(("broker", time.monotonic()))
-        self.kafka.kill(node)
+        self.windows.append((how, time.monotonic()))
+        if how == "freeze":
+            self.kafka.freeze(node)
+            self.log(f"SIGSTOP Kafka node {node} (leader of the busiest partitions)")
+        else:
+            self.kafka.kill(node)
+            self.log(f"SIGKILL Kafka node {node} (leader of the busiest partitions)")
         self.broker_failovers += 1
-        self.log(f"SIGKILL Kafka node {node} (leader of the busiest partitions)")
-        time.sleep(self.down_s)
-        self.kafka.node_at(node).start()
+        time.sleep(self.freeze_s if how == "freeze" else self.down_s)
+        if how == "freeze":
+            self.kafka.thaw(node)
+        else:
+            self.kafka.node_at(node).start()
         deadline = time.monotonic() + 120
         while asyncio.run(under_replicated(self.settings, 3)) and time.monotonic() < deadline:
             time.sleep(1)
@@ -164,3 +205,12 @@ class FailoverFaults:
         time.sleep(self.down_s)
         self.postgres.rebuild_standby()
         self.log(f"old primary :{old} rebuilt as the new standby (synchronous again)")
+
+
+def _longest_stall(moments: list[float], start: float, end: float) -> float:
+    after = [m for m in moments if m > start]
+    points = [m for m in after if m <= end] or after[:1]
+    if not points:
+        return time.monotonic() - start
+    edges = [start, *points]
+    return max(b - a for a, b in itertools.pairwise(edges))

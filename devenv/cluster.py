@@ -100,6 +100,8 @@ class KafkaCluster:
                 self.__post_init__()
 
     def stop(self) -> None:
+        for node_id in range(1, len(self.nodes) + 1):  # a frozen node would ignore SIGTERM
+            self.thaw(node_id)
         with ThreadPoolExecutor(NODES) as pool:
             list(pool.map(lambda node: node.stop(), self.nodes))
 
@@ -115,6 +117,22 @@ class KafkaCluster:
                 os.kill(pid, signal.SIGKILL)
             _wait_gone(pid)
         (node.data_dir / "kafka.pid").unlink(missing_ok=True)
+
+    def freeze(self, node_id: int) -> None:
+        """SIGSTOP one node's JVM, the local stand-in for a machine that vanished from the
+        network: its sockets stay open and the kernel still accepts connections and bytes for
+        it, but nothing answers (a real network cut would not even complete new handshakes)."""
+        pid = self.node_at(node_id).pid()
+        if pid is None:
+            raise RuntimeError(f"Kafka node {node_id} is not running")
+        os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self, node_id: int) -> None:
+        """SIGCONT a frozen node: the machine is reachable again, with its old state."""
+        pid = self.node_at(node_id).pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
 
 def _wait_gone(pid: int, timeout_s: float = 30.0) -> None:

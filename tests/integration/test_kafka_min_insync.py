@@ -1,4 +1,4 @@
-"""Two of three Kafka nodes down: `min.insync.replicas=2` cannot be met (issue 27).
+"""Two of three Kafka nodes down: `min.insync.replicas=2` cannot be met; a frozen leader (issue 27).
 
 Three KRaft nodes (devenv/cluster.py) and the services' own producer with the production profile
 (acks=all, idempotence, topics with replication 3 and min.insync.replicas 2). With two nodes
@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -63,14 +64,19 @@ async def settings(cluster: KafkaCluster) -> AsyncIterator[KafkaSettings]:
     yield production
 
 
-async def leader_of(settings: KafkaSettings, topic: str) -> int:
+async def partition_0(settings: KafkaSettings, topic: str) -> dict[str, Any]:
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
     finally:
         await admin.close()
-    return int(described[0]["partitions"][0]["leader"])
+    partition: dict[str, Any] = described[0]["partitions"][0]
+    return partition
+
+
+async def leader_of(settings: KafkaSettings, topic: str) -> int:
+    return int((await partition_0(settings, topic))["leader"])
 
 
 async def broker_configs(settings: KafkaSettings, node_id: int) -> dict[str, str]:
@@ -126,16 +132,53 @@ async def read_all(settings: KafkaSettings, topic: str) -> set[bytes]:
 
 @pytest.mark.needs_tool("java")
 @pytest.mark.own_infrastructure
+async def test_a_frozen_leader_loses_nothing_acknowledged(
+    cluster: KafkaCluster, settings: KafkaSettings
+) -> None:
+    """A leader that vanishes without closing its sockets (SIGSTOP, the stand-in for a lost
+    machine): sends in flight to it time out instead of failing at once, the controllers fence
+    it and elect a new leader, the producer moves there, and when the old leader comes back
+    with its stale log, nothing that was acknowledged is gone."""
+    topic = settings.group("events")
+    failed: list[bytes] = []
+    async with kafka_producer(settings, "frozen-test") as producer:
+        acknowledged = await send_ten(producer, topic)
+        leader = await leader_of(settings, topic)
+        cluster.freeze(leader)
+        try:
+            values = [f"frozen-{i}".encode() for i in range(5)]
+            results = await asyncio.gather(*(send(producer, topic, v) for v in values))
+            for value, acked in zip(values, results, strict=True):
+                (acknowledged.add if acked else failed.append)(value)
+            # Acknowledged while the old leader is still frozen: only a new leader can do that.
+            after = b"after-election"
+            await eventually(
+                lambda: send(producer, topic, after), timeout=90, interval=1, what="new leader"
+            )
+            acknowledged.add(after)
+        finally:
+            cluster.thaw(leader)
+        assert await leader_of(settings, topic) != leader, "no failover: was it frozen?"
+        acknowledged |= await resend(producer, topic, failed)
+
+    assert acknowledged <= await all_stored(settings, topic, acknowledged)
+    # The thawed node is fenced, rejoins and catches up (the next test needs all three).
+    await eventually(lambda: _fully_in_sync(settings, topic), timeout=120, interval=1, what="ISR 3")
+
+
+async def _fully_in_sync(settings: KafkaSettings, topic: str) -> bool:
+    return len((await partition_0(settings, topic))["isr"]) == settings.replication_factor
+
+
+@pytest.mark.needs_tool("java")
+@pytest.mark.own_infrastructure
 async def test_two_nodes_down_fail_loudly_and_lose_nothing_acknowledged(
     cluster: KafkaCluster, settings: KafkaSettings
 ) -> None:
     topic = settings.group("events")
-    acknowledged: set[bytes] = set()
     failed: list[bytes] = []
     async with kafka_producer(settings, "isr-test") as producer:
-        for i in range(10):
-            assert await send(producer, topic, f"before-{i}".encode())
-            acknowledged.add(f"before-{i}".encode())
+        acknowledged = await send_ten(producer, topic)
 
         leader = await leader_of(settings, topic)
         followers = [n for n in (1, 2, 3) if n != leader]
@@ -146,16 +189,31 @@ async def test_two_nodes_down_fail_loudly_and_lose_nothing_acknowledged(
         assert failed == [f"during-{i}".encode() for i in range(3)], "acknowledged with 1 node"
 
         await asyncio.gather(*(asyncio.to_thread(cluster.node_at(n).start) for n in followers))
-        for value in failed:  # what the outbox relay does: send again what was not acknowledged
-            await eventually(
-                lambda v=value: send(producer, topic, v), timeout=120, interval=1, what="resend"
-            )
-            acknowledged.add(value)
+        acknowledged |= await resend(producer, topic, failed)
 
-    stored = await eventually(
-        lambda: _containing(settings, topic, acknowledged), timeout=60, what="every ack stored"
+    assert acknowledged <= await all_stored(settings, topic, acknowledged)
+
+
+async def send_ten(producer: AIOKafkaProducer, topic: str) -> set[bytes]:
+    values = {f"before-{i}".encode() for i in range(10)}
+    for value in sorted(values):
+        assert await send(producer, topic, value)
+    return values
+
+
+async def resend(producer: AIOKafkaProducer, topic: str, failed: list[bytes]) -> set[bytes]:
+    """What the outbox relay does: send again what was not acknowledged, until it is."""
+    for value in failed:
+        await eventually(
+            lambda v=value: send(producer, topic, v), timeout=120, interval=1, what="resend"
+        )
+    return set(failed)
+
+
+async def all_stored(settings: KafkaSettings, topic: str, wanted: set[bytes]) -> set[bytes]:
+    return await eventually(
+        lambda: _containing(settings, topic, wanted), timeout=60, what="every ack stored"
     )
-    assert acknowledged <= stored
 
 
 async def _containing(settings: KafkaSettings, topic: str, wanted: set[bytes]) -> set[bytes]:

@@ -33,3 +33,33 @@ def test_a_later_stall_within_the_window_counts_too() -> None:
 def test_p99_of_a_few_faults_is_the_largest() -> None:
     assert p99([3.0, 9.0, 4.0]) == 9.0
     assert p99([float(i) for i in range(1, 201)]) == 198.0
+
+
+def test_not_ready_is_the_longest_stretch_of_one_service_answering_other_than_200() -> None:
+    progress = progress_at()
+    progress.readiness = [
+        (10.0, "profile", True),
+        (11.0, "profile", False),
+        (11.0, "matching", False),
+        (12.0, "matching", True),  # matching: 1 s
+        (14.0, "profile", False),
+        (15.5, "profile", True),  # profile: 11 -> 15.5
+        (30.0, "profile", False),  # after the window
+    ]
+    assert progress.longest_unready(start=10.0, end=20.0) == 4.5
+
+
+def test_a_service_still_not_ready_at_the_window_end_counts_up_to_it() -> None:
+    progress = progress_at()
+    progress.readiness = [(10.0, "notifications", False), (12.0, "notifications", False)]
+    assert progress.longest_unready(start=9.0, end=16.0) == 6.0
+
+
+def test_one_service_standing_still_shows_in_its_own_gap_not_in_the_sum() -> None:
+    progress = progress_at(10.5, 11.0, 12.0, 13.0, 14.0, 20.0)
+    progress.by_service = {
+        "profile": [10.5, 11.0, 12.0, 13.0, 14.0, 20.0],
+        "matching": [10.5, 19.0],
+    }
+    assert progress.gap(start=10.0, end=20.0) == 6.0  # 14 -> 20
+    assert progress.worst_service_gap(start=10.0, end=20.0) == 8.5  # matching: 10.5 -> 19
