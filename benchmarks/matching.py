@@ -60,15 +60,15 @@ def build(args: argparse.Namespace, rng: random.Random) -> tuple[TenantEngine, l
     mentees = []
     for index in range(args.mentees):
         mentee = population.mentee(rng, f"mentee-{index:07d}")
-        mentees.append((mentee, args.dress(population.goal(rng, mentee.user_id))))
+        mentees.append((mentee, [args.dress(g) for g in goals_of(rng, mentee.user_id, args)]))
     engine = TenantEngine(EngineConfig(), helper_threads())  # as the service runs searches
     start = time.perf_counter()
     for mentor in mentors:
         engine.put_mentor_data(mentor)
     say(f"build: {args.mentors} mentors in {time.perf_counter() - start:.1f} s")
     step = max(1, args.mentees // 20)
-    for index, (mentee, goal) in enumerate(mentees):
-        add_mentee(engine, mentee, goal)
+    for index, (mentee, goals) in enumerate(mentees):
+        add_mentee(engine, mentee, *goals)
         if (index + 1) % step == 0 or index + 1 == args.mentees:
             elapsed = time.perf_counter() - start
             left = elapsed / (index + 1) * (args.mentees - index - 1)
@@ -77,8 +77,23 @@ def build(args: argparse.Namespace, rng: random.Random) -> tuple[TenantEngine, l
                 f" {(index + 1) / elapsed:.0f}/s, about {left:.0f} s left, rss {rss_mb():.0f} MB"
             )
     built_ms = (time.perf_counter() - start) * 1000
-    say(f"build: done in {built_ms / 1000:.1f} s (mentees with goals, incremental)")
+    goal_count = sum(len(goals) for _, goals in mentees)
+    say(f"build: done in {built_ms / 1000:.1f} s ({goal_count} goals, incremental)")
     return engine, [m.user_id for m in mentors], built_ms
+
+
+EXTRA_GOAL_IDS = ("project", "role")
+
+
+def goals_of(rng: random.Random, mentee_id: str, args: argparse.Namespace) -> list[Goal]:
+    """The mentee's goal `default`, and for a share of mentees (`--several-goals-share`) one or
+    two more, ranked apart (ADR 0012). With the share at 0 no extra draw is made, so the
+    population is the same as before goals became plural."""
+    goals = [population.goal(rng, mentee_id)]
+    if args.several_goals_share and rng.random() < args.several_goals_share:
+        extra = EXTRA_GOAL_IDS[: rng.choice((1, 2))]
+        goals += [population.goal(rng, mentee_id, 1, goal_id) for goal_id in extra]
+    return goals
 
 
 def recovery(engine: TenantEngine) -> dict[str, object]:
@@ -108,7 +123,7 @@ def run(args: argparse.Namespace) -> None:
     keep_out_of_collections()
     with_rankings = sum(1 for r in engine.rankings.by_mentee.values() if r)
     say(
-        f"state: {len(engine.lists.by_key)} mentor lists, {with_rankings} mentees with a ranking,"
+        f"state: {len(engine.lists.by_key)} mentor lists, {with_rankings} goals with a ranking,"
         f" peak rss {rss_mb():.0f} MB"
     )
     spread = exposure(engine)
@@ -119,7 +134,7 @@ def run(args: argparse.Namespace) -> None:
     )
     fair = fairness(engine)
     say(
-        f"fairness: of {fair.rankable_mentees} mentees with a goal,"
+        f"fairness: of {fair.rankable_mentees} goals,"
         f" {fair.unmatched_rankable_mentees} have no ranking though a mentor with exposure left"
         f" may meet them ({fair.unmatched_if_proposals_counted} if exposure counted the rankings"
         f" naming the mentor); of {fair.mentors_with_free_seats} mentors with free seats,"
@@ -144,7 +159,7 @@ def run(args: argparse.Namespace) -> None:
     )
     say(
         f"full recompute: the build above, measured whole: {args.mentors} mentors and"
-        f" {len(mentee_ids)} mentees ranked from scratch by the same engine"
+        f" {len(mentee_ids)} goals ranked from scratch by the same engine"
     )
     rate = mixed_stream_rate(engine, rng, (mentee_ids, mentor_ids), args.events)
     say(
@@ -191,9 +206,22 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="share of goals (built and timed) with one must; 0 keeps the population as before",
     )
     parser.add_argument(
+        "--several-goals-share",
+        type=float,
+        default=0.0,
+        help="share of mentees holding 2-3 goals; 0 keeps the population as before",
+    )
+    parser.add_argument(
+        "--goal-mix",
+        action="store_true",
+        help="issue 25's mix: 10%% of mentees hold 2-3 goals, 20%% of goals have a must",
+    )
+    parser.add_argument(
         "--no-recovery", dest="recovery", action="store_false", help="skip PostgreSQL"
     )
     args = parser.parse_args(argv)
+    if args.goal_mix:
+        args.several_goals_share, args.musts_share = 0.1, 0.2
     args.dress = musts_dress(args.musts_share, args.seed)
     return args
 

@@ -86,16 +86,19 @@ def update_mentor(engine: TenantEngine, mentor: Person, tally: Tally | None = No
         tally.add_polls(polls, partitions)
 
 
-def add_mentee(engine: TenantEngine, mentee: Person, goal: Goal) -> None:
+def add_mentee(engine: TenantEngine, mentee: Person, *goals: Goal) -> None:
     partition = partition_of(mentee.user_id, engine.config.partitions)
     engine.put_mentee(mentee, partition)
     engine.drain()
-    engine.put_goal(goal, partition)
-    engine.drain()
+    for goal in goals:
+        engine.put_goal(goal, partition)
+        engine.drain()
 
 
-def new_goal(rng: random.Random, engine: TenantEngine, mentee_id: str) -> Goal:
-    return population.goal(rng, mentee_id, engine.roster.goals[mentee_id].version + 1)
+def new_goal(rng: random.Random, engine: TenantEngine, seeker: str) -> Goal:
+    """A newer version of the goal a seeker key names (one goal of one mentee, ADR 0012)."""
+    held = engine.roster.goals[seeker]
+    return population.goal(rng, held.mentee_id, held.version + 1, held.goal_id)
 
 
 def new_mentor_profile(rng: random.Random, engine: TenantEngine, mentor_id: str) -> Person:
