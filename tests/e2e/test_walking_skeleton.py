@@ -9,6 +9,7 @@ import pytest
 from devenv.smtp_sink import SmtpSink
 from shared.contracts.matches import MatchProposed, MatchProposedPayload, ProposedMentor
 from shared.contracts.topics import PROPOSALS
+from tests.support.mail import mails_saying
 from tests.support.people import goal_body, mentee_body, mentor_body
 from tests.support.platform import running_platform
 from tests.support.polling import eventually
@@ -36,7 +37,9 @@ async def test_goal_set_over_http_ends_in_an_email_naming_the_mentor(
         assert goal.status_code == 200, goal.text
 
         mails = await eventually(
-            lambda: smtp_sink.messages(to=mentee_email), timeout=60, what="proposal email"
+            lambda: mails_saying(smtp_sink, mentee_email, "Grace Hopper"),
+            timeout=60,
+            what="proposal email",
         )
 
     message = mails[0].message
