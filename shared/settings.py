@@ -18,6 +18,10 @@ PRODUCTION_KAFKA: dict[str, object] = {
     "min_insync_replicas": 2,
     "acks": "all",
     "enable_idempotence": True,
+    # A frozen leader (a machine that vanished) answers nothing: every request to it waits this
+    # long, once for the request in flight and once more when a retry picks the same node;
+    # docs/operations.md, "A machine that vanishes".
+    "connect_timeout_s": 5.0,
 }
 
 
@@ -52,7 +56,12 @@ class KafkaSettings(BaseSettings):
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
-    connect_timeout_s: float = Field(default=10.0, gt=0)
+    connect_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="aiokafka's request_timeout_ms (every request, the wait for acks=all, a "
+        "batch's delivery) and the start-up check's wait; 5 s with the production profile.",
+    )
     linger_ms: int = Field(
         default=0,
         ge=0,

@@ -7,8 +7,13 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
+from shared.kafka import join_group
 from shared.kafka.partitioner import person_partitioner
 from shared.settings import KafkaSettings
+
+# Every client is built with these arguments (FastStream's through shared/kafka/broker.py, which
+# imports this module), so the JoinGroup timeout is in place before any of them connects.
+join_group.install()
 
 
 def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
