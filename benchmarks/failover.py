@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from benchmarks.chaos import check, drive, log, wait_drained
 from benchmarks.chaos_workload import Inbox
@@ -47,6 +48,7 @@ from devenv.processes import (
 from devenv.smtp_sink import SmtpSink
 from shared.settings import KafkaSettings
 
+T = TypeVar("T")
 TENANT = "chaos"  # the chaos run's check reads this tenant's Message-IDs
 
 
@@ -107,6 +109,9 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
     gaps = gaps_by_kind(faults, progress.gap, workload_end)
     for kind, values in gaps.items():
         print(f"{kind}_gaps_s={[round(v, 1) for v in values]}")
+    at = gaps_by_kind(faults, lambda a, b: span_text(progress.gap_span(a, b)), workload_end)
+    for kind, spans in at.items():
+        print(f"{kind}_gap_at_utc={spans}")
     for kind, values in gaps_by_kind(faults, progress.worst_service_gap, workload_end).items():
         print(f"{kind}_worst_service_gaps_s={[round(v, 1) for v in values]}")
     for name in services:
@@ -150,14 +155,24 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
 
 
 def gaps_by_kind(
-    faults: FailoverFaults, measure: Callable[[float, float], float], workload_end: float
-) -> dict[str, list[float]]:
+    faults: FailoverFaults, measure: Callable[[float, float], T], workload_end: float
+) -> dict[str, list[T]]:
     """Each fault's window ends where the next fault begins, the last one with the workload."""
-    gaps: dict[str, list[float]] = {"kill": [], "freeze": [], "db": []}
+    gaps: dict[str, list[T]] = {"kill": [], "freeze": [], "db": []}
     windows = [*faults.windows, ("end", workload_end)]
     for (kind, started), (_, following) in itertools.pairwise(windows):
         gaps[kind].append(measure(started, following))
     return gaps
+
+
+def span_text(span: tuple[float, float]) -> str:
+    """A stall's (from, to) as wall-clock `HH:MM:SS.s-HH:MM:SS.s` (UTC, as the services log)."""
+    wall = time.time() - time.monotonic()
+    return "-".join(_utc(wall + moment) for moment in span)
+
+
+def _utc(moment: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(moment)) + f"{moment % 1:.1f}"[1:]
 
 
 def footprint(services: dict[str, ServiceProcess], elapsed_s: float) -> dict[str, str]:

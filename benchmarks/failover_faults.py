@@ -119,6 +119,10 @@ class Progress:
         lasts until the first progress after it."""
         return _longest_stall(self.moments, start, end)
 
+    def gap_span(self, start: float, end: float) -> tuple[float, float]:
+        """Where `gap` lies: its (from, to), to find it in the services' logs."""
+        return _longest_stall_span(self.moments, start, end)
+
     def worst_service_gap(self, start: float, end: float) -> float:
         """`gap` for each service on its own; the largest."""
         stalls = [_longest_stall(m, start, end) for m in self.by_service.values()]
@@ -208,9 +212,15 @@ class FailoverFaults:
 
 
 def _longest_stall(moments: list[float], start: float, end: float) -> float:
+    began, ended = _longest_stall_span(moments, start, end)
+    return ended - began
+
+
+def _longest_stall_span(moments: list[float], start: float, end: float) -> tuple[float, float]:
+    """(from, to) of the longest stretch without progress (monotonic times)."""
     after = [m for m in moments if m > start]
     points = [m for m in after if m <= end] or after[:1]
     if not points:
-        return time.monotonic() - start
+        return start, time.monotonic()
     edges = [start, *points]
-    return max(b - a for a, b in itertools.pairwise(edges))
+    return max(itertools.pairwise(edges), key=lambda span: span[1] - span[0])
