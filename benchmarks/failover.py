@@ -172,7 +172,8 @@ def span_text(span: tuple[float, float]) -> str:
 
 
 def _utc(moment: float) -> str:
-    return time.strftime("%H:%M:%S", time.gmtime(moment)) + f"{moment % 1:.1f}"[1:]
+    tenths = round(moment * 10)
+    return time.strftime("%H:%M:%S", time.gmtime(tenths // 10)) + f".{tenths % 10}"
 
 
 def footprint(services: dict[str, ServiceProcess], elapsed_s: float) -> dict[str, str]:
