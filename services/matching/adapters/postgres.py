@@ -61,6 +61,8 @@ def relationship(row: asyncpg.Record) -> Relationship:
 
 
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
+# One statement for all, taken one row at a time in the array's order.
+HOLD_PARTITIONS = "SELECT pg_advisory_xact_lock_shared($1, p) FROM unnest($2::int[]) AS p"
 
 
 CLOSE_GOAL = (
@@ -77,10 +79,9 @@ class PostgresMatchingTransaction:
         self.erasures = PostgresErasureLog(conn, keys)
         self._outbox = OutboxBatch()  # written by `flush`, just before the commit
 
-    async def hold_partition(self, partition: int) -> None:
-        await self._conn.execute(
-            "SELECT pg_advisory_xact_lock_shared($1, $2)", PARTITION_LOCK, partition
-        )
+    async def hold_partitions(self, partitions: Sequence[int]) -> None:
+        if partitions:
+            await self._conn.execute(HOLD_PARTITIONS, PARTITION_LOCK, list(partitions))
 
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
         return await first_deliveries(self._conn, CONSUMER, event_ids)

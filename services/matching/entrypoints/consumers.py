@@ -56,7 +56,10 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self.assigned: frozenset[int] = frozenset()
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        # Owned no longer: a poll handled until the next assignment changes nothing, so a
+        # partition's new owner restores it after this instance's last transaction on it.
         self.assigned = frozenset()
+        self._matching.owned = frozenset()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         partitions = frozenset(tp.partition for tp in assigned)

@@ -39,11 +39,20 @@ class MentorRefs:
         return known.get(ref)
 
 
-async def tell_every_partition(
-    tx: MatchingTransaction, partitions: int, cause: EventEnvelope, mentor_id: str
+async def tell_other_owners(
+    tx: MatchingTransaction,
+    partitions: int,
+    held: Collection[int],
+    cause: EventEnvelope,
+    mentor_id: str,
 ) -> None:
+    """One notice to each partition but those this transaction holds (ADR 0013): this
+    instance's engine already counts its own partitions' lists, and a new owner of one of them
+    restores after the commit, under that partition's lock, so it reads the changed list."""
     ref = tx.person_ref(cause.tenant_id, mentor_id)
     for partition in range(partitions):
+        if partition in held:
+            continue
         notice = ExposureChanged(
             tenant_id=cause.tenant_id,
             key=ref,
@@ -57,9 +66,15 @@ async def read_lists_elsewhere(
     tx: MatchingTransaction,
     engine: TenantEngine,
     owned: Collection[int],
+    partitions: int,
     tenant_id: str,
     mentor_id: str,
 ) -> None:
     """The mentor's stored lists in the partitions this instance does not own, into the
-    engine: with its own lists they decide how much of the cap it shows."""
-    engine.set_lists_elsewhere(mentor_id, await tx.lists_elsewhere(tenant_id, mentor_id, owned))
+    engine: with its own lists they decide how much of the cap it shows. (An instance that
+    owns every partition has none elsewhere: nothing to read.)"""
+    if all(p in owned for p in range(partitions)):
+        elsewhere: dict[int, list[tuple[str, float]]] = {}
+    else:
+        elsewhere = await tx.lists_elsewhere(tenant_id, mentor_id, owned)
+    engine.set_lists_elsewhere(mentor_id, elsewhere)

@@ -34,7 +34,7 @@ from services.matching.service_layer.causes import (
 from services.matching.service_layer.exposure import (
     MentorRefs,
     read_lists_elsewhere,
-    tell_every_partition,
+    tell_other_owners,
 )
 from services.matching.service_layer.goal_closing import close_goal
 from services.matching.service_layer.lifecycle import (
@@ -176,11 +176,14 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
     """
     tenants = sorted({d.event.tenant_id for d in batch})
     engines = {tenant: await matching.engine(tenant) for tenant in tenants}
+    owned = matching.owned
     try:
         async with matching.uow.transaction() as tx:
+            # Every owned partition, not only the poll's: its exposure notices skip them
+            # (exposure.tell_other_owners), so a new owner's restore must wait for the commit.
+            await tx.hold_partitions(sorted(owned))
             for partition in sorted({d.partition for d in batch}):
-                await tx.hold_partition(partition)
-                if partition not in matching.owned:
+                if partition not in owned:
                     raise PartitionNotOwned(partition)
             pending = Pending()
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])
@@ -201,7 +204,7 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                         told = await _APPLY[type(event)](event, partition, engine, tx, matching)
                     RANKING_RECOMPUTES.labels("matching").inc()
                     pending.collect(engine, delivery, told)
-            await _persist(tx, matching, engines, pending)
+            await _persist(tx, matching, engines, pending, owned)
     except BaseException:
         matching.stale.update(tenants)
         raise
@@ -229,6 +232,7 @@ async def _persist(
     matching: Matching,
     engines: dict[str, TenantEngine],
     pending: Pending,
+    owned: frozenset[int],
 ) -> None:
     await tx.save_lists(
         [
@@ -237,7 +241,7 @@ async def _persist(
         ]
     )
     for (_, mentor_id), delivery in sorted(pending.exposure.items()):
-        await tell_every_partition(tx, matching.config.partitions, delivery.event, mentor_id)
+        await tell_other_owners(tx, matching.config.partitions, owned, delivery.event, mentor_id)
     by_tenant: dict[str, dict[str, Cause]] = {}
     for (tenant, key), delivery in pending.causes.items():
         told = pending.told.get((tenant, key))
@@ -366,7 +370,9 @@ async def refresh_mentor(
     engine.refresh_mentor(mentor_id, [partition])
     # Their notices were not sent while the mentor was out of their table, and its budget
     # may have changed here.
-    await read_lists_elsewhere(tx, engine, matching.owned, event.tenant_id, mentor_id)
+    await read_lists_elsewhere(
+        tx, engine, matching.owned, matching.config.partitions, event.tenant_id, mentor_id
+    )
     return None
 
 
@@ -380,7 +386,9 @@ async def reweigh_exposure(
     """A mentor's best mentees changed in some partition: read its lists elsewhere again."""
     mentor_id = matching.mentor_refs.find(tx, engine, event.tenant_id, event.payload.mentor_ref)
     if mentor_id is not None:
-        await read_lists_elsewhere(tx, engine, matching.owned, event.tenant_id, mentor_id)
+        await read_lists_elsewhere(
+            tx, engine, matching.owned, matching.config.partitions, event.tenant_id, mentor_id
+        )
     return None
 
 

@@ -42,8 +42,9 @@ class MatchingTransaction(Protocol):
         """Who was erased (shared/erasure.py)."""
         ...
 
-    async def hold_partition(self, partition: int) -> None:
-        """Share the partition's lock until commit; restoring the partition takes it alone."""
+    async def hold_partitions(self, partitions: Sequence[int]) -> None:
+        """Share these partitions' locks until commit (in this order: ascending, as a restore
+        takes them); restoring a partition takes its lock alone."""
 
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
         """Record the ids as handled; the ones not seen before (to apply once each)."""

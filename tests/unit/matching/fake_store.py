@@ -56,7 +56,7 @@ class FakeMatchingTransaction:
         self.s = state
         self.erasures = MemoryErasureLog(state.erased)
 
-    async def hold_partition(self, partition: int) -> None:
+    async def hold_partitions(self, partitions: Sequence[int]) -> None:
         """Instances share one thread here: nothing to wait for."""
 
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
