@@ -49,6 +49,13 @@ def sk(mentee_id: str, goal_id: str = "g1") -> str:
     return seeker_key(mentee_id, goal_id)
 
 
+async def excluded(tx: Any, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+    """The mentor's excluded seekers of one partition."""
+    found: dict[int, list[str]] = await tx.excluded_seekers(tenant_id, mentor_id, [partition])
+    assert list(found) == [partition]
+    return found[partition]
+
+
 class RolledBack(Exception):
     pass
 
@@ -135,11 +142,17 @@ class MatchingStoreContract:
             await tx.save_pair(TENANT, "x1", "m1", 0, "declined")  # a later answer replaces it
         async with uow.transaction() as tx:
             # a declined mentor is out of every open goal of the mentee's (per person)
-            assert await tx.excluded_seekers(TENANT, "m1", 0) == sorted(
+            assert await excluded(tx, TENANT, "m1", 0) == sorted(
                 [sk("x1"), sk("x2"), sk("x2", "g2")]
             )
-            assert await tx.excluded_seekers(TENANT, "m1", 1) == [sk("x3")]
-            assert await tx.excluded_seekers(OTHER, "m1", 0) == []
+            assert await excluded(tx, TENANT, "m1", 1) == [sk("x3")]
+            assert await excluded(tx, OTHER, "m1", 0) == []
+            # several partitions in one read, each asked one present
+            assert await tx.excluded_seekers(TENANT, "m1", [0, 1, 2]) == {
+                0: sorted([sk("x1"), sk("x2"), sk("x2", "g2")]),
+                1: [sk("x3")],
+                2: [],
+            }
             assert await tx.declined_mentors(TENANT, "x1") == ["m1", "m2"]
             assert await tx.declined_mentors(OTHER, "x1") == []
 
@@ -170,9 +183,9 @@ class MatchingStoreContract:
             ]
             assert await tx.relationships_of(OTHER, "x1") == []
             # x1: declined for its open goal g1; x2: ended for g0, and x2 has no open goal
-            assert await tx.excluded_seekers(TENANT, "m1", 0) == [sk("x1")]
+            assert await excluded(tx, TENANT, "m1", 0) == [sk("x1")]
             # active: out of every open goal of the mentee's
-            assert await tx.excluded_seekers(TENANT, "m1", 1) == [sk("x3"), sk("x3", "g2")]
+            assert await excluded(tx, TENANT, "m1", 1) == [sk("x3"), sk("x3", "g2")]
 
     async def test_proposals_are_read_back_for_the_mentees_asked(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
@@ -204,8 +217,8 @@ class MatchingStoreContract:
             await tx.forget_person(TENANT, "p")
         async with uow.transaction() as tx:
             assert await tx.stored_person(TENANT, "p") is None
-            assert await tx.excluded_seekers(TENANT, "p", 0) == []
-            assert await tx.excluded_seekers(TENANT, "m1", 0) == [sk("x1")]
+            assert await excluded(tx, TENANT, "p", 0) == []
+            assert await excluded(tx, TENANT, "m1", 0) == [sk("x1")]
             assert await tx.relationships_of(TENANT, "p") == []
             assert [r.mentor_id for r in await tx.relationships_of(TENANT, "x1")] == ["m1"]
             assert await tx.current_proposals(TENANT, ["p"]) == {}

@@ -35,16 +35,16 @@ MENTEE_RELATIONSHIPS = (
 # One row per relationship and open goal of its mentee: the rule is per goal.
 MENTOR_RELATIONSHIPS = (
     "SELECT r.request_id, r.mentee_id, r.mentor_id, r.goal_id, r.state, r.version,"
-    " r.never_again, g.goal_id AS open_goal"
+    " r.never_again, g.goal_id AS open_goal, r.partition"
     " FROM relationships r JOIN goals g"
     " ON g.tenant_id = r.tenant_id AND g.mentee_id = r.mentee_id AND NOT g.closed"
-    " WHERE r.tenant_id = $1 AND r.mentor_id = $2 AND r.partition = $3"
+    " WHERE r.tenant_id = $1 AND r.mentor_id = $2 AND r.partition = ANY($3::int[])"
 )
 # The mentor's stored pairs (per person), once for each open goal of the mentee.
 MENTOR_PAIRS = (
-    "SELECT p.mentee_id, g.goal_id FROM pairs p JOIN goals g"
+    "SELECT p.mentee_id, g.goal_id, p.partition FROM pairs p JOIN goals g"
     " ON g.tenant_id = p.tenant_id AND g.mentee_id = p.mentee_id AND NOT g.closed"
-    " WHERE p.tenant_id = $1 AND p.mentor_id = $2 AND p.partition = $3"
+    " WHERE p.tenant_id = $1 AND p.mentor_id = $2 AND p.partition = ANY($3::int[])"
 )
 
 
@@ -183,15 +183,19 @@ class PostgresMatchingTransaction:
         )
         return [r["mentor_id"] for r in rows]
 
-    async def excluded_seekers(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
-        pairs = await self._conn.fetch(MENTOR_PAIRS, tenant_id, mentor_id, partition)
-        rows = await self._conn.fetch(MENTOR_RELATIONSHIPS, tenant_id, mentor_id, partition)
-        held = {
-            seeker_key(r["mentee_id"], r["open_goal"])
-            for r in rows
-            if excludes(relationship(r), r["open_goal"])
-        }
-        return sorted(held | {seeker_key(r["mentee_id"], r["goal_id"]) for r in pairs})
+    async def excluded_seekers(
+        self, tenant_id: str, mentor_id: str, partitions: Sequence[int]
+    ) -> dict[int, list[str]]:
+        asked = list(partitions)
+        pairs = await self._conn.fetch(MENTOR_PAIRS, tenant_id, mentor_id, asked)
+        rows = await self._conn.fetch(MENTOR_RELATIONSHIPS, tenant_id, mentor_id, asked)
+        found: dict[int, set[str]] = {p: set() for p in asked}
+        for r in rows:
+            if excludes(relationship(r), r["open_goal"]):
+                found[r["partition"]].add(seeker_key(r["mentee_id"], r["open_goal"]))
+        for r in pairs:
+            found[r["partition"]].add(seeker_key(r["mentee_id"], r["goal_id"]))
+        return {p: sorted(keys) for p, keys in found.items()}
 
     async def save_relationship_if_newer(
         self, tenant_id: str, relationship: Relationship, partition: int

@@ -13,12 +13,12 @@ from __future__ import annotations
 import gc
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.engine.proposed import spread_with
-from services.matching.domain.events import ExposureChanged, MentorChanged, MentorChangedPayload
+from services.matching.domain.events import ExposureChanged, MentorChanged
 from services.matching.domain.people import goal_from_payload, person_from_profile
 from services.matching.domain.search import PartRunner
 from services.matching.domain.seekers import seeker_key
@@ -31,23 +31,23 @@ from services.matching.service_layer.causes import (
     merged,
     told_seekers,
 )
-from services.matching.service_layer.exposure import (
-    MentorRefs,
-    read_lists_elsewhere,
-    tell_other_owners,
-)
+from services.matching.service_layer.exposure import MentorRefs, tell_other_owners
 from services.matching.service_layer.goal_closing import close_goal
 from services.matching.service_layer.lifecycle import (
     apply_blocks,
     mentor_left,
     mentor_name,
     record_relationship,
-    resume_waiting,
+)
+from services.matching.service_layer.mentor_feed import (
+    MentorCopies,
+    fan_out,
+    refresh_mentor,
+    reweigh_exposure,
 )
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
 from services.matching.service_layer.subjects import mentor_named, people_of
-from services.matching.service_layer.topics import MENTOR_FEED
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
     PairState,
@@ -91,6 +91,7 @@ class Matching:
     tracer: Tracer | None = None  # spans for proposals, in the trace of the event behind each
     run: PartRunner = field(default_factory=helper_threads)  # a split search's parts, at once
     mentor_refs: MentorRefs = field(default_factory=MentorRefs)  # how exposure notices name them
+    copies: MentorCopies = field(default_factory=MentorCopies)  # of the poll being handled
     # An adjustment that arrived while its goal still waited on the relationship whose ending
     # caused it (the ending travels on another topic): said when that goal resumes. By
     # (tenant, mentee, goal id).
@@ -186,6 +187,7 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
                 if partition not in owned:
                     raise PartitionNotOwned(partition)
             pending = Pending()
+            matching.copies.expect((d.event, d.partition) for d in batch)
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])
             erased = await tx.erasures.find(p for d in batch for p in people_of(d.event))
             for delivery in batch:
@@ -251,23 +253,6 @@ async def _persist(
         await propose(tx, engines[tenant], tenant, by_tenant[tenant])
 
 
-async def _fan_out(
-    tx: MatchingTransaction,
-    matching: Matching,
-    cause: EventEnvelope,
-    mentor_id: str,
-    reason: Literal["profile", "seats", "deleted"],
-) -> None:
-    for partition in range(matching.config.partitions):
-        changed = MentorChanged(
-            tenant_id=cause.tenant_id,
-            key=mentor_id,
-            correlation_id=cause.correlation_id,
-            payload=MentorChangedPayload(mentor_id=mentor_id, partition=partition, reason=reason),
-        )
-        await tx.publish(MENTOR_FEED, changed, partition)
-
-
 async def record_profile(
     event: ProfileUpdated,
     partition: int,
@@ -283,7 +268,7 @@ async def record_profile(
     await tx.save_person(event.tenant_id, person, partition)
     engine.put_mentee(person, partition)
     if person.is_mentor or (previous is not None and previous.is_mentor):
-        await _fan_out(tx, matching, event, person.user_id, "profile")
+        await fan_out(tx, matching.config.partitions, event, person.user_id, "profile")
     return PROFILE_CHANGED
 
 
@@ -297,7 +282,7 @@ async def forget_profile(
     user_id = event.payload.user_id
     await tx.forget_person(event.tenant_id, user_id)
     engine.forget(user_id)
-    await _fan_out(tx, matching, event, user_id, "deleted")
+    await fan_out(tx, matching.config.partitions, event, user_id, "deleted")
     return None
 
 
@@ -343,53 +328,6 @@ async def record_feedback(
         return QUIET
     name = await mentor_name(tx, engine, event.tenant_id, mentor_id)
     return Told(about_mentor("proposal_declined", mentor_id, name))
-
-
-async def refresh_mentor(
-    event: MentorChanged,
-    partition: int,
-    engine: TenantEngine,
-    tx: MatchingTransaction,
-    matching: Matching,
-) -> Told | None:
-    """Apply the mentor's stored state (profile, seats taken, who it is not proposed to) to
-    this partition's lists (the store is the truth).
-
-    The mentor's lists in the partitions other instances own decide how much of the
-    tenant-wide cap this instance's lists may show: they are read again too."""
-    mentor_id = event.payload.mentor_id
-    person = await tx.stored_person(event.tenant_id, mentor_id)
-    if person is None:
-        engine.drop_mentor(mentor_id)
-        await resume_waiting(tx, engine, event.tenant_id, partition)
-    else:
-        engine.set_accepted(mentor_id, person.seats_taken)
-        engine.put_mentor_data(person)
-    excluded = await tx.excluded_seekers(event.tenant_id, mentor_id, partition)
-    engine.reset_exclusions(mentor_id, partition, excluded)
-    engine.refresh_mentor(mentor_id, [partition])
-    # Their notices were not sent while the mentor was out of their table, and its budget
-    # may have changed here.
-    await read_lists_elsewhere(
-        tx, engine, matching.owned, matching.config.partitions, event.tenant_id, mentor_id
-    )
-    return None
-
-
-async def reweigh_exposure(
-    event: ExposureChanged,
-    partition: int,
-    engine: TenantEngine,
-    tx: MatchingTransaction,
-    matching: Matching,
-) -> Told | None:
-    """A mentor's best mentees changed in some partition: read its lists elsewhere again."""
-    mentor_id = matching.mentor_refs.find(tx, engine, event.tenant_id, event.payload.mentor_ref)
-    if mentor_id is not None:
-        await read_lists_elsewhere(
-            tx, engine, matching.owned, matching.config.partitions, event.tenant_id, mentor_id
-        )
-    return None
 
 
 _APPLY: dict[type[EventEnvelope], Apply] = {

@@ -79,10 +79,12 @@ class MatchingTransaction(Protocol):
         """The mentors of the mentee's stored pairs (declined, or accepted in old records)."""
         ...
 
-    async def excluded_seekers(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
-        """The open goals (seeker keys, domain/seekers.py) of one partition the mentor is not
-        proposed for: each open goal of the mentees of its stored pairs, and those its
-        relationships exclude it from (domain/relationships.excludes)."""
+    async def excluded_seekers(
+        self, tenant_id: str, mentor_id: str, partitions: Sequence[int]
+    ) -> dict[int, list[str]]:
+        """For each of these partitions, the open goals (seeker keys, domain/seekers.py) the
+        mentor is not proposed for: each open goal of the mentees of its stored pairs, and those
+        its relationships exclude it from (domain/relationships.excludes)."""
         ...
 
     async def save_relationship_if_newer(

@@ -133,7 +133,12 @@ class FakeMatchingTransaction:
             if k[:2] == (tenant_id, mentee_id) and k not in self.s.closed_goals
         ]
 
-    async def excluded_seekers(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
+    async def excluded_seekers(
+        self, tenant_id: str, mentor_id: str, partitions: Sequence[int]
+    ) -> dict[int, list[str]]:
+        return {p: self._excluded_in(tenant_id, mentor_id, p) for p in partitions}
+
+    def _excluded_in(self, tenant_id: str, mentor_id: str, partition: int) -> list[str]:
         found = {
             seeker_key(k[1], goal_id)
             for k, (p, _) in self.s.pairs.items()
