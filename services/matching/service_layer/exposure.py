@@ -49,10 +49,11 @@ async def tell_other_owners(
     """One notice to each partition but those this transaction holds (ADR 0013): this
     instance's engine already counts its own partitions' lists, and a new owner of one of them
     restores after the commit, under that partition's lock, so it reads the changed list."""
+    others = [p for p in range(partitions) if p not in held]
+    if not others:
+        return
     ref = tx.person_ref(cause.tenant_id, mentor_id)
-    for partition in range(partitions):
-        if partition in held:
-            continue
+    for partition in others:
         notice = ExposureChanged(
             tenant_id=cause.tenant_id,
             key=ref,
