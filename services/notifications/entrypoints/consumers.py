@@ -125,12 +125,12 @@ def _read_profiles_and_goals(
 ) -> None:
     group = kafka.group("notifications")
     profile_handling = BatchHandling(
-        PROFILE_EVENT.validate_json,
+        lambda record: PROFILE_EVENT.validate_json(record.value or b""),
         lambda events: handlers.record_profiles(events, deps.store),
         _itself,
     )
     goal_handling = BatchHandling(
-        GOAL_EVENT.validate_json,
+        lambda record: GOAL_EVENT.validate_json(record.value or b""),
         lambda events: lifecycle_handlers.record_goals(events, deps.store),
         _itself,
     )
