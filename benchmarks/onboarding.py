@@ -64,8 +64,8 @@ async def publish_goals(kafka: KafkaSettings, goals: list) -> None:  # type: ign
 async def wait_for_emails(
     services: dict[str, ServiceProcess], arrivals: Arrivals, expected: set[str], timeout_s: float
 ) -> None:
-    """Until every expected mentee has an email, or no email came and matching's and
-    notifications' consumers and outboxes stayed empty for 10 s."""
+    """Until every expected mentee has an email, or no email came and the services' consumers,
+    outboxes and profile's staged ingress commands stayed empty for 10 s."""
     emails = {wire.email_address(m) for m in expected}
     deadline, quiet, before = time.monotonic() + timeout_s, 0, -1
     while time.monotonic() < deadline:
@@ -77,6 +77,9 @@ async def wait_for_emails(
             for name in ("profile", "matching", "notifications")
             for metric in ("mentorlink_consumer_lag", "mentorlink_outbox_backlog")
         }
+        # the ingress backlog: commands read (offsets committed) and not yet applied
+        staged = metric_sum(services["profile"].metrics(), "mentorlink_ingress_staged")
+        busy["profile ingress_staged"] = staged
         console.print(
             f"emails: {got}/{len(emails)} expected mentees, {arrivals.total} in all;"
             f" in flight: {', '.join(f'{k} {v:.0f}' for k, v in busy.items() if v)}"

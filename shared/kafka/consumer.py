@@ -45,6 +45,8 @@ def subscriber_options(group_id: str, kafka: KafkaSettings | None = None) -> dic
         "fetch_max_wait_ms": tuning.fetch_max_wait_ms,
         "fetch_min_bytes": tuning.fetch_min_bytes,
         "max_poll_records": 100,
+        # Only batch subscribers read it (single-message ones ignore it).
+        "batch_timeout_ms": tuning.batch_poll_ms,
         "session_timeout_ms": tuning.session_timeout_ms,
         "heartbeat_interval_ms": tuning.heartbeat_interval_ms,
     }

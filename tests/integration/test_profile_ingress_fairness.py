@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
 
-from services.profile.adapters.ingress_queue import PostgresIngressQueue
+from services.profile.adapters.ingress_queue import NEXT_ROUND, PostgresIngressQueue
 from services.profile.service_layer.ingress_queue import Origin, StagedCommand
 from shared.contracts.topics import INGRESS
 from shared.kafka.producer import kafka_producer
@@ -116,3 +117,43 @@ async def test_a_round_interleaves_tenants_and_keeps_each_users_order(
         ("a", "a-3"),
     ]
     assert round_[1].origin.offset == 30  # b-1's first command; its second waits a round
+
+
+async def test_a_round_reads_a_few_rows_of_a_deep_queue(profile: RunningProfile) -> None:
+    """A company's onboarding stages one command per person. A round that sorted the whole
+    queue to take PER_TENANT of it made the onboarding quadratic in the company's size; the
+    round reads about PER_TENANT rows per tenant (and the tenants' index), however deep."""
+    depth = 3000
+    conn = await asyncpg.connect(profile.database_url, server_settings={"search_path": "profile"})
+    try:
+        await conn.execute(
+            "CREATE TEMP TABLE ingress_queue (LIKE profile.ingress_queue"
+            " INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)"
+        )
+        await conn.execute(
+            "INSERT INTO ingress_queue (tenant_id, user_id, command_id, source_topic,"
+            " source_partition, source_offset, source_value)"
+            " SELECT CASE WHEN n % 100 = 0 THEN 'small' ELSE 'company' END, 'u-' || (n % 2900),"
+            " gen_random_uuid(), 'ingress', 0, n, '{}' FROM generate_series(1, $1) n",
+            depth,
+        )
+        await conn.execute("ANALYZE ingress_queue")
+        (plan,) = json.loads(
+            await conn.fetchval(
+                f"EXPLAIN (ANALYZE, FORMAT JSON) {NEXT_ROUND}", PER_TENANT, column=0
+            )
+        )
+        taken = await conn.fetch(NEXT_ROUND, PER_TENANT)
+    finally:
+        await conn.close()
+    assert [(r["tenant_id"], r["turn"]) for r in taken] == [
+        ("company", 1), ("small", 1), ("company", 2), ("small", 2),
+        ("company", 3), ("small", 3), ("company", 4), ("small", 4),
+    ]  # fmt: skip
+    read = _rows_read(plan["Plan"], "ingress_queue")
+    assert read < 200, f"a round read {read} rows of a queue of {depth}"
+
+
+def _rows_read(node: dict[str, Any], table: str) -> float:
+    own = node["Actual Rows"] * node["Actual Loops"] if node.get("Relation Name") == table else 0
+    return own + sum(_rows_read(child, table) for child in node.get("Plans", ()))

@@ -22,11 +22,24 @@ def test_producers_linger_as_the_settings_say() -> None:
 
 
 def test_defaults_answer_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("KAFKA_LINGER_MS", "KAFKA_FETCH_MAX_WAIT_MS", "KAFKA_FETCH_MIN_BYTES"):
+    """A fetch returns with the first byte; a producer holds a request a few milliseconds; a
+    batch subscriber's empty-poll wait (and FastStream's sleep after it) is not its 200 ms
+    default."""
+    for name in (
+        "KAFKA_LINGER_MS",
+        "KAFKA_FETCH_MAX_WAIT_MS",
+        "KAFKA_FETCH_MIN_BYTES",
+        "KAFKA_BATCH_POLL_MS",
+    ):
         monkeypatch.delenv(name, raising=False)
     options = subscriber_options("group")
     assert (options["fetch_max_wait_ms"], options["fetch_min_bytes"]) == (500, 1)
-    assert producer_kwargs(KafkaSettings())["linger_ms"] == 0
+    assert options["batch_timeout_ms"] <= 20
+    assert producer_kwargs(KafkaSettings())["linger_ms"] <= 5
+
+
+def test_batch_subscribers_poll_as_the_settings_say() -> None:
+    assert subscriber_options("group", KafkaSettings(batch_poll_ms=50))["batch_timeout_ms"] == 50
 
 
 def test_a_fetch_needs_at_least_one_byte() -> None:

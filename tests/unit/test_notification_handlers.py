@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -150,3 +151,18 @@ async def test_a_poll_that_fails_records_none_of_its_proposals() -> None:
     with pytest.raises(ValueError):
         await handlers.record_proposals(batch, uow, POLICY, lambda: NOW)
     assert uow.state.emails == [] and uow.state.processed == set()
+
+
+async def test_a_poll_of_profile_events_applies_in_order_in_one_transaction() -> None:
+    """The profiles subscriber hands a whole poll to `record_profiles` (one commit, one offset
+    commit): the result is that of the events one at a time, in order."""
+    uow = store()
+    newer = profile_updated(mentee("u-ada", version=2))
+    older = profile_updated(mentee("u-ada", version=1))
+    grace = profile_updated(mentee("u-grace"))
+    await handlers.record_profiles([newer, older, grace, profile_deleted("u-grace")], uow)
+    assert list(uow.state.contacts) == [(TENANT, "u-ada")]
+    assert uow.state.contacts[TENANT, "u-ada"][1] == 2
+    # a copy of Grace's update from before her erasure, in a later poll, is not admitted
+    await handlers.record_profiles([grace.model_copy(update={"event_id": uuid4()})], uow)
+    assert list(uow.state.contacts) == [(TENANT, "u-ada")]

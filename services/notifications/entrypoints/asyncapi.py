@@ -7,7 +7,7 @@ from typing import cast
 
 from faststream.kafka import KafkaBroker
 
-from services.notifications.entrypoints.consumers import ConsumerDeps, build_router
+from services.notifications.entrypoints.consumers import ConsumerDeps, document_router
 from services.notifications.service_layer.handlers import QueuePolicy
 from services.notifications.service_layer.ports import NotificationsStore
 from services.notifications.settings import SERVICE_NAME
@@ -28,5 +28,5 @@ def document_broker(kafka: KafkaSettings) -> KafkaBroker:
         on_queued=lambda: None,
     )
     dead_letters = DeadLetterMiddleware(SERVICE_NAME, _never_published)
-    broker.include_router(build_router(kafka, deps, dead_letters))
+    broker.include_router(document_router(kafka, deps, dead_letters))
     return broker

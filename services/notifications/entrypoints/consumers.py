@@ -20,12 +20,12 @@ from services.notifications.service_layer.ports import (
     no_checkpoint,
 )
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
-from shared.contracts.goals import GoalClosed
 from shared.contracts.matches import MatchProposed
-from shared.contracts.profiles import ProfileUpdated
 from shared.contracts.topics import (
     FEEDBACK,
+    GOAL_EVENT,
     GOALS,
+    PROFILE_EVENT,
     PROFILES,
     PROPOSALS,
     FeedbackEvent,
@@ -74,21 +74,97 @@ def build_router(
     kafka: KafkaSettings, deps: ConsumerDeps, dead_letters: DeadLetterMiddleware
 ) -> KafkaRouter:
     router = KafkaRouter()
+    _read_profiles_and_goals(router, kafka, deps, dead_letters)
+    _read_proposals_and_feedback(router, kafka, deps, dead_letters)
+    return router
+
+
+def document_router(
+    kafka: KafkaSettings, deps: ConsumerDeps, dead_letters: DeadLetterMiddleware
+) -> KafkaRouter:
+    """What the service consumes, as integrators see it: the profiles and goals subscribers
+    read polls as raw records, so their own signatures would document a list of bytes."""
+    router = KafkaRouter()
     group = kafka.group("notifications")
-    handling = proposal_handling(deps)
+
+    @router.subscriber(PROFILES.qualified(kafka.topic_prefix), **_profiles(kafka, group))
+    async def on_profiles(event: ProfileEvent) -> None:
+        raise AssertionError("documentation only")
+
+    @router.subscriber(GOALS.qualified(kafka.topic_prefix), **_goals(kafka, group))
+    async def on_goals(event: GoalEvent) -> None:
+        raise AssertionError("documentation only")
+
+    _read_proposals_and_feedback(router, kafka, deps, dead_letters)
+    return router
+
+
+def _profiles(kafka: KafkaSettings, group: str) -> dict[str, Any]:
+    return {
+        **subscriber_options(f"{group}.profiles", kafka),
+        "title": "notifications/on_profiles",
+        "description": f"{PROFILES.description} Each poll is applied in one transaction.",
+    }
+
+
+def _goals(kafka: KafkaSettings, group: str) -> dict[str, Any]:
+    return {
+        **subscriber_options(f"{group}.goals", kafka),
+        "title": "notifications/on_goals",
+        "description": f"{GOALS.description} The goal statement is quoted to the mentor asked "
+        "and names the goal in proposal emails; a closed goal's pending proposal email is "
+        "withdrawn. Each poll is applied in one transaction.",
+    }
+
+
+def _read_profiles_and_goals(
+    router: KafkaRouter,
+    kafka: KafkaSettings,
+    deps: ConsumerDeps,
+    dead_letters: DeadLetterMiddleware,
+) -> None:
+    group = kafka.group("notifications")
+    profile_handling = BatchHandling(
+        lambda record: PROFILE_EVENT.validate_json(record.value or b""),
+        lambda events: handlers.record_profiles(events, deps.store),
+        _itself,
+    )
+    goal_handling = BatchHandling(
+        lambda record: GOAL_EVENT.validate_json(record.value or b""),
+        lambda events: lifecycle_handlers.record_goals(events, deps.store),
+        _itself,
+    )
 
     @router.subscriber(
         PROFILES.qualified(kafka.topic_prefix),
-        **subscriber_options(f"{group}.profiles", kafka),
-        title="notifications/on_profiles",
-        description=PROFILES.description,
+        **_profiles(kafka, group),
+        batch=True,
+        decoder=raw_bodies,
     )
-    async def on_profiles(event: ProfileEvent) -> None:
-        bind_event(event.event_id, event.correlation_id)
-        if isinstance(event, ProfileUpdated):
-            await handlers.record_contact(event, deps.store)
-        else:
-            await handlers.forget_person(event, deps.store)
+    async def on_profiles(bodies: list[bytes], message: KafkaMessage) -> None:
+        # a tombstone follows the ProfileDeleted that erased the person: not an event
+        records = [r for r in _records(message) if r.value is not None]
+        if records:
+            await consume_batch(records, profile_handling, dead_letters)
+
+    @router.subscriber(
+        GOALS.qualified(kafka.topic_prefix),
+        **_goals(kafka, group),
+        batch=True,
+        decoder=raw_bodies,
+    )
+    async def on_goals(bodies: list[bytes], message: KafkaMessage) -> None:
+        await consume_batch(_records(message), goal_handling, dead_letters)
+
+
+def _read_proposals_and_feedback(
+    router: KafkaRouter,
+    kafka: KafkaSettings,
+    deps: ConsumerDeps,
+    dead_letters: DeadLetterMiddleware,
+) -> None:
+    group = kafka.group("notifications")
+    handling = proposal_handling(deps)
 
     @router.subscriber(
         PROPOSALS.qualified(kafka.topic_prefix),
@@ -99,23 +175,7 @@ def build_router(
         description=f"{PROPOSALS.description} Each poll's proposals are queued in one transaction.",
     )
     async def on_proposals(bodies: list[bytes], message: KafkaMessage) -> None:
-        records = message.raw_message
-        assert isinstance(records, tuple)  # a batch subscriber
-        await consume_batch(records, handling, dead_letters)
-
-    @router.subscriber(
-        GOALS.qualified(kafka.topic_prefix),
-        **subscriber_options(f"{group}.goals", kafka),
-        title="notifications/on_goals",
-        description=f"{GOALS.description} The goal statement is quoted to the mentor asked and "
-        "names the goal in proposal emails; a closed goal's pending proposal email is withdrawn.",
-    )
-    async def on_goals(event: GoalEvent) -> None:
-        bind_event(event.event_id, event.correlation_id)
-        if isinstance(event, GoalClosed):
-            await lifecycle_handlers.close_goal(event, deps.store)
-        else:
-            await lifecycle_handlers.record_goal(event, deps.store)
+        await consume_batch(_records(message), handling, dead_letters)
 
     @router.subscriber(
         FEEDBACK.qualified(kafka.topic_prefix),
@@ -133,7 +193,15 @@ def build_router(
         if await lifecycle_handlers.record_lifecycle(event, origin, deps.store, domain):
             deps.on_queued()
 
-    return router
+
+def _records(message: KafkaMessage) -> tuple[Any, ...]:
+    records = message.raw_message
+    assert isinstance(records, tuple)  # a batch subscriber
+    return records
+
+
+def _itself(event: Any) -> Any:
+    return event
 
 
 def _origin(record: Any) -> ProposalOrigin:

@@ -17,6 +17,7 @@ from services.notifications.service_layer.ports import (
     ConsumedProposal,
     NewEmail,
     NotificationsStore,
+    NotificationsTransaction,
     ProposalOrigin,
 )
 from shared.contracts.matches import MatchProposed, ProposalCause
@@ -52,26 +53,46 @@ def _contact(event: ProfileUpdated) -> Contact:
     )
 
 
-async def record_contact(event: ProfileUpdated, store: NotificationsStore) -> None:
+async def record_profiles(
+    events: Sequence[ProfileUpdated | ProfileDeleted], store: NotificationsStore
+) -> None:
+    """One poll of the profiles topic in one transaction, in order: contacts kept current,
+    erasures applied (one commit, and one offset commit, per poll rather than per event)."""
     async with store.transaction() as tx:
-        if not await tx.first_delivery(event.event_id):
-            return
-        person = (event.tenant_id, event.payload.user_id)
-        erased = await tx.erasures.find([person])
-        if not await admit(event, [person], erased, tx.erasures):
-            return  # from before the person's erasure: a replay or a late copy
-        known = await tx.contact_version(event.tenant_id, event.payload.user_id)
-        if known is not None and known >= event.payload.version:
-            return
-        await tx.save_contact(_contact(event), event.payload.version)
+        for event in events:
+            bind_event(event.event_id, event.correlation_id)
+            if isinstance(event, ProfileUpdated):
+                await _record_contact(event, tx)
+            else:
+                await _forget_person(event, tx)
+
+
+async def record_contact(event: ProfileUpdated, store: NotificationsStore) -> None:
+    await record_profiles([event], store)
 
 
 async def forget_person(event: ProfileDeleted, store: NotificationsStore) -> None:
+    await record_profiles([event], store)
+
+
+async def _record_contact(event: ProfileUpdated, tx: NotificationsTransaction) -> None:
+    if not await tx.first_delivery(event.event_id):
+        return
+    person = (event.tenant_id, event.payload.user_id)
+    erased = await tx.erasures.find([person])
+    if not await admit(event, [person], erased, tx.erasures):
+        return  # from before the person's erasure: a replay or a late copy
+    known = await tx.contact_version(event.tenant_id, event.payload.user_id)
+    if known is not None and known >= event.payload.version:
+        return
+    await tx.save_contact(_contact(event), event.payload.version)
+
+
+async def _forget_person(event: ProfileDeleted, tx: NotificationsTransaction) -> None:
     """Erasure: contact, emails, digest state and pending dead letters about the person."""
-    async with store.transaction() as tx:
-        await tx.forget_person(event.tenant_id, event.payload.user_id)
-        await tx.erasures.record((event.tenant_id, event.payload.user_id), event.occurred_at)
-        await tx.first_delivery(event.event_id)
+    await tx.forget_person(event.tenant_id, event.payload.user_id)
+    await tx.erasures.record((event.tenant_id, event.payload.user_id), event.occurred_at)
+    await tx.first_delivery(event.event_id)
 
 
 async def record_proposals(

@@ -5,6 +5,7 @@ pending proposal email is withdrawn."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from services.notifications.domain.email import message_id
 from services.notifications.domain.lifecycle import (
@@ -18,39 +19,61 @@ from services.notifications.domain.lifecycle import (
 from services.notifications.service_layer.ports import (
     NewLifecycleEmail,
     NotificationsStore,
+    NotificationsTransaction,
     ProposalOrigin,
 )
 from shared.contracts.goals import GoalClosed, GoalSet
 from shared.contracts.lifecycle import FitCheckRequested, LifecycleEvent, MatchStarted
 from shared.contracts.preferences import PreferencesAdjusted
 from shared.erasure import admit
+from shared.logs import bind_event
 
 log = logging.getLogger(__name__)
 
 
-async def record_goal(event: GoalSet | PreferencesAdjusted, store: NotificationsStore) -> None:
-    goal = event.payload
+async def record_goals(
+    events: Sequence[GoalSet | PreferencesAdjusted | GoalClosed], store: NotificationsStore
+) -> None:
+    """One poll of the goals topic in one transaction, in order (one commit, and one offset
+    commit, per poll rather than per event)."""
     async with store.transaction() as tx:
-        if not await tx.first_delivery(event.event_id):
-            return
-        person = (event.tenant_id, goal.mentee_id)
-        if not await admit(event, [person], await tx.erasures.find([person]), tx.erasures):
-            return  # from before the mentee's erasure
-        await tx.save_goal_statement(
-            event.tenant_id, goal.mentee_id, goal.goal_id, goal.version, goal.statement
-        )
+        for event in events:
+            bind_event(event.event_id, event.correlation_id)
+            if isinstance(event, GoalClosed):
+                await _close_goal(event, tx)
+            else:
+                await _record_goal(event, tx)
+
+
+async def record_goal(event: GoalSet | PreferencesAdjusted, store: NotificationsStore) -> None:
+    await record_goals([event], store)
 
 
 async def close_goal(event: GoalClosed, store: NotificationsStore) -> None:
+    await record_goals([event], store)
+
+
+async def _record_goal(event: GoalSet | PreferencesAdjusted, tx: NotificationsTransaction) -> None:
+    goal = event.payload
+    if not await tx.first_delivery(event.event_id):
+        return
+    person = (event.tenant_id, goal.mentee_id)
+    if not await admit(event, [person], await tx.erasures.find([person]), tx.erasures):
+        return  # from before the mentee's erasure
+    await tx.save_goal_statement(
+        event.tenant_id, goal.mentee_id, goal.goal_id, goal.version, goal.statement
+    )
+
+
+async def _close_goal(event: GoalClosed, tx: NotificationsTransaction) -> None:
     """Stop that goal's pending proposal email (ADR 0012); the mentee's other goals go on. The
     goal's statement stays quoted in the emails of relationships that go on."""
     goal = event.payload
-    async with store.transaction() as tx:
-        if not await tx.first_delivery(event.event_id):
-            return
-        withdrawn = await tx.close_goal(event.tenant_id, goal.mentee_id, goal.goal_id, goal.version)
-        if withdrawn:
-            log.info("goal closed (%s): its waiting proposal email is withdrawn", goal.reason)
+    if not await tx.first_delivery(event.event_id):
+        return
+    withdrawn = await tx.close_goal(event.tenant_id, goal.mentee_id, goal.goal_id, goal.version)
+    if withdrawn:
+        log.info("goal closed (%s): its waiting proposal email is withdrawn", goal.reason)
 
 
 async def record_lifecycle(

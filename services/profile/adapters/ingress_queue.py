@@ -20,13 +20,33 @@ ON CONFLICT (command_id) DO NOTHING
 """
 
 # Each user's oldest command; of those, each tenant's `per_tenant` oldest; tenants interleaved.
+# It reads about `per_tenant` rows per tenant whatever the queue's depth: the tenants by a
+# skip scan of `ingress_queue_heads`, each tenant's commands in staging order
+# (`ingress_queue_order`) until `per_tenant` of them had no older command of their user. A
+# round that sorted the whole queue made a company's onboarding quadratic in its size.
 NEXT_ROUND = """
+WITH RECURSIVE tenants AS (
+    (SELECT tenant_id FROM ingress_queue ORDER BY tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT q.tenant_id FROM ingress_queue q WHERE q.tenant_id > t.tenant_id
+             ORDER BY q.tenant_id LIMIT 1)
+      FROM tenants t
+     WHERE t.tenant_id IS NOT NULL
+)
 SELECT * FROM (
-    SELECT heads.*, row_number() OVER (PARTITION BY tenant_id ORDER BY seq) AS turn
-      FROM (SELECT DISTINCT ON (tenant_id, user_id) *
-              FROM ingress_queue ORDER BY tenant_id, user_id, seq) heads
+    SELECT heads.*, row_number() OVER (PARTITION BY heads.tenant_id ORDER BY heads.seq) AS turn
+      FROM tenants t
+     CROSS JOIN LATERAL (
+         SELECT q.* FROM ingress_queue q
+          WHERE q.tenant_id = t.tenant_id
+            AND NOT EXISTS (SELECT 1 FROM ingress_queue older
+                             WHERE older.tenant_id = q.tenant_id
+                               AND older.user_id = q.user_id
+                               AND older.seq < q.seq)
+          ORDER BY q.seq
+          LIMIT $1
+     ) heads
 ) ranked
- WHERE turn <= $1
  ORDER BY turn, seq
 """
 

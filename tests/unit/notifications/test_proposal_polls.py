@@ -334,6 +334,18 @@ async def test_a_closed_goal_withdraws_its_waiting_email_only() -> None:
     assert goal_rows(uow, "proj") == [(1, "superseded")]
 
 
+async def test_a_poll_of_goal_events_applies_in_order() -> None:
+    """The goals subscriber hands a whole poll to `record_goals` (one transaction): a closure
+    and a redelivered closure in one poll withdraw the goal's email once, the other goal's
+    stays."""
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1, goal_id="career"), proposed("u-ada", 1, goal_id="proj")])
+    closed = goal_closed("u-ada", "proj", version=3)
+    await lifecycle_handlers.record_goals([closed, closed], uow)
+    assert goal_rows(uow, "career") == [(1, "queued")]
+    assert goal_rows(uow, "proj") == [(1, "superseded")]
+
+
 async def test_erasing_a_mentee_drops_every_goals_emails_and_digests() -> None:
     uow = store()
     await poll(uow, [proposed("u-ada", 1, goal_id="career"), proposed("u-ada", 1, goal_id="proj")])
