@@ -33,6 +33,8 @@ from services.matching.domain.constraints import (
     open_to_mentees,
 )
 from services.matching.domain.criteria import PairScore, score_pair
+from services.matching.domain.engine.first_choice import FirstChoices
+from services.matching.domain.engine.list_checks import check_lists
 from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
 from services.matching.domain.engine.rankings import Ranked, Rankings
 from services.matching.domain.engine.roster import Roster
@@ -56,18 +58,26 @@ class TenantEngine:
         self.config = config
         self.roster = Roster()
         self.search = SearchIndex((config.search_threads, config.min_search_part), run)
-        self.rankings = Rankings(config, self.search)
-        self.lists = MentorLists(config.partitions, self.search, self.budget, self.rankings.note)
+        self.first = FirstChoices(lambda slot: self.rankings.mark((slot,)))
+        self.rankings = Rankings(config, self.search, self.first.guests)
+        self.lists = MentorLists(
+            config.partitions, self.search, self.budget, self.rankings.note, self.first
+        )
 
     def run_searches_with(self, run: PartRunner) -> None:
         self.search.run = run
 
     # ----------------------------------------------------------------- people and goals
     def put_mentor_data(self, person: Person) -> None:
-        """Mentor-side data only; lists follow with refresh_mentor (per partition)."""
+        """Mentor-side data only; lists follow with refresh_mentor (per partition). The same
+        data again (each partition's copy of one change) changes nothing and costs nothing."""
+        accepted = self.roster.accepted.get(person.user_id, 0)
+        if person.is_mentor and self.search.mentor(person.user_id) == person:
+            slot = self.search.mentor_slot(person.user_id)
+            if self.search.mentors.open[slot] == open_to_mentees(person, accepted):
+                return
         self._touch_mentees_of(person.user_id)
         if person.is_mentor:
-            accepted = self.roster.accepted.get(person.user_id, 0)
             self.search.put_mentor(person, open_to_mentees(person, accepted))
             self.lists.fit_floors()
             for partition in range(self.config.partitions):
@@ -115,7 +125,10 @@ class TenantEngine:
         self.lists.reshare(mentor_id)
 
     def set_accepted(self, mentor_id: str, count: int) -> None:
-        """Seats taken, from the mentor's stored profile; lists follow with refresh_mentor."""
+        """Seats taken, from the mentor's stored profile; lists follow with refresh_mentor.
+        The same count again changes nothing: the table, floors and cutoff follow it already."""
+        if self.roster.accepted.get(mentor_id) == count:
+            return
         self.roster.accepted[mentor_id] = count
         mentor = self.search.mentor(mentor_id)
         if mentor is not None:
@@ -184,6 +197,7 @@ class TenantEngine:
         budget = self.budget(mentor_id)
         best = {p: stored_best(entries, budget) for p, entries in stored.items()}
         self.lists.set_remote(mentor_id, {p: keys for p, keys in best.items() if keys})
+        self.lists.tell_unsent(mentor_id)
         self._rerank_dirty()
 
     def _rebuild_lists(self, mentor_id: str, partitions: list[int]) -> None:
@@ -293,7 +307,7 @@ class TenantEngine:
         """Each part's own invariants (for tests: this walks every list and ranking)."""
         self.roster.check_invariants()
         self.search.check_invariants()
-        self.lists.check_invariants()
+        check_lists(self.lists)
         self.rankings.check_invariants(self.lists.shown_by)
 
 
