@@ -24,6 +24,7 @@ import numpy as np
 from services.matching.domain.constraints import OrderKey, exposure_cutoff, kept_length
 from services.matching.domain.engine import cutoff_step
 from services.matching.domain.engine.first_choice import FirstChoices, first_of
+from services.matching.domain.engine.notices import Notices
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
 
@@ -76,8 +77,7 @@ class MentorLists:
         self.member_of = Memberships()  # mentee slot -> ids of the mentors listing it
         self.shown_by: dict[int, dict[str, float]] = defaultdict(dict)
         self.changed: set[ListKey] = set()  # lists to persist
-        self.best_changed: set[str] = set()  # mentors whose best entries in a partition changed
-        self.unsent: set[str] = set()  # ... past the cutoff only, not told yet (`_best_changed`)
+        self.notices = Notices()  # mentors whose best entries in a partition changed
         self.spent: set[ListKey] = set()  # lists to search again (MentorList.spent)
         self.cutoffs: dict[str, OrderKey | None] = {}  # each mentor's, as the last reshare set it
 
@@ -164,7 +164,7 @@ class MentorLists:
             self.spent.add(key)
         self.set_floor(mentor_id, partition)
         self.changed.add(key)
-        self.choose(mentor_id)
+        self.first.update(mentor_id, first_of(self, mentor_id))
 
     def insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
         """Offer one mentee to one mentor list, in place."""
@@ -196,7 +196,7 @@ class MentorLists:
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add(key)
         if position == 0:
-            self.choose(mentor_id)
+            self.first.update(mentor_id, first_of(self, mentor_id))
 
     def trim(self, key: ListKey) -> None:
         """Keep only the shown part and its reserve (a list searched afresh holds the whole
@@ -238,6 +238,7 @@ class MentorLists:
         else:
             self.remote.pop(mentor_id, None)
         self.reshare(mentor_id)
+        self.notices.read_elsewhere(mentor_id)
 
     def reshare(self, mentor_id: str, before: Mapping[int, Shown] | None = None) -> None:
         """Show in each of the mentor's lists here the entries within its tenant-wide cutoff.
@@ -265,35 +266,14 @@ class MentorLists:
         for partition, old in before.items():
             if old and (mentor_id, partition) not in self.by_key:
                 self._update_shown(mentor_id, old, {})
-        self.choose(mentor_id)
-
-    def choose(self, mentor_id: str) -> None:
-        """The mentor's first choice follows its lists, budget and best keys elsewhere."""
         self.first.update(mentor_id, first_of(self, mentor_id))
 
     def _best_changed(self, mentor_id: str, within: bool = True) -> None:
-        """Other partitions are told when a change reaches the mentor's cutoff (`within`): the
-        cutoff and the first choice, all they act on, follow only from the entries within it.
-        A change past it is told with the next notice this partition handles for the mentor
-        (`tell_unsent`): each change that moves a cutoff down, and so could bring such an
-        entry within it, is told to every partition, which then tells its own in turn.
-        Nobody is told once the mentor left the table (deleted, or no longer a mentor): its own
-        change then reaches every partition, which reads the lists there again, and no notice
-        names a person after their erasure."""
-        if self.search.mentor(mentor_id) is None:
-            return
-        if within:
-            self.best_changed.add(mentor_id)
-            self.unsent.discard(mentor_id)
-        elif mentor_id not in self.best_changed:
-            self.unsent.add(mentor_id)
-
-    def tell_unsent(self, mentor_id: str) -> None:
-        """This partition's owner has read the mentor's lists elsewhere (a notice, or the
-        mentor's own event): its changes not told yet are told now."""
-        if mentor_id in self.unsent:
-            self.unsent.discard(mentor_id)
-            self._best_changed(mentor_id)
+        """Other partitions are told (engine/notices.py), unless the mentor left the table
+        (deleted, or no longer a mentor): its own change then reaches every partition, which
+        reads the lists there again, and no notice names a person after their erasure."""
+        if self.search.mentor(mentor_id) is not None:
+            self.notices.changed(mentor_id, within)
 
     def _counts(self, mentor_id: str) -> tuple[OrderKey | None, list[tuple[int, MentorList, int]]]:
         """The mentor's cutoff, and each of its lists here with how many entries it shows."""

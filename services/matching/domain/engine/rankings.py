@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine.first_choice import FirstChoices
 from services.matching.domain.search import PoolEntry, SearchIndex
 
 RERANKS_PER_CALL = 512  # mentees whose pools are held at once (a restore re-ranks all of them)
@@ -28,10 +29,11 @@ class Ranked(NamedTuple):
 
 
 class Rankings:
-    def __init__(self, config: EngineConfig, search: SearchIndex, guests: Guests) -> None:
+    def __init__(self, config: EngineConfig, search: SearchIndex) -> None:
         self.config = config
         self.search = search
-        self.guests = guests
+        self.first = FirstChoices(lambda slot: self.dirty.add(slot))  # kept by the lists
+        self.guests: Guests = self.first.guests
         self.by_mentee: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}  # mentee slot -> last score of its full pool
         self.dirty: set[int] = set()

@@ -33,7 +33,6 @@ from services.matching.domain.constraints import (
     open_to_mentees,
 )
 from services.matching.domain.criteria import PairScore, score_pair
-from services.matching.domain.engine.first_choice import FirstChoices
 from services.matching.domain.engine.list_checks import check_lists
 from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
 from services.matching.domain.engine.rankings import Ranked, Rankings
@@ -58,10 +57,9 @@ class TenantEngine:
         self.config = config
         self.roster = Roster()
         self.search = SearchIndex((config.search_threads, config.min_search_part), run)
-        self.first = FirstChoices(lambda slot: self.rankings.mark((slot,)))
-        self.rankings = Rankings(config, self.search, self.first.guests)
+        self.rankings = Rankings(config, self.search)  # with each mentor's first choice
         self.lists = MentorLists(
-            config.partitions, self.search, self.budget, self.rankings.note, self.first
+            config.partitions, self.search, self.budget, self.rankings.note, self.rankings.first
         )
 
     def run_searches_with(self, run: PartRunner) -> None:
@@ -69,13 +67,10 @@ class TenantEngine:
 
     # ----------------------------------------------------------------- people and goals
     def put_mentor_data(self, person: Person) -> None:
-        """Mentor-side data only; lists follow with refresh_mentor (per partition). The same
-        data again (each partition's copy of one change) changes nothing and costs nothing."""
+        """Mentor-side data only; lists follow with refresh_mentor (per partition)."""
         accepted = self.roster.accepted.get(person.user_id, 0)
-        if person.is_mentor and self.search.mentor(person.user_id) == person:
-            slot = self.search.mentor_slot(person.user_id)
-            if self.search.mentors.open[slot] == open_to_mentees(person, accepted):
-                return
+        if held_as_is(self.search, person, accepted):  # a later partition's copy of a change
+            return
         self._touch_mentees_of(person.user_id)
         if person.is_mentor:
             self.search.put_mentor(person, open_to_mentees(person, accepted))
@@ -101,8 +96,7 @@ class TenantEngine:
         return key
 
     def drop_goal(self, mentee_id: str, goal_id: str) -> None:
-        """The goal closed: its ranking is dropped (nothing is proposed for it); the mentee's
-        other goals stay."""
+        """The goal closed: its ranking is dropped (nothing is proposed for it), not the others."""
         key = seeker_key(mentee_id, goal_id)
         if self.roster.drop_goal(key):
             self._refresh_seeker(key)
@@ -125,9 +119,8 @@ class TenantEngine:
         self.lists.reshare(mentor_id)
 
     def set_accepted(self, mentor_id: str, count: int) -> None:
-        """Seats taken, from the mentor's stored profile; lists follow with refresh_mentor.
-        The same count again changes nothing: the table, floors and cutoff follow it already."""
-        if self.roster.accepted.get(mentor_id) == count:
+        """Seats taken, from the mentor's stored profile; lists follow with refresh_mentor."""
+        if self.roster.accepted.get(mentor_id) == count:  # floors and cutoff follow it already
             return
         self.roster.accepted[mentor_id] = count
         mentor = self.search.mentor(mentor_id)
@@ -197,7 +190,6 @@ class TenantEngine:
         budget = self.budget(mentor_id)
         best = {p: stored_best(entries, budget) for p, entries in stored.items()}
         self.lists.set_remote(mentor_id, {p: keys for p, keys in best.items() if keys})
-        self.lists.tell_unsent(mentor_id)
         self._rerank_dirty()
 
     def _rebuild_lists(self, mentor_id: str, partitions: list[int]) -> None:
@@ -278,8 +270,8 @@ class TenantEngine:
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:
         r, lists = self.rankings, self.lists
-        changes = Changes(r.changed, lists.changed, lists.best_changed, r.reranked)
-        r.changed, r.reranked, lists.changed, lists.best_changed = set(), set(), set(), set()
+        changes = Changes(r.changed, lists.changed, lists.notices.take(), r.reranked)
+        r.changed, r.reranked, lists.changed = set(), set(), set()
         return changes
 
     def ranking(self, key: str) -> tuple[Ranked, ...]:
@@ -309,6 +301,18 @@ class TenantEngine:
         self.search.check_invariants()
         check_lists(self.lists)
         self.rankings.check_invariants(self.lists.shown_by)
+
+
+def held_as_is(search: SearchIndex, person: Person, accepted: int) -> bool:
+    """The mentor is in the table with this very data and openness: putting it again would
+    change nothing (each partition's copy of one change brings the same)."""
+    slot = search.mentor_slot(person.user_id)
+    return (
+        person.is_mentor
+        and slot is not None
+        and search.mentor(person.user_id) == person
+        and bool(search.mentors.open[slot]) == open_to_mentees(person, accepted)
+    )
 
 
 def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[list[Entry], bool]:
