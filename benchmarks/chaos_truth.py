@@ -111,7 +111,7 @@ def _replay(record: Record) -> tuple[Population, Seats]:
             seats.erase(entry.user_id)
         elif entry.kind == "accept":
             mentor = pop.people.get(entry.mentor_id)
-            if seats.request(entry.user_id, mentor, entry.goal_id):
+            if seats.request(entry.user_id, mentor, entry.goal_id, entry.proposal_id):
                 pop.excluded.add((entry.user_id, entry.mentor_id))  # the asked mentor leaves
         else:  # "Not for me": never proposed again, and a request waiting for them withdrawn
             seats.withdraw(entry.user_id, entry.mentor_id, entry.goal_id)
@@ -142,21 +142,29 @@ class Seats:
     - The erasure of either person frees the seats of their requests; so does a mentor closing
       to mentees (opted out, or no longer a mentor) for the requests waiting for them.
     - A "Not for me" to the mentor the mentee asked for that goal withdraws the request.
+    - An accept link followed before asks nothing again, even once its request was withdrawn:
+      its page says where that request stands (docs/lifecycle.md).
     No mentor answers in the run and no deadline passes, so every request stays waiting; the
     mentor's answers, expiries, fit checks and endings would change these rules here.
     """
 
     waiting: dict[tuple[str, str, str], None] = field(default_factory=dict)  # mentee, mentor, goal
+    links: set[tuple[str, str, str]] = field(default_factory=set)  # mentee, mentor, proposal
 
-    def request(self, mentee_id: str, mentor: Person | None, goal_id: str) -> bool:
+    def request(
+        self, mentee_id: str, mentor: Person | None, goal_id: str, proposal_id: str = ""
+    ) -> bool:
         """True when the request is made (and holds a seat), False when it is refused."""
         if mentor is None or (mentee_id, mentor.user_id, goal_id) in self.waiting:
             return False
+        if (mentee_id, mentor.user_id, proposal_id) in self.links:
+            return False  # the same link again: that request's page, nothing asked
         if not open_to_mentees(mentor, self.taken().get(mentor.user_id, 0)):
             return False
         if sum(1 for mentee, _, _ in self.waiting if mentee == mentee_id) >= OPEN_REQUESTS_LIMIT:
             return False
         self.waiting[mentee_id, mentor.user_id, goal_id] = None
+        self.links.add((mentee_id, mentor.user_id, proposal_id))
         return True
 
     def withdraw(self, mentee_id: str, mentor_id: str, goal_id: str) -> None:

@@ -184,3 +184,15 @@ def test_not_for_me_to_the_asked_mentor_and_a_mentor_closing_withdraw_requests()
     record.profile("m2", closed)  # closing to mentees withdraws e2's request
     assert population(record).accepted == {}
     assert rankings(record)["e3"] == {"m1"}
+
+
+def test_the_accept_link_of_a_withdrawn_request_asks_nothing_again() -> None:
+    """docs/lifecycle.md: following the same link again asks nothing twice, even after "Not
+    for me" withdrew its request (a chaos run met accept, decline, accept on one link)."""
+    record = record_with({"m1": 3}, ["e1"])
+    record.feedback("e1", "m1", "p1", accepted=True, goal_id="g1")
+    record.feedback("e1", "m1", "p1", accepted=False, goal_id="g1")  # withdrawn
+    record.feedback("e1", "m1", "p1", accepted=True, goal_id="g1")  # the same link: its page
+    assert population(record).accepted == {}
+    record.feedback("e1", "m1", "p2", accepted=True, goal_id="g1")  # another proposal's link
+    assert population(record).accepted == {"m1": 1}
