@@ -10,9 +10,13 @@ vanishes"). The Java client avoids this by sending such requests to the least lo
 can reach, not to one it is still connecting to.
 
 `install` makes every aiokafka client of the process remember, for `SUSPECT_S`, the address of
-a node whose request or connection attempt timed out, and ask the other nodes first; when every
-node is suspect it asks any of them, as before. Requests addressed to a given node (a partition
-leader, the known coordinator) are not affected.
+a node whose connection attempt or a request that a live broker answers at once timed out, and
+ask the other nodes first; when every node is suspect it asks any of them, as before. Requests
+that a live broker may hold (a produce or an offset commit waiting for `acks=all` while the
+vanished node is still in the ISR, a JoinGroup or SyncGroup waiting for the other members) do
+not count: they time out on the live nodes too, and counting them made every node suspect in
+`make bench-failover`. Requests addressed to a given node (a partition leader, the known
+coordinator) are not affected.
 """
 
 from __future__ import annotations
@@ -27,7 +31,13 @@ from aiokafka.client import AIOKafkaClient, ConnectionGroup, log
 from aiokafka.cluster import ClusterMetadata
 from aiokafka.conn import AIOKafkaConnection
 from aiokafka.errors import KafkaError
+from aiokafka.protocol.admin import ApiVersionRequest
+from aiokafka.protocol.commit import OffsetFetchRequest
+from aiokafka.protocol.coordination import FindCoordinatorRequest
+from aiokafka.protocol.fetch import FetchRequest
+from aiokafka.protocol.group import HeartbeatRequest
 from aiokafka.protocol.metadata import MetadataRequest
+from aiokafka.protocol.offset import OffsetRequest
 
 CHECKED_AGAINST = "0.14.0"  # `_metadata_update` below is aiokafka 0.14.0's, with one line changed
 
@@ -35,6 +45,18 @@ CHECKED_AGAINST = "0.14.0"  # `_metadata_update` below is aiokafka 0.14.0's, wit
 # request timeout, so that by the time a node stops being suspect the metadata no longer lists
 # it if it is still gone. A live node wrongly suspected only loses its turn for lookups.
 SUSPECT_S = 30.0
+
+# A live broker answers these within the request timeout whatever the other nodes do (a fetch is
+# held at most fetch_max_wait_ms, 500 ms), so their timing out says the node itself is silent.
+ANSWERED_AT_ONCE = (
+    ApiVersionRequest,
+    MetadataRequest,
+    FindCoordinatorRequest,
+    HeartbeatRequest,
+    FetchRequest,
+    OffsetRequest,
+    OffsetFetchRequest,
+)
 
 _timed_out_at: dict[tuple[str, int], float] = {}
 
@@ -114,7 +136,10 @@ async def _noting_timeout(conn: AIOKafkaConnection, pending: Awaitable[T]) -> T:
 
 def _watched_send(plain_send: Callable[..., Any]) -> Callable[..., Any]:
     def send(self: AIOKafkaConnection, request: Any, expect_response: bool = True) -> Any:
-        return _noting_timeout(self, plain_send(self, request, expect_response))
+        pending = plain_send(self, request, expect_response)
+        if not isinstance(request, ANSWERED_AT_ONCE):
+            return pending
+        return _noting_timeout(self, pending)
 
     send.node_choice_watch = True  # type: ignore[attr-defined]
     return send
