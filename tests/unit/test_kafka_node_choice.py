@@ -8,13 +8,16 @@ addresses in the client's metadata; choosing a node does not contact them.
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka.client import AIOKafkaClient
 from aiokafka.conn import create_conn
-from aiokafka.protocol.metadata import MetadataResponse_v0
+from aiokafka.protocol.admin import ApiVersionResponse_v0
+from aiokafka.protocol.metadata import MetadataRequest, MetadataResponse_v0
+from aiokafka.protocol.produce import ProduceRequest
 
 import shared.kafka.connection  # noqa: F401  (installs the node choice, as every client gets it)
 from shared.kafka import node_choice
@@ -30,6 +33,26 @@ async def silent_port() -> AsyncIterator[int]:
         held.append(writer)
 
     server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    yield server.sockets[0].getsockname()[1]
+    for writer in held:
+        writer.close()
+    server.close()
+    await server.wait_closed()
+
+
+@pytest.fixture
+async def half_silent_port() -> AsyncIterator[int]:
+    """A node that answers the connection's ApiVersions request, then nothing more."""
+    held: list[asyncio.StreamWriter] = []
+
+    async def answer_once(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        (size,) = struct.unpack(">i", await reader.readexactly(4))
+        correlation_id = (await reader.readexactly(size))[4:8]
+        body = ApiVersionResponse_v0(0, [(0, 0, 3), (3, 0, 1)]).encode()
+        writer.write(struct.pack(">i", 4 + len(body)) + correlation_id + body)
+        held.append(writer)
+
+    server = await asyncio.start_server(answer_once, "127.0.0.1", 0)
     yield server.sockets[0].getsockname()[1]
     for writer in held:
         writer.close()
@@ -78,6 +101,22 @@ async def test_any_node_is_asked_when_all_of_them_timed_out(silent_port: int) ->
     await time_out_against(silent_port)
 
     assert client.get_random_node() == 2
+
+
+async def test_a_request_a_live_broker_may_hold_does_not_make_its_node_suspect(
+    half_silent_port: int,
+) -> None:
+    conn = await create_conn("127.0.0.1", half_silent_port, request_timeout_ms=100)
+    try:
+        with pytest.raises(asyncio.TimeoutError):  # acks=all waits for the ISR on a live node too
+            await conn.send(ProduceRequest(None, -1, 1000, []))
+        assert not node_choice.is_suspect("127.0.0.1", half_silent_port)
+
+        with pytest.raises(asyncio.TimeoutError):
+            await conn.send(MetadataRequest([]))
+        assert node_choice.is_suspect("127.0.0.1", half_silent_port)
+    finally:
+        conn.close()
 
 
 def test_suspicion_lapses() -> None:
