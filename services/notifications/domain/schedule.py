@@ -1,6 +1,8 @@
 """When an email may go out: quiet hours in the mentee's time zone and a per-mentee rate limit.
 
-Both only defer an email; neither drops it. No I/O.
+Both only defer an email; neither drops it. The rate limit protects an inbox from refreshes
+that other people's changes bring; an email that answers the mentee's own step is not held by
+it (it still counts among the sends the limit reads). No I/O.
 """
 
 from __future__ import annotations
@@ -9,6 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.contracts.matches import ProposalCause
+
+# What the mentee did themselves: set or changed a goal or its preferences, or said "Not for
+# me". They are waiting for the answer, so holding it for an hour would look like silence.
+# A profile change is left out: an HR system may make it without the mentee.
+_OWN_STEPS = frozenset({"goal_set", "goal_changed", "preferences_changed", "proposal_declined"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,11 @@ def rate_limited_until(
     if len(in_window) < limit.emails:
         return None
     return in_window[-limit.emails] + limit.period
+
+
+def answers_own_step(cause: ProposalCause | None) -> bool:
+    """True when the proposal answers something the mentee did: no rate limit holds it."""
+    return cause is not None and cause.kind in _OWN_STEPS
 
 
 def later_of(*moments: datetime | None) -> datetime | None:

@@ -21,6 +21,7 @@ from services.notifications.domain.lifecycle_links import lifecycle_links
 from services.notifications.domain.links import LinkSigner, proposal_links
 from services.notifications.domain.schedule import (
     RateLimit,
+    answers_own_step,
     later_of,
     quiet_until,
     rate_limited_until,
@@ -131,7 +132,7 @@ class Delivery:
         )
         limit = self._policy.rate_limit
         limited = None  # lifecycle emails answer the recipient's own step: no rate limit
-        if email.proposal is not None:
+        if email.proposal is not None and not answers_own_step(email.proposal.cause):
             sends = email.recent_sends
             if not claimed.sends_current:
                 since = now - limit.period

@@ -22,6 +22,7 @@ from services.notifications.domain.schedule import RateLimit
 from services.notifications.service_layer.dispatcher import Dispatcher
 from services.notifications.service_layer.ports import ClaimedEmail, LeaseLost, Release
 from services.notifications.service_layer.sending import DispatchPolicy, DispatchTools
+from shared.contracts.matches import ProposalCause
 from shared.links import verify_link
 from shared.supervision import SupervisionPolicy, supervisor
 from tests.support.polling import eventually
@@ -332,6 +333,33 @@ async def test_the_rate_limit_defers_until_the_oldest_send_leaves_the_period() -
     await dispatcher.dispatch_once()
     assert store.calls == [("reschedule", 1, 600.0, "deferred: rate limit", False)]
     assert mailer.sent == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "held"),
+    [
+        ("goal_set", False),
+        ("goal_changed", False),
+        ("preferences_changed", False),
+        ("proposal_declined", False),
+        ("others_changed", True),
+        ("profile_changed", True),  # an HR import may change a profile without the mentee
+        ("request_declined", True),
+    ],
+)
+async def test_an_answer_to_the_mentees_own_step_is_not_held_by_the_rate_limit(
+    kind: str, held: bool
+) -> None:
+    cause = ProposalCause(kind=kind, changed=["musts"] if kind == "goal_changed" else [])
+    email = replace(claimed(7), proposal=proposal("u-ada", cause=cause))
+    dispatcher, store, mailer = arrange(email)
+    store.sends["u-ada"] = [NOW - timedelta(minutes=50), NOW - timedelta(minutes=10)]
+    await dispatcher.dispatch_once()
+    if held:
+        assert store.calls == [("reschedule", 7, 600.0, "deferred: rate limit", False)]
+    else:
+        assert store.calls == [("sent", 7)]
+        assert len(mailer.sent) == 1
 
 
 async def test_sends_older_than_the_period_do_not_count() -> None:
