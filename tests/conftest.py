@@ -22,6 +22,7 @@ os.environ.setdefault("LINK_SIGNING_KEYS", secrets.token_urlsafe(32))
 os.environ.setdefault("ERASURE_HASH_KEYS", secrets.token_urlsafe(32))
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.support.hang_report"]  # where tasks wait, printed before a timeout
 
 
 def _numba_cache_of_these_sources() -> None:
