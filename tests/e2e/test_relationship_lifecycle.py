@@ -232,3 +232,31 @@ async def test_a_request_left_unanswered_expires_and_a_late_answer_is_too_late(
         assert "This request has expired" in page
         assert not [s for s, _ in grace.all() if "Meet your mentee" in s]
         assert not [s for s, _ in ada.all() if "Meet your mentor" in s]
+
+
+async def test_a_change_during_the_relationship_waits_for_its_end_without_a_waiting_email(
+    kafka_endpoint, database_url, topic_prefix, smtp_sink: SmtpSink, unique, clock: OffsetClock
+) -> None:
+    """The goal waits on the active relationship: the mentee who changes its preferences meanwhile
+    has a mentor for it, and is not told they are on the waiting list. The change shows in the
+    proposal the relationship's end sends."""
+    async with running_platform(kafka_endpoint, database_url, topic_prefix, smtp_sink) as platform:
+        to = await create(platform, unique)
+        ada, grace = Inbox(smtp_sink, to["Ada Lovelace"]), Inbox(smtp_sink, to["Grace Hopper"])
+        first, seen = await ada.next(0, "picked for your goal", "Grace Hopper", what="a proposal")
+        await follow(platform, link(first, "Request an intro", after="Grace Hopper"))
+        asked, _ = await grace.next(0, "asks you to be their mentor", what="the request")
+        await follow(platform, link(asked, "Accept"))
+        intro, seen = await ada.next(seen, "Meet your mentor", what="the introduction")
+
+        challenging = goal_body(preferred_styles=["challenging"])
+        path = f"/v1/profiles/ada-{unique}/goal"
+        changed = await platform.http.put(path, json=challenging, headers=platform.auth)
+        assert changed.status_code == 200, changed.text
+
+        await follow(platform, link(intro, "End this mentoring relationship"), reason="other")
+        ended = "Your mentoring relationship with Grace Hopper has ended."
+        after, _ = await ada.next(seen, "picked for your goal", ended, what="the next proposal")
+        assert "mentors the way you prefer: challenging" in after, after
+        between = [s for s, _ in ada.all()[seen:]]
+        assert not [s for s in between if "waiting list" in s], between

@@ -120,6 +120,10 @@ async def propose(
         cause = causes[key]
         if cause.told is not None and cause.told.cause is None:
             continue  # quiet
+        if key in engine.roster.paused:
+            # The goal waits on an active relationship: its mentee has a mentor for it. Their
+            # own change is stored and shows in the proposal the relationship's end sends.
+            continue
         current = currents.get(split_seeker(key))
         awaited = is_awaited(current, cause.told is not None)
         said = cause_of(current, cause.told)
