@@ -201,7 +201,7 @@ async def test_request_decline_request_accept_end_learn_and_undo_through_real_em
         after = order(third, *everyone)
         assert after.index("Alan Turing") < after.index("Katherine Johnson"), (before, after)
         why = third.split("We found")[0]  # one sentence says why, before the mentors
-        assert "Because your mentoring relationship with" in why
+        assert "Because your mentoring relationship with Margaret Hamilton ended" in why, why
         assert "(reason given: mentoring style)" in why
         assert "prefer mentors whose style is" in why and "challenging" in why
 

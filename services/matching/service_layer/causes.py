@@ -61,11 +61,22 @@ def merged(before: Told | None, after: Told) -> Told:
     return Told(after.cause, forced, goal_id)
 
 
-def goal_told(previous: Goal | None, new: Goal, adjustment: Adjustment | None = None) -> Told:
-    """A newer goal (set by the mentee, or adjusted by the learning rule)."""
+def goal_told(
+    previous: Goal | None,
+    new: Goal,
+    adjustment: Adjustment | None = None,
+    mentor_name: str | None = None,
+) -> Told:
+    """A newer goal (set by the mentee, or adjusted by the learning rule; `mentor_name` names
+    the mentor whose ending or decline taught the adjustment)."""
     goal_id = new.goal_id
     if adjustment is not None:
-        cause = ProposalCause(kind="preferences_adjusted", adjustment=adjustment)
+        cause = ProposalCause(
+            kind="preferences_adjusted",
+            adjustment=adjustment,
+            mentor_id=adjustment.mentor_id,
+            mentor_name=mentor_name,
+        )
         return Told(cause, True, goal_id)
     if previous is None or is_new_goal(previous, new):
         return Told(ProposalCause(kind="goal_set"), True, goal_id)

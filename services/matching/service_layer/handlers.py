@@ -303,7 +303,9 @@ async def record_goal(
         await apply_blocks(tx, engine, event.tenant_id, goal.mentee_id, partition, goal.goal_id)
     engine.put_goal(goal, partition)
     adjustment = event.payload.adjustment if isinstance(event, PreferencesAdjusted) else None
-    told = goal_told(previous, goal, adjustment)
+    taught_by = adjustment.mentor_id if adjustment is not None else None
+    name = await mentor_name(tx, engine, event.tenant_id, taught_by) if taught_by else None
+    told = goal_told(previous, goal, adjustment, name)
     if adjustment is not None and key in engine.roster.paused:
         matching.held[(event.tenant_id, goal.mentee_id, goal.goal_id)] = told
         return Told(None, goal_id=goal.goal_id)  # quiet; the resumed goal's proposal says it

@@ -148,6 +148,16 @@ def test_an_active_relationship_stops_proposals_for_its_goal_until_it_ends() -> 
     assert causes(cluster)[-1] == ("relationship_ended", "Grace Hopper")
 
 
+def test_a_goal_changed_during_its_relationship_is_stored_quietly_and_ranked_at_the_end() -> None:
+    steps = [requested("x1", "m1"), started("x1", "m1")]
+    changed = goal_set("x1", 2, preferred_styles=["challenging"])
+    cluster = run(*TWO_MENTORS, *steps, changed)
+    assert proposed(cluster, "x1") == [("m1", "m2")]  # no empty proposal: they have a mentor
+    cluster = run(*TWO_MENTORS, *steps, changed, ended("x1", "m1"))
+    assert proposed(cluster, "x1") == [("m1", "m2"), ("m2",)]
+    assert causes(cluster)[-1] == ("relationship_ended", "Grace Hopper")
+
+
 def test_dont_match_us_again_keeps_the_pair_apart_for_every_goal() -> None:
     steps = [requested("x1", "m1"), started("x1", "m1")]
     kept = run(*TWO_MENTORS, *steps, ended("x1", "m1"), goal_set("x1", 2, goal_id="g2"))
@@ -202,7 +212,11 @@ def test_seats_come_from_the_mentors_profile() -> None:
 
 def test_adjusted_preferences_rerank_like_a_goal_and_say_why() -> None:
     styled = [
-        profile(mentor("m1", skills=KUBERNETES, mentoring_styles=["advising"])),
+        profile(
+            mentor(
+                "m1", display_name="Grace Hopper", skills=KUBERNETES, mentoring_styles=["advising"]
+            )
+        ),
         profile(mentor("m2", skills=KUBERNETES, mentoring_styles=["coaching"])),
         profile(mentee("x1")),
         goal_set("x1", preferred_styles=["advising"], criteria={"style": 1.0}),
@@ -215,6 +229,7 @@ def test_adjusted_preferences_rerank_like_a_goal_and_say_why() -> None:
     cause = cluster.proposals[-1].payload.cause
     assert cause is not None and cause.kind == "preferences_adjusted"
     assert cause.adjustment is not None and cause.adjustment.styles_favoured == ["coaching"]
+    assert (cause.mentor_id, cause.mentor_name) == ("m1", "Grace Hopper")  # who taught it
     stale = run(*styled, goal_set("x1", 3), adjusted("x1", 2, preferred_styles=["coaching"]))
     assert [c for c, _ in causes(stale)] == ["goal_set", "preferences_changed"]
 
