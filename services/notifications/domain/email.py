@@ -91,11 +91,14 @@ def wire_bytes(message: EmailMessage) -> bytes:
     return message.as_bytes(policy=WIRE_POLICY)
 
 
+# The templates ship with the package: a template is loaded once, never checked again for
+# changes on disk (Jinja's default stats the file for every email).
 _templates = Environment(
     loader=PackageLoader("services.notifications", "templates"),
     autoescape=select_autoescape(["html", "html.j2"], default_for_string=True),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,
 )
 
 
