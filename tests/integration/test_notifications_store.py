@@ -12,7 +12,7 @@ import pytest
 
 from services.notifications import bootstrap
 from services.notifications.adapters.postgres import PostgresNotificationsStore
-from services.notifications.service_layer.ports import LeaseLost
+from services.notifications.service_layer.ports import GoalStatement, LeaseLost
 from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.errors import TRANSIENT_ERRORS
@@ -271,8 +271,12 @@ async def test_a_claimed_proposal_carries_the_statement_of_its_own_goal(
 ) -> None:
     store = PostgresNotificationsStore(pool)
     async with store.transaction() as tx:
-        await tx.save_goal_statement("acme", "u-ada", "g1", 1, "Run our Kubernetes platform")
-        await tx.save_goal_statement("acme", "u-ada", "side", 2, "Ship the Go billing service")
+        await tx.save_goal_statements(
+            [GoalStatement("acme", "u-ada", "g1", 1, "Run our Kubernetes platform")]
+        )
+        await tx.save_goal_statements(
+            [GoalStatement("acme", "u-ada", "side", 2, "Ship the Go billing service")]
+        )
     await add_contact(pool, "u-ada")
     await add_email(pool, "u-ada")  # a proposal for goal g1 (tests.unit.builders.proposal)
     await add_email(pool, "u-bob")  # no statement known
@@ -313,8 +317,12 @@ async def test_a_proposal_of_a_goal_closed_since_is_claimed_as_closed(
     the claim says so, and the dispatcher does not send it."""
     store = PostgresNotificationsStore(pool)
     async with store.transaction() as tx:
-        await tx.save_goal_statement("acme", "u-ada", "g1", 1, "Run our Kubernetes platform")
-        await tx.save_goal_statement("acme", "u-ada", "proj", 2, "Ship the Go billing service")
+        await tx.save_goal_statements(
+            [GoalStatement("acme", "u-ada", "g1", 1, "Run our Kubernetes platform")]
+        )
+        await tx.save_goal_statements(
+            [GoalStatement("acme", "u-ada", "proj", 2, "Ship the Go billing service")]
+        )
         assert await tx.close_goal("acme", "u-ada", "proj", 3) == 0  # nothing waited yet
     await add_contact(pool, "u-ada")
     late = await add_email(pool, "u-ada", goal="proj")

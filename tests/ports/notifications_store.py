@@ -17,7 +17,12 @@ import pytest
 
 from services.notifications.domain.digest import Waiting
 from services.notifications.domain.email import Contact
-from services.notifications.service_layer.ports import NewEmail, NotificationsStore, ProposalOrigin
+from services.notifications.service_layer.ports import (
+    GoalStatement,
+    NewEmail,
+    NotificationsStore,
+    ProposalOrigin,
+)
 from tests.unit.builders import proposal
 
 TENANT, OTHER = "tenant-a", "tenant-b"
@@ -68,14 +73,40 @@ class NotificationsStoreContract:
     async def test_contacts_are_stored_with_their_version(self, store: NotificationsStore) -> None:
         async with store.transaction() as tx:
             assert await tx.contact_version(TENANT, "x1") is None
-            await tx.save_contact(contact("x1"), 2)
-            await tx.save_contact(contact("x1", tenant=OTHER), 5)
+            await tx.save_contacts([(contact("x1"), 2)])
+            await tx.save_contacts([(contact("x1", tenant=OTHER), 5)])
         async with store.transaction() as tx:
             assert await tx.contact_version(TENANT, "x1") == 2
-            await tx.save_contact(contact("x1", "new@example.org"), 3)
+            await tx.save_contacts([(contact("x1", "new@example.org"), 3)])
         async with store.transaction() as tx:
             assert await tx.contact_version(TENANT, "x1") == 3
             assert await tx.contact_version(OTHER, "x1") == 5
+
+    async def test_a_run_of_events_is_recorded_as_handled_at_once(
+        self, store: NotificationsStore
+    ) -> None:
+        seen, fresh = uuid.uuid4(), uuid.uuid4()
+        async with store.transaction() as tx:
+            assert await tx.first_deliveries([seen]) == {seen}
+        async with store.transaction() as tx:
+            assert await tx.first_deliveries([seen, fresh]) == {fresh}
+            assert not await tx.first_delivery(fresh)
+
+    async def test_a_run_of_contacts_keeps_only_newer_versions(
+        self, store: NotificationsStore
+    ) -> None:
+        async with store.transaction() as tx:
+            await tx.save_contacts([(contact("x1"), 2), (contact("x2"), 4)])
+        async with store.transaction() as tx:
+            stale = contact("x1", "old@example.org")
+            same = contact("x2", "same@example.org")
+            await tx.save_contacts([(stale, 1), (same, 4), (contact("x3"), 1)])
+            await tx.save_contacts([(contact("x1", "new@example.org", tenant=OTHER), 1)])
+        async with store.transaction() as tx:
+            assert await tx.contact_version(TENANT, "x1") == 2
+            assert await tx.contact_version(TENANT, "x2") == 4
+            assert await tx.contact_version(TENANT, "x3") == 1
+            assert await tx.contact_version(OTHER, "x1") == 1
 
     async def test_a_poll_reads_new_events_versions_and_taken_keys(
         self, store: NotificationsStore
@@ -154,8 +185,12 @@ class NotificationsStoreContract:
     ) -> None:
         career, project = (TENANT, "x1", "career"), (TENANT, "x1", "proj")
         async with store.transaction() as tx:
-            await tx.save_goal_statement(TENANT, "x1", "career", 1, "Lead a platform team")
-            await tx.save_goal_statement(TENANT, "x1", "proj", 2, "Ship the Rust CLI")
+            await tx.save_goal_statements(
+                [GoalStatement(TENANT, "x1", "career", 1, "Lead a platform team")]
+            )
+            await tx.save_goal_statements(
+                [GoalStatement(TENANT, "x1", "proj", 2, "Ship the Rust CLI")]
+            )
             await tx.begin_proposals([uuid.uuid4()], [career, project], [])
             await tx.settle_digests({career: 1, project: 1}, {})
             emails = [new_email("x1", "k1", goal="career"), new_email("x1", "k2", goal="proj")]
@@ -170,7 +205,9 @@ class NotificationsStoreContract:
             assert replaced == {career: Waiting(DUE, True)}
             await tx.queue_emails([new_email("x1", "k3", 2, goal="proj")])
         async with store.transaction() as tx:  # opened again by a newer GoalSet: it stays
-            await tx.save_goal_statement(TENANT, "x1", "proj", 5, "Ship the Rust CLI")
+            await tx.save_goal_statements(
+                [GoalStatement(TENANT, "x1", "proj", 5, "Ship the Rust CLI")]
+            )
             assert await tx.close_goal(TENANT, "x1", "proj", 4) == 0
             assert await tx.close_goal(TENANT, "x1", "proj", 6) == 1
 
@@ -178,8 +215,8 @@ class NotificationsStoreContract:
         self, store: NotificationsStore
     ) -> None:
         async with store.transaction() as tx:
-            await tx.save_contact(contact("x1"), 1)
-            await tx.save_contact(contact("x2"), 1)
+            await tx.save_contacts([(contact("x1"), 1)])
+            await tx.save_contacts([(contact("x2"), 1)])
             goals = [(TENANT, "x1", "g1"), (TENANT, "x1", "g2"), (TENANT, "x2", "g1")]
             await tx.begin_proposals([uuid.uuid4()], goals, [])
             await tx.settle_digests(dict(zip(goals, (4, 1, 1), strict=True)), {})
@@ -203,7 +240,7 @@ class NotificationsStoreContract:
         with pytest.raises(ZeroDivisionError):
             async with store.transaction() as tx:
                 assert await tx.first_delivery(event)
-                await tx.save_contact(contact("x1"), 1)
+                await tx.save_contacts([(contact("x1"), 1)])
                 raise ZeroDivisionError
         async with store.transaction() as tx:
             assert await tx.first_delivery(event)

@@ -1,8 +1,8 @@
 """The statements behind lifecycle emails (migration 0006)."""
 
-SAVE_GOAL_STATEMENT = """
+SAVE_GOAL_STATEMENTS = """
 INSERT INTO goal_statements AS g (tenant_id, mentee_id, goal_id, version, statement)
-VALUES ($1, $2, $3, $4, $5)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])
 ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE
    SET version = EXCLUDED.version, statement = EXCLUDED.statement, closed = false
  WHERE g.version < EXCLUDED.version

@@ -12,6 +12,7 @@ from uuid import UUID
 import asyncpg
 
 from services.notifications.adapters.claims_sql import CLAIM_DUE, PROMOTE_HELD_REFRESHES
+from services.notifications.adapters.contacts_sql import SAVE_CONTACTS
 from services.notifications.adapters.erasure_sql import (
     ERASURE_LOCK,
     FORGET_IN_OTHER_DEAD_LETTERS,
@@ -30,7 +31,7 @@ from services.notifications.adapters.lifecycle_sql import (
     EXPLANATIONS,
     FORGET_IN_LIFECYCLE,
     QUEUE_LIFECYCLE_EMAILS,
-    SAVE_GOAL_STATEMENT,
+    SAVE_GOAL_STATEMENTS,
     WITHDRAW_ASKING,
 )
 from services.notifications.adapters.proposals_sql import (
@@ -44,13 +45,14 @@ from services.notifications.domain.email import Contact
 from services.notifications.domain.lifecycle import LifecycleEmail
 from services.notifications.service_layer.ports import (
     ClaimedEmail,
+    GoalStatement,
     LifecycleFacts,
     NewEmail,
     NewLifecycleEmail,
     PollState,
 )
 from shared.contracts.matches import MatchProposedPayload
-from shared.db.idempotency import first_delivery
+from shared.db.idempotency import first_deliveries, first_delivery
 from shared.db.types import DbConnection
 from shared.erasure import Erasure, ErasureKeys, Person, PostgresErasureLog
 from shared.errors import TransientError
@@ -118,6 +120,9 @@ class PostgresNotificationsTransaction:
     async def first_delivery(self, event_id: UUID) -> bool:
         return await first_delivery(self._conn, CONSUMER, event_id)
 
+    async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
+        return await first_deliveries(self._conn, CONSUMER, event_ids)
+
     async def contact_version(self, tenant_id: str, user_id: str) -> int | None:
         version: int | None = await self._conn.fetchval(
             "SELECT version FROM contacts WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
@@ -126,27 +131,18 @@ class PostgresNotificationsTransaction:
         )
         return version
 
-    async def save_contact(self, contact: Contact, version: int) -> None:
+    async def save_contacts(self, contacts: Sequence[tuple[Contact, int]]) -> None:
         await self._conn.execute(
-            "INSERT INTO contacts AS c (tenant_id, user_id, version, email, display_name,"
-            " email_opt_in, timezone, quiet_hours_start, quiet_hours_end, opted_out_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, CASE WHEN $6 THEN NULL ELSE now() END)"
-            " ON CONFLICT (tenant_id, user_id) DO UPDATE SET version = EXCLUDED.version,"
-            " email = EXCLUDED.email, display_name = EXCLUDED.display_name,"
-            " email_opt_in = EXCLUDED.email_opt_in, timezone = EXCLUDED.timezone,"
-            " quiet_hours_start = EXCLUDED.quiet_hours_start,"
-            " quiet_hours_end = EXCLUDED.quiet_hours_end,"
-            " opted_out_at = CASE WHEN EXCLUDED.email_opt_in THEN NULL"
-            "   ELSE coalesce(c.opted_out_at, now()) END",
-            contact.tenant_id,
-            contact.user_id,
-            version,
-            contact.email,
-            contact.display_name,
-            contact.email_opt_in,
-            contact.timezone,
-            contact.quiet_hours_start,
-            contact.quiet_hours_end,
+            SAVE_CONTACTS,
+            [c.tenant_id for c, _ in contacts],
+            [c.user_id for c, _ in contacts],
+            [version for _, version in contacts],
+            [c.email for c, _ in contacts],
+            [c.display_name for c, _ in contacts],
+            [c.email_opt_in for c, _ in contacts],
+            [c.timezone for c, _ in contacts],
+            [c.quiet_hours_start for c, _ in contacts],
+            [c.quiet_hours_end for c, _ in contacts],
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
@@ -259,11 +255,14 @@ class PostgresNotificationsTransaction:
         )
         return inserted
 
-    async def save_goal_statement(
-        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, statement: str
-    ) -> None:
+    async def save_goal_statements(self, goals: Sequence[GoalStatement]) -> None:
         await self._conn.execute(
-            SAVE_GOAL_STATEMENT, tenant_id, mentee_id, goal_id, version, statement
+            SAVE_GOAL_STATEMENTS,
+            [g.tenant_id for g in goals],
+            [g.mentee_id for g in goals],
+            [g.goal_id for g in goals],
+            [g.version for g in goals],
+            [g.statement for g in goals],
         )
 
     async def close_goal(self, tenant_id: str, mentee_id: str, goal_id: str, version: int) -> int:

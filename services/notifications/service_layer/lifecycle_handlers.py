@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import cast
 
 from services.notifications.domain.email import message_id
 from services.notifications.domain.lifecycle import (
@@ -16,7 +17,9 @@ from services.notifications.domain.lifecycle import (
     mentor_side,
     plan_emails,
 )
+from services.notifications.service_layer.polls import first_seen, runs_apart
 from services.notifications.service_layer.ports import (
+    GoalStatement,
     NewLifecycleEmail,
     NotificationsStore,
     NotificationsTransaction,
@@ -35,14 +38,15 @@ async def record_goals(
     events: Sequence[GoalSet | PreferencesAdjusted | GoalClosed], store: NotificationsStore
 ) -> None:
     """One poll of the goals topic in one transaction, in order (one commit, and one offset
-    commit, per poll rather than per event)."""
+    commit, per poll rather than per event). Each run of statements between closures costs
+    the same few statements whatever its length."""
     async with store.transaction() as tx:
-        for event in events:
-            bind_event(event.event_id, event.correlation_id)
-            if isinstance(event, GoalClosed):
-                await _close_goal(event, tx)
+        for run in runs_apart(events, GoalClosed):
+            if isinstance(run[0], GoalClosed):
+                bind_event(run[0].event_id, run[0].correlation_id)
+                await _close_goal(run[0], tx)
             else:
-                await _record_goal(event, tx)
+                await _record_goals(cast(Sequence[GoalSet | PreferencesAdjusted], run), tx)
 
 
 async def record_goal(event: GoalSet | PreferencesAdjusted, store: NotificationsStore) -> None:
@@ -53,16 +57,27 @@ async def close_goal(event: GoalClosed, store: NotificationsStore) -> None:
     await record_goals([event], store)
 
 
-async def _record_goal(event: GoalSet | PreferencesAdjusted, tx: NotificationsTransaction) -> None:
-    goal = event.payload
-    if not await tx.first_delivery(event.event_id):
+async def _record_goals(
+    events: Sequence[GoalSet | PreferencesAdjusted], tx: NotificationsTransaction
+) -> None:
+    """Statements from before the mentee's erasure are not admitted; of a goal's admitted
+    statements the newest version is kept (the first of equal ones), unless it is stored."""
+    fresh = await first_seen(events, tx)
+    if not fresh:
         return
-    person = (event.tenant_id, goal.mentee_id)
-    if not await admit(event, [person], await tx.erasures.find([person]), tx.erasures):
-        return  # from before the mentee's erasure
-    await tx.save_goal_statement(
-        event.tenant_id, goal.mentee_id, goal.goal_id, goal.version, goal.statement
-    )
+    erased = await tx.erasures.find({(e.tenant_id, e.payload.mentee_id) for e in fresh})
+    newest: dict[tuple[str, str, str], GoalStatement] = {}
+    for event in fresh:
+        bind_event(event.event_id, event.correlation_id)
+        goal = event.payload
+        if not await admit(event, [(event.tenant_id, goal.mentee_id)], erased, tx.erasures):
+            continue  # from before the mentee's erasure
+        key = (event.tenant_id, goal.mentee_id, goal.goal_id)
+        known = newest.get(key)
+        if known is None or known.version < goal.version:
+            newest[key] = GoalStatement(*key, goal.version, goal.statement)
+    if newest:
+        await tx.save_goal_statements(list(newest.values()))
 
 
 async def _close_goal(event: GoalClosed, tx: NotificationsTransaction) -> None:

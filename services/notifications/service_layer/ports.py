@@ -82,6 +82,17 @@ class LifecycleFacts:
 
 
 @dataclass(frozen=True)
+class GoalStatement:
+    """A goal's statement at a goal version: quoted in its proposal emails and to the mentor."""
+
+    tenant_id: str
+    mentee_id: str
+    goal_id: str
+    version: int
+    statement: str
+
+
+@dataclass(frozen=True)
 class PollState:
     """What the store knew when a poll of proposals began (read in one statement)."""
 
@@ -166,9 +177,16 @@ class NotificationsTransaction(Protocol):
 
     async def first_delivery(self, event_id: UUID) -> bool: ...
 
+    async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
+        """Record the events as handled; return those not handled before (one statement)."""
+        ...
+
     async def contact_version(self, tenant_id: str, user_id: str) -> int | None: ...
 
-    async def save_contact(self, contact: Contact, version: int) -> None: ...
+    async def save_contacts(self, contacts: Sequence[tuple[Contact, int]]) -> None:
+        """Store each contact at its version, unless that version or a newer one is stored
+        already (one statement; at most one contact per person)."""
+        ...
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None: ...
 
@@ -198,10 +216,9 @@ class NotificationsTransaction(Protocol):
         an existing dedupe key inserts nothing. Returns how many were inserted."""
         ...
 
-    async def save_goal_statement(
-        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, statement: str
-    ) -> None:
-        """Keep the statement unless a newer goal version is stored already."""
+    async def save_goal_statements(self, goals: Sequence[GoalStatement]) -> None:
+        """Keep each statement unless its goal version or a newer one is stored already (one
+        statement; at most one per goal)."""
         ...
 
     async def close_goal(self, tenant_id: str, mentee_id: str, goal_id: str, version: int) -> int:

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from services.notifications.domain.digest import GoalKey, Waiting
 from services.notifications.domain.email import Contact
-from services.notifications.service_layer.ports import NewEmail, PollState
+from services.notifications.service_layer.ports import GoalStatement, NewEmail, PollState
 from shared.erasure import Erasure, Person
 from tests.unit.fakes import CopyOnCommitUnitOfWork, MemoryErasureLog
 
@@ -43,9 +43,19 @@ class FakeTransaction:
         known = self.s.contacts.get((tenant_id, user_id))
         return known[1] if known else None
 
-    async def save_contact(self, contact: Contact, version: int) -> None:
-        self.s.calls.append("save_contact")
-        self.s.contacts[contact.tenant_id, contact.user_id] = (contact, version)
+    async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
+        self.s.calls.append("first_deliveries")
+        new = set(event_ids) - self.s.processed
+        self.s.processed.update(event_ids)
+        return new
+
+    async def save_contacts(self, contacts: Sequence[tuple[Contact, int]]) -> None:
+        self.s.calls.append("save_contacts")
+        assert len({(c.tenant_id, c.user_id) for c, _ in contacts}) == len(contacts)
+        for contact, version in contacts:
+            known = self.s.contacts.get((contact.tenant_id, contact.user_id))
+            if known is None or known[1] < version:
+                self.s.contacts[contact.tenant_id, contact.user_id] = (contact, version)
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
         self.s.calls.append("forget_person")
@@ -102,13 +112,13 @@ class FakeTransaction:
             inserted += 1
         return inserted
 
-    async def save_goal_statement(
-        self, tenant_id: str, mentee_id: str, goal_id: str, version: int, statement: str
-    ) -> None:
-        self.s.calls.append("save_goal_statement")
-        goal = (tenant_id, mentee_id, goal_id)
-        if self.s.goals.get(goal, (0, False))[0] < version:
-            self.s.goals[goal] = (version, False)
+    async def save_goal_statements(self, goals: Sequence[GoalStatement]) -> None:
+        self.s.calls.append("save_goal_statements")
+        assert len({(g.tenant_id, g.mentee_id, g.goal_id) for g in goals}) == len(goals)
+        for g in goals:
+            goal = (g.tenant_id, g.mentee_id, g.goal_id)
+            if self.s.goals.get(goal, (0, False))[0] < g.version:
+                self.s.goals[goal] = (g.version, False)
 
     async def close_goal(self, tenant_id: str, mentee_id: str, goal_id: str, version: int) -> int:
         self.s.calls.append("close_goal")
