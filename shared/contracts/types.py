@@ -6,7 +6,7 @@ unbounded data, control characters or markup-looking identifiers through the pip
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -47,9 +47,15 @@ Slug = Annotated[
 ]
 
 
+# Unicode's control characters (general category Cc): C0, DEL and C1. The set is closed (the
+# stability policy adds no Cc character), and one regex search is far cheaper than a category
+# lookup per character, on every name of every proposal.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _no_control_characters(value: str) -> str:
     """Reject CR, LF and other control characters: names end up in email headers and logs."""
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
+    if CONTROL_CHARACTERS.search(value):
         raise ValueError("must not contain control characters (CR, LF, tab, ...)")
     return value
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +14,7 @@ from shared.contracts.goals import GoalSet
 from shared.contracts.matches import MatchProposed
 from shared.contracts.profiles import ProfileDeleted, ProfilePayload, ProfileUpdated
 from shared.contracts.topics import PROFILE_EVENT
+from shared.contracts.types import CONTROL_CHARACTERS
 from tests.unit.builders import (
     TENANT,
     goal,
@@ -54,6 +57,13 @@ def test_key_must_equal_the_person_in_the_payload(build, kind) -> None:
 def test_control_characters_in_display_name_are_rejected(name: str) -> None:
     with pytest.raises(ValidationError, match="control characters"):
         mentor("u-1", display_name=name)
+
+
+def test_the_control_character_check_is_unicodes_category_cc() -> None:
+    """The check is one regex search; it refuses exactly the characters of category Cc."""
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        assert bool(CONTROL_CHARACTERS.search(ch)) == (unicodedata.category(ch) == "Cc"), hex(code)
 
 
 def test_display_name_may_contain_markup_characters() -> None:
