@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import email.policy
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -38,6 +39,11 @@ _CONTENT_TYPES = {
     )
 }
 _FOLDED = {header: WIRE_POLICY.fold("Content-Type", header) for header in _CONTENT_TYPES.values()}
+# An address whose local part and domain are dot-atoms (RFC 5322 3.2.3), as almost all are, is
+# written as it is: the header parser, which quotes or refuses the others, would return it
+# unchanged, and parsing it was a large part of building an email.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+DOT_ATOM_ADDRESS = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*@{_ATEXT}(?:\.{_ATEXT})*")
 
 
 @dataclass(frozen=True)
@@ -152,7 +158,7 @@ def render_message(
     if contact.email is None:
         raise ValueError("contact has no email address")
     message = ProposalMessage()
-    to = (one_line(contact.display_name), Address(addr_spec=contact.email).addr_spec)
+    to = (one_line(contact.display_name), _addr_spec(contact.email))
     _header(message, "Subject", one_line(subject_line))
     _header(message, "From", one_line(sender.mail_from))
     _header(message, "Reply-To", one_line(sender.reply_to))
@@ -172,6 +178,13 @@ def render_message(
     message.set_payload(list[Message | str](parts.values()))
     message.wire = _serialised(message, [(parts[kind], body) for kind, body in bodies.items()])
     return message
+
+
+def _addr_spec(address: str) -> str:
+    """The address as a header writes it; ValueError when it cannot be written."""
+    if DOT_ATOM_ADDRESS.fullmatch(address):
+        return address
+    return Address(addr_spec=address).addr_spec
 
 
 def _header(message: EmailMessage, name: str, value: str) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.headerregistry import Address
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.notifications.domain.email import (
+    DOT_ATOM_ADDRESS,
     WIRE_POLICY,
     Contact,
     Sender,
@@ -58,3 +60,10 @@ def test_non_ascii_names_are_encoded_words_and_the_bytes_are_ascii() -> None:
     written = composed("José Müller", "Mentorlink Zürich", 2)
     written.decode("ascii")
     assert b"=?utf-8?" in written
+
+
+@settings(max_examples=300, deadline=None)
+@given(address=st.from_regex(DOT_ATOM_ADDRESS, fullmatch=True))
+def test_a_dot_atom_address_is_what_the_header_parser_writes(address: str) -> None:
+    """compose() writes such an address without parsing it: the parser would not change it."""
+    assert Address(addr_spec=address).addr_spec == address
