@@ -14,7 +14,8 @@ rebalances between two instances (which then restore from the store), ends in:
   that waits on an active relationship keeps its last;
 - each mentor's seats taken (from its profile, as matching stored it) equal to its held
   requests plus active relationships, never over capacity, and no full mentor proposed.
-- no partition hides a mentor that has exposure left (assert_no_mentor_hidden);
+- no partition hides a mentor that has exposure left (assert_no_mentor_hidden), and every
+  mentor with free seats that some ranked goal may meet is in a ranking (assert_every_mentor_seen);
 - a goal closed last has no ranking and no stored proposal left, and every open goal has a
   stored proposal (an empty one when it waits for a mentor).
 After every step, every engine's parts keep their own invariants (TenantEngine.check_invariants).
@@ -31,6 +32,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from services.matching.domain.batch import may_meet, ranked_seekers
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
@@ -326,6 +328,7 @@ def test_incremental_rankings_equal_a_batch_recompute(
         event(f"most open goals of one mentee: {max(goals_held.values(), default=0)}")
         check_seats(cluster, expected, runner.side)
         assert_no_mentor_hidden(cluster, TENANT)
+        assert_every_mentor_seen(cluster, TENANT)
         assert cluster.waiting(TENANT) == waiting
         # every partition moves: the engines restored from the store rank as the live ones did
         await cluster.assign({p: 1 - (p % 2) for p in range(PARTITIONS)})
@@ -358,6 +361,23 @@ def assert_no_mentor_hidden(cluster: Cluster, tenant: str) -> None:
             if config.diversity == 0:
                 assert mentor_id in rankings.get(mentee_id, ()), (mentee_id, mentor_id)
             assert mentee_id in held, (mentee_id, mentor_id)
+
+
+def assert_every_mentor_seen(cluster: Cluster, tenant: str) -> None:
+    """A mentor with free seats that some ranked goal may meet (the hard constraints, checked
+    pair by pair) is in at least one ranking, whatever partition or instance it is on: its first
+    choice's (ADR 0010)."""
+    pop = cluster.population(tenant)
+    named = {m for ranking in cluster.rankings(tenant).values() for m in ranking}
+    seekers = ranked_seekers(pop)
+    for mentor in pop.people.values():
+        if mentor.user_id in named or not open_to_mentees(
+            mentor, pop.accepted.get(mentor.user_id, 0)
+        ):
+            continue
+        wanted = [key for key, person in seekers if may_meet(pop, key, person, mentor)]
+        event(f"a mentor with free seats wanted: {bool(wanted)}")
+        assert not wanted, (mentor.user_id, wanted)
 
 
 def check_seats(cluster: Cluster, rankings: dict[str, tuple[str, ...]], side: ProfileSide) -> None:
