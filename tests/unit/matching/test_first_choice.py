@@ -85,3 +85,43 @@ def test_a_change_past_the_cutoff_is_told_with_the_next_notice_handled() -> None
     _seeker(engine, "eve", 1, ["kubernetes"])
     assert engine.drain().exposure == {"only"}
     _rankings(engine)
+
+
+# A guest is one of the seeker's candidates: the same hard constraints and exclusions hold for
+# it (a mentor a seeker may not be proposed is never in its lists, so never its first choice),
+# and an erased seeker or mentor is nobody's first choice. With top_k=1, "second" reaches
+# ada's ranking only as a guest, so each rule below is seen on the guest itself.
+
+
+def test_a_declined_mentor_is_no_guest_and_chooses_the_next_seeker() -> None:
+    engine = _engine(("best", 5, 1), ("second", 2, 1))
+    ada = _seeker(engine, "ada", 0, ["kubernetes"])
+    bob = _seeker(engine, "bob", 1, ["kubernetes", "go"])
+    assert _rankings(engine)[ada] == ("best", "second")
+    engine.exclude("ada", "second", 0)  # "Not for me"
+    ranked = _rankings(engine)
+    assert ranked[ada] == ("best",)
+    assert ranked[bob] == ("best", "second")  # its first choice now
+
+
+def test_an_erased_seeker_is_no_first_choice_and_an_erased_mentor_no_guest() -> None:
+    engine = _engine(("best", 5, 1), ("second", 2, 1))
+    _seeker(engine, "ada", 0, ["kubernetes"])
+    bob = _seeker(engine, "bob", 1, ["kubernetes", "go"])
+    engine.forget("ada")
+    assert _rankings(engine)[bob] == ("best", "second")
+    engine.forget("second")
+    engine.refresh_mentor("second", range(CONFIG.partitions))
+    assert _rankings(engine)[bob] == ("best",)
+
+
+def test_no_guest_in_ones_reporting_line_or_short_of_a_must() -> None:
+    engine = _engine(("best", 5, 1), ("second", 2, 1))
+    engine.put_mentee(person_from_profile(mentee("ada", manager_id="second")), 0)
+    ada = engine.put_goal(goal_from_payload(goal("ada", target_skills=["kubernetes"])), 0)
+    assert _rankings(engine)[ada] == ("best",)
+    engine.put_mentee(person_from_profile(mentee("ada", version=2)), 0)
+    assert _rankings(engine)[ada] == ("best", "second")
+    must = goal("ada", version=2, target_skills=["kubernetes"], musts={"languages": ["de"]})
+    engine.put_goal(goal_from_payload(must), 0)
+    assert _rankings(engine)[ada] == ()
