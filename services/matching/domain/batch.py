@@ -16,6 +16,7 @@ from services.matching.domain.constraints import (
     allowed_pair,
     exposure_budget,
     exposure_cutoff,
+    first_choice,
     free_seats,
     open_to_mentees,
     within_cap,
@@ -83,10 +84,15 @@ def may_meet(pop: Population, key: str, mentee: Person, mentor: Person) -> bool:
     )
 
 
-def _allowed(pop: Population, config: EngineConfig) -> dict[str, list[Candidate]]:
-    """Each ranked seeker's candidates: the mentors whose exposure cap shows it."""
+Allowed = dict[str, list[Candidate]]  # seeker -> candidates
+
+
+def _allowed(pop: Population, config: EngineConfig) -> tuple[Allowed, Allowed]:
+    """Each ranked seeker's candidates: the mentors whose exposure cap shows it; and the
+    mentors whose first choice it is (constraints.first_choice)."""
     seekers = ranked_seekers(pop)
-    allowed: dict[str, list[Candidate]] = {key: [] for key, _ in seekers}
+    allowed: Allowed = {key: [] for key, _ in seekers}
+    chosen_by: Allowed = defaultdict(list)
     for mentor in pop.people.values():
         accepted = pop.accepted.get(mentor.user_id, 0)
         if not open_to_mentees(mentor, accepted):
@@ -99,24 +105,32 @@ def _allowed(pop: Population, config: EngineConfig) -> dict[str, list[Candidate]
             score = score_pair(pop.goals[key], mentee, mentor).total
             scored.append((-score, tiebreak(key), key))
         keys = [(s[0], s[1]) for s in scored] + pop.elsewhere.get(mentor.user_id, [])
-        cutoff = exposure_cutoff(keys, budget)
+        cutoff, first = exposure_cutoff(keys, budget), first_choice(keys, budget)
         for negative, order, key in scored:
+            candidate = Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id))
             if within_cap((negative, order), cutoff):
-                allowed[key].append(Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id)))
-    return allowed
+                allowed[key].append(candidate)
+            if (negative, order) == first:
+                chosen_by[key].append(candidate)
+    return allowed, chosen_by
 
 
 def picks(pop: Population, config: EngineConfig) -> dict[str, GoalPicks]:
-    """Each ranked seeker's ranking (MMR over its pool) and the pool it was chosen from."""
+    """Each ranked seeker's ranking (MMR over its pool, then the mentors whose first choice it
+    is that MMR did not pick) and the pool it was chosen from."""
 
     def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:
         chosen = pop.people[str(picked.key)]
         return [mentor_similarity(pop.people[str(c.key)], chosen) for c in others]
 
     found = {}
-    for key, candidates in _allowed(pop, config).items():
+    allowed, chosen_by = _allowed(pop, config)
+    for key, candidates in allowed.items():
         pool = by_relevance(candidates)[: config.pool_factor * config.top_k]
         ranking = diversify(pool, config.top_k, config.diversity, similarities)
+        named = {c.key for c in ranking}
+        ranking += [c for c in by_relevance(chosen_by.get(key, [])) if c.key not in named]
+        ranking = ranking[: max(config.top_k, config.most_named)]
         found[key] = GoalPicks(
             [(str(c.key), c.score) for c in ranking], [(str(c.key), c.score) for c in pool]
         )

@@ -20,6 +20,9 @@ class EngineConfig:
     pool_factor: int = 3  # MMR picks from the best pool_factor * top_k candidates
     search_threads: int = 2  # a mentor's search over many mentees runs in up to this many parts
     min_search_part: int = 20_000  # mentees per part, at least (fewer: not worth it)
+    # the most mentors a ranking names, its K and the mentors whose first choice it is
+    # (first_choice): a proposal carries at most 20 (shared/contracts/matches.py)
+    most_named: int = 20
 
 
 def free_seats(mentor: Person, accepted: int) -> int:
@@ -55,6 +58,15 @@ def exposure_cutoff(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
     eligible mentee is shown). The batch reference and the engine both cut with this."""
     best = heapq.nsmallest(budget, keys) if budget > 0 else []
     return best[-1] if len(best) == budget and budget > 0 else None
+
+
+def first_choice(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
+    """The mentor's first choice: the seeker first in its order of the whole tenant, given the
+    order keys of (at least) its best eligible seeker. Every open mentor with such a seeker is in
+    that seeker's ranking, after the K its ranking picks (ADR 0010): a mentor that no ranking
+    would name otherwise is still seen by the one seeker it fits best. None: no exposure left, or
+    no eligible seeker. The batch reference and the engine both choose with this."""
+    return min(keys, default=None) if budget > 0 else None
 
 
 def within_cap(key: OrderKey, cutoff: OrderKey | None) -> bool:

@@ -14,7 +14,10 @@ rebalances between two instances (which then restore from the store), ends in:
   that waits on an active relationship keeps its last;
 - each mentor's seats taken (from its profile, as matching stored it) equal to its held
   requests plus active relationships, never over capacity, and no full mentor proposed.
-- no partition hides a mentor that has exposure left (assert_no_mentor_hidden);
+- no partition hides a mentor that has exposure left (assert_no_mentor_hidden), every
+  mentor with free seats that some ranked goal may meet is in a ranking (assert_every_mentor_seen),
+  and every mentor a ranking names, first-choice guests included, may meet that goal
+  (assert_every_named_mentor_may_meet);
 - a goal closed last has no ranking and no stored proposal left, and every open goal has a
   stored proposal (an empty one when it waits for a mentor).
 After every step, every engine's parts keep their own invariants (TenantEngine.check_invariants).
@@ -31,6 +34,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from services.matching.domain.batch import may_meet, ranked_seekers
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
@@ -326,6 +330,8 @@ def test_incremental_rankings_equal_a_batch_recompute(
         event(f"most open goals of one mentee: {max(goals_held.values(), default=0)}")
         check_seats(cluster, expected, runner.side)
         assert_no_mentor_hidden(cluster, TENANT)
+        assert_every_mentor_seen(cluster, TENANT)
+        assert_every_named_mentor_may_meet(cluster, TENANT)
         assert cluster.waiting(TENANT) == waiting
         # every partition moves: the engines restored from the store rank as the live ones did
         await cluster.assign({p: 1 - (p % 2) for p in range(PARTITIONS)})
@@ -358,6 +364,39 @@ def assert_no_mentor_hidden(cluster: Cluster, tenant: str) -> None:
             if config.diversity == 0:
                 assert mentor_id in rankings.get(mentee_id, ()), (mentee_id, mentor_id)
             assert mentee_id in held, (mentee_id, mentor_id)
+
+
+def assert_every_mentor_seen(cluster: Cluster, tenant: str) -> None:
+    """A mentor with free seats that some ranked goal may meet (the hard constraints, checked
+    pair by pair) is in at least one ranking, whatever partition or instance it is on: its first
+    choice's (ADR 0010)."""
+    pop = cluster.population(tenant)
+    named = {m for ranking in cluster.rankings(tenant).values() for m in ranking}
+    seekers = ranked_seekers(pop)
+    for mentor in pop.people.values():
+        if mentor.user_id in named or not open_to_mentees(
+            mentor, pop.accepted.get(mentor.user_id, 0)
+        ):
+            continue
+        wanted = [key for key, person in seekers if may_meet(pop, key, person, mentor)]
+        event(f"a mentor with free seats wanted: {bool(wanted)}")
+        assert not wanted, (mentor.user_id, wanted)
+
+
+def assert_every_named_mentor_may_meet(cluster: Cluster, tenant: str) -> None:
+    """Every mentor a ranking names, its K and its first-choice guests alike, passes the
+    seeker's hard constraints and exclusions (declines, ended relationships, self and reporting
+    line, musts), checked pair by pair by the one rule (`batch.may_meet`), and is open; an
+    erased person is in no ranking, on either side."""
+    pop = cluster.population(tenant)
+    seekers = dict(ranked_seekers(pop))
+    for key, ranking in cluster.rankings(tenant).items():
+        assert key in seekers, key
+        for mentor_id in ranking:
+            mentor = pop.people.get(mentor_id)
+            assert mentor is not None, (key, mentor_id)
+            assert open_to_mentees(mentor, pop.accepted.get(mentor_id, 0)), (key, mentor_id)
+            assert may_meet(pop, key, seekers[key], mentor), (key, mentor_id)
 
 
 def check_seats(cluster: Cluster, rankings: dict[str, tuple[str, ...]], side: ProfileSide) -> None:

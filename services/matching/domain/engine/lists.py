@@ -23,6 +23,8 @@ import numpy as np
 
 from services.matching.domain.constraints import OrderKey, exposure_cutoff, kept_length
 from services.matching.domain.engine import cutoff_step
+from services.matching.domain.engine.first_choice import FirstChoices, first_of
+from services.matching.domain.engine.notices import Notices
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
 
@@ -62,8 +64,10 @@ class MentorLists:
         search: SearchIndex,
         budget: Budget,
         noticed: Callable[[int, float], None],
+        first: FirstChoices,
     ) -> None:
         self.partitions = partitions
+        self.first = first  # each mentor's first choice, when here
         self.search = search
         self.budget = budget
         self.noticed = noticed
@@ -73,7 +77,7 @@ class MentorLists:
         self.member_of = Memberships()  # mentee slot -> ids of the mentors listing it
         self.shown_by: dict[int, dict[str, float]] = defaultdict(dict)
         self.changed: set[ListKey] = set()  # lists to persist
-        self.best_changed: set[str] = set()  # mentors whose best entries in a partition changed
+        self.notices = Notices()  # mentors whose best entries in a partition changed
         self.spent: set[ListKey] = set()  # lists to search again (MentorList.spent)
         self.cutoffs: dict[str, OrderKey | None] = {}  # each mentor's, as the last reshare set it
 
@@ -151,7 +155,7 @@ class MentorLists:
         if not entries and not mentor_list.truncated:
             del self.by_key[key]
         if index < mentor_list.budget:
-            self._best_changed(mentor_id)
+            self._best_changed(mentor_id, shown or cutoff is None)
         if before is not None:  # a shown mentee left: the cutoff moves down
             self.reshare(mentor_id, {partition: before})
         elif shown and cutoff is not None:
@@ -160,6 +164,7 @@ class MentorLists:
             self.spent.add(key)
         self.set_floor(mentor_id, partition)
         self.changed.add(key)
+        self.first.update(mentor_id, first_of(self, mentor_id))
 
     def insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
         """Offer one mentee to one mentor list, in place."""
@@ -181,7 +186,7 @@ class MentorLists:
         entries.insert(position, entry)
         self.member_of.add(entry[2], mentor_id)
         if position < mentor_list.budget:  # the partition's best changed
-            self._best_changed(mentor_id)
+            self._best_changed(mentor_id, shown)
         if before is not None:  # within the cutoff: it moves up
             self.reshare(mentor_id, {partition: before})
         elif shown and cutoff is not None:
@@ -190,6 +195,8 @@ class MentorLists:
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add(key)
+        if position == 0:
+            self.first.update(mentor_id, first_of(self, mentor_id))
 
     def trim(self, key: ListKey) -> None:
         """Keep only the shown part and its reserve (a list searched afresh holds the whole
@@ -203,8 +210,8 @@ class MentorLists:
         entries, kept = mentor_list.entries, mentor_list.length
         if len(entries) <= kept:
             return False
-        if kept < mentor_list.budget:  # some of the partition's best go
-            self._best_changed(mentor_id)
+        if kept < mentor_list.budget:  # some of the partition's best go, past the cutoff
+            self._best_changed(mentor_id, cutoff_step.known(self, mentor_id) is None)
         mentor_list.truncated = True
         for dropped in entries[kept:]:
             self.member_of.discard(dropped[2], mentor_id)
@@ -231,6 +238,7 @@ class MentorLists:
         else:
             self.remote.pop(mentor_id, None)
         self.reshare(mentor_id)
+        self.notices.read_elsewhere(mentor_id)
 
     def reshare(self, mentor_id: str, before: Mapping[int, Shown] | None = None) -> None:
         """Show in each of the mentor's lists here the entries within its tenant-wide cutoff.
@@ -258,13 +266,14 @@ class MentorLists:
         for partition, old in before.items():
             if old and (mentor_id, partition) not in self.by_key:
                 self._update_shown(mentor_id, old, {})
+        self.first.update(mentor_id, first_of(self, mentor_id))
 
-    def _best_changed(self, mentor_id: str) -> None:
-        """Other partitions are told, unless the mentor left the table (deleted, or no longer a
-        mentor): its own change then reaches every partition, which reads the lists there
-        again, and no notice names a person after their erasure."""
+    def _best_changed(self, mentor_id: str, within: bool = True) -> None:
+        """Other partitions are told (engine/notices.py), unless the mentor left the table
+        (deleted, or no longer a mentor): its own change then reaches every partition, which
+        reads the lists there again, and no notice names a person after their erasure."""
         if self.search.mentor(mentor_id) is not None:
-            self.best_changed.add(mentor_id)
+            self.notices.changed(mentor_id, within)
 
     def _counts(self, mentor_id: str) -> tuple[OrderKey | None, list[tuple[int, MentorList, int]]]:
         """The mentor's cutoff, and each of its lists here with how many entries it shows."""
@@ -297,36 +306,6 @@ class MentorLists:
         else:
             del self.shown_by[mentee]
         return score
-
-    def check_invariants(self) -> None:
-        check_lists(self)
-
-
-def check_lists(lists: MentorLists) -> None:
-    """Memberships and shown-by are the lists read the other way; floors and shown parts are
-    theirs."""
-    members: dict[int, set[str]] = defaultdict(set)
-    shown: dict[int, dict[str, float]] = defaultdict(dict)
-    for (mentor_id, partition), mentor_list in lists.by_key.items():
-        entries = mentor_list.entries
-        assert entries == sorted(set(entries)), (mentor_id, partition)
-        assert not (lists.budget(mentor_id) and mentor_list.spent()), (mentor_id, partition)
-        for _, _, mentee in entries:
-            members[mentee].add(mentor_id)
-        for score, _, mentee in mentor_list.shown():
-            shown[mentee][mentor_id] = -score
-        cutoff, listed = lists._counts(mentor_id)
-        counts = {p: count for p, _, count in listed}
-        assert mentor_list.shown_count == counts[partition], (mentor_id, partition)
-        assert lists.cutoffs.get(mentor_id, UNKNOWN) in (cutoff, UNKNOWN), mentor_id
-        slot = lists.search.mentor_slot(mentor_id)
-        if slot is not None:
-            closed = not mentor_list.truncated and len(entries) >= mentor_list.length
-            assert lists.floors.values[partition, slot] == mentor_list.floor()
-            assert lists.floors.closed[partition, slot] == closed, (mentor_id, partition)
-    held = {mentee: set(lists.member_of.of(mentee)) for mentee in lists.member_of.mentees()}
-    assert held == members
-    assert {m: by for m, by in lists.shown_by.items() if by} == shown
 
 
 def shown_counts(

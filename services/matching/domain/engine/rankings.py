@@ -1,4 +1,5 @@
-"""Each mentee's ranking: MMR over the best of the mentors that show it, kept up to date lazily.
+"""Each mentee's ranking: MMR over the best of the mentors that show it, kept up to date lazily,
+then the mentors whose first choice it is (engine/first_choice.py) that MMR did not pick.
 
 A mentee is marked dirty when a change may alter its ranking, and re-ranked before the
 engine's call returns. A change below the mentee's pool floor (the last score of a full pool)
@@ -12,10 +13,12 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from services.matching.domain.constraints import EngineConfig
+from services.matching.domain.engine.first_choice import FirstChoices
 from services.matching.domain.search import PoolEntry, SearchIndex
 
 RERANKS_PER_CALL = 512  # mentees whose pools are held at once (a restore re-ranks all of them)
 ShownBy = Mapping[int, Mapping[str, float]]  # mentee slot -> mentor id -> score shown at
+Guests = Mapping[int, set[str]]  # mentee slot -> the mentors whose first choice it is
 
 
 class Ranked(NamedTuple):
@@ -29,6 +32,8 @@ class Rankings:
     def __init__(self, config: EngineConfig, search: SearchIndex) -> None:
         self.config = config
         self.search = search
+        self.first = FirstChoices(lambda slot: self.dirty.add(slot))  # kept by the lists
+        self.guests: Guests = self.first.guests
         self.by_mentee: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}  # mentee slot -> last score of its full pool
         self.dirty: set[int] = set()
@@ -62,10 +67,11 @@ class Rankings:
 
     def _rerank(self, slots: list[int], shown_by: ShownBy) -> None:
         size = self.config.pool_factor * self.config.top_k
-        mentees, pools = [], []
+        mentees, pools, ranked = [], [], []
         for slot in slots:
             if not self.search.is_ranked(slot) or not self.search.mentee_id(slot):
                 continue
+            ranked.append(slot)
             pool = self._pool(shown_by.get(slot, {}), size)
             if len(pool) == size:
                 self.pool_floor[slot] = -pool[-1][0]
@@ -75,7 +81,9 @@ class Rankings:
             pools.append(pool)
         self.reranked.update(mentees)
         picks = self.search.diversified(pools, self.config.top_k, self.config.diversity)
-        for mentee_id, picked in zip(mentees, picks, strict=True):
+        for slot, mentee_id, mmr in zip(ranked, mentees, picks, strict=True):
+            guests = self.guests.get(slot)
+            picked = with_guests(mmr, guests, shown_by.get(slot, {}), self.search, self.config)
             before = self.by_mentee.get(mentee_id, ())
             if picked == before:  # compared as plain pairs
                 continue
@@ -113,5 +121,28 @@ class Rankings:
             assert slot is not None
             pool = self._pool(shown_by.get(slot, {}), size)
             fresh = self.search.diversified([pool], self.config.top_k, self.config.diversity)
+            shown = shown_by.get(slot, {})
+            guests = self.guests.get(slot)
+            fresh[0] = with_guests(fresh[0], guests, shown, self.search, self.config)
             assert fresh[0] == self.by_mentee.get(mentee_id, ()), mentee_id
             assert self.pool_floor.get(slot) == (-pool[-1][0] if len(pool) == size else None)
+
+
+def with_guests(
+    picked: tuple[tuple[str, float], ...],
+    guests: set[str] | None,
+    shown: Mapping[str, float],
+    search: SearchIndex,
+    config: EngineConfig,
+) -> tuple[tuple[str, float], ...]:
+    """The MMR picks, then each mentor whose first choice the mentee is and that MMR did not
+    pick, best first (score, then the mentor's tiebreak), up to `config.most_named` in all."""
+    if not guests:
+        return picked
+    named = {mentor_id for mentor_id, _ in picked}
+    known = search.mentors.tiebreaks
+    extra = sorted(
+        (-shown[m], known[m], m) for m in guests if m not in named and m in shown and m in known
+    )
+    room = max(0, config.most_named - len(picked))
+    return picked + tuple((m, -negative) for negative, _, m in extra[:room])

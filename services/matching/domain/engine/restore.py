@@ -142,6 +142,9 @@ class Restorer:
         e.rankings.mark(slot for slot, mentors in shown_by.items() if mentors)  # others: none
         e.rankings.rerank_dirty(shown_by)
         e.drain()
+        # What the last owner held back (engine/notices.py) went with it: each mentor is told
+        # of with the next notice handled for it here.
+        e.lists.notices.unsent.update(mentor.user_id for mentor in e.search.mentor_people())
         for key in self._proposed.keys() | set(e.search.ranked_mentee_ids()):
             ranked = {r.mentor_id for r in proposed(e, key)}
             if key not in self._proposed or ranked != self._proposed[key]:

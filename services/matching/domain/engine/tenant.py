@@ -33,6 +33,7 @@ from services.matching.domain.constraints import (
     open_to_mentees,
 )
 from services.matching.domain.criteria import PairScore, score_pair
+from services.matching.domain.engine.list_checks import check_lists
 from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
 from services.matching.domain.engine.rankings import Ranked, Rankings
 from services.matching.domain.engine.roster import Roster
@@ -56,8 +57,10 @@ class TenantEngine:
         self.config = config
         self.roster = Roster()
         self.search = SearchIndex((config.search_threads, config.min_search_part), run)
-        self.rankings = Rankings(config, self.search)
-        self.lists = MentorLists(config.partitions, self.search, self.budget, self.rankings.note)
+        self.rankings = Rankings(config, self.search)  # with each mentor's first choice
+        self.lists = MentorLists(
+            config.partitions, self.search, self.budget, self.rankings.note, self.rankings.first
+        )
 
     def run_searches_with(self, run: PartRunner) -> None:
         self.search.run = run
@@ -65,9 +68,11 @@ class TenantEngine:
     # ----------------------------------------------------------------- people and goals
     def put_mentor_data(self, person: Person) -> None:
         """Mentor-side data only; lists follow with refresh_mentor (per partition)."""
+        accepted = self.roster.accepted.get(person.user_id, 0)
+        if held_as_is(self.search, person, accepted):  # a later partition's copy of a change
+            return
         self._touch_mentees_of(person.user_id)
         if person.is_mentor:
-            accepted = self.roster.accepted.get(person.user_id, 0)
             self.search.put_mentor(person, open_to_mentees(person, accepted))
             self.lists.fit_floors()
             for partition in range(self.config.partitions):
@@ -91,8 +96,7 @@ class TenantEngine:
         return key
 
     def drop_goal(self, mentee_id: str, goal_id: str) -> None:
-        """The goal closed: its ranking is dropped (nothing is proposed for it); the mentee's
-        other goals stay."""
+        """The goal closed: its ranking is dropped (nothing is proposed for it), not the others."""
         key = seeker_key(mentee_id, goal_id)
         if self.roster.drop_goal(key):
             self._refresh_seeker(key)
@@ -116,6 +120,8 @@ class TenantEngine:
 
     def set_accepted(self, mentor_id: str, count: int) -> None:
         """Seats taken, from the mentor's stored profile; lists follow with refresh_mentor."""
+        if self.roster.accepted.get(mentor_id) == count:  # floors and cutoff follow it already
+            return
         self.roster.accepted[mentor_id] = count
         mentor = self.search.mentor(mentor_id)
         if mentor is not None:
@@ -264,8 +270,8 @@ class TenantEngine:
     # ----------------------------------------------------------------- queries
     def drain(self) -> Changes:
         r, lists = self.rankings, self.lists
-        changes = Changes(r.changed, lists.changed, lists.best_changed, r.reranked)
-        r.changed, r.reranked, lists.changed, lists.best_changed = set(), set(), set(), set()
+        changes = Changes(r.changed, lists.changed, lists.notices.take(), r.reranked)
+        r.changed, r.reranked, lists.changed = set(), set(), set()
         return changes
 
     def ranking(self, key: str) -> tuple[Ranked, ...]:
@@ -293,8 +299,20 @@ class TenantEngine:
         """Each part's own invariants (for tests: this walks every list and ranking)."""
         self.roster.check_invariants()
         self.search.check_invariants()
-        self.lists.check_invariants()
+        check_lists(self.lists)
         self.rankings.check_invariants(self.lists.shown_by)
+
+
+def held_as_is(search: SearchIndex, person: Person, accepted: int) -> bool:
+    """The mentor is in the table with this very data and openness: putting it again would
+    change nothing (each partition's copy of one change brings the same)."""
+    slot = search.mentor_slot(person.user_id)
+    return (
+        person.is_mentor
+        and slot is not None
+        and search.mentor(person.user_id) == person
+        and bool(search.mentors.open[slot]) == open_to_mentees(person, accepted)
+    )
 
 
 def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[list[Entry], bool]:

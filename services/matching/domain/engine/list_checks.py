@@ -1,0 +1,38 @@
+"""MentorLists' own invariants, checked against a merge of every list (for tests)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from services.matching.domain.engine.first_choice import first_of
+from services.matching.domain.engine.lists import UNKNOWN, MentorLists
+
+
+def check_lists(lists: MentorLists) -> None:
+    """Memberships and shown-by are the lists read the other way; floors and shown parts are
+    theirs."""
+    members: dict[int, set[str]] = defaultdict(set)
+    shown: dict[int, dict[str, float]] = defaultdict(dict)
+    for (mentor_id, partition), mentor_list in lists.by_key.items():
+        entries = mentor_list.entries
+        assert entries == sorted(set(entries)), (mentor_id, partition)
+        assert not (lists.budget(mentor_id) and mentor_list.spent()), (mentor_id, partition)
+        for _, _, mentee in entries:
+            members[mentee].add(mentor_id)
+        for score, _, mentee in mentor_list.shown():
+            shown[mentee][mentor_id] = -score
+        cutoff, listed = lists._counts(mentor_id)
+        counts = {p: count for p, _, count in listed}
+        assert mentor_list.shown_count == counts[partition], (mentor_id, partition)
+        assert lists.cutoffs.get(mentor_id, UNKNOWN) in (cutoff, UNKNOWN), mentor_id
+        slot = lists.search.mentor_slot(mentor_id)
+        if slot is not None:
+            closed = not mentor_list.truncated and len(entries) >= mentor_list.length
+            assert lists.floors.values[partition, slot] == mentor_list.floor()
+            assert lists.floors.closed[partition, slot] == closed, (mentor_id, partition)
+    held = {mentee: set(lists.member_of.of(mentee)) for mentee in lists.member_of.mentees()}
+    assert held == members
+    assert {m: by for m, by in lists.shown_by.items() if by} == shown
+    firsts = {m: first_of(lists, m) for m in {m for m, _ in lists.by_key} | lists.remote.keys()}
+    lists.first.check({m: entry for m, entry in firsts.items() if entry is not None})
+    assert all(m in shown[entry[2]] for m, entry in lists.first.of.items())
