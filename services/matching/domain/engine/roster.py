@@ -90,16 +90,22 @@ class Roster:
             self.excluded[key].discard(user_id)
         return keys
 
-    def reset_exclusions(self, mentor_id: str, partition: int, keys: Iterable[str]) -> None:
-        """Make the mentor's exclusions in one partition exactly these seekers."""
-        held = self.excluded_by_mentor[mentor_id]
+    def reset_exclusions(self, mentor_id: str, partition: int, keys: Iterable[str]) -> bool:
+        """Make the mentor's exclusions in one partition exactly these seekers; False if they
+        already were."""
+        held = self.excluded_by_mentor.get(mentor_id, {})
         stored = set(keys)
-        for key in [k for k, p in held.items() if p == partition and k not in stored]:
+        gone = [k for k, p in held.items() if p == partition and k not in stored]
+        if not gone and all(held.get(key) == partition for key in stored):
+            return False
+        held = self.excluded_by_mentor[mentor_id]
+        for key in gone:
             del held[key]
             self.excluded[key].discard(mentor_id)
         for key in stored:
             held[key] = partition
             self.excluded[key].add(mentor_id)
+        return True
 
     def check_invariants(self) -> None:
         """The two exclusion maps hold the same pairs, and each goal is its mentee's seeker."""

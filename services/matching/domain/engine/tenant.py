@@ -37,6 +37,7 @@ from services.matching.domain.engine.list_checks import check_lists
 from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
 from services.matching.domain.engine.rankings import Ranked, Rankings
 from services.matching.domain.engine.roster import Roster
+from services.matching.domain.engine.searched import Searched
 from services.matching.domain.mentor_lists import Entry, MentorList, stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.search import Contenders, PartRunner, SearchIndex, in_order
@@ -61,6 +62,7 @@ class TenantEngine:
         self.lists = MentorLists(
             config.partitions, self.search, self.budget, self.rankings.note, self.rankings.first
         )
+        self.searched = Searched()  # mentor lists searched ahead of their partition's copy
 
     def run_searches_with(self, run: PartRunner) -> None:
         self.search.run = run
@@ -71,6 +73,7 @@ class TenantEngine:
         accepted = self.roster.accepted.get(person.user_id, 0)
         if held_as_is(self.search, person, accepted):  # a later partition's copy of a change
             return
+        self.searched.forget(person.user_id)
         self._touch_mentees_of(person.user_id)
         if person.is_mentor:
             self.search.put_mentor(person, open_to_mentees(person, accepted))
@@ -106,6 +109,7 @@ class TenantEngine:
         for key in self.roster.forget(user_id):
             self._refresh_seeker(key)
         self.roster.partition_of.pop(user_id, None)
+        self.searched.forget(user_id)
         self._touch_mentees_of(user_id)
         self.search.remove_mentor(user_id)
         self.lists.reshare(user_id)
@@ -113,6 +117,7 @@ class TenantEngine:
 
     def drop_mentor(self, mentor_id: str) -> None:
         """The mentor is gone; its lists empty with refresh_mentor (per partition)."""
+        self.searched.forget(mentor_id)
         self._touch_mentees_of(mentor_id)
         self.search.remove_mentor(mentor_id)
         self.roster.accepted.pop(mentor_id, None)
@@ -123,6 +128,7 @@ class TenantEngine:
         if self.roster.accepted.get(mentor_id) == count:  # floors and cutoff follow it already
             return
         self.roster.accepted[mentor_id] = count
+        self.searched.forget(mentor_id)
         mentor = self.search.mentor(mentor_id)
         if mentor is not None:
             self.search.set_open(mentor_id, open_to_mentees(mentor, count))
@@ -165,12 +171,19 @@ class TenantEngine:
         of it later, from the fan-out, possibly after the mentor came back: only the store
         knows which exclusions still hold.
         """
-        self.roster.reset_exclusions(mentor_id, partition, keys)
+        if self.roster.reset_exclusions(mentor_id, partition, keys):
+            self.searched.forget(mentor_id, partition)
 
     # ----------------------------------------------------------------- mentor lists
     def refresh_mentor(self, mentor_id: str, partitions: Iterable[int]) -> None:
-        """Recompute the mentor's lists in these partitions from scratch (one bounded pass)."""
-        self._rebuild_lists(mentor_id, sorted(set(partitions)))
+        """Recompute the mentor's lists in these partitions from scratch (one bounded pass),
+        and in the others where it finds mentees, ahead of their copies of the change: a list
+        searched ahead from the mentor's inputs as they still are is not searched again when
+        its copy comes (engine/searched.py)."""
+        wanted = sorted(set(partitions))
+        stale = [p for p in wanted if not self.searched.take(self.lists, (mentor_id, p))]
+        if stale:
+            self._rebuild_lists(mentor_id, stale, ahead=True)
         self._rerank_dirty()
 
     def budget(self, mentor_id: str) -> int:
@@ -192,24 +205,35 @@ class TenantEngine:
         self.lists.set_remote(mentor_id, {p: keys for p, keys in best.items() if keys})
         self._rerank_dirty()
 
-    def _rebuild_lists(self, mentor_id: str, partitions: list[int]) -> None:
+    def _rebuild_lists(self, mentor_id: str, partitions: list[int], ahead: bool = False) -> None:
+        """`ahead`: the other partitions too, where the search finds mentees or a list is."""
         budget = self.budget(mentor_id)
         mentor = self.search.mentor(mentor_id)
+        others = [p for p in range(self.config.partitions) if p not in partitions] if ahead else []
         best: dict[int, Contenders] = {}
         if mentor is not None and budget > 0:
-            lengths = dict.fromkeys(partitions, kept_length(budget))
+            lengths = dict.fromkeys(partitions + others, kept_length(budget))
             excluded = self.roster.excluded_by_mentor.get(mentor_id) or {}
             best = self.search.best_mentees(mentor, lengths, excluded)
+        others = [
+            p
+            for p in others
+            if (p in best and best[p].eligible > 0) or self.lists.get((mentor_id, p)) is not None
+        ]
+        partitions = sorted(partitions + others)
         fresh = {partition: MentorList(budget) for partition in partitions}
-        for partition, found in best.items():
-            fresh[partition].entries, fresh[partition].truncated = top_entries(
-                self.search, found, kept_length(budget)
-            )
+        for partition, mentor_list in fresh.items():
+            if partition in best:
+                mentor_list.entries, mentor_list.truncated = top_entries(
+                    self.search, best[partition], kept_length(budget)
+                )
         keep_within_cutoff(self.lists, mentor_id, fresh)
         for partition in partitions:
             self.lists.replace((mentor_id, partition), fresh[partition])
         for partition in partitions:  # now that the cutoff is known
             self.lists.trim((mentor_id, partition))
+        for partition in others:
+            self.searched.built_ahead(self.lists, (mentor_id, partition))
 
     def search_spent(self) -> None:
         """Search again each list whose every entry is shown while more lie beyond it: the
