@@ -183,7 +183,7 @@ class TenantEngine:
         wanted = sorted(set(partitions))
         stale = [p for p in wanted if not self.searched.take(self.lists, (mentor_id, p))]
         if stale:
-            self._rebuild_lists(mentor_id, stale, ahead=True)
+            rebuild_lists(self, mentor_id, stale, ahead=True)
         self._rerank_dirty()
 
     def budget(self, mentor_id: str) -> int:
@@ -205,36 +205,6 @@ class TenantEngine:
         self.lists.set_remote(mentor_id, {p: keys for p, keys in best.items() if keys})
         self._rerank_dirty()
 
-    def _rebuild_lists(self, mentor_id: str, partitions: list[int], ahead: bool = False) -> None:
-        """`ahead`: the other partitions too, where the search finds mentees or a list is."""
-        budget = self.budget(mentor_id)
-        mentor = self.search.mentor(mentor_id)
-        others = [p for p in range(self.config.partitions) if p not in partitions] if ahead else []
-        best: dict[int, Contenders] = {}
-        if mentor is not None and budget > 0:
-            lengths = dict.fromkeys(partitions + others, kept_length(budget))
-            excluded = self.roster.excluded_by_mentor.get(mentor_id) or {}
-            best = self.search.best_mentees(mentor, lengths, excluded)
-        others = [
-            p
-            for p in others
-            if (p in best and best[p].eligible > 0) or self.lists.get((mentor_id, p)) is not None
-        ]
-        partitions = sorted(partitions + others)
-        fresh = {partition: MentorList(budget) for partition in partitions}
-        for partition, mentor_list in fresh.items():
-            if partition in best:
-                mentor_list.entries, mentor_list.truncated = top_entries(
-                    self.search, best[partition], kept_length(budget)
-                )
-        keep_within_cutoff(self.lists, mentor_id, fresh)
-        for partition in partitions:
-            self.lists.replace((mentor_id, partition), fresh[partition])
-        for partition in partitions:  # now that the cutoff is known
-            self.lists.trim((mentor_id, partition))
-        for partition in others:
-            self.searched.built_ahead(self.lists, (mentor_id, partition))
-
     def search_spent(self) -> None:
         """Search again each list whose every entry is shown while more lie beyond it: the
         mentor's cutoff moved down past what the list keeps (a mentee left, or the mentor's
@@ -244,7 +214,7 @@ class TenantEngine:
             mentor_id, partition = self.lists.spent.pop()
             mentor_list = self.lists.get((mentor_id, partition))
             if mentor_list is not None and mentor_list.spent() and self.budget(mentor_id) > 0:
-                self._rebuild_lists(mentor_id, [partition])
+                rebuild_lists(self, mentor_id, [partition])
 
     def _touch_mentees_of(self, mentor_id: str) -> None:
         """Rankings skip mentors not in the table and weigh their data (diversity): a mentor
@@ -337,6 +307,41 @@ def held_as_is(search: SearchIndex, person: Person, accepted: int) -> bool:
         and search.mentor(person.user_id) == person
         and bool(search.mentors.open[slot]) == open_to_mentees(person, accepted)
     )
+
+
+def rebuild_lists(
+    engine: TenantEngine, mentor_id: str, partitions: list[int], ahead: bool = False
+) -> None:
+    """The mentor's lists in these partitions searched from scratch (one bounded pass), and
+    with `ahead` in the others where the search finds mentees or a list is."""
+    lists = engine.lists
+    budget = engine.budget(mentor_id)
+    mentor = engine.search.mentor(mentor_id)
+    others = [p for p in range(engine.config.partitions) if p not in partitions] if ahead else []
+    best: dict[int, Contenders] = {}
+    if mentor is not None and budget > 0:
+        lengths = dict.fromkeys(partitions + others, kept_length(budget))
+        excluded = engine.roster.excluded_by_mentor.get(mentor_id) or {}
+        best = engine.search.best_mentees(mentor, lengths, excluded)
+    others = [
+        p
+        for p in others
+        if (p in best and best[p].eligible > 0) or lists.get((mentor_id, p)) is not None
+    ]
+    partitions = sorted(partitions + others)
+    fresh = {partition: MentorList(budget) for partition in partitions}
+    for partition, mentor_list in fresh.items():
+        if partition in best:
+            mentor_list.entries, mentor_list.truncated = top_entries(
+                engine.search, best[partition], kept_length(budget)
+            )
+    keep_within_cutoff(lists, mentor_id, fresh)
+    for partition in partitions:
+        lists.replace((mentor_id, partition), fresh[partition])
+    for partition in partitions:  # now that the cutoff is known
+        lists.trim((mentor_id, partition))
+    for partition in others:
+        engine.searched.built_ahead(lists, (mentor_id, partition))
 
 
 def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[list[Entry], bool]:
