@@ -1,4 +1,4 @@
-"""Which mentor lists are the search's own answer for the mentor's data now.
+"""Mentor lists searched from scratch, and which were searched ahead of their partition's copy.
 
 A mentor's change reaches each partition as a copy of its own (ADR 0008), and each copy asks
 for the mentor's lists there to be searched again. One search over the mentor's candidates
@@ -15,8 +15,18 @@ nobody is never taken as done: its mentees may come later, with lists made elsew
 
 from __future__ import annotations
 
-from services.matching.domain.engine.lists import ListKey, MentorLists
-from services.matching.domain.mentor_lists import MentorList
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from services.matching.domain.constraints import kept_length
+from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
+from services.matching.domain.mentor_lists import Entry, MentorList
+from services.matching.domain.people import tiebreak
+from services.matching.domain.search import Contenders, SearchIndex
+
+if TYPE_CHECKING:
+    from services.matching.domain.engine.tenant import TenantEngine
 
 
 class Searched:
@@ -53,3 +63,52 @@ class Searched:
     def pending(self) -> int:
         """Lists searched ahead whose copy has not come yet (for tests)."""
         return sum(map(len, self._ahead.values()))
+
+
+def rebuild_lists(
+    engine: TenantEngine, mentor_id: str, partitions: list[int], ahead: bool = False
+) -> None:
+    """The mentor's lists in these partitions searched from scratch (one bounded pass), and
+    with `ahead` in the others where the search finds mentees or a list is."""
+    lists = engine.lists
+    budget = engine.budget(mentor_id)
+    mentor = engine.search.mentor(mentor_id)
+    others = [p for p in range(engine.config.partitions) if p not in partitions] if ahead else []
+    best: dict[int, Contenders] = {}
+    if mentor is not None and budget > 0:
+        lengths = dict.fromkeys(partitions + others, kept_length(budget))
+        excluded = engine.roster.excluded_by_mentor.get(mentor_id) or {}
+        best = engine.search.best_mentees(mentor, lengths, excluded)
+    others = [
+        p
+        for p in others
+        if (p in best and best[p].eligible > 0) or lists.get((mentor_id, p)) is not None
+    ]
+    partitions = sorted(partitions + others)
+    fresh = {partition: MentorList(budget) for partition in partitions}
+    for partition, mentor_list in fresh.items():
+        if partition in best:
+            mentor_list.entries, mentor_list.truncated = top_entries(
+                engine.search, best[partition], kept_length(budget)
+            )
+    keep_within_cutoff(lists, mentor_id, fresh)
+    for partition in partitions:
+        lists.replace((mentor_id, partition), fresh[partition])
+    for partition in partitions:  # now that the cutoff is known
+        lists.trim((mentor_id, partition))
+    for partition in others:
+        engine.searched.built_ahead(lists, (mentor_id, partition))
+
+
+def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[list[Entry], bool]:
+    """The best `length` of the mentees found, as list entries; whether more were eligible."""
+    slots, totals = found.slots, found.totals
+    if slots.size > length:
+        threshold = np.partition(totals, slots.size - length)[slots.size - length]
+        near = totals >= threshold
+        slots, totals = slots[near], totals[near]
+    entries = sorted(
+        (-score, tiebreak(search.mentee_id(s)), s)
+        for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
+    )
+    return entries[:length], found.eligible > length

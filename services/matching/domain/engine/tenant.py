@@ -22,25 +22,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from services.matching.domain.batch import Population
 from services.matching.domain.constraints import (
     EngineConfig,
     exposure_budget,
     free_seats,
-    kept_length,
     open_to_mentees,
 )
 from services.matching.domain.criteria import PairScore, score_pair
 from services.matching.domain.engine.list_checks import check_lists
-from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
+from services.matching.domain.engine.lists import ListKey, MentorLists
 from services.matching.domain.engine.rankings import Ranked, Rankings
 from services.matching.domain.engine.roster import Roster
-from services.matching.domain.engine.searched import Searched
-from services.matching.domain.mentor_lists import Entry, MentorList, stored_best
+from services.matching.domain.engine.searched import Searched, rebuild_lists
+from services.matching.domain.mentor_lists import stored_best
 from services.matching.domain.people import Goal, Person, tiebreak
-from services.matching.domain.search import Contenders, PartRunner, SearchIndex, in_order
+from services.matching.domain.search import PartRunner, SearchIndex, in_order
 from services.matching.domain.seekers import mentee_of, seeker_key
 
 
@@ -307,55 +304,6 @@ def held_as_is(search: SearchIndex, person: Person, accepted: int) -> bool:
         and search.mentor(person.user_id) == person
         and bool(search.mentors.open[slot]) == open_to_mentees(person, accepted)
     )
-
-
-def rebuild_lists(
-    engine: TenantEngine, mentor_id: str, partitions: list[int], ahead: bool = False
-) -> None:
-    """The mentor's lists in these partitions searched from scratch (one bounded pass), and
-    with `ahead` in the others where the search finds mentees or a list is."""
-    lists = engine.lists
-    budget = engine.budget(mentor_id)
-    mentor = engine.search.mentor(mentor_id)
-    others = [p for p in range(engine.config.partitions) if p not in partitions] if ahead else []
-    best: dict[int, Contenders] = {}
-    if mentor is not None and budget > 0:
-        lengths = dict.fromkeys(partitions + others, kept_length(budget))
-        excluded = engine.roster.excluded_by_mentor.get(mentor_id) or {}
-        best = engine.search.best_mentees(mentor, lengths, excluded)
-    others = [
-        p
-        for p in others
-        if (p in best and best[p].eligible > 0) or lists.get((mentor_id, p)) is not None
-    ]
-    partitions = sorted(partitions + others)
-    fresh = {partition: MentorList(budget) for partition in partitions}
-    for partition, mentor_list in fresh.items():
-        if partition in best:
-            mentor_list.entries, mentor_list.truncated = top_entries(
-                engine.search, best[partition], kept_length(budget)
-            )
-    keep_within_cutoff(lists, mentor_id, fresh)
-    for partition in partitions:
-        lists.replace((mentor_id, partition), fresh[partition])
-    for partition in partitions:  # now that the cutoff is known
-        lists.trim((mentor_id, partition))
-    for partition in others:
-        engine.searched.built_ahead(lists, (mentor_id, partition))
-
-
-def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[list[Entry], bool]:
-    """The best `length` of the mentees found, as list entries; whether more were eligible."""
-    slots, totals = found.slots, found.totals
-    if slots.size > length:
-        threshold = np.partition(totals, slots.size - length)[slots.size - length]
-        near = totals >= threshold
-        slots, totals = slots[near], totals[near]
-    entries = sorted(
-        (-score, tiebreak(search.mentee_id(s)), s)
-        for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
-    )
-    return entries[:length], found.eligible > length
 
 
 def explain(
