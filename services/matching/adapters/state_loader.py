@@ -35,6 +35,19 @@ never_again FROM relationships
 WHERE partition = ANY($1) AND ($2::text IS NULL OR tenant_id = $2)
 """
 
+# Exclusive: after the last transaction of each partition's previous owner (ascending, as
+# every holder takes them).
+LOCK_ALL = "SELECT pg_advisory_xact_lock($1, p) FROM unnest($2::int[]) AS p"
+CLAIM = """
+WITH previous AS (
+    SELECT partition, owner FROM partition_owners WHERE partition = ANY($1)
+), taken AS (
+    INSERT INTO partition_owners (partition, owner) SELECT unnest($1::int[]), $2
+    ON CONFLICT (partition) DO UPDATE SET owner = excluded.owner, taken_at = now()
+)
+SELECT partition, owner AS previous FROM previous
+"""
+
 
 class PostgresStateLoader:
     def __init__(self, pool: asyncpg.Pool) -> None:
@@ -44,6 +57,12 @@ class PostgresStateLoader:
         self, partitions: Collection[int], config: EngineConfig, tenant_id: str | None = None
     ) -> dict[str, TenantEngine]:
         return await load_engines(self._pool, partitions, config, tenant_id)
+
+    async def claim(self, partitions: Collection[int], owner: str) -> frozenset[int]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(LOCK_ALL, PARTITION_LOCK, sorted(partitions))
+            rows = await conn.fetch(CLAIM, sorted(partitions), owner)
+        return frozenset(r["partition"] for r in rows if r["previous"] == owner)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ def admin_router(matching: Matching, token: str | None) -> APIRouter:
     @router.post("/rebuild")
     async def rebuild() -> dict[str, Any]:
         """Drop the in-memory engines and restore them from PostgreSQL."""
-        await matching.take_partitions(matching.owned)
+        await matching.rebuild()
         return {"partitions": sorted(matching.owned), "tenants": len(matching.engines)}
 
     @router.get("/verify")

@@ -1,19 +1,21 @@
 """One FastStream batch subscriber over the four co-partitioned topics: validate, hand off.
 
 Goals, feedback and profiles are keyed by person and `matching.mentors` copies go to explicit
-partitions, so partition N of every topic belongs to the same instance (range assignment):
-that instance owns the mentees of partition N, in event order, and restores their state from
-PostgreSQL when the partition is assigned.
+partitions, so partition N of every topic belongs to the same instance (a co-partitioned
+assignment): that instance owns the mentees of partition N, in event order, and restores their
+state from PostgreSQL when the partition is assigned. Partitions stay with their instance when
+another joins, and the engines keep their state across the rebalance
+(docs/adr/0014-sticky-partitions-and-kept-state.md).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any, TypeAlias, cast
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, TypeAdapter
@@ -29,6 +31,7 @@ from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, FeedbackUnion
 from shared.kafka.batch import BatchHandling, consume_batch, headers_of, raw_bodies
 from shared.kafka.consumer import subscriber_options
 from shared.kafka.dead_letter import DeadLetterMiddleware
+from shared.kafka.sticky import CoPartitionedStickyAssignor
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -49,15 +52,19 @@ CONSUMED = (PROFILES, GOALS, FEEDBACK, MENTOR_FEED)
 
 
 class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Restore the owned partitions' engines before their first message is handled."""
+    """Take the assigned partitions before their first message is handled: keep the state
+    the engines hold of those that stayed, restore the others (Matching.take_partitions)."""
 
     def __init__(self, matching: Matching) -> None:
         self._matching = matching
         self.assigned: frozenset[int] = frozenset()
+        # what this member tells the group's leader it holds, when it joins
+        self.assignor = CoPartitionedStickyAssignor(lambda: matching.holding)
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Owned no longer: a poll handled until the next assignment changes nothing, so a
         # partition's new owner restores it after this instance's last transaction on it.
+        # The engines keep their state: most partitions come back to the same instance.
         self.assigned = frozenset()
         self._matching.owned = frozenset()
 
@@ -102,7 +109,8 @@ def build_router(
         **subscriber_options(kafka.group("matching"), kafka),
         batch=True,
         decoder=raw_bodies,
-        partition_assignment_strategy=(RangePartitionAssignor,),
+        # aiokafka reads only the assignor's name and methods: an instance per consumer
+        partition_assignment_strategy=(cast(type[AbstractPartitionAssignor], ownership.assignor),),
         listener=ownership,
         title="matching/on_matching_events",
         description="Profiles, goals (set or adjusted), feedback and relationship steps, and "

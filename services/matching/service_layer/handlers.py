@@ -10,13 +10,17 @@ event.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import logging
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.engine.handover import drop_partition
 from services.matching.domain.engine.proposed import spread_with
 from services.matching.domain.events import ExposureChanged, MentorChanged
 from services.matching.domain.people import goal_from_payload, person_from_profile
@@ -69,6 +73,8 @@ from shared.tracing import continued_trace
 if TYPE_CHECKING:
     from opentelemetry.trace import Tracer
 
+log = logging.getLogger(__name__)
+
 
 def keep_out_of_collections() -> None:
     """Move what exists now (above all the restored engines: millions of long-lived objects)
@@ -85,7 +91,10 @@ class Matching:
     uow: UnitOfWork
     loader: StateLoader
     config: EngineConfig
-    owned: frozenset[int] = frozenset()
+    owned: frozenset[int] = frozenset()  # polls of these partitions are handled
+    # the partitions whose state the engines hold: the owned ones, and during a rebalance
+    # those owned before it (docs/adr/0014-sticky-partitions-and-kept-state.md)
+    holding: frozenset[int] = frozenset()
     engines: dict[str, TenantEngine] = field(default_factory=dict)
     stale: set[str] = field(default_factory=set)
     tracer: Tracer | None = None  # spans for proposals, in the trace of the event behind each
@@ -96,20 +105,55 @@ class Matching:
     # caused it (the ending travels on another topic): said when that goal resumes. By
     # (tenant, mentee, goal id).
     held: dict[tuple[str, str, str], Told] = field(default_factory=dict)
+    # who this process is in the store's partition ownership records (a restart is another)
+    instance: str = field(default_factory=lambda: uuid4().hex)
+    # a poll and a change of partitions never interleave: one runs at a time
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    restores: int = 0  # full restores of the engines so far
 
     async def take_partitions(self, partitions: Collection[int]) -> None:
-        """After a rebalance: restore the engines of exactly these partitions from the store."""
-        self.owned = frozenset(partitions)
+        """After a rebalance: own exactly these partitions. The engines keep what they hold of
+        them when the store says nobody else took them since; otherwise they are restored."""
+        async with self.turn:
+            wanted = frozenset(partitions)
+            unchanged = await self._claim(wanted)
+            if wanted <= self.holding and wanted <= unchanged:
+                for partition in sorted(self.holding - wanted):
+                    for engine in self.engines.values():
+                        drop_partition(engine, partition)
+                self.holding = self.owned = wanted
+            else:  # gaining a partition (or one changed hands meanwhile): all from the store
+                await self._restore(wanted)
+
+    async def rebuild(self) -> None:
+        """Restore the engines of the owned partitions from the store (an operator's repair)."""
+        async with self.turn:
+            await self._restore(self.owned)
+
+    async def _claim(self, partitions: frozenset[int]) -> frozenset[int]:
+        try:
+            return await self.loader.claim(partitions, self.instance)
+        except Exception:  # the store away: keep nothing; the restore below tries again
+            log.exception("claiming partitions %s failed", sorted(partitions))
+            return frozenset()
+
+    async def _restore(self, partitions: frozenset[int]) -> None:
+        # If the restore fails, each tenant's engine is restored by its next event (engine()).
+        self.owned = self.holding = partitions
         gc.unfreeze()  # the engines replaced below may be collected again
-        self.engines = await self.loader.load(self.owned, self.config) if self.owned else {}
+        self.engines = {}
+        self.stale.clear()
+        self.restores += 1
+        self.engines = await self.loader.load(partitions, self.config) if partitions else {}
         for engine in self.engines.values():
             engine.run_searches_with(self.run)
-        self.stale.clear()
         keep_out_of_collections()
 
     async def engine(self, tenant_id: str) -> TenantEngine:
         if tenant_id in self.stale or tenant_id not in self.engines:
-            loaded = await self.loader.load(self.owned, self.config, tenant_id)
+            # the partitions the other engines hold, even while a rebalance has left none
+            # owned: take_partitions then treats every engine alike
+            loaded = await self.loader.load(self.holding, self.config, tenant_id)
             engine = loaded.get(tenant_id) or TenantEngine(self.config)
             engine.run_searches_with(self.run)
             self.engines[tenant_id] = engine
@@ -175,6 +219,11 @@ async def handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
     Either all of them are applied and recorded as delivered, or none is (the engines they
     touched are then reloaded from the store before their next event).
     """
+    async with matching.turn:
+        await _handle_batch(batch, matching)
+
+
+async def _handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
     tenants = sorted({d.event.tenant_id for d in batch})
     engines = {tenant: await matching.engine(tenant) for tenant in tenants}
     owned = matching.owned

@@ -98,7 +98,7 @@ async def refresh_mentor(
     # Their notices were not sent while the mentor was out of their table, and its budget
     # may have changed here.
     await read_lists_elsewhere(
-        tx, engine, matching.owned, matching.config.partitions, tenant_id, mentor_id
+        tx, engine, matching.holding, matching.config.partitions, tenant_id, mentor_id
     )
     return None
 
@@ -116,7 +116,7 @@ async def reweigh_exposure(
         await read_lists_elsewhere(
             tx,
             engine,
-            matching.owned,
+            matching.holding,
             matching.config.partitions,
             tenant_id=event.tenant_id,
             mentor_id=mentor_id,

@@ -143,3 +143,9 @@ class StateLoader(Protocol):
         self, partitions: Collection[int], config: EngineConfig, tenant_id: str | None = None
     ) -> dict[str, TenantEngine]:
         """Engines for the owned partitions (all tenants, or one), restored without re-scoring."""
+
+    async def claim(self, partitions: Collection[int], owner: str) -> frozenset[int]:
+        """Record `owner` as the owner of these partitions, each under its exclusive lock
+        (after the previous owner's last transaction on it); the ones whose record named
+        `owner` already: nobody took them since its last claim."""
+        ...

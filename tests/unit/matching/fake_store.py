@@ -49,6 +49,7 @@ class StoreState:
     outbox: list[Published] = field(default_factory=list)
     erased: dict[bytes, Erasure] = field(default_factory=dict)
     tombstones: list[tuple[TopicSpec, str, str]] = field(default_factory=list)
+    owners: dict[int, str] = field(default_factory=dict)  # partition -> who claimed it last
 
 
 class FakeMatchingTransaction:
@@ -230,6 +231,12 @@ class FakeStateLoader:
     def __init__(self, uow: CopyOnCommitUnitOfWork[StoreState, FakeMatchingTransaction]) -> None:
         self.uow = uow
         self.loads = 0
+
+    async def claim(self, partitions: Collection[int], owner: str) -> frozenset[int]:
+        owners = self.uow.state.owners
+        unchanged = frozenset(p for p in partitions if owners.get(p) == owner)
+        owners.update(dict.fromkeys(partitions, owner))
+        return unchanged
 
     async def load(
         self, partitions: Collection[int], config: EngineConfig, tenant_id: str | None = None
