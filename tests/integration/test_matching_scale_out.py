@@ -172,3 +172,45 @@ async def test_adding_and_removing_an_instance_under_load_loses_and_doubles_noth
         )
     doubled = {key: ids for key, ids in versions.items() if len(ids) > 1}
     assert not doubled, f"two owners proposed the same ranking version: {doubled}"
+
+
+def rankings(service: MatchingService) -> dict[str, tuple[str, ...]]:
+    engine = service.matching.engines.get(TENANT)
+    return engine.ranking_ids() if engine is not None else {}
+
+
+async def restored_rankings(service: MatchingService) -> dict[str, tuple[str, ...]]:
+    loaded = await service.matching.loader.load(service.matching.owned, service.matching.config)
+    return loaded[TENANT].ranking_ids() if TENANT in loaded else {}
+
+
+async def test_a_joining_instance_takes_half_and_the_first_keeps_the_rest_without_a_restore(
+    kafka_endpoint: KafkaEndpoint, topic_prefix: str, database_url: str
+) -> None:
+    settings = settings_for(kafka_endpoint, topic_prefix, database_url)
+    events = population(seed=13, mentors=12, mentees=80)
+    halves = [events[: len(events) // 2], events[len(events) // 2 :]]
+    async with AsyncExitStack() as stack:
+        first = await stack.enter_async_context(matching_instance(settings))
+        await eventually(lambda: len(first.ownership.assigned) == PARTITIONS, timeout=60)
+        await publish(settings.kafka, halves[0])
+        await eventually(
+            lambda: converged(database_url, expected_proposals(halves[0], settings)),
+            timeout=90,
+            what="the first half proposed",
+        )
+        engine, restores = first.matching.engines[TENANT], first.matching.restores
+        second = await stack.enter_async_context(matching_instance(settings))
+        await eventually(lambda: split([first, second]), timeout=60, what="partitions split")
+        assert first.matching.engines[TENANT] is engine, "the first instance restored its state"
+        assert first.matching.restores == restores
+        assert len(first.ownership.assigned) == PARTITIONS // 2
+        await publish(settings.kafka, halves[1])
+        await eventually(
+            lambda: converged(database_url, expected_proposals(events, settings)),
+            timeout=120,
+            what="proposals equal to the batch recompute",
+        )
+        for instance in (first, second):  # what each holds equals a fresh restore of it
+            assert rankings(instance) == await restored_rankings(instance)
+        assert first.matching.engines[TENANT] is engine

@@ -11,6 +11,7 @@ another joins, and the engines keep their state across the rebalance
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Annotated, Any, TypeAlias, cast
 
@@ -70,9 +71,12 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         partitions = frozenset(tp.partition for tp in assigned)
+        start, restores = time.perf_counter(), self._matching.restores
         await self._matching.take_partitions(partitions)
         self.assigned = partitions
-        log.info("matching owns partitions %s", sorted(partitions))
+        how = "restored from the store" if self._matching.restores > restores else "state kept"
+        seconds = time.perf_counter() - start
+        log.info("matching owns partitions %s (%s in %.2f s)", sorted(partitions), how, seconds)
 
 
 def parse_delivery(record: Any) -> Delivery:
