@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export UV_PYTHON_DOWNLOADS := never
 UV ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 
-.PHONY: install dev test test-fast newcomer-check test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system bench-onboarding chaos cluster cluster-down bench-failover
+.PHONY: install dev test test-fast newcomer-check test-unit test-integration test-e2e fuzz lint typecheck docs kafka-up kafka-down check-manifests bench-matching bench-system bench-onboarding bench-scale chaos cluster cluster-down bench-failover
 
 install:            ## Create .venv with the locked dependencies (installs uv if missing)
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==0.13.8"
@@ -69,6 +69,9 @@ bench-system: install  ## Whole pipeline as processes: sustainable and saturatio
 
 bench-onboarding: install  ## A company's CSV (10k mentors, 90k mentees) imported, goals set, until the emails; ARGS="--mentors 100 --mentees 900"
 	$(UV) run --frozen python -m benchmarks.onboarding $(ARGS)
+
+bench-scale: install  ## A second matching instance joins under load (50k mentors, 500k mentees): the stall of the partitions that stay; ARGS="--mentors 500 --mentees 5000"
+	$(UV) run --frozen python -m benchmarks.scale $(ARGS)
 
 chaos: install  ## Unclean faults under load, checked against the workload record; short: ARGS="--events 600 --rate 5 --kills 3 --broker-kills 1 --db-kills 1 --readonly-s 5 --net-faults 6"
 	$(UV) run --frozen python -m benchmarks.chaos $(ARGS)
