@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeAlias, cast
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from faststream.kafka import KafkaRouter
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import Field, TypeAdapter
@@ -113,8 +114,12 @@ def build_router(
         **subscriber_options(kafka.group("matching"), kafka),
         batch=True,
         decoder=raw_bodies,
-        # aiokafka reads only the assignor's name and methods: an instance per consumer
-        partition_assignment_strategy=(cast(type[AbstractPartitionAssignor], ownership.assignor),),
+        # aiokafka reads only the assignor's name and methods: an instance per consumer. Range
+        # is what members of an older version offer: the group uses it while one remains.
+        partition_assignment_strategy=(
+            cast(type[AbstractPartitionAssignor], ownership.assignor),
+            RangePartitionAssignor,
+        ),
         listener=ownership,
         title="matching/on_matching_events",
         description="Profiles, goals (set or adjusted), feedback and relationship steps, and "
