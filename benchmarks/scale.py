@@ -175,6 +175,7 @@ class Run:
     done: dict[uuid.UUID, float]  # event id -> when processed
     moved: frozenset[int]
     window: tuple[float, float]  # the second instance's start, the end of the load
+    assignments: tuple[int, int]  # logged by each: 2 and 1 unless one was expelled
     cpu: tuple[float, dict[str, float]]
 
 
@@ -240,7 +241,9 @@ async def two_instances(
     moved = ownership(second.log_path)[-1][1]
     say(f"second instance: {ownership(second.log_path)}")
     say(f"first instance: {ownership(first.log_path)}")
-    return Run(load, await processed(url), moved, (joined_at, ended_at), cpu_used)
+    assignments = (len(ownership(first.log_path)), len(ownership(second.log_path)))
+    window = (joined_at, ended_at)
+    return Run(load, await processed(url), moved, window, assignments, cpu_used)
 
 
 def longest_wait(run: Run, partitions: Collection[int], start: float, end: float) -> float:
@@ -269,6 +272,8 @@ def report(run: Run, recovery_s: float) -> None:
     lines = {
         "goals": len(run.load.sent),
         "moved_partitions": ",".join(map(str, sorted(run.moved))),
+        "assignments_first": run.assignments[0],
+        "assignments_second": run.assignments[1],
         "scale_out_stall_s": f"{stall:.2f}",
         "moved_partition_ready_s": f"{longest_wait(run, run.moved, joined_at, ended_at):.2f}",
         "recovery_s": f"{recovery_s:.2f}",

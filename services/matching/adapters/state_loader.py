@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -162,7 +163,9 @@ async def _load_engines(
             tenant_id,
         ):
             restorer(r["tenant_id"]).proposal(r["mentee_id"], r["goal_id"], r["mentor_ids"])
-    return {tenant: r.finish() for tenant, r in restorers.items()}
+    # The longest step without a query (every goal ranked again): in a thread, so the event
+    # loop still sends the consumer's heartbeats. Nothing else sees these engines yet.
+    return {tenant: await asyncio.to_thread(r.finish) for tenant, r in restorers.items()}
 
 
 def _person(row: asyncpg.Record, engine: TenantEngine) -> Person:

@@ -227,14 +227,16 @@ async def _handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
     tenants = sorted({d.event.tenant_id for d in batch})
     engines = {tenant: await matching.engine(tenant) for tenant in tenants}
     owned = matching.owned
+    # Refused before anything is applied: the engines stay as they are (not stale), and an
+    # instance that keeps them across the rebalance has nothing to restore.
+    for partition in sorted({d.partition for d in batch}):
+        if partition not in owned:
+            raise PartitionNotOwned(partition)
     try:
         async with matching.uow.transaction() as tx:
             # Every owned partition, not only the poll's: its exposure notices skip them
             # (exposure.tell_other_owners), so a new owner's restore must wait for the commit.
             await tx.hold_partitions(sorted(owned))
-            for partition in sorted({d.partition for d in batch}):
-                if partition not in owned:
-                    raise PartitionNotOwned(partition)
             pending = Pending()
             matching.copies.expect((d.event, d.partition) for d in batch)
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])

@@ -7,13 +7,16 @@ import asyncio
 import random
 from typing import Any
 
+import pytest
+
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.engine.handover import drop_partition
+from services.matching.service_layer.handlers import PartitionNotOwned, handle
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileUpdated
 from tests.unit.builders import TENANT, goal, mentee, mentor
-from tests.unit.matching.cluster import Cluster
+from tests.unit.matching.cluster import Cluster, partition_of
 
 CONFIG = EngineConfig(top_k=2, partitions=4, exposure_per_seat=3.0)
 SKILLS = ["go", "kubernetes", "python", "sql"]
@@ -123,6 +126,26 @@ def test_gaining_a_partition_restores_from_the_store() -> None:
         for event in events(seed=9, mentees=40, version=2):
             cluster.submit(event)
         await cluster.drain()
+        assert cluster.rankings(TENANT) == cluster.batch(TENANT)
+
+    asyncio.run(scenario())
+
+
+def test_a_poll_refused_during_a_rebalance_leaves_the_kept_state_usable() -> None:
+    async def scenario() -> None:
+        cluster = await one_instance_owning_all(seed=10)
+        first = cluster.instances[0]
+        engine, loads = first.engines[TENANT], cluster.loader.loads
+        first.owned = frozenset()  # revoked (PartitionOwnership.on_partitions_revoked)
+        x = next(f"x{i}" for i in range(40) if partition_of(f"x{i}", CONFIG.partitions) == 0)
+        late = GoalSet(tenant_id=TENANT, key=x, payload=goal(x, 3, goal_id="g0"))
+        with pytest.raises(PartitionNotOwned):
+            await handle(late, 0, first)
+        await cluster.assign({0: 0, 1: 0, 2: 1, 3: 1})
+        cluster.submit(late)
+        await cluster.drain()
+        assert first.engines[TENANT] is engine, "the refused poll made the engine stale"
+        assert cluster.loader.loads == loads + 1  # the second instance's restore alone
         assert cluster.rankings(TENANT) == cluster.batch(TENANT)
 
     asyncio.run(scenario())
