@@ -189,7 +189,10 @@ async def scale_out(args: argparse.Namespace, run_dir: Path) -> None:
         del engine
         recovered = await asyncio.to_thread(recover_in_child, url, SCHEMA, DEFAULT_PARTITIONS)
         say(f"recovery: {recovered} load_avg={os.getloadavg()[0]:.1f}")
-        env = service_env(infra.kafka_servers, url, 1, PREFIX)
+        timeout = {"KAFKA_SESSION_TIMEOUT_MS": str(args.session_timeout_ms)}
+        env = service_env(
+            infra.kafka_servers, url, 1, PREFIX, **timeout if args.session_timeout_ms else {}
+        )
         first, second = (
             ServiceProcess("matching", free_port(), env, run_dir / f"matching-{n}.log")
             for n in ("first", "second")
@@ -299,6 +302,13 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--before-s", type=float, default=20.0, help="load before the join")
     parser.add_argument("--after-s", type=float, default=30.0, help="load after the join")
     parser.add_argument("--timeout-s", type=float, default=900.0)
+    parser.add_argument(
+        "--session-timeout-ms",
+        type=int,
+        default=0,
+        help="the instances' KAFKA_SESSION_TIMEOUT_MS (0: the default): a version that restores in "
+        "aiokafka's assignment callback, which sends no heartbeat, needs it above its restore",
+    )
     args = parser.parse_args(argv)
     args.several_goals_share, args.dress = 0.0, lambda goal: goal  # bench-matching's default
     return args
@@ -306,7 +316,10 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse(argv)
-    say(f"bench-scale: {args.mentors} mentors, {args.mentees} mentees, {args.rate:g} goals/s")
+    say(
+        f"bench-scale: {args.mentors} mentors, {args.mentees} mentees, {args.rate:g} goals/s,"
+        f" session timeout {args.session_timeout_ms or 'default'} ms"
+    )
     run_dir = ROOT / ".cache" / "bench-scale" / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
     say(f"run folder (logs): {run_dir}")

@@ -10,6 +10,8 @@ another joins, and the engines keep their state across the rebalance
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -62,6 +64,7 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self.assigned: frozenset[int] = frozenset()
         # what this member tells the group's leader it holds, when it joins
         self.assignor = CoPartitionedStickyAssignor(lambda: matching.holding)
+        self._taking: asyncio.Task[None] | None = None
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Owned no longer: a poll handled until the next assignment changes nothing, so a
@@ -71,13 +74,29 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         self._matching.owned = frozenset()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """The partitions are taken after this returns: aiokafka sends no heartbeat while its
+        listener runs, and a restore longer than the session timeout got the member expelled.
+        Polls wait for the take (it holds `turn`, taken here before any poll can)."""
         partitions = frozenset(tp.partition for tp in assigned)
-        start, restores = time.perf_counter(), self._matching.restores
-        await self._matching.take_partitions(partitions)
-        self.assigned = partitions
-        how = "restored from the store" if self._matching.restores > restores else "state kept"
-        seconds = time.perf_counter() - start
-        log.info("matching owns partitions %s (%s in %.2f s)", sorted(partitions), how, seconds)
+        if self._taking is not None and not self._taking.done():  # rebalanced meanwhile
+            self._taking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._taking
+        await self._matching.turn.acquire()
+        self._taking = asyncio.create_task(self._take(partitions))
+
+    async def _take(self, partitions: frozenset[int]) -> None:
+        try:
+            start, restores = time.perf_counter(), self._matching.restores
+            await self._matching.take_in_turn(partitions)
+            self.assigned = partitions
+            how = "restored from the store" if self._matching.restores > restores else "state kept"
+            seconds = time.perf_counter() - start
+            log.info("matching owns partitions %s (%s in %.2f s)", sorted(partitions), how, seconds)
+        except Exception:  # each tenant's engine is restored by its next event instead
+            log.exception("taking partitions %s failed", sorted(partitions))
+        finally:
+            self._matching.turn.release()
 
 
 def parse_delivery(record: Any) -> Delivery:

@@ -115,15 +115,19 @@ class Matching:
         """After a rebalance: own exactly these partitions. The engines keep what they hold of
         them when the store says nobody else took them since; otherwise they are restored."""
         async with self.turn:
-            wanted = frozenset(partitions)
-            unchanged = await self._claim(wanted)
-            if wanted <= self.holding and wanted <= unchanged:
-                for partition in sorted(self.holding - wanted):
-                    for engine in self.engines.values():
-                        drop_partition(engine, partition)
-                self.holding = self.owned = wanted
-            else:  # gaining a partition (or one changed hands meanwhile): all from the store
-                await self._restore(wanted)
+            await self.take_in_turn(partitions)
+
+    async def take_in_turn(self, partitions: Collection[int]) -> None:
+        """take_partitions, by a caller that holds `turn`."""
+        wanted = frozenset(partitions)
+        unchanged = await self._claim(wanted)
+        if wanted <= self.holding and wanted <= unchanged:
+            for partition in sorted(self.holding - wanted):
+                for engine in self.engines.values():
+                    drop_partition(engine, partition)
+            self.holding = self.owned = wanted
+        else:  # gaining a partition (or one changed hands meanwhile): all from the store
+            await self._restore(wanted)
 
     async def rebuild(self) -> None:
         """Restore the engines of the owned partitions from the store (an operator's repair)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from services.matching.domain.engine.tenant import TenantEngine
-from services.matching.domain.mentor_lists import MentorList, stored_best
 
 
 def drop_partition(engine: TenantEngine, partition: int) -> None:
@@ -16,11 +15,14 @@ def drop_partition(engine: TenantEngine, partition: int) -> None:
     see is the same).
     """
     lists, roster, search = engine.lists, engine.roster, engine.search
-    for mentor_id, _ in [key for key in lists.by_key if key[1] == partition]:
-        entries, _ = engine.list_entries(mentor_id, partition)
-        budget = engine.budget(mentor_id)
-        lists.remote.setdefault(mentor_id, {})[partition] = stored_best(entries, budget)
-        lists.replace((mentor_id, partition), MentorList(budget))  # gone: the cap is shared
+    for list_key in [k for k in lists.by_key if k[1] == partition]:
+        mentor_id = list_key[0]
+        mentor_list = lists.by_key.pop(list_key)
+        lists.spent.discard(list_key)
+        best = mentor_list.entries[: engine.budget(mentor_id)]  # entries are in order
+        lists.remote.setdefault(mentor_id, {})[partition] = [(e[0], e[1]) for e in best]
+    # Each mentor's best keys there now count as its list elsewhere: its cutoff, and so what
+    # its lists here show, are the same. The partition's mentees were in its lists alone.
     for mentee_id in [m for m, p in roster.partition_of.items() if p == partition]:
         for key in roster.seekers_of(mentee_id):
             slot = search.mentee_slot(key)
@@ -33,6 +35,4 @@ def drop_partition(engine: TenantEngine, partition: int) -> None:
             roster.drop_goal(key)
         roster.profiles.pop(mentee_id, None)
         del roster.partition_of[mentee_id]
-    engine.search_spent()
-    engine.rankings.rerank_dirty(lists.shown_by)
     engine.drain()
