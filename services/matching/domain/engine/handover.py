@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.matching.domain.engine.first_choice import first_of
 from services.matching.domain.engine.tenant import TenantEngine
 
 
@@ -21,6 +22,8 @@ def drop_partition(engine: TenantEngine, partition: int) -> None:
         lists.spent.discard(list_key)
         best = mentor_list.entries[: engine.budget(mentor_id)]  # entries are in order
         lists.remote.setdefault(mentor_id, {})[partition] = [(e[0], e[1]) for e in best]
+        # its first choice, if it was there, is now held by the partition's owner
+        lists.first.update(mentor_id, first_of(lists, mentor_id))
     # Each mentor's best keys there now count as its list elsewhere: its cutoff, and so what
     # its lists here show, are the same. The partition's mentees were in its lists alone.
     for mentee_id in [m for m, p in roster.partition_of.items() if p == partition]:
