@@ -155,8 +155,7 @@ class Matching:
 
     async def engine(self, tenant_id: str) -> TenantEngine:
         if tenant_id in self.stale or tenant_id not in self.engines:
-            # the partitions the other engines hold, even while a rebalance has left none
-            # owned: take_partitions then treats every engine alike
+            # those all engines hold, even while a rebalance left none owned (ADR 0014)
             loaded = await self.loader.load(self.holding, self.config, tenant_id)
             engine = loaded.get(tenant_id) or TenantEngine(self.config)
             engine.run_searches_with(self.run)
