@@ -128,6 +128,12 @@ class Progress:
         stalls = [_longest_stall(m, start, end) for m in self.by_service.values()]
         return max(stalls, default=self.gap(start, end))
 
+    def worst_service_span(self, start: float, end: float) -> tuple[str, float, float]:
+        """Which service `worst_service_gap` is, and its (from, to), to find it in that
+        service's log."""
+        spans = [(name, *_longest_stall_span(m, start, end)) for name, m in self.by_service.items()]
+        return max(spans, key=lambda span: span[2] - span[1], default=("all", start, start))
+
     def longest_unready(self, start: float, end: float, service: str | None = None) -> float:
         """The longest stretch any service (or the one named) answered /readyz with other than
         200, among the samples from `start` to `end`; a stretch still open at `end` counts up to
