@@ -125,6 +125,9 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         unready = partial(progress.longest_unready, service=name)
         for kind, values in gaps_by_kind(faults, unready, workload_end).items():
             print(f"{name}_{kind}_longest_not_ready_s={[round(v, 1) for v in values]}")
+        unscraped = partial(progress.longest_unscraped, service=name)
+        for kind, values in gaps_by_kind(faults, unscraped, workload_end).items():
+            print(f"{name}_{kind}_longest_metrics_unanswered_s={[round(v, 1) for v in values]}")
     for kind, values in gaps_by_kind(faults, canary.worst, workload_end).items():
         print(f"{kind}_canary_worst_delay_s={[round(v, 1) for v in values]}")
     for name, figures in usage.items():

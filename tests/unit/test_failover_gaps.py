@@ -114,3 +114,17 @@ def test_the_worst_service_gap_names_its_service_and_where_it_lies() -> None:
         "matching": [10.5, 19.0],
     }
     assert progress.worst_service_span(start=10.0, end=20.0) == ("matching", 10.5, 19.0)
+
+
+def test_metrics_unanswered_is_the_longest_stretch_a_service_left_the_probe_blind() -> None:
+    progress = progress_at()
+    progress.scrapes = [
+        (10.0, "matching", True),
+        (11.0, "matching", False),
+        (13.0, "matching", False),
+        (33.0, "matching", True),  # matching: 11 -> 33
+        (12.0, "profile", False),
+        (13.0, "profile", True),
+    ]
+    assert progress.longest_unscraped(start=10.0, end=40.0, service="matching") == 22.0
+    assert progress.longest_unscraped(start=10.0, end=40.0, service="profile") == 1.0
