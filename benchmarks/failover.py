@@ -9,9 +9,12 @@ another while the workload runs (the run fails if the workload ended before the 
 When everything has drained, the chaos run's account compares the platform with the truth: the
 batch reference fed from the workload's own record of what it asked for, against the latest
 email each mentee received and matching's stored proposals; every dead letter is read.
-Last line: broker_failovers=… db_failovers=… lost=… duplicate_emails=… rankings_equal_truth=…
-leader_gap_p99_s=… frozen_leader_gap_p99_s=… db_gap_p99_s=… db_replication=synchronous. Exit 1
-when anything was lost or doubled, the rankings differ, or a fault could not be applied.
+`--runs` repeats the whole run, each on a fresh cluster. Last line: broker_failovers=…
+db_failovers=… lost=… duplicate_emails=… rankings_equal_truth=… leader_gap_p99_s=…
+leader_gap_faults=… frozen_leader_gap_p99_s=… frozen_leader_gap_faults=… db_gap_p99_s=…
+db_gap_faults=… runs=… db_replication=synchronous: each p99 is over every fault of its kind in
+all the runs, and `…_faults` says how many that is. Exit 1 when anything was lost or doubled,
+the rankings differ, or a fault could not be applied, in any run.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -58,7 +62,7 @@ def p99(values: list[float]) -> float:
     return ordered[max(0, math.ceil(0.99 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -> int:
+def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -> RunResult:
     with kafka_cluster(run_dir) as kafka_nodes, postgres_pair(run_dir) as pair:
         prefix = f"failover-{secrets.token_hex(3)}."
         env = production_env(kafka_nodes.bootstrap_servers, pair.url, sink.port, prefix)
@@ -114,10 +118,16 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         print(f"{kind}_gap_at_utc={spans}")
     for kind, values in gaps_by_kind(faults, progress.worst_service_gap, workload_end).items():
         print(f"{kind}_worst_service_gaps_s={[round(v, 1) for v in values]}")
+    for kind, named in gaps_by_kind(faults, progress.worst_service_span, workload_end).items():
+        where = [f"{name} {span_text((began, ended))}" for name, began, ended in named]
+        print(f"{kind}_worst_service_gap_at_utc={where}")
     for name in services:
         unready = partial(progress.longest_unready, service=name)
         for kind, values in gaps_by_kind(faults, unready, workload_end).items():
             print(f"{name}_{kind}_longest_not_ready_s={[round(v, 1) for v in values]}")
+        unscraped = partial(progress.longest_unscraped, service=name)
+        for kind, values in gaps_by_kind(faults, unscraped, workload_end).items():
+            print(f"{name}_{kind}_longest_metrics_unanswered_s={[round(v, 1) for v in values]}")
     for kind, values in gaps_by_kind(faults, canary.worst, workload_end).items():
         print(f"{kind}_canary_worst_delay_s={[round(v, 1) for v in values]}")
     for name, figures in usage.items():
@@ -140,18 +150,45 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
         f"rate_asked={args.rate}/s rate_achieved={events / workload_s:.1f}/s events={events} "
         f"expected_proposals={verdict.expected} faults_under_load={str(under_load).lower()}"
     )
-    print(
-        f"broker_failovers={faults.broker_failovers} db_failovers={faults.db_failovers} "
-        f"lost={outcome.lost} duplicate_emails={len(outcome.duplicate_emails)} "
-        f"rankings_equal_truth={str(equal).lower()} "
-        f"leader_gap_p99_s={p99(gaps['kill']):.1f} "
-        f"frozen_leader_gap_p99_s={p99(gaps['freeze']):.1f} "
-        f"db_gap_p99_s={p99(gaps['db']):.1f} "
-        "db_replication=synchronous",
-        flush=True,
-    )
     ok = outcome.lost == 0 and not outcome.duplicate_emails and equal and verdict.expected > 0
-    return 0 if ok and under_load and not faults.errors and not exits else 1
+    return RunResult(
+        ok=ok and under_load and not faults.errors and not exits,
+        broker_failovers=faults.broker_failovers,
+        db_failovers=faults.db_failovers,
+        lost=outcome.lost,
+        duplicate_emails=len(outcome.duplicate_emails),
+        rankings_equal_truth=equal,
+        gaps=gaps,
+    )
+
+
+@dataclass
+class RunResult:
+    ok: bool
+    broker_failovers: int
+    db_failovers: int
+    lost: int
+    duplicate_emails: int
+    rankings_equal_truth: bool
+    gaps: dict[str, list[float]]  # per fault kind, one gap per fault
+
+
+def result_line(results: list[RunResult]) -> str:
+    """The result line over one run or several: each gap figure is the p99 over every fault of
+    its kind in these runs, followed by how many faults that is (with fewer than 100, the
+    nearest-rank p99 is the largest of them)."""
+    figures = [
+        f"broker_failovers={sum(r.broker_failovers for r in results)}",
+        f"db_failovers={sum(r.db_failovers for r in results)}",
+        f"lost={sum(r.lost for r in results)}",
+        f"duplicate_emails={sum(r.duplicate_emails for r in results)}",
+        f"rankings_equal_truth={str(all(r.rankings_equal_truth for r in results)).lower()}",
+    ]
+    for kind, key in (("kill", "leader_gap"), ("freeze", "frozen_leader_gap"), ("db", "db_gap")):
+        pooled = [gap for r in results for gap in r.gaps.get(kind, [])]
+        figures += [f"{key}_p99_s={p99(pooled):.1f}", f"{key}_faults={len(pooled)}"]
+    figures += [f"runs={len(results)}", "db_replication=synchronous"]
+    return " ".join(figures)
 
 
 def gaps_by_kind(
@@ -215,10 +252,16 @@ def parse_args() -> argparse.Namespace:
         type=float,
         default=20.0,
         help="how long a frozen broker stays frozen: longer than the broker session (6 s) and "
-        "the request timeout (10 s), so that clients must give up on it",
+        "the production request timeout (5 s), so that clients must give up on it",
     )
     parser.add_argument("--first-s", type=float, default=15.0, help="load before the first fault")
     parser.add_argument("--settle-s", type=float, default=15.0, help="calm between faults")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="whole runs, each on a fresh cluster; the last line's gap p99s pool their faults",
+    )
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--drain-timeout", type=float, default=600.0)
     parser.add_argument("--keep", action="store_true", help="keep the run folder")
@@ -231,6 +274,17 @@ def main() -> None:
     for name in ("LINK_SIGNING_KEYS", "ERASURE_HASH_KEYS"):
         os.environ.setdefault(name, secrets.token_urlsafe(32))
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    results = []
+    for number in range(1, args.runs + 1):
+        results.append(one_run(args))
+        if args.runs > 1:
+            print(f"run {number} of {args.runs}: {result_line(results[-1:])}", flush=True)
+    print(result_line(results), flush=True)
+    raise SystemExit(0 if all(result.ok for result in results) else 1)
+
+
+def one_run(args: argparse.Namespace) -> RunResult:
+    """A fresh cluster, services and mail sink, in a run folder of its own."""
     run_dir = ROOT / ".cache" / "failover" / time.strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True)
     run_dir.chmod(0o777)  # PostgreSQL runs as an unprivileged user inside it
@@ -239,12 +293,11 @@ def main() -> None:
     try:
         with SmtpSink() as sink:
             sink.on_message(inbox.record)
-            code = run(args, run_dir, sink, inbox)
+            return run(args, run_dir, sink, inbox)
     finally:
         if not args.keep:  # the data goes; the logs stay
             for data in [*run_dir.glob("kafka-*/logs"), *run_dir.glob("pg-*")]:
                 shutil.rmtree(data, ignore_errors=True)
-    raise SystemExit(code)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ class Progress:
     # sum while the others go on.
     by_service: dict[str, list[float]] = field(default_factory=dict)
     readiness: list[tuple[float, str, bool]] = field(default_factory=list)  # (when, service, ready)
+    # (when, service, answered): a service whose /metrics does not answer shows no progress
+    # whatever it does, so its stall may be the probe's blindness, not the service's.
+    scrapes: list[tuple[float, str, bool]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
@@ -96,6 +99,7 @@ class Progress:
             moved = False
             for service in self.services.values():
                 text = service.metrics()
+                self.scrapes.append((time.monotonic(), service.name, bool(text)))
                 if not text:  # not answering: no news, not a reset
                     continue
                 count = metric_sum(text, "mentorlink_events_consumed_total", outcome="ok")
@@ -128,20 +132,36 @@ class Progress:
         stalls = [_longest_stall(m, start, end) for m in self.by_service.values()]
         return max(stalls, default=self.gap(start, end))
 
+    def worst_service_span(self, start: float, end: float) -> tuple[str, float, float]:
+        """Which service `worst_service_gap` is, and its (from, to), to find it in that
+        service's log."""
+        spans = [(name, *_longest_stall_span(m, start, end)) for name, m in self.by_service.items()]
+        return max(spans, key=lambda span: span[2] - span[1], default=("all", start, start))
+
     def longest_unready(self, start: float, end: float, service: str | None = None) -> float:
         """The longest stretch any service (or the one named) answered /readyz with other than
         200, among the samples from `start` to `end`; a stretch still open at `end` counts up to
         its end."""
-        longest = 0.0
-        since: dict[str, float] = {}
-        for moment, name, ready in self.readiness:
-            if moment < start or moment > end or service not in (None, name):
-                continue
-            if not ready:
-                since.setdefault(name, moment)
-            elif name in since:
-                longest = max(longest, moment - since.pop(name))
-        return max([longest, *(end - began for began in since.values())])
+        return _longest_false(self.readiness, start, end, service)
+
+    def longest_unscraped(self, start: float, end: float, service: str | None = None) -> float:
+        """The same for /metrics not answering (within the probe's 2 s)."""
+        return _longest_false(self.scrapes, start, end, service)
+
+
+def _longest_false(
+    samples: list[tuple[float, str, bool]], start: float, end: float, service: str | None
+) -> float:
+    longest = 0.0
+    since: dict[str, float] = {}
+    for moment, name, fine in samples:
+        if moment < start or moment > end or service not in (None, name):
+            continue
+        if not fine:
+            since.setdefault(name, moment)
+        elif name in since:
+            longest = max(longest, moment - since.pop(name))
+    return max([longest, *(end - began for began in since.values())])
 
 
 @dataclass

@@ -7,6 +7,8 @@ Every metric carries a `service` label, so the three services can also share one
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections import Counter as Tally
 from collections.abc import Awaitable, Callable, Mapping
@@ -75,6 +77,13 @@ EMAILS = Counter(
 
 Refresher = Callable[[], Awaitable[None]]
 
+# A scrape answers within this, whatever its probes wait for: aiokafka retries a committed-offset
+# lookup until a group coordinator answers, which a frozen coordinator node never does, and the
+# asyncpg pool waits for its connect timeout while the database fails over. Stale gauges for one
+# scrape beat no metrics at all during a failover (and beat the scraper's timeout: Prometheus
+# gives up after 10 s by default, `make bench-failover`'s probe after 2 s).
+REFRESH_TIMEOUT_S = 1.0
+
 
 class MetricsMiddleware:
     """FastStream middleware factory: count and time every consumed message."""
@@ -119,9 +128,11 @@ def consumer_lag_refresher(service: str, broker: KafkaBroker) -> Refresher:
             group = getattr(consumer, "_group_id", None)
             if consumer is None or group is None:
                 continue
-            for tp in consumer.assignment():
+            # One lookup per partition, all at once: the scrape's time bound is for them all.
+            partitions = list(consumer.assignment())
+            offsets = await asyncio.gather(*(consumer.committed(tp) for tp in partitions))
+            for tp, committed in zip(partitions, offsets, strict=True):
                 end = consumer.highwater(tp)
-                committed = await consumer.committed(tp)
                 if end is None:
                     continue
                 CONSUMER_LAG.labels(service, group, tp.topic, str(tp.partition)).set(
@@ -141,13 +152,15 @@ def backlog_refresher(
 
 
 async def render(refreshers: Mapping[str, Refresher]) -> tuple[bytes, str]:
-    """Refresh the scrape-time gauges (a failing probe just keeps its last value), render all."""
-    for refresh in refreshers.values():
-        try:
-            await refresh()
-        except Exception:  # noqa: S112 - a down dependency must not break /metrics
-            continue
+    """Refresh the scrape-time gauges, at most REFRESH_TIMEOUT_S, together; render all. A probe
+    that fails or does not answer in time keeps its gauges' last values."""
+    await asyncio.gather(*(_bounded(refresh) for refresh in refreshers.values()))
     return generate_latest(), CONTENT_TYPE_LATEST
+
+
+async def _bounded(refresh: Refresher) -> None:
+    with contextlib.suppress(Exception):  # a down dependency must not break /metrics
+        await asyncio.wait_for(refresh(), REFRESH_TIMEOUT_S)
 
 
 def instrument(broker: KafkaBroker, service: str) -> None:

@@ -7,15 +7,17 @@ from typing import Any
 
 from aiokafka.helpers import create_ssl_context
 
-from shared.kafka import join_group, node_choice
+from shared.kafka import join_group, node_choice, node_connect
 from shared.kafka.partitioner import person_partitioner
 from shared.settings import KafkaSettings
 
 # Every client is built with these arguments (FastStream's through shared/kafka/broker.py, which
 # imports this module), so the JoinGroup timeout and the choice of node for lookups are in place
-# before any of them connects. node_choice wraps the connection's send that join_group installs.
+# before any of them connects. node_choice wraps the connection's send that join_group installs;
+# node_connect lets a connection to one node go ahead while an attempt to a silent one waits.
 join_group.install()
 node_choice.install()
+node_connect.install()
 
 
 def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:

@@ -1,9 +1,12 @@
-"""Two of three Kafka nodes down: `min.insync.replicas=2` cannot be met; a frozen leader (issue 27).
+"""Two of three Kafka nodes down: `min.insync.replicas=2` cannot be met; a frozen leader or
+group coordinator (issue 27).
 
 Three KRaft nodes (devenv/cluster.py) and the services' own producer with the production profile
 (acks=all, idempotence, topics with replication 3 and min.insync.replicas 2). With two nodes
 SIGKILLed the producer must fail loudly instead of acknowledging; when they return, everything
-that was acknowledged is there, and what failed is delivered by sending it again.
+that was acknowledged is there, and what failed is delivered by sending it again. With the
+group coordinator's node frozen, /metrics still answers (its consumer-lag probe asks that
+coordinator).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,8 +31,10 @@ from devenv.cluster import (
     KafkaCluster,
     kafka_cluster,
 )
+from shared.kafka.broker import build_broker, start_broker
 from shared.kafka.connection import client_kwargs
 from shared.kafka.producer import kafka_producer
+from shared.metrics import REFRESH_TIMEOUT_S, consumer_lag_refresher, render
 from shared.settings import KafkaSettings
 from tests.support.polling import eventually
 
@@ -219,3 +225,39 @@ async def all_stored(settings: KafkaSettings, topic: str, wanted: set[bytes]) ->
 async def _containing(settings: KafkaSettings, topic: str, wanted: set[bytes]) -> set[bytes]:
     stored = await read_all(settings, topic)
     return stored if wanted <= stored else set()
+
+
+@pytest.mark.needs_tool("java")
+@pytest.mark.own_infrastructure
+async def test_a_scrape_answers_while_the_group_coordinator_is_frozen(
+    cluster: KafkaCluster,
+) -> None:
+    settings = KafkaSettings(
+        profile="production",
+        bootstrap_servers=cluster.bootstrap_servers,
+        topic_prefix=f"scrape{uuid.uuid4().hex[:8]}.",
+    )
+    broker = build_broker(settings, "scrape-test")
+    subscriber = broker.subscriber(settings.group("events"), group_id=settings.group("readers"))
+    subscriber(lambda body: None)
+    await start_broker(broker)
+    try:
+        consumer: AIOKafkaConsumer = subscriber.consumer
+        await eventually(lambda: consumer.assignment(), timeout=90, interval=0.5, what="assigned")
+        refresh = consumer_lag_refresher("scrape-test", broker)
+        await render({"consumer_lag": refresh})  # the coordinator answers: a scrape works
+        coordinator = consumer._coordinator.coordinator_id
+        assert coordinator is not None
+        cluster.freeze(coordinator)
+        try:
+            started = time.monotonic()
+            # Bounded so that the test ends even when the scrape waits for the new coordinator.
+            body, _ = await asyncio.wait_for(render({"consumer_lag": refresh}), 120)
+            waited = time.monotonic() - started
+        finally:
+            cluster.thaw(coordinator)
+    finally:
+        await broker.stop()
+    assert b"mentorlink_consumer_lag" in body  # the last values, not nothing
+    # The production request timeout (5 s) alone would make it wait longer than this.
+    assert waited < REFRESH_TIMEOUT_S + 2.0, f"the scrape waited {waited:.1f} s"

@@ -1,4 +1,5 @@
-"""Lookups avoid a node that just timed out (shared/kafka/node_choice.py, issue 27).
+"""A frozen node: lookups avoid a node that just timed out (shared/kafka/node_choice.py), and
+a connection to another node does not wait for an attempt to it (node_connect.py); issue 27.
 
 The "frozen" node is a real local socket that accepts connections and never answers, as a
 SIGSTOPped broker does: aiokafka's own connection to it times out. The other nodes are only
@@ -125,3 +126,22 @@ def test_suspicion_lapses() -> None:
     assert node_choice.is_suspect("10.0.0.7", 9092, now=100.0 + node_choice.SUSPECT_S - 1)
     assert not node_choice.is_suspect("10.0.0.7", 9092, now=100.0 + node_choice.SUSPECT_S)
     assert not node_choice.is_suspect("10.0.0.8", 9092, now=100.0)
+
+
+async def test_a_connection_to_a_live_node_does_not_wait_for_an_attempt_to_a_silent_one(
+    silent_port: int, half_silent_port: int
+) -> None:
+    """aiokafka alone opened every connection of a client under one lock: a group's connection
+    to its new coordinator waited while the fetcher kept trying the frozen old leader."""
+    client = AIOKafkaClient(bootstrap_servers="127.0.0.1:9", request_timeout_ms=3000)
+    brokers = [(1, "127.0.0.1", half_silent_port), (2, "127.0.0.1", silent_port)]
+    client.cluster.update_metadata(MetadataResponse_v0(brokers, []))
+    to_the_silent_node = asyncio.create_task(client._get_conn(2))
+    await asyncio.sleep(0)  # the attempt to node 2 starts first, as the fetcher's did
+    try:
+        conn = await asyncio.wait_for(client._get_conn(1), timeout=1.5)
+        assert conn is not None and conn.connected()
+        assert not to_the_silent_node.done()  # node 2's attempt is still waiting meanwhile
+    finally:
+        assert await to_the_silent_node is None  # it times out, as before
+        await client.close()
