@@ -81,16 +81,23 @@ def free_port() -> int:
     for _ in range(200):
         # low - 1: a pair (free_port_pair) takes the next port too
         port = random.randrange(max(1024, low - _PORT_SPAN), low - 1)
+        if port in _HANDED_OUT:
+            continue
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _HANDED_OUT.add(port)
             return port
     raise RuntimeError("no free port found below the ephemeral range")
 
 
 _PORT_SPAN = 12000
+# Ports are often chosen before anything listens on them (several services, then started one
+# by one): a port handed out once is never handed out again by this process, or two services
+# could be given the same one (a chaos run met it: profile and matching on one port).
+_HANDED_OUT: set[int] = set()
 
 
 def _ephemeral_low() -> int:
@@ -106,11 +113,14 @@ def free_port_pair() -> int:
         port = free_port()
         with contextlib.ExitStack() as held:
             try:
+                if port + 1 in _HANDED_OUT:
+                    continue
                 for candidate in (port, port + 1):
                     sock = held.enter_context(socket.socket())
                     sock.bind(("127.0.0.1", candidate))
             except OSError:
                 continue
+            _HANDED_OUT.add(port + 1)
             return port
     raise RuntimeError("no two consecutive free ports found")
 
