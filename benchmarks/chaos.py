@@ -26,6 +26,7 @@ import os
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -67,7 +68,12 @@ class Outcome:
 
 
 async def drive(
-    args: argparse.Namespace, kafka: KafkaSettings, profile_url: str, key: str, inbox: Inbox
+    args: argparse.Namespace,
+    kafka: KafkaSettings,
+    profile_url: str,
+    key: str,
+    inbox: Inbox,
+    keep_going: Callable[[], bool] = lambda: False,
 ) -> Driver:
     rng = random.Random(args.seed)
     # Enough seats that accepts do not use them all: the final check must have rankings to check.
@@ -79,7 +85,7 @@ async def drive(
     ):
         topic = INGRESS.qualified(kafka.topic_prefix)
         driver = Driver(http, publisher, topic, TENANT, inbox, random.Random(args.seed + 1), log)
-        await paced(workload.seed_mentors(), workload, driver, args.events, args.rate)
+        await paced(workload.seed_mentors(), workload, driver, args.events, args.rate, keep_going)
     return driver
 
 

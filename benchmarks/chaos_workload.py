@@ -266,12 +266,18 @@ class Driver:
 
 
 async def paced(
-    actions: list[Action], workload: Workload, driver: Driver, total: int, rate: float
+    actions: list[Action],
+    workload: Workload,
+    driver: Driver,
+    total: int,
+    rate: float,
+    keep_going: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Run the seeded actions at `rate` per second (slower when the platform pushes back)."""
+    """Run the seeded actions at `rate` per second (slower when the platform pushes back):
+    `total` of them, and more while `keep_going()` says so."""
     started, index = time.monotonic(), 0
     queue = list(actions)
-    while index < total:
+    while index < total or keep_going():
         action = queue.pop(0) if queue else workload.next(index)
         if action.kind == "feedback":  # no email to answer yet: set a goal instead
             action = driver.feedback() or workload.goal(workload.rng.choice(list(workload.channel)))

@@ -90,7 +90,10 @@ def run(args: argparse.Namespace, run_dir: Path, sink: SmtpSink, inbox: Inbox) -
             kinds = [*args.broker_faults, "db"] * args.faults
             thread = faults.run(kinds, args.first_s, args.settle_s)
             began = time.monotonic()
-            driver = asyncio.run(drive(args, kafka, services["profile"].url(""), key, inbox))
+            # The load goes on until the last fault is over: every gap is measured under it.
+            faulting = thread.is_alive
+            profile_url = services["profile"].url("")
+            driver = asyncio.run(drive(args, kafka, profile_url, key, inbox, faulting))
             workload_s, workload_end = time.monotonic() - began, time.monotonic()
             log(f"workload done: {driver.applied}; waiting for the remaining faults")
             thread.join()
