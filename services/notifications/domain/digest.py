@@ -10,8 +10,10 @@ module decides that outcome so it equals applying the poll's proposals one at a 
 - an event seen before, or earlier in the same poll, is a duplicate and changes nothing;
 - a ranking version not above the goal's newest is stale;
 - every other proposal replaces its goal's waiting email and becomes the waiting email
-  itself, keeping the due time of the one it replaced. So several proposals of one goal in
-  one poll leave the last one waiting and the earlier ones superseded. An empty proposal (no
+  itself, keeping the due time of the one it replaced, or its own window if that comes sooner
+  (the rate limit or quiet hours may have put the replaced one off; the dispatcher decides
+  those again for the new email). So several proposals of one goal in one poll leave the last
+  one waiting and the earlier ones superseded. An empty proposal (no
   suitable mentor left) is an email too: it tells the mentee they are on the waiting list.
   Only a proposal that the erasure of its mentors emptied here is no email: it withdraws the
   waiting one (matching ranks again and proposes), and creates no state for an unknown goal.
@@ -166,5 +168,6 @@ def waiting_rows(
             rows.append(Waiting(new_window(), proposed.awaited, proposed.cause))
         else:
             cause = kept.cause if proposed.refresh and kept.cause else proposed.cause
-            rows.append(Waiting(kept.due_at, proposed.awaited or kept.awaited, cause))
+            due = min(kept.due_at, new_window())
+            rows.append(Waiting(due, proposed.awaited or kept.awaited, cause))
     return rows

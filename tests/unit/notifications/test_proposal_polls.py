@@ -3,6 +3,7 @@ had been applied one at a time (ADR 0009)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -101,6 +102,18 @@ async def test_an_empty_proposal_is_the_waiting_list_email_in_place_of_the_waiti
         (3, "queued", None),
     ]
     assert uow.state.emails[-1]["email"].due_at == NOW + WINDOW  # the first one's window
+
+
+async def test_a_proposal_replacing_an_email_put_off_is_due_by_its_own_window() -> None:
+    """The rate limit put the waiting refresh off an hour; the mentee's own change that replaces
+    it is due within the window (the dispatcher decides the rate limit again for it)."""
+    uow = store()
+    await poll(uow, [proposed("u-ada", 1)], at=NOW)
+    waiting = uow.state.emails[-1]
+    waiting["email"] = replace(waiting["email"], due_at=NOW + timedelta(hours=1))
+    changed = ProposalCause(kind="preferences_changed", changed=["preferred_styles"])
+    await poll(uow, [proposed("u-ada", 2, cause=changed)], at=NOW + timedelta(seconds=5))
+    assert uow.state.emails[-1]["email"].due_at == NOW + timedelta(seconds=5) + WINDOW
 
 
 async def test_an_empty_proposal_for_a_mentee_new_here_is_emailed() -> None:
