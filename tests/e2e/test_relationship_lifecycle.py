@@ -255,8 +255,9 @@ async def test_a_change_during_the_relationship_waits_for_its_end_without_a_wait
         assert changed.status_code == 200, changed.text
 
         await follow(platform, link(intro, "End this mentoring relationship"), reason="other")
-        ended = "Your mentoring relationship with Grace Hopper has ended."
-        after, _ = await ada.next(seen, "picked for your goal", ended, what="the next proposal")
-        assert "mentors the way you prefer: challenging" in after, after
+        # The change and the ending travel on different topics: matching may see either first.
+        # Either way the mentee's next proposal after the end ranks with the changed preferences.
+        preferred = "mentors the way you prefer: challenging"
+        await ada.next(seen, "picked for your goal", preferred, what="the next proposal")
         between = [s for s, _ in ada.all()[seen:]]
         assert not [s for s in between if "waiting list" in s], between
