@@ -1,4 +1,4 @@
-"""Small files and classes: no file in services/ over 400 lines, no class over 250."""
+"""Small files and classes: every file in services/ under 400 lines, no class over 250."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
-MAX_FILE_LINES = 400
+MAX_FILE_LINES = 399
 MAX_CLASS_LINES = 250
 
 
@@ -23,7 +23,7 @@ def sizes() -> tuple[dict[str, int], dict[str, int]]:
     return files, classes
 
 
-def test_no_file_in_services_is_over_400_lines() -> None:
+def test_every_file_in_services_is_under_400_lines() -> None:
     files, _ = sizes()
     assert len(files) > 50  # it found the services
     over = {name: n for name, n in files.items() if n > MAX_FILE_LINES}

@@ -101,9 +101,8 @@ class Matching:
     run: PartRunner = field(default_factory=helper_threads)  # a split search's parts, at once
     mentor_refs: MentorRefs = field(default_factory=MentorRefs)  # how exposure notices name them
     copies: MentorCopies = field(default_factory=MentorCopies)  # of the poll being handled
-    # An adjustment that arrived while its goal still waited on the relationship whose ending
-    # caused it (the ending travels on another topic): said when that goal resumes. By
-    # (tenant, mentee, goal id).
+    # by (tenant, mentee, goal id): an adjustment that came while its goal still waited on the
+    # relationship whose ending caused it (another topic), said when that goal resumes
     held: dict[tuple[str, str, str], Told] = field(default_factory=dict)
     # who this process is in the store's partition ownership records (a restart is another)
     instance: str = field(default_factory=lambda: uuid4().hex)
