@@ -64,6 +64,10 @@ class FakeProfileTransaction:
     async def save_profile(self, tenant_id: str, profile: ProfilePayload) -> None:
         self.s.profiles[tenant_id, profile.user_id] = profile
 
+    async def save_profiles(self, tenant_id: str, profiles: Sequence[ProfilePayload]) -> None:
+        for profile in profiles:
+            await self.save_profile(tenant_id, profile)
+
     async def list_profiles(self, tenant_id: str, query: ProfileQuery) -> list[ProfilePayload]:
         """As the adapter: by user id, after `after_user_id`, with the role and skill filters
         (`updated_since` is not kept here: the fake has no clock)."""

@@ -15,6 +15,7 @@ from services.profile.adapters.postgres_relationships import (
     tenant_goal_limit,
 )
 from services.profile.adapters.postgres_requests import PostgresRequestRecords
+from services.profile.adapters.together import transaction_on
 from services.profile.service_layer.unit_of_work import ProfileQuery, StoredGoal
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import DEFAULT_GOAL_ID, ClosingReason, GoalSetPayload
@@ -22,7 +23,7 @@ from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
 from shared.db.types import DbConnection
 from shared.erasure import ErasureKeys, PostgresErasureLog
-from shared.outbox import add_to_outbox, add_tombstone
+from shared.outbox import OutboxBatch
 from shared.settings import ErasureSettings
 
 
@@ -35,6 +36,11 @@ _PROFILE = _with_lock("SELECT profile FROM profiles WHERE tenant_id = $1 AND use
 _PROFILES = _with_lock(
     "SELECT user_id, profile FROM profiles WHERE tenant_id = $1 AND user_id = ANY($2)"
     " ORDER BY user_id"
+)
+_SAVE_PROFILE = (
+    "INSERT INTO profiles (tenant_id, user_id, version, profile) VALUES ($1, $2, $3, $4)"
+    " ON CONFLICT (tenant_id, user_id) DO UPDATE"
+    " SET version = EXCLUDED.version, profile = EXCLUDED.profile, updated_at = now()"
 )
 _GOAL = _with_lock(
     "SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3"
@@ -58,6 +64,8 @@ class PostgresProfileTransaction(PostgresRequestRecords):
         self._prefix = topic_prefix
         self.erasures = PostgresErasureLog(conn, keys)
         self.relationships = PostgresRelationships(conn)
+        # written when the transaction is about to commit: one statement and one NOTIFY
+        self._outbox = OutboxBatch()
 
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
@@ -80,14 +88,14 @@ class PostgresProfileTransaction(PostgresRequestRecords):
         return {r["user_id"]: ProfilePayload.model_validate_json(r["profile"]) for r in rows}
 
     async def save_profile(self, tenant_id: str, profile: ProfilePayload) -> None:
-        await self._conn.execute(
-            "INSERT INTO profiles (tenant_id, user_id, version, profile) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (tenant_id, user_id) DO UPDATE"
-            " SET version = EXCLUDED.version, profile = EXCLUDED.profile, updated_at = now()",
-            tenant_id,
-            profile.user_id,
-            profile.version,
-            profile.model_dump_json(),
+        await self.save_profiles(tenant_id, [profile])
+
+    async def save_profiles(self, tenant_id: str, profiles: Sequence[ProfilePayload]) -> None:
+        if not profiles:
+            return
+        await self._conn.executemany(
+            _SAVE_PROFILE,
+            [(tenant_id, p.user_id, p.version, p.model_dump_json()) for p in profiles],
         )
 
     async def list_profiles(self, tenant_id: str, query: ProfileQuery) -> list[ProfilePayload]:
@@ -192,11 +200,15 @@ class PostgresProfileTransaction(PostgresRequestRecords):
 
     async def publish(self, topic: TopicSpec, event: EventEnvelope) -> None:
         key = topic.record_key(event.tenant_id, event.key)
-        await add_to_outbox(self._conn, topic.qualified(self._prefix), event, key=key)
+        self._outbox.add(topic.qualified(self._prefix), event, key=key)
 
     async def publish_tombstone(self, topic: TopicSpec, tenant_id: str, user_id: str) -> None:
         key = topic.record_key(tenant_id, user_id)
-        await add_tombstone(self._conn, topic.qualified(self._prefix), key, tenant_id)
+        self._outbox.add_tombstone(topic.qualified(self._prefix), key, tenant_id)
+
+    async def write_outbox(self) -> None:
+        """The events published so far, into the outbox in the order they were published."""
+        await self._outbox.write(self._conn)
 
 
 class PostgresUnitOfWork:
@@ -209,5 +221,8 @@ class PostgresUnitOfWork:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresProfileTransaction]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield PostgresProfileTransaction(conn, self._prefix, self._keys)
+        """Its own transaction, or a savepoint of the ingress worker's (adapters/together.py)."""
+        async with transaction_on(self._pool) as conn:
+            tx = PostgresProfileTransaction(conn, self._prefix, self._keys)
+            yield tx
+            await tx.write_outbox()

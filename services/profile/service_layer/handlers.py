@@ -53,7 +53,7 @@ async def _announce_change(
 ) -> ProfilePayload:
     """Store and publish a changed profile; a mentor closing to mentees withdraws the requests
     still waiting for their answer, in the same transaction (the mentor's row is locked)."""
-    if before is not None and open_to_mentees(before) and not open_to_mentees(after):
+    if _closes_to_mentees(before, after):
         now = datetime.now(UTC)
         taken = await withdraw_waiting_requests(tx, tenant_id, after.user_id, now, correlation_id)
         after = after.model_copy(update={"seats_taken": taken})
@@ -61,10 +61,20 @@ async def _announce_change(
     return after
 
 
+def _closes_to_mentees(before: ProfilePayload | None, after: ProfilePayload) -> bool:
+    return before is not None and open_to_mentees(before) and not open_to_mentees(after)
+
+
 async def _announce_profile(
     tx: ProfileTransaction, tenant_id: str, profile: ProfilePayload, correlation_id: str | None
 ) -> None:
     await tx.save_profile(tenant_id, profile)
+    await _publish_profile(tx, tenant_id, profile, correlation_id)
+
+
+async def _publish_profile(
+    tx: ProfileTransaction, tenant_id: str, profile: ProfilePayload, correlation_id: str | None
+) -> None:
     event = ProfileUpdated(
         tenant_id=tenant_id, key=profile.user_id, payload=profile, correlation_id=correlation_id
     )
@@ -186,12 +196,17 @@ async def import_profiles(
     rows: list[UpsertProfile],
     uow: UnitOfWork,
 ) -> ImportCounts:
-    """One batch of a bulk import, in one transaction; unchanged rows change nothing."""
+    """One batch of a bulk import, in one transaction; unchanged rows change nothing.
+
+    Changed profiles are stored together, then announced in row order. A mentor closing to
+    mentees withdraws their waiting requests (`_announce_change`): the rows before it are
+    stored and announced first, so every row still sees the ones before it."""
     counts = ImportCounts()
     ids = sorted({row.user_id for row in rows})
     async with uow.transaction() as tx:
         current = await tx.get_profiles(tenant_id, ids, for_update=True)
         unsubscribed = await tx.unsubscribed(tenant_id, ids)
+        changed: list[tuple[ProfilePayload, str | None]] = []
         for row in rows:
             before = current.get(row.user_id)
             after = next_profile(
@@ -202,7 +217,21 @@ async def import_profiles(
                 continue
             counts.created += before is None
             counts.updated += before is not None
-            current[row.user_id] = await _announce_change(
-                tx, tenant_id, before, after, row.correlation_id
-            )
+            if _closes_to_mentees(before, after):
+                await _announce_all(tx, tenant_id, changed)
+                after = await _announce_change(tx, tenant_id, before, after, row.correlation_id)
+            else:
+                changed.append((after, row.correlation_id))
+            current[row.user_id] = after
+        await _announce_all(tx, tenant_id, changed)
     return counts
+
+
+async def _announce_all(
+    tx: ProfileTransaction, tenant_id: str, changed: list[tuple[ProfilePayload, str | None]]
+) -> None:
+    """Store the profiles with one statement, then publish each (as `_announce_profile`)."""
+    await tx.save_profiles(tenant_id, [profile for profile, _ in changed])
+    for profile, correlation_id in changed:
+        await _publish_profile(tx, tenant_id, profile, correlation_id)
+    changed.clear()

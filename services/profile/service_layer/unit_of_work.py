@@ -88,6 +88,9 @@ class ProfileTransaction(Protocol):
 
     async def save_profile(self, tenant_id: str, profile: ProfilePayload) -> None: ...
 
+    async def save_profiles(self, tenant_id: str, profiles: Sequence[ProfilePayload]) -> None:
+        """`save_profile` of each, in order."""
+
     async def list_profiles(self, tenant_id: str, query: ProfileQuery) -> list[ProfilePayload]: ...
 
     async def profiles_managed_by(self, tenant_id: str, manager_id: str) -> list[ProfilePayload]:
