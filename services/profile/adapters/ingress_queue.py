@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
+from services.profile.adapters.together import connection_on, together, transaction_on
 from services.profile.service_layer.ingress_queue import Origin, Refusal, StagedCommand
 from shared.kafka.dead_letter import DeadLetter
 from shared.outbox import add_dead_letter
@@ -87,11 +89,16 @@ class PostgresIngressQueue:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.executemany(STAGE, rows)
 
+    def together(self) -> AbstractAsyncContextManager[None]:
+        return together(self._pool)
+
     async def next_round(self, per_tenant: int) -> list[StagedCommand]:
-        return [_staged(r) for r in await self._pool.fetch(NEXT_ROUND, per_tenant)]
+        async with connection_on(self._pool) as conn:
+            return [_staged(r) for r in await conn.fetch(NEXT_ROUND, per_tenant)]
 
     async def done(self, seq: int) -> None:
-        await self._pool.execute("DELETE FROM ingress_queue WHERE seq = $1", seq)
+        async with connection_on(self._pool) as conn:
+            await conn.execute("DELETE FROM ingress_queue WHERE seq = $1", seq)
 
     async def refuse(self, command: StagedCommand, refusal: Refusal, service: str) -> None:
         origin = command.origin
@@ -106,7 +113,7 @@ class PostgresIngressQueue:
             service=service,
             original_headers={**origin.headers, "tenant_id": command.tenant_id},
         )
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with transaction_on(self._pool) as conn:
             dropped = await conn.fetchval(
                 "DELETE FROM ingress_queue WHERE seq = $1 RETURNING 1", command.seq
             )
