@@ -257,3 +257,26 @@ async def test_an_import_that_closes_a_mentor_withdraws_their_waiting_requests()
     (declined,) = events(life, RequestDeclined)
     assert declined.payload.declined_by == "mentor_left"
     assert uow_of(life).state.profiles[TENANT, "u-grace"].seats_taken == 0
+
+
+async def test_an_import_batch_announces_its_rows_in_order_around_a_closing_mentor() -> None:
+    """The batch's plain rows are stored and announced together, but not past a mentor who
+    closes: the rows before it are announced before its withdrawals, the rows after it after."""
+    life = await setup()
+    await ask(life)
+    before = len(uow_of(life).published)
+    closed = upsert("u-grace", roles=["mentor"], email="g@example.org", capacity=2, opted_in=False)
+    rows = [upsert("u-new1"), closed, upsert("u-new2")]
+    await handlers.import_profiles(TENANT, rows, life.uow)
+    said = [
+        (type(e).__name__, e.key)
+        for _, e in uow_of(life).published[before:]
+        if isinstance(e, ProfileUpdated | RequestDeclined)
+    ]
+    assert said == [
+        ("ProfileUpdated", "u-new1"),
+        ("RequestDeclined", "u-ada"),
+        ("ProfileUpdated", "u-grace"),
+        ("ProfileUpdated", "u-new2"),
+    ]
+    assert uow_of(life).state.profiles[TENANT, "u-new2"].version == 1
