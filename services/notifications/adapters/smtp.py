@@ -19,7 +19,7 @@ from typing import Any
 
 import aiosmtplib
 from aiosmtplib import SMTPStatus
-from aiosmtplib.protocol import PERIOD_REGEX, SMTPProtocol, normalize_message_line_endings
+from aiosmtplib.protocol import SMTPProtocol, normalize_message_line_endings
 
 from services.notifications.adapters.smtp_sessions import SmtpSessions
 from services.notifications.domain.delivery import Outcome, SendResult
@@ -74,6 +74,21 @@ async def _or_close(client: aiosmtplib.SMTP, step: Awaitable[Any]) -> None:
     except BaseException:
         client.close()
         raise
+
+
+def data_bytes(message: bytes) -> bytes:
+    """The message as DATA carries it: what aiosmtplib writes (every line ended by CRLF, the
+    message too, and a period that starts a line doubled), without its two regular-expression
+    passes over the whole message when the lines already end in CRLF, as composed ones do."""
+    crlf = message.count(b"\r\n")
+    if (
+        message.count(b"\r") != crlf
+        or message.count(b"\n") != crlf
+        or not message.endswith(b"\r\n")
+    ):
+        message = normalize_message_line_endings(message)
+    stuffed = message.replace(b"\n.", b"\n..")  # a line starts at the start or after a LF
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
 
 
 def classify_failure(exc: BaseException) -> SendResult:
@@ -180,7 +195,7 @@ class SmtpMailer:
         protocol = client.protocol
         if protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("connection lost")
-        protocol.write(PERIOD_REGEX.sub(b"..", normalize_message_line_endings(message)))
+        protocol.write(data_bytes(message))
         await _sent_to_kernel(protocol, self._settings.timeout_s)
         self.checkpoint("before_release")
         try:
