@@ -193,10 +193,9 @@ class SearchIndex:
         slot_of = m.slots.slot_of
         ruled_out = np.array([slot_of[x] for x in excluded if x in slot_of], np.int64)
         musts = self.musts.of_slot.get(slot) if musts is None else musts
-        if musts:
-            ruled_out = np.concatenate([ruled_out, self.musts.mentors_ruled_out(musts, m)])
+        meeting = self.musts.mentors_meeting(musts, m) if musts else None
         constraints = (int(t.uid[slot]), int(t.manager[slot]), ruled_out)
-        return mentors_reaching(t, m, slot, constraints, floors, run=self.run)
+        return mentors_reaching(t, m, slot, constraints, floors, run=self.run, meeting=meeting)
 
     def eligible_mentors(
         self, slot: int, excluded: Iterable[str], musts: tuple[Must, ...]

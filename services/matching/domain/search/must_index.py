@@ -1,9 +1,9 @@
 """The goals' musts for a goal's search: which mentors domain/musts.py rules out, found fast.
 
-A goal's search (pruning.mentors_reaching) already skips the mentor slots it is given as
-excluded (feedback); those lacking one of the goal's musts are added to them, one vectorised
-pass over the mentor table's rows. A mentor's search reads the musts from the mentee table
-instead (kernels.best_mentees, MenteeTable.must_*). A goal without musts adds nothing.
+A goal's search (pruning.mentors_reaching) looks only at open mentors; those lacking one of
+the goal's musts are taken as not open for it, from one vectorised pass over the mentor table's
+rows. A mentor's search reads the musts from the mentee table instead (kernels.best_mentees,
+MenteeTable.must_*). A goal without musts adds nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from services.matching.domain.musts import Must
-from services.matching.domain.search.tables import IntArray, MentorTable
+from services.matching.domain.search.tables import BoolArray, MentorTable
 
 
 class MustIndex:
@@ -29,17 +29,19 @@ class MustIndex:
     def clear(self, slot: int) -> None:
         self.of_slot.pop(slot, None)
 
-    def mentors_ruled_out(self, musts: tuple[Must, ...], mentors: MentorTable) -> IntArray:
-        """The mentor slots lacking one of these musts (every slot if no mentor has the value)."""
+    def mentors_meeting(self, musts: tuple[Must, ...], mentors: MentorTable) -> BoolArray:
+        """Per mentor slot, whether it meets every one of these musts (none does if no mentor
+        has the value). A mask, not a list of slots: a common must rules out most of a large
+        table, and sorting those slots cost a goal's search more than the search itself."""
         high = mentors.slots.high_water
         meets = np.ones(high, np.bool_)
         for kind, value in musts:
             value_id = mentors.vocab[kind].ids.get(value)
             rows = mentors.rows[kind]
             if value_id is None or value_id >= rows.shape[0]:
-                return np.arange(high, dtype=np.int64)
+                return np.zeros(high, np.bool_)
             meets &= rows[value_id, :high].astype(np.bool_)
-        return np.flatnonzero(~meets).astype(np.int64)
+        return meets
 
     def check_invariants(self, ranked: set[int]) -> None:
         assert set(self.of_slot) <= ranked

@@ -130,12 +130,15 @@ def mentors_reaching(
     floors: tuple[FloatArray, BoolArray],
     split: tuple[int, int] = (1, 1),
     run: PartRunner = in_order,
+    meeting: BoolArray | None = None,
 ) -> Reaching:
     """Open mentors holding one of the goal's skills that score at least their list's floor
     for this mentee (in slot order). `constraints`: the mentee's person id, its manager's,
     and the mentor slots it excludes; `floors`: per mentor, the floor of its list in the
     mentee's partition and whether that list is closed; `split`: up to this many parts, and
-    the fewest mentors per part, run by `run`."""
+    the fewest mentors per part, run by `run`; `meeting`: per mentor slot, whether it meets
+    the goal's musts (None: no musts; one that does not is looked at no more than a mentor
+    who is not open)."""
     t, rows = table, mentors.rows
 
     def ids(kind: str, column: Any) -> IntArray:
@@ -162,9 +165,10 @@ def mentors_reaching(
     )
     me, manager, excluded = constraints
     high = mentors.slots.high_water
+    allowed = mentors.open[:high] if meeting is None else mentors.open[:high] & meeting
     arguments = (
         ids("skills", t.goal_skills),
-        (rows["skills"], mentors.open[:high], mentors.uid, mentors.manager),
+        (rows["skills"], allowed, mentors.uid, mentors.manager),
         (me, manager, np.sort(excluded)),
         floors,
         mentee,
