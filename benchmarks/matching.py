@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import random
 import resource
 import statistics
@@ -82,6 +83,29 @@ def build(args: argparse.Namespace, rng: random.Random) -> tuple[TenantEngine, l
     return engine, [m.user_id for m in mentors], built_ms
 
 
+class Collections:
+    """The garbage collector's passes seen (a gc callback), by generation, with the longest."""
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0]
+        self.longest_ms = 0.0
+        self._start = 0.0
+
+    def seen(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        self.counts[info["generation"]] += 1
+        self.longest_ms = max(self.longest_ms, (time.perf_counter() - self._start) * 1000)
+
+    def __str__(self) -> str:
+        young, middle, full = self.counts
+        return (
+            f"{young} young, {middle} middle and {full} full collections,"
+            f" the longest {self.longest_ms:.2f} ms"
+        )
+
+
 EXTRA_GOAL_IDS = ("project", "role")
 
 
@@ -142,21 +166,25 @@ def run(args: argparse.Namespace) -> None:
         " them"
     )
 
-    goals = Tally()
+    goals, updates, collections = Tally(), Tally(), Collections()
+    gc.callbacks.append(collections.seen)
     count = min(args.goals, len(mentee_ids))
     goal_ms = goalset_costs(engine, rng, mentee_ids, count, args.dress, goals)
     say(
-        f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms,"
+        f"goalset: {len(goal_ms)} GoalSet, median {statistics.median(goal_ms):.2f} ms"
+        f" (CPU {statistics.median(goals.cpu_ms):.2f}, p99 {p99(goals.cpu_ms):.2f}),"
         f" peak rss {rss_mb():.0f} MB; {goals.per_event()}"
     )
-    updates = Tally()
     count = min(args.updates, len(mentor_ids))
     mentor_ms = mentor_update_costs(engine, rng, mentor_ids, count, updates)
+    gc.callbacks.remove(collections.seen)
     median_update = statistics.median(mentor_ms)
     say(
-        f"mentor update: {len(mentor_ms)} ProfileUpdated, median {median_update:.2f} ms,"
+        f"mentor update: {len(mentor_ms)} ProfileUpdated, median {median_update:.2f} ms"
+        f" (CPU {statistics.median(updates.cpu_ms):.2f}, p99 {p99(updates.cpu_ms):.2f}),"
         f" peak rss {rss_mb():.0f} MB; {updates.per_event()}"
     )
+    say(f"gc: during the timed GoalSets and mentor updates, {collections}")
     say(
         f"full recompute: the build above, measured whole: {args.mentors} mentors and"
         f" {len(mentee_ids)} goals ranked from scratch by the same engine"
@@ -183,6 +211,8 @@ def run(args: argparse.Namespace) -> None:
     print(f"mentor_update_notices_per_event={updates.notices / max(1, updates.events):.1f}")
     print(f"goalset_rank_p99_ms={p99(goal_ms):.2f}")
     print(f"mentor_update_p99_ms={p99(mentor_ms):.2f}")
+    print(f"goalset_rank_cpu_p99_ms={p99(goals.cpu_ms):.2f}")
+    print(f"mentor_update_cpu_p99_ms={p99(updates.cpu_ms):.2f}")
     print(f"full_recompute_ms={full_ms:.0f}")
     print("full_recompute_basis=measured")
     print(f"incremental_speedup={full_ms / median_update:.0f}")
