@@ -184,7 +184,9 @@ def goal_from_payload(goal: GoalSetPayload) -> Goal:
     )
 
 
-@functools.lru_cache(maxsize=1 << 20)
+# A few recent ones only: a search or a restore may ask for one mentee's several times in a
+# row, while a cache of every mentee and goal would hold an entry per goal for good.
+@functools.lru_cache(maxsize=1 << 14)
 def tiebreak(user_id: str) -> int:
     """A stable pseudo-random order for equal scores: deterministic, and spreads exposure."""
     return int.from_bytes(hashlib.blake2b(user_id.encode(), digest_size=7).digest(), "big")

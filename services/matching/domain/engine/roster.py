@@ -3,6 +3,10 @@ exclusions, and the goals that wait (domain/relationships.py).
 
 Goals, exclusions and waits are per seeker (one open goal of a mentee, domain/seekers.py);
 profiles and partitions are per mentee, shared by their goals.
+
+There is an entry per mentee in most of these maps, so their values are kept small: a
+mentee's seekers are found from the goals (the goal `default`'s key is the mentee id) and
+from a tuple of the keys of their other goals, held only for mentees that have any.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from services.matching.domain.seekers import mentee_of, seeker_key
 class Roster:
     profiles: dict[str, Person] = field(default_factory=dict)  # owned (and parked) mentees
     goals: dict[str, Goal] = field(default_factory=dict)  # seeker -> its open goal
-    seekers: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # mentee id -> the seekers of their goals other than `default`, for mentees holding any
+    others: dict[str, tuple[str, ...]] = field(default_factory=dict)
     partition_of: dict[str, int] = field(default_factory=dict)  # mentee id -> partition
     # mentor id -> seats taken (held + active), from the mentor's profile (Person.seats_taken)
     accepted: dict[str, int] = field(default_factory=dict)
@@ -35,7 +40,9 @@ class Roster:
         """Hold the goal (a newer version replaces the same goal's); its seeker key."""
         key = seeker_key(goal.mentee_id, goal.goal_id)
         self.goals[key] = goal
-        self.seekers[goal.mentee_id].add(key)
+        held = self.others.get(goal.mentee_id, ())
+        if key != goal.mentee_id and key not in held:
+            self.others[goal.mentee_id] = (*held, key)
         return key
 
     def drop_goal(self, key: str) -> bool:
@@ -43,9 +50,12 @@ class Roster:
         if self.goals.pop(key, None) is None:
             return False
         mentee_id = mentee_of(key)
-        self.seekers[mentee_id].discard(key)
-        if not self.seekers[mentee_id]:
-            del self.seekers[mentee_id]
+        if key != mentee_id:
+            left = tuple(k for k in self.others[mentee_id] if k != key)
+            if left:
+                self.others[mentee_id] = left
+            else:
+                del self.others[mentee_id]
         self.paused.discard(key)
         self.set_excluded(key, (), 0)
         self.excluded.pop(key, None)
@@ -53,10 +63,13 @@ class Roster:
 
     def seekers_of(self, mentee_id: str) -> list[str]:
         """The mentee's open goals' seekers, in a stable order."""
-        return sorted(self.seekers.get(mentee_id, ()))
+        keys = list(self.others.get(mentee_id, ()))
+        if mentee_id in self.goals:
+            keys.append(mentee_id)
+        return sorted(keys)
 
     def goal_ids(self, mentee_id: str) -> list[str]:
-        return sorted(self.goals[key].goal_id for key in self.seekers.get(mentee_id, ()))
+        return sorted(self.goals[key].goal_id for key in self.seekers_of(mentee_id))
 
     def exclude(self, key: str, mentor_id: str, partition: int) -> bool:
         """Record the pair; False if it was already."""
@@ -112,6 +125,8 @@ class Roster:
         pairs = {(key, mentor) for key, mentors in self.excluded.items() for mentor in mentors}
         mirrored = {(x, m) for m, keys in self.excluded_by_mentor.items() for x in keys}
         assert pairs == mirrored
-        held = {key for keys in self.seekers.values() for key in keys}
-        assert held == self.goals.keys()
+        held = [key for keys in self.others.values() for key in keys]
+        assert len(held) == len(set(held))
+        assert set(held) == {key for key in self.goals if key != mentee_of(key)}
+        assert all(mentee_of(key) == m for m, keys in self.others.items() for key in keys)
         assert all(seeker_key(g.mentee_id, g.goal_id) == k for k, g in self.goals.items())

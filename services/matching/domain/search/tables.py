@@ -54,7 +54,10 @@ def background_pairs(background: dict[str, str]) -> list[str]:
 
 
 class Slots:
-    """user id -> slot, reusing freed slots; growing doubles every column."""
+    """user id -> slot, reusing freed slots; growing adds a quarter to every column.
+
+    There is a row per goal: doubling would leave up to half of every column unused (and
+    written: padding fills it), a quarter at most costs a few more copies while they grow."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
@@ -79,7 +82,7 @@ class Slots:
         self.slot_of[user_id] = slot
         grow = slot >= self.capacity
         if grow:
-            self.capacity *= 2
+            self.capacity += max(256, self.capacity // 4)
         return slot, grow
 
     def release(self, user_id: str) -> int | None:
@@ -300,12 +303,12 @@ class MenteeTable:
         self.packed = packed_rows.packed_rows(capacity)  # the columns a mentor's search reads
 
     def _grow(self) -> None:
+        """Every column, one at a time: each old one is freed before the next is copied."""
         cap = self.slots.capacity
-        for name, value in list(vars(self).items()):
-            if name == "packed":
-                self.packed = packed_rows.packed_rows(cap, value)
-            elif isinstance(value, np.ndarray):
-                setattr(self, name, _grow_first(value, cap))
+        self.packed = packed_rows.packed_rows(cap, self.packed)
+        names = [n for n, v in vars(self).items() if isinstance(v, np.ndarray) and n != "packed"]
+        for name in names:
+            setattr(self, name, _grow_first(getattr(self, name), cap))
 
     def slot(self, user_id: str) -> int:
         slot, grow = self.slots.take(user_id)
