@@ -55,6 +55,7 @@ def goal_from_json(text: str) -> Goal:
     for name in ("industries", "functions", "styles"):
         raw[name] = shared_names(raw[name])
     raw["mentee_id"] = sys.intern(raw["mentee_id"])
+    raw["goal_id"] = sys.intern(raw["goal_id"])  # most goals are `default`: one string
     raw["background_preference"] = sys.intern(raw["background_preference"])
     raw["weights"] = shared_weights(raw["weights"])
     if "musts" in raw:  # goals stored before musts have none

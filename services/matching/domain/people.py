@@ -173,7 +173,7 @@ def goal_from_payload(goal: GoalSetPayload) -> Goal:
     return Goal(
         mentee_id=sys.intern(goal.mentee_id),
         version=goal.version,
-        goal_id=goal.goal_id,
+        goal_id=sys.intern(goal.goal_id),
         skills=interned_names(dict.fromkeys(goal.target_skills)),
         industries=shared_names(sorted(set(goal.target_industries))),
         functions=shared_names(sorted(set(goal.target_functions))),

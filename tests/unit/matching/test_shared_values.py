@@ -61,3 +61,11 @@ def test_people_share_their_names_and_background() -> None:
 def test_goal_skills_are_interned_names_in_the_goals_order() -> None:
     restored = goal_from_json(goal_to_json(goal("a", (1.0,) * 8)))
     assert restored.skills == ("python",)
+
+
+def test_goals_read_back_share_their_goal_id() -> None:
+    weights = (1.0,) * 8
+    first = goal_from_json(goal_to_json(replace(goal("a", weights), goal_id="default")))
+    second = goal_from_json(goal_to_json(replace(goal("b", weights), goal_id="default")))
+    assert first.goal_id == "default"
+    assert first.goal_id is second.goal_id
