@@ -184,9 +184,10 @@ def goal_from_payload(goal: GoalSetPayload) -> Goal:
     )
 
 
-# A few recent ones only: a search or a restore may ask for one mentee's several times in a
-# row, while a cache of every mentee and goal would hold an entry per goal for good.
-@functools.lru_cache(maxsize=1 << 14)
+# Room for every mentor of a large tenant and the goals seen lately (a search or a restore
+# asks for one goal's several times in a row, and the musts' alternatives for every mentor's),
+# not for every goal: that would hold an entry per goal for good.
+@functools.lru_cache(maxsize=1 << 17)
 def tiebreak(user_id: str) -> int:
     """A stable pseudo-random order for equal scores: deterministic, and spreads exposure."""
     return int.from_bytes(hashlib.blake2b(user_id.encode(), digest_size=7).digest(), "big")
