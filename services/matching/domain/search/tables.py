@@ -54,10 +54,8 @@ def background_pairs(background: dict[str, str]) -> list[str]:
 
 
 class Slots:
-    """user id -> slot, reusing freed slots; growing adds a quarter to every column.
-
-    There is a row per goal: doubling would leave up to half of every column unused (and
-    written: padding fills it), a quarter at most costs a few more copies while they grow."""
+    """user id -> slot, reusing freed slots; growing adds a quarter to every column (a row
+    per goal: doubling would leave up to half of each unused, and written by the padding)."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
