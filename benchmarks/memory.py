@@ -7,6 +7,7 @@ as in `benchmarks/cpu.py`; the peak is the largest sum seen at one sample.
 from __future__ import annotations
 
 import contextlib
+import resource
 import threading
 from collections.abc import Mapping
 
@@ -49,3 +50,25 @@ class PeakRss:
 
     def mb(self) -> dict[str, float]:
         return {name: rss / 2**20 for name, rss in sorted(self._peak.items())}
+
+
+def own_peak_mb() -> float:
+    """This process's own peak resident memory. Linux's `ru_maxrss` of a process started with
+    fork and exec also counts the parent's resident memory at the fork, so a child of a large
+    benchmark would report the benchmark's size; `VmHWM` is the process's own."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak() -> bool:
+    """Start this process's peak again from its current resident memory (Linux 4.0 and later:
+    /proc/self/clear_refs), after work that is the benchmark's own and not the system's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import asyncpg
 
 import services.matching
 from benchmarks.measure import partition_of
+from benchmarks.memory import own_peak_mb
 from services.matching.adapters.state_loader import load_engines
 from services.matching.adapters.stored_people import goal_to_json, person_to_json
 from services.matching.adapters.warm_up import compile_kernels
@@ -155,7 +155,7 @@ async def _load(url: str, schema: str, partitions: int) -> dict[str, object]:
     return {
         "recovery_s": round(seconds, 2),
         "compile_before_s": round(compile_s, 2),
-        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "rss_mb": round(own_peak_mb()),
         "mentees": len(engine.search.mentees.slots.slot_of),
         "digest": rankings_digest(engine),
     }
