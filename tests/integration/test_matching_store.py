@@ -71,7 +71,7 @@ async def test_the_lifecycle_migration_keeps_seats_taken_and_accepts_as_they_wer
         await apply_migrations(pool, "matching", MIGRATIONS)
         async with PostgresUnitOfWork(pool, "t.").transaction() as tx:
             assert await tx.stored_person(TENANT, "m1") == replace(before, seats_taken=2)
-            assert await tx.declined_mentors(TENANT, "x1") == ["m9"]
+            assert (await tx.mentee_blocks(TENANT, "x1")).declined == ["m9"]
     finally:
         await pool.close()
 

@@ -20,8 +20,10 @@ from services.matching.domain.relationships import Relationship, State
 from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
+    MenteeBlocks,
     StateLoader,
     StoredProposal,
+    StoredVersion,
     UnitOfWork,
 )
 from tests.unit.builders import goal, mentee, mentor
@@ -83,8 +85,12 @@ class MatchingStoreContract:
         async with uow.transaction() as tx:
             assert await tx.person_version(TENANT, "m1") is None
             await tx.save_person(TENANT, person, 1)
+        seeker = person_from_profile(mentee("x1", version=2))
         async with uow.transaction() as tx:
-            assert await tx.person_version(TENANT, "m1") == 3
+            await tx.save_person(TENANT, seeker, 0)
+        async with uow.transaction() as tx:
+            assert await tx.person_version(TENANT, "m1") == StoredVersion(3, is_mentor=True)
+            assert await tx.person_version(TENANT, "x1") == StoredVersion(2, is_mentor=False)
             assert await tx.stored_person(TENANT, "m1") == person
             assert await tx.person_version(OTHER, "m1") is None
             assert await tx.stored_person(OTHER, "m1") is None
@@ -153,8 +159,8 @@ class MatchingStoreContract:
                 1: [sk("x3")],
                 2: [],
             }
-            assert await tx.declined_mentors(TENANT, "x1") == ["m1", "m2"]
-            assert await tx.declined_mentors(OTHER, "x1") == []
+            assert (await tx.mentee_blocks(TENANT, "x1")).declined == ["m1", "m2"]
+            assert await tx.mentee_blocks(OTHER, "x1") == MenteeBlocks([], [])
 
     async def test_relationships_keep_their_newest_version_and_exclude_by_the_rule(
         self, uow: UnitOfWork
@@ -165,6 +171,7 @@ class MatchingStoreContract:
             await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x3")), 0)
             await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x3", 2, goal_id="g2")), 0)
             assert await tx.save_relationship_if_newer(TENANT, asked, 0)
+            await tx.save_pair(TENANT, "x1", "m9", 0, "declined")  # read with the relationships
             assert await tx.save_relationship_if_newer(
                 TENANT, replace(asked, state="declined", version=3), 0
             )
@@ -178,10 +185,10 @@ class MatchingStoreContract:
                 TENANT, relationship("x3", "m1", "active", 2), 1
             )
         async with uow.transaction() as tx:
-            assert await tx.relationships_of(TENANT, "x1") == [
-                replace(asked, state="declined", version=3)
-            ]
-            assert await tx.relationships_of(OTHER, "x1") == []
+            assert await tx.mentee_blocks(TENANT, "x1") == MenteeBlocks(
+                ["m9"], [replace(asked, state="declined", version=3)]
+            )
+            assert await tx.mentee_blocks(OTHER, "x1") == MenteeBlocks([], [])
             # x1: declined for its open goal g1; x2: ended for g0, and x2 has no open goal
             assert await excluded(tx, TENANT, "m1", 0) == [sk("x1")]
             # active: out of every open goal of the mentee's
@@ -219,11 +226,14 @@ class MatchingStoreContract:
             assert await tx.stored_person(TENANT, "p") is None
             assert await excluded(tx, TENANT, "p", 0) == []
             assert await excluded(tx, TENANT, "m1", 0) == [sk("x1")]
-            assert await tx.relationships_of(TENANT, "p") == []
-            assert [r.mentor_id for r in await tx.relationships_of(TENANT, "x1")] == ["m1"]
+            assert (await tx.mentee_blocks(TENANT, "p")).relationships == []
+            blocks = await tx.mentee_blocks(TENANT, "x1")
+            assert [r.mentor_id for r in blocks.relationships] == ["m1"]
             assert await tx.current_proposals(TENANT, ["p"]) == {}
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("p")), 0)
-            assert await tx.person_version(OTHER, "p") == 1  # the other tenant's person stays
+            assert await tx.person_version(OTHER, "p") == StoredVersion(
+                1, True
+            )  # the other tenant's person stays
 
     async def test_a_failed_transaction_leaves_nothing(self, uow: UnitOfWork) -> None:
         delivered = uuid.uuid4()

@@ -14,9 +14,11 @@ from services.matching.domain.relationships import Relationship, excludes
 from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
+    MenteeBlocks,
     PairState,
     StoredList,
     StoredProposal,
+    StoredVersion,
 )
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
@@ -31,6 +33,15 @@ CONSUMER = "matching"
 MENTEE_RELATIONSHIPS = (
     "SELECT request_id, mentee_id, mentor_id, goal_id, state, version, never_again"
     " FROM relationships WHERE tenant_id = $1 AND mentee_id = $2 ORDER BY request_id"
+)
+# A new goal's blocks in one round trip: the mentee's pairs (request_id NULL), then its
+# relationships, each with the columns `relationship` reads.
+MENTEE_BLOCKS = (
+    "SELECT NULL::uuid AS request_id, mentor_id, NULL::text AS goal_id, NULL::text AS state,"
+    " NULL::int AS version, NULL::bool AS never_again, mentee_id"
+    " FROM pairs WHERE tenant_id = $1 AND mentee_id = $2"
+    " UNION ALL SELECT request_id, mentor_id, goal_id, state, version, never_again, mentee_id"
+    " FROM relationships WHERE tenant_id = $1 AND mentee_id = $2"
 )
 # One row per relationship and open goal of its mentee: the rule is per goal.
 MENTOR_RELATIONSHIPS = (
@@ -86,13 +97,14 @@ class PostgresMatchingTransaction:
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
         return await first_deliveries(self._conn, CONSUMER, event_ids)
 
-    async def person_version(self, tenant_id: str, user_id: str) -> int | None:
-        version: int | None = await self._conn.fetchval(
-            "SELECT version FROM people WHERE tenant_id = $1 AND user_id = $2 FOR UPDATE",
+    async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
+        row = await self._conn.fetchrow(
+            "SELECT version, is_mentor FROM people WHERE tenant_id = $1 AND user_id = $2"
+            " FOR UPDATE",
             tenant_id,
             user_id,
         )
-        return version
+        return StoredVersion(row["version"], row["is_mentor"]) if row else None
 
     async def stored_person(self, tenant_id: str, user_id: str) -> Person | None:
         raw = await self._conn.fetchval(
@@ -175,13 +187,13 @@ class PostgresMatchingTransaction:
             state,
         )
 
-    async def declined_mentors(self, tenant_id: str, mentee_id: str) -> list[str]:
-        rows = await self._conn.fetch(
-            "SELECT mentor_id FROM pairs WHERE tenant_id = $1 AND mentee_id = $2 ORDER BY 1",
-            tenant_id,
-            mentee_id,
+    async def mentee_blocks(self, tenant_id: str, mentee_id: str) -> MenteeBlocks:
+        rows = await self._conn.fetch(MENTEE_BLOCKS, tenant_id, mentee_id)
+        declined = sorted(r["mentor_id"] for r in rows if r["request_id"] is None)
+        stored = [r for r in rows if r["request_id"] is not None]
+        return MenteeBlocks(
+            declined, [relationship(r) for r in sorted(stored, key=lambda r: r["request_id"])]
         )
-        return [r["mentor_id"] for r in rows]
 
     async def excluded_seekers(
         self, tenant_id: str, mentor_id: str, partitions: Sequence[int]
@@ -219,10 +231,6 @@ class PostgresMatchingTransaction:
             r.never_again,
         )
         return stored is not None
-
-    async def relationships_of(self, tenant_id: str, mentee_id: str) -> list[Relationship]:
-        rows = await self._conn.fetch(MENTEE_RELATIONSHIPS, tenant_id, mentee_id)
-        return [relationship(r) for r in rows]
 
     async def save_lists(self, lists: Sequence[StoredList]) -> None:
         emptied = [(t, m, p) for t, m, p, entries, cut in lists if not entries and not cut]

@@ -315,12 +315,11 @@ async def record_profile(
 ) -> Told | None:
     person = person_from_profile(event.payload)
     known = await tx.person_version(event.tenant_id, person.user_id)
-    if known is not None and known >= person.version:
+    if known is not None and known.version >= person.version:
         return None  # an older or repeated update never overwrites a newer one
-    previous = await tx.stored_person(event.tenant_id, person.user_id)
     await tx.save_person(event.tenant_id, person, partition)
     engine.put_mentee(person, partition)
-    if person.is_mentor or (previous is not None and previous.is_mentor):
+    if person.is_mentor or (known is not None and known.is_mentor):
         await fan_out(tx, matching.config.partitions, event, person.user_id, "profile")
     return PROFILE_CHANGED
 

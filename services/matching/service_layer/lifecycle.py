@@ -129,10 +129,9 @@ async def apply_blocks(
     goal_ids = [goal_id] if goal_id is not None else engine.roster.goal_ids(mentee_id)
     if not goal_ids:
         return
-    declined = await tx.declined_mentors(tenant_id, mentee_id)
-    relationships = await tx.relationships_of(tenant_id, mentee_id)
+    stored = await tx.mentee_blocks(tenant_id, mentee_id)
     for goal in goal_ids:
-        found = blocks(goal, declined, relationships)
+        found = blocks(goal, stored.declined, stored.relationships)
         key = seeker_key(mentee_id, goal)
         engine.set_blocks(key, partition, found.excluded, found.paused)
 

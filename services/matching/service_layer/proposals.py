@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.matching.domain import criteria
 from services.matching.domain.engine import TenantEngine
@@ -26,12 +26,9 @@ from services.matching.service_layer.unit_of_work import (
     StoredProposal,
 )
 from shared.contracts.matches import (
-    CriterionReason,
     MatchProposed,
-    MatchProposedPayload,
     MustAlternative,
     ProposalCause,
-    ProposedMentor,
     UnmetMust,
 )
 from shared.contracts.topics import PROPOSALS
@@ -69,30 +66,34 @@ def is_awaited(current: CurrentProposal | None, by_mentee: bool) -> bool:
     return by_mentee or current is None or not current.mentor_ids
 
 
-def reasons(engine: TenantEngine, key: str, mentor_id: str) -> list[CriterionReason]:
+def reasons(engine: TenantEngine, key: str, mentor_id: str) -> list[dict[str, Any]]:
+    """A CriterionReason's fields per criterion (validated with the whole event)."""
     score, goal, mentee, mentor = explain(engine, key, mentor_id)
     return [
-        CriterionReason(criterion=name, contribution=round(part, 4), explanation=sentence)
+        {"criterion": name, "contribution": round(part, 4), "explanation": sentence}
         for name, part, sentence in criteria.reasons(goal, mentee, mentor, score)
     ]
 
 
 def proposed_mentors(
     engine: TenantEngine, shown: tuple[Ranked, ...], key: str
-) -> list[ProposedMentor]:
+) -> list[dict[str, Any]]:
+    """A ProposedMentor's fields per mentor shown. As plain values, so that the event is
+    validated in one `model_validate` call: building each reason's and mentor's model on its
+    own cost more than the validation (a proposal holds dozens)."""
     found = []
     for rank, ranked in enumerate(shown, start=1):
         mentor = engine.mentor(ranked.mentor_id)
         assert mentor is not None
         found.append(
-            ProposedMentor(
-                mentor_id=ranked.mentor_id,
-                display_name=mentor.display_name,
-                headline=mentor.headline,
-                rank=rank,
-                score=round(ranked.score, 4),
-                reasons=reasons(engine, key, ranked.mentor_id),
-            )
+            {
+                "mentor_id": ranked.mentor_id,
+                "display_name": mentor.display_name,
+                "headline": mentor.headline,
+                "rank": rank,
+                "score": round(ranked.score, 4),
+                "reasons": reasons(engine, key, ranked.mentor_id),
+            }
         )
     return found
 
@@ -127,7 +128,7 @@ async def propose(
         current = currents.get(split_seeker(key))
         awaited = is_awaited(current, cause.told is not None)
         said = cause_of(current, cause.told)
-        event = _event(tenant_id, next_one, cause.correlation_id, awaited, said)
+        event = _event(engine, key, tenant_id, next_one, cause.correlation_id, awaited, said)
         with continued_trace(cause.trace_headers, cause.tracer, "matching propose"):
             await tx.publish(PROPOSALS, event)
 
@@ -145,9 +146,12 @@ class Cause:
 
 @dataclass(frozen=True)
 class NextProposal:
+    """What is stored; the mentors' reasons and unmet musts are composed only for a proposal
+    that is published (a quiet or paused one is stored only)."""
+
     stored: StoredProposal
-    mentors: list[ProposedMentor]
-    unmet_musts: list[UnmetMust]
+    shown: tuple[Ranked, ...]
+    ranked: bool  # the goal is open and ranked (its unmet musts say why nobody is shown)
 
 
 def _next_proposal(
@@ -175,8 +179,7 @@ def _next_proposal(
     stored = StoredProposal(
         mentee_id, engine.roster.partition_of[mentee_id], proposal, uuid.uuid4()
     )
-    unmet = told_musts(engine, key) if ranked and not mentor_ids else []
-    return NextProposal(stored, proposed_mentors(engine, shown, key), unmet)
+    return NextProposal(stored, shown, ranked)
 
 
 def told_musts(engine: TenantEngine, key: str) -> list[UnmetMust]:
@@ -203,23 +206,32 @@ def _alternative(engine: TenantEngine, mentor_id: str) -> MustAlternative:
 
 
 def _event(
+    engine: TenantEngine,
+    key: str,
     tenant_id: str,
     made: NextProposal,
     correlation_id: str | None,
     awaited: bool,
     cause: ProposalCause,
 ) -> MatchProposed:
-    stored, mentors = made.stored, made.mentors
-    payload = MatchProposedPayload(
-        mentee_id=stored.mentee_id,
-        goal_id=stored.proposal.goal_id,
-        proposal_id=stored.proposal_id,
-        ranking_version=stored.proposal.ranking_version,
-        mentors=mentors,
-        awaited=awaited,
-        cause=cause,
-        unmet_musts=made.unmet_musts,
-    )
-    return MatchProposed(
-        tenant_id=tenant_id, key=stored.mentee_id, payload=payload, correlation_id=correlation_id
+    stored = made.stored
+    mentors = proposed_mentors(engine, made.shown, key)
+    unmet = told_musts(engine, key) if made.ranked and not made.shown else []
+    payload = {
+        "mentee_id": stored.mentee_id,
+        "goal_id": stored.proposal.goal_id,
+        "proposal_id": stored.proposal_id,
+        "ranking_version": stored.proposal.ranking_version,
+        "mentors": mentors,
+        "awaited": awaited,
+        "cause": cause,
+        "unmet_musts": unmet,
+    }
+    return MatchProposed.model_validate(
+        {
+            "tenant_id": tenant_id,
+            "key": stored.mentee_id,
+            "payload": payload,
+            "correlation_id": correlation_id,
+        }
     )

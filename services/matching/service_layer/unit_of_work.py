@@ -22,6 +22,18 @@ StoredList = tuple[str, str, int, list[tuple[str, float]], bool]
 
 
 @dataclass(frozen=True)
+class StoredVersion:
+    version: int
+    is_mentor: bool
+
+
+@dataclass(frozen=True)
+class MenteeBlocks:
+    declined: list[str]  # mentor ids, sorted
+    relationships: list[Relationship]  # by request id
+
+
+@dataclass(frozen=True)
 class CurrentProposal:
     ranking_version: int
     goal_id: str
@@ -49,8 +61,9 @@ class MatchingTransaction(Protocol):
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
         """Record the ids as handled; the ones not seen before (to apply once each)."""
 
-    async def person_version(self, tenant_id: str, user_id: str) -> int | None:
-        """The stored profile version, locking the row until commit."""
+    async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
+        """The stored profile's version and whether it is a mentor's, locking the row until
+        commit: what a profile update needs, in one read and without the stored features."""
 
     async def stored_person(self, tenant_id: str, user_id: str) -> Person | None: ...
 
@@ -75,8 +88,9 @@ class MatchingTransaction(Protocol):
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None: ...
 
-    async def declined_mentors(self, tenant_id: str, mentee_id: str) -> list[str]:
-        """The mentors of the mentee's stored pairs (declined, or accepted in old records)."""
+    async def mentee_blocks(self, tenant_id: str, mentee_id: str) -> MenteeBlocks:
+        """The mentors of the mentee's stored pairs (declined, or accepted in old records) and
+        the mentee's stored relationships, any state: one read for a new goal's blocks."""
         ...
 
     async def excluded_seekers(
@@ -92,10 +106,6 @@ class MatchingTransaction(Protocol):
     ) -> bool:
         """Store the relationship's state unless a version as new or newer is stored; True if
         stored."""
-        ...
-
-    async def relationships_of(self, tenant_id: str, mentee_id: str) -> list[Relationship]:
-        """The mentee's stored relationships, any state."""
         ...
 
     async def save_lists(self, lists: Sequence[StoredList]) -> None:

@@ -14,9 +14,11 @@ from services.matching.domain.relationships import Relationship, excludes
 from services.matching.domain.seekers import seeker_key
 from services.matching.service_layer.unit_of_work import (
     CurrentProposal,
+    MenteeBlocks,
     PairState,
     StoredList,
     StoredProposal,
+    StoredVersion,
 )
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.topics import TopicSpec
@@ -65,9 +67,9 @@ class FakeMatchingTransaction:
         self.s.processed |= fresh
         return fresh
 
-    async def person_version(self, tenant_id: str, user_id: str) -> int | None:
+    async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
         found = self.s.people.get((tenant_id, user_id))
-        return found[0].version if found else None
+        return StoredVersion(found[0].version, found[0].is_mentor) if found else None
 
     async def stored_person(self, tenant_id: str, user_id: str) -> Person | None:
         found = self.s.people.get((tenant_id, user_id))
@@ -124,8 +126,9 @@ class FakeMatchingTransaction:
     ) -> None:
         self.s.pairs[tenant_id, mentee_id, mentor_id] = (partition, state)
 
-    async def declined_mentors(self, tenant_id: str, mentee_id: str) -> list[str]:
-        return sorted(k[2] for k in self.s.pairs if k[:2] == (tenant_id, mentee_id))
+    async def mentee_blocks(self, tenant_id: str, mentee_id: str) -> MenteeBlocks:
+        declined = sorted(k[2] for k in self.s.pairs if k[:2] == (tenant_id, mentee_id))
+        return MenteeBlocks(declined, self._relationships_of(tenant_id, mentee_id))
 
     def _open_goals(self, tenant_id: str, mentee_id: str) -> list[str]:
         return [
@@ -162,7 +165,7 @@ class FakeMatchingTransaction:
         self.s.relationships[tenant_id, relationship.request_id] = (relationship, partition)
         return True
 
-    async def relationships_of(self, tenant_id: str, mentee_id: str) -> list[Relationship]:
+    def _relationships_of(self, tenant_id: str, mentee_id: str) -> list[Relationship]:
         return sorted(
             (
                 r

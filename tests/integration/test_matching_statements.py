@@ -1,0 +1,74 @@
+"""What a newcomer costs matching's PostgreSQL: the statements a poll runs per mentee who joins
+with a profile and a goal (issue 29, the service's cost per goal)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from services.matching import bootstrap
+from services.matching.adapters.postgres import PostgresUnitOfWork
+from services.matching.adapters.state_loader import PostgresStateLoader
+from services.matching.domain.constraints import EngineConfig
+from services.matching.service_layer.handlers import Delivery, Matching, handle_batch
+from shared.contracts.envelope import EventEnvelope
+from shared.db.migrations import apply_migrations
+from tests.unit.builders import goal, goal_set, mentee, mentor, profile_updated
+
+MIGRATIONS = Path(bootstrap.__file__).parent / "migrations"
+CONFIG = EngineConfig(top_k=3, partitions=2)
+
+
+@pytest.fixture
+async def counted(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
+    """A pool of the matching schema, and every statement its connections ran."""
+    statements: list[str] = []
+
+    async def init(conn: asyncpg.Connection[Any]) -> None:
+        conn.add_query_logger(lambda record: statements.append(record.query))
+
+    pool = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=2, init=init, server_settings={"search_path": "matching"}
+    )
+    assert pool is not None
+    await apply_migrations(pool, "matching", MIGRATIONS)
+    try:
+        yield pool, statements
+    finally:
+        await pool.close()
+
+
+def newcomers(tenant: str, first: int, count: int) -> list[EventEnvelope]:
+    """Each mentee's profile, then their first goal."""
+    events: list[EventEnvelope] = []
+    for n in range(first, first + count):
+        events.append(profile_updated(mentee(f"x{n}"), tenant_id=tenant))
+        events.append(goal_set(goal(f"x{n}"), tenant_id=tenant))
+    return events
+
+
+async def test_a_newcomer_costs_four_statements(counted: tuple[asyncpg.Pool, list[str]]) -> None:
+    """A profile update reads the stored version (and whether it was a mentor's) in one
+    statement and writes once; a first goal is written, and the mentee's pairs and
+    relationships read in one statement. The old handlers read the stored profile again, and
+    the pairs and the relationships apart: six."""
+    pool, statements = counted
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    live = Matching(PostgresUnitOfWork(pool, "t."), PostgresStateLoader(pool), CONFIG)
+    await live.take_partitions({0, 1})
+    seed = [profile_updated(mentor(f"m{n}"), tenant_id=tenant) for n in range(3)]
+    await handle_batch([Delivery(event, 0) for event in seed], live)
+    per_poll = []
+    for first, count in ((0, 1), (10, 5)):
+        statements.clear()
+        poll = newcomers(tenant, first, count)
+        await handle_batch([Delivery(event, 0) for event in poll], live)
+        per_poll.append(len(statements))
+    assert (per_poll[1] - per_poll[0]) / 4 == 4, per_poll
+    proposals = await pool.fetchval("SELECT count(*) FROM proposals WHERE tenant_id = $1", tenant)
+    assert proposals == 6  # every newcomer's goal was ranked and proposed
