@@ -76,12 +76,12 @@ class KafkaSettings(BaseSettings):
         "there); shorter only makes idle consumers ask more often, which costs the broker CPU.",
     )
     batch_poll_ms: int = Field(
-        default=10,
+        default=1000,
         ge=1,
-        description="A batch subscriber's wait for records in one poll. FastStream 0.7.8 sleeps "
-        "as long again after a poll that found nothing, so this bounds the delay a first "
-        "record after a quiet spell sees (FastStream's default, 200 ms, was that delay). It "
-        "sends no request: the fetches run in the background either way.",
+        description="A batch subscriber's longest wait for records in one poll; it returns as "
+        "soon as a fetch brings some (shared/kafka/batch_poll.py: without FastStream 0.7.8's "
+        "sleep after an empty poll), so this delays no record: it is how often an idle "
+        "subscriber wakes. It sends no request: the fetches run in the background either way.",
     )
     fetch_min_bytes: int = Field(
         default=1,

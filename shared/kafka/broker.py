@@ -10,6 +10,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
+from shared.kafka.batch_poll import poll_without_sleeping
 from shared.kafka.connection import ssl_context
 from shared.settings import KafkaSettings
 
@@ -38,6 +39,7 @@ def build_broker(
     graceful_timeout: float = 15.0,
 ) -> KafkaBroker:
     acks: Any = "all" if settings.acks == "all" else int(settings.acks)
+    poll_without_sleeping()
     return KafkaBroker(
         settings.servers(),
         client_id=client_id,

@@ -23,8 +23,8 @@ def test_producers_linger_as_the_settings_say() -> None:
 
 def test_defaults_answer_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """A fetch returns with the first byte; a producer holds a request a few milliseconds; a
-    batch subscriber's empty-poll wait (and FastStream's sleep after it) is not its 200 ms
-    default."""
+    batch subscriber's poll returns with the first records, so its wait can be long (an idle
+    one wakes about once a second: tests/integration/test_batch_poll.py)."""
     for name in (
         "KAFKA_LINGER_MS",
         "KAFKA_FETCH_MAX_WAIT_MS",
@@ -34,7 +34,7 @@ def test_defaults_answer_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     options = subscriber_options("group")
     assert (options["fetch_max_wait_ms"], options["fetch_min_bytes"]) == (500, 1)
-    assert options["batch_timeout_ms"] <= 20
+    assert options["batch_timeout_ms"] >= 500
     assert producer_kwargs(KafkaSettings())["linger_ms"] <= 5
 
 
