@@ -14,6 +14,7 @@ import numpy as np
 from services.matching.domain.constraints import free_seats
 from services.matching.domain.engine import Changes, TenantEngine
 from services.matching.domain.people import Goal, Person
+from services.matching.domain.search.index import SearchCount
 from tests.support import population
 
 Progress = Callable[[str], None]
@@ -48,6 +49,15 @@ class Tally:
     notices: int = 0
     lists: int = 0  # mentor lists written
     rankings: int = 0  # rankings changed
+    searching: int = 0  # events that searched a mentor's candidates (SearchIndex.mentor_searches)
+    searches: int = 0
+    candidates: int = 0  # candidates those searches read
+
+    def searched(self, before: SearchCount, after: SearchCount) -> None:
+        """The mentor searches of one event (a goal's old version may leave a list spent)."""
+        self.searching += after.searches > before.searches
+        self.searches += after.searches - before.searches
+        self.candidates += after.candidates - before.candidates
 
     def add(self, changes: Changes, partitions: int) -> None:
         self.add_polls([changes], partitions)
@@ -64,15 +74,20 @@ class Tally:
         each = max(1, self.events)
         return (
             f"{self.notices / each:.1f} notices, {self.lists / each:.1f} lists written,"
-            f" {self.rankings / each:.1f} rankings changed per event"
+            f" {self.rankings / each:.1f} rankings changed per event;"
+            f" {self.searching / each:.1%} of events searched a mentor,"
+            f" {self.searches / max(1, self.searching):.1f} searches each,"
+            f" {self.candidates / max(1, self.searches):.0f} candidates read per search"
         )
 
 
 def set_goal(engine: TenantEngine, goal: Goal, tally: Tally | None = None) -> None:
+    before = dataclasses.replace(engine.search.mentor_searches)
     engine.put_goal(goal, partition_of(goal.mentee_id, engine.config.partitions))
     changes = engine.drain()
     if tally is not None:
         tally.add(changes, engine.config.partitions)
+        tally.searched(before, engine.search.mentor_searches)
 
 
 def update_mentor(engine: TenantEngine, mentor: Person, tally: Tally | None = None) -> None:
@@ -81,6 +96,7 @@ def update_mentor(engine: TenantEngine, mentor: Person, tally: Tally | None = No
     PostgreSQL reads of the stored mentor, its exclusions and its lists elsewhere, and
     without Kafka)."""
     partitions = engine.config.partitions
+    before = dataclasses.replace(engine.search.mentor_searches)
     engine.put_mentee(mentor, partition_of(mentor.user_id, partitions))
     polls = [engine.drain()]
     for partition in range(partitions):
@@ -91,6 +107,7 @@ def update_mentor(engine: TenantEngine, mentor: Person, tally: Tally | None = No
         polls.append(engine.drain())
     if tally is not None:
         tally.add_polls(polls, partitions)
+        tally.searched(before, engine.search.mentor_searches)
 
 
 def add_mentee(engine: TenantEngine, mentee: Person, *goals: Goal) -> None:

@@ -71,6 +71,31 @@ def test_split_searches_find_the_best_mentees_of_one_unpruned_pass(
     assert compared > 30
 
 
+def test_a_search_of_one_partition_finds_that_partition_of_the_whole_search(
+    engine: TenantEngine,
+) -> None:
+    """A list left spent is searched alone: its search reads only its partition's candidates
+    and finds what the search of every partition finds there."""
+    compared = 0
+    for index in range(30):
+        mentor = engine.mentor(f"mentor-{index:02d}")
+        assert mentor is not None
+        for length in (1, 3):
+            whole = engine.search.best_mentees(mentor, dict.fromkeys(range(PARTITIONS), length), ())
+            for p in range(PARTITIONS):
+                alone = engine.search.best_mentees(mentor, {p: length}, ())
+                if p not in whole:
+                    assert alone == {}
+                    continue
+                partition = engine.search.mentees.partition[alone[p].slots]
+                assert (partition == p).all()
+                assert best(alone[p], length) == best(whole[p], length)
+                exact_to = length + 1
+                assert min(alone[p].eligible, exact_to) == min(whole[p].eligible, exact_to)
+                compared += whole[p].slots.size > 0
+    assert compared > 30
+
+
 @pytest.mark.parametrize("threads", [1, 2, 5])
 @pytest.mark.parametrize("closed_share", [0.0, 0.5, 1.0])
 def test_split_goal_searches_find_every_mentor_reaching_its_floor(

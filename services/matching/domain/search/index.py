@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,6 +47,18 @@ from services.matching.domain.search.tables import (
 PoolEntry = tuple[float, int, str]  # (-score, the mentor's tiebreak, mentor id): best first
 
 
+@dataclass
+class SearchCount:
+    """Mentor searches run, and the candidates they read between them."""
+
+    searches: int = 0
+    candidates: int = 0
+
+    def add(self, candidates: int) -> None:
+        self.searches += 1
+        self.candidates += candidates
+
+
 class SearchIndex:
     """The tenant's mentors and ranked mentees (a profile and a goal each), by slot."""
 
@@ -58,6 +71,7 @@ class SearchIndex:
         self.musts = MustIndex()
         self.split = split  # a mentor's search: up to this many parts, of at least this many
         self.run = run
+        self.mentor_searches = SearchCount()  # what the mentors' searches read (a benchmark's)
 
     # ----------------------------------------------------------------- mentors
     def put_mentor(self, person: Person, is_open: bool) -> int:
@@ -153,12 +167,17 @@ class SearchIndex:
         return self.person_ids.id(person.manager_id) if person.manager_id else -9
 
     # ----------------------------------------------------------------- searches
-    def candidates(self, mentor: Person) -> Reach:
+    def candidates(self, mentor: Person, partitions: Iterable[int] | None = None) -> Reach:
         """The mentees whose goal may name one of the mentor's skills, each with at least its
-        goal's level sum in them."""
+        goal's level sum in them; only those of `partitions`, when given."""
         skills = self.mentees.vocab["skills"]
         levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
-        return self.postings.reach(levels, self.mentees)
+        wanted = None
+        if partitions is not None:
+            chosen = list(partitions)
+            wanted = np.zeros(max(chosen, default=0) + 1, np.bool_)
+            wanted[chosen] = True
+        return self.postings.reach(levels, self.mentees, wanted)
 
     def best_mentees(
         self, mentor: Person, lengths: dict[int, int], excluded: Iterable[str]
@@ -168,7 +187,9 @@ class SearchIndex:
         slot = self.mentors.slots.slot_of[mentor.user_id]
         if not self.mentors.open[slot] or not any(lengths.values()):
             return {}
-        candidates = self.candidates(mentor)
+        # A search of some partitions' lists (a list left spent) reads only their candidates.
+        candidates = self.candidates(mentor, [p for p, length in lengths.items() if length])
+        self.mentor_searches.add(candidates[0].size)
         if candidates[0].size == 0:
             return {}
         slot_of = self.mentees.slots.slot_of

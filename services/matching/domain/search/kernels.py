@@ -29,6 +29,11 @@ from services.matching.domain.search.steps import (
     weighted_mean,
 )
 
+# How many candidates ahead a mentor's search reads a row: the rows lie scattered over the
+# table (a search of one partition reads about every sixth), and one read at a time waits on
+# memory for each.
+AHEAD = 12
+
 
 # ------------------------------------------------------------------ one mentor, many mentees
 @njit(cache=True, inline="always")
@@ -99,11 +104,14 @@ def best_mentees(
     best = np.full((parts, max(1, lengths.max())), -1.0)  # per partition: best totals so far
     filled = np.zeros(parts, np.int64)
     eligible = np.zeros(parts, np.int64)
-    slots = np.empty(candidates.size, np.int64)
+    slots = np.empty(candidates.size + 1, np.int64)  # the last cell: what the reads ahead read
     totals = np.empty(candidates.size, np.float64)
     count = 0
+    ahead, touched = candidates.size - AHEAD, 0
     for i in range(candidates.size):
         slot = candidates[i]
+        if i < ahead:  # the row of a candidate further on, so that its cache miss overlaps
+            touched ^= packed[candidates[i + AHEAD]].n_goal  # the work on this one
         r = packed[slot]
         p = r.partition
         if p >= parts or lengths[p] == 0 or r.n_goal <= 0:  # a stale posting of a goal with
@@ -170,6 +178,7 @@ def best_mentees(
             _keep_best(best[p], filled, p, length, score)
             if filled[p] == length and eligible[p] > length:
                 bars[row, p] = max(bars[row, p], best[p, length - 1])
+    slots[candidates.size] = touched  # kept, so that the compiler keeps the reads ahead
     return slots, totals, count, eligible
 
 
@@ -324,5 +333,21 @@ def summed_slots(sums: Any, ranked: Any, most: int) -> Any:
     for slot in range(ranked.size):  # branch-free: about half the slots are named, at random
         found[count], reach[count] = slot, sums[slot]
         count += (sums[slot] > 0) & ranked[slot]
+        sums[slot] = 0
+    return found[:count], reach[:count]
+
+
+@njit(cache=True)
+def summed_slots_in(sums: Any, ranked: Any, partition: Any, wanted: Any, most: int) -> Any:
+    """summed_slots, keeping only the slots of the partitions `wanted` says (a search of some
+    partitions' lists: the others' candidates are never read)."""
+    found = np.empty(most + 1, np.int64)
+    reach = np.empty(most + 1, np.int32)
+    count = 0
+    last = wanted.size - 1
+    for slot in range(ranked.size):
+        p = partition[slot]
+        found[count], reach[count] = slot, sums[slot]
+        count += (sums[slot] > 0) & ranked[slot] & (p <= last) & wanted[min(p, last)]
         sums[slot] = 0
     return found[:count], reach[:count]

@@ -69,11 +69,17 @@ class Postings:
             return False
         return bool((self._arrays[skill][: self._sizes[skill]] == slot).any())
 
-    def reach(self, levels: Sequence[tuple[int, int]], table: MenteeTable) -> Reach:
+    def reach(
+        self,
+        levels: Sequence[tuple[int, int]],
+        table: MenteeTable,
+        wanted: npt.NDArray[np.bool_] | None = None,
+    ) -> Reach:
         """Ranked mentee slots whose goal may name one of these (skill, level) pairs, ascending
         and distinct, each with at least its goal's level sum in them: the sum over the lists
         naming the slot, which a stale or repeated entry only raises. Summed list by list, so
-        that the lists are never copied."""
+        that the lists are never copied. `wanted`: per partition, whether its slots are kept
+        (None: all)."""
         if self._scratch.size < table.ranked.size:
             self._scratch = np.zeros(table.ranked.size, np.int32)
         named = 0
@@ -81,5 +87,9 @@ class Postings:
             if skill < len(self._arrays):
                 kernels.add_level(self._scratch, self._arrays[skill][: self._sizes[skill]], level)
                 named += self._sizes[skill]
-        found: Reach = kernels.summed_slots(self._scratch, table.ranked, named)
+        if wanted is None:
+            found: Reach = kernels.summed_slots(self._scratch, table.ranked, named)
+        else:
+            ranked, partition = table.ranked, table.partition
+            found = kernels.summed_slots_in(self._scratch, ranked, partition, wanted, named)
         return found
