@@ -106,6 +106,9 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
             how = "restored from the store" if self._matching.restores > restores else "state kept"
             seconds = time.perf_counter() - start
             log.info("matching owns partitions %s (%s in %.2f s)", sorted(partitions), how, seconds)
+        except asyncio.CancelledError:  # another assignment came: nothing half-restored is
+            self._matching.owned = self._matching.holding = frozenset()  # kept by the next take
+            raise
         except Exception:  # each tenant's engine is restored by its next event instead
             log.exception("taking partitions %s failed", sorted(partitions))
         finally:

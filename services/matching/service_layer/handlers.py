@@ -146,11 +146,7 @@ class Matching:
         self.engines = {}
         self.stale.clear()
         self.restores += 1
-        try:
-            self.engines = await self.loader.load(partitions, self.config) if partitions else {}
-        except asyncio.CancelledError:  # a rebalance moved on: hold nothing half-restored, so
-            self.owned = self.holding = frozenset()  # the next take restores, not keeps
-            raise
+        self.engines = await self.loader.load(partitions, self.config) if partitions else {}
         for engine in self.engines.values():
             engine.run_searches_with(self.run)
         keep_out_of_collections()

@@ -97,40 +97,6 @@ def test_dropping_several_partitions_in_one_pass_equals_restoring_the_rest() -> 
     asyncio.run(scenario())
 
 
-def test_a_restore_cut_short_by_a_rebalance_keeps_nothing_the_next_take_would_trust() -> None:
-    """A take cancelled in the middle of its restore (the group rebalanced again) leaves no
-    partition held: the next take of the same partitions restores them, instead of keeping
-    engines that were never filled."""
-
-    async def scenario() -> None:
-        cluster = await one_instance_owning_all(seed=11)
-        second = cluster.instances[1]
-        started, release = asyncio.Event(), asyncio.Event()
-        plain_load = cluster.loader.load
-
-        async def slow_load(*args: Any, **kwargs: Any) -> Any:
-            started.set()
-            await release.wait()
-            return await plain_load(*args, **kwargs)
-
-        cluster.loader.load = slow_load  # type: ignore[method-assign]
-        taking = asyncio.create_task(second.take_partitions({2, 3}))
-        await started.wait()
-        taking.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await taking
-        assert second.holding == second.owned == frozenset()
-        cluster.loader.load = plain_load  # type: ignore[method-assign]
-        restores = second.restores
-        await second.take_partitions({2, 3})
-        assert second.restores == restores + 1
-        assert second.engines[TENANT].ranking_ids() == (
-            (await cluster.loader.load({2, 3}, CONFIG))[TENANT].ranking_ids()
-        )
-
-    asyncio.run(scenario())
-
-
 def test_an_instance_keeps_the_state_of_partitions_that_stay_and_restores_none() -> None:
     async def scenario() -> None:
         cluster = await one_instance_owning_all(seed=5)

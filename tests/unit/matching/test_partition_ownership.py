@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from typing import cast
+from typing import Any, cast
 
 from aiokafka import TopicPartition
 
 from services.matching.entrypoints.consumers import PartitionOwnership
 from services.matching.service_layer.handlers import Matching
+from tests.unit.builders import TENANT
+from tests.unit.matching.test_handover import CONFIG, one_instance_owning_all
 
 
 class SlowTakes:
@@ -88,5 +90,37 @@ def test_a_take_that_ends_after_a_revocation_owns_nothing_until_the_next_assignm
         await settled(matching)
         assert matching.owned == ownership.assigned == frozenset()
         assert matching.holding == frozenset({0, 1})  # kept, for the next assignment to judge
+
+    asyncio.run(scenario())
+
+
+def test_a_restore_cut_short_by_another_assignment_is_not_kept_as_state() -> None:
+    """The new instance's take of {2, 3} is cancelled in the middle of its restore because the
+    group assigned {2} instead: the take of {2} restores it, rather than keeping engines that
+    were never filled."""
+
+    async def scenario() -> None:
+        cluster = await one_instance_owning_all(seed=11)
+        second = cluster.instances[1]
+        ownership = PartitionOwnership(second)
+        started, never = asyncio.Event(), asyncio.Event()
+        plain_load = cluster.loader.load
+
+        async def slow_load(*args: Any, **kwargs: Any) -> Any:
+            started.set()
+            await never.wait()
+            return await plain_load(*args, **kwargs)
+
+        cluster.loader.load = slow_load  # type: ignore[method-assign]
+        await ownership.on_partitions_assigned(tps(2, 3))
+        await started.wait()
+        cluster.loader.load = plain_load  # type: ignore[method-assign]
+        await ownership.on_partitions_revoked(tps(2, 3))
+        await ownership.on_partitions_assigned(tps(2))
+        async with second.turn:
+            assert second.owned == second.holding == ownership.assigned == frozenset({2})
+            restored = (await cluster.loader.load({2}, CONFIG))[TENANT]
+            assert TENANT in second.engines, "the half-restored state was kept"
+            assert second.engines[TENANT].ranking_ids() == restored.ranking_ids()
 
     asyncio.run(scenario())
