@@ -13,8 +13,15 @@ after it owns its partitions, then drains. From each event's processing time (it
   partition (the arrivals' own gaps included: at a low rate they are the larger part);
 - `recovery_s`: the loader restoring every partition of the same state in a fresh process (as
   `make bench-matching` times it);
+- `other_events_per_s_before` / `_after`: the events other than the goals processed per second
+  (exposure notices, mentor copies): two instances send each other notices one never sends
+  itself, work that grows when the second joins;
 - CPU seconds per process over the window (the SUT: both instances, Kafka and PostgreSQL; the
   generator apart), and the load average, which says whether the machine was quiet.
+
+Each goal's partition, send and processing time go to `goals.csv` in the run folder, beside
+the instances' logs. `--reuse-state` reads the state an earlier run of the same population
+saved (binary COPY files under .cache/bench-scale): the build takes minutes at 1/10 here.
 """
 
 from __future__ import annotations
@@ -334,6 +341,21 @@ def write_timeline(run: Run, path: Path) -> None:
     say(f"timeline: {path}")
 
 
+def others_per_s(run: Run, began_at: float) -> dict[str, str]:
+    """Events other than the goals sent (exposure notices, mentor copies) processed per second,
+    before the second instance's start and after it: one instance holding every partition
+    sends itself no exposure notice (ADR 0013), two send each other one for every list that
+    changes within a cutoff."""
+    joined_at, ended_at = run.window
+    others = [at for event_id, at in run.done.items() if event_id not in run.load.sent]
+    before = sum(began_at <= at < joined_at for at in others) / max(joined_at - began_at, 1e-9)
+    after = sum(joined_at <= at <= ended_at for at in others) / max(ended_at - joined_at, 1e-9)
+    return {
+        "other_events_per_s_before": f"{before:.1f}",
+        "other_events_per_s_after": f"{after:.1f}",
+    }
+
+
 def report(run: Run, recovery_s: float) -> None:
     by_partition: dict[int, list[float]] = {}
     for event_id, (partition, _) in run.load.sent.items():
@@ -358,6 +380,7 @@ def report(run: Run, recovery_s: float) -> None:
         "wait_before_s": f"{longest_wait(run, by_partition, began_at, joined_at):.2f}",
         "stayed_gap_s": f"{max(longest_gap(by_partition[p], *run.window) for p in stayed):.2f}",
         "gap_before_s": f"{max(longest_gap(by_partition[p], *before) for p in every):.2f}",
+        **others_per_s(run, began_at),
         "window_s": f"{seconds:.1f}",
         "sut_cpu_s": f"{sut:.1f}",
         **{f"cpu_s_{name}": f"{value:.1f}" for name, value in sorted(used.items())},
