@@ -13,8 +13,15 @@ after it owns its partitions, then drains. From each event's processing time (it
   partition (the arrivals' own gaps included: at a low rate they are the larger part);
 - `recovery_s`: the loader restoring every partition of the same state in a fresh process (as
   `make bench-matching` times it);
+- `other_events_per_s_before` / `_after`: the events other than the goals processed per second
+  (exposure notices, mentor copies): two instances send each other notices one never sends
+  itself, work that grows when the second joins;
 - CPU seconds per process over the window (the SUT: both instances, Kafka and PostgreSQL; the
   generator apart), and the load average, which says whether the machine was quiet.
+
+Each goal's partition, send and processing time go to `goals.csv` in the run folder, beside
+the instances' logs. `--reuse-state` reads the state an earlier run of the same population
+saved (binary COPY files under .cache/bench-scale): the build takes minutes at 1/10 here.
 """
 
 from __future__ import annotations
@@ -40,13 +47,14 @@ import benchmarks.recovery
 from benchmarks import matching, wire
 from benchmarks.cpu import CpuWindow
 from benchmarks.kafka_io import Publisher
-from benchmarks.recovery import TENANT, recover_in_child, write_state
+from benchmarks.recovery import MIGRATIONS, TENANT, recover_in_child, write_state
 from devenv.infra import free_port
 from devenv.processes import ROOT, ServiceProcess, infrastructure, service_env
 from services.matching.domain.engine import TenantEngine
 from services.matching.domain.engine.proposed import proposed
 from services.matching.domain.seekers import mentee_of
 from shared.contracts.topics import DEFAULT_PARTITIONS, GOALS
+from shared.db.migrations import apply_migrations
 from shared.kafka.partitioner import person_partitioner
 from shared.settings import KafkaSettings
 
@@ -179,14 +187,73 @@ class Run:
     cpu: tuple[float, dict[str, float]]
 
 
+CACHED = ("people", "goals", "mentor_lists", "proposals")
+
+
+def cache_dir(args: argparse.Namespace) -> Path:
+    folder = ROOT / ".cache" / "bench-scale" / f"state-{args.mentors}-{args.mentees}-{args.seed}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def cached_ids(folder: Path) -> list[str] | None:
+    path = folder / "mentee_ids.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def cache_ids(folder: Path, mentee_ids: list[str]) -> None:
+    (folder / "mentee_ids.json").write_text(json.dumps(mentee_ids))
+
+
+async def save_state(url: str, folder: Path, mentee_ids: list[str]) -> None:
+    """The written tables as binary COPY files: a later `--reuse-state` run skips the build
+    (minutes at 1/10 on this machine) and measures the same population."""
+    conn = await asyncpg.connect(url)
+    try:
+        for table in CACHED:
+            await conn.copy_from_table(
+                table, output=folder / f"{table}.bin", schema_name=SCHEMA, format="binary"
+            )
+    finally:
+        await conn.close()
+    cache_ids(folder, mentee_ids)
+
+
+async def load_state(url: str, folder: Path) -> None:
+    pool = await asyncpg.create_pool(url, min_size=1, max_size=2)
+    try:
+        await apply_migrations(pool, SCHEMA, MIGRATIONS)
+        async with pool.acquire() as conn:
+            for table in CACHED:
+                await conn.copy_to_table(
+                    table, source=folder / f"{table}.bin", schema_name=SCHEMA, format="binary"
+                )
+            await conn.execute(f'ANALYZE "{SCHEMA}".people, "{SCHEMA}".goals')
+    finally:
+        await pool.close()
+
+
+async def population(args: argparse.Namespace, url: str) -> list[str]:
+    """The state written to the store; the mentees' ids (the generator's keys)."""
+    folder = cache_dir(args)
+    saved = cached_ids(folder) if args.reuse_state else None
+    if saved is not None:
+        say(f"state: read from {folder} (--reuse-state: built by an earlier run)")
+        await load_state(url, folder)
+        return saved
+    engine = build(args)
+    say(f"state: {await write_state(url, SCHEMA, engine)} written")
+    await write_proposals(url, engine)
+    mentee_ids = list(engine.roster.profiles)
+    del engine
+    await save_state(url, folder, mentee_ids)
+    return mentee_ids
+
+
 async def scale_out(args: argparse.Namespace, run_dir: Path) -> None:
     with infrastructure(run_dir) as infra:
         url = infra.postgres.url
-        engine = build(args)
-        say(f"state: {await write_state(url, SCHEMA, engine)} written")
-        await write_proposals(url, engine)
-        mentee_ids = list(engine.roster.profiles)
-        del engine
+        mentee_ids = await population(args, url)
         recovered = await asyncio.to_thread(recover_in_child, url, SCHEMA, DEFAULT_PARTITIONS)
         say(f"recovery: {recovered} load_avg={os.getloadavg()[0]:.1f}")
         timeout = {"KAFKA_SESSION_TIMEOUT_MS": str(args.session_timeout_ms)}
@@ -206,6 +273,7 @@ async def scale_out(args: argparse.Namespace, run_dir: Path) -> None:
         finally:
             second.stop()
             first.stop()
+    write_timeline(run, run_dir / "goals.csv")
     report(run, float(str(recovered["recovery_s"])))
 
 
@@ -260,6 +328,34 @@ def longest_wait(run: Run, partitions: Collection[int], start: float, end: float
     return max(waits, default=0.0)
 
 
+def write_timeline(run: Run, path: Path) -> None:
+    """Each goal's partition, send and processing time, in seconds from the second instance's
+    start: where a stall sits, against the instances' log lines."""
+    joined_at = run.window[0]
+    rows = sorted(
+        (sent_at - joined_at, partition, run.done[event_id] - joined_at)
+        for event_id, (partition, sent_at) in run.load.sent.items()
+    )
+    lines = [f"{partition},{sent:.3f},{done:.3f}" for sent, partition, done in rows]
+    path.write_text("\n".join(["partition,sent_s,processed_s", *lines]) + "\n")
+    say(f"timeline: {path}")
+
+
+def others_per_s(run: Run, began_at: float) -> dict[str, str]:
+    """Events other than the goals sent (exposure notices, mentor copies) processed per second,
+    before the second instance's start and after it: one instance holding every partition
+    sends itself no exposure notice (ADR 0013), two send each other one for every list that
+    changes within a cutoff."""
+    joined_at, ended_at = run.window
+    others = [at for event_id, at in run.done.items() if event_id not in run.load.sent]
+    before = sum(began_at <= at < joined_at for at in others) / max(joined_at - began_at, 1e-9)
+    after = sum(joined_at <= at <= ended_at for at in others) / max(ended_at - joined_at, 1e-9)
+    return {
+        "other_events_per_s_before": f"{before:.1f}",
+        "other_events_per_s_after": f"{after:.1f}",
+    }
+
+
 def report(run: Run, recovery_s: float) -> None:
     by_partition: dict[int, list[float]] = {}
     for event_id, (partition, _) in run.load.sent.items():
@@ -284,6 +380,7 @@ def report(run: Run, recovery_s: float) -> None:
         "wait_before_s": f"{longest_wait(run, by_partition, began_at, joined_at):.2f}",
         "stayed_gap_s": f"{max(longest_gap(by_partition[p], *run.window) for p in stayed):.2f}",
         "gap_before_s": f"{max(longest_gap(by_partition[p], *before) for p in every):.2f}",
+        **others_per_s(run, began_at),
         "window_s": f"{seconds:.1f}",
         "sut_cpu_s": f"{sut:.1f}",
         **{f"cpu_s_{name}": f"{value:.1f}" for name, value in sorted(used.items())},
@@ -302,6 +399,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--before-s", type=float, default=20.0, help="load before the join")
     parser.add_argument("--after-s", type=float, default=30.0, help="load after the join")
     parser.add_argument("--timeout-s", type=float, default=900.0)
+    parser.add_argument(
+        "--reuse-state",
+        action="store_true",
+        help="read the stored state an earlier run of the same --mentors, --mentees and --seed "
+        "saved under .cache/bench-scale instead of building it again",
+    )
     parser.add_argument(
         "--session-timeout-ms",
         type=int,

@@ -65,11 +65,14 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         # what this member tells the group's leader it holds, when it joins
         self.assignor = CoPartitionedStickyAssignor(lambda: matching.holding)
         self._taking: asyncio.Task[None] | None = None
+        self._taking_partitions: frozenset[int] = frozenset()
+        self._revoked = False  # since the last assignment
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         # Owned no longer: a poll handled until the next assignment changes nothing, so a
         # partition's new owner restores it after this instance's last transaction on it.
         # The engines keep their state: most partitions come back to the same instance.
+        self._revoked = True
         self.assigned = frozenset()
         self._matching.owned = frozenset()
 
@@ -78,21 +81,34 @@ class PartitionOwnership(ConsumerRebalanceListener):  # type: ignore[misc]
         listener runs, and a restore longer than the session timeout got the member expelled.
         Polls wait for the take (it holds `turn`, taken here before any poll can)."""
         partitions = frozenset(tp.partition for tp in assigned)
+        self._revoked = False
         if self._taking is not None and not self._taking.done():  # rebalanced meanwhile
+            if partitions == self._taking_partitions:
+                # The same partitions again (a member's failed commit makes it rejoin): the
+                # take under way claims them, or did, for this generation too. Restarting it
+                # cost the new instance a second restore.
+                return
             self._taking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._taking
         await self._matching.turn.acquire()
+        self._taking_partitions = partitions
         self._taking = asyncio.create_task(self._take(partitions))
 
     async def _take(self, partitions: frozenset[int]) -> None:
         try:
             start, restores = time.perf_counter(), self._matching.restores
             await self._matching.take_in_turn(partitions)
+            if self._revoked:  # and not assigned again yet: nothing is owned until it is
+                self._matching.owned = frozenset()
+                return
             self.assigned = partitions
             how = "restored from the store" if self._matching.restores > restores else "state kept"
             seconds = time.perf_counter() - start
             log.info("matching owns partitions %s (%s in %.2f s)", sorted(partitions), how, seconds)
+        except asyncio.CancelledError:  # another assignment came: nothing half-restored is
+            self._matching.owned = self._matching.holding = frozenset()  # kept by the next take
+            raise
         except Exception:  # each tenant's engine is restored by its next event instead
             log.exception("taking partitions %s failed", sorted(partitions))
         finally:

@@ -20,7 +20,7 @@ from uuid import uuid4
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.engine.handover import drop_partition
+from services.matching.domain.engine.handover import drop_partitions
 from services.matching.domain.engine.proposed import spread_with
 from services.matching.domain.events import ExposureChanged, MentorChanged
 from services.matching.domain.people import goal_from_payload, person_from_profile
@@ -121,9 +121,8 @@ class Matching:
         wanted = frozenset(partitions)
         unchanged = await self._claim(wanted)
         if wanted <= self.holding and wanted <= unchanged:
-            for partition in sorted(self.holding - wanted):
-                for engine in self.engines.values():
-                    drop_partition(engine, partition)
+            for engine in self.engines.values():
+                drop_partitions(engine, self.holding - wanted)
             self.holding = self.owned = wanted
         else:  # gaining a partition (or one changed hands meanwhile): all from the store
             await self._restore(wanted)

@@ -11,7 +11,7 @@ import pytest
 
 from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine
-from services.matching.domain.engine.handover import drop_partition
+from services.matching.domain.engine.handover import drop_partition, drop_partitions
 from services.matching.service_layer.handlers import PartitionNotOwned, handle
 from shared.contracts.goals import GoalSet
 from shared.contracts.profiles import ProfileUpdated
@@ -79,6 +79,19 @@ def test_dropping_a_partition_equals_restoring_the_rest_from_the_store() -> None
             drop_partition(engine, 3)
             engine.check_invariants()
             restored = (await cluster.loader.load({0, 1, 2}, CONFIG))[TENANT]
+            assert picture(engine) == picture(restored)
+
+    asyncio.run(scenario())
+
+
+def test_dropping_several_partitions_in_one_pass_equals_restoring_the_rest() -> None:
+    async def scenario() -> None:
+        for seed in range(4):
+            cluster = await one_instance_owning_all(seed)
+            engine = cluster.instances[0].engines[TENANT]
+            drop_partitions(engine, {1, 3})
+            engine.check_invariants()
+            restored = (await cluster.loader.load({0, 2}, CONFIG))[TENANT]
             assert picture(engine) == picture(restored)
 
     asyncio.run(scenario())

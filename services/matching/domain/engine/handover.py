@@ -1,37 +1,56 @@
-"""Hand one partition over to another instance without reloading the rest of the engine."""
+"""Hand partitions over to another instance without reloading the rest of the engine."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from services.matching.domain.engine.first_choice import first_of
 from services.matching.domain.engine.tenant import TenantEngine
 
 
 def drop_partition(engine: TenantEngine, partition: int) -> None:
-    """Another instance owns the partition from now on: its mentees and goals leave the engine,
-    and each mentor's list there counts toward the mentor's tenant-wide cap as a list owned
-    elsewhere, as a restore would read it from the store (it was saved with the last change).
+    drop_partitions(engine, (partition,))
+
+
+def drop_partitions(engine: TenantEngine, partitions: Collection[int]) -> None:
+    """Other instances own these partitions from now on: their mentees and goals leave the
+    engine, and each mentor's list there counts toward the mentor's tenant-wide cap as a list
+    owned elsewhere, as a restore would read it from the store (it was saved with the last
+    change).
 
     What this changes is the engine's alone: nothing is left to persist or propose (the lists
-    of the partition are no longer this engine's to save, and the cap each mentor's lists here
+    of the partitions are no longer this engine's to save, and the cap each mentor's lists here
     see is the same).
+
+    It runs while no poll may (Matching.turn), so the stall of the partitions that stay grows
+    with it: one pass over the lists and one over the mentees, whatever the number of
+    partitions, and each mentor's budget and first choice worked out once, not once a partition.
     """
+    moved = frozenset(partitions)
+    if not moved:
+        return
     lists, roster, search = engine.lists, engine.roster, engine.search
-    for list_key in [k for k in lists.by_key if k[1] == partition]:
-        mentor_id = list_key[0]
+    budgets: dict[str, int] = {}
+    for list_key in [k for k in lists.by_key if k[1] in moved]:
+        mentor_id, partition = list_key
         mentor_list = lists.by_key.pop(list_key)
         lists.spent.discard(list_key)
-        best = mentor_list.entries[: engine.budget(mentor_id)]  # entries are in order
+        budget = budgets.get(mentor_id)
+        if budget is None:
+            budget = budgets[mentor_id] = engine.budget(mentor_id)
+        best = mentor_list.entries[:budget]  # entries are in order
         lists.remote.setdefault(mentor_id, {})[partition] = [(e[0], e[1]) for e in best]
-        # its first choice, if it was there, is now held by the partition's owner
+    # Its first choice, if it was in a moved partition, is now held by that partition's owner.
+    for mentor_id in budgets:
         lists.first.update(mentor_id, first_of(lists, mentor_id))
     # Each mentor's best keys there now count as its list elsewhere: its cutoff, and so what
-    # its lists here show, are the same. The partition's mentees were in its lists alone.
-    for mentee_id in [m for m, p in roster.partition_of.items() if p == partition]:
+    # its lists here show, are the same. The partitions' mentees were in their lists alone.
+    for mentee_id in [m for m, p in roster.partition_of.items() if p in moved]:
         for key in roster.seekers_of(mentee_id):
             slot = search.mentee_slot(key)
             if slot is not None:
                 search.clear_mentee(slot)
-                lists.leave(slot)  # its lists were all in this partition: gone above
+                lists.leave(slot)  # its lists were all in these partitions: gone above
                 lists.release(slot)
                 engine.rankings.release(key, slot)
                 search.release_mentee(key)
