@@ -85,9 +85,12 @@ def one_line(text: str) -> str:
 
 class ProposalMessage(EmailMessage):
     """What `compose` returns: also its bytes as sent, written once when it is built so that
-    sending does not run the stdlib generator a second time. Not to be changed afterwards."""
+    sending does not run the stdlib generator a second time (every line of them ends in CRLF,
+    none in a bare CR or LF), and the recipient's address as the To header holds it, so that
+    sending does not parse the header again. Not to be changed afterwards."""
 
     wire: bytes = b""
+    recipients: tuple[str, ...] = ()
 
 
 def wire_bytes(message: EmailMessage) -> bytes:
@@ -159,6 +162,7 @@ def render_message(
         raise ValueError("contact has no email address")
     message = ProposalMessage()
     to = (one_line(contact.display_name), _addr_spec(contact.email))
+    message.recipients = (to[1],)
     _header(message, "Subject", one_line(subject_line))
     _header(message, "From", one_line(sender.mail_from))
     _header(message, "Reply-To", one_line(sender.reply_to))
