@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import email.policy
+import functools
 import hashlib
 import re
 import secrets
@@ -167,7 +168,7 @@ def render_message(
     _header(message, "From", one_line(sender.mail_from))
     _header(message, "Reply-To", one_line(sender.reply_to))
     _header(message, "To", formataddr(to))
-    _header(message, "Date", format_datetime(envelope.now or datetime.now(UTC)))
+    _header(message, "Date", _date((envelope.now or datetime.now(UTC)).replace(microsecond=0)))
     _header(message, "Message-ID", one_line(envelope.msg_id))
     _header(message, "List-Unsubscribe", f"<{envelope.unsubscribe}>")
     _header(message, "List-Unsubscribe-Post", ONE_CLICK)
@@ -182,6 +183,11 @@ def render_message(
     message.set_payload(list[Message | str](parts.values()))
     message.wire = _serialised(message, [(parts[kind], body) for kind, body in bodies.items()])
     return message
+
+
+@functools.lru_cache(maxsize=4)  # emails composed in the same second share their Date
+def _date(moment: datetime) -> str:
+    return format_datetime(moment)  # whole seconds: it leaves the microseconds out anyway
 
 
 def _addr_spec(address: str) -> str:
