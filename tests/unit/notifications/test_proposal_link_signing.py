@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.notifications.domain.links import LinkSigner, proposal_links
-from shared.contracts.matches import ProposalCause
+from shared.contracts.matches import MatchProposedPayload, ProposalCause
 from shared.contracts.preferences import Adjustment
 from shared.links import LinkAction, LinkClaims, expiry, sign_link, verify_link
 from tests.unit.builders import proposal
@@ -27,7 +27,9 @@ goal_ids = st.one_of(ids, st.text(min_size=1, max_size=64))
 keys = st.binary(min_size=1, max_size=130)  # beyond SHA-256's 64-byte block too
 
 
-def expected(tenant: str, payload, key: bytes, action: LinkAction, mentor: str | None) -> str:  # type: ignore[no-untyped-def]
+def expected(
+    tenant: str, payload: MatchProposedPayload, key: bytes, action: LinkAction, mentor: str | None
+) -> str:
     """The link as the claims model writes and signs it."""
     cause = payload.cause
     adjustment = cause.adjustment if cause is not None else None
