@@ -78,6 +78,7 @@ def build_dispatcher(
         concurrency=settings.send_concurrency,
         batch_size=2 * settings.send_concurrency,
         refresh_hold_s=settings.refresh_hold_s,
+        statement_wait_s=settings.statement_wait_s,
     )
     return Dispatcher(store, mailer, tools, policy)
 

@@ -55,6 +55,13 @@ class NotificationsSettings(ServiceSettings):
     contact_wait_s: float = Field(
         default=300.0, gt=0, description="How long a proposal waits for the mentee's contact."
     )
+    statement_wait_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long a proposal email waits for its goal's statement (read from the "
+        "goals topic, which another consumer follows), so that it names the goal it answers; "
+        "then it goes without it.",
+    )
     digest_window_s: float = Field(
         default=10.0,
         ge=0,

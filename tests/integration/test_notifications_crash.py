@@ -49,6 +49,7 @@ def service_env(
         "SMTP_PORT": str(sink.port),
         "HTTP_PORT": str(free_port()),
         "NOTIFICATIONS_DIGEST_WINDOW_S": "0",
+        "NOTIFICATIONS_STATEMENT_WAIT_S": "0",  # proposals published alone, without their goals
         "NOTIFICATIONS_LEASE_S": "2",
         "NOTIFICATIONS_RETRY_BASE_S": "0.05",
         "LOG_LEVEL": "INFO",

@@ -41,6 +41,7 @@ async def notifications(
         "db": DatabaseSettings(database_url=database_url),
         "smtp": SmtpSettings(host=sink.host, port=sink.port),
         "digest_window_s": 0,
+        "statement_wait_s": 0,  # these tests publish proposals alone, without their goals
         "retry_base_s": 0.05,
         "retry_max_s": 0.2,
         "support_token": SUPPORT_TOKEN,

@@ -55,6 +55,7 @@ class DispatchPolicy:
     concurrency: int = 1
     poll_interval_s: float = 1.0
     refresh_hold_s: float = 60.0  # the longest a due refresh waits behind awaited emails
+    statement_wait_s: float = 0.0  # the longest a proposal email waits for its goal's statement
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,25 @@ class Delivery:
         elif not contact.reachable:
             reason = "mentee opted out of email" if contact.email else "mentee has no email address"
             await records.mark_failed(email.id, email.attempts, "suppressed", reason)
+        elif self._waits_for_statement(email):
+            # the goals topic and the proposals topic are read by different consumers: a
+            # proposal can come first, and its email must still name the goal it answers
+            await records.reschedule(
+                email.id,
+                email.attempts,
+                0.5,
+                "waiting for the goal's statement",
+                count_attempt=False,
+            )
         elif not await self._deferred(claimed, contact, records):
             return await self._send(email, contact, records)
         return False
+
+    def _waits_for_statement(self, email: ClaimedEmail) -> bool:
+        if email.proposal is None or email.goal_statement is not None:
+            return False
+        waited = self._tools.clock() - email.created_at
+        return waited <= timedelta(seconds=self._policy.statement_wait_s)
 
     async def _wait_for_contact(self, email: ClaimedEmail, records: SendRecords) -> None:
         waited = self._tools.clock() - email.created_at

@@ -254,6 +254,32 @@ async def test_missing_contact_waits_without_counting_an_attempt() -> None:
     assert mailer.sent == []
 
 
+async def test_a_proposal_waits_for_its_goals_statement_then_goes_without_it() -> None:
+    """The goals topic has its own consumer: a proposal read first waits for the statement
+    (so that its email names the goal), for at most the policy's wait."""
+    waiting = replace(POLICY, statement_wait_s=10.0)
+    store = FakeStore(queue=[claimed(age_s=2)])
+    store.contacts[TENANT, "u-ada"] = contact()
+    mailer = FakeMailer(SendResult(Outcome.SENT))
+    await Dispatcher(store, mailer, TOOLS, waiting).dispatch_once()
+    ((kind, email_id, _delay, reason, counted),) = store.calls
+    assert (kind, email_id, reason, counted) == (
+        "reschedule",
+        1,
+        "waiting for the goal's statement",
+        False,
+    )
+    assert mailer.sent == []
+
+    named = replace(claimed(age_s=2), goal_statement="Lead our migration to Kubernetes")
+    late = claimed(email_id=2, age_s=11)
+    store = FakeStore(queue=[named, late])
+    store.contacts[TENANT, "u-ada"] = contact()
+    await Dispatcher(store, mailer, TOOLS, waiting).dispatch_once()
+    assert sorted(store.calls) == [("sent", 1), ("sent", 2)]
+    assert 'For your goal: "Lead our migration to Kubernetes"' in mailer.sent[0].as_string()
+
+
 async def test_missing_contact_for_too_long_fails() -> None:
     dispatcher, store, mailer = arrange(
         claimed(mentee_id="u-unknown", age_s=POLICY.contact_wait_s + 1)
