@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from services.matching.domain.engine.first_choice import first_of
 from services.matching.domain.engine.tenant import TenantEngine
 
 
@@ -22,8 +21,7 @@ def drop_partition(engine: TenantEngine, partition: int) -> None:
         lists.spent.discard(list_key)
         best = mentor_list.entries[: engine.budget(mentor_id)]  # entries are in order
         lists.remote.setdefault(mentor_id, {})[partition] = [(e[0], e[1]) for e in best]
-        # its first choice, if it was there, is now held by the partition's owner
-        lists.first.update(mentor_id, first_of(lists, mentor_id))
+        lists.hosts.touch(mentor_id)  # a host there is now a seeker elsewhere
     # Each mentor's best keys there now count as its list elsewhere: its cutoff, and so what
     # its lists here show, are the same. The partition's mentees were in its lists alone.
     for mentee_id in [m for m, p in roster.partition_of.items() if p == partition]:
@@ -38,4 +36,5 @@ def drop_partition(engine: TenantEngine, partition: int) -> None:
             roster.drop_goal(key)
         roster.profiles.pop(mentee_id, None)
         del roster.partition_of[mentee_id]
+    engine.rankings.rerank_dirty(lists.shown_by)  # the hosts are the same, only held elsewhere
     engine.drain()

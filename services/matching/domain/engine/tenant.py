@@ -55,9 +55,9 @@ class TenantEngine:
         self.config = config
         self.roster = Roster()
         self.search = SearchIndex((config.search_threads, config.min_search_part), run)
-        self.rankings = Rankings(config, self.search)  # with each mentor's first choice
+        self.rankings = Rankings(config, self.search)  # with each mentor's host
         self.lists = MentorLists(
-            config.partitions, self.search, self.budget, self.rankings.note, self.rankings.first
+            config.partitions, self.search, self.budget, self.rankings.note, self.rankings.hosts
         )
         self.searched = Searched()  # mentor lists searched ahead of their partition's copy
 
