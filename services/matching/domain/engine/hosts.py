@@ -97,7 +97,7 @@ class Hosts:
         walk = self.walk(mentor_id, WHOLE)
         for index, entry in enumerate(walk):
             guest = (entry[0], order, mentor_id)
-            seated = self.seated.get(entry[1], ())
+            seated = self.seated.get(entry[1], [])
             if len(seated) >= self.places:
                 if guest > seated[-1]:
                     bisect.insort(self.passers.setdefault(entry[1], []), guest)
@@ -193,7 +193,8 @@ def check_hosts(hosts: Hosts, lists: MentorLists, mentors: Iterable[str]) -> Non
     """Nothing is left to weigh, and the hosts are stable_hosts over every mentor's walk."""
     assert not hosts.pending and not hosts.queue
     walks = {m: (tiebreak(m), walk_of(lists, m, WHOLE)) for m in mentors}
-    expected = stable_hosts({m: (o, w) for m, (o, w) in walks.items() if w}, hosts.places)
+    keys = {m: (o, [(e[0], e[1]) for e in w]) for m, (o, w) in walks.items() if w}
+    expected = stable_hosts(keys, hosts.places)
     assert {m: (e[0], e[1]) for m, e in hosts.host.items()} == expected
     by_slot: dict[int, set[str]] = defaultdict(set)
     for mentor_id, entry in hosts.host.items():

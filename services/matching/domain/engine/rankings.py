@@ -137,7 +137,8 @@ def with_guests(
     search: SearchIndex,
     config: EngineConfig,
 ) -> tuple[tuple[str, float], ...]:
-    """The MMR picks, then each mentor the mentee hosts that MMR did not pick, best first (score, then the mentor's tiebreak), up to `config.most_named` in all."""
+    """The MMR picks, then each mentor the mentee hosts that MMR did not pick, best first
+    (score, then the mentor's tiebreak), up to `config.most_named` in all."""
     if not guests:
         return picked
     named = {mentor_id for mentor_id, _ in picked}
