@@ -429,7 +429,7 @@ def assert_owners_agree_on_hosts(cluster: Cluster, tenant: str) -> None:
 
 
 def assert_every_named_mentor_may_meet(cluster: Cluster, tenant: str) -> None:
-    """Every mentor a ranking names, its K and its first-choice guests alike, passes the
+    """Every mentor a ranking names, its K and its guests alike, passes the
     seeker's hard constraints and exclusions (declines, ended relationships, self and reporting
     line, musts), checked pair by pair by the one rule (`batch.may_meet`), and is open; an
     erased person is in no ranking, on either side."""
