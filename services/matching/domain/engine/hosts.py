@@ -79,7 +79,36 @@ class Hosts:
             old = self.prefix.get(mentor_id, ())
             count = len(old) if mentor_id in self.host else WHOLE
             if tuple(self.walk(mentor_id, count)) != old:
+                self._reweigh(mentor_id, old)
+
+    def _reweigh(self, mentor_id: str, old: tuple[Entry, ...]) -> None:
+        """The mentor's walk changed up to its host (anywhere, with none). Most such changes
+        (early in a build, each new seeker enters the walks of thousands of mentors) bring
+        seekers that turn it away too, and keep its host: it then only passes other seekers.
+        Otherwise it walks again."""
+        walk = self.walk(mentor_id, WHOLE)
+        host = self.host.get(mentor_id)
+        if host is not None and host not in walk:
+            self._place(mentor_id)
+            return
+        end = walk.index(host) if host is not None else len(walk)
+        order, passed = self._order(mentor_id), set(self._passed(mentor_id))
+        added = [entry for entry in walk[:end] if entry not in passed]
+        for entry in added:
+            seated = self.seated.get(entry[1], [])
+            if len(seated) < self.places or (entry[0], order, mentor_id) < seated[-1]:
                 self._place(mentor_id)
+                return
+        kept = set(walk[:end])
+        for entry in passed - kept:
+            _discard(self.passers, entry[1], (entry[0], order, mentor_id))
+        for entry in added:
+            bisect.insort(self.passers.setdefault(entry[1], []), (entry[0], order, mentor_id))
+        if walk:
+            self.prefix[mentor_id] = tuple(walk[: end + 1])
+        else:
+            self.prefix.pop(mentor_id, None)
+            self.orders.pop(mentor_id, None)
 
     def _order(self, mentor_id: str) -> int:
         order = self.orders.get(mentor_id)
