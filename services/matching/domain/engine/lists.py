@@ -23,7 +23,7 @@ import numpy as np
 
 from services.matching.domain.constraints import OrderKey, exposure_cutoff, kept_length
 from services.matching.domain.engine import cutoff_step
-from services.matching.domain.engine.hosts import Hosts, walk_of
+from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.engine.notices import Notices
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
@@ -67,8 +67,7 @@ class MentorLists:
         hosts: Hosts,
     ) -> None:
         self.partitions = partitions
-        self.hosts = hosts  # each mentor's host, told of each change to a mentor's walk
-        hosts.walk = lambda mentor_id, count: walk_of(self, mentor_id, count)
+        self.hosts = hosts  # each mentor's host, told of each change to a mentor's walk (walk_of)
         self.search = search
         self.budget = budget
         self.noticed = noticed

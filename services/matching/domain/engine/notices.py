@@ -2,10 +2,10 @@
 
 They are told when a change to a mentor's best entries in a partition reaches the mentor's
 cutoff: the cutoff and the walks (engine/hosts.py), all they act on, follow only from the
-entries within it. A change past it is held back (`unsent`) until this partition's owner next reads the
-mentor's lists elsewhere (a notice, or the mentor's own event): each change that moves a
-cutoff down, and so could bring such an entry within it, is told to every partition, which
-then tells what it held back in turn.
+entries within it. A change past it is held back (`unsent`) until this partition's owner next
+reads the mentor's lists elsewhere (a notice, or the mentor's own event): each change that
+moves a cutoff down, and so could bring such an entry within it, is told to every partition,
+which then tells what it held back in turn.
 """
 
 from __future__ import annotations
