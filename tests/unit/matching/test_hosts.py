@@ -193,14 +193,16 @@ def test_hosts_follow_a_host_held_in_a_partition_owned_elsewhere() -> None:
 
 # The incremental hosts against stable_hosts, over walks changed at random: a few mentors and
 # seekers, scores drawn from few values (ties), seekers 3 and 4 held elsewhere (slot -1). A
-# step replaces a mentor's walk (the lists tell "anything may have changed"), or moves one
-# entry (the lists tell that entry, leaving and entering).
+# mentor's walk is its best BUDGET entries. A step replaces a mentor's entries (the lists tell
+# "anything may have changed"), or moves one entry, as the lists tell it: leaving, then
+# entering, pushing the walk's last out when the walk was full.
 MENTORS = [f"m{i}" for i in range(7)]
+BUDGET = 3
 scores = st.sampled_from([0.2, 0.5, 0.7, 0.9])
-walk_draws = st.dictionaries(st.integers(0, 4), scores, max_size=4)
+walk_draws = st.dictionaries(st.integers(0, 5), scores, max_size=5)
 steps_drawn = st.lists(
     st.tuples(
-        st.sampled_from(MENTORS), walk_draws | st.tuples(st.integers(0, 4), st.none() | scores)
+        st.sampled_from(MENTORS), walk_draws | st.tuples(st.integers(0, 5), st.none() | scores)
     ),
     max_size=40,
 )
@@ -217,14 +219,15 @@ def _entry(seeker: int, score: float) -> Entry:
 def test_hosts_kept_incrementally_are_the_stable_ones(
     places: int, start: list[dict[int, float]], steps: list[tuple[str, object]]
 ) -> None:
-    walks: dict[str, list[Entry]] = {}
+    entries: dict[str, list[Entry]] = {}
     hosts = Hosts(places, lambda slot: None)
-    hosts.walk = lambda mentor_id, count: walks.get(mentor_id, [])[:count]
+    hosts.walk = lambda mentor_id, count: sorted(entries.get(mentor_id, []))[: min(count, BUDGET)]
 
     def check() -> None:
         hosts.settle()
-        drawn = {m: (hosts._order(m), [e[:2] for e in w]) for m, w in walks.items() if w}
-        assert {m: e[:2] for m, e in hosts.host.items()} == stable_hosts(drawn, places)
+        walks = {m: (hosts._order(m), [e[:2] for e in hosts.walk(m, BUDGET)]) for m in entries}
+        expected = stable_hosts({m: w for m, w in walks.items() if w[1]}, places)
+        assert {m: e[:2] for m, e in hosts.host.items()} == expected
         by_slot: dict[int, set[str]] = {}
         for mentor_id, entry in hosts.host.items():
             if entry[2] >= 0:
@@ -232,21 +235,26 @@ def test_hosts_kept_incrementally_are_the_stable_ones(
         assert dict(hosts.guests) == by_slot
 
     for mentor_id, first in zip(MENTORS, start, strict=True):
-        walks[mentor_id] = sorted(_entry(seeker, score) for seeker, score in first.items())
+        entries[mentor_id] = [_entry(seeker, score) for seeker, score in first.items()]
         hosts.touch(mentor_id)
     check()
     for mentor_id, change in steps:
         if isinstance(change, dict):
-            walks[mentor_id] = sorted(_entry(seeker, score) for seeker, score in change.items())
+            entries[mentor_id] = [_entry(seeker, score) for seeker, score in change.items()]
             hosts.touch(mentor_id)
         else:
             seeker, score = change
-            walk = walks.setdefault(mentor_id, [])
-            for left in [e for e in walk if e[1] == 100 + seeker]:
-                walk.remove(left)
-                hosts.touch(mentor_id, left)
+            mine = entries.setdefault(mentor_id, [])
+            for left in [e for e in mine if e[1] == 100 + seeker]:
+                shown = left in hosts.walk(mentor_id, BUDGET)
+                mine.remove(left)
+                if shown:
+                    hosts.touch(mentor_id, left)
             if score is not None:
-                walk.append(_entry(seeker, score))
-                walk.sort()
-                hosts.touch(mentor_id, _entry(seeker, score))
+                entry, walk = _entry(seeker, score), hosts.walk(mentor_id, BUDGET)
+                mine.append(entry)
+                if len(walk) < BUDGET:  # every entry shown: the lists tell it whole
+                    hosts.touch(mentor_id)
+                elif entry < walk[-1]:
+                    hosts.touch(mentor_id, entry, walk[-1][:2])
         check()

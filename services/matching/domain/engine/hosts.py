@@ -59,15 +59,52 @@ class Hosts:
         """Each mentor hosted by a seeker here, with the entry of its host."""
         return {m: entry for m, entry in self.host.items() if entry[2] >= 0}
 
-    def touch(self, mentor_id: str, key: OrderKey | Entry | None = None) -> None:
+    def touch(
+        self, mentor_id: str, key: Entry | None = None, pushed: OrderKey | None = None
+    ) -> None:
         """The mentor's walk may have changed (`key`: only by that entry, entering or leaving
-        the shown part: behind its host, that moves nothing)."""
+        the shown part: behind its host, that moves nothing; `pushed`: it entered, and pushed
+        that key, its last, out of the walk)."""
         if self.places <= 0:
             return
         host = self.host.get(mentor_id)
-        if key is not None and host is not None and (key[0], key[1]) > (host[0], host[1]):
+        behind = key is not None and host is not None and key[:2] > host[:2]
+        if behind and (pushed is None or host is None or pushed != host[:2]):
             return
-        self.pending.add(mentor_id)
+        if (
+            pushed is None
+            or key is None
+            or mentor_id in self.pending
+            or not self._passes(mentor_id, key, pushed, host)
+        ):
+            self.pending.add(mentor_id)
+
+    def _passes(self, mentor_id: str, entry: Entry, pushed: OrderKey, host: Entry | None) -> bool:
+        """`entry` entered the mentor's walk before its host (or with none), pushing `pushed`
+        out: when that seeker turns it away too, the mentor only passes it, and nothing else
+        moves (early in a build each new seeker enters the walks of thousands of mentors, most
+        of them turned away everywhere). False: it is weighed again at `settle`."""
+        prefix = self.prefix.get(mentor_id)
+        end = (pushed[0], pushed[1])
+        if not prefix:
+            return False
+        if host is None and (prefix[-1][0], prefix[-1][1]) != end:
+            return False  # not the walk it left: weighed whole
+        if host is not None and (host[0], host[1]) == end:
+            return False
+        order = self._order(mentor_id)
+        guest = (entry[0], order, mentor_id)
+        seated = self.seated.get(entry[1], [])
+        if len(seated) < self.places or guest < seated[-1]:
+            return False
+        bisect.insort(self.passers.setdefault(entry[1], []), guest)
+        walk = list(prefix)
+        if host is None:
+            dropped = walk.pop()
+            _discard(self.passers, dropped[1], (dropped[0], order, mentor_id))
+        bisect.insort(walk, entry)
+        self.prefix[mentor_id] = tuple(walk)
+        return True
 
     def settle(self) -> None:
         """Every mentor touched since the last call weighed again, and what that moves."""

@@ -197,7 +197,7 @@ class MentorLists:
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add(key)
         if shown:
-            self.hosts.touch(mentor_id, entry)
+            self.hosts.touch(mentor_id, entry, cutoff)
 
     def trim(self, key: ListKey) -> None:
         """Keep only the shown part and its reserve (a list searched afresh holds the whole
