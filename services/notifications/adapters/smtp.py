@@ -23,7 +23,7 @@ from aiosmtplib.protocol import SMTPProtocol, normalize_message_line_endings
 
 from services.notifications.adapters.smtp_sessions import SmtpSessions
 from services.notifications.domain.delivery import Outcome, SendResult
-from services.notifications.domain.email import wire_bytes
+from services.notifications.domain.email import ProposalMessage, wire_bytes
 from services.notifications.service_layer.ports import Checkpoint, Release, no_checkpoint
 from services.notifications.settings import SmtpSettings
 
@@ -76,12 +76,13 @@ async def _or_close(client: aiosmtplib.SMTP, step: Awaitable[Any]) -> None:
         raise
 
 
-def data_bytes(message: bytes) -> bytes:
+def data_bytes(message: bytes, crlf_only: bool = False) -> bytes:
     """The message as DATA carries it: what aiosmtplib writes (every line ended by CRLF, the
     message too, and a period that starts a line doubled), without its two regular-expression
-    passes over the whole message when the lines already end in CRLF, as composed ones do."""
-    crlf = message.count(b"\r\n")
-    if (
+    passes over the whole message when the lines already end in CRLF, as composed ones do
+    (`crlf_only`: the caller knows they do, and the message ends in CRLF)."""
+    crlf = -1 if crlf_only else message.count(b"\r\n")
+    if not crlf_only and (
         message.count(b"\r") != crlf
         or message.count(b"\n") != crlf
         or not message.endswith(b"\r\n")
@@ -104,6 +105,8 @@ def classify_failure(exc: BaseException) -> SendResult:
 
 def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
     headers = {name.lower(): str(value) for name, value in message.raw_items()}  # unparsed
+    if isinstance(message, ProposalMessage) and message.recipients:
+        return _sender(headers.get("from", "")), list(message.recipients)  # as composed
     recipients = [addr for _name, addr in getaddresses([headers.get("to", "")]) if addr]
     if not recipients:
         raise ValueError("no recipient")
@@ -115,6 +118,13 @@ def _sender(from_header: str) -> str:
     sender = getaddresses([from_header])[0][1]
     Address(addr_spec=sender)  # raises on an unusable sender address
     return sender
+
+
+def _data(message: EmailMessage) -> bytes:
+    """DATA's bytes; a composed message's lines are known to end in CRLF."""
+    if isinstance(message, ProposalMessage) and message.wire:
+        return data_bytes(message.wire, crlf_only=True)
+    return data_bytes(wire_bytes(message))
 
 
 class SmtpMailer:
@@ -151,7 +161,7 @@ class SmtpMailer:
             for recipient in recipients:
                 await client.rcpt(recipient)
             self.checkpoint("before_data")
-            await self._transfer(client, wire_bytes(message), release)
+            await self._transfer(client, _data(message), release)
             delivered_now = True
         except _ReleaseError as failed:
             raise failed.reason from None  # without the end of the message, nothing is sent
@@ -185,7 +195,7 @@ class SmtpMailer:
     async def close(self) -> None:
         await self._sessions.close()
 
-    async def _transfer(self, client: aiosmtplib.SMTP, message: bytes, release: Release) -> None:
+    async def _transfer(self, client: aiosmtplib.SMTP, data: bytes, release: Release) -> None:
         """DATA, all of the message but its end, `release`, then the end: the server commits
         the message when it reads the end, the database the record when it reads the UPDATE,
         and both are written in the same turn of the event loop."""
@@ -195,7 +205,7 @@ class SmtpMailer:
         protocol = client.protocol
         if protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("connection lost")
-        protocol.write(data_bytes(message))
+        protocol.write(data)
         await _sent_to_kernel(protocol, self._settings.timeout_s)
         self.checkpoint("before_release")
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import binascii
 import email.policy
+import functools
 import hashlib
 import re
 import secrets
@@ -85,9 +86,12 @@ def one_line(text: str) -> str:
 
 class ProposalMessage(EmailMessage):
     """What `compose` returns: also its bytes as sent, written once when it is built so that
-    sending does not run the stdlib generator a second time. Not to be changed afterwards."""
+    sending does not run the stdlib generator a second time (every line of them ends in CRLF,
+    none in a bare CR or LF), and the recipient's address as the To header holds it, so that
+    sending does not parse the header again. Not to be changed afterwards."""
 
     wire: bytes = b""
+    recipients: tuple[str, ...] = ()
 
 
 def wire_bytes(message: EmailMessage) -> bytes:
@@ -159,11 +163,12 @@ def render_message(
         raise ValueError("contact has no email address")
     message = ProposalMessage()
     to = (one_line(contact.display_name), _addr_spec(contact.email))
+    message.recipients = (to[1],)
     _header(message, "Subject", one_line(subject_line))
     _header(message, "From", one_line(sender.mail_from))
     _header(message, "Reply-To", one_line(sender.reply_to))
     _header(message, "To", formataddr(to))
-    _header(message, "Date", format_datetime(envelope.now or datetime.now(UTC)))
+    _header(message, "Date", _date((envelope.now or datetime.now(UTC)).replace(microsecond=0)))
     _header(message, "Message-ID", one_line(envelope.msg_id))
     _header(message, "List-Unsubscribe", f"<{envelope.unsubscribe}>")
     _header(message, "List-Unsubscribe-Post", ONE_CLICK)
@@ -178,6 +183,11 @@ def render_message(
     message.set_payload(list[Message | str](parts.values()))
     message.wire = _serialised(message, [(parts[kind], body) for kind, body in bodies.items()])
     return message
+
+
+@functools.lru_cache(maxsize=4)  # emails composed in the same second share their Date
+def _date(moment: datetime) -> str:
+    return format_datetime(moment)  # whole seconds: it leaves the microseconds out anyway
 
 
 def _addr_spec(address: str) -> str:

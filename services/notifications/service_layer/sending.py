@@ -190,7 +190,8 @@ class Delivery:
             await self._sent_records.record(email.id, email.attempts)
             self._tools.checkpoint("sent_recorded")
             EMAILS.labels(SERVICE, "sent").inc()
-            log.info("proposal email sent (attempt %d)", email.attempts)
+            # the delivery log and the metric count each send: a line per email is for debugging
+            log.debug("proposal email sent (attempt %d)", email.attempts)
             return True
         elif result.outcome is Outcome.PERMANENT:
             await records.mark_failed(email.id, email.attempts, "failed", result.detail)

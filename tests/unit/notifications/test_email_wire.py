@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
+from email.utils import getaddresses
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.notifications.adapters.smtp import data_bytes
 from services.notifications.domain.email import (
     DOT_ATOM_ADDRESS,
     WIRE_POLICY,
     Contact,
+    ProposalMessage,
     Sender,
     compose,
     wire_bytes,
@@ -45,6 +48,10 @@ def composed(display_name: str, sender_name: str, mentors: int) -> bytes:
     message = compose(the_proposal, contact, sender, "<p.1@t>", links, NOW)
     written = wire_bytes(message)
     assert written == message.as_bytes(policy=WIRE_POLICY)
+    # what the mailer takes from the composed message without reading it again
+    assert data_bytes(written, crlf_only=True) == data_bytes(written)
+    assert isinstance(message, ProposalMessage)
+    assert list(message.recipients) == [a for _, a in getaddresses([str(message["To"])])]
     return written
 
 
