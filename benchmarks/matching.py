@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from benchmarks.fairness import fairness
+from benchmarks.fairness import fairness, never_shown, why_unseen
 from benchmarks.measure import (
     Tally,
     add_mentee,
@@ -172,6 +172,8 @@ def run(args: argparse.Namespace) -> None:
     )
     before_fairness = rss_mb()
     fair = fairness(engine)  # the benchmark's own count, pair by pair: not the system's memory
+    # each mentor never shown, with why (as `python -m benchmarks.fairness` says)
+    unseen = [(m.user_id, why_unseen(engine, m)) for m in never_shown(engine)]
     fairness_mb = rss_mb()
     reset_peak()
     say(
@@ -182,6 +184,8 @@ def run(args: argparse.Namespace) -> None:
         f" {fair.mentors_never_shown_with_free_seats} are in no ranking though a mentee may meet"
         " them"
     )
+    for mentor_id, why in unseen:
+        say(f"fairness: never shown: {mentor_id}, {why}")
 
     goals, updates, collections = Tally(), Tally(), Collections()
     gc.callbacks.append(collections.seen)

@@ -16,9 +16,10 @@ from services.matching.domain.constraints import (
     allowed_pair,
     exposure_budget,
     exposure_cutoff,
-    first_choice,
     free_seats,
+    guest_places,
     open_to_mentees,
+    stable_hosts,
     within_cap,
 )
 from services.matching.domain.criteria import score_pair, skill_level_sum
@@ -85,51 +86,69 @@ def may_meet(pop: Population, key: str, mentee: Person, mentor: Person) -> bool:
 
 
 Allowed = dict[str, list[Candidate]]  # seeker -> candidates
+# mentor -> its walk (constraints.Walk), each key with the seeker it names (None: elsewhere)
+Walks = dict[str, tuple[int, list[tuple[OrderKey, str | None]]]]
 
 
-def _allowed(pop: Population, config: EngineConfig) -> tuple[Allowed, Allowed]:
-    """Each ranked seeker's candidates: the mentors whose exposure cap shows it; and the
-    mentors whose first choice it is (constraints.first_choice)."""
+def walks(pop: Population, config: EngineConfig) -> Walks:
+    """Each open mentor's seekers within its cap, best first: its candidacies, whose first
+    entries are where it may be a guest (constraints.stable_hosts)."""
     seekers = ranked_seekers(pop)
-    allowed: Allowed = {key: [] for key, _ in seekers}
-    chosen_by: Allowed = defaultdict(list)
+    found: Walks = {}
     for mentor in pop.people.values():
         accepted = pop.accepted.get(mentor.user_id, 0)
         if not open_to_mentees(mentor, accepted):
             continue
         budget = exposure_budget(free_seats(mentor, accepted), config)
-        scored: list[tuple[float, int, str]] = []  # (-score, tiebreak, seeker)
-        for key, mentee in seekers:
-            if not may_meet(pop, key, mentee, mentor):
-                continue
-            score = score_pair(pop.goals[key], mentee, mentor).total
-            scored.append((-score, tiebreak(key), key))
-        keys = [(s[0], s[1]) for s in scored] + pop.elsewhere.get(mentor.user_id, [])
-        cutoff, first = exposure_cutoff(keys, budget), first_choice(keys, budget)
-        for negative, order, key in scored:
-            candidate = Candidate(mentor.user_id, -negative, tiebreak(mentor.user_id))
-            if within_cap((negative, order), cutoff):
-                allowed[key].append(candidate)
-            if (negative, order) == first:
-                chosen_by[key].append(candidate)
-    return allowed, chosen_by
+        scored: list[tuple[OrderKey, str | None]] = [
+            ((-score_pair(pop.goals[key], mentee, mentor).total, tiebreak(key)), key)
+            for key, mentee in seekers
+            if may_meet(pop, key, mentee, mentor)
+        ]
+        scored += [(key, None) for key in pop.elsewhere.get(mentor.user_id, [])]
+        cutoff = exposure_cutoff([key for key, _ in scored], budget)
+        walk = sorted(pair for pair in scored if within_cap(pair[0], cutoff))
+        if walk and budget > 0:
+            found[mentor.user_id] = (tiebreak(mentor.user_id), walk)
+    return found
+
+
+def _allowed(pop: Population, config: EngineConfig) -> tuple[Allowed, Allowed]:
+    """Each ranked seeker's candidates: the mentors whose exposure cap shows it; and the
+    mentors it hosts (constraints.stable_hosts)."""
+    allowed: Allowed = {key: [] for key, _ in ranked_seekers(pop)}
+    found = walks(pop, config)
+    for mentor_id, (order, walk) in found.items():
+        for (negative, _), key in walk:
+            if key is not None:
+                allowed[key].append(Candidate(mentor_id, -negative, order))
+    hosted_by: Allowed = defaultdict(list)
+    hosts = stable_hosts(
+        {m: (o, [k for k, _ in w]) for m, (o, w) in found.items()}, guest_places(config)
+    )
+    for mentor_id, host in hosts.items():
+        order, walk = found[mentor_id]
+        key = dict(walk)[host]
+        if key is not None:  # else a seeker in a partition owned elsewhere
+            hosted_by[key].append(Candidate(mentor_id, -host[0], order))
+    return allowed, hosted_by
 
 
 def picks(pop: Population, config: EngineConfig) -> dict[str, GoalPicks]:
-    """Each ranked seeker's ranking (MMR over its pool, then the mentors whose first choice it
-    is that MMR did not pick) and the pool it was chosen from."""
+    """Each ranked seeker's ranking (MMR over its pool, then the mentors it hosts that MMR did
+    not pick) and the pool it was chosen from."""
 
     def similarities(others: Sequence[Candidate], picked: Candidate) -> list[float]:
         chosen = pop.people[str(picked.key)]
         return [mentor_similarity(pop.people[str(c.key)], chosen) for c in others]
 
     found = {}
-    allowed, chosen_by = _allowed(pop, config)
+    allowed, hosted_by = _allowed(pop, config)
     for key, candidates in allowed.items():
         pool = by_relevance(candidates)[: config.pool_factor * config.top_k]
         ranking = diversify(pool, config.top_k, config.diversity, similarities)
         named = {c.key for c in ranking}
-        ranking += [c for c in by_relevance(chosen_by.get(key, [])) if c.key not in named]
+        ranking += [c for c in by_relevance(hosted_by.get(key, [])) if c.key not in named]
         ranking = ranking[: max(config.top_k, config.most_named)]
         found[key] = GoalPicks(
             [(str(c.key), c.score) for c in ranking], [(str(c.key), c.score) for c in pool]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from services.matching.domain.people import Person
@@ -20,8 +20,8 @@ class EngineConfig:
     pool_factor: int = 3  # MMR picks from the best pool_factor * top_k candidates
     search_threads: int = 2  # a mentor's search over many mentees runs in up to this many parts
     min_search_part: int = 20_000  # mentees per part, at least (fewer: not worth it)
-    # the most mentors a ranking names, its K and the mentors whose first choice it is
-    # (first_choice): a proposal carries at most 20 (shared/contracts/matches.py)
+    # the most mentors a ranking names, its K and the mentors it hosts (stable_hosts): a
+    # proposal carries at most 20 (shared/contracts/matches.py)
     most_named: int = 20
 
 
@@ -60,13 +60,39 @@ def exposure_cutoff(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
     return best[-1] if len(best) == budget and budget > 0 else None
 
 
-def first_choice(keys: Iterable[OrderKey], budget: int) -> OrderKey | None:
-    """The mentor's first choice: the seeker first in its order of the whole tenant, given the
-    order keys of (at least) its best eligible seeker. Every open mentor with such a seeker is in
-    that seeker's ranking, after the K its ranking picks (ADR 0010): a mentor that no ranking
-    would name otherwise is still seen by the one seeker it fits best. None: no exposure left, or
-    no eligible seeker. The batch reference and the engine both choose with this."""
-    return min(keys, default=None) if budget > 0 else None
+# A mentor's walk: its tiebreak, and the order keys of the seekers within its cap, best first.
+Walk = tuple[int, Sequence[OrderKey]]
+
+
+def guest_places(config: EngineConfig) -> int:
+    """How many mentors one seeker hosts: what a proposal carries beyond the seeker's K."""
+    return max(0, config.most_named - config.top_k)
+
+
+def stable_hosts(walks: Mapping[str, Walk], places: int) -> dict[str, OrderKey]:
+    """Each open mentor's host (ADR 0010): the seeker that shows it after its K, so that a
+    mentor no ranking would name is still seen. A mentor goes to the first seeker of its walk
+    with room; a seeker hosts at most `places` mentors, those it scores best (then by the
+    mentor's tiebreak). Both sides order a pair by its score, so one order of all pairs,
+    (-score, seeker's tiebreak, mentor's tiebreak), agrees with each side's: taking the pairs
+    in that order, each when its mentor has no host yet and its seeker has room, gives the one
+    stable assignment (no mentor and seeker both prefer each other to what they hold). It
+    depends on the walks alone, so every partition's owner finds the same. A mentor whose
+    every seeker is full of guests it scores better has none. The batch reference takes the
+    hosts from here, the engine keeps them incrementally (engine/hosts.py) and is checked
+    against this."""
+    pairs = sorted(
+        (key[0], key[1], mentor_tiebreak, mentor_id)
+        for mentor_id, (mentor_tiebreak, keys) in walks.items()
+        for key in keys
+    )
+    hosts: dict[str, OrderKey] = {}
+    held: dict[int, int] = {}
+    for negative, seeker, _, mentor_id in pairs:
+        if mentor_id not in hosts and held.get(seeker, 0) < places:
+            hosts[mentor_id] = (negative, seeker)
+            held[seeker] = held.get(seeker, 0) + 1
+    return hosts
 
 
 def within_cap(key: OrderKey, cutoff: OrderKey | None) -> bool:

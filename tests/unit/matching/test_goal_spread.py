@@ -64,7 +64,7 @@ def test_the_engine_proposes_the_spread_and_the_rankings_stay_as_scored() -> Non
         profile(mentee("x1")),
         goal_set("x1", 1, goal_id="career", target_skills=["kubernetes"]),
         goal_set("x1", 2, goal_id="project", target_skills=["go"]),
-        # one mentor a ranking: go_expert is not added as its first choice's extra (ADR 0010)
+        # one mentor a ranking: no seeker hosts a mentor beyond its K (ADR 0010)
         config=EngineConfig(top_k=1, partitions=2, exposure_per_seat=10.0, most_named=1),
     )
     assert cluster.rankings(TENANT)[sk("x1", "project")] == ("star",)

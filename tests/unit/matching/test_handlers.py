@@ -98,7 +98,7 @@ def test_a_decline_brings_an_alternative_and_the_mentor_never_returns() -> None:
         goal_set("x1"),
         feedback(MatchDeclined, "x1", "m1"),
         goal_set("x1", version=2),
-        # one mentor a ranking: m2 is not added as its first choice's extra (ADR 0010)
+        # one mentor a ranking: no seeker hosts a mentor beyond its K (ADR 0010)
         config=EngineConfig(top_k=1, partitions=2, exposure_per_seat=10.0, most_named=1),
     )
     assert proposed(cluster, "x1") == [("m1",), ("m2",)]

@@ -56,7 +56,7 @@ def picture(engine: TenantEngine) -> dict[str, Any]:
             for slot, mentors in lists.shown_by.items()
             if mentors
         },
-        "first_choices": {m: engine.search.mentee_id(e[2]) for m, e in lists.first.of.items()},
+        "hosts": {m: engine.search.mentee_id(e[2]) for m, e in lists.hosts.of.items()},
         "goals": dict(engine.roster.goals),
         "excluded": {k: v for k, v in engine.roster.excluded.items() if v},
     }

@@ -15,9 +15,11 @@ rebalances between two instances (which then restore from the store), ends in:
 - each mentor's seats taken (from its profile, as matching stored it) equal to its held
   requests plus active relationships, never over capacity, and no full mentor proposed.
 - no partition hides a mentor that has exposure left (assert_no_mentor_hidden), every
-  mentor with free seats that some ranked goal may meet is in a ranking (assert_every_mentor_seen),
-  and every mentor a ranking names, first-choice guests included, may meet that goal
-  (assert_every_named_mentor_may_meet);
+  mentor with free seats that some ranked goal may meet is in a ranking unless every seeker it
+  may be shown to hosts as many mentors as it may, each better (assert_every_mentor_seen; with
+  `most_named` drawn small, a proposal carries few guests), every owner holds the same hosts,
+  the reference's (assert_owners_agree_on_hosts), and every mentor a ranking names, guests
+  included, may meet that goal (assert_every_named_mentor_may_meet);
 - a goal closed last has no ranking and no stored proposal left, and every open goal has a
   stored proposal (an empty one when it waits for a mentor).
 After every step, every engine's parts keep their own invariants (TenantEngine.check_invariants).
@@ -27,19 +29,22 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from services.matching.domain.batch import may_meet, ranked_seekers
+from services.matching.domain.batch import may_meet, ranked_seekers, walks
 from services.matching.domain.constraints import (
     EngineConfig,
+    OrderKey,
     exposure_budget,
     free_seats,
+    guest_places,
     open_to_mentees,
+    stable_hosts,
 )
 from services.matching.domain.relationships import HOLDING
 from services.matching.domain.seekers import mentee_of, seeker_key
@@ -122,6 +127,8 @@ configs = st.builds(
     pool_factor=st.sampled_from([1, 2]),  # 1: the pool is the ranking, so it is often full
     search_threads=st.sampled_from([1, 3]),  # 3: a mentor's search split in up to 3 parts
     min_search_part=st.just(1),
+    # small: a seeker hosts few mentors (most_named - top_k), and some are turned away
+    most_named=st.sampled_from([20, 1, 2, 3, 4]),
 )
 
 
@@ -331,6 +338,7 @@ def test_incremental_rankings_equal_a_batch_recompute(
         check_seats(cluster, expected, runner.side)
         assert_no_mentor_hidden(cluster, TENANT)
         assert_every_mentor_seen(cluster, TENANT)
+        assert_owners_agree_on_hosts(cluster, TENANT)
         assert_every_named_mentor_may_meet(cluster, TENANT)
         assert cluster.waiting(TENANT) == waiting
         # every partition moves: the engines restored from the store rank as the live ones did
@@ -366,12 +374,32 @@ def assert_no_mentor_hidden(cluster: Cluster, tenant: str) -> None:
             assert mentee_id in held, (mentee_id, mentor_id)
 
 
+def reference_hosts(cluster: Cluster, tenant: str) -> dict[str, OrderKey]:
+    pop, config = cluster.population(tenant), cluster.config
+    found = walks(pop, config)
+    return stable_hosts(
+        {m: (o, [k for k, _ in w]) for m, (o, w) in found.items()}, guest_places(config)
+    )
+
+
 def assert_every_mentor_seen(cluster: Cluster, tenant: str) -> None:
     """A mentor with free seats that some ranked goal may meet (the hard constraints, checked
-    pair by pair) is in at least one ranking, whatever partition or instance it is on: its first
-    choice's (ADR 0010)."""
+    pair by pair) is in at least one ranking, whatever partition or instance it is on, unless
+    every seeker it may be shown to (its walk) hosts `most_named - top_k` mentors, each scored
+    better by it (ADR 0010); and every host names its guests."""
+    config = cluster.config
     pop = cluster.population(tenant)
-    named = {m for ranking in cluster.rankings(tenant).values() for m in ranking}
+    rankings = cluster.rankings(tenant)
+    named = {m for ranking in rankings.values() for m in ranking}
+    found = walks(pop, config)
+    hosts = reference_hosts(cluster, tenant)
+    better: dict[int, list[tuple[float, int]]] = defaultdict(list)  # seeker -> its guests
+    moved = any(host != found[m][1][0][0] for m, host in hosts.items())
+    event(f"a mentor hosted past its first seeker: {moved}")
+    for mentor_id, host in hosts.items():
+        better[host[1]].append((host[0], found[mentor_id][0]))
+        seeker = dict(found[mentor_id][1])[host]
+        assert seeker is not None and mentor_id in rankings[seeker], (mentor_id, seeker)
     seekers = ranked_seekers(pop)
     for mentor in pop.people.values():
         if mentor.user_id in named or not open_to_mentees(
@@ -380,11 +408,28 @@ def assert_every_mentor_seen(cluster: Cluster, tenant: str) -> None:
             continue
         wanted = [key for key, person in seekers if may_meet(pop, key, person, mentor)]
         event(f"a mentor with free seats wanted: {bool(wanted)}")
-        assert not wanted, (mentor.user_id, wanted)
+        order, walk = found.get(mentor.user_id, (0, []))
+        assert bool(walk) == bool(wanted), (mentor.user_id, wanted)
+        event(f"a wanted mentor every seeker turned away: {bool(walk)}")
+        for key, seeker in walk:
+            ahead = [guest for guest in better[key[1]] if guest < (key[0], order)]
+            assert len(ahead) >= guest_places(config), (mentor.user_id, seeker)
+
+
+def assert_owners_agree_on_hosts(cluster: Cluster, tenant: str) -> None:
+    """Every instance owning partitions holds every mentor's host, whichever partition holds
+    the seeker, and they are the reference's: each owner decides the guests of its own seekers
+    alone, from what every owner knows."""
+    expected = reference_hosts(cluster, tenant)
+    for index in set(cluster.owner.values()):
+        engine = cluster.instances[index].engines.get(tenant)
+        if engine is not None:
+            held = engine.rankings.hosts.host
+            assert {m: (entry[0], entry[1]) for m, entry in held.items()} == expected, index
 
 
 def assert_every_named_mentor_may_meet(cluster: Cluster, tenant: str) -> None:
-    """Every mentor a ranking names, its K and its first-choice guests alike, passes the
+    """Every mentor a ranking names, its K and its guests alike, passes the
     seeker's hard constraints and exclusions (declines, ended relationships, self and reporting
     line, musts), checked pair by pair by the one rule (`batch.may_meet`), and is open; an
     erased person is in no ranking, on either side."""

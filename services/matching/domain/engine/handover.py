@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from services.matching.domain.engine.first_choice import first_of
 from services.matching.domain.engine.tenant import TenantEngine
 
 
@@ -24,7 +23,7 @@ def drop_partitions(engine: TenantEngine, partitions: Collection[int]) -> None:
 
     It runs while no poll may (Matching.turn), so the stall of the partitions that stay grows
     with it: one pass over the lists and one over the mentees, whatever the number of
-    partitions, and each mentor's budget and first choice worked out once, not once a partition.
+    partitions, and each mentor's budget worked out once, not once a partition.
     """
     moved = frozenset(partitions)
     if not moved:
@@ -40,9 +39,7 @@ def drop_partitions(engine: TenantEngine, partitions: Collection[int]) -> None:
             budget = budgets[mentor_id] = engine.budget(mentor_id)
         best = mentor_list.entries[:budget]  # entries are in order
         lists.remote.setdefault(mentor_id, {})[partition] = [(e[0], e[1]) for e in best]
-    # Its first choice, if it was in a moved partition, is now held by that partition's owner.
-    for mentor_id in budgets:
-        lists.first.update(mentor_id, first_of(lists, mentor_id))
+        lists.hosts.touch(mentor_id)  # a host there is now a seeker elsewhere
     # Each mentor's best keys there now count as its list elsewhere: its cutoff, and so what
     # its lists here show, are the same. The partitions' mentees were in their lists alone.
     for mentee_id in [m for m, p in roster.partition_of.items() if p in moved]:
@@ -57,4 +54,5 @@ def drop_partitions(engine: TenantEngine, partitions: Collection[int]) -> None:
             roster.drop_goal(key)
         roster.profiles.pop(mentee_id, None)
         del roster.partition_of[mentee_id]
+    engine.rankings.rerank_dirty(lists.shown_by)  # the hosts are the same, only held elsewhere
     engine.drain()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from services.matching.domain.engine.first_choice import first_of
 from services.matching.domain.engine.lists import UNKNOWN, MentorLists
 
 
@@ -33,6 +32,5 @@ def check_lists(lists: MentorLists) -> None:
     held = {mentee: set(lists.member_of.of(mentee)) for mentee in lists.member_of.mentees()}
     assert held == members
     assert {m: by for m, by in lists.shown_by.items() if by} == shown
-    firsts = {m: first_of(lists, m) for m in {m for m, _ in lists.by_key} | lists.remote.keys()}
-    lists.first.check({m: entry for m, entry in firsts.items() if entry is not None})
-    assert all(m in shown[entry[2]] for m, entry in lists.first.of.items())
+    mentors = {m for m, _ in lists.by_key} | lists.remote.keys() | lists.hosts.prefix.keys()
+    lists.hosts.check(lists, mentors)

@@ -23,7 +23,7 @@ import numpy as np
 
 from services.matching.domain.constraints import OrderKey, exposure_cutoff, kept_length
 from services.matching.domain.engine import cutoff_step
-from services.matching.domain.engine.first_choice import FirstChoices, first_of
+from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.engine.notices import Notices
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
@@ -64,10 +64,10 @@ class MentorLists:
         search: SearchIndex,
         budget: Budget,
         noticed: Callable[[int, float], None],
-        first: FirstChoices,
+        hosts: Hosts,
     ) -> None:
         self.partitions = partitions
-        self.first = first  # each mentor's first choice, when here
+        self.hosts = hosts  # each mentor's host, told of each change to a mentor's walk (walk_of)
         self.search = search
         self.budget = budget
         self.noticed = noticed
@@ -164,7 +164,8 @@ class MentorLists:
             self.spent.add(key)
         self.set_floor(mentor_id, partition)
         self.changed.add(key)
-        self.first.update(mentor_id, first_of(self, mentor_id))
+        if shown:
+            self.hosts.touch(mentor_id, left)
 
     def insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
         """Offer one mentee to one mentor list, in place."""
@@ -195,8 +196,8 @@ class MentorLists:
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add(key)
-        if position == 0:
-            self.first.update(mentor_id, first_of(self, mentor_id))
+        if shown:
+            self.hosts.touch(mentor_id, entry, cutoff)
 
     def trim(self, key: ListKey) -> None:
         """Keep only the shown part and its reserve (a list searched afresh holds the whole
@@ -266,7 +267,7 @@ class MentorLists:
         for partition, old in before.items():
             if old and (mentor_id, partition) not in self.by_key:
                 self._update_shown(mentor_id, old, {})
-        self.first.update(mentor_id, first_of(self, mentor_id))
+        self.hosts.touch(mentor_id)
 
     def _best_changed(self, mentor_id: str, within: bool = True) -> None:
         """Other partitions are told (engine/notices.py), unless the mentor left the table

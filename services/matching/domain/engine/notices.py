@@ -1,11 +1,11 @@
 """Which mentors the other partitions are told of (ADR 0010, `ExposureChanged`).
 
 They are told when a change to a mentor's best entries in a partition reaches the mentor's
-cutoff: the cutoff and the first choice, all they act on, follow only from the entries within
-it. A change past it is held back (`unsent`) until this partition's owner next reads the
-mentor's lists elsewhere (a notice, or the mentor's own event): each change that moves a
-cutoff down, and so could bring such an entry within it, is told to every partition, which
-then tells what it held back in turn.
+cutoff: the cutoff and the walks (engine/hosts.py), all they act on, follow only from the
+entries within it. A change past it is held back (`unsent`) until this partition's owner next
+reads the mentor's lists elsewhere (a notice, or the mentor's own event): each change that
+moves a cutoff down, and so could bring such an entry within it, is told to every partition,
+which then tells what it held back in turn.
 """
 
 from __future__ import annotations

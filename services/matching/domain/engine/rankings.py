@@ -1,5 +1,5 @@
 """Each mentee's ranking: MMR over the best of the mentors that show it, kept up to date lazily,
-then the mentors whose first choice it is (engine/first_choice.py) that MMR did not pick.
+then the mentors it hosts (engine/hosts.py) that MMR did not pick.
 
 A mentee is marked dirty when a change may alter its ranking, and re-ranked before the
 engine's call returns. A change below the mentee's pool floor (the last score of a full pool)
@@ -12,13 +12,13 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
-from services.matching.domain.constraints import EngineConfig
-from services.matching.domain.engine.first_choice import FirstChoices
+from services.matching.domain.constraints import EngineConfig, guest_places
+from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.search import PoolEntry, SearchIndex
 
 RERANKS_PER_CALL = 512  # mentees whose pools are held at once (a restore re-ranks all of them)
 ShownBy = Mapping[int, Mapping[str, float]]  # mentee slot -> mentor id -> score shown at
-Guests = Mapping[int, set[str]]  # mentee slot -> the mentors whose first choice it is
+Guests = Mapping[int, set[str]]  # mentee slot -> the mentors it hosts
 
 
 class Ranked(NamedTuple):
@@ -32,8 +32,8 @@ class Rankings:
     def __init__(self, config: EngineConfig, search: SearchIndex) -> None:
         self.config = config
         self.search = search
-        self.first = FirstChoices(lambda slot: self.dirty.add(slot))  # kept by the lists
-        self.guests: Guests = self.first.guests
+        self.hosts = Hosts(guest_places(config), lambda slot: self.dirty.add(slot))  # kept by lists
+        self.guests: Guests = self.hosts.guests
         self.by_mentee: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}  # mentee slot -> last score of its full pool
         self.dirty: set[int] = set()
@@ -60,7 +60,9 @@ class Rankings:
             self.changed.add(mentee_id)
 
     def rerank_dirty(self, shown_by: ShownBy) -> None:
-        """Re-rank every dirty mentee, RERANKS_PER_CALL at a time (one compiled MMR call each)."""
+        """Re-rank every dirty mentee, RERANKS_PER_CALL at a time (one compiled MMR call each),
+        once the hosts the lists' changes moved are settled."""
+        self.hosts.settle()
         while self.dirty:
             batch = [self.dirty.pop() for _ in range(min(len(self.dirty), RERANKS_PER_CALL))]
             self._rerank(batch, shown_by)
@@ -135,8 +137,8 @@ def with_guests(
     search: SearchIndex,
     config: EngineConfig,
 ) -> tuple[tuple[str, float], ...]:
-    """The MMR picks, then each mentor whose first choice the mentee is and that MMR did not
-    pick, best first (score, then the mentor's tiebreak), up to `config.most_named` in all."""
+    """The MMR picks, then each mentor the mentee hosts that MMR did not pick, best first
+    (score, then the mentor's tiebreak), up to `config.most_named` in all."""
     if not guests:
         return picked
     named = {mentor_id for mentor_id, _ in picked}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from services.matching.domain.batch import Population
 from services.matching.domain.constraints import (
@@ -30,6 +31,7 @@ from services.matching.domain.constraints import (
     open_to_mentees,
 )
 from services.matching.domain.criteria import PairScore, score_pair
+from services.matching.domain.engine.hosts import walk_of
 from services.matching.domain.engine.list_checks import check_lists
 from services.matching.domain.engine.lists import ListKey, MentorLists
 from services.matching.domain.engine.rankings import Ranked, Rankings
@@ -55,10 +57,11 @@ class TenantEngine:
         self.config = config
         self.roster = Roster()
         self.search = SearchIndex((config.search_threads, config.min_search_part), run)
-        self.rankings = Rankings(config, self.search)  # with each mentor's first choice
+        self.rankings = Rankings(config, self.search)  # with each mentor's host
         self.lists = MentorLists(
-            config.partitions, self.search, self.budget, self.rankings.note, self.rankings.first
+            config.partitions, self.search, self.budget, self.rankings.note, self.rankings.hosts
         )
+        self.rankings.hosts.walk = partial(walk_of, self.lists)
         self.searched = Searched()  # mentor lists searched ahead of their partition's copy
 
     def run_searches_with(self, run: PartRunner) -> None:
