@@ -15,7 +15,7 @@ import pytest
 
 from services.matching.domain.batch import recompute
 from services.matching.domain.constraints import EngineConfig
-from services.matching.domain.engine import TenantEngine, population
+from services.matching.domain.engine import TenantEngine, population, searched
 from services.matching.domain.people import Person
 from tests.support import population as people
 
@@ -41,16 +41,17 @@ def engine() -> TenantEngine:
     return built
 
 
-def count_searches(engine: TenantEngine) -> list[int]:
-    """How many times the engine searches a mentor's candidates from now on."""
+def count_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the engine searches a mentor's lists from now on (one search: its
+    candidates read once, or twice when a partition's first share proves too small)."""
     calls = [0]
-    search: Callable[..., Any] = engine.search.best_mentees
+    search: Callable[..., Any] = searched.best_lists
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return search(*args, **kwargs)
 
-    engine.search.best_mentees = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(searched, "best_lists", counted)
     return calls
 
 
@@ -84,11 +85,13 @@ def assert_as_a_batch(engine: TenantEngine) -> None:
     assert engine.ranking_ids() == recompute(population(engine), engine.config)
 
 
-def test_one_search_serves_every_partitions_copy(engine: TenantEngine) -> None:
+def test_one_search_serves_every_partitions_copy(
+    engine: TenantEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mentor_id = busiest_mentor(engine)
     skills = {skill: 5 for skill in engine.mentor(mentor_id).skills}  # type: ignore[union-attr]
     mentor = changed(engine, mentor_id, skills=skills, years=30)
-    searches = count_searches(engine)
+    searches = count_searches(monkeypatch)
     for partition in range(engine.config.partitions):
         copy(engine, mentor, partition)
     assert searches[0] == 1
@@ -96,10 +99,12 @@ def test_one_search_serves_every_partitions_copy(engine: TenantEngine) -> None:
     assert_as_a_batch(engine)
 
 
-def test_a_change_between_two_copies_is_searched_again(engine: TenantEngine) -> None:
+def test_a_change_between_two_copies_is_searched_again(
+    engine: TenantEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mentor_id = busiest_mentor(engine)
     mentor = changed(engine, mentor_id, years=engine.mentor(mentor_id).years + 7)  # type: ignore[union-attr]
-    searches = count_searches(engine)
+    searches = count_searches(monkeypatch)
     copy(engine, mentor, 0)
     # Before partition 1's copy: the store now says one of its mentees declined the mentor.
     listed = engine.lists.get((mentor_id, 1))
@@ -120,10 +125,12 @@ def test_a_change_between_two_copies_is_searched_again(engine: TenantEngine) -> 
     assert_as_a_batch(engine)
 
 
-def test_a_list_made_again_since_the_search_is_searched_again(engine: TenantEngine) -> None:
+def test_a_list_made_again_since_the_search_is_searched_again(
+    engine: TenantEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     mentor_id = busiest_mentor(engine)
     mentor = changed(engine, mentor_id, years=engine.mentor(mentor_id).years + 3)
-    searches = count_searches(engine)
+    searches = count_searches(monkeypatch)
     copy(engine, mentor, 0)
     restored = engine.lists.get((mentor_id, 1))
     assert restored is not None

@@ -15,14 +15,21 @@ nobody is never taken as done: its mentees may come later, with lists made elsew
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from services.matching.domain.constraints import kept_length
-from services.matching.domain.engine.lists import ListKey, MentorLists, keep_within_cutoff
+from services.matching.domain.engine.lists import (
+    ListKey,
+    MentorLists,
+    keep_within_cutoff,
+    shown_counts,
+)
 from services.matching.domain.mentor_lists import Entry, MentorList
-from services.matching.domain.people import tiebreak
+from services.matching.domain.people import Person, tiebreak
 from services.matching.domain.search import Contenders, SearchIndex
 
 if TYPE_CHECKING:
@@ -74,23 +81,20 @@ def rebuild_lists(
     budget = engine.budget(mentor_id)
     mentor = engine.search.mentor(mentor_id)
     others = [p for p in range(engine.config.partitions) if p not in partitions] if ahead else []
-    best: dict[int, Contenders] = {}
+    found: dict[int, Found] = {}
     if mentor is not None and budget > 0:
-        lengths = dict.fromkeys(partitions + others, kept_length(budget))
         excluded = engine.roster.excluded_by_mentor.get(mentor_id) or {}
-        best = engine.search.best_mentees(mentor, lengths, excluded)
+        found = best_lists(engine, mentor, partitions + others, excluded)
     others = [
         p
         for p in others
-        if (p in best and best[p].eligible > 0) or lists.get((mentor_id, p)) is not None
+        if (p in found and found[p].eligible > 0) or lists.get((mentor_id, p)) is not None
     ]
     partitions = sorted(partitions + others)
     fresh = {partition: MentorList(budget) for partition in partitions}
     for partition, mentor_list in fresh.items():
-        if partition in best:
-            mentor_list.entries, mentor_list.truncated = top_entries(
-                engine.search, best[partition], kept_length(budget)
-            )
+        if partition in found:
+            mentor_list.entries, mentor_list.truncated = found[partition].listed()
     keep_within_cutoff(lists, mentor_id, fresh)
     for partition in partitions:
         lists.replace((mentor_id, partition), fresh[partition])
@@ -100,8 +104,75 @@ def rebuild_lists(
         engine.searched.built_ahead(lists, (mentor_id, partition))
 
 
-def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[list[Entry], bool]:
-    """The best `length` of the mentees found, as list entries; whether more were eligible."""
+@dataclass(frozen=True)
+class Found:
+    """One partition's best `length` mentees of a search, best first, and how many were
+    eligible (exact up to length + 1)."""
+
+    entries: list[Entry]
+    eligible: int
+    length: int
+
+    def listed(self) -> tuple[list[Entry], bool]:
+        """As a fresh list's entries, and whether more were eligible."""
+        return self.entries, self.eligible > self.length
+
+
+def best_lists(
+    engine: TenantEngine, mentor: Person, wanted: list[int], excluded: Iterable[str]
+) -> dict[int, Found]:
+    """Per partition, the mentor's best mentees, as many as its list will keep.
+
+    A list keeps the entries within the mentor's tenant-wide cutoff and a reserve
+    (kept_length), at most the whole budget's. The budget mostly spreads over the partitions,
+    and a search that keeps fewer prunes far more, so the search first keeps per partition
+    what an even share and some slack would need; a partition whose share proves larger
+    (`lacking`) is searched again for the whole. What each list keeps then is what one search
+    for the whole budget everywhere would have kept (tests/unit/matching/test_search_share.py).
+    """
+    search, budget = engine.search, engine.budget(mentor.user_id)
+    whole = kept_length(budget)
+    first = min(whole, kept_length(max(0, -(-budget // max(1, len(wanted))) + SHARE_SLACK)))
+    best = search.best_mentees(mentor, dict.fromkeys(wanted, first), excluded)
+    found = {p: _found(search, contenders, first) for p, contenders in best.items()}
+    again = lacking(engine.lists, mentor.user_id, found) if first < whole else []
+    if again:
+        best = search.best_mentees(mentor, dict.fromkeys(again, whole), excluded)
+        found |= {p: _found(search, contenders, whole) for p, contenders in best.items()}
+    return found
+
+
+SHARE_SLACK = 2  # beyond an even share of the budget, what a partition's first search keeps
+
+
+def _found(search: SearchIndex, contenders: Contenders, length: int) -> Found:
+    return Found(top_entries(search, contenders, length), contenders.eligible, length)
+
+
+def lacking(lists: MentorLists, mentor_id: str, found: Mapping[int, Found]) -> list[int]:
+    """The partitions whose search may have kept fewer than their list keeps: more were
+    eligible, and the cutoff over what every partition found leaves a share there whose
+    kept length exceeds what it kept. Where none is, the cutoff over what was found is the
+    one over every eligible mentee: a partition's entries past what it kept lie past it."""
+    kept = [
+        (partition, mentor_list)
+        for partition in range(lists.partitions)
+        if partition not in found and (mentor_list := lists.by_key.get((mentor_id, partition)))
+    ]
+    searched = [(p, MentorList(lists.budget(mentor_id), f.entries)) for p, f in found.items()]
+    elsewhere = lists.remote.get(mentor_id, {}).values()
+    _, counts = shown_counts(kept + sorted(searched), elsewhere, lists.budget(mentor_id))
+    return [
+        p
+        for p, _, count in counts
+        if p in found
+        and found[p].eligible > found[p].length
+        and kept_length(count) > found[p].length
+    ]
+
+
+def top_entries(search: SearchIndex, found: Contenders, length: int) -> list[Entry]:
+    """The best `length` of the mentees found, as list entries, best first."""
     slots, totals = found.slots, found.totals
     if slots.size > length:
         threshold = np.partition(totals, slots.size - length)[slots.size - length]
@@ -111,4 +182,4 @@ def top_entries(search: SearchIndex, found: Contenders, length: int) -> tuple[li
         (-score, tiebreak(search.mentee_id(s)), s)
         for s, score in zip(slots.tolist(), totals.tolist(), strict=True)
     )
-    return entries[:length], found.eligible > length
+    return entries[:length]
