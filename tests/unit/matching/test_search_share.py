@@ -20,7 +20,7 @@ from services.matching.domain.mentor_lists import MentorList
 from tests.support import population as people
 
 SEED = 20261207
-WHOLE = 10**6  # a slack past any budget: the first search keeps the whole budget everywhere
+WHOLE = 1e6  # a spread past any budget: the first search keeps the whole budget everywhere
 
 
 def partition_of(user_id: str, partitions: int) -> int:
@@ -63,9 +63,9 @@ def state(engine: TenantEngine) -> tuple[object, ...]:
     return by_key, dict(lists.cutoffs), dict(engine.rankings.hosts.host), engine.ranking_ids()
 
 
-def run(slack: int, seed: int, updates: int, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+def run(slack: float, seed: int, updates: int, monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """The state after each of the same mentor changes, with this first share's slack."""
-    monkeypatch.setattr(searched, "SHARE_SLACK", slack)
+    monkeypatch.setattr(searched, "SHARE_SPREAD", slack)
     engine, rng = built(seed), random.Random(seed + 1)
     seen = []
     for _ in range(updates):
@@ -90,9 +90,9 @@ def searches_again(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize("seed", [1, 2])
-@pytest.mark.parametrize("slack", [-100, 0, searched.SHARE_SLACK])
+@pytest.mark.parametrize("slack", [-100.0, 0.0, searched.SHARE_SPREAD])
 def test_a_first_share_and_its_second_search_keep_what_the_whole_budget_keeps(
-    seed: int, slack: int, monkeypatch: pytest.MonkeyPatch
+    seed: int, slack: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     expected = run(WHOLE, seed, 25, monkeypatch)
     again = searches_again(monkeypatch)
@@ -124,9 +124,9 @@ def test_without_the_second_search_the_lists_differ(monkeypatch: pytest.MonkeyPa
     """What the fuzz above catches: a first share kept too small and never searched again
     leaves lists other than the whole budget's (here, each mentor's search once)."""
     engine = built(3)
-    monkeypatch.setattr(searched, "SHARE_SLACK", WHOLE)
+    monkeypatch.setattr(searched, "SHARE_SPREAD", WHOLE)
     expected = kept_lists(engine)
-    monkeypatch.setattr(searched, "SHARE_SLACK", -100)
+    monkeypatch.setattr(searched, "SHARE_SPREAD", -100)
     assert kept_lists(engine) == expected
     monkeypatch.setattr(searched, "lacking", lambda *args: [])
     assert kept_lists(engine) != expected

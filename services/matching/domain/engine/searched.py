@@ -15,6 +15,7 @@ nobody is never taken as done: its mentees may come later, with lists made elsew
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -132,7 +133,7 @@ def best_lists(
     """
     search, budget = engine.search, engine.budget(mentor.user_id)
     whole = kept_length(budget)
-    first = min(whole, kept_length(max(0, -(-budget // max(1, len(wanted))) + SHARE_SLACK)))
+    first = min(whole, kept_length(first_share(budget, len(wanted))))
     best = search.best_mentees(mentor, dict.fromkeys(wanted, first), excluded)
     found = {p: _found(search, contenders, first) for p, contenders in best.items()}
     again = lacking(engine.lists, mentor.user_id, found) if first < whole else []
@@ -142,7 +143,21 @@ def best_lists(
     return found
 
 
-SHARE_SLACK = 2  # beyond an even share of the budget, what a partition's first search keeps
+# How far past its mean a partition's share is taken at first, in standard deviations.
+SHARE_SPREAD = 3.0
+
+
+def first_share(budget: int, partitions: int) -> int:
+    """How many of the mentor's best `budget` a partition's first search allows for. Each
+    mentee lies in one of the partitions searched at random (a hash of its id), so a
+    partition's share of the best `budget` is binomial: this is its mean and SHARE_SPREAD
+    standard deviations (a larger share, about one partition in a thousand, is searched
+    again)."""
+    if partitions <= 1:
+        return budget
+    chance = 1 / partitions
+    spread = SHARE_SPREAD * math.sqrt(budget * chance * (1 - chance))
+    return max(0, min(budget, math.ceil(budget * chance + spread)))
 
 
 def _found(search: SearchIndex, contenders: Contenders, length: int) -> Found:
