@@ -126,8 +126,8 @@ def best_lists(
 
     A list keeps the entries within the mentor's tenant-wide cutoff and a reserve
     (kept_length), at most the whole budget's. The budget mostly spreads over the partitions,
-    and a search that keeps fewer prunes far more, so the search first keeps per partition
-    what an even share and some slack would need; a partition whose share proves larger
+    and a search that keeps fewer prunes more, so the search first keeps per partition what
+    a likely share would need (first_share); a partition whose share proves larger
     (`lacking`) is searched again for the whole. What each list keeps then is what one search
     for the whole budget everywhere would have kept (tests/unit/matching/test_search_share.py).
     """
