@@ -95,6 +95,24 @@ class MatchingStoreContract:
             assert await tx.person_version(OTHER, "m1") is None
             assert await tx.stored_person(OTHER, "m1") is None
 
+    async def test_locked_people_read_as_stored_and_as_written_since(self, uow: UnitOfWork) -> None:
+        """`lock_people` reads a poll's people at once; the updates of the same transaction
+        then see what it wrote or erased, as a read per update would."""
+        async with uow.transaction() as tx:
+            await tx.save_person(TENANT, person_from_profile(mentor("m1", version=3)), 1)
+        async with uow.transaction() as tx:
+            await tx.lock_people(TENANT, ["x1", "m1", "m1"])
+            assert await tx.person_version(TENANT, "m1") == StoredVersion(3, is_mentor=True)
+            assert await tx.person_version(TENANT, "x1") is None
+            await tx.save_person(TENANT, person_from_profile(mentee("x1", version=2)), 0)
+            assert await tx.person_version(TENANT, "x1") == StoredVersion(2, is_mentor=False)
+            await tx.forget_person(TENANT, "m1")
+            assert await tx.person_version(TENANT, "m1") is None
+            await tx.save_person(TENANT, person_from_profile(mentee("m1", version=5)), 1)
+            assert await tx.person_version(TENANT, "m1") == StoredVersion(5, is_mentor=False)
+        async with uow.transaction() as tx:
+            assert await tx.person_version(TENANT, "m1") == StoredVersion(5, is_mentor=False)
+
     async def test_only_a_newer_goal_is_stored(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)

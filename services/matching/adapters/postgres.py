@@ -76,6 +76,10 @@ PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 HOLD_PARTITIONS = "SELECT pg_advisory_xact_lock_shared($1, p) FROM unnest($2::int[]) AS p"
 
 
+LOCK_PEOPLE = (
+    "SELECT user_id, version, is_mentor FROM people WHERE tenant_id = $1"
+    " AND user_id = ANY($2::text[]) ORDER BY user_id FOR UPDATE"
+)
 CLOSE_GOAL = (
     "UPDATE goals SET version = $4, closed = true WHERE tenant_id = $1 AND mentee_id = $2"
     " AND goal_id = $3 AND version < $4 AND NOT closed RETURNING true"
@@ -89,6 +93,8 @@ class PostgresMatchingTransaction:
         self._keys = keys
         self.erasures = PostgresErasureLog(conn, keys)
         self._outbox = OutboxBatch()  # written by `flush`, just before the commit
+        # people's rows this transaction locked or wrote: (tenant, user) -> what is stored
+        self._versions: dict[tuple[str, str], StoredVersion | None] = {}
 
     async def hold_partitions(self, partitions: Sequence[int]) -> None:
         if partitions:
@@ -97,7 +103,15 @@ class PostgresMatchingTransaction:
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
         return await first_deliveries(self._conn, CONSUMER, event_ids)
 
+    async def lock_people(self, tenant_id: str, user_ids: Sequence[str]) -> None:
+        wanted = sorted(set(user_ids))
+        rows = await self._conn.fetch(LOCK_PEOPLE, tenant_id, wanted)
+        found = {r["user_id"]: StoredVersion(r["version"], r["is_mentor"]) for r in rows}
+        self._versions.update({(tenant_id, user_id): found.get(user_id) for user_id in wanted})
+
     async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
+        if (tenant_id, user_id) in self._versions:  # locked, and written only by this one since
+            return self._versions[tenant_id, user_id]
         row = await self._conn.fetchrow(
             "SELECT version, is_mentor FROM people WHERE tenant_id = $1 AND user_id = $2"
             " FOR UPDATE",
@@ -113,6 +127,7 @@ class PostgresMatchingTransaction:
         return person_from_json(raw) if raw else None
 
     async def save_person(self, tenant_id: str, person: Person, partition: int) -> None:
+        self._versions[tenant_id, person.user_id] = StoredVersion(person.version, person.is_mentor)
         await self._conn.execute(
             "INSERT INTO people (tenant_id, user_id, version, partition, is_mentor, is_mentee,"
             " capacity, features) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -131,6 +146,7 @@ class PostgresMatchingTransaction:
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
+        self._versions[tenant_id, user_id] = None
         conn = self._conn
         await conn.execute(
             "DELETE FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id

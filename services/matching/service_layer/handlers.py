@@ -51,7 +51,7 @@ from services.matching.service_layer.mentor_feed import (
 )
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
-from services.matching.service_layer.subjects import mentor_named, people_of
+from services.matching.service_layer.subjects import lock_updated_people, mentor_named, people_of
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
     PairState,
@@ -242,6 +242,7 @@ async def _handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
             matching.copies.expect((d.event, d.partition) for d in batch)
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])
             erased = await tx.erasures.find(p for d in batch for p in people_of(d.event))
+            await lock_updated_people(tx, (d.event for d in batch))
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
                 named = mentor_named(event)

@@ -67,6 +67,9 @@ class FakeMatchingTransaction:
         self.s.processed |= fresh
         return fresh
 
+    async def lock_people(self, tenant_id: str, user_ids: Sequence[str]) -> None:
+        pass  # one transaction at a time: nothing to lock, and person_version reads the dict
+
     async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
         found = self.s.people.get((tenant_id, user_id))
         return StoredVersion(found[0].version, found[0].is_mentor) if found else None
