@@ -127,8 +127,8 @@ class OutboxBatch:
     async def write(self, conn: DbConnection) -> None:
         if not self._rows:
             return
-        topics, keys, values, headers, partitions = (list(column) for column in zip(*self._rows))
-        await conn.execute(WRITE_BATCH, topics, keys, values, headers, partitions, NOTIFY_CHANNEL)
+        columns = [list(column) for column in zip(*self._rows, strict=True)]
+        await conn.execute(WRITE_BATCH, *columns, NOTIFY_CHANNEL)
         self._rows = []
 
 

@@ -12,7 +12,6 @@ import asyncpg
 from services.profile.adapters.postgres_relationships import (
     PostgresRelationships,
     erase_relationships,
-    tenant_goal_limit,
 )
 from services.profile.adapters.postgres_requests import PostgresRequestRecords
 from services.profile.adapters.together import outbox_on
@@ -46,6 +45,14 @@ _SAVE_PROFILES = (
     " ON CONFLICT (tenant_id, user_id) DO UPDATE"
     " SET version = EXCLUDED.version, profile = EXCLUDED.profile, updated_at = now()"
 )
+# The mentee's goals (none: one row of NULLs) and the tenant's goal limit in one statement
+# (`tenant_goal_limit`'s read, joined to every row).
+GOALS_AND_LIMIT = (
+    "SELECT g.goal, g.closed, s.max_active_goals FROM (SELECT 1) AS one"
+    " LEFT JOIN goals g ON g.tenant_id = $1 AND g.mentee_id = $2"
+    " LEFT JOIN tenant_settings s ON s.tenant_id = $1"
+    " ORDER BY g.goal_id"
+)
 _GOAL = _with_lock(
     "SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3"
     " AND closed IS NULL"
@@ -66,7 +73,7 @@ class PostgresProfileTransaction(PostgresRequestRecords):
     def __init__(
         self, conn: DbConnection, topic_prefix: str, keys: ErasureKeys, outbox: OutboxBatch
     ) -> None:
-        super().__init__(conn)
+        super().__init__(conn, keys)
         self._prefix = topic_prefix
         self.erasures = PostgresErasureLog(conn, keys)
         self.relationships = PostgresRelationships(conn)
@@ -194,8 +201,12 @@ class PostgresProfileTransaction(PostgresRequestRecords):
             reason,
         )
 
-    async def goal_limit(self, tenant_id: str) -> int | None:
-        return await tenant_goal_limit(self._conn, tenant_id)
+    async def goals_and_limit(
+        self, tenant_id: str, mentee_id: str
+    ) -> tuple[list[StoredGoal], int | None]:
+        rows = await self._conn.fetch(GOALS_AND_LIMIT, tenant_id, mentee_id)
+        goals = [StoredGoal(GoalSetPayload.model_validate_json(r[0]), r[1]) for r in rows if r[0]]
+        return goals, rows[0]["max_active_goals"]
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         for statement in (
