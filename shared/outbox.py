@@ -132,6 +132,15 @@ class OutboxBatch:
         self._rows = []
 
 
+# The relay's lock and its batch in one statement: a WITH query that calls a volatile
+# function is evaluated once, and no row comes back unless the lock was taken.
+RELAY_BATCH = (
+    "WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)"
+    " SELECT id, topic, key, value, headers, partition FROM relay, outbox"
+    " WHERE relay.locked ORDER BY id LIMIT $2"
+)
+
+
 class OutboxRelay:
     def __init__(
         self,
@@ -186,16 +195,8 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published."""
         async with self._pool.acquire() as conn, conn.transaction():
-            locked = await conn.fetchval(
-                "SELECT pg_try_advisory_xact_lock(hashtext($1))", f"outbox:{self._schema}"
-            )
-            if not locked:
-                return 0
-            rows = await conn.fetch(
-                "SELECT id, topic, key, value, headers, partition FROM outbox ORDER BY id LIMIT $1",
-                self._batch_size,
-            )
-            if not rows:
+            rows = await conn.fetch(RELAY_BATCH, f"outbox:{self._schema}", self._batch_size)
+            if not rows:  # nothing queued, or another relay holds the lock
                 return 0
             await self._publish(rows)
             await conn.execute(
