@@ -76,6 +76,13 @@ PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 HOLD_PARTITIONS = "SELECT pg_advisory_xact_lock_shared($1, p) FROM unnest($2::int[]) AS p"
 
 
+FORGET_PERSON = (
+    "DELETE FROM people WHERE tenant_id = $1 AND user_id = $2",
+    "DELETE FROM goals WHERE tenant_id = $1 AND mentee_id = $2",
+    "DELETE FROM proposals WHERE tenant_id = $1 AND mentee_id = $2",
+    "DELETE FROM pairs WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
+    "DELETE FROM relationships WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
+)
 LOCK_PEOPLE = (
     "SELECT user_id, version, is_mentor FROM people WHERE tenant_id = $1"
     " AND user_id = ANY($2::text[]) ORDER BY user_id FOR UPDATE"
@@ -147,26 +154,8 @@ class PostgresMatchingTransaction:
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
         self._versions[tenant_id, user_id] = None
-        conn = self._conn
-        await conn.execute(
-            "DELETE FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
-        )
-        await conn.execute(
-            "DELETE FROM goals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
-        )
-        await conn.execute(
-            "DELETE FROM proposals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
-        )
-        await conn.execute(
-            "DELETE FROM pairs WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
-            tenant_id,
-            user_id,
-        )
-        await conn.execute(
-            "DELETE FROM relationships WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
-            tenant_id,
-            user_id,
-        )
+        for statement in FORGET_PERSON:
+            await self._conn.execute(statement, tenant_id, user_id)
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         stored = await self._conn.fetchval(
