@@ -207,6 +207,13 @@ class MatchingStoreContract:
                 ["m9"], [replace(asked, state="declined", version=3)]
             )
             assert await tx.mentee_blocks(OTHER, "x1") == MenteeBlocks([], [])
+            newer = goal_from_payload(goal("x1", 5, goal_id="g3"))
+            assert await tx.save_goal_reading_blocks(TENANT, newer, 0) == await tx.mentee_blocks(
+                TENANT, "x1"
+            ), "stored, with the blocks read apart"
+            assert await tx.save_goal_reading_blocks(TENANT, newer, 0) is None, "not newer"
+            fresh = goal_from_payload(goal("x7", 1))
+            assert await tx.save_goal_reading_blocks(OTHER, fresh, 0) == MenteeBlocks([], [])
             # x1: declined for its open goal g1; x2: ended for g0, and x2 has no open goal
             assert await excluded(tx, TENANT, "m1", 0) == [sk("x1")]
             # active: out of every open goal of the mentee's

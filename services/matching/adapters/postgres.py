@@ -71,6 +71,31 @@ def relationship(row: asyncpg.Record) -> Relationship:
     )
 
 
+def _blocks(rows: Sequence[asyncpg.Record]) -> MenteeBlocks:
+    """MENTEE_BLOCKS's rows as the mentee's blocks."""
+    declined = sorted(r["mentor_id"] for r in rows if r["request_id"] is None)
+    stored = [r for r in rows if r["request_id"] is not None]
+    return MenteeBlocks(
+        declined, [relationship(r) for r in sorted(stored, key=lambda r: r["request_id"])]
+    )
+
+
+SAVE_GOAL = (
+    "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, goal_id)"
+    " DO UPDATE SET version = EXCLUDED.version, partition = EXCLUDED.partition,"
+    " goal = EXCLUDED.goal, closed = false WHERE goals.version < EXCLUDED.version"
+    " RETURNING true"
+)
+# SAVE_GOAL and MENTEE_BLOCKS in one statement: first a row of kind 'saved' if the goal was
+# stored, then the blocks (read whether or not; the goals table is not among what they read).
+SAVE_GOAL_READING_BLOCKS = (
+    f"WITH saved AS ({SAVE_GOAL})"  # noqa: S608 - constants of this module, no input
+    " SELECT 'saved' AS kind, NULL::uuid AS request_id, NULL::text AS mentor_id,"
+    " NULL::text AS goal_id, NULL::text AS state, NULL::int AS version,"
+    " NULL::bool AS never_again, NULL::text AS mentee_id FROM saved"
+    f" UNION ALL SELECT 'block', * FROM ({MENTEE_BLOCKS}) AS blocks"
+)
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 # One statement for all, taken one row at a time in the array's order.
 HOLD_PARTITIONS = "SELECT pg_advisory_xact_lock_shared($1, p) FROM unnest($2::int[]) AS p"
@@ -159,18 +184,24 @@ class PostgresMatchingTransaction:
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         stored = await self._conn.fetchval(
-            "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, goal_id)"
-            " DO UPDATE SET version = EXCLUDED.version, partition = EXCLUDED.partition,"
-            " goal = EXCLUDED.goal, closed = false WHERE goals.version < EXCLUDED.version"
-            " RETURNING true",
+            SAVE_GOAL, tenant_id, goal.mentee_id, goal.version, partition, goal_to_json(goal)
+        )
+        return stored is not None
+
+    async def save_goal_reading_blocks(
+        self, tenant_id: str, goal: Goal, partition: int
+    ) -> MenteeBlocks | None:
+        rows = await self._conn.fetch(
+            SAVE_GOAL_READING_BLOCKS,
             tenant_id,
             goal.mentee_id,
             goal.version,
             partition,
             goal_to_json(goal),
         )
-        return stored is not None
+        if not rows or rows[0]["kind"] != "saved":
+            return None
+        return _blocks(rows[1:])
 
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
@@ -193,12 +224,7 @@ class PostgresMatchingTransaction:
         )
 
     async def mentee_blocks(self, tenant_id: str, mentee_id: str) -> MenteeBlocks:
-        rows = await self._conn.fetch(MENTEE_BLOCKS, tenant_id, mentee_id)
-        declined = sorted(r["mentor_id"] for r in rows if r["request_id"] is None)
-        stored = [r for r in rows if r["request_id"] is not None]
-        return MenteeBlocks(
-            declined, [relationship(r) for r in sorted(stored, key=lambda r: r["request_id"])]
-        )
+        return _blocks(await self._conn.fetch(MENTEE_BLOCKS, tenant_id, mentee_id))
 
     async def excluded_seekers(
         self, tenant_id: str, mentor_id: str, partitions: Sequence[int]

@@ -38,10 +38,10 @@ from services.matching.service_layer.causes import (
 from services.matching.service_layer.exposure import MentorRefs, tell_other_owners
 from services.matching.service_layer.goal_closing import close_goal
 from services.matching.service_layer.lifecycle import (
-    apply_blocks,
     mentor_left,
     mentor_name,
     record_relationship,
+    store_goal,
 )
 from services.matching.service_layer.mentor_feed import (
     MentorCopies,
@@ -347,12 +347,10 @@ async def record_goal(
 ) -> Told | None:
     """A goal set by the mentee, or adjusted by the learning rule: one version order."""
     goal = goal_from_payload(event.payload)
-    if not await tx.save_goal_if_newer(event.tenant_id, goal, partition):
-        return None  # an older or repeated goal changes nothing
     key = seeker_key(goal.mentee_id, goal.goal_id)
     previous = engine.roster.goals.get(key)
-    if previous is None:  # what the mentee's relationships block depends on the goal
-        await apply_blocks(tx, engine, event.tenant_id, goal.mentee_id, partition, goal.goal_id)
+    if not await store_goal(tx, engine, event.tenant_id, goal, partition):
+        return None  # an older or repeated goal changes nothing
     engine.put_goal(goal, partition)
     adjustment = event.payload.adjustment if isinstance(event, PreferencesAdjusted) else None
     taught_by = adjustment.mentor_id if adjustment is not None else None

@@ -92,6 +92,13 @@ class MatchingTransaction(Protocol):
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None: ...
 
+    async def save_goal_reading_blocks(
+        self, tenant_id: str, goal: Goal, partition: int
+    ) -> MenteeBlocks | None:
+        """`save_goal_if_newer` and, if stored, the mentee's `mentee_blocks` (one round trip
+        for a goal new to the engine); None if not stored."""
+        ...
+
     async def mentee_blocks(self, tenant_id: str, mentee_id: str) -> MenteeBlocks:
         """The mentors of the mentee's stored pairs (declined, or accepted in old records) and
         the mentee's stored relationships, any state: one read for a new goal's blocks."""

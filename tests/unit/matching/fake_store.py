@@ -110,6 +110,13 @@ class FakeMatchingTransaction:
         self.s.closed_goals.discard(key)
         return True
 
+    async def save_goal_reading_blocks(
+        self, tenant_id: str, goal: Goal, partition: int
+    ) -> MenteeBlocks | None:
+        if not await self.save_goal_if_newer(tenant_id, goal, partition):
+            return None
+        return await self.mentee_blocks(tenant_id, goal.mentee_id)
+
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
     ) -> bool:
