@@ -26,11 +26,16 @@ CONFIG = EngineConfig(top_k=3, partitions=2)
 
 @pytest.fixture
 async def counted(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
-    """A pool of the matching schema, and every statement its connections ran."""
+    """A pool of the matching schema, and every statement the server executed for it (an
+    `executemany` of n rows is n statements)."""
     statements: list[str] = []
 
+    def log(record: Any) -> None:
+        rows = len(record.args) if isinstance(record.args, list) else 1
+        statements.extend([record.query] * rows)
+
     async def init(conn: asyncpg.Connection[Any]) -> None:
-        conn.add_query_logger(lambda record: statements.append(record.query))
+        conn.add_query_logger(log)
 
     pool = await asyncpg.create_pool(
         database_url, min_size=1, max_size=2, init=init, server_settings={"search_path": "matching"}
@@ -55,9 +60,11 @@ def newcomers(tenant: str, first: int, count: int) -> list[EventEnvelope]:
 async def test_a_newcomer_costs_two_statements(counted: tuple[asyncpg.Pool, list[str]]) -> None:
     """A profile update writes once (the stored versions of every person the poll updates,
     and whether each was a mentor's, are read and locked with one statement per poll); a first
-    goal is written, and the mentee's pairs and relationships read, by one statement. A version
-    read per update and the blocks read apart made it four; before that the handlers read the
-    stored profile again, and the pairs and the relationships apart: six."""
+    goal is written, and the mentee's pairs and relationships read, by one statement. The
+    mentor lists and proposals the poll changed are saved with one statement each, whatever
+    their number. A version read per update, the blocks read apart and a row per list and per
+    proposal made it four plus one per changed list and proposal; before that the handlers
+    read the stored profile again, and the pairs and the relationships apart."""
     pool, statements = counted
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     live = Matching(PostgresUnitOfWork(pool, "t."), PostgresStateLoader(pool), CONFIG)

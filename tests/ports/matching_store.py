@@ -308,6 +308,29 @@ class MatchingStoreContract:
         assert set(only_one) == {TENANT}
         assert set(only_one[TENANT].roster.goals) == {sk("x1")}
 
+    async def test_lists_of_any_length_are_saved_together(self, uow: UnitOfWork) -> None:
+        """One call saves, replaces and drops lists of different lengths, each kept whole
+        and in order."""
+        entries = [(sk(f"x{n}"), 1.0 - n / 10) for n in range(3)]
+        async with uow.transaction() as tx:
+            await tx.save_lists(
+                [
+                    (TENANT, "m1", 0, entries, False),
+                    (TENANT, "m1", 1, [], True),  # empty but truncated: kept
+                    (TENANT, "m1", 2, entries[:1], True),
+                    (TENANT, "m2", 0, entries[1:], False),
+                ]
+            )
+        async with uow.transaction() as tx:
+            lists = await tx.lists_elsewhere(TENANT, "m1", set())
+            assert lists == {0: entries, 1: [], 2: entries[:1]}
+            assert await tx.lists_elsewhere(TENANT, "m2", set()) == {0: entries[1:]}
+            await tx.save_lists(
+                [(TENANT, "m1", 0, entries[2:], False), (TENANT, "m1", 2, [], False)]
+            )
+            assert await tx.lists_elsewhere(TENANT, "m1", set()) == {0: entries[2:], 1: []}
+            assert await tx.lists_elsewhere(OTHER, "m1", set()) == {}
+
     async def test_lists_owned_elsewhere_count_toward_the_tenant_wide_cap(
         self, uow: UnitOfWork, loader: StateLoader
     ) -> None:

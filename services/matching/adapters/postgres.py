@@ -8,6 +8,13 @@ from uuid import UUID
 
 import asyncpg
 
+from services.matching.adapters.batch_sql import (
+    DROP_LISTS,
+    SAVE_LISTS,
+    SAVE_PROPOSALS,
+    columns,
+    flattened,
+)
 from services.matching.adapters.stored_people import goal_to_json, person_from_json, person_to_json
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.relationships import Relationship, excludes
@@ -265,26 +272,14 @@ class PostgresMatchingTransaction:
 
     async def save_lists(self, lists: Sequence[StoredList]) -> None:
         emptied = [(t, m, p) for t, m, p, entries, cut in lists if not entries and not cut]
-        kept = [
-            (t, m, p, [mentee for mentee, _ in entries], [score for _, score in entries], truncated)
-            for t, m, p, entries, truncated in lists
-            if entries or truncated
-        ]
+        kept = [(t, m, p, entries, cut) for t, m, p, entries, cut in lists if entries or cut]
         if emptied:
-            await self._conn.executemany(
-                "DELETE FROM mentor_lists WHERE tenant_id = $1 AND mentor_id = $2"
-                " AND partition = $3",
-                emptied,
-            )
+            await self._conn.execute(DROP_LISTS, *columns(emptied))
         if kept:
-            await self._conn.executemany(
-                "INSERT INTO mentor_lists (tenant_id, mentor_id, partition, mentee_ids, scores,"
-                " truncated) VALUES ($1, $2, $3, $4, $5, $6)"
-                " ON CONFLICT (tenant_id, mentor_id, partition) DO UPDATE SET"
-                " mentee_ids = EXCLUDED.mentee_ids, scores = EXCLUDED.scores,"
-                " truncated = EXCLUDED.truncated",
-                kept,
-            )
+            keys, entries = [(t, m, p, cut) for t, m, p, _, cut in kept], [e for *_, e, _ in kept]
+            mentees, bounds = flattened([[mentee for mentee, _ in e] for e in entries])
+            scores = [score for e in entries for _, score in e]
+            await self._conn.execute(SAVE_LISTS, *columns(keys), mentees, scores, *bounds)
 
     async def lists_elsewhere(
         self, tenant_id: str, mentor_id: str, owned: Collection[int]
@@ -325,26 +320,18 @@ class PostgresMatchingTransaction:
     async def save_proposals(self, tenant_id: str, proposals: Sequence[StoredProposal]) -> None:
         if not proposals:
             return
-        await self._conn.executemany(
-            "INSERT INTO proposals (tenant_id, mentee_id, partition, goal_id, ranking_version,"
-            " proposal_id, mentor_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE SET"
-            " ranking_version = EXCLUDED.ranking_version, proposal_id = EXCLUDED.proposal_id,"
-            " mentor_ids = EXCLUDED.mentor_ids, partition = EXCLUDED.partition,"
-            " proposed_at = now()",
-            [
-                (
-                    tenant_id,
-                    p.mentee_id,
-                    p.partition,
-                    p.proposal.goal_id,
-                    p.proposal.ranking_version,
-                    p.proposal_id,
-                    list(p.proposal.mentor_ids),
-                )
-                for p in proposals
-            ],
-        )
+        rows = [
+            (
+                p.mentee_id,
+                p.partition,
+                p.proposal.goal_id,
+                p.proposal.ranking_version,
+                p.proposal_id,
+            )
+            for p in proposals
+        ]
+        mentors, bounds = flattened([list(p.proposal.mentor_ids) for p in proposals])
+        await self._conn.execute(SAVE_PROPOSALS, tenant_id, *columns(rows), mentors, *bounds)
 
     async def publish(
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
