@@ -13,7 +13,7 @@ from services.matching.adapters.batch_sql import (
     SAVE_LISTS,
     SAVE_PROPOSALS,
     columns,
-    flattened,
+    numbered,
 )
 from services.matching.adapters.stored_people import goal_to_json, person_from_json, person_to_json
 from services.matching.domain.people import Goal, Person
@@ -277,9 +277,8 @@ class PostgresMatchingTransaction:
             await self._conn.execute(DROP_LISTS, *columns(emptied))
         if kept:
             keys, entries = [(t, m, p, cut) for t, m, p, _, cut in kept], [e for *_, e, _ in kept]
-            mentees, bounds = flattened([[mentee for mentee, _ in e] for e in entries])
-            scores = [score for e in entries for _, score in e]
-            await self._conn.execute(SAVE_LISTS, *columns(keys), mentees, scores, *bounds)
+            flat = numbered(entries, width=2)  # (mentee, score)
+            await self._conn.execute(SAVE_LISTS, *columns(keys), *flat)
 
     async def lists_elsewhere(
         self, tenant_id: str, mentor_id: str, owned: Collection[int]
@@ -330,8 +329,9 @@ class PostgresMatchingTransaction:
             )
             for p in proposals
         ]
-        mentors, bounds = flattened([list(p.proposal.mentor_ids) for p in proposals])
-        await self._conn.execute(SAVE_PROPOSALS, tenant_id, *columns(rows), mentors, *bounds)
+        mentors = [[(mentor,) for mentor in p.proposal.mentor_ids] for p in proposals]
+        flat = numbered(mentors, width=1)
+        await self._conn.execute(SAVE_PROPOSALS, tenant_id, *columns(rows), *flat)
 
     async def publish(
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None
