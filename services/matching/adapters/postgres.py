@@ -94,8 +94,8 @@ SAVE_GOAL = (
     " goal = EXCLUDED.goal, closed = false WHERE goals.version < EXCLUDED.version"
     " RETURNING true"
 )
-# SAVE_GOAL and MENTEE_BLOCKS in one statement: first a row of kind 'saved' if the goal was
-# stored, then the blocks (read whether or not; the goals table is not among what they read).
+# SAVE_GOAL and MENTEE_BLOCKS in one statement: a row of kind 'saved' if the goal was stored,
+# and the blocks (read either way, from the snapshot before the insert: they do not read goals).
 SAVE_GOAL_READING_BLOCKS = (
     f"WITH saved AS ({SAVE_GOAL})"  # noqa: S608 - constants of this module, no input
     " SELECT 'saved' AS kind, NULL::uuid AS request_id, NULL::text AS mentor_id,"
@@ -206,9 +206,9 @@ class PostgresMatchingTransaction:
             partition,
             goal_to_json(goal),
         )
-        if not rows or rows[0]["kind"] != "saved":
+        if not any(r["kind"] == "saved" for r in rows):
             return None
-        return _blocks(rows[1:])
+        return _blocks([r for r in rows if r["kind"] == "block"])
 
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
