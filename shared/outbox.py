@@ -72,23 +72,34 @@ async def add_tombstone(conn: DbConnection, topic: str, key: bytes, tenant_id: s
 
 async def add_dead_letter(conn: DbConnection, letter: DeadLetter) -> None:
     """Queue a dead letter decided inside a transaction (its original bytes, reason headers)."""
-    await conn.execute(
-        "INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4::jsonb)",
-        letter.topic,
-        letter.key,
-        letter.value,
-        json.dumps(letter.headers()),
-    )
-    await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
+    batch = OutboxBatch()
+    batch.add_dead_letter(letter)
+    await batch.write(conn)
+
+
+# The batch's rows in one statement, in their order (ORDER BY n: the id's default is taken
+# after the sort, so ids follow the rows), and the relay's wake-up with it: one round trip
+# and one execution on the server, where `executemany` and a NOTIFY ran one per row and one.
+WRITE_BATCH = (
+    "WITH written AS (INSERT INTO outbox (topic, key, value, headers, partition)"
+    " SELECT topic, key, value, headers::jsonb, partition"
+    " FROM unnest($1::text[], $2::bytea[], $3::bytea[], $4::text[], $5::int[])"
+    " WITH ORDINALITY AS row_(topic, key, value, headers, partition, n) ORDER BY n"
+    " RETURNING 1)"
+    " SELECT pg_notify($6, current_schema())"
+)
 
 
 class OutboxBatch:
     """Outbox rows gathered during a transaction and written together before its commit: one
-    `executemany` and one NOTIFY instead of two round trips per event. Headers are taken when
-    a row is added, so each row keeps the trace that was current then."""
+    statement (`WRITE_BATCH`) instead of two round trips per event. Headers are taken when a
+    row is added, so each row keeps the trace that was current then."""
 
     def __init__(self) -> None:
-        self._rows: list[tuple[str, bytes, bytes | None, str, int | None]] = []
+        self._rows: list[tuple[str, bytes | None, bytes | None, str, int | None]] = []
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
     def add(
         self,
@@ -104,16 +115,30 @@ class OutboxBatch:
     def add_tombstone(self, topic: str, key: bytes, tenant_id: str) -> None:
         self._rows.append((topic, key, None, json.dumps({"tenant_id": tenant_id}), None))
 
+    def add_dead_letter(self, letter: DeadLetter) -> None:
+        headers = json.dumps(letter.headers())
+        self._rows.append((letter.topic, letter.key, letter.value, headers, None))
+
+    def extend(self, other: OutboxBatch) -> None:
+        """Take `other`'s rows after these (and leave it empty)."""
+        self._rows.extend(other._rows)
+        other._rows = []
+
     async def write(self, conn: DbConnection) -> None:
         if not self._rows:
             return
-        await conn.executemany(
-            "INSERT INTO outbox (topic, key, value, headers, partition)"
-            " VALUES ($1, $2, $3, $4::jsonb, $5)",
-            self._rows,
-        )
-        await conn.execute("SELECT pg_notify($1, current_schema())", NOTIFY_CHANNEL)
+        columns = [list(column) for column in zip(*self._rows, strict=True)]
+        await conn.execute(WRITE_BATCH, *columns, NOTIFY_CHANNEL)
         self._rows = []
+
+
+# The relay's lock and its batch in one statement: a WITH query that calls a volatile
+# function is evaluated once, and no row comes back unless the lock was taken.
+RELAY_BATCH = (
+    "WITH relay AS (SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked)"
+    " SELECT id, topic, key, value, headers, partition FROM relay, outbox"
+    " WHERE relay.locked ORDER BY id LIMIT $2"
+)
 
 
 class OutboxRelay:
@@ -170,16 +195,8 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published."""
         async with self._pool.acquire() as conn, conn.transaction():
-            locked = await conn.fetchval(
-                "SELECT pg_try_advisory_xact_lock(hashtext($1))", f"outbox:{self._schema}"
-            )
-            if not locked:
-                return 0
-            rows = await conn.fetch(
-                "SELECT id, topic, key, value, headers, partition FROM outbox ORDER BY id LIMIT $1",
-                self._batch_size,
-            )
-            if not rows:
+            rows = await conn.fetch(RELAY_BATCH, f"outbox:{self._schema}", self._batch_size)
+            if not rows:  # nothing queued, or another relay holds the lock
                 return 0
             await self._publish(rows)
             await conn.execute(

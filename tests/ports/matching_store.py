@@ -95,6 +95,24 @@ class MatchingStoreContract:
             assert await tx.person_version(OTHER, "m1") is None
             assert await tx.stored_person(OTHER, "m1") is None
 
+    async def test_locked_people_read_as_stored_and_as_written_since(self, uow: UnitOfWork) -> None:
+        """`lock_people` reads a poll's people at once; the updates of the same transaction
+        then see what it wrote or erased, as a read per update would."""
+        async with uow.transaction() as tx:
+            await tx.save_person(TENANT, person_from_profile(mentor("m1", version=3)), 1)
+        async with uow.transaction() as tx:
+            await tx.lock_people(TENANT, ["x1", "m1", "m1"])
+            assert await tx.person_version(TENANT, "m1") == StoredVersion(3, is_mentor=True)
+            assert await tx.person_version(TENANT, "x1") is None
+            await tx.save_person(TENANT, person_from_profile(mentee("x1", version=2)), 0)
+            assert await tx.person_version(TENANT, "x1") == StoredVersion(2, is_mentor=False)
+            await tx.forget_person(TENANT, "m1")
+            assert await tx.person_version(TENANT, "m1") is None
+            await tx.save_person(TENANT, person_from_profile(mentee("m1", version=5)), 1)
+            assert await tx.person_version(TENANT, "m1") == StoredVersion(5, is_mentor=False)
+        async with uow.transaction() as tx:
+            assert await tx.person_version(TENANT, "m1") == StoredVersion(5, is_mentor=False)
+
     async def test_only_a_newer_goal_is_stored(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
             assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x", 2)), 0)
@@ -189,6 +207,13 @@ class MatchingStoreContract:
                 ["m9"], [replace(asked, state="declined", version=3)]
             )
             assert await tx.mentee_blocks(OTHER, "x1") == MenteeBlocks([], [])
+            newer = goal_from_payload(goal("x1", 5, goal_id="g3"))
+            assert await tx.save_goal_reading_blocks(TENANT, newer, 0) == await tx.mentee_blocks(
+                TENANT, "x1"
+            ), "stored, with the blocks read apart"
+            assert await tx.save_goal_reading_blocks(TENANT, newer, 0) is None, "not newer"
+            fresh = goal_from_payload(goal("x7", 1))
+            assert await tx.save_goal_reading_blocks(OTHER, fresh, 0) == MenteeBlocks([], [])
             # x1: declined for its open goal g1; x2: ended for g0, and x2 has no open goal
             assert await excluded(tx, TENANT, "m1", 0) == [sk("x1")]
             # active: out of every open goal of the mentee's
@@ -282,6 +307,29 @@ class MatchingStoreContract:
         only_one = await loader.load({1}, CONFIG, TENANT)
         assert set(only_one) == {TENANT}
         assert set(only_one[TENANT].roster.goals) == {sk("x1")}
+
+    async def test_lists_of_any_length_are_saved_together(self, uow: UnitOfWork) -> None:
+        """One call saves, replaces and drops lists of different lengths, each kept whole
+        and in order."""
+        entries = [(sk(f"x{n}"), 1.0 - n / 10) for n in range(3)]
+        async with uow.transaction() as tx:
+            await tx.save_lists(
+                [
+                    (TENANT, "m1", 0, entries, False),
+                    (TENANT, "m1", 1, [], True),  # empty but truncated: kept
+                    (TENANT, "m1", 2, entries[:1], True),
+                    (TENANT, "m2", 0, entries[1:], False),
+                ]
+            )
+        async with uow.transaction() as tx:
+            lists = await tx.lists_elsewhere(TENANT, "m1", set())
+            assert lists == {0: entries, 1: [], 2: entries[:1]}
+            assert await tx.lists_elsewhere(TENANT, "m2", set()) == {0: entries[1:]}
+            await tx.save_lists(
+                [(TENANT, "m1", 0, entries[2:], False), (TENANT, "m1", 2, [], False)]
+            )
+            assert await tx.lists_elsewhere(TENANT, "m1", set()) == {0: entries[2:], 1: []}
+            assert await tx.lists_elsewhere(OTHER, "m1", set()) == {}
 
     async def test_lists_owned_elsewhere_count_toward_the_tenant_wide_cap(
         self, uow: UnitOfWork, loader: StateLoader

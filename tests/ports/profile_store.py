@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from services.profile.service_layer.unit_of_work import (
     StoredResponse,
     UnitOfWork,
 )
+from shared.erasure import Erasure
 from tests.unit.builders import goal, mentee, mentor
 
 TENANT, OTHER = "tenant-a", "tenant-b"
@@ -167,9 +169,9 @@ class ProfileStoreContract:
         message, proposal_id = uuid.uuid4(), uuid.uuid4()
         answer = LinkResponse(TENANT, "x1", "m1", proposal_id, "decline")
         async with uow.transaction() as tx:
-            assert await tx.first_delivery("consumer-a", message)
-            assert not await tx.first_delivery("consumer-a", message)
-            assert await tx.first_delivery("consumer-b", message)
+            assert (await tx.admit_command("consumer-a", message, TENANT, "x1")).first
+            assert not (await tx.admit_command("consumer-a", message, TENANT, "x1")).first
+            assert (await tx.admit_command("consumer-b", message, TENANT, "x1")).first
             assert await tx.first_link_response(answer)
         async with uow.transaction() as tx:
             assert not await tx.first_link_response(answer)
@@ -181,8 +183,31 @@ class ProfileStoreContract:
     ) -> None:
         await activate(TENANT)
         async with uow.transaction() as tx:
-            assert await tx.tenant_is_active(TENANT)
-            assert not await tx.tenant_is_active("never-had-a-key")
+            assert (await tx.admit_command("c", uuid.uuid4(), TENANT, "x1")).tenant_active
+            admitted = await tx.admit_command("c", uuid.uuid4(), "never-had-a-key", "x1")
+            assert not admitted.tenant_active
+
+    async def test_an_admission_reads_the_persons_latest_erasure(self, uow: UnitOfWork) -> None:
+        first, later, back = (datetime(2026, month, 1, tzinfo=UTC) for month in (1, 2, 3))
+        async with uow.transaction() as tx:
+            assert (await tx.admit_command("c", uuid.uuid4(), TENANT, "x1")).erasure is None
+            await tx.erasures.record((TENANT, "x1"), first)
+            await tx.erasures.record((TENANT, "x1"), later)
+            await tx.erasures.restore((TENANT, "x1"), back)
+        async with uow.transaction() as tx:
+            admitted = await tx.admit_command("c", uuid.uuid4(), TENANT, "x1")
+            assert admitted.erasure == Erasure(later, back)
+            assert (await tx.admit_command("c", uuid.uuid4(), OTHER, "x1")).erasure is None
+
+    async def test_goals_come_with_the_tenants_goal_limit(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            assert await tx.goals_and_limit(TENANT, "x1") == ([], None)
+            await tx.save_goal(TENANT, goal("x1", goal_id="g2"))
+            await tx.save_goal(TENANT, goal("x1", goal_id="g1"))
+            held, limit = await tx.goals_and_limit(TENANT, "x1")
+            assert [g.goal.goal_id for g in held] == ["g1", "g2"]
+            assert held == await tx.goals_of(TENANT, "x1")
+            assert limit is None
 
     async def test_a_failed_transaction_leaves_nothing(self, uow: UnitOfWork) -> None:
         with pytest.raises(RolledBack):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.profile.service_layer.unit_of_work import (
+    Admission,
     EarlierRequest,
     IdempotentRequest,
     LinkResponse,
@@ -116,8 +117,10 @@ class FakeProfileTransaction:
         goal = stored.goal.model_copy(update={"version": version})
         self.s.goals[tenant_id, mentee_id, goal_id] = StoredGoal(goal, reason)
 
-    async def goal_limit(self, tenant_id: str) -> int | None:
-        return self.s.goal_limits.get(tenant_id)
+    async def goals_and_limit(
+        self, tenant_id: str, mentee_id: str
+    ) -> tuple[list[StoredGoal], int | None]:
+        return await self.goals_of(tenant_id, mentee_id), self.s.goal_limits.get(tenant_id)
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         self.s.profiles.pop((tenant_id, user_id), None)
@@ -134,13 +137,14 @@ class FakeProfileTransaction:
             if r.tenant_id != tenant_id or user_id not in (r.mentee_id, r.mentor_id)
         }
 
-    async def tenant_is_active(self, tenant_id: str) -> bool:
-        return tenant_id in self.s.active_tenants
-
-    async def first_delivery(self, consumer: str, message_id: UUID) -> bool:
+    async def admit_command(
+        self, consumer: str, message_id: UUID, tenant_id: str, user_id: str
+    ) -> Admission:
         first = (consumer, message_id) not in self.s.processed
         self.s.processed.add((consumer, message_id))
-        return first
+        person = (tenant_id, user_id)
+        erasure = (await self.erasures.find([person])).get(person)
+        return Admission(first, erasure, tenant_id in self.s.active_tenants)
 
     async def claim_request(self, request: IdempotentRequest) -> EarlierRequest | None:
         earlier = self.s.requests.get((request.tenant_id, request.key))

@@ -8,6 +8,13 @@ from uuid import UUID
 
 import asyncpg
 
+from services.matching.adapters.batch_sql import (
+    DROP_LISTS,
+    SAVE_LISTS,
+    SAVE_PROPOSALS,
+    columns,
+    numbered,
+)
 from services.matching.adapters.stored_people import goal_to_json, person_from_json, person_to_json
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.relationships import Relationship, excludes
@@ -71,11 +78,47 @@ def relationship(row: asyncpg.Record) -> Relationship:
     )
 
 
+def _blocks(rows: Sequence[asyncpg.Record]) -> MenteeBlocks:
+    """MENTEE_BLOCKS's rows as the mentee's blocks."""
+    declined = sorted(r["mentor_id"] for r in rows if r["request_id"] is None)
+    stored = [r for r in rows if r["request_id"] is not None]
+    return MenteeBlocks(
+        declined, [relationship(r) for r in sorted(stored, key=lambda r: r["request_id"])]
+    )
+
+
+SAVE_GOAL = (
+    "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, goal_id)"
+    " DO UPDATE SET version = EXCLUDED.version, partition = EXCLUDED.partition,"
+    " goal = EXCLUDED.goal, closed = false WHERE goals.version < EXCLUDED.version"
+    " RETURNING true"
+)
+# SAVE_GOAL and MENTEE_BLOCKS in one statement: a row of kind 'saved' if the goal was stored,
+# and the blocks (read either way, from the snapshot before the insert: they do not read goals).
+SAVE_GOAL_READING_BLOCKS = (
+    f"WITH saved AS ({SAVE_GOAL})"  # noqa: S608 - constants of this module, no input
+    " SELECT 'saved' AS kind, NULL::uuid AS request_id, NULL::text AS mentor_id,"
+    " NULL::text AS goal_id, NULL::text AS state, NULL::int AS version,"
+    " NULL::bool AS never_again, NULL::text AS mentee_id FROM saved"
+    f" UNION ALL SELECT 'block', * FROM ({MENTEE_BLOCKS}) AS blocks"
+)
 PARTITION_LOCK = 7_401  # advisory lock class: (PARTITION_LOCK, partition)
 # One statement for all, taken one row at a time in the array's order.
 HOLD_PARTITIONS = "SELECT pg_advisory_xact_lock_shared($1, p) FROM unnest($2::int[]) AS p"
 
 
+FORGET_PERSON = (
+    "DELETE FROM people WHERE tenant_id = $1 AND user_id = $2",
+    "DELETE FROM goals WHERE tenant_id = $1 AND mentee_id = $2",
+    "DELETE FROM proposals WHERE tenant_id = $1 AND mentee_id = $2",
+    "DELETE FROM pairs WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
+    "DELETE FROM relationships WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
+)
+LOCK_PEOPLE = (
+    "SELECT user_id, version, is_mentor FROM people WHERE tenant_id = $1"
+    " AND user_id = ANY($2::text[]) ORDER BY user_id FOR UPDATE"
+)
 CLOSE_GOAL = (
     "UPDATE goals SET version = $4, closed = true WHERE tenant_id = $1 AND mentee_id = $2"
     " AND goal_id = $3 AND version < $4 AND NOT closed RETURNING true"
@@ -89,6 +132,8 @@ class PostgresMatchingTransaction:
         self._keys = keys
         self.erasures = PostgresErasureLog(conn, keys)
         self._outbox = OutboxBatch()  # written by `flush`, just before the commit
+        # people's rows this transaction locked or wrote: (tenant, user) -> what is stored
+        self._versions: dict[tuple[str, str], StoredVersion | None] = {}
 
     async def hold_partitions(self, partitions: Sequence[int]) -> None:
         if partitions:
@@ -97,7 +142,15 @@ class PostgresMatchingTransaction:
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
         return await first_deliveries(self._conn, CONSUMER, event_ids)
 
+    async def lock_people(self, tenant_id: str, user_ids: Sequence[str]) -> None:
+        wanted = sorted(set(user_ids))
+        rows = await self._conn.fetch(LOCK_PEOPLE, tenant_id, wanted)
+        found = {r["user_id"]: StoredVersion(r["version"], r["is_mentor"]) for r in rows}
+        self._versions.update({(tenant_id, user_id): found.get(user_id) for user_id in wanted})
+
     async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
+        if (tenant_id, user_id) in self._versions:  # locked, and written only by this one since
+            return self._versions[tenant_id, user_id]
         row = await self._conn.fetchrow(
             "SELECT version, is_mentor FROM people WHERE tenant_id = $1 AND user_id = $2"
             " FOR UPDATE",
@@ -113,6 +166,7 @@ class PostgresMatchingTransaction:
         return person_from_json(raw) if raw else None
 
     async def save_person(self, tenant_id: str, person: Person, partition: int) -> None:
+        self._versions[tenant_id, person.user_id] = StoredVersion(person.version, person.is_mentor)
         await self._conn.execute(
             "INSERT INTO people (tenant_id, user_id, version, partition, is_mentor, is_mentee,"
             " capacity, features) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -131,41 +185,30 @@ class PostgresMatchingTransaction:
         )
 
     async def forget_person(self, tenant_id: str, user_id: str) -> None:
-        conn = self._conn
-        await conn.execute(
-            "DELETE FROM people WHERE tenant_id = $1 AND user_id = $2", tenant_id, user_id
-        )
-        await conn.execute(
-            "DELETE FROM goals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
-        )
-        await conn.execute(
-            "DELETE FROM proposals WHERE tenant_id = $1 AND mentee_id = $2", tenant_id, user_id
-        )
-        await conn.execute(
-            "DELETE FROM pairs WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
-            tenant_id,
-            user_id,
-        )
-        await conn.execute(
-            "DELETE FROM relationships WHERE tenant_id = $1 AND (mentee_id = $2 OR mentor_id = $2)",
-            tenant_id,
-            user_id,
-        )
+        self._versions[tenant_id, user_id] = None
+        for statement in FORGET_PERSON:
+            await self._conn.execute(statement, tenant_id, user_id)
 
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         stored = await self._conn.fetchval(
-            "INSERT INTO goals (tenant_id, mentee_id, version, partition, goal)"
-            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, mentee_id, goal_id)"
-            " DO UPDATE SET version = EXCLUDED.version, partition = EXCLUDED.partition,"
-            " goal = EXCLUDED.goal, closed = false WHERE goals.version < EXCLUDED.version"
-            " RETURNING true",
+            SAVE_GOAL, tenant_id, goal.mentee_id, goal.version, partition, goal_to_json(goal)
+        )
+        return stored is not None
+
+    async def save_goal_reading_blocks(
+        self, tenant_id: str, goal: Goal, partition: int
+    ) -> MenteeBlocks | None:
+        rows = await self._conn.fetch(
+            SAVE_GOAL_READING_BLOCKS,
             tenant_id,
             goal.mentee_id,
             goal.version,
             partition,
             goal_to_json(goal),
         )
-        return stored is not None
+        if not any(r["kind"] == "saved" for r in rows):
+            return None
+        return _blocks([r for r in rows if r["kind"] == "block"])
 
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
@@ -188,12 +231,7 @@ class PostgresMatchingTransaction:
         )
 
     async def mentee_blocks(self, tenant_id: str, mentee_id: str) -> MenteeBlocks:
-        rows = await self._conn.fetch(MENTEE_BLOCKS, tenant_id, mentee_id)
-        declined = sorted(r["mentor_id"] for r in rows if r["request_id"] is None)
-        stored = [r for r in rows if r["request_id"] is not None]
-        return MenteeBlocks(
-            declined, [relationship(r) for r in sorted(stored, key=lambda r: r["request_id"])]
-        )
+        return _blocks(await self._conn.fetch(MENTEE_BLOCKS, tenant_id, mentee_id))
 
     async def excluded_seekers(
         self, tenant_id: str, mentor_id: str, partitions: Sequence[int]
@@ -234,26 +272,13 @@ class PostgresMatchingTransaction:
 
     async def save_lists(self, lists: Sequence[StoredList]) -> None:
         emptied = [(t, m, p) for t, m, p, entries, cut in lists if not entries and not cut]
-        kept = [
-            (t, m, p, [mentee for mentee, _ in entries], [score for _, score in entries], truncated)
-            for t, m, p, entries, truncated in lists
-            if entries or truncated
-        ]
+        kept = [(t, m, p, entries, cut) for t, m, p, entries, cut in lists if entries or cut]
         if emptied:
-            await self._conn.executemany(
-                "DELETE FROM mentor_lists WHERE tenant_id = $1 AND mentor_id = $2"
-                " AND partition = $3",
-                emptied,
-            )
+            await self._conn.execute(DROP_LISTS, *columns(emptied))
         if kept:
-            await self._conn.executemany(
-                "INSERT INTO mentor_lists (tenant_id, mentor_id, partition, mentee_ids, scores,"
-                " truncated) VALUES ($1, $2, $3, $4, $5, $6)"
-                " ON CONFLICT (tenant_id, mentor_id, partition) DO UPDATE SET"
-                " mentee_ids = EXCLUDED.mentee_ids, scores = EXCLUDED.scores,"
-                " truncated = EXCLUDED.truncated",
-                kept,
-            )
+            keys, entries = [(t, m, p, cut) for t, m, p, _, cut in kept], [e for *_, e, _ in kept]
+            flat = numbered(entries, width=2)  # (mentee, score)
+            await self._conn.execute(SAVE_LISTS, *columns(keys), *flat)
 
     async def lists_elsewhere(
         self, tenant_id: str, mentor_id: str, owned: Collection[int]
@@ -294,26 +319,19 @@ class PostgresMatchingTransaction:
     async def save_proposals(self, tenant_id: str, proposals: Sequence[StoredProposal]) -> None:
         if not proposals:
             return
-        await self._conn.executemany(
-            "INSERT INTO proposals (tenant_id, mentee_id, partition, goal_id, ranking_version,"
-            " proposal_id, mentor_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            " ON CONFLICT (tenant_id, mentee_id, goal_id) DO UPDATE SET"
-            " ranking_version = EXCLUDED.ranking_version, proposal_id = EXCLUDED.proposal_id,"
-            " mentor_ids = EXCLUDED.mentor_ids, partition = EXCLUDED.partition,"
-            " proposed_at = now()",
-            [
-                (
-                    tenant_id,
-                    p.mentee_id,
-                    p.partition,
-                    p.proposal.goal_id,
-                    p.proposal.ranking_version,
-                    p.proposal_id,
-                    list(p.proposal.mentor_ids),
-                )
-                for p in proposals
-            ],
-        )
+        rows = [
+            (
+                p.mentee_id,
+                p.partition,
+                p.proposal.goal_id,
+                p.proposal.ranking_version,
+                p.proposal_id,
+            )
+            for p in proposals
+        ]
+        mentors = [[(mentor,) for mentor in p.proposal.mentor_ids] for p in proposals]
+        flat = numbered(mentors, width=1)
+        await self._conn.execute(SAVE_PROPOSALS, tenant_id, *columns(rows), *flat)
 
     async def publish(
         self, topic: TopicSpec, event: EventEnvelope, partition: int | None = None

@@ -38,10 +38,10 @@ from services.matching.service_layer.causes import (
 from services.matching.service_layer.exposure import MentorRefs, tell_other_owners
 from services.matching.service_layer.goal_closing import close_goal
 from services.matching.service_layer.lifecycle import (
-    apply_blocks,
     mentor_left,
     mentor_name,
     record_relationship,
+    store_goal,
 )
 from services.matching.service_layer.mentor_feed import (
     MentorCopies,
@@ -51,7 +51,7 @@ from services.matching.service_layer.mentor_feed import (
 )
 from services.matching.service_layer.proposals import Cause, propose
 from services.matching.service_layer.search_threads import helper_threads
-from services.matching.service_layer.subjects import mentor_named, people_of
+from services.matching.service_layer.subjects import lock_updated_people, mentor_named, people_of
 from services.matching.service_layer.unit_of_work import (
     MatchingTransaction,
     PairState,
@@ -242,6 +242,7 @@ async def _handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
             matching.copies.expect((d.event, d.partition) for d in batch)
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])
             erased = await tx.erasures.find(p for d in batch for p in people_of(d.event))
+            await lock_updated_people(tx, (d.event for d in batch))
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
                 named = mentor_named(event)
@@ -346,12 +347,10 @@ async def record_goal(
 ) -> Told | None:
     """A goal set by the mentee, or adjusted by the learning rule: one version order."""
     goal = goal_from_payload(event.payload)
-    if not await tx.save_goal_if_newer(event.tenant_id, goal, partition):
-        return None  # an older or repeated goal changes nothing
     key = seeker_key(goal.mentee_id, goal.goal_id)
     previous = engine.roster.goals.get(key)
-    if previous is None:  # what the mentee's relationships block depends on the goal
-        await apply_blocks(tx, engine, event.tenant_id, goal.mentee_id, partition, goal.goal_id)
+    if not await store_goal(tx, engine, event.tenant_id, goal, partition):
+        return None  # an older or repeated goal changes nothing
     engine.put_goal(goal, partition)
     adjustment = event.payload.adjustment if isinstance(event, PreferencesAdjusted) else None
     taught_by = adjustment.mentor_id if adjustment is not None else None

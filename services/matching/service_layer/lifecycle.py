@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from services.matching.domain.engine import TenantEngine
+from services.matching.domain.people import Goal
 from services.matching.domain.relationships import Relationship, State, blocks
 from services.matching.domain.seekers import mentee_of, seeker_key
 from services.matching.service_layer.causes import QUIET, Told, about_mentor, merged
-from services.matching.service_layer.unit_of_work import MatchingTransaction
+from services.matching.service_layer.unit_of_work import MatchingTransaction, MenteeBlocks
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.lifecycle import (
     FitCheckRequested,
@@ -127,13 +128,32 @@ async def apply_blocks(
     """Recompute from the store whom the mentee is not proposed and whether the goal waits,
     for `goal_id` (default: each open goal the engine holds for them)."""
     goal_ids = [goal_id] if goal_id is not None else engine.roster.goal_ids(mentee_id)
-    if not goal_ids:
-        return
-    stored = await tx.mentee_blocks(tenant_id, mentee_id)
-    for goal in goal_ids:
+    if goal_ids:
+        stored = await tx.mentee_blocks(tenant_id, mentee_id)
+        _set_blocks(engine, stored, mentee_id, partition, goal_ids)
+
+
+def _set_blocks(
+    engine: TenantEngine, stored: MenteeBlocks, mentee_id: str, partition: int, goals: list[str]
+) -> None:
+    for goal in goals:
         found = blocks(goal, stored.declined, stored.relationships)
         key = seeker_key(mentee_id, goal)
         engine.set_blocks(key, partition, found.excluded, found.paused)
+
+
+async def store_goal(
+    tx: MatchingTransaction, engine: TenantEngine, tenant_id: str, goal: Goal, partition: int
+) -> bool:
+    """Store the goal unless the stored one is as new or newer (False then). A goal the engine
+    does not hold yet gets its blocks first (`apply_blocks`: they depend on the goal), read by
+    the statement that stores it."""
+    if seeker_key(goal.mentee_id, goal.goal_id) in engine.roster.goals:
+        return await tx.save_goal_if_newer(tenant_id, goal, partition)
+    stored = await tx.save_goal_reading_blocks(tenant_id, goal, partition)
+    if stored is not None:
+        _set_blocks(engine, stored, goal.mentee_id, partition, [goal.goal_id])
+    return stored is not None
 
 
 async def mentor_name(

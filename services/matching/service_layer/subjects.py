@@ -3,6 +3,9 @@ an answer to a proposal or a relationship step."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from services.matching.service_layer.unit_of_work import MatchingTransaction
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.feedback import MatchAccepted, MatchDeclined
 from shared.contracts.goals import GoalClosed, GoalSet
@@ -32,3 +35,14 @@ def people_of(event: EventEnvelope) -> list[Person]:
     ):
         return [(event.tenant_id, event.key)]
     return []  # the mentor fan-out follows a profile event that was admitted
+
+
+async def lock_updated_people(tx: MatchingTransaction, events: Iterable[EventEnvelope]) -> None:
+    """The stored rows of the people whose profiles the poll updates, locked and read in one
+    statement per tenant rather than one per update (issue 29)."""
+    updated: dict[str, list[str]] = {}
+    for event in events:
+        if isinstance(event, ProfileUpdated):
+            updated.setdefault(event.tenant_id, []).append(event.payload.user_id)
+    for tenant_id, user_ids in sorted(updated.items()):
+        await tx.lock_people(tenant_id, user_ids)

@@ -61,6 +61,10 @@ class MatchingTransaction(Protocol):
     async def first_deliveries(self, event_ids: Sequence[UUID]) -> set[UUID]:
         """Record the ids as handled; the ones not seen before (to apply once each)."""
 
+    async def lock_people(self, tenant_id: str, user_ids: Sequence[str]) -> None:
+        """`person_version` of each of these people at once (their rows locked in user id
+        order): the poll's profile updates then read none of them again."""
+
     async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
         """The stored profile's version and whether it is a mentor's, locking the row until
         commit: what a profile update needs, in one read and without the stored features."""
@@ -87,6 +91,13 @@ class MatchingTransaction(Protocol):
     async def save_pair(
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None: ...
+
+    async def save_goal_reading_blocks(
+        self, tenant_id: str, goal: Goal, partition: int
+    ) -> MenteeBlocks | None:
+        """`save_goal_if_newer` and, if stored, the mentee's `mentee_blocks` (one round trip
+        for a goal new to the engine); None if not stored."""
+        ...
 
     async def mentee_blocks(self, tenant_id: str, mentee_id: str) -> MenteeBlocks:
         """The mentors of the mentee's stored pairs (declined, or accepted in old records) and

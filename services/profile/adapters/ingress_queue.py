@@ -8,16 +8,24 @@ from contextlib import AbstractAsyncContextManager
 
 import asyncpg
 
-from services.profile.adapters.together import connection_on, together, transaction_on
+from services.profile.adapters.together import connection_on, outbox_on, together
 from services.profile.service_layer.ingress_queue import Origin, Refusal, StagedCommand
 from shared.kafka.dead_letter import DeadLetter
-from shared.outbox import add_dead_letter
 
+# A poll's commands in one statement, staged in their order (ORDER BY n: `seq` is taken
+# after the sort); a command id already staged, even earlier in the same poll, is kept once.
 STAGE = """
 INSERT INTO ingress_queue (tenant_id, user_id, command_id, source_topic, source_partition,
                            source_offset, source_key, source_value, source_headers,
                            produced_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)
+SELECT tenant_id, user_id, command_id, source_topic, source_partition, source_offset,
+       source_key, source_value, source_headers::jsonb, produced_at
+  FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::int[], $6::bigint[],
+              $7::bytea[], $8::bytea[], $9::text[], $10::timestamptz[])
+       WITH ORDINALITY AS row_(tenant_id, user_id, command_id, source_topic, source_partition,
+                               source_offset, source_key, source_value, source_headers,
+                               produced_at, n)
+ ORDER BY n
 ON CONFLICT (command_id) DO NOTHING
 """
 
@@ -86,8 +94,11 @@ class PostgresIngressQueue:
             )
             for c in commands
         ]
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.executemany(STAGE, rows)
+        if not rows:
+            return
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        async with self._pool.acquire() as conn:
+            await conn.execute(STAGE, *columns)
 
     def together(self) -> AbstractAsyncContextManager[None]:
         return together(self._pool)
@@ -113,12 +124,12 @@ class PostgresIngressQueue:
             service=service,
             original_headers={**origin.headers, "tenant_id": command.tenant_id},
         )
-        async with transaction_on(self._pool) as conn:
+        async with outbox_on(self._pool) as (conn, outbox):
             dropped = await conn.fetchval(
                 "DELETE FROM ingress_queue WHERE seq = $1 RETURNING 1", command.seq
             )
             if dropped:
-                await add_dead_letter(conn, letter)
+                outbox.add_dead_letter(letter)
 
     async def depth(self) -> int:
         return int(await self._pool.fetchval("SELECT count(*) FROM ingress_queue"))

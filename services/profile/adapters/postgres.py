@@ -12,10 +12,9 @@ import asyncpg
 from services.profile.adapters.postgres_relationships import (
     PostgresRelationships,
     erase_relationships,
-    tenant_goal_limit,
 )
 from services.profile.adapters.postgres_requests import PostgresRequestRecords
-from services.profile.adapters.together import transaction_on
+from services.profile.adapters.together import outbox_on
 from services.profile.service_layer.unit_of_work import ProfileQuery, StoredGoal
 from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import DEFAULT_GOAL_ID, ClosingReason, GoalSetPayload
@@ -37,10 +36,22 @@ _PROFILES = _with_lock(
     "SELECT user_id, profile FROM profiles WHERE tenant_id = $1 AND user_id = ANY($2)"
     " ORDER BY user_id"
 )
-_SAVE_PROFILE = (
-    "INSERT INTO profiles (tenant_id, user_id, version, profile) VALUES ($1, $2, $3, $4)"
+# Any number of profiles in one statement (one execution on the server, where a row each
+# cost one); a person at most once (ON CONFLICT DO UPDATE refuses to touch a row twice).
+_SAVE_PROFILES = (
+    "INSERT INTO profiles (tenant_id, user_id, version, profile)"
+    " SELECT $1, user_id, version, profile::jsonb"
+    " FROM unnest($2::text[], $3::int[], $4::text[]) AS row_(user_id, version, profile)"
     " ON CONFLICT (tenant_id, user_id) DO UPDATE"
     " SET version = EXCLUDED.version, profile = EXCLUDED.profile, updated_at = now()"
+)
+# The mentee's goals (none: one row of NULLs) and the tenant's goal limit in one statement
+# (`tenant_goal_limit`'s read, joined to every row).
+GOALS_AND_LIMIT = (
+    "SELECT g.goal, g.closed, s.max_active_goals FROM (SELECT 1) AS one"
+    " LEFT JOIN goals g ON g.tenant_id = $1 AND g.mentee_id = $2"
+    " LEFT JOIN tenant_settings s ON s.tenant_id = $1"
+    " ORDER BY g.goal_id"
 )
 _GOAL = _with_lock(
     "SELECT goal FROM goals WHERE tenant_id = $1 AND mentee_id = $2 AND goal_id = $3"
@@ -59,13 +70,15 @@ def _document_filter(query: ProfileQuery) -> str:
 
 
 class PostgresProfileTransaction(PostgresRequestRecords):
-    def __init__(self, conn: DbConnection, topic_prefix: str, keys: ErasureKeys) -> None:
-        super().__init__(conn)
+    def __init__(
+        self, conn: DbConnection, topic_prefix: str, keys: ErasureKeys, outbox: OutboxBatch
+    ) -> None:
+        super().__init__(conn, keys)
         self._prefix = topic_prefix
         self.erasures = PostgresErasureLog(conn, keys)
         self.relationships = PostgresRelationships(conn)
-        # written when the transaction is about to commit: one statement and one NOTIFY
-        self._outbox = OutboxBatch()
+        # written when the transaction is about to commit (together.outbox_on)
+        self._outbox = outbox
 
     async def get_profile(
         self, tenant_id: str, user_id: str, *, for_update: bool = False
@@ -93,9 +106,13 @@ class PostgresProfileTransaction(PostgresRequestRecords):
     async def save_profiles(self, tenant_id: str, profiles: Sequence[ProfilePayload]) -> None:
         if not profiles:
             return
-        await self._conn.executemany(
-            _SAVE_PROFILE,
-            [(tenant_id, p.user_id, p.version, p.model_dump_json()) for p in profiles],
+        last = {p.user_id: p for p in profiles}  # a person's last version is the one kept
+        await self._conn.execute(
+            _SAVE_PROFILES,
+            tenant_id,
+            list(last),
+            [p.version for p in last.values()],
+            [p.model_dump_json() for p in last.values()],
         )
 
     async def list_profiles(self, tenant_id: str, query: ProfileQuery) -> list[ProfilePayload]:
@@ -184,8 +201,12 @@ class PostgresProfileTransaction(PostgresRequestRecords):
             reason,
         )
 
-    async def goal_limit(self, tenant_id: str) -> int | None:
-        return await tenant_goal_limit(self._conn, tenant_id)
+    async def goals_and_limit(
+        self, tenant_id: str, mentee_id: str
+    ) -> tuple[list[StoredGoal], int | None]:
+        rows = await self._conn.fetch(GOALS_AND_LIMIT, tenant_id, mentee_id)
+        goals = [StoredGoal(GoalSetPayload.model_validate_json(r[0]), r[1]) for r in rows if r[0]]
+        return goals, rows[0]["max_active_goals"]
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         for statement in (
@@ -206,10 +227,6 @@ class PostgresProfileTransaction(PostgresRequestRecords):
         key = topic.record_key(tenant_id, user_id)
         self._outbox.add_tombstone(topic.qualified(self._prefix), key, tenant_id)
 
-    async def write_outbox(self) -> None:
-        """The events published so far, into the outbox in the order they were published."""
-        await self._outbox.write(self._conn)
-
 
 class PostgresUnitOfWork:
     def __init__(
@@ -222,7 +239,5 @@ class PostgresUnitOfWork:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[PostgresProfileTransaction]:
         """Its own transaction, or a savepoint of the ingress worker's (adapters/together.py)."""
-        async with transaction_on(self._pool) as conn:
-            tx = PostgresProfileTransaction(conn, self._prefix, self._keys)
-            yield tx
-            await tx.write_outbox()
+        async with outbox_on(self._pool) as (conn, outbox):
+            yield PostgresProfileTransaction(conn, self._prefix, self._keys, outbox)

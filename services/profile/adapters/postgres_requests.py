@@ -5,18 +5,38 @@ from __future__ import annotations
 from uuid import UUID
 
 from services.profile.service_layer.unit_of_work import (
+    Admission,
     EarlierRequest,
     IdempotentRequest,
     LinkResponse,
     StoredResponse,
 )
-from shared.db.idempotency import first_delivery
 from shared.db.types import DbConnection
+from shared.erasure import Erasure, ErasureKeys
+
+# An ingress command's admission in one statement: its idempotency record (RETURNING says
+# whether it is new), the tenant's usable keys and the person's latest erasure (as
+# `PostgresErasureLog.find`: of every hash key, the latest), where it was three statements.
+ADMIT = """
+WITH first AS (
+    INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
+    ON CONFLICT DO NOTHING RETURNING 1
+)
+SELECT EXISTS (SELECT 1 FROM first) AS first,
+       EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = $3 AND revoked_at IS NULL
+                  AND (expires_at IS NULL OR expires_at > now())) AS tenant_active,
+       erased.erased_at, erased.restored_at
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (SELECT erased_at, restored_at FROM erased_people
+                      WHERE person_hash = ANY($4::bytea[])
+                      ORDER BY erased_at DESC LIMIT 1) AS erased ON true
+"""
 
 
 class PostgresRequestRecords:
-    def __init__(self, conn: DbConnection) -> None:
+    def __init__(self, conn: DbConnection, keys: ErasureKeys) -> None:
         self._conn = conn
+        self._keys = keys
 
     async def claim_request(self, request: IdempotentRequest) -> EarlierRequest | None:
         claimed = await self._conn.fetchval(
@@ -62,17 +82,16 @@ class PostgresRequestRecords:
         )
         return inserted is not None
 
-    async def first_delivery(self, consumer: str, message_id: UUID) -> bool:
-        return await first_delivery(self._conn, consumer, message_id)
-
-    async def tenant_is_active(self, tenant_id: str) -> bool:
-        return bool(
-            await self._conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM api_keys WHERE tenant_id = $1"
-                " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))",
-                tenant_id,
-            )
+    async def admit_command(
+        self, consumer: str, message_id: UUID, tenant_id: str, user_id: str
+    ) -> Admission:
+        row = await self._conn.fetchrow(
+            ADMIT, consumer, message_id, tenant_id, list(self._keys.every((tenant_id, user_id)))
         )
+        assert row is not None
+        erased = row["erased_at"]
+        erasure = Erasure(erased, row["restored_at"]) if erased is not None else None
+        return Admission(row["first"], erasure, row["tenant_active"])
 
 
 async def purge_expired_requests(conn: DbConnection, max_age_s: float) -> int:

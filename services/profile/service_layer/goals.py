@@ -30,9 +30,8 @@ async def set_goal_in(tx: ProfileTransaction, cmd: SetGoal) -> GoalResult:
     advice = require_clear_goal(cmd.fields)
     require_consistent_musts(cmd.fields)
     mentee = await tx.get_profile(cmd.tenant_id, cmd.mentee_id, for_update=True)  # the lock
-    held = await tx.goals_of(cmd.tenant_id, cmd.mentee_id)
+    held, limit = await tx.goals_and_limit(cmd.tenant_id, cmd.mentee_id)  # after the lock
     current = open_goal(held, cmd.fields.goal_id)
-    limit = await tx.goal_limit(cmd.tenant_id) or DEFAULT_MAX_OPEN_GOALS
     goal = next_goal(
         mentee,
         cmd.fields,
@@ -40,7 +39,7 @@ async def set_goal_in(tx: ProfileTransaction, cmd: SetGoal) -> GoalResult:
         cmd.expected_version,
         mentee_version=mentee_version(held),
         open_goals=sum(g.closed is None for g in held),
-        max_open_goals=limit,
+        max_open_goals=limit or DEFAULT_MAX_OPEN_GOALS,
     )
     if goal is not current:
         await tx.save_goal(cmd.tenant_id, goal)

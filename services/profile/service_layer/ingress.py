@@ -30,16 +30,15 @@ async def handle_ingress_command(
     made before its person's erasure (`made_at`, shared/erasure.py: the Kafka record's
     timestamp, or for a replayed dead letter when the original failed), so that a command
     still in the topic or replayed from a dead letter recreates nobody."""
+    subject = command.mentee_id if isinstance(command, SetGoal) else command.user_id
     async with uow.transaction() as tx:
-        if not await tx.first_delivery(INGRESS_CONSUMER, command_id):
+        admission = await tx.admit_command(INGRESS_CONSUMER, command_id, command.tenant_id, subject)
+        if not admission.first:
             return False
-        if made_at is not None:
-            subject = command.mentee_id if isinstance(command, SetGoal) else command.user_id
-            person = (command.tenant_id, subject)
-            erasure = (await tx.erasures.find([person])).get(person)
-            if erasure is not None and erasure.hides(made_at):
-                return False
-        if not await tx.tenant_is_active(command.tenant_id):
+        erasure = admission.erasure
+        if made_at is not None and erasure is not None and erasure.hides(made_at):
+            return False
+        if not admission.tenant_active:
             raise UnknownTenant(command.tenant_id)
         if isinstance(command, UpsertProfile):
             await upsert_profile_in(tx, command)

@@ -14,7 +14,7 @@ from shared.contracts.envelope import EventEnvelope
 from shared.contracts.goals import DEFAULT_GOAL_ID, ClosingReason, GoalSetPayload
 from shared.contracts.profiles import ProfilePayload
 from shared.contracts.topics import TopicSpec
-from shared.erasure import ErasureLog
+from shared.erasure import Erasure, ErasureLog
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,15 @@ class LinkResponse:
     mentor_id: str
     proposal_id: UUID
     action: str
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What an ingress command's admission reads, in one go."""
+
+    first: bool  # its id was not recorded before for this consumer (it is now)
+    erasure: Erasure | None  # of the person it is about, if they were erased
+    tenant_active: bool  # the tenant holds at least one usable API key
 
 
 class ProfileTransaction(Protocol):
@@ -121,16 +130,20 @@ class ProfileTransaction(Protocol):
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int, reason: ClosingReason
     ) -> None: ...
 
-    async def goal_limit(self, tenant_id: str) -> int | None:
-        """The tenant's `max_active_goals`; None: the default (DEFAULT_MAX_OPEN_GOALS)."""
+    async def goals_and_limit(
+        self, tenant_id: str, mentee_id: str
+    ) -> tuple[list[StoredGoal], int | None]:
+        """`goals_of` the mentee and the tenant's `max_active_goals` (None: the default,
+        DEFAULT_MAX_OPEN_GOALS), read together."""
 
     async def erase_person(self, tenant_id: str, user_id: str) -> None:
         """Delete every row that mentions the person (the outbox excepted)."""
 
-    async def tenant_is_active(self, tenant_id: str) -> bool:
-        """The tenant holds at least one usable API key."""
-
-    async def first_delivery(self, consumer: str, message_id: UUID) -> bool: ...
+    async def admit_command(
+        self, consumer: str, message_id: UUID, tenant_id: str, user_id: str
+    ) -> Admission:
+        """Record `message_id` as delivered to `consumer` (`first`: not recorded before), and
+        read the person's erasure and whether the tenant is active."""
 
     async def claim_request(self, request: IdempotentRequest) -> EarlierRequest | None:
         """None: the key is ours now; else what the earlier request with this key answered."""

@@ -67,6 +67,9 @@ class FakeMatchingTransaction:
         self.s.processed |= fresh
         return fresh
 
+    async def lock_people(self, tenant_id: str, user_ids: Sequence[str]) -> None:
+        pass  # one transaction at a time: nothing to lock, and person_version reads the dict
+
     async def person_version(self, tenant_id: str, user_id: str) -> StoredVersion | None:
         found = self.s.people.get((tenant_id, user_id))
         return StoredVersion(found[0].version, found[0].is_mentor) if found else None
@@ -106,6 +109,13 @@ class FakeMatchingTransaction:
         self.s.goals[key] = (goal, partition)
         self.s.closed_goals.discard(key)
         return True
+
+    async def save_goal_reading_blocks(
+        self, tenant_id: str, goal: Goal, partition: int
+    ) -> MenteeBlocks | None:
+        if not await self.save_goal_if_newer(tenant_id, goal, partition):
+            return None
+        return await self.mentee_blocks(tenant_id, goal.mentee_id)
 
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
