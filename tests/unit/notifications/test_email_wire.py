@@ -5,8 +5,8 @@ from __future__ import annotations
 import email
 import email.policy
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import getaddresses
 
 import pytest
