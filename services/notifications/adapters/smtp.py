@@ -19,11 +19,12 @@ from typing import Any
 
 import aiosmtplib
 from aiosmtplib import SMTPStatus
+from aiosmtplib.email import quote_address
 from aiosmtplib.protocol import SMTPProtocol, normalize_message_line_endings
 
 from services.notifications.adapters.smtp_sessions import SmtpSessions
 from services.notifications.domain.delivery import Outcome, SendResult
-from services.notifications.domain.email import ProposalMessage, wire_bytes
+from services.notifications.domain.email import DOT_ATOM_ADDRESS, ProposalMessage, wire_bytes
 from services.notifications.service_layer.ports import Checkpoint, Release, no_checkpoint
 from services.notifications.settings import SmtpSettings
 
@@ -122,6 +123,30 @@ def _sender(from_header: str) -> str:
     return sender
 
 
+def _path(address: str) -> bytes:
+    """MAIL's or RCPT's path as aiosmtplib's `quote_address` writes it. A dot-atom address
+    (compose writes almost every recipient so) is that address: parsing it again, twice an
+    email, was a tenth of the SMTP conversation's cost."""
+    if DOT_ATOM_ADDRESS.fullmatch(address):
+        return f"<{address}>".encode("ascii")
+    return quote_address(address).encode("ascii")
+
+
+async def _mail(client: aiosmtplib.SMTP, sender: str, options: list[str]) -> None:
+    """`client.mail`, on a session whose EHLO was answered."""
+    args = [option.encode("ascii") for option in options]
+    reply = await client.execute_command(b"MAIL", b"FROM:" + _path(sender), *args)
+    if reply.code != SMTPStatus.completed:
+        raise aiosmtplib.SMTPSenderRefused(reply.code, reply.message, sender)
+
+
+async def _rcpt(client: aiosmtplib.SMTP, recipient: str) -> None:
+    """`client.rcpt`."""
+    reply = await client.execute_command(b"RCPT", b"TO:" + _path(recipient))
+    if reply.code not in (SMTPStatus.completed, SMTPStatus.will_forward):
+        raise aiosmtplib.SMTPRecipientRefused(reply.code, reply.message, recipient)
+
+
 def _data(message: EmailMessage, client: aiosmtplib.SMTP) -> tuple[bytes, list[str]]:
     """DATA's bytes and MAIL's parameters for this session: a composed message's lines are
     known to end in CRLF; its 8bit bodies go as they are to a server that advertises 8BITMIME
@@ -167,7 +192,7 @@ class SmtpMailer:
         delivered_now = False
         try:
             for recipient in recipients:
-                await client.rcpt(recipient)
+                await _rcpt(client, recipient)
             self.checkpoint("before_data")
             await self._transfer(client, data, release)
             delivered_now = True
@@ -192,7 +217,7 @@ class SmtpMailer:
             client, delivered = kept
             data, options = _data(message, client)
             try:
-                await _or_close(client, client.mail(sender, options=options))
+                await _or_close(client, _mail(client, sender, options))
                 return client, delivered, data
             except aiosmtplib.SMTPResponseException as exc:
                 if exc.code != SERVICE_CLOSING:
@@ -203,7 +228,7 @@ class SmtpMailer:
         await _or_close(client, client.connect())
         await _or_close(client, client._ehlo_or_helo_if_needed())
         data, options = _data(message, client)
-        await _or_close(client, client.mail(sender, options=options))
+        await _or_close(client, _mail(client, sender, options))
         return client, 0, data
 
     async def close(self) -> None:

@@ -223,10 +223,13 @@ def _set_bodies(
     """The message's parts and its bytes as sent, the bodies in `encoding`. An unencoded
     body's payload holds its bytes as `set_content` stores them (surrogate escapes)."""
     if encoding == QUOTED_PRINTABLE:
-        payloads = [(kind, binascii.b2a_qp(body).decode("ascii")) for kind, body in texts]
+        sent = [(kind, binascii.b2a_qp(body)) for kind, body in texts]
     else:
-        payloads = [(kind, body.decode("ascii", "surrogateescape")) for kind, body in texts]
-    parts = [(_text_part(kind, payload, encoding), payload) for kind, payload in payloads]
+        sent = list(texts)
+    parts = [
+        (_text_part(kind, body.decode("ascii", "surrogateescape"), encoding), body)
+        for kind, body in sent
+    ]
     message.set_payload(list[Message | str](part for part, _ in parts))
     message.wire = _serialised(message, parts)
     message.eight_bit = encoding == EIGHT_BIT
@@ -259,7 +262,10 @@ def _lf_lines(text: str) -> bytes:
     """The text's UTF-8 bytes as `set_content` normalises them: every line ended by LF (a CR or
     a CRLF end too), the last one included. The quoted-printable encoder (the C one, 76-character
     lines) takes them as they are."""
-    return b"\n".join(text.encode("utf-8").splitlines()) + b"\n"
+    body = text.encode("utf-8")
+    if b"\r" in body:  # rare (the templates end lines with LF): split and join again
+        return b"\n".join(body.splitlines()) + b"\n"
+    return body if body.endswith(b"\n") else body + b"\n"
 
 
 def _text_part(subtype: str, payload: str, encoding: str) -> EmailMessage:
@@ -270,14 +276,16 @@ def _text_part(subtype: str, payload: str, encoding: str) -> EmailMessage:
     return part
 
 
-def _serialised(message: EmailMessage, parts: list[tuple[EmailMessage, str]]) -> bytes:
+def _serialised(message: EmailMessage, parts: list[tuple[EmailMessage, bytes]]) -> bytes:
     """What `BytesGenerator` with WIRE_POLICY writes for the message `compose` builds: headers
-    stored raw (one short line) or parsed once (ASCII either way), parts of text with `\n` ends
-    (an 8bit body's bytes as surrogate escapes, which the generator writes back as bytes)."""
-    delimiter = f"--{_BOUNDARY}"
-    texts = [_headers(part) + payload.replace("\n", CRLF) for part, payload in parts]
-    body = delimiter + CRLF + (CRLF + delimiter + CRLF).join(texts) + CRLF + delimiter + "--" + CRLF
-    return _headers(message).encode("ascii") + body.encode("ascii", "surrogateescape")
+    stored raw (one short line) or parsed once (ASCII either way), then each part's headers and
+    its body's bytes as sent (`\n` ends; an 8bit payload holds them as surrogate escapes, which
+    the generator writes back as these bytes)."""
+    delimiter = f"--{_BOUNDARY}".encode("ascii")
+    texts = [_headers(part).encode("ascii") + body.replace(b"\n", b"\r\n") for part, body in parts]
+    between = b"\r\n" + delimiter + b"\r\n"
+    body = delimiter + b"\r\n" + between.join(texts) + b"\r\n" + delimiter + b"--\r\n"
+    return _headers(message).encode("ascii") + body
 
 
 def _headers(message: EmailMessage) -> str:
