@@ -29,6 +29,7 @@ class ReceivedMail:
     mail_from: str
     recipients: list[str]
     raw: bytes
+    mail_options: list[str] = field(default_factory=list)  # MAIL FROM's parameters
 
     @functools.cached_property
     def message(self) -> EmailMessage:
@@ -77,7 +78,10 @@ class _Handler:
             return answer
         raw = envelope.original_content or envelope.content
         assert isinstance(raw, bytes)
-        self._sink.record(ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), raw))
+        options = list(envelope.mail_options)
+        self._sink.record(
+            ReceivedMail(str(envelope.mail_from), list(envelope.rcpt_tos), raw, options)
+        )
         return "250 Message accepted for delivery"
 
 
@@ -119,8 +123,14 @@ def _authenticator(credentials: tuple[str, str]) -> Callable[..., AuthResult]:
 
 class SmtpSink:
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, security: SinkSecurity | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        security: SinkSecurity | None = None,
+        eight_bit_mime: bool = True,
     ) -> None:
+        """`eight_bit_mime=False`: a server that does not advertise 8BITMIME (and refuses
+        MAIL FROM's BODY parameter), as aiosmtpd is when it decodes what it receives."""
         self.behaviour = SinkBehaviour()
         self.greetings = 0  # EHLOs answered: one per session (two with STARTTLS)
         self._messages: list[ReceivedMail] = []
@@ -130,6 +140,7 @@ class SmtpSink:
             _Handler(self),
             hostname=host,
             port=port or _free_port(),
+            decode_data=not eight_bit_mime,
             **(security or SinkSecurity()).server_options(),
         )
 

@@ -76,7 +76,7 @@ def build_dispatcher(
             settings.rate_limit_emails, timedelta(seconds=settings.rate_limit_period_s)
         ),
         concurrency=settings.send_concurrency,
-        batch_size=2 * settings.send_concurrency,
+        batch_size=3 * settings.send_concurrency,
         refresh_hold_s=settings.refresh_hold_s,
         statement_wait_s=settings.statement_wait_s,
     )

@@ -4,15 +4,19 @@ sessions open for the next email."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
 
-from devenv.smtp_sink import SmtpSink
+from devenv.smtp_sink import ReceivedMail, SmtpSink
 from services.notifications.adapters.smtp import SmtpMailer
 from services.notifications.domain.delivery import Outcome
+from services.notifications.domain.email import Contact, Sender, compose
+from services.notifications.domain.links import LinkSigner, proposal_links
 from services.notifications.settings import SmtpSettings
-from tests.support.mail import plain_message
+from tests.support.mail import plain_message, plain_text
+from tests.unit.builders import TENANT, proposal
 
 
 def mailer(sink: SmtpSink, keepalive_s: float = 30.0) -> SmtpMailer:
@@ -85,3 +89,52 @@ async def test_a_kept_session_the_server_closed_is_replaced(unique: str) -> None
         assert result.outcome is Outcome.SENT, result.detail
         assert len(second.messages(to=to)) == 1
     await sender.close()
+
+
+def proposal_email(to: str, name: str) -> EmailMessage:
+    now = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)
+    signer = LinkSigner("https://mentorlink.test/", b"test-link-key", timedelta(days=14))
+    the_proposal = proposal()
+    contact = Contact(TENANT, "u-mentee", to, name, True, "UTC")
+    sender = Sender("Mentorlink <m@mentorlink.test>", "Support <s@mentorlink.test>", "t")
+    links = proposal_links(TENANT, the_proposal, signer, now)
+    return compose(the_proposal, contact, sender, "<eight.1@t>", links, now)
+
+
+def transfer_encodings(mail: ReceivedMail) -> set[str]:
+    return {str(part["Content-Transfer-Encoding"]) for part in mail.message.iter_parts()}
+
+
+async def test_8bit_bodies_go_as_they_are_to_a_server_that_advertises_8bitmime(
+    smtp_sink: SmtpSink, unique: str
+) -> None:
+    to = f"eight-{unique}@example.org"
+    sender = mailer(smtp_sink)
+    result = await sender.send(proposal_email(to, "José Müller"), nothing_to_record)
+    await sender.close()
+
+    assert result.outcome is Outcome.SENT, result.detail
+    (mail,) = smtp_sink.messages(to=to)
+    assert mail.mail_options == ["BODY=8BITMIME"]
+    assert "Hello José Müller,".encode() in mail.raw
+    assert transfer_encodings(mail) == {"8bit"}
+    assert plain_text(mail).startswith("Hello José Müller,")
+
+
+async def test_a_server_without_8bitmime_gets_quoted_printable_and_the_same_text(
+    unique: str,
+) -> None:
+    to = f"seven-{unique}@example.org"
+    with SmtpSink(eight_bit_mime=False) as old_server:
+        sender = mailer(old_server)
+        for _ in range(2):  # a new session, then the kept one
+            result = await sender.send(proposal_email(to, "José Müller"), nothing_to_record)
+            assert result.outcome is Outcome.SENT, result.detail
+        await sender.close()
+        mails = old_server.messages(to=to)
+        assert len(mails) == 2
+        for mail in mails:
+            assert mail.mail_options == []  # BODY=8BITMIME would be refused (555)
+            assert mail.raw.isascii()
+            assert transfer_encodings(mail) == {"quoted-printable"}
+            assert plain_text(mail).startswith("Hello José Müller,")

@@ -40,7 +40,8 @@ class PostgresSendRecords:
 
     async def _connection(self) -> PoolConnectionProxy[asyncpg.Record]:
         if self._releasing is not None:  # one statement at a time, in the order written
-            await asyncio.wait([self._releasing])
+            if not self._releasing.done():  # usually it is: the sender waited for it
+                await asyncio.wait([self._releasing])
             self._releasing = None
         if self._conn is not None and not _usable(self._conn):
             await self._give_back()

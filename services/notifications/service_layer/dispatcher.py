@@ -93,7 +93,10 @@ class Dispatcher:
         return claimed
 
     async def _claim_continuously(self, heartbeat: Heartbeat) -> None:
-        least = max(1, min(self._policy.batch_size, self._policy.concurrency) // 2)
+        # A claim is one statement and one parse of its rows, whatever its size: claims of a
+        # slot count each (not of two emails at a time, as with half a slot count), while
+        # enough wait for the slots to send during the claim (batch_size: three slot counts).
+        least = max(1, min(self._policy.batch_size, self._policy.concurrency))
         failures = 0
         while True:
             heartbeat.beat()

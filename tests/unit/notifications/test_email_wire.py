@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
+from email.message import EmailMessage
 from email.utils import getaddresses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.notifications.adapters.smtp import data_bytes
+from services.notifications.domain import email as email_module
 from services.notifications.domain.email import (
     DOT_ATOM_ADDRESS,
     WIRE_POLICY,
@@ -46,13 +51,31 @@ def composed(display_name: str, sender_name: str, mentors: int) -> bytes:
     sender = Sender(f"{sender_name} <m@mentorlink.test>", "Support <s@mentorlink.test>", "t")
     links = proposal_links(TENANT, the_proposal, SIGNER, NOW)
     message = compose(the_proposal, contact, sender, "<p.1@t>", links, NOW)
-    written = wire_bytes(message)
-    assert written == message.as_bytes(policy=WIRE_POLICY)
-    # what the mailer takes from the composed message without reading it again
-    assert data_bytes(written, crlf_only=True) == data_bytes(written)
     assert isinstance(message, ProposalMessage)
-    assert list(message.recipients) == [a for _, a in getaddresses([str(message["To"])])]
+    written = wire_bytes(message)
+    for sent in (message, message.seven_bit()):  # with 8BITMIME, and without
+        assert sent.wire == sent.as_bytes(policy=WIRE_POLICY)
+        # what the mailer takes from the composed message without reading it again
+        assert data_bytes(sent.wire, crlf_only=True) == data_bytes(sent.wire)
+        assert list(sent.recipients) == [a for _, a in getaddresses([str(sent["To"])])]
+        assert bodies(sent.wire) == bodies(written)  # the same text, whatever the encoding
+    assert message.seven_bit().wire.isascii()
     return written
+
+
+def parts(wire: bytes) -> list[EmailMessage]:
+    parsed = email.message_from_bytes(wire, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return [part for part in parsed.iter_parts() if isinstance(part, EmailMessage)]
+
+
+def bodies(wire: bytes) -> list[tuple[str, str]]:
+    """Each part's type and decoded text, as a mail client reads them."""
+    return [(part.get_content_type(), part.get_content()) for part in parts(wire)]
+
+
+def encodings(wire: bytes) -> set[str]:
+    return {str(part["Content-Transfer-Encoding"]) for part in parts(wire)}
 
 
 @settings(max_examples=60, deadline=None)
@@ -63,10 +86,38 @@ def test_the_bytes_sent_are_the_generators_for_any_names(
     composed(display_name, sender_name, mentors)
 
 
-def test_non_ascii_names_are_encoded_words_and_the_bytes_are_ascii() -> None:
+def test_non_ascii_names_are_encoded_words_and_utf8_in_8bit_bodies() -> None:
     written = composed("José Müller", "Mentorlink Zürich", 2)
-    written.decode("ascii")
-    assert b"=?utf-8?" in written
+    headers, _, body = written.partition(b"\r\n\r\n")
+    headers.decode("ascii")
+    assert b"=?utf-8?" in headers
+    assert "Hello José Müller,".encode() in body  # as it is: no encoding to undo
+    assert encodings(written) == {"8bit"}
+
+
+def test_ascii_bodies_are_7bit_and_need_no_extension() -> None:
+    written = composed("Ada Lovelace", "Mentorlink", 2)
+    assert encodings(written) == {"7bit"}
+    assert b"Hello Ada Lovelace," in written
+    assert max(len(line) for line in written.split(b"\r\n")) > 76  # links are not cut
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["x" * 999, f"the boundary {email_module._BOUNDARY}", "a NUL \x00 character"],
+    ids=["line-over-998-bytes", "boundary", "nul"],
+)
+def test_a_body_smtp_cannot_carry_as_it_is_is_quoted_printable(statement: str) -> None:
+    the_proposal = proposal()
+    contact = Contact(TENANT, "u-mentee", "ada@example.org", "Ada", True, "UTC")
+    sender = Sender("M <m@mentorlink.test>", "S <s@mentorlink.test>", "t")
+    links = proposal_links(TENANT, the_proposal, SIGNER, NOW)
+    message = compose(the_proposal, contact, sender, "<p.1@t>", links, NOW, statement)
+    assert isinstance(message, ProposalMessage)
+    assert message.wire == message.as_bytes(policy=WIRE_POLICY)
+    assert encodings(message.wire) == {"quoted-printable"}
+    assert not message.eight_bit
+    assert any(statement in text for _, text in bodies(message.wire))
 
 
 @settings(max_examples=300, deadline=None)
