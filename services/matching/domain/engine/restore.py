@@ -168,7 +168,7 @@ class Restorer:
         # of with the next notice handled for it here.
         e.lists.notices.unsent.update(mentor.user_id for mentor in e.search.mentor_people())
         for key in self._proposed.keys() | set(e.search.ranked_mentee_ids()):
-            ranked = {r.mentor_id for r in proposed(e, key)}
-            if key not in self._proposed or ranked != self._proposed[key]:
-                e.rankings.changed.add(key)  # a ranked goal never proposed: its first, too
+            stored = self._proposed.get(key)  # a ranked goal never proposed: its first, too
+            if stored is None or {r.mentor_id for r in proposed(e, key)} != stored:
+                e.rankings.changed.add(key)
         return e
