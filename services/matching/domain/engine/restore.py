@@ -138,7 +138,7 @@ class Restorer:
         spent one is searched in finish()."""
         lists = self.engine.lists
         for mentor_id, partitions in self._listed.items():
-            lists.reshare(mentor_id, dict.fromkeys(partitions, {}))
+            lists.reshare(mentor_id, {partition: {} for partition in partitions})
             for partition in partitions:
                 lists.set_floor(mentor_id, partition)
         self._listed = {}
