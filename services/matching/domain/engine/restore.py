@@ -18,8 +18,10 @@ class Restorer:
     """Fed in this order: mentors, people, relationships, goals, exclusions, lists owned
     elsewhere (their best keys), lists, proposals, then finish().
 
-    Each list is applied as it arrives (rather than all held until the end), so the mentees'
-    table rows are complete before the first one.
+    Each list is put in place as it arrives (rather than all held until the end), so the
+    mentees' table rows are complete before the first one; what follows from a mentor's lists
+    together (its cutoff, what each list shows, its floors and host) is worked out once per
+    mentor in finish(), not again for each of its lists as it arrives.
     """
 
     ROWS_PER_WRITE = 10_000  # mentees written to the table at once
@@ -33,6 +35,7 @@ class Restorer:
         self._goals_started = False
         self._mentees_done = False
         self._lists_started = False
+        self._listed: dict[str, list[int]] = {}  # mentor -> partitions of its restored lists
 
     def mentor(self, person: Person) -> None:
         self.engine.roster.accepted[person.user_id] = person.seats_taken
@@ -120,7 +123,25 @@ class Restorer:
         )
         restored = MentorList(budget, truncated=truncated or len(kept) > kept_length(budget))
         restored.entries = kept[: kept_length(budget)]
-        e.lists.replace((mentor_id, partition), restored)  # a spent one is searched in finish()
+        key = (mentor_id, partition)
+        assert key not in e.lists.by_key, "one stored list per mentor and partition"
+        self._listed.setdefault(mentor_id, []).append(partition)
+        if restored.entries or restored.truncated:  # an empty, complete one is no list
+            e.lists.by_key[key] = restored
+            for entry in restored.entries:
+                e.lists.member_of.add(entry[2], mentor_id)
+
+    def _share_lists(self) -> None:
+        """Each mentor's restored lists shown within its cutoff, taken over all of them (and
+        those elsewhere) at once, as MentorLists.replace would leave them one after another:
+        the shown part, shown-by, floors and host touched follow from the lists alone. A
+        spent one is searched in finish()."""
+        lists = self.engine.lists
+        for mentor_id, partitions in self._listed.items():
+            lists.reshare(mentor_id, {partition: {} for partition in partitions})
+            for partition in partitions:
+                lists.set_floor(mentor_id, partition)
+        self._listed = {}
 
     def proposal(self, mentee_id: str, goal_id: str, mentor_ids: Iterable[str]) -> None:
         """A goal's last proposal, as stored."""
@@ -137,6 +158,7 @@ class Restorer:
         """
         e = self.engine
         self._finish_mentees()
+        self._share_lists()
         e.search_spent()
         shown_by = e.lists.shown_by
         e.rankings.mark(slot for slot, mentors in shown_by.items() if mentors)  # others: none
@@ -146,7 +168,7 @@ class Restorer:
         # of with the next notice handled for it here.
         e.lists.notices.unsent.update(mentor.user_id for mentor in e.search.mentor_people())
         for key in self._proposed.keys() | set(e.search.ranked_mentee_ids()):
-            ranked = {r.mentor_id for r in proposed(e, key)}
-            if key not in self._proposed or ranked != self._proposed[key]:
-                e.rankings.changed.add(key)  # a ranked goal never proposed: its first, too
+            stored = self._proposed.get(key)  # a ranked goal never proposed: its first, too
+            if stored is None or {r.mentor_id for r in proposed(e, key)} != stored:
+                e.rankings.changed.add(key)
         return e
