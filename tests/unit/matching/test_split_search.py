@@ -96,6 +96,27 @@ def test_a_search_of_one_partition_finds_that_partition_of_the_whole_search(
     assert compared > 30
 
 
+def test_a_search_of_every_partition_unfiltered_finds_what_the_filtered_one_finds(
+    engine: TenantEngine,
+) -> None:
+    """A mentor update searches every partition without the partition filter: the same
+    contenders, partition by partition, as the filtered search."""
+    compared = 0
+    for index in range(30):
+        mentor = engine.mentor(f"mentor-{index:02d}")
+        assert mentor is not None
+        for length in (1, 3):
+            lengths = dict.fromkeys(range(PARTITIONS), length)
+            filtered = engine.search.best_mentees(mentor, lengths, ())
+            unfiltered = engine.search.best_mentees(mentor, lengths, (), every_partition=True)
+            assert filtered.keys() == unfiltered.keys()
+            for p, found in filtered.items():
+                assert best(unfiltered[p], length) == best(found, length)
+                assert unfiltered[p].eligible == found.eligible
+                compared += found.slots.size > 0
+    assert compared > 30
+
+
 @pytest.mark.parametrize("threads", [1, 2, 5])
 @pytest.mark.parametrize("closed_share", [0.0, 0.5, 1.0])
 def test_split_goal_searches_find_every_mentor_reaching_its_floor(

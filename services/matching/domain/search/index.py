@@ -180,15 +180,22 @@ class SearchIndex:
         return self.postings.reach(levels, self.mentees, wanted)
 
     def best_mentees(
-        self, mentor: Person, lengths: dict[int, int], excluded: Iterable[str]
+        self,
+        mentor: Person,
+        lengths: dict[int, int],
+        excluded: Iterable[str],
+        every_partition: bool = False,
     ) -> dict[int, Contenders]:
         """Per partition, the open mentor's best `lengths[p]` mentees (and possibly more), never
-        one whose goal has a must the mentor lacks."""
+        one whose goal has a must the mentor lacks. `every_partition`: `lengths` names every
+        partition, so the candidates need no filter by partition."""
         slot = self.mentors.slots.slot_of[mentor.user_id]
         if not self.mentors.open[slot] or not any(lengths.values()):
             return {}
-        # A search of some partitions' lists (a list left spent) reads only their candidates.
-        candidates = self.candidates(mentor, [p for p, length in lengths.items() if length])
+        # A search of some partitions' lists (a list left spent) reads only their candidates;
+        # a search of all of them skips the filter, which would keep every candidate anyway.
+        searched = None if every_partition else [p for p, n in lengths.items() if n]
+        candidates = self.candidates(mentor, searched)
         self.mentor_searches.add(candidates[0].size)
         if candidates[0].size == 0:
             return {}
