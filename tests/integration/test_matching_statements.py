@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
@@ -17,7 +16,7 @@ from services.matching.adapters.state_loader import PostgresStateLoader
 from services.matching.domain.constraints import EngineConfig
 from services.matching.service_layer.handlers import Delivery, Matching, handle_batch
 from shared.contracts.envelope import EventEnvelope
-from shared.db.migrations import apply_migrations
+from tests.support.statements import counted_pool
 from tests.unit.builders import goal, goal_set, mentee, mentor, profile_updated
 
 MIGRATIONS = Path(bootstrap.__file__).parent / "migrations"
@@ -26,26 +25,9 @@ CONFIG = EngineConfig(top_k=3, partitions=2)
 
 @pytest.fixture
 async def counted(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
-    """A pool of the matching schema, and every statement the server executed for it (an
-    `executemany` of n rows is n statements)."""
-    statements: list[str] = []
-
-    def log(record: Any) -> None:
-        rows = len(record.args) if isinstance(record.args, list) else 1
-        statements.extend([record.query] * rows)
-
-    async def init(conn: asyncpg.Connection[Any]) -> None:
-        conn.add_query_logger(log)
-
-    pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=2, init=init, server_settings={"search_path": "matching"}
-    )
-    assert pool is not None
-    await apply_migrations(pool, "matching", MIGRATIONS)
-    try:
-        yield pool, statements
-    finally:
-        await pool.close()
+    """A pool of the matching schema, and every statement the server executed for it."""
+    async with counted_pool(database_url, "matching", MIGRATIONS) as counted:
+        yield counted
 
 
 def newcomers(tenant: str, first: int, count: int) -> list[EventEnvelope]:

@@ -24,8 +24,8 @@ from services.profile.service_layer.handlers import import_profiles
 from services.profile.service_layer.ingress_queue import IngressWorker, StagedCommand
 from shared.contracts.profiles import ProfileFields
 from shared.contracts.topics import GOALS, PROFILES
-from shared.db.migrations import apply_migrations
 from tests.support.people import ingress_set_goal, ingress_upsert, mentee_body
+from tests.support.statements import counted_pool
 
 MIGRATIONS = Path(bootstrap.__file__).parent / "migrations"
 GOALS_TOPIC = GOALS.qualified("t.")
@@ -33,26 +33,9 @@ GOALS_TOPIC = GOALS.qualified("t.")
 
 @pytest.fixture
 async def counted(database_url: str) -> AsyncIterator[tuple[asyncpg.Pool, list[str]]]:
-    """A pool of the profile schema, and every statement the server executed for it (an
-    `executemany` of n rows is n statements)."""
-    statements: list[str] = []
-
-    def log(record: Any) -> None:
-        rows = len(record.args) if isinstance(record.args, list) else 1
-        statements.extend([record.query] * rows)
-
-    async def init(conn: asyncpg.Connection[Any]) -> None:
-        conn.add_query_logger(log)
-
-    pool = await asyncpg.create_pool(
-        database_url, min_size=1, max_size=2, init=init, server_settings={"search_path": "profile"}
-    )
-    assert pool is not None
-    await apply_migrations(pool, "profile", MIGRATIONS)
-    try:
-        yield pool, statements
-    finally:
-        await pool.close()
+    """A pool of the profile schema, and every statement the server executed for it."""
+    async with counted_pool(database_url, "profile", MIGRATIONS) as counted:
+        yield counted
 
 
 def _staged(command: dict[str, Any]) -> StagedCommand:
