@@ -6,39 +6,22 @@ later ones find their lists already searched, unless the mentor's inputs changed
 from __future__ import annotations
 
 import dataclasses
-import random
-import zlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from services.matching.domain.batch import recompute
-from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine, population, searched
 from services.matching.domain.people import Person
-from tests.support import population as people
+from tests.unit.matching.built_engines import built_engine
 
 SEED = 20261207
 
 
-def partition_of(user_id: str, partitions: int) -> int:
-    return zlib.crc32(user_id.encode()) % partitions
-
-
 @pytest.fixture
 def engine() -> TenantEngine:
-    rng = random.Random(SEED)
-    built = TenantEngine(EngineConfig())
-    for index in range(40):
-        built.put_mentor_data(people.mentor(rng, f"mentor-{index:03d}"))
-    for index in range(600):
-        mentee_id = f"mentee-{index:04d}"
-        partition = partition_of(mentee_id, built.config.partitions)
-        built.put_mentee(people.mentee(rng, mentee_id), partition)
-        built.put_goal(people.goal(rng, mentee_id), partition)
-    built.drain()
-    return built
+    return built_engine(SEED, 40, 600)
 
 
 def count_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -9,36 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import random
-import zlib
 
 import pytest
 
-from services.matching.domain.constraints import EngineConfig
 from services.matching.domain.engine import TenantEngine, searched
 from services.matching.domain.engine.lists import MentorLists, keep_within_cutoff
 from services.matching.domain.mentor_lists import MentorList
 from tests.support import population as people
+from tests.unit.matching.built_engines import built_engine
 
 SEED = 20261207
 WHOLE = 1e6  # a spread past any budget: the first search keeps the whole budget everywhere
 
 
-def partition_of(user_id: str, partitions: int) -> int:
-    return zlib.crc32(user_id.encode()) % partitions
-
-
 def built(seed: int) -> TenantEngine:
-    rng = random.Random(seed)
-    engine = TenantEngine(EngineConfig())
-    for index in range(40):
-        engine.put_mentor_data(people.mentor(rng, f"mentor-{index:03d}"))
-    for index in range(500):
-        mentee_id = f"mentee-{index:04d}"
-        partition = partition_of(mentee_id, engine.config.partitions)
-        engine.put_mentee(people.mentee(rng, mentee_id), partition)
-        engine.put_goal(people.goal(rng, mentee_id), partition)
-    engine.drain()
-    return engine
+    return built_engine(seed, 40, 500)
 
 
 def update(engine: TenantEngine, rng: random.Random, mentor_id: str) -> None:
