@@ -4,7 +4,7 @@ Hypothesis draws small tenants (goals, mentees, mentors) through the contracts, 
 receives them: duplicate names, goals without skills, zero weights, musts (some no mentor
 meets), and value ids past the 64-bit masks of the packed rows (the vocabularies are padded
 first). Over every (goal, mentee, mentor) triple, eligible meaning also every must met:
-- a mentor's search (kernels.best_mentees), unpruned, finds exactly the eligible mentees with
+- a mentor's search (mentor_scan.best_mentees), unpruned, finds exactly the eligible mentees with
   score_pair's total, to the last bit; pruned to its best `length`, it keeps their scores;
 - a goal's search (kernels.mentors_reaching) finds exactly the eligible mentors with that total;
 - the float32 bound (bound.within_reach) is at least the exact score less ROUNDING (1e-5): with

@@ -2,7 +2,7 @@
 
 A goal's search (pruning.mentors_reaching) looks only at open mentors; those lacking one of
 the goal's musts are taken as not open for it, from one vectorised pass over the mentor table's
-rows. A mentor's search reads the musts from the mentee table instead (kernels.best_mentees,
+rows. A mentor's search reads the musts from the mentee table instead (mentor_scan.best_mentees,
 MenteeTable.must_*). A goal without musts adds nothing.
 """
 

@@ -3,8 +3,8 @@
 - A goal or mentee profile: which candidate mentors score at least their list's floor.
 - A mentor's lists: per partition, the mentees that can be among the mentor's best.
 
-Both run one compiled pass over the candidates (kernels.py) that stops scoring a pair once
-its bound shows it cannot reach what it must. Here the engine's tables are laid out for it.
+Both run compiled passes over the candidates (kernels.py, mentor_scan.py) that stop scoring a
+pair once its bound shows it cannot reach what it must. Here the engine's tables are laid out for it.
 A search over many candidates may run in parts; the caller's PartRunner decides whether they
 run one after the other (in_order) or at once on threads (the service layer's).
 """
@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from services.matching.domain.people import Person
-from services.matching.domain.search import kernels, packed_rows
+from services.matching.domain.search import kernels, mentor_scan, packed_rows
 from services.matching.domain.search.postings import Reach
 from services.matching.domain.search.tables import (
     BoolArray,
@@ -90,7 +90,7 @@ def best_mentees(
     spans = _spans(named.size, split)
     bars = np.full((len(spans), length_of.size), -1.0)
     parts = [(named[first:end], reach[first:end], row) for row, (first, end) in enumerate(spans)]
-    found = run(kernels.best_mentees, (*arguments, bars), parts)
+    found = run(mentor_scan.best_mentees, (*arguments, bars), parts)
     slots = np.concatenate([part_slots[:count] for part_slots, _, count, _ in found])
     totals = np.concatenate([part_totals[:count] for _, part_totals, count, _ in found])
     eligible = sum(part_eligible for *_, part_eligible in found)
