@@ -19,7 +19,7 @@ class EngineConfig:
     diversity: float = 0.3  # 0 = pure relevance; higher = more different mentors (MMR)
     pool_factor: int = 3  # MMR picks from the best pool_factor * top_k candidates
     search_threads: int = 2  # a mentor's search over many mentees runs in up to this many parts
-    min_search_part: int = 20_000  # mentees per part, at least (fewer: not worth it)
+    min_search_part: int = 20_000  # postings per part, at least (fewer: not worth it)
     # the most mentors a ranking names, its K and the mentors it hosts (stable_hosts): a
     # proposal carries at most 20 (shared/contracts/matches.py)
     most_named: int = 20

@@ -35,7 +35,7 @@ def engine() -> TenantEngine:
 def search(engine: TenantEngine, mentor_id: str, length: int) -> dict[int, Contenders]:
     mentor = engine.mentor(mentor_id)
     assert mentor is not None
-    candidates = engine.search.candidates(mentor)
+    candidates = engine.search.level_sums(mentor)
     constraints = (engine.search.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
     lengths = dict.fromkeys(range(PARTITIONS), length)
     table, mentors = engine.search.mentees, engine.search.mentors
@@ -63,4 +63,5 @@ def test_a_search_over_many_blocks_keeps_the_best_of_one_unpruned_pass(
                 exact_to = length + 1  # enough to tell whether the list holds them all
                 assert min(found[p].eligible, exact_to) == min(everyone[p].eligible, exact_to)
                 pruned_away += everyone[p].slots.size - found[p].slots.size
+            assert not engine.search.postings.summed([], engine.search.mentees)[0].any()
     assert pruned_away > 0

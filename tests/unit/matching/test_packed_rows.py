@@ -73,7 +73,7 @@ def test_a_search_over_ids_beyond_the_masks_scores_as_score_pair_does() -> None:
     for index in range(12):
         mentor = engine.mentor(f"mentor-{index:02d}")
         assert mentor is not None
-        candidates = engine.search.candidates(mentor)
+        candidates = engine.search.level_sums(mentor)
         constraints = (engine.search.person_ids.id(mentor.user_id), -9, np.zeros(0, np.int64))
         found = best_mentees(
             engine.search.mentees,

@@ -97,38 +97,3 @@ def test_a_union_holds_each_ranked_slot_once_in_order_with_its_levels_summed(
     assert found.tolist() == sorted(expected)
     assert reach.tolist() == [expected[p] for p in sorted(expected)]
     assert not sums.any()
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(st.booleans(), st.integers(min_value=0, max_value=5)), min_size=1, max_size=40
-    ),
-    picks=st.lists(st.integers(min_value=0, max_value=39), max_size=40),
-    wanted=st.lists(st.booleans(), min_size=1, max_size=6),
-)
-def test_a_union_of_some_partitions_holds_exactly_their_slots_of_the_whole_union(
-    rows: list[tuple[bool, int]], picks: list[int], wanted: list[bool]
-) -> None:
-    """A search of some partitions' lists (one left spent) reads only their candidates: the
-    same slots and level sums as the whole union, less the other partitions' (a partition past
-    the end of `wanted` is not wanted). Both leave the scratch all 0."""
-    picks = [p for p in picks if p < len(rows)]
-    ranked = np.array([r for r, _ in rows], np.bool_)
-    partition = np.array([p for _, p in rows], np.int32)
-    sums = np.zeros(len(rows), np.int32)
-
-    kernels.add_level(sums, np.array(picks, np.int64), 3)
-    whole, whole_reach = kernels.summed_slots(sums, ranked, len(picks))
-    kernels.add_level(sums, np.array(picks, np.int64), 3)
-    found, reach = kernels.summed_slots_in(
-        sums, ranked, partition, np.array(wanted, np.bool_), len(picks)
-    )
-
-    def is_wanted(slot: int) -> bool:
-        return bool(partition[slot] < len(wanted) and wanted[partition[slot]])
-
-    kept = [i for i, slot in enumerate(whole.tolist()) if is_wanted(slot)]
-    assert found.tolist() == [whole.tolist()[i] for i in kept]
-    assert reach.tolist() == [whole_reach.tolist()[i] for i in kept]
-    assert not sums.any()

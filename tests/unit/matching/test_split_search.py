@@ -41,7 +41,7 @@ def search(
 ) -> dict[int, Contenders]:
     mentor = engine.mentor(mentor_id)
     assert mentor is not None
-    candidates = engine.search.candidates(mentor)
+    candidates = engine.search.level_sums(mentor)
     constraints = (engine.search.person_ids.id(mentor_id), -9, np.zeros(0, np.int64))
     lengths = dict.fromkeys(range(engine.config.partitions), length)
     table, mentors = engine.search.mentees, engine.search.mentors
@@ -93,27 +93,6 @@ def test_a_search_of_one_partition_finds_that_partition_of_the_whole_search(
                 exact_to = length + 1
                 assert min(alone[p].eligible, exact_to) == min(whole[p].eligible, exact_to)
                 compared += whole[p].slots.size > 0
-    assert compared > 30
-
-
-def test_a_search_of_every_partition_unfiltered_finds_what_the_filtered_one_finds(
-    engine: TenantEngine,
-) -> None:
-    """A mentor update searches every partition without the partition filter: the same
-    contenders, partition by partition, as the filtered search."""
-    compared = 0
-    for index in range(30):
-        mentor = engine.mentor(f"mentor-{index:02d}")
-        assert mentor is not None
-        for length in (1, 3):
-            lengths = dict.fromkeys(range(PARTITIONS), length)
-            filtered = engine.search.best_mentees(mentor, lengths, ())
-            unfiltered = engine.search.best_mentees(mentor, lengths, (), every_partition=True)
-            assert filtered.keys() == unfiltered.keys()
-            for p, found in filtered.items():
-                assert best(unfiltered[p], length) == best(found, length)
-                assert unfiltered[p].eligible == found.eligible
-                compared += found.slots.size > 0
     assert compared > 30
 
 
@@ -191,7 +170,7 @@ def test_a_search_counts_past_the_length_when_the_first_mentee_is_the_best(threa
             Goal(mentee_id, 1, "default", skills, (), (), "similar", (), skills_only), 0
         )
     levels = [(engine.search.mentees.vocab["skills"].id("go"), 5)]
-    candidates = engine.search.postings.reach(levels, engine.search.mentees)
+    candidates = engine.search.postings.summed(levels, engine.search.mentees)
     constraints = (engine.search.person_ids.id("mentor"), -9, np.zeros(0, np.int64))
 
     table, mentors = engine.search.mentees, engine.search.mentors
@@ -244,8 +223,8 @@ def crowded() -> TenantEngine:
 def test_parts_of_thousands_of_candidates_agree_with_one_unpruned_pass(
     crowded: TenantEngine, threads: int
 ) -> None:
-    """Past every 1,024 candidates a part raises its bars to the best another part published
-    (the kernel's gather step); its best and counts must stay those of one unpruned pass."""
+    """At each block a part raises its bars to the best another part published (the
+    kernel's gather step); its best and counts must stay those of one unpruned pass."""
     for index in range(4):
         mentor = crowded.mentor(f"mentor-{index}")
         assert mentor is not None

@@ -134,8 +134,7 @@ def best_lists(
     search, budget = engine.search, engine.budget(mentor.user_id)
     whole = kept_length(budget)
     first = min(whole, kept_length(first_share(budget, len(wanted))))
-    every = len(set(wanted)) == engine.config.partitions
-    best = search.best_mentees(mentor, dict.fromkeys(wanted, first), excluded, every)
+    best = search.best_mentees(mentor, dict.fromkeys(wanted, first), excluded)
     found = {p: _found(search, contenders, first) for p, contenders in best.items()}
     again = lacking(engine.lists, mentor.user_id, found) if first < whole else []
     if again:

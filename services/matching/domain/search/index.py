@@ -25,7 +25,7 @@ from services.matching.domain.people import Goal, Person
 from services.matching.domain.search import packed_rows
 from services.matching.domain.search.diversity import diversified_each
 from services.matching.domain.search.must_index import MustIndex
-from services.matching.domain.search.postings import Postings, Reach
+from services.matching.domain.search.postings import Postings, Reach, Summed
 from services.matching.domain.search.pruning import (
     Contenders,
     PartRunner,
@@ -167,46 +167,38 @@ class SearchIndex:
         return self.person_ids.id(person.manager_id) if person.manager_id else -9
 
     # ----------------------------------------------------------------- searches
-    def candidates(self, mentor: Person, partitions: Iterable[int] | None = None) -> Reach:
+    def candidates(self, mentor: Person) -> Reach:
         """The mentees whose goal may name one of the mentor's skills, each with at least its
-        goal's level sum in them; only those of `partitions`, when given."""
+        goal's level sum in them."""
         skills = self.mentees.vocab["skills"]
         levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
-        wanted = None
-        if partitions is not None:
-            chosen = list(partitions)
-            wanted = np.zeros(max(chosen, default=0) + 1, np.bool_)
-            wanted[chosen] = True
-        return self.postings.reach(levels, self.mentees, wanted)
+        return self.postings.reach(levels, self.mentees)
+
+    def level_sums(self, mentor: Person) -> Summed:
+        """Per mentee slot, at least its goal's level sum in the mentor's skills (the postings'
+        scratch: a mentor's search sets it back to 0)."""
+        skills = self.mentees.vocab["skills"]
+        levels = [(skills.id(skill), level) for skill, level in mentor.skills.items()]
+        return self.postings.summed(levels, self.mentees)
 
     def best_mentees(
-        self,
-        mentor: Person,
-        lengths: dict[int, int],
-        excluded: Iterable[str],
-        every_partition: bool = False,
+        self, mentor: Person, lengths: dict[int, int], excluded: Iterable[str]
     ) -> dict[int, Contenders]:
         """Per partition, the open mentor's best `lengths[p]` mentees (and possibly more), never
-        one whose goal has a must the mentor lacks. `every_partition`: `lengths` names every
-        partition, so the candidates need no filter by partition."""
+        one whose goal has a must the mentor lacks. Only the partitions with a length are read:
+        a search of some partitions' lists (a list left spent) skips the others' candidates."""
         slot = self.mentors.slots.slot_of[mentor.user_id]
         if not self.mentors.open[slot] or not any(lengths.values()):
             return {}
-        # A search of some partitions' lists (a list left spent) reads only their candidates;
-        # a search of all of them skips the filter, which would keep every candidate anyway.
-        searched = None if every_partition else [p for p, n in lengths.items() if n]
-        candidates = self.candidates(mentor, searched)
-        self.mentor_searches.add(candidates[0].size)
-        if candidates[0].size == 0:
-            return {}
+        summed = self.level_sums(mentor)
         slot_of = self.mentees.slots.slot_of
         constraints = (
             self.person_ids.id(mentor.user_id),
             self.manager_id(mentor),
             np.array([slot_of[m] for m in excluded if m in slot_of], np.int64),
         )
-        t, m = self.mentees, self.mentors
-        return best_mentees(t, m, mentor, candidates, lengths, constraints, self.split, self.run)
+        t, m, count = self.mentees, self.mentors, self.mentor_searches.add
+        return best_mentees(t, m, mentor, summed, lengths, constraints, self.split, self.run, count)
 
     def mentors_reaching(
         self,

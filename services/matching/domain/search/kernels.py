@@ -145,19 +145,3 @@ def summed_slots(sums: Any, ranked: Any, most: int) -> Any:
         count += (sums[slot] > 0) & ranked[slot]
         sums[slot] = 0
     return found[:count], reach[:count]
-
-
-@njit(cache=True)
-def summed_slots_in(sums: Any, ranked: Any, partition: Any, wanted: Any, most: int) -> Any:
-    """summed_slots, keeping only the slots of the partitions `wanted` says (a search of some
-    partitions' lists: the others' candidates are never read)."""
-    found = np.empty(most + 1, np.int64)
-    reach = np.empty(most + 1, np.int32)
-    count = 0
-    last = wanted.size - 1
-    for slot in range(ranked.size):
-        p = partition[slot]
-        found[count], reach[count] = slot, sums[slot]
-        count += (sums[slot] > 0) & ranked[slot] & (p <= last) & wanted[min(p, last)]
-        sums[slot] = 0
-    return found[:count], reach[:count]

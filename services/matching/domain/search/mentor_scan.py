@@ -41,26 +41,37 @@ BLOCK = 512  # candidates per block: the block's rows stay in the first-level ca
 
 @njit(cache=True, nogil=True)
 def best_mentees(
-    lengths: Any, excluded: Any, mentor: Any, lookups: Any, table: Any, bars: Any, part: Any
+    lengths: Any,
+    excluded: Any,
+    mentor: Any,
+    lookups: Any,
+    table: Any,
+    bars: Any,
+    levels: Any,
+    part: Any,
 ) -> Any:
     """One mentor's candidates that may rank among its best `lengths[p]` in their partition.
 
     `excluded`: sorted mentee slots the mentor must not be proposed to.
-    Returns (slots, totals, count, eligible): the first `count` slots and exact totals hold
-    every eligible candidate scoring at least its partition's length-th best (and possibly
-    some below it); `eligible[p]` counts the partition's eligible candidates exactly up to
-    length + 1: a partition prunes only once it has counted more than its length.
+    Returns (slots, totals, count, eligible, read): the first `count` slots and exact totals
+    hold every eligible candidate scoring at least its partition's length-th best (and
+    possibly some below it); `eligible[p]` counts the partition's eligible candidates exactly
+    up to length + 1: a partition prunes only once it has counted more than its length;
+    `read`: the candidates read.
 
-    `part`: (candidates, reach, row). `reach[i]` is at least candidate i's goal's level sum in
-    the mentor's skills (Postings.reach).
-    The candidates may be split into parts searched at once (the GIL is released). Each part
+    `levels`: (sums, ranked, partition): per mentee slot, at least its goal's level sum in the
+    mentor's skills (Postings.summed; this search sets its part back to 0 for the next), and
+    the table's columns. The candidates are the ranked slots with a sum, in the partitions
+    searched. `part`: (first, end, row): the slots [first, end) this part searches.
+    The slots may be split into parts searched at once (the GIL is released). Each part
     prunes partition p against its own cell bars[row, p], which the caller fills with -1 and
     only this part writes: it stays -1 until the part has counted more than the length, then
     holds the best length-th best known (the part's own, raised with each score it keeps, and
     at each block the best any part has published there). Any part's length-th best is at
     most the whole's, so it is a safe bar too; a stale read only prunes less.
     """
-    candidates, reach, row = part
+    lo, hi, row = part
+    sums, ranked, partition = levels
     years, offset, week, me, manager, masks = mentor
     l_skills, l_industries, l_functions, l_styles, l_languages, l_bgpairs, l_bgdims = lookups
     goal_skills, targets_ind, targets_fun, t_bgpairs, t_bgdims, langs, t_styles = table[0]
@@ -70,18 +81,26 @@ def best_mentees(
     best = np.full((parts, max(1, lengths.max())), -1.0)  # per partition: best totals so far
     filled = np.zeros(parts, np.int64)
     eligible = np.zeros(parts, np.int64)
-    slots = np.empty(candidates.size, np.int64)
-    totals = np.empty(candidates.size, np.float64)
-    count = 0
+    slots = np.empty(64, np.int64)
+    totals = np.empty(64, np.float64)
+    count, read = 0, 0
     cut = np.empty(parts + 1, np.float64)
-    chosen = np.empty(BLOCK, np.int64)  # the block's candidates still in the race
+    searched = np.zeros(parts + 1, np.bool_)  # per partition, and False past them (stale)
+    searched[:parts] = lengths > 0
+    candidates = np.empty(BLOCK, np.int64)  # the block's candidates
+    reach = np.empty(BLOCK, np.int32)  # and their level sums
+    chosen = np.empty(BLOCK, np.int64)  # the indices of those still in the race
     slack = np.empty(BLOCK, np.float64)  # and how far each one's bound lies above its bar
     rest = (chosen, slack, candidates, packed)
-    for first in range(0, candidates.size, BLOCK):
+    for first in range(lo, hi, BLOCK):
+        end = min(first + BLOCK, hi)
+        size = _candidates(sums, ranked, partition, searched, (first, end), candidates, reach)
+        read += size
         _gather(bars, row, eligible, lengths)
         _cuts(bars, row, lengths, cut)
-        block = (first, min(first + BLOCK, candidates.size), candidates, reach)
-        kept = _skills_pass(block, packed, w, weight_total, cut, chosen, slack)
+        kept = _skills_pass(
+            (0, size, candidates, reach), packed, w, weight_total, cut, chosen, slack
+        )
         kept = _share_pass(kept, rest, w, 0, (masks[0], l_industries, targets_ind))
         kept = _share_pass(kept, rest, w, 1, (masks[1], l_functions, targets_fun))
         kept = _share_pass(kept, rest, w, 2, (masks[2], l_styles, t_styles))
@@ -124,12 +143,38 @@ def best_mentees(
             s7 = availability(t_week[slot], week, t_offset[slot], offset)
             score = weighted_mean(w, q, total, (s0, s1, s2, s3, s4, s5, s6, s7))
             if score >= bar:
+                if count == slots.size:
+                    slots, totals = _grown(slots), _grown(totals)
                 slots[count], totals[count] = slot, score
                 count += 1
                 _keep_best(best[p], filled, p, length, score)
                 if filled[p] == length and eligible[p] > length:
                     bars[row, p] = max(bars[row, p], best[p, length - 1])
-    return slots, totals, count, eligible
+    return slots, totals, count, eligible, read
+
+
+@njit(cache=True, inline="always")
+def _candidates(
+    sums: Any, ranked: Any, partition: Any, searched: Any, span: Any, found: Any, reach: Any
+) -> int:
+    """The span's ranked slots with a level sum, in a partition searched, into `found` and
+    `reach`, without a branch; the span's sums set back to 0."""
+    first, end = span
+    last = searched.size - 1
+    size = 0
+    for slot in range(first, end):
+        level = sums[slot]
+        sums[slot] = 0
+        found[size], reach[size] = slot, level
+        size += (level > 0) & ranked[slot] & searched[min(partition[slot], last)]
+    return size
+
+
+@njit(cache=True, inline="always")
+def _grown(kept: Any) -> Any:
+    grown = np.empty(2 * kept.size, kept.dtype)
+    grown[: kept.size] = kept
+    return grown
 
 
 @njit(cache=True, inline="always")

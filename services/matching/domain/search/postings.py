@@ -16,6 +16,7 @@ from services.matching.domain.search import kernels
 from services.matching.domain.search.tables import PAD, IntArray, MenteeTable
 
 Reach = tuple[IntArray, npt.NDArray[np.int32]]  # (slots, at least their level sums)
+Summed = tuple[npt.NDArray[np.int32], int]  # (per slot, at least its level sum; postings read)
 
 
 class Postings:
@@ -69,17 +70,11 @@ class Postings:
             return False
         return bool((self._arrays[skill][: self._sizes[skill]] == slot).any())
 
-    def reach(
-        self,
-        levels: Sequence[tuple[int, int]],
-        table: MenteeTable,
-        wanted: npt.NDArray[np.bool_] | None = None,
-    ) -> Reach:
-        """Ranked mentee slots whose goal may name one of these (skill, level) pairs, ascending
-        and distinct, each with at least its goal's level sum in them: the sum over the lists
-        naming the slot, which a stale or repeated entry only raises. Summed list by list, so
-        that the lists are never copied. `wanted`: per partition, whether its slots are kept
-        (None: all)."""
+    def summed(self, levels: Sequence[tuple[int, int]], table: MenteeTable) -> Summed:
+        """Per mentee slot, at least the level sum of its goal in these (skill, level) pairs
+        (summed list by list, so that the lists are never copied; a stale or repeated entry
+        only raises it), and how many postings were read. The array is this index's scratch:
+        the caller sets it back to 0 (summed_slots, or a mentor's search) before the next."""
         if self._scratch.size < table.ranked.size:
             self._scratch = np.zeros(table.ranked.size, np.int32)
         named = 0
@@ -87,9 +82,10 @@ class Postings:
             if skill < len(self._arrays):
                 kernels.add_level(self._scratch, self._arrays[skill][: self._sizes[skill]], level)
                 named += self._sizes[skill]
-        if wanted is None:
-            found: Reach = kernels.summed_slots(self._scratch, table.ranked, named)
-        else:
-            ranked, partition = table.ranked, table.partition
-            found = kernels.summed_slots_in(self._scratch, ranked, partition, wanted, named)
-        return found
+        return self._scratch, named
+
+    def reach(self, levels: Sequence[tuple[int, int]], table: MenteeTable) -> Reach:
+        """Ranked mentee slots whose goal may name one of these (skill, level) pairs, ascending
+        and distinct, each with at least its goal's level sum in them (summed)."""
+        named = self.summed(levels, table)[1]
+        return kernels.summed_slots(self._scratch, table.ranked, named)

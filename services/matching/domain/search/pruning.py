@@ -4,9 +4,9 @@
 - A mentor's lists: per partition, the mentees that can be among the mentor's best.
 
 Both run compiled passes over the candidates (kernels.py, mentor_scan.py) that stop scoring a
-pair once its bound shows it cannot reach what it must. Here the engine's tables are laid out for it.
-A search over many candidates may run in parts; the caller's PartRunner decides whether they
-run one after the other (in_order) or at once on threads (the service layer's).
+pair once its bound shows it cannot reach what it must. Here the engine's tables are laid out
+for it. A search over many candidates may run in parts; the caller's PartRunner decides whether
+they run one after the other (in_order) or at once on threads (the service layer's).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 from services.matching.domain.people import Person
 from services.matching.domain.search import kernels, mentor_scan, packed_rows
-from services.matching.domain.search.postings import Reach
+from services.matching.domain.search.postings import Summed
 from services.matching.domain.search.tables import (
     BoolArray,
     FloatArray,
@@ -62,16 +62,18 @@ def best_mentees(
     table: MenteeTable,
     mentors: MentorTable,
     mentor: Person,
-    candidates: Reach,
+    candidates: Summed,
     lengths: Mapping[int, int],
     constraints: tuple[int, int, IntArray],
     split: tuple[int, int] = (1, 1),
     run: PartRunner = in_order,
+    read: Callable[[int], None] = lambda _: None,
 ) -> dict[int, Contenders]:
-    """`candidates`: slots and at least their goal's level sums (Postings.reach).
+    """`candidates`: per mentee slot, at least its goal's level sum in the mentor's skills,
+    and how many postings were summed (Postings.summed); the search sets the sums back to 0.
     `constraints`: the mentor's person id, its manager's, and the mentee slots it excludes.
-    `split`: up to this many parts (sharing their bars), and the fewest candidates per part;
-    `run` runs the parts."""
+    `split`: up to this many parts (sharing their bars), and the fewest postings per part;
+    `run` runs the parts; `read` is told how many candidates they read."""
     me, manager, excluded = constraints
     length_of = np.zeros(max(lengths, default=0) + 1, np.int64)
     for partition, length in lengths.items():
@@ -86,14 +88,21 @@ def best_mentees(
         lookups,
         _mentee_columns(table),
     )
-    named, reach = candidates
-    spans = _spans(named.size, split)
+    sums, named = candidates
+    size = table.ranked.size
+    parts = max(1, min(split[0], named // split[1]))  # a part's work: the postings it may read
+    spans = _spans(size, (parts, 1))
     bars = np.full((len(spans), length_of.size), -1.0)
-    parts = [(named[first:end], reach[first:end], row) for row, (first, end) in enumerate(spans)]
-    found = run(mentor_scan.best_mentees, (*arguments, bars), parts)
-    slots = np.concatenate([part_slots[:count] for part_slots, _, count, _ in found])
-    totals = np.concatenate([part_totals[:count] for _, part_totals, count, _ in found])
-    eligible = sum(part_eligible for *_, part_eligible in found)
+    levels = (sums, table.ranked, table.partition)
+    found = run(
+        mentor_scan.best_mentees,
+        (*arguments, bars, levels),
+        [(first, end, row) for row, (first, end) in enumerate(spans)],
+    )
+    slots = np.concatenate([part_slots[:count] for part_slots, _, count, _, _ in found])
+    totals = np.concatenate([part_totals[:count] for _, part_totals, count, _, _ in found])
+    eligible = sum(part[3] for part in found)
+    read(sum(part[4] for part in found))
     in_partition = table.partition[slots]
     return {
         p: Contenders(slots[in_partition == p], totals[in_partition == p], int(eligible[p]))
