@@ -88,4 +88,5 @@ class Postings:
         """Ranked mentee slots whose goal may name one of these (skill, level) pairs, ascending
         and distinct, each with at least its goal's level sum in them (summed)."""
         named = self.summed(levels, table)[1]
-        return kernels.summed_slots(self._scratch, table.ranked, named)
+        found: Reach = kernels.summed_slots(self._scratch, table.ranked, named)
+        return found
