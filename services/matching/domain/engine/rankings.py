@@ -15,6 +15,7 @@ from typing import NamedTuple
 from services.matching.domain.constraints import EngineConfig, guest_places
 from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.search import PoolEntry, SearchIndex
+from services.matching.domain.tracked import TrackedDict
 
 RERANKS_PER_CALL = 512  # mentees whose pools are held at once (a restore re-ranks all of them)
 ShownBy = Mapping[int, Mapping[str, float]]  # mentee slot -> mentor id -> score shown at
@@ -34,7 +35,7 @@ class Rankings:
         self.search = search
         self.hosts = Hosts(guest_places(config), lambda slot: self.dirty.add(slot))  # kept by lists
         self.guests: Guests = self.hosts.guests
-        self.by_mentee: dict[str, tuple[Ranked, ...]] = {}
+        self.by_mentee: dict[str, tuple[Ranked, ...]] = TrackedDict()
         self.pool_floor: dict[int, float] = {}  # mentee slot -> last score of its full pool
         self.dirty: set[int] = set()
         self.changed: set[str] = set()  # seekers whose ranking changed
