@@ -299,6 +299,17 @@ class MentorLists:
             self.shown_by[mentee][mentor_id] = score
             self.noticed(mentee, score if before is None else max(score, before))
 
+    def show_one(self, mentor_id: str, entry: Entry) -> None:
+        """_update_shown for one entry entering the shown part (a cutoff step), without
+        building the two maps."""
+        self.shown_by[entry[2]][mentor_id] = -entry[0]
+        self.noticed(entry[2], -entry[0])
+
+    def hide_one(self, mentor_id: str, entry: Entry) -> None:
+        """_update_shown for one entry leaving the shown part (a cutoff step)."""
+        self._hide(entry[2], mentor_id)
+        self.noticed(entry[2], -entry[0])
+
     def _hide(self, mentee: int, mentor_id: str) -> float | None:
         shown_by = self.shown_by.get(mentee)
         if shown_by is None:

@@ -15,11 +15,11 @@ from typing import NamedTuple
 from services.matching.domain.constraints import EngineConfig, guest_places
 from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.search import PoolEntry, SearchIndex
-from services.matching.domain.tracked import TrackedDict
 
 RERANKS_PER_CALL = 512  # mentees whose pools are held at once (a restore re-ranks all of them)
 ShownBy = Mapping[int, Mapping[str, float]]  # mentee slot -> mentor id -> score shown at
 Guests = Mapping[int, set[str]]  # mentee slot -> the mentors it hosts
+EMPTY: Mapping[str, float] = {}  # shown by no mentor
 
 
 class Ranked(NamedTuple):
@@ -35,7 +35,7 @@ class Rankings:
         self.search = search
         self.hosts = Hosts(guest_places(config), lambda slot: self.dirty.add(slot))  # kept by lists
         self.guests: Guests = self.hosts.guests
-        self.by_mentee: dict[str, tuple[Ranked, ...]] = TrackedDict()
+        self.by_mentee: dict[str, tuple[Ranked, ...]] = {}
         self.pool_floor: dict[int, float] = {}  # mentee slot -> last score of its full pool
         self.dirty: set[int] = set()
         self.changed: set[str] = set()  # seekers whose ranking changed
@@ -71,22 +71,27 @@ class Rankings:
     def _rerank(self, slots: list[int], shown_by: ShownBy) -> None:
         size = self.config.pool_factor * self.config.top_k
         mentees, pools, ranked = [], [], []
+        ranked_flags, ids = self.search.mentees.ranked, self.search.mentees.slots.user_ids
         for slot in slots:
-            if not self.search.is_ranked(slot) or not self.search.mentee_id(slot):
+            if not ranked_flags[slot] or not (mentee_id := ids[slot]):
                 continue
             ranked.append(slot)
-            pool = self._pool(shown_by.get(slot, {}), size)
+            pool = self._pool(shown_by.get(slot, EMPTY), size)
             if len(pool) == size:
                 self.pool_floor[slot] = -pool[-1][0]
             else:
                 self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
-            mentees.append(self.search.mentee_id(slot))
+            mentees.append(mentee_id)
             pools.append(pool)
         self.reranked.update(mentees)
         picks = self.search.diversified(pools, self.config.top_k, self.config.diversity)
         for slot, mentee_id, mmr in zip(ranked, mentees, picks, strict=True):
             guests = self.guests.get(slot)
-            picked = with_guests(mmr, guests, shown_by.get(slot, {}), self.search, self.config)
+            picked = (
+                with_guests(mmr, guests, shown_by.get(slot, EMPTY), self.search, self.config)
+                if guests
+                else mmr
+            )
             before = self.by_mentee.get(mentee_id, ())
             if picked == before:  # compared as plain pairs
                 continue
@@ -109,7 +114,12 @@ class Rankings:
             above = [(m, score) for m, score in shown_by.items() if score >= bar]
             if all(m in known for m, _ in above):
                 return sorted((-score, known[m], m) for m, score in above)[:size]
-        entries = [(-score, known[m], m) for m, score in shown_by.items() if m in known]
+        # Mentors not in the table are left out; they are rare, so each mentor is looked up
+        # once, and filtered only when one is met.
+        try:
+            entries = [(-score, known[m], m) for m, score in shown_by.items()]
+        except KeyError:
+            entries = [(-score, known[m], m) for m, score in shown_by.items() if m in known]
         entries.sort()
         return entries[:size]
 
