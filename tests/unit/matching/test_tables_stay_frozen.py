@@ -1,5 +1,5 @@
 """The engine's large tables of tuples stay in the collector's view, so that gc.freeze keeps them
-frozen (domain/tracked.py).
+frozen (domain/search/tracked.py).
 
 A full collection untracks a plain dict holding only untracked values (tuples of numbers and
 strings become so); such a dict misses gc.freeze, and the next tuple put in it brings it back

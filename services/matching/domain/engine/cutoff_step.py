@@ -36,7 +36,7 @@ def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) ->
     mentor_id, partition = key
     here = lists.by_key[key]
     here.shown_count += 1
-    lists.show_one(mentor_id, entry)
+    _show(lists, mentor_id, entry)
     budget = lists.budget(mentor_id)
     windows: list[KeyWindow] = []
     pushed = False
@@ -55,7 +55,7 @@ def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) ->
         if last[0] == cutoff[0] and last[1] == cutoff[1]:
             pushed = True
             mentor_list.shown_count -= 1
-            lists.hide_one(mentor_id, last)
+            _hide(lists, mentor_id, last)
             if other_partition != partition:
                 lists.set_floor(mentor_id, other_partition)
     lists.cutoffs[mentor_id] = cutoff_after_step(
@@ -72,7 +72,7 @@ def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> No
     here = lists.by_key.get(key)
     if here is not None:
         here.shown_count -= 1
-    lists.hide_one(mentor_id, entry)
+    _hide(lists, mentor_id, entry)
     budget = lists.budget(mentor_id)
     mine: list[tuple[int, MentorList]] = []
     windows: list[KeyWindow] = []
@@ -88,7 +88,7 @@ def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> No
         after = entries[count] if count < min(len(entries), budget) else None
         if after is not None and (after[0], after[1]) == new:
             mentor_list.shown_count += 1
-            lists.show_one(mentor_id, after)
+            _show(lists, mentor_id, after)
             if other_partition != partition:
                 lists.set_floor(mentor_id, other_partition)
             if mentor_list.spent():
@@ -106,3 +106,15 @@ def _with_remote(
     if remote:
         windows.extend((keys, min(len(keys), budget)) for keys in remote.values())
     return windows
+
+
+def _show(lists: MentorLists, mentor_id: str, entry: Entry) -> None:
+    """MentorLists._update_shown for the one entry a step shows, without building two maps."""
+    lists.shown_by[entry[2]][mentor_id] = -entry[0]
+    lists.noticed(entry[2], -entry[0])
+
+
+def _hide(lists: MentorLists, mentor_id: str, entry: Entry) -> None:
+    """MentorLists._update_shown for the one entry a step hides."""
+    lists._hide(entry[2], mentor_id)
+    lists.noticed(entry[2], -entry[0])

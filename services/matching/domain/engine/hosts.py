@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from services.matching.domain.constraints import OrderKey, stable_hosts
 from services.matching.domain.mentor_lists import Entry
 from services.matching.domain.people import tiebreak
-from services.matching.domain.tracked import TrackedDict
+from services.matching.domain.search.tracked import TrackedDict
 
 if TYPE_CHECKING:
     from services.matching.domain.engine.lists import MentorLists

@@ -27,7 +27,7 @@ from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.engine.notices import Notices
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
-from services.matching.domain.tracked import TrackedDict
+from services.matching.domain.search.tracked import TrackedDict
 
 ListKey = tuple[str, int]  # (mentor id, partition)
 UNKNOWN = cutoff_step.UNKNOWN
@@ -80,8 +80,7 @@ class MentorLists:
         self.changed: set[ListKey] = set()  # lists to persist
         self.notices = Notices()  # mentors whose best entries in a partition changed
         self.spent: set[ListKey] = set()  # lists to search again (MentorList.spent)
-        # each mentor's cutoff, as the last reshare set it
-        self.cutoffs: dict[str, OrderKey | None] = TrackedDict()
+        self.cutoffs: dict[str, OrderKey | None] = TrackedDict()  # each mentor's, as reshared
 
     def get(self, key: ListKey) -> MentorList | None:
         return self.by_key.get(key)
@@ -298,17 +297,6 @@ class MentorLists:
                 continue
             self.shown_by[mentee][mentor_id] = score
             self.noticed(mentee, score if before is None else max(score, before))
-
-    def show_one(self, mentor_id: str, entry: Entry) -> None:
-        """_update_shown for one entry entering the shown part (a cutoff step), without
-        building the two maps."""
-        self.shown_by[entry[2]][mentor_id] = -entry[0]
-        self.noticed(entry[2], -entry[0])
-
-    def hide_one(self, mentor_id: str, entry: Entry) -> None:
-        """_update_shown for one entry leaving the shown part (a cutoff step)."""
-        self._hide(entry[2], mentor_id)
-        self.noticed(entry[2], -entry[0])
 
     def _hide(self, mentee: int, mentor_id: str) -> float | None:
         shown_by = self.shown_by.get(mentee)

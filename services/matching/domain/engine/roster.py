@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from services.matching.domain.people import Goal, Person
+from services.matching.domain.search.tracked import TrackedDict
 from services.matching.domain.seekers import mentee_of, seeker_key
-from services.matching.domain.tracked import TrackedDict
 
 
 @dataclass

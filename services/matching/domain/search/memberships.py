@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection
 
-from services.matching.domain.tracked import TrackedDict
+from services.matching.domain.search.tracked import TrackedDict
 
 SMALL = 8  # up to this many mentor ids, a tuple; beyond, a set
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from services.matching.domain.musts import Must
 from services.matching.domain.search.tables import BoolArray, MentorTable
-from services.matching.domain.tracked import TrackedDict
+from services.matching.domain.search.tracked import TrackedDict
 
 
 class MustIndex:
