@@ -108,8 +108,10 @@ class Rankings:
     def _pool(self, shown_by: Mapping[str, float], size: int) -> list[PoolEntry]:
         """The best `size` of the mentors showing the mentee that are still in the table."""
         known = self.search.mentors.tiebreaks  # and their tiebreaks
-        if len(shown_by) > 4 * size:
-            # Shown by many: find the size-th best score first, build entries above it only.
+        if len(shown_by) > 2 * size:
+            # Shown by many: find the size-th best score first, build entries above it only
+            # (at full scale each tiebreak looked up is a cache miss: past twice the pool,
+            # sorting the scores first costs less, 13 against 18 us for 31 to 60 mentors).
             bar = sorted(shown_by.values(), reverse=True)[size - 1]
             above = [(m, score) for m, score in shown_by.items() if score >= bar]
             if all(m in known for m, _ in above):
