@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from services.matching.domain.constraints import OrderKey, cutoff_after_step
+from services.matching.domain.constraints import KeyWindow, OrderKey, cutoff_after_step
 from services.matching.domain.mentor_lists import Entry, MentorList
 
 if TYPE_CHECKING:
@@ -36,20 +36,31 @@ def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) ->
     mentor_id, partition = key
     here = lists.by_key[key]
     here.shown_count += 1
-    lists._update_shown(mentor_id, {}, {entry[2]: -entry[0]})
-    mine = _lists_of(lists, mentor_id)
+    _show(lists, mentor_id, entry)
     budget = lists.budget(mentor_id)
-    for other_partition, mentor_list in mine:
+    windows: list[KeyWindow] = []
+    pushed = False
+    # One pass over the mentor's lists: the entry at the cutoff is found in the same walk that
+    # gathers each list's window (the windows are the lists themselves, read after the walk).
+    for other_partition in range(lists.partitions):
+        mentor_list = lists.by_key.get((mentor_id, other_partition))
+        if mentor_list is None:
+            continue
+        entries = mentor_list.entries
+        windows.append((entries, min(len(entries), budget)))
         count = mentor_list.shown_count
-        last = mentor_list.entries[count - 1] if count else None
-        if last is not None and (last[0], last[1]) == cutoff:
+        if pushed or not count:
+            continue
+        last = entries[count - 1]
+        if last[0] == cutoff[0] and last[1] == cutoff[1]:
+            pushed = True
             mentor_list.shown_count -= 1
-            lists._update_shown(mentor_id, {last[2]: -last[0]}, {})
+            _hide(lists, mentor_id, last)
             if other_partition != partition:
                 lists.set_floor(mentor_id, other_partition)
-            break
-    windows = _windows(lists, mentor_id, mine, budget)
-    lists.cutoffs[mentor_id] = cutoff_after_step(windows, cutoff, True)
+    lists.cutoffs[mentor_id] = cutoff_after_step(
+        _with_remote(lists, mentor_id, windows, budget), cutoff, True
+    )
     if here.spent():
         lists.spent.add(key)
 
@@ -61,17 +72,23 @@ def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> No
     here = lists.by_key.get(key)
     if here is not None:
         here.shown_count -= 1
-    lists._update_shown(mentor_id, {entry[2]: -entry[0]}, {})
-    mine = _lists_of(lists, mentor_id)
+    _hide(lists, mentor_id, entry)
     budget = lists.budget(mentor_id)
-    new = cutoff_after_step(_windows(lists, mentor_id, mine, budget), cutoff, False)
+    mine: list[tuple[int, MentorList]] = []
+    windows: list[KeyWindow] = []
+    for other_partition in range(lists.partitions):
+        mentor_list = lists.by_key.get((mentor_id, other_partition))
+        if mentor_list is not None:
+            mine.append((other_partition, mentor_list))
+            windows.append((mentor_list.entries, min(len(mentor_list.entries), budget)))
+    new = cutoff_after_step(_with_remote(lists, mentor_id, windows, budget), cutoff, False)
     lists.cutoffs[mentor_id] = new
     for other_partition, mentor_list in mine if new is not None else ():
         count, entries = mentor_list.shown_count, mentor_list.entries
         after = entries[count] if count < min(len(entries), budget) else None
         if after is not None and (after[0], after[1]) == new:
             mentor_list.shown_count += 1
-            lists._update_shown(mentor_id, {}, {after[2]: -after[0]})
+            _show(lists, mentor_id, after)
             if other_partition != partition:
                 lists.set_floor(mentor_id, other_partition)
             if mentor_list.spent():
@@ -81,20 +98,23 @@ def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> No
         lists.spent.add(key)
 
 
-def _lists_of(lists: MentorLists, mentor_id: str) -> list[tuple[int, MentorList]]:
-    return [
-        (partition, mentor_list)
-        for partition in range(lists.partitions)
-        if (mentor_list := lists.by_key.get((mentor_id, partition))) is not None
-    ]
+def _with_remote(
+    lists: MentorLists, mentor_id: str, windows: list[KeyWindow], budget: int
+) -> list[KeyWindow]:
+    """The windows of the lists here, and those of the best keys stored elsewhere."""
+    remote = lists.remote.get(mentor_id)
+    if remote:
+        windows.extend((keys, min(len(keys), budget)) for keys in remote.values())
+    return windows
 
 
-def _windows(
-    lists: MentorLists, mentor_id: str, mine: list[tuple[int, MentorList]], budget: int
-) -> list[tuple[list[Entry] | list[OrderKey], int]]:
-    found: list[tuple[list[Entry] | list[OrderKey], int]] = [
-        (m.entries, min(len(m.entries), budget)) for _, m in mine
-    ]
-    for keys in lists.remote.get(mentor_id, {}).values():
-        found.append((keys, min(len(keys), budget)))
-    return found
+def _show(lists: MentorLists, mentor_id: str, entry: Entry) -> None:
+    """MentorLists._update_shown for the one entry a step shows, without building two maps."""
+    lists.shown_by[entry[2]][mentor_id] = -entry[0]
+    lists.noticed(entry[2], -entry[0])
+
+
+def _hide(lists: MentorLists, mentor_id: str, entry: Entry) -> None:
+    """MentorLists._update_shown for the one entry a step hides."""
+    lists._hide(entry[2], mentor_id)
+    lists.noticed(entry[2], -entry[0])

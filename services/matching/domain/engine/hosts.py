@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from services.matching.domain.constraints import OrderKey, stable_hosts
 from services.matching.domain.mentor_lists import Entry
 from services.matching.domain.people import tiebreak
+from services.matching.domain.search.tracked import TrackedDict
 
 if TYPE_CHECKING:
     from services.matching.domain.engine.lists import MentorLists
@@ -45,8 +46,9 @@ class Hosts:
         self.places = places
         self.noticed = noticed  # a seeker slot here whose guests changed (it is re-ranked)
         self.walk: Callable[[str, int], list[Entry]] = lambda mentor_id, count: []  # the lists'
-        self.host: dict[str, Entry] = {}  # mentor -> its host, as an entry of its walk
-        self.prefix: dict[str, tuple[Entry, ...]] = {}  # mentor -> its walk up to its host
+        # mentor -> its host, as an entry of its walk; mentor -> its walk up to its host
+        self.host: dict[str, Entry] = TrackedDict()
+        self.prefix: dict[str, tuple[Entry, ...]] = TrackedDict()
         self.seated: dict[int, list[Guest]] = {}  # seeker tiebreak -> its guests, best first
         self.passers: dict[int, list[Guest]] = {}  # seeker tiebreak -> turned away, best first
         self.guests: dict[int, set[str]] = defaultdict(set)  # seeker slot here -> its guests

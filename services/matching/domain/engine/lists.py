@@ -27,6 +27,7 @@ from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.engine.notices import Notices
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
+from services.matching.domain.search.tracked import TrackedDict
 
 ListKey = tuple[str, int]  # (mentor id, partition)
 UNKNOWN = cutoff_step.UNKNOWN
@@ -79,7 +80,7 @@ class MentorLists:
         self.changed: set[ListKey] = set()  # lists to persist
         self.notices = Notices()  # mentors whose best entries in a partition changed
         self.spent: set[ListKey] = set()  # lists to search again (MentorList.spent)
-        self.cutoffs: dict[str, OrderKey | None] = {}  # each mentor's, as the last reshare set it
+        self.cutoffs: dict[str, OrderKey | None] = TrackedDict()  # each mentor's, as reshared
 
     def get(self, key: ListKey) -> MentorList | None:
         return self.by_key.get(key)

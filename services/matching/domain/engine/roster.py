@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from services.matching.domain.people import Goal, Person
+from services.matching.domain.search.tracked import TrackedDict
 from services.matching.domain.seekers import mentee_of, seeker_key
 
 
@@ -24,7 +25,7 @@ class Roster:
     profiles: dict[str, Person] = field(default_factory=dict)  # owned (and parked) mentees
     goals: dict[str, Goal] = field(default_factory=dict)  # seeker -> its open goal
     # mentee id -> the seekers of their goals other than `default`, for mentees holding any
-    others: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    others: dict[str, tuple[str, ...]] = field(default_factory=TrackedDict)
     partition_of: dict[str, int] = field(default_factory=dict)  # mentee id -> partition
     # mentor id -> seats taken (held + active), from the mentor's profile (Person.seats_taken)
     accepted: dict[str, int] = field(default_factory=dict)

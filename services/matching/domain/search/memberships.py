@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection
 
+from services.matching.domain.search.tracked import TrackedDict
+
 SMALL = 8  # up to this many mentor ids, a tuple; beyond, a set
 
 
@@ -19,7 +21,7 @@ class Memberships:
     """
 
     def __init__(self) -> None:
-        self._of: dict[int, tuple[str, ...] | set[str]] = {}
+        self._of: dict[int, tuple[str, ...] | set[str]] = TrackedDict()  # frozen with the rest
 
     def add(self, mentee: int, mentor_id: str) -> None:
         held = self._of.get(mentee, ())

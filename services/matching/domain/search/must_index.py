@@ -12,13 +12,14 @@ import numpy as np
 
 from services.matching.domain.musts import Must
 from services.matching.domain.search.tables import BoolArray, MentorTable
+from services.matching.domain.search.tracked import TrackedDict
 
 
 class MustIndex:
     """The ranked mentees whose goal has musts, by slot."""
 
     def __init__(self) -> None:
-        self.of_slot: dict[int, tuple[Must, ...]] = {}
+        self.of_slot: dict[int, tuple[Must, ...]] = TrackedDict()  # frozen with the rest
 
     def put(self, slot: int, musts: tuple[Must, ...]) -> None:
         if musts:
