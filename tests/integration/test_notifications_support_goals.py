@@ -1,0 +1,120 @@
+"""The support delivery log names the goal each email answers (issue 25), through Kafka,
+PostgreSQL and an SMTP server (aiosmtpd).
+
+A mentee holds a career goal and a project goal and gets one proposal email for each; a mentor
+is asked for the project goal. The log shows every email with its goal, filters by one goal,
+answers an unknown goal with an empty page and keeps tenants apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from devenv.smtp_sink import SmtpSink
+from services.notifications.bootstrap import NotificationsService
+from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, PROPOSALS
+from tests.integration.test_notifications_delivery import SUPPORT_TOKEN, notifications, publish
+from tests.support.polling import eventually
+from tests.unit.builders import (
+    TENANT,
+    goal,
+    goal_set,
+    match_proposed,
+    mentee,
+    mentor,
+    profile_updated,
+    proposal,
+)
+from tests.unit.notifications.lifecycle_builders import Relationship
+
+
+@pytest.fixture
+def sink(smtp_sink: SmtpSink):
+    smtp_sink.behaviour.script.clear()
+    yield smtp_sink
+
+
+async def log(service: NotificationsService, **params: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=service.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://notifications") as http:
+        return await http.get(
+            "/v1/support/deliveries",
+            params={"tenant_id": TENANT, **params},
+            headers={"Authorization": f"Bearer {SUPPORT_TOKEN}"},
+        )
+
+
+async def items(service: NotificationsService, **params: str) -> list[dict[str, Any]]:
+    response = await log(service, **params)
+    assert response.status_code == 200, response.text
+    found: list[dict[str, Any]] = response.json()["items"]
+    return found
+
+
+def text_of(mail: Any) -> str:
+    return str(mail.message.get_body(preferencelist=("plain",)).get_content())
+
+
+async def test_the_log_names_each_emails_goal_and_filters_by_one(
+    kafka_endpoint, database_url, topic_prefix, sink: SmtpSink, unique
+) -> None:
+    ada, grace, linus = f"ada-{unique}", f"grace-{unique}", f"linus-{unique}"
+    career, project = f"career-{unique}", f"project-{unique}"
+    # each proposal email waits for its goal's statement, so that it names the goal it answers
+    async with notifications(
+        kafka_endpoint, database_url, topic_prefix, sink, statement_wait_s=30
+    ) as service:
+
+        async def send(topic: Any, event: Any) -> None:
+            await publish(service, topic.qualified(topic_prefix), event)
+
+        await send(PROFILES, profile_updated(mentee(ada, email=f"{ada}@example.org")))
+        for user in (grace, linus):
+            await send(PROFILES, profile_updated(mentor(user, email=f"{user}@example.org")))
+        await send(GOALS, goal_set(goal(ada, goal_id=career, statement="Become a staff engineer")))
+        await send(
+            GOALS,
+            goal_set(goal(ada, 2, goal_id=project, horizon="project", statement="Ship our API")),
+        )
+        base = proposal(ada).mentors[0]
+        offers = {
+            goal_id: proposal(
+                ada, goal_id=goal_id, mentors=[base.model_copy(update={"mentor_id": who})]
+            )
+            for goal_id, who in ((career, grace), (project, linus))
+        }
+        for offer in offers.values():
+            await send(PROPOSALS, match_proposed(offer))
+        asked = Relationship(ada, linus, goal_id=project, proposal_id=offers[project].proposal_id)
+        await send(FEEDBACK, asked.requested())
+
+        async def all_sent() -> list[dict[str, Any]]:
+            rows = await items(service)
+            return rows if len(rows) == 3 and {r["state"] for r in rows} == {"sent"} else []
+
+        everything = await eventually(all_sent, timeout=60, what="three emails sent")
+        for_ada = await items(service, mentee_id=ada)
+        career_only = await items(service, mentee_id=ada, goal_id=career)
+        project_all = await items(service, goal_id=project)
+        unknown = await items(service, goal_id=f"nothing-{unique}")
+        other_tenant = await items(service, tenant_id=f"other-{unique}", goal_id=project)
+        bad = await log(service, goal_id="not a goal id")
+
+    assert sorted((r["kind"], r["goal_id"]) for r in everything) == sorted(
+        [("proposal", career), ("proposal", project), ("mentor_request", project)]
+    )
+    assert sorted(r["goal_id"] for r in for_ada) == sorted([career, project])
+    mails = {m.message_id: text_of(m) for m in sink.messages(to=f"{ada}@example.org")}
+    statements = {career: "Become a staff engineer", project: "Ship our API"}
+    for row in for_ada:  # the log's goal is the one the email itself names
+        assert statements[row["goal_id"]] in mails[row["message_id"]]
+    assert [(r["mentee_id"], r["goal_id"]) for r in career_only] == [(ada, career)]
+    assert sorted((r["kind"], r["mentee_id"]) for r in project_all) == sorted(
+        [("mentor_request", linus), ("proposal", ada)]
+    )
+    assert (unknown, other_tenant) == ([], [])
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
