@@ -102,6 +102,15 @@ async def test_the_log_names_each_emails_goal_and_filters_by_one(
         unknown = await items(service, goal_id=f"nothing-{unique}")
         other_tenant = await items(service, tenant_id=f"other-{unique}", goal_id=project)
         bad = await log(service, goal_id="not a goal id")
+        first = (await log(service, goal_id=project, limit="1")).json()
+        second = await items(service, goal_id=project, limit="1", cursor=first["next_cursor"])
+        # a relationship's email whose stored JSON names no goal: shown with none, and not
+        # counted as the `default` goal's (the stored column's fallback is a proposal's rule)
+        await service.pool.execute(
+            "UPDATE emails SET lifecycle = lifecycle - 'goal_id' WHERE kind <> 'proposal'"
+        )
+        unsaid = await items(service, mentee_id=linus)
+        as_default = await items(service, goal_id="default")
 
     assert sorted((r["kind"], r["goal_id"]) for r in everything) == sorted(
         [("proposal", career), ("proposal", project), ("mentor_request", project)]
@@ -116,5 +125,10 @@ async def test_the_log_names_each_emails_goal_and_filters_by_one(
         [("mentor_request", linus), ("proposal", ada)]
     )
     assert (unknown, other_tenant) == ([], [])
+    assert [r["message_id"] for r in first["items"] + second] == [
+        r["message_id"] for r in project_all
+    ]
+    assert [(r["kind"], r["goal_id"]) for r in unsaid] == [("mentor_request", None)]
+    assert as_default == []
     assert bad.status_code == 422
     assert bad.headers["content-type"].startswith("application/problem+json")
