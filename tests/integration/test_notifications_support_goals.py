@@ -8,15 +8,28 @@ answers an unknown goal with an empty page and keeps tenants apart.
 
 from __future__ import annotations
 
+import json
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from devenv.smtp_sink import SmtpSink
+from services.notifications import bootstrap
+from services.notifications.adapters.postgres_log import PostgresDeliveryLog
 from services.notifications.bootstrap import NotificationsService
+from services.notifications.service_layer.ports import DeliveryQuery
 from shared.contracts.topics import FEEDBACK, GOALS, PROFILES, PROPOSALS
+from shared.db.migrations import apply_migrations
+from shared.db.pool import create_pool
+from shared.settings import DatabaseSettings
 from tests.integration.test_notifications_delivery import SUPPORT_TOKEN, notifications, publish
+from tests.integration.test_notifications_goal_migration import PER_GOAL, _email
 from tests.support.polling import eventually
 from tests.unit.builders import (
     TENANT,
@@ -29,6 +42,13 @@ from tests.unit.builders import (
     proposal,
 )
 from tests.unit.notifications.lifecycle_builders import Relationship
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(DatabaseSettings(database_url=database_url), "notifications")
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture
@@ -132,3 +152,43 @@ async def test_the_log_names_each_emails_goal_and_filters_by_one(
     assert as_default == []
     assert bad.status_code == 422
     assert bad.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_rows_from_before_several_goals_show_the_goal_they_were_sent_for(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    """No migration for the log: the goal column 0008 computes is read. A proposal naming no
+    goal is the mentee's one goal, `default`; a relationship's email naming none shows null."""
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for sql in sorted(bootstrap.MIGRATIONS.glob("*.sql")):
+        if sql.name < PER_GOAL:
+            shutil.copy(sql, before / sql.name)
+    await apply_migrations(pool, "notifications", before)
+    async with pool.acquire() as conn:
+        await _email(conn, "u-ada", "goal-k8s", 1, "sent")  # what an old proposal named
+        await conn.execute(
+            "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id,"
+            " proposal, ranking_version, state) VALUES ('k-bare', 'acme', 'u-ada', $1,"
+            " '<bare@test>', '{}', 2, 'sent')",
+            uuid.uuid4(),
+        )
+        await conn.execute(
+            "INSERT INTO emails (dedupe_key, tenant_id, mentee_id, proposal_id, message_id, kind,"
+            " lifecycle, state) VALUES ('k-life', 'acme', 'u-grace', $1, '<l@test>',"
+            " 'mentor_request', $2, 'sent')",
+            uuid.uuid4(),
+            json.dumps({"kind": "mentor_request"}),
+        )
+    await apply_migrations(pool, "notifications", bootstrap.MIGRATIONS)
+    log = PostgresDeliveryLog(pool)
+
+    rows = await log.deliveries(DeliveryQuery("acme"))
+    default = await log.deliveries(DeliveryQuery("acme", goal_id="default"))
+
+    assert [(r.mentee_id, r.kind, r.goal_id) for r in rows] == [
+        ("u-grace", "mentor_request", None),
+        ("u-ada", "proposal", "default"),
+        ("u-ada", "proposal", "goal-k8s"),
+    ]
+    assert [r.message_id for r in default] == ["<bare@test>"]
