@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field, SecretStr
 
 from services.notifications.service_layer.ports import Delivery, DeliveryLog, DeliveryQuery
+from shared.contracts.goals import GOAL_ID_PATTERN
 from shared.contracts.types import IDENTIFIER_PATTERN
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="mentorlink-support"'}
@@ -34,6 +35,13 @@ class DeliveryView(BaseModel):
     mentee_id: str = Field(
         description="The recipient (a mentor, for a relationship's email to the mentor).",
         examples=["u-1042"],
+    )
+    goal_id: str | None = Field(
+        default=None,
+        description="The mentee's goal the email answers: the proposal's goal, or for a "
+        "relationship's email the goal of its request; null when the row does not say. "
+        "Proposals from before several goals name the goal id they were made for.",
+        examples=["goal-k8s"],
     )
     ranking_version: int = Field(
         description="The proposal's ranking version; for a relationship's email, the event version."
@@ -69,6 +77,7 @@ def _view(d: Delivery) -> DeliveryView:
         kind=d.kind,
         proposal_id=d.proposal_id,
         mentee_id=d.mentee_id,
+        goal_id=d.goal_id,
         ranking_version=d.ranking_version,
         state=d.state,
         reason=d.reason,
@@ -112,10 +121,13 @@ def delivery_log_router(log: DeliveryLog, token: SecretStr | None) -> APIRouter:
         tenant_id: Annotated[str, Query(pattern=IDENTIFIER_PATTERN)],
         mentee_id: Annotated[str | None, Query(pattern=IDENTIFIER_PATTERN)] = None,
         proposal_id: UUID | None = None,
+        goal_id: Annotated[str | None, Query(max_length=64, pattern=GOAL_ID_PATTERN)] = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Query(max_length=20)] = None,
     ) -> DeliveryPage:
-        query = DeliveryQuery(tenant_id, mentee_id, proposal_id, _cursor(cursor), limit)
+        query = DeliveryQuery(
+            tenant_id, mentee_id, proposal_id, _cursor(cursor), limit, goal_id=goal_id
+        )
         rows = await log.deliveries(query)
         more = len(rows) == limit
         return DeliveryPage(

@@ -158,6 +158,7 @@ class Delivery:
     next_attempt_at: datetime | None
     sent_at: datetime | None
     kind: str = "proposal"
+    goal_id: str | None = None  # None: a relationship's email whose row does not say its goal
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ class DeliveryQuery:
     proposal_id: UUID | None = None
     before_id: int | None = None  # keyset pagination: newest first
     limit: int = 50
+    goal_id: str | None = None
 
 
 class NotificationsTransaction(Protocol):
