@@ -219,6 +219,24 @@ class MatchingStoreContract:
             # active: out of every open goal of the mentee's
             assert await excluded(tx, TENANT, "m1", 1) == [sk("x3"), sk("x3", "g2")]
 
+    async def test_goals_stored_ahead_answer_their_own_store_once(self, uow: UnitOfWork) -> None:
+        async with uow.transaction() as tx:
+            await tx.save_pair(TENANT, "x1", "m9", 0, "declined")
+            assert await tx.save_goal_if_newer(TENANT, goal_from_payload(goal("x2", 3)), 0)
+        first = goal_from_payload(goal("x1", 2))
+        older = goal_from_payload(goal("x2", 2))
+        second = goal_from_payload(goal("x1", 1, goal_id="g2"))
+        async with uow.transaction() as tx:
+            ahead = [(first, 0, True), (older, 0, True), (second, 1, False)]
+            await tx.save_goals_ahead(TENANT, ahead)
+            assert await tx.save_goal_reading_blocks(TENANT, first, 0) == MenteeBlocks(["m9"], [])
+            assert await tx.save_goal_reading_blocks(TENANT, older, 0) is None, "x2's is newer"
+            assert await tx.save_goal_reading_blocks(TENANT, second, 1) == MenteeBlocks(["m9"], [])
+            assert not await tx.save_goal_if_newer(TENANT, first, 0), "answered once: stored"
+        async with uow.transaction() as tx:
+            assert not await tx.save_goal_if_newer(TENANT, second, 1), "committed"
+            assert await tx.save_goal_if_newer(TENANT, replace(first, version=3), 0)
+
     async def test_proposals_are_read_back_for_the_mentees_asked(self, uow: UnitOfWork) -> None:
         async with uow.transaction() as tx:
             assert await tx.current_proposals(TENANT, ["x1"]) == {}

@@ -15,6 +15,7 @@ from services.matching.adapters.batch_sql import (
     columns,
     numbered,
 )
+from services.matching.adapters.postgres_goals import GoalsAhead
 from services.matching.adapters.stored_people import goal_to_json, person_from_json, person_to_json
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.relationships import Relationship, excludes
@@ -134,6 +135,7 @@ class PostgresMatchingTransaction:
         self._outbox = OutboxBatch()  # written by `flush`, just before the commit
         # people's rows this transaction locked or wrote: (tenant, user) -> what is stored
         self._versions: dict[tuple[str, str], StoredVersion | None] = {}
+        self._ahead = GoalsAhead(conn)  # the poll's goals stored ahead, and their answers
 
     async def hold_partitions(self, partitions: Sequence[int]) -> None:
         if partitions:
@@ -189,7 +191,14 @@ class PostgresMatchingTransaction:
         for statement in FORGET_PERSON:
             await self._conn.execute(statement, tenant_id, user_id)
 
+    async def save_goals_ahead(
+        self, tenant_id: str, goals: Sequence[tuple[Goal, int, bool]]
+    ) -> None:
+        await self._ahead.save(tenant_id, goals)
+
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
+        if (ahead := self._ahead.take(tenant_id, goal)) is not None:
+            return ahead.saved
         stored = await self._conn.fetchval(
             SAVE_GOAL, tenant_id, goal.mentee_id, goal.version, partition, goal_to_json(goal)
         )
@@ -198,6 +207,12 @@ class PostgresMatchingTransaction:
     async def save_goal_reading_blocks(
         self, tenant_id: str, goal: Goal, partition: int
     ) -> MenteeBlocks | None:
+        if (ahead := self._ahead.take(tenant_id, goal)) is not None:
+            if not ahead.saved:
+                return None
+            if ahead.blocks is None:  # stored ahead without them
+                return await self.mentee_blocks(tenant_id, goal.mentee_id)
+            return _blocks(ahead.blocks)
         rows = await self._conn.fetch(
             SAVE_GOAL_READING_BLOCKS,
             tenant_id,

@@ -37,6 +37,7 @@ from services.matching.service_layer.causes import (
 )
 from services.matching.service_layer.exposure import MentorRefs, tell_other_owners
 from services.matching.service_layer.goal_closing import close_goal
+from services.matching.service_layer.goals_ahead import store_goals_ahead
 from services.matching.service_layer.lifecycle import (
     mentor_left,
     mentor_name,
@@ -243,6 +244,8 @@ async def _handle_batch(batch: Sequence[Delivery], matching: Matching) -> None:
             fresh = await tx.first_deliveries([d.event.event_id for d in batch])
             erased = await tx.erasures.find(p for d in batch for p in people_of(d.event))
             await lock_updated_people(tx, (d.event for d in batch))
+            poll = [(d.event, d.partition) for d in batch]
+            await store_goals_ahead(tx, poll, fresh, erased, engines)
             for delivery in batch:
                 event, partition = delivery.event, delivery.partition
                 named = mentor_named(event)

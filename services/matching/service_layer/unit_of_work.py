@@ -92,6 +92,16 @@ class MatchingTransaction(Protocol):
         self, tenant_id: str, mentee_id: str, mentor_id: str, partition: int, state: PairState
     ) -> None: ...
 
+    async def save_goals_ahead(
+        self, tenant_id: str, goals: Sequence[tuple[Goal, int, bool]]
+    ) -> None:
+        """Store each (goal, partition, read its blocks) now, unless the stored goal is as new
+        or newer (one statement for all; the goals are distinct). The first later
+        `save_goal_if_newer` or `save_goal_reading_blocks` of the same goal and version answers
+        from this, without storing again: the caller makes sure nothing in between writes
+        these goals or their mentees' pairs and relationships (service_layer/goals_ahead.py)."""
+        ...
+
     async def save_goal_reading_blocks(
         self, tenant_id: str, goal: Goal, partition: int
     ) -> MenteeBlocks | None:

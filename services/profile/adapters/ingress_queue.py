@@ -107,9 +107,9 @@ class PostgresIngressQueue:
         async with connection_on(self._pool) as conn:
             return [_staged(r) for r in await conn.fetch(NEXT_ROUND, per_tenant)]
 
-    async def done(self, seq: int) -> None:
+    async def done(self, seqs: Sequence[int]) -> None:
         async with connection_on(self._pool) as conn:
-            await conn.execute("DELETE FROM ingress_queue WHERE seq = $1", seq)
+            await conn.execute("DELETE FROM ingress_queue WHERE seq = ANY($1::bigint[])", seqs)
 
     async def refuse(self, command: StagedCommand, refusal: Refusal, service: str) -> None:
         origin = command.origin

@@ -71,7 +71,8 @@ class IngressQueue(Protocol):
 
     async def next_round(self, per_tenant: int) -> list[StagedCommand]: ...
 
-    async def done(self, seq: int) -> None: ...
+    async def done(self, seqs: Sequence[int]) -> None:
+        """Drop the commands applied (one statement for a round's)."""
 
     async def refuse(self, command: StagedCommand, refusal: Refusal, service: str) -> None:
         """Dead-letter the command (through the outbox) and drop it, in one transaction; a
@@ -141,12 +142,19 @@ class IngressWorker:
         return taken
 
     async def drain_round(self) -> int:
+        """One round; its applied commands leave the queue together, after the last of them
+        and before the next round reads the queue (which must not see them as heads). Inside
+        `drain`'s transaction they commit with their effects, so a crash in between rolls both
+        back; called alone, each apply commits first and a crash before the deletion leaves
+        them staged, to be skipped by their idempotency records when applied again."""
         round_ = await self._queue.next_round(self._per_tenant)
-        for command in round_:
-            await self._apply_one(command)
+        applied = [command.seq for command in round_ if await self._apply_one(command)]
+        if applied:
+            await self._queue.done(applied)
         return len(round_)
 
-    async def _apply_one(self, command: StagedCommand) -> None:
+    async def _apply_one(self, command: StagedCommand) -> bool:
+        """Apply the command or refuse it; True if it was applied (it is still staged)."""
         try:
             refusal = await self._apply(command)
         except Exception as exc:  # poison: a few tries, then its dead letter
@@ -156,11 +164,11 @@ class IngressWorker:
             log.exception("ingress command failed, attempt %d", failures)
             if failures < self._max_attempts:
                 self._failures[command.seq] = failures
-                return
+                return False
             self._failures.pop(command.seq, None)
             refusal = Refusal("handler_failed", f"{type(exc).__name__}: {exc}")
-        if refusal is None:
-            await self._queue.done(command.seq)
-        else:
-            await self._queue.refuse(command, refusal, self._service)
         self._failures.pop(command.seq, None)
+        if refusal is None:
+            return True
+        await self._queue.refuse(command, refusal, self._service)
+        return False

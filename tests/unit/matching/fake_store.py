@@ -58,6 +58,8 @@ class FakeMatchingTransaction:
     def __init__(self, state: StoreState) -> None:
         self.s = state
         self.erasures = MemoryErasureLog(state.erased)
+        # goals stored ahead (save_goals_ahead): their answers, each taken once
+        self.ahead: dict[tuple[str, str, str, int], tuple[bool, MenteeBlocks | None]] = {}
 
     async def hold_partitions(self, partitions: Sequence[int]) -> None:
         """Instances share one thread here: nothing to wait for."""
@@ -101,7 +103,19 @@ class FakeMatchingTransaction:
             if k[0] != tenant_id or user_id not in (r.mentee_id, r.mentor_id)
         }
 
+    async def save_goals_ahead(
+        self, tenant_id: str, goals: Sequence[tuple[Goal, int, bool]]
+    ) -> None:
+        for goal, partition, read in goals:
+            saved = self._store_goal(tenant_id, goal, partition)
+            blocks = await self.mentee_blocks(tenant_id, goal.mentee_id) if read else None
+            self.ahead[tenant_id, goal.mentee_id, goal.goal_id, goal.version] = (saved, blocks)
+
     async def save_goal_if_newer(self, tenant_id: str, goal: Goal, partition: int) -> bool:
+        ahead = self.ahead.pop((tenant_id, goal.mentee_id, goal.goal_id, goal.version), None)
+        return ahead[0] if ahead is not None else self._store_goal(tenant_id, goal, partition)
+
+    def _store_goal(self, tenant_id: str, goal: Goal, partition: int) -> bool:
         key = (tenant_id, goal.mentee_id, goal.goal_id)
         found = self.s.goals.get(key)
         if found is not None and found[0].version >= goal.version:
@@ -113,9 +127,12 @@ class FakeMatchingTransaction:
     async def save_goal_reading_blocks(
         self, tenant_id: str, goal: Goal, partition: int
     ) -> MenteeBlocks | None:
+        # the blocks read ahead, if any; `save_goal_if_newer` takes the answer (tests wrap it)
+        ahead = self.ahead.get((tenant_id, goal.mentee_id, goal.goal_id, goal.version))
+        blocks = ahead[1] if ahead is not None else None
         if not await self.save_goal_if_newer(tenant_id, goal, partition):
             return None
-        return await self.mentee_blocks(tenant_id, goal.mentee_id)
+        return blocks if blocks is not None else await self.mentee_blocks(tenant_id, goal.mentee_id)
 
     async def close_goal_if_newer(
         self, tenant_id: str, mentee_id: str, goal_id: str, version: int
