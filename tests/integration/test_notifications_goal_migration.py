@@ -45,15 +45,20 @@ async def _email(
     )
 
 
-async def test_existing_rows_keep_the_goal_of_the_proposal_they_hold(
-    pool: asyncpg.Pool, tmp_path: Path
-) -> None:
+async def migrated_before_per_goal(pool: asyncpg.Pool, tmp_path: Path) -> None:
+    """Notifications' schema as it was before several goals (every migration before 0008)."""
     before = tmp_path / "migrations"
     before.mkdir()
     for sql in sorted(bootstrap.MIGRATIONS.glob("*.sql")):
         if sql.name < PER_GOAL:
             shutil.copy(sql, before / sql.name)
     await apply_migrations(pool, "notifications", before)
+
+
+async def test_existing_rows_keep_the_goal_of_the_proposal_they_hold(
+    pool: asyncpg.Pool, tmp_path: Path
+) -> None:
+    await migrated_before_per_goal(pool, tmp_path)
     async with pool.acquire() as conn:
         await _email(conn, "u-ada", "career", 3, "sent")
         await _email(conn, "u-ada", "platform", 7, "queued")  # her newest: the digest's goal

@@ -9,7 +9,6 @@ answers an unknown goal with an empty page and keeps tenants apart.
 from __future__ import annotations
 
 import json
-import shutil
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from shared.db.migrations import apply_migrations
 from shared.db.pool import create_pool
 from shared.settings import DatabaseSettings
 from tests.integration.test_notifications_delivery import SUPPORT_TOKEN, notifications, publish
-from tests.integration.test_notifications_goal_migration import PER_GOAL, _email
+from tests.integration.test_notifications_goal_migration import _email, migrated_before_per_goal
 from tests.support.polling import eventually
 from tests.unit.builders import (
     TENANT,
@@ -159,12 +158,7 @@ async def test_rows_from_before_several_goals_show_the_goal_they_were_sent_for(
 ) -> None:
     """No migration for the log: the goal column 0008 computes is read. A proposal naming no
     goal is the mentee's one goal, `default`; a relationship's email naming none shows null."""
-    before = tmp_path / "migrations"
-    before.mkdir()
-    for sql in sorted(bootstrap.MIGRATIONS.glob("*.sql")):
-        if sql.name < PER_GOAL:
-            shutil.copy(sql, before / sql.name)
-    await apply_migrations(pool, "notifications", before)
+    await migrated_before_per_goal(pool, tmp_path)
     async with pool.acquire() as conn:
         await _email(conn, "u-ada", "goal-k8s", 1, "sent")  # what an old proposal named
         await conn.execute(
