@@ -66,6 +66,12 @@ GOALS_WAITING = Gauge(
     "Goals with no mentor to propose (the waiting list), in the partitions this instance owns.",
     ["service"],
 )
+MENTORS_HELD = Gauge(
+    "mentorlink_matching_mentors",
+    "Mentors in the matching engines' tables, over every tenant this instance serves: the "
+    "mentors a goal can be ranked against now.",
+    ["service"],
+)
 RANKING_RECOMPUTES = Counter(
     "mentorlink_ranking_recomputes_total",
     "Events that changed the matching engine's state and were re-ranked.",

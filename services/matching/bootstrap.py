@@ -21,7 +21,7 @@ from services.matching.adapters.warm_up import compile_kernels
 from services.matching.entrypoints.admin import admin_router
 from services.matching.entrypoints.consumers import PartitionOwnership, build_router
 from services.matching.entrypoints.http_reads import install_reads
-from services.matching.entrypoints.waiting import waiting_refresher
+from services.matching.entrypoints.waiting import mentors_refresher, waiting_refresher
 from services.matching.service_layer.handlers import Matching
 from services.matching.service_layer.reads import Reads
 from services.matching.service_layer.topics import MENTOR_FEED
@@ -79,6 +79,9 @@ async def bootstrap(settings: MatchingSettings) -> AsyncIterator[MatchingService
         reads = Reads(PostgresReadStore(core.pool), settings.engine_config())
         read_token = settings.read_token.get_secret_value() if settings.read_token else None
         install_reads(app, reads, read_token)
-        refreshers = {"goals_waiting": waiting_refresher(matching)}
+        refreshers = {
+            "goals_waiting": waiting_refresher(matching),
+            "mentors": mentors_refresher(matching),
+        }
         core.install_operations(app, broker, "Mentorlink matching", refreshers=refreshers)
         yield MatchingService(app, broker, core.pool, core.relay, core.loops, matching, ownership)

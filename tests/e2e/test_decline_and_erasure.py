@@ -30,6 +30,7 @@ from tests.support.erasure_scan import (
 from tests.support.people import goal_body, mentee_body, mentor_body
 from tests.support.platform import Platform, running_platform
 from tests.support.polling import eventually
+from tests.support.scrape import sample, scrape
 
 pytestmark = pytest.mark.e2e
 LONGEST_RETENTION_MS = 14 * 24 * 3_600_000  # KAFKA_DEAD_LETTER_RETENTION_DAYS
@@ -42,16 +43,16 @@ def decline_link(text: str, mentor_name: str) -> str:
     return urlsplit(match.group(1)).path
 
 
-async def mentors_known(platform: Platform, mentor_ids: tuple[str, ...]) -> None:
-    """Wait until matching holds the mentors in its table. Their profiles reach its table one
-    hop later than a goal reaches it (the fan-out on matching.mentors), so a goal set at once
-    may be ranked first with neither mentor, then with each: a waiting-list email and two
-    more, and the rate limit (3 emails per mentee per hour) then holds back the email the test
-    waits for."""
+async def mentors_known(platform: Platform, count: int) -> None:
+    """Wait until matching can rank a goal against the mentors, as its operators see it
+    (`mentorlink_matching_mentors`). Their profiles reach its table one hop later than a goal
+    reaches it (the fan-out on matching.mentors), so a goal set at once may be ranked first
+    with neither mentor, then with each: a waiting-list email and two more, and the rate limit
+    (3 emails per mentee per hour) then holds back the email the test waits for."""
 
-    def known() -> bool:
-        engine = platform.matching.matching.engines.get(platform.tenant)
-        return engine is not None and all(engine.mentor(m) is not None for m in mentor_ids)
+    async def known() -> bool:
+        metrics = (await scrape(platform.matching.app, "/metrics")).text
+        return sample(metrics, "mentorlink_matching_mentors", service="matching") >= count
 
     await eventually(known, timeout=60, what="matching to hold the mentors")
 
@@ -63,7 +64,7 @@ async def create_people(platform: Platform, unique: str, mentee_email: str) -> N
     mentors = (f"m1-{unique}", f"m2-{unique}")
     for user, body in zip(mentors, (best, other), strict=True):
         assert (await http.put(f"/v1/profiles/{user}", json=body, headers=auth)).status_code == 200
-    await mentors_known(platform, mentors)
+    await mentors_known(platform, len(mentors))
     mentee = mentee_body("Ada Lovelace", mentee_email)
     response = await http.put(f"/v1/profiles/x-{unique}", json=mentee, headers=auth)
     assert response.status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from devenv.smtp_sink import SmtpSink
@@ -11,23 +10,9 @@ from shared.tracing import memory_exporter
 from tests.support.people import goal_body, mentee_body, mentor_body
 from tests.support.platform import running_platform
 from tests.support.polling import eventually
+from tests.support.scrape import sample, scrape
 
 pytestmark = pytest.mark.e2e
-
-
-async def scrape(app: object, path: str) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
-        return await client.get(path)
-
-
-def sample(metrics: str, name: str, **labels: str) -> float:
-    """The value of one Prometheus sample whose labels include `labels`."""
-    total = 0.0
-    for line in metrics.splitlines():
-        if line.startswith(name + "{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
-            total += float(line.rsplit(" ", 1)[1])
-    return total
 
 
 async def test_readiness_and_metrics_follow_a_goal_to_an_email(
@@ -58,6 +43,7 @@ async def test_readiness_and_metrics_follow_a_goal_to_an_email(
             return (
                 sample(matching, "mentorlink_events_consumed_total", topic=goals, outcome="ok") >= 1
                 and sample(matching, "mentorlink_ranking_recomputes_total", service="matching") >= 1
+                and sample(matching, "mentorlink_matching_mentors", service="matching") == 1
                 and sample(notifications, "mentorlink_emails_total", outcome="sent") >= 1
                 and f'topic="{topic_prefix}proposals"' in matching
             )

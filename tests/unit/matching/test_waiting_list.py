@@ -9,7 +9,7 @@ import asyncio
 from prometheus_client import REGISTRY
 
 from services.matching.domain.engine.tenant import waiting_goals
-from services.matching.entrypoints.waiting import waiting_refresher
+from services.matching.entrypoints.waiting import mentors_refresher, waiting_refresher
 from tests.unit.builders import TENANT, mentee, mentor
 from tests.unit.matching.cluster import Cluster, sk
 from tests.unit.matching.test_handlers import goal_set, profile, proposed, run
@@ -47,3 +47,14 @@ def test_a_goal_paused_by_an_active_relationship_is_not_waiting() -> None:
     engine = cluster.instances[0].engines[TENANT]
     engine.set_blocks(sk("x1"), engine.roster.partition_of["x1"], (), paused=True)
     assert waiting_goals(engine) == []
+
+
+def mentors_metric(cluster: Cluster) -> float | None:
+    asyncio.run(mentors_refresher(cluster.instances[0])())
+    return REGISTRY.get_sample_value("mentorlink_matching_mentors", {"service": "matching"})
+
+
+def test_the_mentors_metric_counts_the_mentors_a_goal_can_be_ranked_against() -> None:
+    assert mentors_metric(run(profile(mentee("x1")))) == 0
+    two = run(profile(mentor("m1", skills=GO)), profile(mentor("m2")), profile(mentee("x1")))
+    assert mentors_metric(two) == 2
