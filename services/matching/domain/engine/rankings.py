@@ -70,28 +70,27 @@ class Rankings:
 
     def _rerank(self, slots: list[int], shown_by: ShownBy) -> None:
         size = self.config.pool_factor * self.config.top_k
-        mentees, pools, ranked = [], [], []
+        mentees, shown, ranked = [], [], []
         ranked_flags, ids = self.search.mentees.ranked, self.search.mentees.slots.user_ids
         for slot in slots:
             if not ranked_flags[slot] or not (mentee_id := ids[slot]):
                 continue
             ranked.append(slot)
-            pool = self._pool(shown_by.get(slot, EMPTY), size)
-            if len(pool) == size:
-                self.pool_floor[slot] = -pool[-1][0]
-            else:
-                self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
             mentees.append(mentee_id)
-            pools.append(pool)
+            shown.append(shown_by.get(slot, EMPTY))
+        if not ranked:
+            return
         self.reranked.update(mentees)
+        pools = self.search.pools(shown, size)
+        for slot, floor in zip(ranked, pools.floors(size), strict=True):
+            if floor is None:
+                self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
+            else:
+                self.pool_floor[slot] = floor
         picks = self.search.diversified(pools, self.config.top_k, self.config.diversity)
-        for slot, mentee_id, mmr in zip(ranked, mentees, picks, strict=True):
+        for slot, mentee_id, mmr, shown_to in zip(ranked, mentees, picks, shown, strict=True):
             guests = self.guests.get(slot)
-            picked = (
-                with_guests(mmr, guests, shown_by.get(slot, EMPTY), self.search, self.config)
-                if guests
-                else mmr
-            )
+            picked = with_guests(mmr, guests, shown_to, self.search, self.config) if guests else mmr
             before = self.by_mentee.get(mentee_id, ())
             if picked == before:  # compared as plain pairs
                 continue
@@ -103,27 +102,7 @@ class Rankings:
 
     def pool_of(self, slot: int, shown_by: ShownBy) -> list[PoolEntry]:
         """The pool the seeker's ranking is chosen from now, best first."""
-        return self._pool(shown_by.get(slot, {}), self.config.pool_factor * self.config.top_k)
-
-    def _pool(self, shown_by: Mapping[str, float], size: int) -> list[PoolEntry]:
-        """The best `size` of the mentors showing the mentee that are still in the table."""
-        known = self.search.mentors.tiebreaks  # and their tiebreaks
-        if len(shown_by) > 2 * size:
-            # Shown by many: find the size-th best score first, build entries above it only
-            # (at full scale each tiebreak looked up is a cache miss: past twice the pool,
-            # sorting the scores first costs less, 13 against 18 us for 31 to 60 mentors).
-            bar = sorted(shown_by.values(), reverse=True)[size - 1]
-            above = [(m, score) for m, score in shown_by.items() if score >= bar]
-            if all(m in known for m, _ in above):
-                return sorted((-score, known[m], m) for m, score in above)[:size]
-        # Mentors not in the table are left out; they are rare, so each mentor is looked up
-        # once, and filtered only when one is met.
-        try:
-            entries = [(-score, known[m], m) for m, score in shown_by.items()]
-        except KeyError:
-            entries = [(-score, known[m], m) for m, score in shown_by.items() if m in known]
-        entries.sort()
-        return entries[:size]
+        return self.search.pool(shown_by.get(slot, {}), self.config.pool_factor * self.config.top_k)
 
     def check_invariants(self, shown_by: ShownBy) -> None:
         """Nothing is left dirty, and every ranking is the one its pool gives now."""
@@ -134,7 +113,7 @@ class Rankings:
         for mentee_id in ranked:
             slot = self.search.mentee_slot(mentee_id)
             assert slot is not None
-            pool = self._pool(shown_by.get(slot, {}), size)
+            pool = self.search.pool(shown_by.get(slot, {}), size)
             fresh = self.search.diversified([pool], self.config.top_k, self.config.diversity)
             shown = shown_by.get(slot, {})
             guests = self.guests.get(slot)

@@ -9,7 +9,7 @@ equals criteria.score_pair for that pair.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +23,10 @@ from services.matching.domain.criteria import (
 from services.matching.domain.musts import Must
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.search import packed_rows
+from services.matching.domain.search import pools as pooling
 from services.matching.domain.search.diversity import diversified_each
 from services.matching.domain.search.must_index import MustIndex
+from services.matching.domain.search.pools import PoolEntry, Pools
 from services.matching.domain.search.postings import Postings, Reach, Summed
 from services.matching.domain.search.pruning import (
     Contenders,
@@ -43,8 +45,6 @@ from services.matching.domain.search.tables import (
     MentorTable,
     Vocabulary,
 )
-
-PoolEntry = tuple[float, int, str]  # (-score, the mentor's tiebreak, mentor id): best first
 
 
 @dataclass
@@ -227,34 +227,52 @@ class SearchIndex:
         floors = (np.full(capacity, -1.0), np.zeros(capacity, np.bool_))
         return self.mentors_reaching(slot, excluded, floors, musts)
 
+    def pool(self, shown_by: Mapping[str, float], size: int) -> list[PoolEntry]:
+        """The mentee's pool (pools.pool): the mentors it picks from, best first."""
+        return pooling.pool(self.mentors, shown_by, size)
+
+    def pools(self, shown: Sequence[Mapping[str, float]], size: int) -> Pools:
+        """Many mentees' pools at once, as `diversified` reads them."""
+        return pooling.pools_of(self.mentors, shown, size)
+
     def diversified(
-        self, pools: list[list[PoolEntry]], top_k: int, diversity: float
+        self, chosen_from: Pools | list[list[PoolEntry]], top_k: int, diversity: float
     ) -> list[tuple[tuple[str, float], ...]]:
         """MMR over each pool (in relevance order), compiled. Each ranking as (mentor id,
         score) pairs."""
-        entries = [entry for pool in pools for entry in pool]
-        if not entries:
-            return [() for _ in pools]
-        known, traits = self.mentors.slots.slot_of, self.mentors.traits
+        if not isinstance(chosen_from, Pools):
+            chosen_from = pooling.from_entries(self.mentors, chosen_from)
+        count = chosen_from.starts.size - 1
+        if not chosen_from.slots.size:
+            return [() for _ in range(count)]
+        traits = self.mentors.traits
         picks = diversified_each(
-            np.array([-negated for negated, _, _ in entries]),
-            np.array([known[mentor_id] for _, _, mentor_id in entries], np.int64),
-            np.array([0, *itertools.accumulate(map(len, pools))], np.int64),
+            chosen_from.scores,
+            chosen_from.slots,
+            chosen_from.starts,
             traits.rows,
             traits.skill_words,
             top_k,
             diversity,
         )
-        return [
-            tuple([(pool[i][2], -pool[i][0]) for i in row if i >= 0])
-            for pool, row in zip(pools, picks.tolist(), strict=True)
-        ]
+        # The picks of every pool, in pick order, as positions in the entries: each pool's
+        # pairs are then the next `picked` of them.
+        found = picks >= 0
+        at = (picks + chosen_from.starts[:-1, None])[found]
+        ids = self.mentors.slots.user_ids
+        pairs = zip(
+            [ids[s] or "" for s in chosen_from.slots[at].tolist()],
+            chosen_from.scores[at].tolist(),
+            strict=True,
+        )
+        return [tuple(itertools.islice(pairs, n)) for n in found.sum(axis=1).tolist()]
 
     # ----------------------------------------------------------------- invariants
     def check_invariants(self) -> None:
         """The tables agree with themselves: what a search reads equals what was written."""
         m, t = self.mentors, self.mentees
         assert set(m.tiebreaks) == set(m.slots.slot_of)
+        assert all(m.tiebreak[s] == m.tiebreaks[i] for i, s in m.slots.slot_of.items())
         for mentor_id, slot in m.slots.slot_of.items():
             person = m.people[slot]
             assert person is not None and person.user_id == mentor_id
