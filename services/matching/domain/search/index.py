@@ -36,6 +36,7 @@ from services.matching.domain.search.pruning import (
     in_order,
     mentors_reaching,
 )
+from services.matching.domain.search.slots import Vocabulary
 from services.matching.domain.search.tables import (
     KINDS,
     BoolArray,
@@ -43,7 +44,6 @@ from services.matching.domain.search.tables import (
     MenteeRow,
     MenteeTable,
     MentorTable,
-    Vocabulary,
 )
 
 
