@@ -77,18 +77,20 @@ def pools_of(mentors: MentorTable, shown: Sequence[Mapping[str, float]], size: i
     lengths: list[int] = []
     missing = False
     for shown_by in shown:
+        above = shown_by
         if len(shown_by) > 2 * size:  # as in pool(): only the mentors above the bar
             bar = sorted(shown_by.values(), reverse=True)[size - 1]
-            shown_by = {m: score for m, score in shown_by.items() if score >= bar}
-        lengths.append(len(shown_by))
-        scores.extend(shown_by.values())
+            above = {m: score for m, score in shown_by.items() if score >= bar}
         before = len(slots)
         try:
-            slots.extend(map(slot_of.__getitem__, shown_by))
-        except KeyError:  # a mentor no longer in the table (rare): left out below
+            slots.extend(map(slot_of.__getitem__, above))
+        except KeyError:  # a mentor no longer in the table (rare): all, it left out below
             del slots[before:]
-            slots.extend([slot_of.get(m, -1) for m in shown_by])
+            above = shown_by
+            slots.extend([slot_of.get(m, -1) for m in above])
             missing = True
+        lengths.append(len(above))
+        scores.extend(above.values())
     score = np.array(scores, np.float64)
     slot = np.array(slots, np.int64)
     owner = np.repeat(np.arange(len(lengths), dtype=np.int64), lengths)
