@@ -8,7 +8,6 @@ equals criteria.score_pair for that pair.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -255,17 +254,12 @@ class SearchIndex:
             top_k,
             diversity,
         )
-        # The picks of every pool, in pick order, as positions in the entries: each pool's
-        # pairs are then the next `picked` of them.
-        found = picks >= 0
-        at = (picks + chosen_from.starts[:-1, None])[found]
-        ids = self.mentors.slots.user_ids
-        pairs = zip(
-            [ids[s] or "" for s in chosen_from.slots[at].tolist()],
-            chosen_from.scores[at].tolist(),
-            strict=True,
-        )
-        return [tuple(itertools.islice(pairs, n)) for n in found.sum(axis=1).tolist()]
+        ids, slots = self.mentors.slots.user_ids, chosen_from.slots.tolist()
+        scores, firsts = chosen_from.scores.tolist(), chosen_from.starts.tolist()
+        return [
+            tuple([(ids[slots[first + i]] or "", scores[first + i]) for i in row if i >= 0])
+            for first, row in zip(firsts, picks.tolist(), strict=False)  # firsts: one more
+        ]
 
     # ----------------------------------------------------------------- invariants
     def check_invariants(self) -> None:

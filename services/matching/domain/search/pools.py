@@ -10,6 +10,7 @@ miss). tests/unit/matching/test_pools.py proves the two equal, ties included.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -51,11 +52,11 @@ class Pools:
 
     def floors(self, size: int) -> list[float | None]:
         """Each pool's last score if it is full (a lower score cannot enter it), else None."""
-        ends = self.starts[1:]
-        full = (ends - self.starts[:-1]) == size
-        lasts = self.scores[np.maximum(ends - 1, 0)] if self.scores.size else np.zeros(ends.size)
-        pairs = zip(lasts.tolist(), full.tolist(), strict=True)
-        return [last if is_full else None for last, is_full in pairs]
+        starts = self.starts.tolist()
+        return [
+            float(self.scores[end - 1]) if end - start == size else None
+            for start, end in itertools.pairwise(starts)
+        ]
 
 
 def from_entries(mentors: MentorTable, pools: Sequence[Sequence[PoolEntry]]) -> Pools:
@@ -97,17 +98,19 @@ def pools_of(mentors: MentorTable, shown: Sequence[Mapping[str, float]], size: i
     if missing:
         kept = slot >= 0
         score, slot, owner = score[kept], slot[kept], owner[kept]
+        lengths = np.bincount(owner, minlength=len(lengths)).tolist()
     tiebreak = mentors.tiebreak[slot]
+    # Owner first: the entries stay in their pools' order, so `owner` needs no reordering.
     order = np.lexsort((tiebreak, -score, owner))
-    score, slot, owner, tiebreak = score[order], slot[order], owner[order], tiebreak[order]
-    same_key = owner[1:] == owner[:-1]
-    same_key &= score[1:] == score[:-1]
-    same_key &= tiebreak[1:] == tiebreak[:-1]
-    if same_key.any():  # two mentors with one tiebreak and score: their ids decide
-        return from_entries(mentors, [pool(mentors, shown_by, size) for shown_by in shown])
-    counts = np.bincount(owner, minlength=len(lengths))
-    firsts = np.cumsum(counts) - counts
-    best = (np.arange(owner.size) - firsts[owner]) < size
-    starts = np.zeros(len(lengths) + 1, np.int64)
-    np.cumsum(np.minimum(counts, size), out=starts[1:])
-    return Pools(score[best], slot[best], starts)
+    score, slot, tiebreak = score[order], slot[order], tiebreak[order]
+    same = tiebreak[1:] == tiebreak[:-1]  # one mentor ending a pool and starting the next,
+    if same.any():  # or two mentors with one tiebreak: if with one score, their ids decide
+        same &= owner[1:] == owner[:-1]
+        if (same & (score[1:] == score[:-1])).any():
+            return from_entries(mentors, [pool(mentors, shown_by, size) for shown_by in shown])
+    firsts = [0, *itertools.accumulate(lengths)]
+    if max(lengths, default=0) > size:  # cut each pool at `size`
+        best = np.arange(owner.size) - np.array(firsts[:-1], np.int64)[owner] < size
+        score, slot = score[best], slot[best]
+    starts = np.array([0, *itertools.accumulate(min(n, size) for n in lengths)], np.int64)
+    return Pools(score, slot, starts)
