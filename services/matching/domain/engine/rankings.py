@@ -70,27 +70,28 @@ class Rankings:
 
     def _rerank(self, slots: list[int], shown_by: ShownBy) -> None:
         size = self.config.pool_factor * self.config.top_k
-        mentees, shown, ranked = [], [], []
+        mentees, pools, ranked = [], [], []
         ranked_flags, ids = self.search.mentees.ranked, self.search.mentees.slots.user_ids
         for slot in slots:
             if not ranked_flags[slot] or not (mentee_id := ids[slot]):
                 continue
             ranked.append(slot)
-            mentees.append(mentee_id)
-            shown.append(shown_by.get(slot, EMPTY))
-        if not ranked:
-            return
-        self.reranked.update(mentees)
-        pools = self.search.pools(shown, size)
-        for slot, floor in zip(ranked, pools.floors(size), strict=True):
-            if floor is None:
-                self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
+            pool = self.search.pool(shown_by.get(slot, EMPTY), size)
+            if len(pool) == size:
+                self.pool_floor[slot] = -pool[-1][0]
             else:
-                self.pool_floor[slot] = floor
+                self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
+            mentees.append(mentee_id)
+            pools.append(pool)
+        self.reranked.update(mentees)
         picks = self.search.diversified(pools, self.config.top_k, self.config.diversity)
-        for slot, mentee_id, mmr, shown_to in zip(ranked, mentees, picks, shown, strict=True):
+        for slot, mentee_id, mmr in zip(ranked, mentees, picks, strict=True):
             guests = self.guests.get(slot)
-            picked = with_guests(mmr, guests, shown_to, self.search, self.config) if guests else mmr
+            picked = (
+                with_guests(mmr, guests, shown_by.get(slot, EMPTY), self.search, self.config)
+                if guests
+                else mmr
+            )
             before = self.by_mentee.get(mentee_id, ())
             if picked == before:  # compared as plain pairs
                 continue

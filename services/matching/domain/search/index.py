@@ -8,8 +8,10 @@ equals criteria.score_pair for that pair.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -25,7 +27,7 @@ from services.matching.domain.search import packed_rows
 from services.matching.domain.search import pools as pooling
 from services.matching.domain.search.diversity import diversified_each
 from services.matching.domain.search.must_index import MustIndex
-from services.matching.domain.search.pools import PoolEntry, Pools
+from services.matching.domain.search.pools import PoolEntry
 from services.matching.domain.search.postings import Postings, Reach, Summed
 from services.matching.domain.search.pruning import (
     Contenders,
@@ -230,35 +232,27 @@ class SearchIndex:
         """The mentee's pool (pools.pool): the mentors it picks from, best first."""
         return pooling.pool(self.mentors, shown_by, size)
 
-    def pools(self, shown: Sequence[Mapping[str, float]], size: int) -> Pools:
-        """Many mentees' pools at once, as `diversified` reads them."""
-        return pooling.pools_of(self.mentors, shown, size)
-
     def diversified(
-        self, chosen_from: Pools | list[list[PoolEntry]], top_k: int, diversity: float
+        self, pools: list[list[PoolEntry]], top_k: int, diversity: float
     ) -> list[tuple[tuple[str, float], ...]]:
         """MMR over each pool (in relevance order), compiled. Each ranking as (mentor id,
         score) pairs."""
-        if not isinstance(chosen_from, Pools):
-            chosen_from = pooling.from_entries(self.mentors, chosen_from)
-        count = chosen_from.starts.size - 1
-        if not chosen_from.slots.size:
-            return [() for _ in range(count)]
+        entries = [entry for pool in pools for entry in pool]
+        if not entries:
+            return [() for _ in pools]
         traits = self.mentors.traits
         picks = diversified_each(
-            chosen_from.scores,
-            chosen_from.slots,
-            chosen_from.starts,
+            -np.array(list(map(itemgetter(0), entries)), np.float64),  # negated twice: exact
+            np.array(list(map(itemgetter(3), entries)), np.int64),  # the slots (pools.py)
+            np.array([0, *itertools.accumulate(map(len, pools))], np.int64),
             traits.rows,
             traits.skill_words,
             top_k,
             diversity,
         )
-        ids, slots = self.mentors.slots.user_ids, chosen_from.slots.tolist()
-        scores, firsts = chosen_from.scores.tolist(), chosen_from.starts.tolist()
         return [
-            tuple([(ids[slots[first + i]] or "", scores[first + i]) for i in row if i >= 0])
-            for first, row in zip(firsts, picks.tolist(), strict=False)  # firsts: one more
+            tuple([(pool[i][2], -pool[i][0]) for i in row if i >= 0])
+            for pool, row in zip(pools, picks.tolist(), strict=True)
         ]
 
     # ----------------------------------------------------------------- invariants
@@ -266,7 +260,7 @@ class SearchIndex:
         """The tables agree with themselves: what a search reads equals what was written."""
         m, t = self.mentors, self.mentees
         assert set(m.tiebreaks) == set(m.slots.slot_of)
-        assert all(m.tiebreak[s] == m.tiebreaks[i] for i, s in m.slots.slot_of.items())
+        assert all(m.tiebreak_at[s] == m.tiebreaks[i] for i, s in m.slots.slot_of.items())
         for mentor_id, slot in m.slots.slot_of.items():
             person = m.people[slot]
             assert person is not None and person.user_id == mentor_id

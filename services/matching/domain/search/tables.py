@@ -69,12 +69,13 @@ class MentorTable:
         }
         self.traits = TraitWords(capacity)
         self.tiebreaks: dict[str, int] = {}  # people.tiebreak of each mentor in the table
-        # The same by slot: the pools' sort key, gathered for many mentors at once (pools.py)
-        self.tiebreak = np.zeros(capacity, np.int64)
+        # The same by slot: a pool looks each mentor's slot up, and reads its tiebreak here
+        # rather than in a second 50,000-entry dict (pools.py)
+        self.tiebreak_at: list[int] = []
 
     def _grow(self) -> None:
         cap = self.slots.capacity
-        for name in ("years", "offset", "uid", "manager", "open", "tiebreak"):
+        for name in ("years", "offset", "uid", "manager", "open"):
             setattr(self, name, _grow_first(getattr(self, name), cap))
         self.week = _grow_first(self.week, cap)
         for kind, rows in self.rows.items():
@@ -95,7 +96,9 @@ class MentorTable:
         while len(self.people) <= slot:
             self.people.append(None)
         previous, self.people[slot] = self.people[slot], person
-        self.tiebreaks[person.user_id] = self.tiebreak[slot] = tiebreak(person.user_id)
+        while len(self.tiebreak_at) <= slot:
+            self.tiebreak_at.append(0)
+        self.tiebreaks[person.user_id] = self.tiebreak_at[slot] = tiebreak(person.user_id)
         self.years[slot] = person.years
         self.offset[slot] = person.utc_offset_minutes
         self.week[slot] = split_week(person.week)
@@ -122,7 +125,7 @@ class MentorTable:
         if slot is not None:
             self.people[slot] = None
             del self.tiebreaks[user_id]
-            self.tiebreak[slot] = 0
+            self.tiebreak_at[slot] = 0
             self.open[slot] = False
             self.uid[slot] = -2
             self.manager[slot] = -3
