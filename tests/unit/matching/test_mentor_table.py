@@ -8,8 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.matching.domain.people import Person
-from services.matching.domain.search.slots import Vocabulary
-from services.matching.domain.search.tables import KINDS, MentorTable
+from services.matching.domain.search.tables import KINDS, MentorTable, Vocabulary
 from tests.support import population
 
 IDS = [f"mentor-{index}" for index in range(6)]
