@@ -78,7 +78,7 @@ class Rankings:
             ranked.append(slot)
             pool = self.search.pool(shown_by.get(slot, EMPTY), size)
             if len(pool) == size:
-                self.pool_floor[slot] = pool[-1][0]
+                self.pool_floor[slot] = -pool[-1][0]
             else:
                 self.pool_floor.pop(slot, None)  # -1.0, by default: any score enters the pool
             mentees.append(mentee_id)
@@ -120,7 +120,7 @@ class Rankings:
             guests = self.guests.get(slot)
             fresh[0] = with_guests(fresh[0], guests, shown, self.search, self.config)
             assert fresh[0] == self.by_mentee.get(mentee_id, ()), mentee_id
-            assert self.pool_floor.get(slot) == (pool[-1][0] if len(pool) == size else None)
+            assert self.pool_floor.get(slot) == (-pool[-1][0] if len(pool) == size else None)
 
 
 def with_guests(

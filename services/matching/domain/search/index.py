@@ -37,6 +37,7 @@ from services.matching.domain.search.pruning import (
     in_order,
     mentors_reaching,
 )
+from services.matching.domain.search.slots import Vocabulary
 from services.matching.domain.search.tables import (
     KINDS,
     BoolArray,
@@ -44,7 +45,6 @@ from services.matching.domain.search.tables import (
     MenteeRow,
     MenteeTable,
     MentorTable,
-    Vocabulary,
 )
 
 
@@ -242,8 +242,8 @@ class SearchIndex:
             return [() for _ in pools]
         traits = self.mentors.traits
         picks = diversified_each(
-            np.array(list(map(itemgetter(0), entries)), np.float64),
-            np.array(list(map(itemgetter(2), entries)), np.int64),  # the slots (pools.py)
+            -np.array(list(map(itemgetter(0), entries)), np.float64),  # negated twice: exact
+            np.array(list(map(itemgetter(3), entries)), np.int64),  # the slots (pools.py)
             np.array([0, *itertools.accumulate(map(len, pools))], np.int64),
             traits.rows,
             traits.skill_words,
@@ -251,7 +251,7 @@ class SearchIndex:
             diversity,
         )
         return [
-            tuple([(pool[i][1], pool[i][0]) for i in row if i >= 0])
+            tuple([(pool[i][2], -pool[i][0]) for i in row if i >= 0])
             for pool, row in zip(pools, picks.tolist(), strict=True)
         ]
 
@@ -260,6 +260,7 @@ class SearchIndex:
         """The tables agree with themselves: what a search reads equals what was written."""
         m, t = self.mentors, self.mentees
         assert set(m.tiebreaks) == set(m.slots.slot_of)
+        assert all(m.tiebreak_at[s] == m.tiebreaks[i] for i, s in m.slots.slot_of.items())
         for mentor_id, slot in m.slots.slot_of.items():
             person = m.people[slot]
             assert person is not None and person.user_id == mentor_id
