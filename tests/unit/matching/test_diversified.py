@@ -15,7 +15,8 @@ from services.matching.domain.batch import mentor_similarity
 from services.matching.domain.diversify import Candidate, by_relevance, diversify
 from services.matching.domain.people import person_from_profile
 from services.matching.domain.search.diversity import diversified_each
-from services.matching.domain.search.tables import KINDS, MentorTable, Vocabulary
+from services.matching.domain.search.slots import Vocabulary
+from services.matching.domain.search.tables import KINDS, MentorTable
 from tests.unit.builders import mentor
 
 SKILLS = [f"skill-{i}" for i in range(150)]

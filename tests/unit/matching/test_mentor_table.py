@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.matching.domain.people import Person
-from services.matching.domain.search.tables import KINDS, MentorTable, Vocabulary
+from services.matching.domain.search.slots import Vocabulary
+from services.matching.domain.search.tables import KINDS, MentorTable
 from tests.support import population
 
 IDS = [f"mentor-{index}" for index in range(6)]

@@ -32,7 +32,7 @@ def proposed(engine: TenantEngine, key: str) -> tuple[Ranked, ...]:
     for other in siblings:
         slot = engine.search.mentee_slot(other)
         assert slot is not None
-        pool = [(m, -negative) for negative, _, m in engine.rankings.pool_of(slot, shown_by)]
+        pool = [(m, -negative) for negative, _, m, _ in engine.rankings.pool_of(slot, shown_by)]
         goals[split_seeker(other)[1]] = GoalPicks(engine.ranking(other), pool)
     return tuple(Ranked(m, s) for m, s in spread(goals)[split_seeker(key)[1]])
 

@@ -76,7 +76,7 @@ class Rankings:
             if not ranked_flags[slot] or not (mentee_id := ids[slot]):
                 continue
             ranked.append(slot)
-            pool = self._pool(shown_by.get(slot, EMPTY), size)
+            pool = self.search.pool(shown_by.get(slot, EMPTY), size)
             if len(pool) == size:
                 self.pool_floor[slot] = -pool[-1][0]
             else:
@@ -103,27 +103,7 @@ class Rankings:
 
     def pool_of(self, slot: int, shown_by: ShownBy) -> list[PoolEntry]:
         """The pool the seeker's ranking is chosen from now, best first."""
-        return self._pool(shown_by.get(slot, {}), self.config.pool_factor * self.config.top_k)
-
-    def _pool(self, shown_by: Mapping[str, float], size: int) -> list[PoolEntry]:
-        """The best `size` of the mentors showing the mentee that are still in the table."""
-        known = self.search.mentors.tiebreaks  # and their tiebreaks
-        if len(shown_by) > 2 * size:
-            # Shown by many: find the size-th best score first, build entries above it only
-            # (at full scale each tiebreak looked up is a cache miss: past twice the pool,
-            # sorting the scores first costs less, 13 against 18 us for 31 to 60 mentors).
-            bar = sorted(shown_by.values(), reverse=True)[size - 1]
-            above = [(m, score) for m, score in shown_by.items() if score >= bar]
-            if all(m in known for m, _ in above):
-                return sorted((-score, known[m], m) for m, score in above)[:size]
-        # Mentors not in the table are left out; they are rare, so each mentor is looked up
-        # once, and filtered only when one is met.
-        try:
-            entries = [(-score, known[m], m) for m, score in shown_by.items()]
-        except KeyError:
-            entries = [(-score, known[m], m) for m, score in shown_by.items() if m in known]
-        entries.sort()
-        return entries[:size]
+        return self.search.pool(shown_by.get(slot, {}), self.config.pool_factor * self.config.top_k)
 
     def check_invariants(self, shown_by: ShownBy) -> None:
         """Nothing is left dirty, and every ranking is the one its pool gives now."""
@@ -134,7 +114,7 @@ class Rankings:
         for mentee_id in ranked:
             slot = self.search.mentee_slot(mentee_id)
             assert slot is not None
-            pool = self._pool(shown_by.get(slot, {}), size)
+            pool = self.search.pool(shown_by.get(slot, {}), size)
             fresh = self.search.diversified([pool], self.config.top_k, self.config.diversity)
             shown = shown_by.get(slot, {})
             guests = self.guests.get(slot)

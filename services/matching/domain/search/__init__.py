@@ -5,8 +5,9 @@ constraints.py, and every total the search returns equals score_pair's for that 
 (tests/unit/matching/test_score_conformance.py).
 """
 
-from services.matching.domain.search.index import PoolEntry, SearchIndex
+from services.matching.domain.search.index import SearchIndex
 from services.matching.domain.search.memberships import Memberships
+from services.matching.domain.search.pools import PoolEntry
 from services.matching.domain.search.pruning import Contenders, PartRunner, Reaching, in_order
 from services.matching.domain.search.tables import IntArray, MenteeRow
 

@@ -9,8 +9,9 @@ equals criteria.score_pair for that pair.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -23,8 +24,10 @@ from services.matching.domain.criteria import (
 from services.matching.domain.musts import Must
 from services.matching.domain.people import Goal, Person
 from services.matching.domain.search import packed_rows
+from services.matching.domain.search import pools as pooling
 from services.matching.domain.search.diversity import diversified_each
 from services.matching.domain.search.must_index import MustIndex
+from services.matching.domain.search.pools import PoolEntry
 from services.matching.domain.search.postings import Postings, Reach, Summed
 from services.matching.domain.search.pruning import (
     Contenders,
@@ -34,6 +37,7 @@ from services.matching.domain.search.pruning import (
     in_order,
     mentors_reaching,
 )
+from services.matching.domain.search.slots import Vocabulary
 from services.matching.domain.search.tables import (
     KINDS,
     BoolArray,
@@ -41,10 +45,7 @@ from services.matching.domain.search.tables import (
     MenteeRow,
     MenteeTable,
     MentorTable,
-    Vocabulary,
 )
-
-PoolEntry = tuple[float, int, str]  # (-score, the mentor's tiebreak, mentor id): best first
 
 
 @dataclass
@@ -227,6 +228,10 @@ class SearchIndex:
         floors = (np.full(capacity, -1.0), np.zeros(capacity, np.bool_))
         return self.mentors_reaching(slot, excluded, floors, musts)
 
+    def pool(self, shown_by: Mapping[str, float], size: int) -> list[PoolEntry]:
+        """The mentee's pool (pools.pool): the mentors it picks from, best first."""
+        return pooling.pool(self.mentors, shown_by, size)
+
     def diversified(
         self, pools: list[list[PoolEntry]], top_k: int, diversity: float
     ) -> list[tuple[tuple[str, float], ...]]:
@@ -235,10 +240,10 @@ class SearchIndex:
         entries = [entry for pool in pools for entry in pool]
         if not entries:
             return [() for _ in pools]
-        known, traits = self.mentors.slots.slot_of, self.mentors.traits
+        traits = self.mentors.traits
         picks = diversified_each(
-            np.array([-negated for negated, _, _ in entries]),
-            np.array([known[mentor_id] for _, _, mentor_id in entries], np.int64),
+            -np.array(list(map(itemgetter(0), entries)), np.float64),  # negated twice: exact
+            np.array(list(map(itemgetter(3), entries)), np.int64),  # the slots (pools.py)
             np.array([0, *itertools.accumulate(map(len, pools))], np.int64),
             traits.rows,
             traits.skill_words,
@@ -255,6 +260,7 @@ class SearchIndex:
         """The tables agree with themselves: what a search reads equals what was written."""
         m, t = self.mentors, self.mentees
         assert set(m.tiebreaks) == set(m.slots.slot_of)
+        assert all(m.tiebreak_at[s] == m.tiebreaks[i] for i, s in m.slots.slot_of.items())
         for mentor_id, slot in m.slots.slot_of.items():
             person = m.people[slot]
             assert person is not None and person.user_id == mentor_id

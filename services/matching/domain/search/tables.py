@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from services.matching.domain.people import Goal, Person, tiebreak
 from services.matching.domain.search import packed_rows
+from services.matching.domain.search.slots import Slots, Vocabulary
 from services.matching.domain.search.trait_words import TraitWords
 from services.matching.domain.search.weight_profiles import WeightProfiles
 
@@ -31,64 +32,8 @@ KINDS = ("skills", "industries", "functions", "styles", "languages", "bgpairs", 
 BACKGROUND_CODES = {"no_preference": 0, "similar": 1, "different": 2}
 
 
-class Vocabulary:
-    """Interns strings to small ints, per tenant and kind."""
-
-    def __init__(self) -> None:
-        self.ids: dict[str, int] = {}
-        self.names: list[str] = []
-
-    def id(self, name: str) -> int:
-        found = self.ids.get(name)
-        if found is None:
-            found = self.ids[name] = len(self.names)
-            self.names.append(name)
-        return found
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
 def background_pairs(background: dict[str, str]) -> list[str]:
     return [f"{dim}\x1f{value}" for dim, value in sorted(background.items())]
-
-
-class Slots:
-    """user id -> slot, reusing freed slots; growing adds a quarter to every column (a row
-    per goal: doubling would leave up to half of each unused, and written by the padding)."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.slot_of: dict[str, int] = {}
-        self.user_ids: list[str | None] = []
-        self._free: list[int] = []
-
-    @property
-    def high_water(self) -> int:
-        return len(self.user_ids)
-
-    def take(self, user_id: str) -> tuple[int, bool]:
-        """The person's slot, and whether columns must grow to hold it."""
-        if user_id in self.slot_of:
-            return self.slot_of[user_id], False
-        if self._free:
-            slot = self._free.pop()
-            self.user_ids[slot] = user_id
-        else:
-            slot = len(self.user_ids)
-            self.user_ids.append(user_id)
-        self.slot_of[user_id] = slot
-        grow = slot >= self.capacity
-        if grow:
-            self.capacity += max(256, self.capacity // 4)
-        return slot, grow
-
-    def release(self, user_id: str) -> int | None:
-        slot = self.slot_of.pop(user_id, None)
-        if slot is not None:
-            self.user_ids[slot] = None
-            self._free.append(slot)
-        return slot
 
 
 def _grow_last(array: Any, capacity: int) -> Any:
@@ -124,6 +69,9 @@ class MentorTable:
         }
         self.traits = TraitWords(capacity)
         self.tiebreaks: dict[str, int] = {}  # people.tiebreak of each mentor in the table
+        # The same by slot: a pool looks each mentor's slot up, and reads its tiebreak here
+        # rather than in a second 50,000-entry dict (pools.py)
+        self.tiebreak_at: list[int] = []
 
     def _grow(self) -> None:
         cap = self.slots.capacity
@@ -148,7 +96,9 @@ class MentorTable:
         while len(self.people) <= slot:
             self.people.append(None)
         previous, self.people[slot] = self.people[slot], person
-        self.tiebreaks[person.user_id] = tiebreak(person.user_id)
+        while len(self.tiebreak_at) <= slot:
+            self.tiebreak_at.append(0)
+        self.tiebreaks[person.user_id] = self.tiebreak_at[slot] = tiebreak(person.user_id)
         self.years[slot] = person.years
         self.offset[slot] = person.utc_offset_minutes
         self.week[slot] = split_week(person.week)
@@ -175,6 +125,7 @@ class MentorTable:
         if slot is not None:
             self.people[slot] = None
             del self.tiebreaks[user_id]
+            self.tiebreak_at[slot] = 0
             self.open[slot] = False
             self.uid[slot] = -2
             self.manager[slot] = -3
