@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> None:
     keep_out_of_collections()
     with_rankings = sum(1 for r in engine.rankings.by_mentee.values() if r)
     say(
-        f"state: {len(engine.lists.by_key)} mentor lists, {with_rankings} goals with a ranking,"
+        f"state: {sum(1 for _ in engine.lists.items())} mentor lists, {with_rankings} goals with a ranking,"
         f" peak rss {rss_mb():.0f} MB"
     )
     spread = exposure(engine)

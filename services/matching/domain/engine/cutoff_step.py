@@ -13,28 +13,37 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.matching.domain.constraints import KeyWindow, OrderKey, cutoff_after_step
+from services.matching.domain.engine import records
+from services.matching.domain.engine.records import MentorRecord
 from services.matching.domain.mentor_lists import Entry, MentorList
 
 if TYPE_CHECKING:
-    from services.matching.domain.engine.lists import ListKey, MentorLists
+    from services.matching.domain.engine.lists import MentorLists
 
-UNKNOWN = (-2.0, -1)  # a cutoff not computed yet: every entry is treated as within it
+UNKNOWN = records.UNKNOWN
 
 
-def known(lists: MentorLists, mentor_id: str) -> OrderKey | None:
+def known(record: MentorRecord) -> OrderKey | None:
     """The mentor's cutoff as the last reshare set it, if one step can follow it (None: not
     computed yet, or fewer eligible mentees than the budget, when every entry is shown). Each
     change of the budget or of the lists read from elsewhere reshares, so a key here is the
     cutoff of the lists as they are (check_lists)."""
-    cutoff = lists.cutoffs.get(mentor_id)
+    cutoff = record.cutoff
     return None if cutoff is None or cutoff is UNKNOWN else cutoff
 
 
-def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> None:
-    """`entry` was just put in the list at `key`, below the mentor's cutoff: it is shown, and
-    the entry at the cutoff, in whichever list here holds it, no longer is."""
-    mentor_id, partition = key
-    here = lists.by_key[key]
+def entered(
+    lists: MentorLists,
+    mentor_id: str,
+    record: MentorRecord,
+    partition: int,
+    entry: Entry,
+    cutoff: OrderKey,
+) -> None:
+    """`entry` was just put in the mentor's list in `partition`, below the mentor's cutoff: it
+    is shown, and the entry at the cutoff, in whichever list here holds it, no longer is."""
+    here = record[partition]
+    assert here is not None
     here.shown_count += 1
     _show(lists, mentor_id, entry)
     budget = lists.budget(mentor_id)
@@ -42,8 +51,7 @@ def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) ->
     pushed = False
     # One pass over the mentor's lists: the entry at the cutoff is found in the same walk that
     # gathers each list's window (the windows are the lists themselves, read after the walk).
-    for other_partition in range(lists.partitions):
-        mentor_list = lists.by_key.get((mentor_id, other_partition))
+    for other_partition, mentor_list in enumerate(record):
         if mentor_list is None:
             continue
         entries = mentor_list.entries
@@ -58,31 +66,35 @@ def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) ->
             _hide(lists, mentor_id, last)
             if other_partition != partition:
                 lists.set_floor(mentor_id, other_partition)
-    lists.cutoffs[mentor_id] = cutoff_after_step(
-        _with_remote(lists, mentor_id, windows, budget), cutoff, True
-    )
+    record.cutoff = cutoff_after_step(_with_remote(lists, mentor_id, windows, budget), cutoff, True)
     if here.spent():
-        lists.spent.add(key)
+        lists.spent.add((mentor_id, partition))
 
 
-def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> None:
-    """`entry`, shown, was just taken out of the list at `key` (which may be gone since): it
-    is hidden, and the first entry past the cutoff, if any list here holds it, is shown."""
-    mentor_id, partition = key
-    here = lists.by_key.get(key)
+def left(
+    lists: MentorLists,
+    mentor_id: str,
+    record: MentorRecord,
+    partition: int,
+    entry: Entry,
+    cutoff: OrderKey,
+) -> None:
+    """`entry`, shown, was just taken out of the mentor's list in `partition` (which may be
+    gone since): it is hidden, and the first entry past the cutoff, if any list here holds it,
+    is shown."""
+    here = record[partition]
     if here is not None:
         here.shown_count -= 1
     _hide(lists, mentor_id, entry)
     budget = lists.budget(mentor_id)
     mine: list[tuple[int, MentorList]] = []
     windows: list[KeyWindow] = []
-    for other_partition in range(lists.partitions):
-        mentor_list = lists.by_key.get((mentor_id, other_partition))
+    for other_partition, mentor_list in enumerate(record):
         if mentor_list is not None:
             mine.append((other_partition, mentor_list))
             windows.append((mentor_list.entries, min(len(mentor_list.entries), budget)))
     new = cutoff_after_step(_with_remote(lists, mentor_id, windows, budget), cutoff, False)
-    lists.cutoffs[mentor_id] = new
+    record.cutoff = new
     for other_partition, mentor_list in mine if new is not None else ():
         count, entries = mentor_list.shown_count, mentor_list.entries
         after = entries[count] if count < min(len(entries), budget) else None
@@ -95,7 +107,7 @@ def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> No
                 lists.spent.add((mentor_id, other_partition))
             break
     if here is not None and here.spent():
-        lists.spent.add(key)
+        lists.spent.add((mentor_id, partition))
 
 
 def _with_remote(

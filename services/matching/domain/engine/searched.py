@@ -172,7 +172,7 @@ def lacking(lists: MentorLists, mentor_id: str, found: Mapping[int, Found]) -> l
     kept = [
         (partition, mentor_list)
         for partition in range(lists.partitions)
-        if partition not in found and (mentor_list := lists.by_key.get((mentor_id, partition)))
+        if partition not in found and (mentor_list := lists.get((mentor_id, partition)))
     ]
     searched = [(p, MentorList(lists.budget(mentor_id), f.entries)) for p, f in found.items()]
     elsewhere = lists.remote.get(mentor_id, {}).values()
