@@ -195,13 +195,12 @@ class MentorLists:
         before = shown_of(mentor_list.shown()) if shown and cutoff is None else None
         entries.insert(position, entry)
         self.member_of.add(entry[2], mentor_id)
-        if position < mentor_list.budget:  # the partition's best changed
-            self._best_changed(mentor_id, shown)
         if before is not None:  # within the cutoff: it moves up
             self.reshare(mentor_id, {partition: before})
         elif shown and cutoff is not None:
             cutoff_step.entered(self, mentor_id, record, partition, entry, cutoff)
-        self._trim(mentor_id, mentor_list)
+        # The partition's best changed if it entered them; told once, with what the trim changes.
+        self._trim(mentor_id, mentor_list, shown if position < mentor_list.budget else None)
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
         self.changed.add((mentor_id, partition))
@@ -216,12 +215,17 @@ class MentorLists:
             self.set_floor(*key)
             self.changed.add(key)
 
-    def _trim(self, mentor_id: str, mentor_list: MentorList) -> bool:
+    def _trim(self, mentor_id: str, mentor_list: MentorList, within: bool | None = None) -> bool:
+        """`within`: the caller changed the partition's best (within the cutoff or not), told
+        here together with what the trim changes (one notice does for both: Notices.changed)."""
         entries, kept = mentor_list.entries, mentor_list.length
-        if len(entries) <= kept:
+        trimmed = len(entries) > kept
+        if trimmed and kept < mentor_list.budget:  # some of the partition's best go, past it
+            within = within is True or cutoff_step.known(self.records[mentor_id]) is None
+        if within is not None:
+            self._best_changed(mentor_id, within)
+        if not trimmed:
             return False
-        if kept < mentor_list.budget:  # some of the partition's best go, past the cutoff
-            self._best_changed(mentor_id, cutoff_step.known(self.records[mentor_id]) is None)
         mentor_list.truncated = True
         for dropped in entries[kept:]:
             self.member_of.discard(dropped[2], mentor_id)
