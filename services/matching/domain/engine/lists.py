@@ -179,12 +179,11 @@ class MentorLists:
         mentor_id = self.search.mentors.slots.user_ids[mentor_slot] or ""
         record = self.records.get(mentor_id)
         mentor_list = None if record is None else record[partition]
-        if mentor_list is None:
+        if record is None or mentor_list is None:
             budget = self.budget(mentor_id)
             if not budget:
                 return
-            if record is None:
-                record = self.record(mentor_id)
+            record = self.record(mentor_id)
             mentor_list = record[partition] = MentorList(budget)
         entries = mentor_list.entries
         if mentor_list.truncated and (not entries or entry >= entries[-1]):

@@ -24,11 +24,11 @@ import numpy as np
 
 from services.matching.domain.constraints import kept_length
 from services.matching.domain.engine.lists import (
-    ListKey,
     MentorLists,
     keep_within_cutoff,
     shown_counts,
 )
+from services.matching.domain.engine.records import ListKey
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.people import Person, tiebreak
 from services.matching.domain.search import Contenders, SearchIndex
