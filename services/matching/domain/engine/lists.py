@@ -15,7 +15,6 @@ Kept with the lists, and only changed with them:
 from __future__ import annotations
 
 import bisect
-import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -26,6 +25,7 @@ from services.matching.domain.engine import cutoff_step
 from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.engine.notices import Notices
 from services.matching.domain.engine.records import ListKey, MentorRecord, list_items
+from services.matching.domain.engine.shown_by import ShownBy
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
 
@@ -57,7 +57,7 @@ class Floors:
         self.closed[partition, slot] = closed
 
 
-class MentorLists:
+class MentorLists(ShownBy):
     def __init__(
         self,
         partitions: int,
@@ -239,10 +239,6 @@ class MentorLists:
             self.floors.closed[partition, slot] = False
             self.changed.add((mentor_id, partition))
 
-    def release(self, mentee: int) -> None:
-        """The mentee's slot is freed: no mentor shows it any more."""
-        self.shown_by.pop(mentee, None)
-
     # ----------------------------------------------------------------- the tenant-wide cap
     def set_remote(self, mentor_id: str, best: Mapping[int, list[OrderKey]]) -> None:
         """The mentor's best order keys in partitions owned elsewhere, as stored there."""
@@ -298,28 +294,6 @@ class MentorLists:
         elsewhere = self.remote.get(mentor_id, {}).values()
         return shown_counts(lists, elsewhere, self.budget(mentor_id))
 
-    def _update_shown(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
-        for mentee in old.keys() - new.keys():
-            self._hide(mentee, mentor_id)
-            self.noticed(mentee, old[mentee])
-        for mentee, score in new.items():
-            before = old.get(mentee)
-            if before == score:
-                continue
-            self.shown_by[mentee][mentor_id] = score
-            self.noticed(mentee, score if before is None else max(score, before))
-
-    def _hide(self, mentee: int, mentor_id: str) -> float | None:
-        shown_by = self.shown_by.get(mentee)
-        if shown_by is None:
-            return None
-        score = shown_by.pop(mentor_id, None)
-        if shown_by:
-            self.shown_by[mentee] = compacted(shown_by)
-        else:
-            del self.shown_by[mentee]
-        return score
-
 
 def shown_counts(
     lists: list[tuple[int, MentorList]], elsewhere: Iterable[list[OrderKey]], budget: int
@@ -365,12 +339,3 @@ def shown_of(entries: list[Entry]) -> Shown:
 
 def order_key(entry: Entry) -> OrderKey:
     return entry[0], entry[1]
-
-
-def compacted(shown_by: dict[str, float]) -> dict[str, float]:
-    """The same, in a table sized for what it holds: Python dicts never shrink, and a mentee
-    that was briefly shown by thousands of mentors (early in a build, when lists are short)
-    would otherwise keep a table that large for good."""
-    if sys.getsizeof(shown_by) > 1024 + 256 * len(shown_by):
-        return dict(shown_by)
-    return shown_by
