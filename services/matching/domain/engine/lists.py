@@ -25,7 +25,7 @@ from services.matching.domain.engine import cutoff_step
 from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.engine.notices import Notices
 from services.matching.domain.engine.records import ListKey, MentorRecord, list_items
-from services.matching.domain.engine.shown_by import ShownBy
+from services.matching.domain.engine.shown_parts import ShownParts
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
 
@@ -57,7 +57,7 @@ class Floors:
         self.closed[partition, slot] = closed
 
 
-class MentorLists(ShownBy):
+class MentorLists(ShownParts):
     def __init__(
         self,
         partitions: int,

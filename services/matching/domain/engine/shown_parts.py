@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 
-class ShownBy:
+class ShownParts:
     """What MentorLists changes in shown_by when a list's shown part changes."""
 
     noticed: Callable[[int, float], None]
