@@ -160,8 +160,9 @@ def run(args: argparse.Namespace) -> None:
     # service does not have: young, its 500,000 references made collections in GoalSets slow.
     keep_out_of_collections()
     with_rankings = sum(1 for r in engine.rankings.by_mentee.values() if r)
+    listed = sum(1 for _ in engine.lists.items())
     say(
-        f"state: {len(engine.lists.by_key)} mentor lists, {with_rankings} goals with a ranking,"
+        f"state: {listed} mentor lists, {with_rankings} goals with a ranking,"
         f" peak rss {rss_mb():.0f} MB"
     )
     spread = exposure(engine)

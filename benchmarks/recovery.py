@@ -57,7 +57,7 @@ def goal_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
 
 
 def list_rows(engine: TenantEngine) -> Iterator[tuple[object, ...]]:
-    for mentor_id, partition in list(engine.lists.by_key):
+    for (mentor_id, partition), _ in list(engine.lists.items()):
         entries, truncated = engine.list_entries(mentor_id, partition)
         mentee_ids = [m for m, _ in entries]
         scores = [s for _, s in entries]

@@ -47,8 +47,8 @@ def picture(engine: TenantEngine) -> dict[str, Any]:
     return {
         "rankings": engine.ranking_ids(),
         "lists": {
-            key: (engine.list_entries(*key), lists.by_key[key].shown_count)
-            for key in sorted(lists.by_key)
+            key: (engine.list_entries(*key), mentor_list.shown_count)
+            for key, mentor_list in sorted(lists.items())
         },
         "remote": {m: {p: k for p, k in best.items() if k} for m, best in lists.remote.items()},
         "shown_by": {

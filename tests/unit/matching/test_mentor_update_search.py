@@ -58,7 +58,7 @@ def changed(engine: TenantEngine, mentor_id: str, **fields: Any) -> Person:
 def busiest_mentor(engine: TenantEngine) -> str:
     """A mentor with lists in several partitions."""
     counts: dict[str, int] = {}
-    for mentor_id, _ in engine.lists.by_key:
+    for (mentor_id, _), _ in engine.lists.items():
         counts[mentor_id] = counts.get(mentor_id, 0) + 1
     return max(sorted(counts), key=lambda m: counts[m])
 

@@ -42,10 +42,10 @@ def update(engine: TenantEngine, rng: random.Random, mentor_id: str) -> None:
 def state(engine: TenantEngine) -> tuple[object, ...]:
     lists: MentorLists = engine.lists
     by_key = {
-        key: (tuple(m.entries), m.truncated, m.shown_count)
-        for key, m in sorted(lists.by_key.items())
+        key: (tuple(m.entries), m.truncated, m.shown_count) for key, m in sorted(lists.items())
     }
-    return by_key, dict(lists.cutoffs), dict(engine.rankings.hosts.host), engine.ranking_ids()
+    cutoffs = {mentor_id: record.cutoff for mentor_id, record in lists.records.items()}
+    return by_key, cutoffs, dict(engine.rankings.hosts.host), engine.ranking_ids()
 
 
 def run(slack: float, seed: int, updates: int, monkeypatch: pytest.MonkeyPatch) -> list[object]:

@@ -21,7 +21,7 @@ def tables(engine: TenantEngine) -> dict[str, object]:
     return {
         "hosts.host": engine.rankings.hosts.host,
         "hosts.prefix": engine.rankings.hosts.prefix,
-        "lists.cutoffs": engine.lists.cutoffs,
+        "lists.records": engine.lists.records,
         "lists.member_of": engine.lists.member_of._of,
         "roster.others": engine.roster.others,
         "search.musts": engine.search.musts.of_slot,

@@ -13,99 +13,122 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from services.matching.domain.constraints import KeyWindow, OrderKey, cutoff_after_step
+from services.matching.domain.engine import records
+from services.matching.domain.engine.records import MentorRecord
 from services.matching.domain.mentor_lists import Entry, MentorList
 
 if TYPE_CHECKING:
-    from services.matching.domain.engine.lists import ListKey, MentorLists
+    from services.matching.domain.engine.lists import MentorLists
 
-UNKNOWN = (-2.0, -1)  # a cutoff not computed yet: every entry is treated as within it
+UNKNOWN = records.UNKNOWN
 
 
-def known(lists: MentorLists, mentor_id: str) -> OrderKey | None:
+def known(record: MentorRecord) -> OrderKey | None:
     """The mentor's cutoff as the last reshare set it, if one step can follow it (None: not
     computed yet, or fewer eligible mentees than the budget, when every entry is shown). Each
     change of the budget or of the lists read from elsewhere reshares, so a key here is the
     cutoff of the lists as they are (check_lists)."""
-    cutoff = lists.cutoffs.get(mentor_id)
+    cutoff = record.cutoff
     return None if cutoff is None or cutoff is UNKNOWN else cutoff
 
 
-def entered(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> None:
-    """`entry` was just put in the list at `key`, below the mentor's cutoff: it is shown, and
-    the entry at the cutoff, in whichever list here holds it, no longer is."""
-    mentor_id, partition = key
-    here = lists.by_key[key]
+def entered(
+    lists: MentorLists,
+    mentor_id: str,
+    record: MentorRecord,
+    partition: int,
+    entry: Entry,
+    cutoff: OrderKey,
+) -> None:
+    """`entry` was just put in the mentor's list in `partition`, below the mentor's cutoff: it
+    is shown, and the entry at the cutoff, in whichever list here holds it, no longer is."""
+    here = record[partition]
+    assert here is not None
     here.shown_count += 1
     _show(lists, mentor_id, entry)
-    budget = lists.budget(mentor_id)
-    windows: list[KeyWindow] = []
+    below: OrderKey | None = None
     pushed = False
-    # One pass over the mentor's lists: the entry at the cutoff is found in the same walk that
-    # gathers each list's window (the windows are the lists themselves, read after the walk).
-    for other_partition in range(lists.partitions):
-        mentor_list = lists.by_key.get((mentor_id, other_partition))
-        if mentor_list is None:
+    # One pass over the mentor's lists finds the entry at the cutoff and the best key left below
+    # it. A list's keys below the cutoff are its shown part after the step (check_lists), so its
+    # last shown entry is its best key there: the list itself need not be searched.
+    for other_partition, mentor_list in enumerate(record):
+        if mentor_list is None or not mentor_list.shown_count:
             continue
-        entries = mentor_list.entries
-        windows.append((entries, min(len(entries), budget)))
-        count = mentor_list.shown_count
-        if pushed or not count:
-            continue
+        entries, count = mentor_list.entries, mentor_list.shown_count
         last = entries[count - 1]
-        if last[0] == cutoff[0] and last[1] == cutoff[1]:
+        if not pushed and last[0] == cutoff[0] and last[1] == cutoff[1]:
             pushed = True
-            mentor_list.shown_count -= 1
+            mentor_list.shown_count = count = count - 1
             _hide(lists, mentor_id, last)
             if other_partition != partition:
                 lists.set_floor(mentor_id, other_partition)
-    lists.cutoffs[mentor_id] = cutoff_after_step(
-        _with_remote(lists, mentor_id, windows, budget), cutoff, True
-    )
+            if not count:
+                continue
+            last = entries[count - 1]
+        if below is None or (last[0], last[1]) > below:
+            below = (last[0], last[1])
+    elsewhere = _elsewhere(lists, mentor_id, cutoff, True)
+    if elsewhere is not None and (below is None or elsewhere > below):
+        below = elsewhere
+    record.cutoff = below
     if here.spent():
-        lists.spent.add(key)
+        lists.spent.add((mentor_id, partition))
 
 
-def left(lists: MentorLists, key: ListKey, entry: Entry, cutoff: OrderKey) -> None:
-    """`entry`, shown, was just taken out of the list at `key` (which may be gone since): it
-    is hidden, and the first entry past the cutoff, if any list here holds it, is shown."""
-    mentor_id, partition = key
-    here = lists.by_key.get(key)
+def left(
+    lists: MentorLists,
+    mentor_id: str,
+    record: MentorRecord,
+    partition: int,
+    entry: Entry,
+    cutoff: OrderKey,
+) -> None:
+    """`entry`, shown, was just taken out of the mentor's list in `partition` (which may be
+    gone since): it is hidden, and the first entry past the cutoff, if any list here holds it,
+    is shown."""
+    here = record[partition]
     if here is not None:
         here.shown_count -= 1
     _hide(lists, mentor_id, entry)
     budget = lists.budget(mentor_id)
-    mine: list[tuple[int, MentorList]] = []
-    windows: list[KeyWindow] = []
-    for other_partition in range(lists.partitions):
-        mentor_list = lists.by_key.get((mentor_id, other_partition))
-        if mentor_list is not None:
-            mine.append((other_partition, mentor_list))
-            windows.append((mentor_list.entries, min(len(mentor_list.entries), budget)))
-    new = cutoff_after_step(_with_remote(lists, mentor_id, windows, budget), cutoff, False)
-    lists.cutoffs[mentor_id] = new
-    for other_partition, mentor_list in mine if new is not None else ():
+    # A list's keys at or within the cutoff are its shown part (check_lists): the first key past
+    # it is the entry after that part, if within the list's best `budget`.
+    new: OrderKey | None = None
+    nearest: tuple[int, MentorList] | None = None
+    for other_partition, mentor_list in enumerate(record):
+        if mentor_list is None:
+            continue
         count, entries = mentor_list.shown_count, mentor_list.entries
-        after = entries[count] if count < min(len(entries), budget) else None
-        if after is not None and (after[0], after[1]) == new:
-            mentor_list.shown_count += 1
-            _show(lists, mentor_id, after)
-            if other_partition != partition:
-                lists.set_floor(mentor_id, other_partition)
-            if mentor_list.spent():
-                lists.spent.add((mentor_id, other_partition))
-            break
+        if count < min(len(entries), budget):
+            after = entries[count]
+            if new is None or (after[0], after[1]) < new:
+                new, nearest = (after[0], after[1]), (other_partition, mentor_list)
+    elsewhere = _elsewhere(lists, mentor_id, cutoff, False, budget)
+    if elsewhere is not None and (new is None or elsewhere < new):
+        new, nearest = elsewhere, None  # it lies in a partition owned elsewhere
+    record.cutoff = new
+    if nearest is not None:
+        other_partition, mentor_list = nearest
+        mentor_list.shown_count += 1
+        _show(lists, mentor_id, mentor_list.entries[mentor_list.shown_count - 1])
+        if other_partition != partition:
+            lists.set_floor(mentor_id, other_partition)
+        if mentor_list.spent():
+            lists.spent.add((mentor_id, other_partition))
     if here is not None and here.spent():
-        lists.spent.add(key)
+        lists.spent.add((mentor_id, partition))
 
 
-def _with_remote(
-    lists: MentorLists, mentor_id: str, windows: list[KeyWindow], budget: int
-) -> list[KeyWindow]:
-    """The windows of the lists here, and those of the best keys stored elsewhere."""
+def _elsewhere(
+    lists: MentorLists, mentor_id: str, cutoff: OrderKey, entered: bool, budget: int = -1
+) -> OrderKey | None:
+    """The step's key (cutoff_after_step) among the best keys stored elsewhere, if any."""
     remote = lists.remote.get(mentor_id)
-    if remote:
-        windows.extend((keys, min(len(keys), budget)) for keys in remote.values())
-    return windows
+    if not remote:
+        return None
+    budget = budget if budget >= 0 else lists.budget(mentor_id)
+    windows: list[KeyWindow] = [(keys, min(len(keys), budget)) for keys in remote.values()]
+    return cutoff_after_step(windows, cutoff, entered)
 
 
 def _show(lists: MentorLists, mentor_id: str, entry: Entry) -> None:

@@ -30,9 +30,9 @@ def drop_partitions(engine: TenantEngine, partitions: Collection[int]) -> None:
         return
     lists, roster, search = engine.lists, engine.roster, engine.search
     budgets: dict[str, int] = {}
-    for list_key in [k for k in lists.by_key if k[1] in moved]:
+    for list_key, mentor_list in [(k, m) for k, m in lists.items() if k[1] in moved]:
         mentor_id, partition = list_key
-        mentor_list = lists.by_key.pop(list_key)
+        lists.records[mentor_id][partition] = None
         lists.spent.discard(list_key)
         budget = budgets.get(mentor_id)
         if budget is None:

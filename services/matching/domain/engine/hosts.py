@@ -246,8 +246,7 @@ def walk_of(lists: MentorLists, mentor_id: str, count: int) -> list[Entry]:
     if count <= 0:
         return []
     found: list[Entry] = []
-    for partition in range(lists.partitions):
-        mentor_list = lists.by_key.get((mentor_id, partition))
+    for mentor_list in lists.records.get(mentor_id, ()):
         if mentor_list is not None:
             found += mentor_list.entries[:count]
     for keys in lists.remote.get(mentor_id, {}).values():

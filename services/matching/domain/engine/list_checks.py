@@ -12,7 +12,7 @@ def check_lists(lists: MentorLists) -> None:
     theirs."""
     members: dict[int, set[str]] = defaultdict(set)
     shown: dict[int, dict[str, float]] = defaultdict(dict)
-    for (mentor_id, partition), mentor_list in lists.by_key.items():
+    for (mentor_id, partition), mentor_list in lists.items():
         entries = mentor_list.entries
         assert entries == sorted(set(entries)), (mentor_id, partition)
         assert not (lists.budget(mentor_id) and mentor_list.spent()), (mentor_id, partition)
@@ -23,7 +23,7 @@ def check_lists(lists: MentorLists) -> None:
         cutoff, listed = lists._counts(mentor_id)
         counts = {p: count for p, _, count in listed}
         assert mentor_list.shown_count == counts[partition], (mentor_id, partition)
-        assert lists.cutoffs.get(mentor_id, UNKNOWN) in (cutoff, UNKNOWN), mentor_id
+        assert lists.records[mentor_id].cutoff in (cutoff, UNKNOWN), mentor_id
         slot = lists.search.mentor_slot(mentor_id)
         if slot is not None:
             closed = not mentor_list.truncated and len(entries) >= mentor_list.length
@@ -32,5 +32,5 @@ def check_lists(lists: MentorLists) -> None:
     held = {mentee: set(lists.member_of.of(mentee)) for mentee in lists.member_of.mentees()}
     assert held == members
     assert {m: by for m, by in lists.shown_by.items() if by} == shown
-    mentors = {m for m, _ in lists.by_key} | lists.remote.keys() | lists.hosts.prefix.keys()
+    mentors = {m for (m, _), _ in lists.items()} | lists.remote.keys() | lists.hosts.prefix.keys()
     lists.hosts.check(lists, mentors)

@@ -15,9 +15,8 @@ Kept with the lists, and only changed with them:
 from __future__ import annotations
 
 import bisect
-import sys
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 
@@ -25,11 +24,11 @@ from services.matching.domain.constraints import OrderKey, exposure_cutoff, kept
 from services.matching.domain.engine import cutoff_step
 from services.matching.domain.engine.hosts import Hosts
 from services.matching.domain.engine.notices import Notices
+from services.matching.domain.engine.records import ListKey, MentorRecord, list_items
+from services.matching.domain.engine.shown_parts import ShownParts
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.search import IntArray, Memberships, SearchIndex
-from services.matching.domain.search.tracked import TrackedDict
 
-ListKey = tuple[str, int]  # (mentor id, partition)
 UNKNOWN = cutoff_step.UNKNOWN
 Budget = Callable[[str], int]  # a mentor's tenant-wide exposure budget now (0: not open)
 Shown = dict[int, float]  # mentee slot -> score: what one list shows
@@ -58,7 +57,7 @@ class Floors:
         self.closed[partition, slot] = closed
 
 
-class MentorLists:
+class MentorLists(ShownParts):
     def __init__(
         self,
         partitions: int,
@@ -72,7 +71,7 @@ class MentorLists:
         self.search = search
         self.budget = budget
         self.noticed = noticed
-        self.by_key: dict[ListKey, MentorList] = {}
+        self.records: dict[str, MentorRecord] = {}  # mentor -> its lists here and cutoff
         self.remote: dict[str, dict[int, list[OrderKey]]] = {}  # mentor -> partition -> best keys
         self.floors = Floors(partitions)
         self.member_of = Memberships()  # mentee slot -> ids of the mentors listing it
@@ -80,16 +79,24 @@ class MentorLists:
         self.changed: set[ListKey] = set()  # lists to persist
         self.notices = Notices()  # mentors whose best entries in a partition changed
         self.spent: set[ListKey] = set()  # lists to search again (MentorList.spent)
-        self.cutoffs: dict[str, OrderKey | None] = TrackedDict()  # each mentor's, as reshared
 
     def get(self, key: ListKey) -> MentorList | None:
-        return self.by_key.get(key)
+        record = self.records.get(key[0])
+        return None if record is None else record[key[1]]
+
+    def items(self) -> Iterator[tuple[ListKey, MentorList]]:
+        return list_items(self.records)
+
+    def record(self, mentor_id: str) -> MentorRecord:
+        record = self.records.get(mentor_id)
+        if record is None:
+            record = self.records[mentor_id] = MentorRecord(self.partitions)
+        return record
 
     def shown_mentees(self, mentor_id: str) -> list[int]:
         """The mentee slots the mentor's lists show, in every partition."""
         found: list[int] = []
-        for partition in range(self.partitions):
-            mentor_list = self.by_key.get((mentor_id, partition))
+        for mentor_list in self.records.get(mentor_id, ()):
             if mentor_list is not None:
                 found.extend(entry[2] for entry in mentor_list.shown())
         return found
@@ -105,7 +112,7 @@ class MentorLists:
         slot = self.search.mentor_slot(mentor_id)
         if slot is None:
             return
-        mentor_list = self.by_key.get((mentor_id, partition))
+        mentor_list = self.get((mentor_id, partition))
         if mentor_list is not None:
             closed = not mentor_list.truncated and len(mentor_list.entries) >= mentor_list.length
             self.floors.set(slot, partition, mentor_list.floor(), closed)
@@ -114,14 +121,12 @@ class MentorLists:
 
     def replace(self, key: ListKey, fresh: MentorList) -> None:
         """The list becomes `fresh` (an empty, complete one is dropped)."""
-        old = self.by_key.get(key)
+        mentor_id, partition = key
+        record = self.record(mentor_id)
+        old = record[partition]
         before = shown_of(old.shown()) if old else {}
         old_members = {e[2] for e in old.entries} if old else set()
-        if fresh.entries or fresh.truncated:
-            self.by_key[key] = fresh
-        else:
-            self.by_key.pop(key, None)
-        mentor_id, partition = key
+        record[partition] = fresh if fresh.entries or fresh.truncated else None
         new_members = {e[2] for e in fresh.entries}
         for mentee in old_members - new_members:
             self.member_of.discard(mentee, mentor_id)
@@ -131,7 +136,7 @@ class MentorLists:
             self._best_changed(mentor_id)
         self.reshare(mentor_id, {partition: before})
         self.set_floor(mentor_id, partition)
-        if old is not None or key in self.by_key:
+        if old is not None or record[partition] is not None:
             self.changed.add(key)
 
     def leave(self, mentee: int) -> list[str]:
@@ -143,24 +148,25 @@ class MentorLists:
         spent is noted in `spent`)."""
         mentor_id, partition = key
         self.member_of.discard(mentee, mentor_id)
-        mentor_list = self.by_key.get(key)
+        record = self.records.get(mentor_id)
+        mentor_list = None if record is None else record[partition]
         entries = mentor_list.entries if mentor_list is not None else []
         index = next((i for i, entry in enumerate(entries) if entry[2] == mentee), None)
-        if mentor_list is None or index is None:
+        if record is None or mentor_list is None or index is None:
             self.set_floor(mentor_id, partition)
             return
-        cutoff = cutoff_step.known(self, mentor_id)
+        cutoff = cutoff_step.known(record)
         shown = index < mentor_list.shown_count
         before = shown_of(mentor_list.shown()) if shown and cutoff is None else None
         left = entries.pop(index)
         if not entries and not mentor_list.truncated:
-            del self.by_key[key]
+            record[partition] = None
         if index < mentor_list.budget:
             self._best_changed(mentor_id, shown or cutoff is None)
         if before is not None:  # a shown mentee left: the cutoff moves down
             self.reshare(mentor_id, {partition: before})
         elif shown and cutoff is not None:
-            cutoff_step.left(self, key, left, cutoff)
+            cutoff_step.left(self, mentor_id, record, partition, left, cutoff)
         elif mentor_list.spent() and self.budget(mentor_id) > 0:
             self.spent.add(key)
         self.set_floor(mentor_id, partition)
@@ -171,49 +177,54 @@ class MentorLists:
     def insert(self, mentor_slot: int, partition: int, entry: Entry) -> None:
         """Offer one mentee to one mentor list, in place."""
         mentor_id = self.search.mentors.slots.user_ids[mentor_slot] or ""
-        key = (mentor_id, partition)
-        mentor_list = self.by_key.get(key)
-        if mentor_list is None:
+        record = self.records.get(mentor_id)
+        mentor_list = None if record is None else record[partition]
+        if record is None or mentor_list is None:
             budget = self.budget(mentor_id)
             if not budget:
                 return
-            mentor_list = self.by_key[key] = MentorList(budget)
+            record = self.record(mentor_id)
+            mentor_list = record[partition] = MentorList(budget)
         entries = mentor_list.entries
         if mentor_list.truncated and (not entries or entry >= entries[-1]):
             return
         position = bisect.bisect_left(entries, entry)
-        cutoff = cutoff_step.known(self, mentor_id)
+        cutoff = cutoff_step.known(record)
         shown = cutoff is None or (entry[0], entry[1]) < cutoff
         before = shown_of(mentor_list.shown()) if shown and cutoff is None else None
         entries.insert(position, entry)
         self.member_of.add(entry[2], mentor_id)
-        if position < mentor_list.budget:  # the partition's best changed
-            self._best_changed(mentor_id, shown)
         if before is not None:  # within the cutoff: it moves up
             self.reshare(mentor_id, {partition: before})
         elif shown and cutoff is not None:
-            cutoff_step.entered(self, key, entry, cutoff)
-        self._trim(mentor_id, mentor_list)
+            cutoff_step.entered(self, mentor_id, record, partition, entry, cutoff)
+        # The partition's best changed if it entered them; told once, with what the trim changes.
+        self._trim(mentor_id, mentor_list, shown if position < mentor_list.budget else None)
         closed = not mentor_list.truncated and len(entries) >= mentor_list.length
         self.floors.set(mentor_slot, partition, mentor_list.floor(), closed)
-        self.changed.add(key)
+        self.changed.add((mentor_id, partition))
         if shown:
             self.hosts.touch(mentor_id, entry, cutoff)
 
     def trim(self, key: ListKey) -> None:
         """Keep only the shown part and its reserve (a list searched afresh holds the whole
         budget until it knows its cutoff)."""
-        mentor_list = self.by_key.get(key)
+        mentor_list = self.get(key)
         if mentor_list is not None and self._trim(key[0], mentor_list):
             self.set_floor(*key)
             self.changed.add(key)
 
-    def _trim(self, mentor_id: str, mentor_list: MentorList) -> bool:
+    def _trim(self, mentor_id: str, mentor_list: MentorList, within: bool | None = None) -> bool:
+        """`within`: the caller changed the partition's best (within the cutoff or not), told
+        here together with what the trim changes (one notice does for both: Notices.changed)."""
         entries, kept = mentor_list.entries, mentor_list.length
-        if len(entries) <= kept:
+        trimmed = len(entries) > kept
+        if trimmed and kept < mentor_list.budget:  # some of the partition's best go, past it
+            within = within is True or cutoff_step.known(self.records[mentor_id]) is None
+        if within is not None:
+            self._best_changed(mentor_id, within)
+        if not trimmed:
             return False
-        if kept < mentor_list.budget:  # some of the partition's best go, past the cutoff
-            self._best_changed(mentor_id, cutoff_step.known(self, mentor_id) is None)
         mentor_list.truncated = True
         for dropped in entries[kept:]:
             self.member_of.discard(dropped[2], mentor_id)
@@ -223,14 +234,10 @@ class MentorLists:
     def left_out(self, mentor_slots: IntArray, partition: int) -> None:
         """Full lists that a candidate did not enter now have candidates beyond them."""
         for slot in mentor_slots.tolist():
-            key = (self.search.mentors.slots.user_ids[slot] or "", partition)
-            self.by_key[key].truncated = True
+            mentor_id = self.search.mentors.slots.user_ids[slot] or ""
+            self.records[mentor_id][partition].truncated = True  # type: ignore[union-attr]
             self.floors.closed[partition, slot] = False
-            self.changed.add(key)
-
-    def release(self, mentee: int) -> None:
-        """The mentee's slot is freed: no mentor shows it any more."""
-        self.shown_by.pop(mentee, None)
+            self.changed.add((mentor_id, partition))
 
     # ----------------------------------------------------------------- the tenant-wide cap
     def set_remote(self, mentor_id: str, best: Mapping[int, list[OrderKey]]) -> None:
@@ -249,7 +256,8 @@ class MentorLists:
         other lists' entries are unchanged, only how many of them are shown may differ."""
         before = before or {}
         open_to_more = self.budget(mentor_id) > 0
-        self.cutoffs[mentor_id], counts = self._counts(mentor_id)
+        record = self.record(mentor_id)
+        record.cutoff, counts = self._counts(mentor_id, record)
         for partition, mentor_list, count in counts:
             moved = count != mentor_list.shown_count
             if partition in before:
@@ -266,7 +274,7 @@ class MentorLists:
             if moved:
                 self.set_floor(mentor_id, partition)  # the kept length follows the shown part
         for partition, old in before.items():
-            if old and (mentor_id, partition) not in self.by_key:
+            if old and record[partition] is None:
                 self._update_shown(mentor_id, old, {})
         self.hosts.touch(mentor_id)
 
@@ -277,37 +285,14 @@ class MentorLists:
         if self.search.mentor(mentor_id) is not None:
             self.notices.changed(mentor_id, within)
 
-    def _counts(self, mentor_id: str) -> tuple[OrderKey | None, list[tuple[int, MentorList, int]]]:
+    def _counts(
+        self, mentor_id: str, record: MentorRecord | None = None
+    ) -> tuple[OrderKey | None, list[tuple[int, MentorList, int]]]:
         """The mentor's cutoff, and each of its lists here with how many entries it shows."""
-        lists = [
-            (partition, mentor_list)
-            for partition in range(self.partitions)
-            if (mentor_list := self.by_key.get((mentor_id, partition))) is not None
-        ]
+        record = record if record is not None else self.records.get(mentor_id)
+        lists = record.present() if record is not None else []
         elsewhere = self.remote.get(mentor_id, {}).values()
         return shown_counts(lists, elsewhere, self.budget(mentor_id))
-
-    def _update_shown(self, mentor_id: str, old: dict[int, float], new: dict[int, float]) -> None:
-        for mentee in old.keys() - new.keys():
-            self._hide(mentee, mentor_id)
-            self.noticed(mentee, old[mentee])
-        for mentee, score in new.items():
-            before = old.get(mentee)
-            if before == score:
-                continue
-            self.shown_by[mentee][mentor_id] = score
-            self.noticed(mentee, score if before is None else max(score, before))
-
-    def _hide(self, mentee: int, mentor_id: str) -> float | None:
-        shown_by = self.shown_by.get(mentee)
-        if shown_by is None:
-            return None
-        score = shown_by.pop(mentor_id, None)
-        if shown_by:
-            self.shown_by[mentee] = compacted(shown_by)
-        else:
-            del self.shown_by[mentee]
-        return score
 
 
 def shown_counts(
@@ -338,7 +323,7 @@ def keep_within_cutoff(lists: MentorLists, mentor_id: str, fresh: Mapping[int, M
     kept = [
         (partition, mentor_list)
         for partition in range(lists.partitions)
-        if partition not in fresh and (mentor_list := lists.by_key.get((mentor_id, partition)))
+        if partition not in fresh and (mentor_list := lists.get((mentor_id, partition)))
     ]
     elsewhere = lists.remote.get(mentor_id, {}).values()
     _, counts = shown_counts(kept + sorted(fresh.items()), elsewhere, lists.budget(mentor_id))
@@ -354,12 +339,3 @@ def shown_of(entries: list[Entry]) -> Shown:
 
 def order_key(entry: Entry) -> OrderKey:
     return entry[0], entry[1]
-
-
-def compacted(shown_by: dict[str, float]) -> dict[str, float]:
-    """The same, in a table sized for what it holds: Python dicts never shrink, and a mentee
-    that was briefly shown by thousands of mentors (early in a build, when lists are short)
-    would otherwise keep a table that large for good."""
-    if sys.getsizeof(shown_by) > 1024 + 256 * len(shown_by):
-        return dict(shown_by)
-    return shown_by

@@ -124,10 +124,10 @@ class Restorer:
         restored = MentorList(budget, truncated=truncated or len(kept) > kept_length(budget))
         restored.entries = kept[: kept_length(budget)]
         key = (mentor_id, partition)
-        assert key not in e.lists.by_key, "one stored list per mentor and partition"
+        assert e.lists.get(key) is None, "one stored list per mentor and partition"
         self._listed.setdefault(mentor_id, []).append(partition)
         if restored.entries or restored.truncated:  # an empty, complete one is no list
-            e.lists.by_key[key] = restored
+            e.lists.record(mentor_id)[partition] = restored
             for entry in restored.entries:
                 e.lists.member_of.add(entry[2], mentor_id)
 

@@ -24,11 +24,11 @@ import numpy as np
 
 from services.matching.domain.constraints import kept_length
 from services.matching.domain.engine.lists import (
-    ListKey,
     MentorLists,
     keep_within_cutoff,
     shown_counts,
 )
+from services.matching.domain.engine.records import ListKey
 from services.matching.domain.mentor_lists import Entry, MentorList
 from services.matching.domain.people import Person, tiebreak
 from services.matching.domain.search import Contenders, SearchIndex
@@ -172,7 +172,7 @@ def lacking(lists: MentorLists, mentor_id: str, found: Mapping[int, Found]) -> l
     kept = [
         (partition, mentor_list)
         for partition in range(lists.partitions)
-        if partition not in found and (mentor_list := lists.by_key.get((mentor_id, partition)))
+        if partition not in found and (mentor_list := lists.get((mentor_id, partition)))
     ]
     searched = [(p, MentorList(lists.budget(mentor_id), f.entries)) for p, f in found.items()]
     elsewhere = lists.remote.get(mentor_id, {}).values()

@@ -33,8 +33,9 @@ from services.matching.domain.constraints import (
 from services.matching.domain.criteria import PairScore, score_pair
 from services.matching.domain.engine.hosts import walk_of
 from services.matching.domain.engine.list_checks import check_lists
-from services.matching.domain.engine.lists import ListKey, MentorLists
+from services.matching.domain.engine.lists import MentorLists
 from services.matching.domain.engine.rankings import Ranked, Rankings
+from services.matching.domain.engine.records import ListKey
 from services.matching.domain.engine.roster import Roster
 from services.matching.domain.engine.searched import Searched, rebuild_lists
 from services.matching.domain.mentor_lists import stored_best
