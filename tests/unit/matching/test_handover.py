@@ -97,6 +97,35 @@ def test_dropping_several_partitions_in_one_pass_equals_restoring_the_rest() -> 
     asyncio.run(scenario())
 
 
+def walks_read_by(engine: TenantEngine, partitions: set[int]) -> list[str]:
+    """Drop the partitions; the mentors whose walk the hosts read meanwhile."""
+    hosts, walk = engine.lists.hosts, engine.lists.hosts.walk
+    read: list[str] = []
+
+    def counted(mentor_id: str, count: int) -> list[Any]:
+        read.append(mentor_id)
+        return walk(mentor_id, count)
+
+    hosts.walk = counted
+    drop_partitions(engine, partitions)
+    hosts.walk = walk
+    return read
+
+
+def test_a_handover_weighs_no_mentor_walk_again() -> None:
+    """The moved seekers stay in every walk with the same keys, held elsewhere now: no host
+    moves, so no walk is read (a handover at full scale read 100,000 of them)."""
+
+    async def scenario() -> None:
+        for seed in range(4):
+            cluster = await one_instance_owning_all(seed)
+            engine = cluster.instances[0].engines[TENANT]
+            assert walks_read_by(engine, {1, 3}) == []
+            engine.check_invariants()
+
+    asyncio.run(scenario())
+
+
 def test_an_instance_keeps_the_state_of_partitions_that_stay_and_restores_none() -> None:
     async def scenario() -> None:
         cluster = await one_instance_owning_all(seed=5)

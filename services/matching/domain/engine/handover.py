@@ -23,29 +23,35 @@ def drop_partitions(engine: TenantEngine, partitions: Collection[int]) -> None:
 
     It runs while no poll may (Matching.turn), so the stall of the partitions that stay grows
     with it: one pass over the lists and one over the mentees, whatever the number of
-    partitions, and each mentor's budget worked out once, not once a partition.
+    partitions, and each mentor's budget worked out once, not once a partition. No mentor's
+    walk is weighed again: its keys are the same, only the moved seekers in it are now held
+    elsewhere (Hosts.held_elsewhere), so every host stays where it is.
     """
     moved = frozenset(partitions)
     if not moved:
         return
     lists, roster, search = engine.lists, engine.roster, engine.search
-    budgets: dict[str, int] = {}
-    for list_key, mentor_list in [(k, m) for k, m in lists.items() if k[1] in moved]:
-        mentor_id, partition = list_key
-        lists.records[mentor_id][partition] = None
-        lists.spent.discard(list_key)
-        budget = budgets.get(mentor_id)
-        if budget is None:
-            budget = budgets[mentor_id] = engine.budget(mentor_id)
-        best = mentor_list.entries[:budget]  # entries are in order
-        lists.remote.setdefault(mentor_id, {})[partition] = [(e[0], e[1]) for e in best]
-        lists.hosts.touch(mentor_id)  # a host there is now a seeker elsewhere
+    in_order = sorted(moved)
+    for mentor_id, record in lists.records.items():
+        budget = None
+        for partition in in_order:
+            mentor_list = record[partition]
+            if mentor_list is None:
+                continue
+            record[partition] = None
+            lists.spent.discard((mentor_id, partition))
+            if budget is None:
+                budget = engine.budget(mentor_id)
+            best = mentor_list.entries[:budget]  # entries are in order
+            lists.remote.setdefault(mentor_id, {})[partition] = [(e[0], e[1]) for e in best]
     # Each mentor's best keys there now count as its list elsewhere: its cutoff, and so what
     # its lists here show, are the same. The partitions' mentees were in their lists alone.
+    held: list[int] = []  # the moved seekers' slots
     for mentee_id in [m for m, p in roster.partition_of.items() if p in moved]:
         for key in roster.seekers_of(mentee_id):
             slot = search.mentee_slot(key)
             if slot is not None:
+                held.append(slot)
                 search.clear_mentee(slot)
                 lists.leave(slot)  # its lists were all in these partitions: gone above
                 lists.release(slot)
@@ -54,5 +60,6 @@ def drop_partitions(engine: TenantEngine, partitions: Collection[int]) -> None:
             roster.drop_goal(key)
         roster.profiles.pop(mentee_id, None)
         del roster.partition_of[mentee_id]
+    lists.hosts.held_elsewhere(held)
     engine.rankings.rerank_dirty(lists.shown_by)  # the hosts are the same, only held elsewhere
     engine.drain()

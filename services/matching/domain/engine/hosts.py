@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
 from services.matching.domain.constraints import OrderKey, stable_hosts
@@ -80,6 +80,20 @@ class Hosts:
             or not self._passes(mentor_id, key, pushed, host)
         ):
             self.pending.add(mentor_id)
+
+    def held_elsewhere(self, slots: Collection[int]) -> None:
+        """These seekers' partitions moved to another instance: in every walk, an entry naming
+        one keeps its order key and names no slot here (-1), as a walk read from the store
+        names a seeker held elsewhere. Every walk's keys are the same, so every host is."""
+        moved = set(slots)
+        for mentor_id, prefix in list(self.prefix.items()):
+            if any(entry[2] in moved for entry in prefix):
+                self.prefix[mentor_id] = tuple(_named_here(entry, moved) for entry in prefix)
+        for mentor_id, entry in list(self.host.items()):
+            if entry[2] in moved:
+                self.host[mentor_id] = _named_here(entry, moved)
+        for slot in moved:
+            self.guests.pop(slot, None)
 
     def _passes(self, mentor_id: str, entry: Entry, pushed: OrderKey, host: Entry | None) -> bool:
         """`entry` entered the mentor's walk before its host (or with none), pushing `pushed`
@@ -224,6 +238,10 @@ class Hosts:
 
     def check(self, lists: MentorLists, mentors: Iterable[str]) -> None:
         check_hosts(self, lists, mentors)
+
+
+def _named_here(entry: Entry, moved: set[int]) -> Entry:
+    return (entry[0], entry[1], -1) if entry[2] in moved else entry
 
 
 def _discard(by_seeker: dict[int, list[Guest]], seeker: int, guest: Guest) -> None:
