@@ -54,6 +54,7 @@ class ServiceSpec:
     schema: str
     migrations: Path
     topics: Sequence[TopicSpec]
+    custom_plans: bool = False  # each statement planned for its arguments (db/pool.py)
 
 
 def retry_policy(settings: ReliabilitySettings) -> RetryPolicy:
@@ -131,7 +132,7 @@ async def service_core(spec: ServiceSpec, settings: ServiceSettings) -> AsyncIte
     await check_postgres(settings.db)
     await check_kafka(settings.kafka)
     async with AsyncExitStack() as stack:
-        pool = await create_pool(settings.db, spec.schema)
+        pool = await create_pool(settings.db, spec.schema, spec.custom_plans)
         stack.push_async_callback(pool.close)
         await apply_migrations(pool, spec.schema, spec.migrations)
         await ensure_topics(settings.kafka, spec.topics)

@@ -39,7 +39,9 @@ from shared.supervision import Supervisor
 from shared.wiring import ServiceSpec, service_core
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SPEC = ServiceSpec(SERVICE_NAME, SCHEMA, MIGRATIONS, TOPICS)
+# Its claims, sends and digests join arrays of keys against emails, a table that fills from
+# empty within minutes of a start (shared/db/pool.py): planned for each batch's arguments.
+SPEC = ServiceSpec(SERVICE_NAME, SCHEMA, MIGRATIONS, TOPICS, custom_plans=True)
 
 
 @dataclass
@@ -99,7 +101,7 @@ async def bootstrap(
     checkpoint = crash_at(settings.crash_at)
     clock = clock or clock_from_env(settings.kafka.profile)
     async with service_core(SPEC, settings) as core:
-        slot_pool = await create_pool(send_slot_pool(settings), SCHEMA)
+        slot_pool = await create_pool(send_slot_pool(settings), SCHEMA, SPEC.custom_plans)
         core.stack.push_async_callback(slot_pool.close)
         keys = ErasureKeys(settings.erasure.keys())
         store = PostgresNotificationsStore(core.pool, SERVICE_NAME, slot_pool, keys)

@@ -68,6 +68,8 @@ MARK_SENT = (
     " FROM unnest($1::bigint[], $2::int[]) AS held(id, attempt)"
     " WHERE emails.id = held.id AND emails.attempts = held.attempt"
     " AND emails.state IN ('sending', 'released')"
+    # the ids as an index condition too: the join alone may keep a sequential scan of emails
+    " AND emails.id = ANY($1::bigint[])"
 )
 
 

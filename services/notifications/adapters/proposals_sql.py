@@ -52,6 +52,9 @@ WITH advanced AS (
            AS s(tenant_id, mentee_id, goal_id, by)
      WHERE e.tenant_id = s.tenant_id AND e.mentee_id = s.mentee_id AND e.goal_id = s.goal_id
        AND e.state = 'queued' AND e.kind = 'proposal'
+       -- the poll's mentees as an index condition: the join alone lets a plan made while
+       -- emails was near empty hash every queued email, each poll
+       AND e.tenant_id = ANY($4::text[]) AND e.mentee_id = ANY($5::text[])
     RETURNING e.tenant_id, e.mentee_id, e.goal_id, e.next_attempt_at, e.awaited,
               nullif(e.proposal -> 'cause', 'null'::jsonb)::text AS cause
 )
